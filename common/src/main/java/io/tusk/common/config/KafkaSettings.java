@@ -1,0 +1,192 @@
+package io.tusk.common.config;
+
+import io.tusk.schemas.registry.HttpSchemaRegistryClient;
+import io.tusk.schemas.registry.SchemaRegistryClient;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * How every Tusk service reaches Kafka and the schema registry, and the client settings they share.
+ *
+ * <p>Any variable {@code TUSK_KAFKA_<NAME>} is passed to every Kafka client as property {@code
+ * <name>} (lower case, underscores become dots), e.g. {@code
+ * TUSK_KAFKA_SECURITY_PROTOCOL=SASL_SSL}.
+ */
+public record KafkaSettings(
+    String bootstrapServers,
+    String registryUrl,
+    short replicationFactor,
+    int systemPartitions,
+    String instanceId,
+    Map<String, Object> clientOverrides) {
+
+  public static final ConfigKey BOOTSTRAP_SERVERS =
+      ConfigKey.required(
+          "TUSK_BOOTSTRAP_SERVERS", "Kafka bootstrap servers, host:port[,host:port]");
+  public static final ConfigKey REGISTRY_URL =
+      ConfigKey.required(
+          "TUSK_REGISTRY_URL",
+          "Confluent-compatible schema registry base URL (Apicurio: http://host:port/apis/ccompat/v7)");
+  public static final ConfigKey REPLICATION_FACTOR =
+      ConfigKey.optional(
+          "TUSK_REPLICATION_FACTOR", "1", "Replication factor of topics Tusk creates");
+  public static final ConfigKey SYSTEM_PARTITIONS =
+      ConfigKey.optional(
+          "TUSK_SYSTEM_PARTITIONS",
+          "6",
+          "Partitions of the tusk.* topics; must be the same for every service of one deployment");
+  public static final ConfigKey INSTANCE_ID =
+      ConfigKey.optional(
+          "TUSK_INSTANCE_ID",
+          "",
+          "Stable name of this instance, unique per service (default: host name); part of transactional IDs");
+
+  /** The keys every service reads. */
+  public static final List<ConfigKey> KEYS =
+      List.of(BOOTSTRAP_SERVERS, REGISTRY_URL, REPLICATION_FACTOR, SYSTEM_PARTITIONS, INSTANCE_ID);
+
+  /** Prefix of pass-through Kafka client properties. */
+  public static final String CLIENT_PROPERTY_PREFIX = "TUSK_KAFKA_";
+
+  public KafkaSettings {
+    Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+    Objects.requireNonNull(registryUrl, "registryUrl");
+    Objects.requireNonNull(instanceId, "instanceId");
+    clientOverrides = Map.copyOf(clientOverrides);
+  }
+
+  /** Reads the shared settings from loaded config. */
+  public static KafkaSettings from(Config config) {
+    int replication = config.integer(REPLICATION_FACTOR, 1);
+    if (replication > Short.MAX_VALUE) {
+      throw new ConfigException(REPLICATION_FACTOR.name() + " is too large: " + replication);
+    }
+    String instance = config.string(INSTANCE_ID);
+    Map<String, Object> overrides = new HashMap<>();
+    config
+        .withPrefix(CLIENT_PROPERTY_PREFIX)
+        .forEach(
+            (name, value) -> overrides.put(name.toLowerCase(Locale.ROOT).replace('_', '.'), value));
+    return new KafkaSettings(
+        config.string(BOOTSTRAP_SERVERS),
+        config.string(REGISTRY_URL),
+        (short) replication,
+        config.integer(SYSTEM_PARTITIONS, 1),
+        instance.isEmpty() ? hostName() : instance,
+        overrides);
+  }
+
+  /** Settings for code that is given addresses directly (tests, the local stack). */
+  public static KafkaSettings of(String bootstrapServers, String registryUrl, String instanceId) {
+    return new KafkaSettings(bootstrapServers, registryUrl, (short) 1, 3, instanceId, Map.of());
+  }
+
+  /** A copy with another instance ID (several instances of one service in one JVM). */
+  public KafkaSettings withInstanceId(String id) {
+    return new KafkaSettings(
+        bootstrapServers, registryUrl, replicationFactor, systemPartitions, id, clientOverrides);
+  }
+
+  /** A copy with another system topic partition count. */
+  public KafkaSettings withSystemPartitions(int partitions) {
+    return new KafkaSettings(
+        bootstrapServers, registryUrl, replicationFactor, partitions, instanceId, clientOverrides);
+  }
+
+  /** A registry client for {@link #registryUrl()}. */
+  public SchemaRegistryClient registryClient() {
+    return new HttpSchemaRegistryClient(registryUrl);
+  }
+
+  /** Properties every client gets. */
+  public Map<String, Object> common() {
+    Map<String, Object> props = new HashMap<>();
+    props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.putAll(clientOverrides);
+    return props;
+  }
+
+  /** An idempotent byte-array producer; transactional when {@code transactionalId} is not null. */
+  public Map<String, Object> producer(String clientId, String transactionalId) {
+    Map<String, Object> props = common();
+    props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    props.put(ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024);
+    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    if (transactionalId != null) {
+      props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    }
+    props.putAll(clientOverrides);
+    return props;
+  }
+
+  /** A byte-array consumer reading only committed data; in group {@code groupId} if not null. */
+  public Map<String, Object> consumer(String clientId, String groupId) {
+    Map<String, Object> props = common();
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    props.put(
+        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+        IsolationLevel.READ_COMMITTED.toString().toLowerCase(Locale.ROOT));
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    if (groupId != null) {
+      props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+      props.put(
+          ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+          "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+    }
+    props.putAll(clientOverrides);
+    return props;
+  }
+
+  /** Admin client properties. */
+  public Map<String, Object> admin(String clientId) {
+    Map<String, Object> props = common();
+    props.put(CommonClientConfigs.CLIENT_ID_CONFIG, clientId);
+    return props;
+  }
+
+  /** Kafka Streams properties: exactly-once v2, replication as configured. */
+  public Map<String, Object> streams(String applicationId, String stateDir) {
+    Map<String, Object> props = new HashMap<>();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(StreamsConfig.CLIENT_ID_CONFIG, applicationId + "-" + instanceId);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) replicationFactor);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    props.putAll(clientOverrides);
+    return props;
+  }
+
+  private static String hostName() {
+    String fromEnv = System.getenv("HOSTNAME");
+    if (fromEnv != null && !fromEnv.isBlank()) {
+      return fromEnv;
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "tusk";
+    }
+  }
+}

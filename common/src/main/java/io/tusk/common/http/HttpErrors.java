@@ -1,0 +1,79 @@
+package io.tusk.common.http;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one failure handler of Tusk's HTTP APIs: every error is answered as JSON {@code {"error":
+ * code, "message": text}} with a 4xx status for the caller's mistakes and 500 (logged) for ours.
+ */
+public final class HttpErrors {
+  private static final Logger log = LoggerFactory.getLogger(HttpErrors.class);
+
+  private HttpErrors() {}
+
+  /**
+   * Installs the failure handler and JSON answers for unknown paths and methods on {@code router}.
+   */
+  public static void install(Router router) {
+    router.route().failureHandler(HttpErrors::handle);
+    router.errorHandler(
+        404,
+        ctx ->
+            send(
+                ctx,
+                404,
+                "not_found",
+                "no such endpoint: " + ctx.request().method() + " " + ctx.request().path()));
+    router.errorHandler(
+        405,
+        ctx ->
+            send(
+                ctx,
+                405,
+                "method_not_allowed",
+                "method " + ctx.request().method() + " not allowed on " + ctx.request().path()));
+  }
+
+  /** Reads the request body as a JSON object, or fails with 400. */
+  public static JsonObject jsonBody(RoutingContext ctx) {
+    try {
+      JsonObject body = ctx.body().asJsonObject();
+      if (body == null) {
+        throw ApiException.badRequest("request body must be a JSON object");
+      }
+      return body;
+    } catch (DecodeException | ClassCastException e) {
+      throw ApiException.badRequest("request body is not a JSON object: " + e.getMessage());
+    }
+  }
+
+  private static void handle(RoutingContext ctx) {
+    Throwable failure = ctx.failure();
+    if (failure instanceof ApiException api) {
+      send(ctx, api.status(), api.error(), api.getMessage());
+    } else if (failure instanceof DecodeException) {
+      send(ctx, 400, "bad_request", "malformed JSON: " + failure.getMessage());
+    } else if (failure == null && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
+      send(
+          ctx, ctx.statusCode(), "bad_request", "request rejected with status " + ctx.statusCode());
+    } else {
+      log.error("Request {} {} failed", ctx.request().method(), ctx.request().path(), failure);
+      send(ctx, 500, "internal_error", "internal error; see the service log");
+    }
+  }
+
+  private static void send(RoutingContext ctx, int status, String error, String message) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .end(new JsonObject().put("error", error).put("message", message).encode());
+  }
+}

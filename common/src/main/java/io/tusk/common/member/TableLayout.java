@@ -1,0 +1,70 @@
+package io.tusk.common.member;
+
+import io.tusk.schemas.TableSpec;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Column positions of one table, computed once from its spec. */
+public final class TableLayout {
+  private final TableSpec spec;
+  private final Map<String, Integer> indexByColumn = new HashMap<>();
+  private final int memberKeyIndex;
+  private final int[] rowKeyIndexes;
+
+  public TableLayout(TableSpec spec) {
+    this.spec = spec;
+    List<String> columns = spec.getColumns();
+    for (int i = 0; i < columns.size(); i++) {
+      indexByColumn.put(columns.get(i), i);
+    }
+    memberKeyIndex = indexOf(spec.getMemberKey());
+    rowKeyIndexes = spec.getRowKey().stream().mapToInt(this::indexOf).toArray();
+  }
+
+  /** The table's spec. */
+  public TableSpec spec() {
+    return spec;
+  }
+
+  /** Position of {@code column}. */
+  public int indexOf(String column) {
+    Integer index = indexByColumn.get(column);
+    if (index == null) {
+      throw new IllegalArgumentException("table " + spec.getName() + " has no column " + column);
+    }
+    return index;
+  }
+
+  /** Position of {@code column}, or -1. */
+  public int indexOrMinusOne(String column) {
+    return indexByColumn.getOrDefault(column, -1);
+  }
+
+  public int memberKeyIndex() {
+    return memberKeyIndex;
+  }
+
+  /** Positions of the row-key columns (empty: rows of this table append). */
+  public int[] rowKeyIndexes() {
+    return rowKeyIndexes.clone();
+  }
+
+  public boolean hasRowKey() {
+    return rowKeyIndexes.length > 0;
+  }
+
+  /** Column count. */
+  public int width() {
+    return spec.getColumns().size();
+  }
+
+  /** The row-key values of a row's values, in row-key order. */
+  public List<String> rowKeyOf(List<String> values) {
+    String[] key = new String[rowKeyIndexes.length];
+    for (int i = 0; i < key.length; i++) {
+      key[i] = values.get(rowKeyIndexes[i]);
+    }
+    return java.util.Arrays.asList(key);
+  }
+}

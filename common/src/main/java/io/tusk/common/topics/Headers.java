@@ -1,0 +1,45 @@
+package io.tusk.common.topics;
+
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.common.header.Header;
+
+/** Names of the Kafka record headers Tusk reads and writes. */
+public final class Headers {
+  /** On {@code <repo>.updates}: the table a row belongs to (absent: the repo's default table). */
+  public static final String TABLE = "tusk.table";
+
+  /** On {@code <repo>.rejected}: reason code of the rejection. */
+  public static final String REJECT_REASON = "tusk.reject.reason";
+
+  /** On {@code <repo>.rejected}: human-readable detail (never row contents). */
+  public static final String REJECT_DETAIL = "tusk.reject.detail";
+
+  /** On {@code <repo>.rejected}: the row's source topic, partition and offset. */
+  public static final String SOURCE_TOPIC = "tusk.source.topic";
+
+  public static final String SOURCE_PARTITION = "tusk.source.partition";
+  public static final String SOURCE_OFFSET = "tusk.source.offset";
+
+  /** Provenance on {@code <pipeline>.output}. */
+  public static final String PIPELINE = "tusk.pipeline";
+
+  public static final String JOB_ID = "tusk.job";
+  public static final String COMMIT_ID = "tusk.commit";
+  public static final String GLOBAL_ID = "tusk.global";
+  public static final String DATUM_HASH = "tusk.datum-hash";
+
+  private Headers() {}
+
+  /** A header's value as UTF-8 text, or null. */
+  public static String text(org.apache.kafka.common.header.Headers headers, String name) {
+    Header header = headers.lastHeader(name);
+    return header == null || header.value() == null
+        ? null
+        : new String(header.value(), StandardCharsets.UTF_8);
+  }
+
+  /** UTF-8 bytes of a header value. */
+  public static byte[] bytes(String value) {
+    return value.getBytes(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,139 @@
+package io.tusk.common.topics;
+
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.schemas.PipelineSpec;
+import io.tusk.schemas.RepoSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates Tusk's topics with their partition counts and cleanup policies (see {@link TopicNames}).
+ * Creation is idempotent: a topic that exists is left as it is.
+ */
+public final class TopicAdmin implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(TopicAdmin.class);
+  private static final Map<String, String> COMPACT =
+      Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
+  private static final Map<String, String> KEEP_FOREVER =
+      Map.of(
+          TopicConfig.CLEANUP_POLICY_CONFIG,
+          TopicConfig.CLEANUP_POLICY_DELETE,
+          TopicConfig.RETENTION_MS_CONFIG,
+          "-1");
+  private static final Map<String, String> DELETE =
+      Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE);
+
+  private final Admin admin;
+  private final KafkaSettings settings;
+
+  public TopicAdmin(KafkaSettings settings) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.admin = Admin.create(settings.admin("tusk-topic-admin-" + settings.instanceId()));
+  }
+
+  /** The underlying admin client (owned by this object). */
+  public Admin admin() {
+    return admin;
+  }
+
+  /** Creates the {@code tusk.*} topics. Every service calls this at start. */
+  public void ensureSystemTopics() {
+    int p = settings.systemPartitions();
+    create(
+        List.of(
+            topic(TopicNames.REPOS, 1, COMPACT),
+            topic(TopicNames.PIPELINES, 1, COMPACT),
+            topic(TopicNames.COMMITS, p, COMPACT),
+            topic(TopicNames.JOBS, p, COMPACT),
+            // job-starts and datum-results are merged by job ID: same partition count by design.
+            topic(TopicNames.JOB_STARTS, p, DELETE),
+            topic(TopicNames.DATUM_RESULTS, p, DELETE),
+            topic(TopicNames.COMMIT_PARTS, p, DELETE)));
+  }
+
+  /** Creates a repo's topics. */
+  public void createRepoTopics(RepoSpec repo) {
+    String name = repo.getName();
+    create(
+        List.of(
+            topic(TopicNames.updates(name), repo.getUpdatePartitions(), KEEP_FOREVER),
+            topic(TopicNames.byMember(name), repo.getMemberPartitions(), DELETE),
+            topic(TopicNames.members(name), repo.getMemberPartitions(), COMPACT),
+            topic(TopicNames.rejected(name), repo.getUpdatePartitions(), KEEP_FOREVER)));
+  }
+
+  /** Creates a pipeline's topics; its datum topic has {@code parallelism} partitions. */
+  public void createPipelineTopics(PipelineSpec pipeline) {
+    String name = pipeline.getName();
+    create(
+        List.of(
+            topic(TopicNames.datums(name), pipeline.getParallelism(), DELETE),
+            topic(TopicNames.output(name), pipeline.getParallelism(), COMPACT),
+            topic(TopicNames.failed(name), pipeline.getParallelism(), DELETE)));
+  }
+
+  /** Number of partitions of {@code topic}. */
+  public int partitions(String topic) {
+    try {
+      return admin
+          .describeTopics(Set.of(topic))
+          .allTopicNames()
+          .get(30, TimeUnit.SECONDS)
+          .get(topic)
+          .partitions()
+          .size();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaException("interrupted describing " + topic, e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new KafkaException("cannot describe topic " + topic + ": " + e.getMessage(), e);
+    }
+  }
+
+  private NewTopic topic(String name, int partitions, Map<String, String> configs) {
+    return new NewTopic(name, partitions, settings.replicationFactor()).configs(configs);
+  }
+
+  private void create(List<NewTopic> topics) {
+    List<String> created = new ArrayList<>();
+    var results = admin.createTopics(topics).values();
+    for (var entry : results.entrySet()) {
+      try {
+        entry.getValue().get(60, TimeUnit.SECONDS);
+        created.add(entry.getKey());
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw new KafkaException(
+              "cannot create topic " + entry.getKey() + ": " + e.getCause().getMessage(),
+              e.getCause());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new KafkaException("interrupted creating " + entry.getKey(), e);
+      } catch (TimeoutException e) {
+        throw new KafkaException("timed out creating topic " + entry.getKey(), e);
+      }
+    }
+    if (!created.isEmpty()) {
+      log.info("Created topics {}", created);
+    }
+  }
+
+  @Override
+  public void close() {
+    admin.close();
+  }
+}

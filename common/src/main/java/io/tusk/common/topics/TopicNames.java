@@ -1,0 +1,109 @@
+package io.tusk.common.topics;
+
+import java.util.regex.Pattern;
+
+/**
+ * Names of every topic Tusk uses. Names are a contract (see the README's topic table): system
+ * topics start with {@code tusk.}, per-repo and per-pipeline topics are {@code <name>.<suffix>}.
+ * Repo and pipeline names match {@link #NAME_PATTERN}, so they cannot contain the dot that
+ * separates the suffix.
+ */
+public final class TopicNames {
+  /**
+   * Names of repos and pipelines: lower-case letters, digits, '-' and '_', at most 63 characters.
+   */
+  public static final Pattern NAME_PATTERN = Pattern.compile("[a-z0-9][a-z0-9_-]{0,62}");
+
+  /** Repo specs (compacted, key: repo name). */
+  public static final String REPOS = "tusk.repos";
+
+  /** Pipeline specs (compacted, key: pipeline name). */
+  public static final String PIPELINES = "tusk.pipelines";
+
+  /** Commit records (compacted, key: commit ID). */
+  public static final String COMMITS = "tusk.commits";
+
+  /** Job records with counts and state (compacted, key: job ID). */
+  public static final String JOBS = "tusk.jobs";
+
+  /** Datum outcomes (key: job ID). */
+  public static final String DATUM_RESULTS = "tusk.datum-results";
+
+  /** Internal: each member-side partition's share of a completed commit (key: commit ID). */
+  public static final String COMMIT_PARTS = "tusk.commit-parts";
+
+  /** Internal: jobs as created when their commit completed (key: job ID). */
+  public static final String JOB_STARTS = "tusk.job-starts";
+
+  /** The user's rows of a repo. */
+  public static final String UPDATES_SUFFIX = ".updates";
+
+  /** Internal: rows re-keyed by member, barriers, seals and reject notices. */
+  public static final String BY_MEMBER_SUFFIX = ".by-member";
+
+  /** Latest member objects (compacted, key: member). */
+  public static final String MEMBERS_SUFFIX = ".members";
+
+  /** Rows that could not be parsed, with the reason in headers. */
+  public static final String REJECTED_SUFFIX = ".rejected";
+
+  /** Datums of a pipeline (key: member). */
+  public static final String DATUMS_SUFFIX = ".datums";
+
+  /** Outputs of a pipeline (compacted, key: member). */
+  public static final String OUTPUT_SUFFIX = ".output";
+
+  /** Datums a pipeline gave up on. */
+  public static final String FAILED_SUFFIX = ".failed";
+
+  /** Matches every repo's internal by-member topic. */
+  public static final Pattern BY_MEMBER_PATTERN =
+      Pattern.compile(NAME_PATTERN.pattern() + Pattern.quote(BY_MEMBER_SUFFIX));
+
+  /** Matches every pipeline's output topic. */
+  public static final Pattern OUTPUT_PATTERN =
+      Pattern.compile(NAME_PATTERN.pattern() + Pattern.quote(OUTPUT_SUFFIX));
+
+  private TopicNames() {}
+
+  public static String updates(String repo) {
+    return repo + UPDATES_SUFFIX;
+  }
+
+  public static String byMember(String repo) {
+    return repo + BY_MEMBER_SUFFIX;
+  }
+
+  public static String members(String repo) {
+    return repo + MEMBERS_SUFFIX;
+  }
+
+  public static String rejected(String repo) {
+    return repo + REJECTED_SUFFIX;
+  }
+
+  public static String datums(String pipeline) {
+    return pipeline + DATUMS_SUFFIX;
+  }
+
+  public static String output(String pipeline) {
+    return pipeline + OUTPUT_SUFFIX;
+  }
+
+  public static String failed(String pipeline) {
+    return pipeline + FAILED_SUFFIX;
+  }
+
+  /** The repo or pipeline name of a {@code <name>.<suffix>} topic. */
+  public static String owner(String topic, String suffix) {
+    if (!topic.endsWith(suffix)) {
+      throw new IllegalArgumentException("topic " + topic + " does not end with " + suffix);
+    }
+    return topic.substring(0, topic.length() - suffix.length());
+  }
+
+  /** True if {@code name} is a valid repo or pipeline name. */
+  public static boolean isValidName(String name) {
+    return name != null && NAME_PATTERN.matcher(name).matches() && !name.equals("tusk");
+  }
+}

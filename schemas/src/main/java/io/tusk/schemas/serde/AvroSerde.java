@@ -39,6 +39,10 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   private final Map<Integer, DatumReader<T>> readersById = new ConcurrentHashMap<>();
   private final SpecificDatumWriter<T> writer;
 
+  static {
+    TrustedClasses.install();
+  }
+
   private AvroSerde(SchemaRegistryClient registry, Class<T> type, boolean isKey) {
     this.registry = Objects.requireNonNull(registry, "registry");
     this.schema = SpecificData.get().getSchema(Objects.requireNonNull(type, "type"));

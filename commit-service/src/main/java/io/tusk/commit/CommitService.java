@@ -1,0 +1,184 @@
+package io.tusk.commit;
+
+import io.tusk.common.commit.CommitSealer;
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.CompactedTopicView;
+import io.tusk.common.ops.Observability;
+import io.tusk.common.service.ServiceRunner;
+import io.tusk.common.topics.TopicAdmin;
+import io.tusk.common.topics.Topics;
+import io.tusk.schemas.Commit;
+import io.tusk.schemas.PipelineSpec;
+import io.tusk.schemas.RepoSpec;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.KafkaException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Tusk's control plane: an HTTP API (see {@link CommitApi}) over repos, commits and pipelines. It
+ * writes specs to {@code tusk.repos} and {@code tusk.pipelines}, creates the repos' and pipelines'
+ * topics, and seals commits (step 1 of the commit protocol in docs/internals.md) with common's
+ * {@link CommitSealer}. One instance per deployment: it owns sealing.
+ */
+public final class CommitService implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CommitService.class);
+  private static final Duration VIEW_TIMEOUT = Duration.ofSeconds(60);
+  private static final long HTTP_TIMEOUT_SECONDS = 30;
+
+  /** Everything the service opened, closed in reverse order. */
+  private final Deque<AutoCloseable> resources;
+
+  private final int port;
+
+  private CommitService(Deque<AutoCloseable> resources, int port) {
+    this.resources = resources;
+    this.port = port;
+  }
+
+  /** Runs the service until the JVM is asked to stop. */
+  public static void main(String[] args) {
+    ServiceRunner.run("commit-service", () -> start(CommitServiceConfig.from(System.getenv())));
+  }
+
+  /**
+   * Creates the system topics, reads the repo, pipeline and commit topics, and returns once the
+   * HTTP API is listening.
+   *
+   * @throws KafkaException if Kafka or the registry is not usable
+   * @throws IllegalStateException if the HTTP API cannot listen
+   */
+  public static CommitService start(CommitServiceConfig config) {
+    Objects.requireNonNull(config, "config");
+    KafkaSettings kafka = config.kafka();
+    Deque<AutoCloseable> opened = new ArrayDeque<>();
+    try {
+      Topics topics = new Topics(kafka.registryClient());
+      TopicAdmin topicAdmin = open(opened, new TopicAdmin(kafka));
+      topicAdmin.ensureSystemTopics();
+      Observability observability = open(opened, new Observability("commit-service"));
+      CompactedTopicView<RepoSpec> repos =
+          open(opened, CompactedTopicView.start(kafka, topics.repos, VIEW_TIMEOUT));
+      CompactedTopicView<PipelineSpec> pipelines =
+          open(opened, CompactedTopicView.start(kafka, topics.pipelines, VIEW_TIMEOUT));
+      CompactedTopicView<Commit> commitView =
+          open(opened, CompactedTopicView.start(kafka, topics.commits, VIEW_TIMEOUT));
+      CommitIndex commits = index(commitView);
+      ensureTopics(topicAdmin, repos, pipelines);
+      CommitSealer sealer = open(opened, new CommitSealer(kafka, topics, topicAdmin.admin()));
+      KafkaProducer<byte[], byte[]> specProducer =
+          open(
+              opened,
+              new KafkaProducer<byte[], byte[]>(
+                  kafka.producer("tusk-commit-service-" + kafka.instanceId(), null)));
+      observability.bind(specProducer, "spec-producer");
+      observability.addHealthCheck("repos-view", repos::isHealthy);
+      observability.addHealthCheck("pipelines-view", pipelines::isHealthy);
+      observability.addHealthCheck("commits-view", commitView::isHealthy);
+
+      Vertx vertx = Vertx.vertx();
+      opened.push(() -> await(vertx.close(), "closing Vert.x"));
+      CommitApi api =
+          new CommitApi(
+              vertx,
+              topics,
+              topicAdmin,
+              specProducer,
+              sealer,
+              repos,
+              pipelines,
+              commits,
+              observability.registry());
+      HttpServer server =
+          await(
+              vertx
+                  .createHttpServer()
+                  .requestHandler(api.router(vertx, observability))
+                  .listen(config.httpPort(), config.httpHost()),
+              "listening on " + config.httpHost() + ":" + config.httpPort());
+      log.info(
+          "Commit service listening on {}:{} ({} repos, {} pipelines)",
+          config.httpHost(),
+          server.actualPort(),
+          repos.snapshot().size(),
+          pipelines.snapshot().size());
+      return new CommitService(opened, server.actualPort());
+    } catch (RuntimeException e) {
+      closeAll(opened);
+      throw e;
+    }
+  }
+
+  /** The port the HTTP API listens on (the chosen one when configured with 0). */
+  public int port() {
+    return port;
+  }
+
+  @Override
+  public void close() {
+    closeAll(resources);
+  }
+
+  /**
+   * Indexes the commits of the view. The listener goes on before the snapshot is read, so no update
+   * falls between them; the index merges duplicates.
+   */
+  private static CommitIndex index(CompactedTopicView<Commit> view) {
+    CommitIndex index = new CommitIndex();
+    view.addListener(index::record);
+    view.snapshot().forEach(index::record);
+    return index;
+  }
+
+  /**
+   * Creates any missing topic of a known repo or pipeline: a spec is written before its topics, so
+   * a crash in between would otherwise leave a repo that cannot be sealed.
+   */
+  private static void ensureTopics(
+      TopicAdmin admin,
+      CompactedTopicView<RepoSpec> repos,
+      CompactedTopicView<PipelineSpec> pipelines) {
+    repos.snapshot().values().forEach(admin::createRepoTopics);
+    pipelines.snapshot().values().forEach(admin::createPipelineTopics);
+  }
+
+  private static <T extends AutoCloseable> T open(Deque<AutoCloseable> opened, T resource) {
+    opened.push(resource);
+    return resource;
+  }
+
+  private static void closeAll(Deque<AutoCloseable> resources) {
+    while (!resources.isEmpty()) {
+      AutoCloseable resource = resources.pop();
+      try {
+        resource.close();
+      } catch (Exception e) {
+        log.warn("Closing {} failed", resource, e);
+      }
+    }
+  }
+
+  private static <T> T await(Future<T> future, String what) {
+    try {
+      return future
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(HTTP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted " + what, e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("failed " + what + ": " + e.getMessage(), e);
+    }
+  }
+}

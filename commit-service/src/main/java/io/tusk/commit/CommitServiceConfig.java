@@ -1,0 +1,47 @@
+package io.tusk.commit;
+
+import io.tusk.common.config.Config;
+import io.tusk.common.config.ConfigKey;
+import io.tusk.common.config.KafkaSettings;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Configuration of the commit service, read from the environment: the shared Kafka settings ({@link
+ * KafkaSettings#KEYS}) and where the HTTP API listens.
+ */
+public record CommitServiceConfig(KafkaSettings kafka, String httpHost, int httpPort) {
+
+  public static final ConfigKey HTTP_HOST =
+      ConfigKey.optional("TUSK_HTTP_HOST", "0.0.0.0", "Address the HTTP API binds to");
+  public static final ConfigKey HTTP_PORT =
+      ConfigKey.optional("TUSK_HTTP_PORT", "8080", "Port of the HTTP API (0 picks a free port)");
+
+  /** Every key the commit service reads. */
+  public static final List<ConfigKey> KEYS = keys();
+
+  public CommitServiceConfig {
+    Objects.requireNonNull(kafka, "kafka");
+    Objects.requireNonNull(httpHost, "httpHost");
+  }
+
+  /**
+   * Reads the configuration from {@code env} (normally {@code System.getenv()}).
+   *
+   * @throws io.tusk.common.config.ConfigException naming a key that is missing or invalid
+   */
+  public static CommitServiceConfig from(Map<String, String> env) {
+    Config config = Config.load(env, KEYS);
+    return new CommitServiceConfig(
+        KafkaSettings.from(config), config.string(HTTP_HOST), config.port(HTTP_PORT));
+  }
+
+  private static List<ConfigKey> keys() {
+    List<ConfigKey> keys = new ArrayList<>(KafkaSettings.KEYS);
+    keys.add(HTTP_HOST);
+    keys.add(HTTP_PORT);
+    return List.copyOf(keys);
+  }
+}

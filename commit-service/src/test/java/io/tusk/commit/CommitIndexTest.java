@@ -1,0 +1,80 @@
+package io.tusk.commit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tusk.schemas.Commit;
+import io.tusk.schemas.CommitStats;
+import io.tusk.schemas.PartitionOffset;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CommitIndexTest {
+
+  @Test
+  void shouldListNewestFirstWhenPaged() {
+    // Given five commits of one repo and one of another
+    CommitIndex index = new CommitIndex();
+    for (int sequence = 1; sequence <= 5; sequence++) {
+      Commit commit = commit("omop", sequence, null);
+      index.record(commit.getId(), commit);
+    }
+    Commit other = commit("other", 1, null);
+    index.record(other.getId(), other);
+
+    // When / Then pages go newest first, below "before", up to "limit"
+    assertThat(index.page("omop", Long.MAX_VALUE, 50))
+        .extracting(Commit::getSequence)
+        .containsExactly(5L, 4L, 3L, 2L, 1L);
+    assertThat(index.page("omop", 4, 2)).extracting(Commit::getSequence).containsExactly(3L, 2L);
+    assertThat(index.latest("omop")).get().extracting(Commit::getSequence).isEqualTo(5L);
+    assertThat(index.latest("unknown")).isEmpty();
+    assertThat(index.page("unknown", Long.MAX_VALUE, 50)).isEmpty();
+  }
+
+  @Test
+  void shouldKeepStatsWhenAnOlderVersionArrivesLater() {
+    // Given a commit written back with stats
+    CommitIndex index = new CommitIndex();
+    Commit sealed = commit("omop", 1, null);
+    Commit complete = commit("omop", 1, new CommitStats(10L, 0L, 4L, 4L, 5L));
+    index.record(sealed.getId(), complete);
+
+    // When the sealed version (without stats) is recorded after it
+    index.record(sealed.getId(), sealed);
+
+    // Then both lookups still show the stats
+    assertThat(index.get(sealed.getId())).get().extracting(Commit::getStats).isNotNull();
+    assertThat(index.page("omop", Long.MAX_VALUE, 1).get(0).getStats()).isNotNull();
+  }
+
+  @Test
+  void shouldForgetACommitWhenItIsTombstoned() {
+    // Given a commit
+    CommitIndex index = new CommitIndex();
+    Commit commit = commit("omop", 1, null);
+    index.record(commit.getId(), commit);
+
+    // When a tombstone arrives
+    index.record(commit.getId(), null);
+
+    // Then it is gone everywhere
+    assertThat(index.get(commit.getId())).isEmpty();
+    assertThat(index.latest("omop")).isEmpty();
+  }
+
+  private static Commit commit(String repo, long sequence, CommitStats stats) {
+    String id = String.format("%032x", (repo.hashCode() & 0xffffL) * 1000 + sequence);
+    return Commit.newBuilder()
+        .setId(id)
+        .setRepo(repo)
+        .setSequence(sequence)
+        .setParent(null)
+        .setGlobalId(id)
+        .setCreatedAt(sequence)
+        .setStartOffsets(List.of(new PartitionOffset(0, 0L)))
+        .setEndOffsets(List.of(new PartitionOffset(0, sequence)))
+        .setJobs(List.of())
+        .setStats(stats)
+        .build();
+  }
+}

@@ -1,0 +1,83 @@
+package io.tusk.commit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tusk.common.config.ConfigException;
+import io.tusk.common.config.KafkaSettings;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CommitServiceConfigTest {
+
+  @Test
+  void shouldApplyDefaultsWhenOnlyRequiredKeysAreSet() {
+    // Given the two required keys
+    Map<String, String> env =
+        Map.of(
+            "TUSK_BOOTSTRAP_SERVERS", "broker:9092",
+            "TUSK_REGISTRY_URL", "http://registry:8081");
+
+    // When the config is read
+    CommitServiceConfig config = CommitServiceConfig.from(env);
+
+    // Then the HTTP API listens on every interface, port 8080
+    assertThat(config.httpHost()).isEqualTo("0.0.0.0");
+    assertThat(config.httpPort()).isEqualTo(8080);
+    assertThat(config.kafka().bootstrapServers()).isEqualTo("broker:9092");
+    assertThat(config.kafka().registryUrl()).isEqualTo("http://registry:8081");
+  }
+
+  @Test
+  void shouldReadHostAndPortWhenSet() {
+    // Given an explicit host and port 0
+    Map<String, String> env =
+        Map.of(
+            "TUSK_BOOTSTRAP_SERVERS", "broker:9092",
+            "TUSK_REGISTRY_URL", "http://registry:8081",
+            "TUSK_HTTP_HOST", "127.0.0.1",
+            "TUSK_HTTP_PORT", "0");
+
+    // When the config is read
+    CommitServiceConfig config = CommitServiceConfig.from(env);
+
+    // Then both are used
+    assertThat(config.httpHost()).isEqualTo("127.0.0.1");
+    assertThat(config.httpPort()).isZero();
+  }
+
+  @Test
+  void shouldFailNamingTheKeyWhenBootstrapServersAreMissing() {
+    // Given no bootstrap servers
+    Map<String, String> env = Map.of("TUSK_REGISTRY_URL", "http://registry:8081");
+
+    // When / Then loading fails naming the key
+    assertThatThrownBy(() -> CommitServiceConfig.from(env))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_BOOTSTRAP_SERVERS");
+  }
+
+  @Test
+  void shouldFailNamingTheKeyWhenThePortIsNotAPort() {
+    // Given a port out of range
+    Map<String, String> env =
+        Map.of(
+            "TUSK_BOOTSTRAP_SERVERS", "broker:9092",
+            "TUSK_REGISTRY_URL", "http://registry:8081",
+            "TUSK_HTTP_PORT", "70000");
+
+    // When / Then loading fails naming the key
+    assertThatThrownBy(() -> CommitServiceConfig.from(env))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_HTTP_PORT");
+  }
+
+  @Test
+  void shouldListKafkaAndHttpKeysWhenKeysAreAsked() {
+    // When / Then the keys are the shared ones plus the HTTP ones
+    assertThat(CommitServiceConfig.KEYS)
+        .containsAll(KafkaSettings.KEYS)
+        .contains(CommitServiceConfig.HTTP_HOST, CommitServiceConfig.HTTP_PORT)
+        .hasSize(KafkaSettings.KEYS.size() + 2);
+  }
+}

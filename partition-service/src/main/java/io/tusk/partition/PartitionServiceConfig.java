@@ -1,0 +1,112 @@
+package io.tusk.partition;
+
+import io.tusk.common.config.Config;
+import io.tusk.common.config.ConfigKey;
+import io.tusk.common.config.KafkaSettings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Configuration of the partition service, read from the environment: the shared Kafka keys ({@link
+ * KafkaSettings#KEYS}) plus the keys below.
+ *
+ * @param kafka how to reach Kafka and the registry
+ * @param stateDir Kafka Streams state directory (one per instance)
+ * @param rekeyerThreads rekeyer consumer threads of this instance
+ * @param streamThreads Kafka Streams threads of this instance
+ * @param httpHost address of the health and metrics endpoint
+ * @param httpPort port of the health and metrics endpoint (0: any free port)
+ * @param completion how the member topology completes commits
+ */
+public record PartitionServiceConfig(
+    KafkaSettings kafka,
+    String stateDir,
+    int rekeyerThreads,
+    int streamThreads,
+    String httpHost,
+    int httpPort,
+    CompletionSettings completion) {
+
+  public static final ConfigKey STATE_DIR =
+      ConfigKey.optional(
+          "TUSK_STATE_DIR",
+          "state/partition-service",
+          "Kafka Streams state directory; each instance needs its own");
+  public static final ConfigKey REKEYER_THREADS =
+      ConfigKey.optional(
+          "TUSK_REKEYER_THREADS",
+          "1",
+          "Rekeyer threads (one consumer and one transactional producer each)");
+  public static final ConfigKey STREAM_THREADS =
+      ConfigKey.optional("TUSK_STREAM_THREADS", "1", "Kafka Streams threads of this instance");
+  public static final ConfigKey HTTP_HOST =
+      ConfigKey.optional("TUSK_HTTP_HOST", "0.0.0.0", "Address of /health and /metrics");
+  public static final ConfigKey HTTP_PORT =
+      ConfigKey.optional(
+          "TUSK_HTTP_PORT", "8083", "Port of /health and /metrics (0: any free port)");
+  public static final ConfigKey SLICE_ROWS =
+      ConfigKey.optional(
+          "TUSK_COMPLETION_SLICE_ROWS",
+          "20000",
+          "Most pending rows and reject notices one completion step visits, so no Streams"
+              + " transaction outgrows the transaction timeout");
+  public static final ConfigKey SLICE_MEMBERS =
+      ConfigKey.optional(
+          "TUSK_COMPLETION_SLICE_MEMBERS",
+          "2000",
+          "Most changed members one completion step emits (each emits a member object and a datum"
+              + " per job)");
+  public static final ConfigKey COMPLETION_INTERVAL_MS =
+      ConfigKey.optional(
+          "TUSK_COMPLETION_INTERVAL_MS",
+          "100",
+          "Wall-clock interval at which ready commits are completed without new input");
+
+  /** Every key this service reads. */
+  public static final List<ConfigKey> KEYS = keys();
+
+  public PartitionServiceConfig {
+    Objects.requireNonNull(kafka, "kafka");
+    Objects.requireNonNull(stateDir, "stateDir");
+    Objects.requireNonNull(httpHost, "httpHost");
+    Objects.requireNonNull(completion, "completion");
+  }
+
+  /**
+   * Reads the configuration from {@code env}.
+   *
+   * @throws io.tusk.common.config.ConfigException naming a missing or invalid key
+   */
+  public static PartitionServiceConfig from(Map<String, String> env) {
+    Config config = Config.load(env, KEYS);
+    return new PartitionServiceConfig(
+        KafkaSettings.from(config),
+        config.string(STATE_DIR),
+        config.integer(REKEYER_THREADS, 1),
+        config.integer(STREAM_THREADS, 1),
+        config.string(HTTP_HOST),
+        config.port(HTTP_PORT),
+        new CompletionSettings(
+            config.integer(SLICE_ROWS, 1),
+            config.integer(SLICE_MEMBERS, 1),
+            Duration.ofMillis(config.integer(COMPLETION_INTERVAL_MS, 1))));
+  }
+
+  private static List<ConfigKey> keys() {
+    List<ConfigKey> keys = new ArrayList<>(KafkaSettings.KEYS);
+    keys.addAll(
+        List.of(
+            STATE_DIR,
+            REKEYER_THREADS,
+            STREAM_THREADS,
+            HTTP_HOST,
+            HTTP_PORT,
+            SLICE_ROWS,
+            SLICE_MEMBERS,
+            COMPLETION_INTERVAL_MS));
+    return List.copyOf(keys);
+  }
+}

@@ -1,0 +1,177 @@
+package io.tusk.partition;
+
+import io.tusk.common.topics.TopicNames;
+import io.tusk.common.topics.Topics;
+import io.tusk.schemas.Datum;
+import io.tusk.schemas.MemberObject;
+import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.Row;
+import io.tusk.schemas.Seal;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.TopicNameExtractor;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.StoreBuilder;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The Kafka Streams application {@value #APPLICATION_ID}: three sub-topologies, each a step of the
+ * commit protocol in docs/internals.md.
+ *
+ * <ol>
+ *   <li>Member topology (step 3): every {@code <repo>.by-member} topic (pattern subscription, so
+ *       new repos join at run time) into {@link MemberProcessor}, which writes member objects to
+ *       {@code <repo>.members}, datums to {@code <pipeline>.datums} and parts to {@code
+ *       tusk.commit-parts}.
+ *   <li>Commit aggregator (step 4): {@code tusk.commit-parts} into {@link CommitAggregator}, which
+ *       writes {@code tusk.commits} and {@code tusk.job-starts}.
+ *   <li>Job tracker (step 6): {@code tusk.job-starts} and {@code tusk.datum-results} into {@link
+ *       JobTracker}, which writes {@code tusk.jobs}.
+ * </ol>
+ *
+ * <p>Store values that are Avro types use the registry-backed serdes of {@link Topics} (so they
+ * evolve like topic values); the service's own bookkeeping ({@link Progress}, {@link JobProgress})
+ * uses small versioned binary encodings. Store keys are {@link StoreKeys}.
+ */
+public final class PartitionTopology {
+  /** The Kafka Streams application ID (a literal: it names the internal topics and group). */
+  public static final String APPLICATION_ID = "tusk-partition";
+
+  static final String PENDING_ROWS_STORE = "pending-rows-store";
+  static final String PENDING_REJECTS_STORE = "pending-rejects-store";
+  static final String BARRIERS_STORE = "barriers-store";
+  static final String SEALS_STORE = "seals-store";
+  static final String MEMBER_OBJECTS_STORE = "member-objects-store";
+  static final String PROGRESS_STORE = "progress-store";
+  static final String COMMIT_PARTS_STORE = "commit-parts-store";
+  static final String AGGREGATED_COMMITS_STORE = "aggregated-commits-store";
+  static final String JOB_PROGRESS_STORE = "job-progress-store";
+
+  static final String MEMBERS_SINK = "members-sink";
+  static final String DATUMS_SINK = "datums-sink";
+  static final String COMMIT_PARTS_SINK = "commit-parts-sink";
+  static final String COMMITS_SINK = "commits-sink";
+  static final String JOB_STARTS_SINK = "job-starts-sink";
+
+  private PartitionTopology() {}
+
+  /**
+   * Builds the topology.
+   *
+   * @param topics the topics and their serdes
+   * @param repos the spec of a repo by name (empty while unknown: its commits wait)
+   * @param completion slice bounds and punctuation interval of the member topology
+   */
+  public static Topology build(
+      Topics topics, Function<String, Optional<RepoSpec>> repos, CompletionSettings completion) {
+    Objects.requireNonNull(topics, "topics");
+    Objects.requireNonNull(repos, "repos");
+    Objects.requireNonNull(completion, "completion");
+    Serde<String> keys = topics.keySerde();
+    Topology topology = new Topology();
+
+    // Step 3: one task per member partition number serves that partition of every repo.
+    topology.addSource(
+        "by-member-source",
+        keys.deserializer(),
+        topics.memberEventSerde().deserializer(),
+        TopicNames.BY_MEMBER_PATTERN);
+    topology.addProcessor(
+        "member-processor", () -> new MemberProcessor(repos, completion), "by-member-source");
+    topology.addStateStore(store(PENDING_ROWS_STORE, topics.avro(Row.class)), "member-processor");
+    topology.addStateStore(store(PENDING_REJECTS_STORE, Serdes.String()), "member-processor");
+    topology.addStateStore(store(BARRIERS_STORE, Serdes.Long()), "member-processor");
+    topology.addStateStore(store(SEALS_STORE, topics.avro(Seal.class)), "member-processor");
+    topology.addStateStore(
+        store(MEMBER_OBJECTS_STORE, topics.memberObjectSerde()), "member-processor");
+    topology.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(PROGRESS_STORE), keys, new Progress.StoreSerde()),
+        "member-processor");
+    TopicNameExtractor<String, MemberObject> membersTopic =
+        (member, object, context) -> TopicNames.members(object.getRepo());
+    topology.addSink(
+        MEMBERS_SINK,
+        membersTopic,
+        keys.serializer(),
+        topics.memberObjectSerde().serializer(),
+        "member-processor");
+    TopicNameExtractor<String, Datum> datumsTopic =
+        (member, datum, context) -> TopicNames.datums(datum.getPipeline());
+    topology.addSink(
+        DATUMS_SINK,
+        datumsTopic,
+        keys.serializer(),
+        topics.datumSerde().serializer(),
+        "member-processor");
+    topology.addSink(
+        COMMIT_PARTS_SINK,
+        topics.commitParts.name(),
+        keys.serializer(),
+        topics.commitParts.valueSerde().serializer(),
+        "member-processor");
+
+    // Step 4: parts are keyed by commit ID, so one task sees all parts of a commit.
+    topology.addSource(
+        "commit-parts-source",
+        keys.deserializer(),
+        topics.commitParts.valueSerde().deserializer(),
+        topics.commitParts.name());
+    topology.addProcessor("commit-aggregator", CommitAggregator::new, "commit-parts-source");
+    topology.addStateStore(
+        store(COMMIT_PARTS_STORE, topics.commitParts.valueSerde()), "commit-aggregator");
+    topology.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(AGGREGATED_COMMITS_STORE), keys, Serdes.Long()),
+        "commit-aggregator");
+    topology.addSink(
+        COMMITS_SINK,
+        topics.commits.name(),
+        keys.serializer(),
+        topics.commits.valueSerde().serializer(),
+        "commit-aggregator");
+    topology.addSink(
+        JOB_STARTS_SINK,
+        topics.jobStarts.name(),
+        keys.serializer(),
+        topics.jobStarts.valueSerde().serializer(),
+        "commit-aggregator");
+
+    // Step 6: starts and results share key and partition count, so they meet in one task.
+    topology.addSource(
+        "job-starts-source",
+        keys.deserializer(),
+        topics.jobStarts.valueSerde().deserializer(),
+        topics.jobStarts.name());
+    topology.addSource(
+        "datum-results-source",
+        keys.deserializer(),
+        topics.datumResults.valueSerde().deserializer(),
+        topics.datumResults.name());
+    topology.addProcessor(
+        "job-tracker", JobTracker::new, "job-starts-source", "datum-results-source");
+    topology.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(JOB_PROGRESS_STORE),
+            keys,
+            new JobProgress.StoreSerde(topics.jobs.valueSerde())),
+        "job-tracker");
+    topology.addSink(
+        "jobs-sink",
+        topics.jobs.name(),
+        keys.serializer(),
+        topics.jobs.valueSerde().serializer(),
+        "job-tracker");
+    return topology;
+  }
+
+  private static <V> StoreBuilder<KeyValueStore<Bytes, V>> store(String name, Serde<V> values) {
+    return Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(name), Serdes.Bytes(), values);
+  }
+}

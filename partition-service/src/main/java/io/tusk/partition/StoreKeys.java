@@ -1,0 +1,155 @@
+package io.tusk.partition;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.apache.kafka.common.utils.Bytes;
+
+/**
+ * Binary keys of the partition service's state stores. Every field is self-delimiting (strings are
+ * a 4-byte big-endian length and UTF-8 bytes, numbers are big-endian and never negative), so a
+ * byte-wise ordered store keeps one repo's keys contiguous under {@link #repo}, one member's rows
+ * contiguous and in (source partition, offset) order, and no repo's prefix is a prefix of another
+ * repo's keys.
+ */
+final class StoreKeys {
+  private StoreKeys() {}
+
+  /** The prefix of every key of {@code repo}. */
+  static Bytes repo(String repo) {
+    return new Builder().string(repo).build();
+  }
+
+  /** A pending row: {@code repo | member | source partition | source offset}. */
+  static Bytes row(String repo, String member, int partition, long offset) {
+    return new Builder().string(repo).string(member).integer(partition).number(offset).build();
+  }
+
+  /** A pending reject notice: {@code repo | source partition | source offset}. */
+  static Bytes reject(String repo, int partition, long offset) {
+    return new Builder().string(repo).integer(partition).number(offset).build();
+  }
+
+  /** A barrier: {@code repo | source partition}. */
+  static Bytes barrier(String repo, int partition) {
+    return new Builder().string(repo).integer(partition).build();
+  }
+
+  /** A seal: {@code repo | sequence}. */
+  static Bytes seal(String repo, long sequence) {
+    return new Builder().string(repo).number(sequence).build();
+  }
+
+  /** A member object: {@code repo | member}. */
+  static Bytes member(String repo, String member) {
+    return new Builder().string(repo).string(member).build();
+  }
+
+  /** A commit part: {@code commit ID | member partition}. */
+  static Bytes part(String commitId, int memberPartition) {
+    return new Builder().string(commitId).integer(memberPartition).build();
+  }
+
+  /** The prefix of every part of {@code commitId}. */
+  static Bytes commit(String commitId) {
+    return new Builder().string(commitId).build();
+  }
+
+  /**
+   * The smallest key greater than every key that starts with {@code prefix}, as the inclusive end
+   * of a range scan: no real key equals it because real keys are longer than their prefix.
+   */
+  static Bytes upperBound(Bytes prefix) {
+    byte[] bytes = Arrays.copyOf(prefix.get(), prefix.get().length);
+    for (int i = bytes.length - 1; i >= 0; i--) {
+      if (bytes[i] != (byte) 0xFF) {
+        bytes[i]++;
+        return Bytes.wrap(Arrays.copyOf(bytes, i + 1));
+      }
+    }
+    throw new IllegalArgumentException("a prefix of 0xFF bytes has no upper bound");
+  }
+
+  /** True if {@code key} starts with {@code prefix}. */
+  static boolean startsWith(Bytes key, Bytes prefix) {
+    byte[] k = key.get();
+    byte[] p = prefix.get();
+    return k.length >= p.length && Arrays.equals(k, 0, p.length, p, 0, p.length);
+  }
+
+  /** The fields of a pending-row key. */
+  record RowKey(String member, int partition, long offset) {}
+
+  /** Decodes a key made by {@link #row}. */
+  static RowKey decodeRow(Bytes key) {
+    ByteBuffer buffer = ByteBuffer.wrap(key.get());
+    skipString(buffer);
+    return new RowKey(readString(buffer), buffer.getInt(), buffer.getLong());
+  }
+
+  /** The fields of a pending-reject key. */
+  record RejectKey(int partition, long offset) {}
+
+  /** Decodes a key made by {@link #reject}. */
+  static RejectKey decodeReject(Bytes key) {
+    ByteBuffer buffer = ByteBuffer.wrap(key.get());
+    skipString(buffer);
+    return new RejectKey(buffer.getInt(), buffer.getLong());
+  }
+
+  /** Decodes the member partition of a key made by {@link #part}. */
+  static int decodePartPartition(Bytes key) {
+    ByteBuffer buffer = ByteBuffer.wrap(key.get());
+    skipString(buffer);
+    return buffer.getInt();
+  }
+
+  private static void skipString(ByteBuffer buffer) {
+    int length = buffer.getInt();
+    buffer.position(buffer.position() + length);
+  }
+
+  private static String readString(ByteBuffer buffer) {
+    byte[] bytes = new byte[buffer.getInt()];
+    buffer.get(bytes);
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+
+  /** Appends fields to a key. */
+  private static final class Builder {
+    private ByteBuffer buffer = ByteBuffer.allocate(64);
+
+    Builder string(String value) {
+      byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+      ensure(4 + bytes.length);
+      buffer.putInt(bytes.length).put(bytes);
+      return this;
+    }
+
+    Builder integer(int value) {
+      ensure(4);
+      buffer.putInt(value);
+      return this;
+    }
+
+    Builder number(long value) {
+      ensure(8);
+      buffer.putLong(value);
+      return this;
+    }
+
+    Bytes build() {
+      return Bytes.wrap(Arrays.copyOf(buffer.array(), buffer.position()));
+    }
+
+    private void ensure(int more) {
+      if (buffer.remaining() < more) {
+        ByteBuffer bigger =
+            ByteBuffer.allocate(Math.max(buffer.capacity() * 2, buffer.position() + more));
+        buffer.flip();
+        bigger.put(buffer);
+        buffer = bigger;
+      }
+    }
+  }
+}

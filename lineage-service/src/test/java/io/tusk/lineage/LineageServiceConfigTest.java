@@ -1,0 +1,76 @@
+package io.tusk.lineage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tusk.common.config.ConfigException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+import org.junit.jupiter.api.Test;
+
+class LineageServiceConfigTest {
+  private static final Map<String, String> REQUIRED =
+      Map.of("TUSK_BOOTSTRAP_SERVERS", "kafka:9092", "TUSK_REGISTRY_URL", "http://registry:8081");
+
+  @Test
+  void shouldUseDefaultsWhenOnlyRequiredKeysAreSet() {
+    // Given only the required keys
+
+    // When the config is read
+    LineageServiceConfig config = LineageServiceConfig.from(REQUIRED);
+
+    // Then every other key has its documented default
+    assertThat(config.stateDir()).isEqualTo("state/lineage-service");
+    assertThat(config.httpHost()).isEqualTo("0.0.0.0");
+    assertThat(config.httpPort()).isEqualTo(8082);
+    assertThat(config.streamThreads()).isEqualTo(1);
+    assertThat(config.kafka().bootstrapServers()).isEqualTo("kafka:9092");
+    assertThat(LineageServiceConfig.KEYS)
+        .extracting(key -> key.name())
+        .contains("TUSK_BOOTSTRAP_SERVERS", "TUSK_STATE_DIR", "TUSK_HTTP_PORT");
+  }
+
+  @Test
+  void shouldFailNamingTheKeyWhenPortIsInvalid() {
+    // Given a port out of range
+    Map<String, String> env = new HashMap<>(REQUIRED);
+    env.put("TUSK_HTTP_PORT", "70000");
+
+    // When / Then reading fails naming the key
+    assertThatThrownBy(() -> LineageServiceConfig.from(env))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_HTTP_PORT");
+  }
+
+  @Test
+  void shouldFailNamingTheKeyWhenBootstrapServersAreMissing() {
+    // Given no bootstrap servers
+    Map<String, String> env = Map.of("TUSK_REGISTRY_URL", "http://registry:8081");
+
+    // When / Then reading fails naming the key
+    assertThatThrownBy(() -> LineageServiceConfig.from(env))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_BOOTSTRAP_SERVERS");
+  }
+
+  @Test
+  void shouldRunAtLeastOnceWithFastPatternDiscoveryWhenStreamsPropertiesAreBuilt() {
+    // Given a config with two stream threads
+    Map<String, String> env = new HashMap<>(REQUIRED);
+    env.put("TUSK_STREAM_THREADS", "2");
+
+    // When the Kafka Streams properties are built
+    Properties props = LineageService.streamsProperties(LineageServiceConfig.from(env));
+
+    // Then the indexes run at-least-once under the literal application ID
+    assertThat(props.get(StreamsConfig.APPLICATION_ID_CONFIG)).isEqualTo("tusk-lineage");
+    assertThat(props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG))
+        .isEqualTo(StreamsConfig.AT_LEAST_ONCE);
+    assertThat(props.get(StreamsConfig.NUM_STREAM_THREADS_CONFIG)).isEqualTo(2);
+    assertThat(props.get(StreamsConfig.consumerPrefix(ConsumerConfig.METADATA_MAX_AGE_CONFIG)))
+        .isEqualTo(2000);
+  }
+}

@@ -1,0 +1,216 @@
+package io.tusk.lineage;
+
+import static io.tusk.lineage.Fixtures.completedCommit;
+import static io.tusk.lineage.Fixtures.inputRef;
+import static io.tusk.lineage.Fixtures.job;
+import static io.tusk.lineage.Fixtures.output;
+import static io.tusk.lineage.Fixtures.sealedCommit;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tusk.common.Ids;
+import io.tusk.common.topics.Topic;
+import io.tusk.common.topics.Topics;
+import io.tusk.schemas.Commit;
+import io.tusk.schemas.Job;
+import io.tusk.schemas.JobState;
+import io.tusk.schemas.Output;
+import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LineageTopologyTest {
+  private final Topics topics = new Topics(new InMemorySchemaRegistryClient());
+  private TopologyTestDriver driver;
+
+  @BeforeEach
+  void setUp(@TempDir Path stateDir) {
+    driver =
+        new TopologyTestDriver(
+            LineageService.buildTopology(topics), TestStreams.properties(stateDir));
+  }
+
+  @AfterEach
+  void tearDown() {
+    driver.close();
+  }
+
+  @Test
+  void shouldKeepCompletedCommitWhenSealedThenCompleted() {
+    // Given a commit as sealed
+    String commitId = Ids.newId();
+    Commit sealed = sealedCommit(commitId, "claims", Ids.newId(), "risk");
+    TestInputTopic<String, Commit> commits = input(topics.commits);
+    commits.pipeInput(commitId, sealed);
+    assertThat(commitsStore().get(commitId).getStats()).isNull();
+
+    // When it is written again with its stats
+    commits.pipeInput(commitId, completedCommit(sealed));
+
+    // Then the index holds the completed version
+    Commit indexed = commitsStore().get(commitId);
+    assertThat(indexed.getStats()).isNotNull();
+    assertThat(indexed.getStats().getRows()).isEqualTo(40L);
+    assertThat(indexed.getRepo()).isEqualTo("claims");
+  }
+
+  @Test
+  void shouldReplaceJobWhenUpdated() {
+    // Given a running job
+    String jobId = Ids.newId();
+    String commitId = Ids.newId();
+    TestInputTopic<String, Job> jobs = input(topics.jobs);
+    jobs.pipeInput(jobId, job(jobId, commitId, "risk", JobState.RUNNING, 1));
+
+    // When the tracker writes its final state
+    jobs.pipeInput(jobId, job(jobId, commitId, "risk", JobState.SUCCESS, 3));
+
+    // Then only the latest version is indexed
+    KeyValueStore<String, Job> store = driver.getKeyValueStore(LineageService.JOBS_STORE);
+    assertThat(store.get(jobId).getState()).isEqualTo(JobState.SUCCESS);
+    assertThat(store.get(jobId).getProcessed()).isEqualTo(3L);
+    try (KeyValueIterator<String, Job> all = store.all()) {
+      assertThat(all).toIterable().hasSize(1);
+    }
+  }
+
+  @Test
+  void shouldIndexJobIdsUnderTheirCommitWhenJobsAreUpdated() {
+    // Given two jobs of one commit and one job of another
+    String commitA = Ids.newId();
+    String commitB = Ids.newId();
+    String riskJob = Ids.newId();
+    String costJob = Ids.newId();
+    String otherJob = Ids.newId();
+    TestInputTopic<String, Job> jobs = input(topics.jobs);
+    jobs.pipeInput(riskJob, job(riskJob, commitA, "risk", JobState.RUNNING, 0));
+    jobs.pipeInput(costJob, job(costJob, commitA, "cost", JobState.RUNNING, 0));
+    jobs.pipeInput(otherJob, job(otherJob, commitB, "risk", JobState.RUNNING, 0));
+
+    // When the jobs are updated several times
+    jobs.pipeInput(riskJob, job(riskJob, commitA, "risk", JobState.RUNNING, 2));
+    jobs.pipeInput(riskJob, job(riskJob, commitA, "risk", JobState.SUCCESS, 3));
+    jobs.pipeInput(costJob, job(costJob, commitA, "cost", JobState.SUCCESS, 3));
+
+    // Then each commit lists each of its jobs once, sorted
+    KeyValueStore<String, List<String>> store =
+        driver.getKeyValueStore(LineageService.COMMIT_JOBS_STORE);
+    assertThat(store.get(commitA)).containsExactlyElementsOf(sorted(riskJob, costJob));
+    assertThat(store.get(commitB)).containsExactly(otherJob);
+  }
+
+  @Test
+  void shouldRemoveJobIdFromItsCommitWhenJobIsDeleted() {
+    // Given a commit with two jobs
+    String commitId = Ids.newId();
+    String keptJob = Ids.newId();
+    String deletedJob = Ids.newId();
+    TestInputTopic<String, Job> jobs = input(topics.jobs);
+    jobs.pipeInput(keptJob, job(keptJob, commitId, "risk", JobState.SUCCESS, 3));
+    jobs.pipeInput(deletedJob, job(deletedJob, commitId, "cost", JobState.SUCCESS, 3));
+
+    // When one job is deleted (a tombstone on the compacted topic)
+    jobs.pipeInput(deletedJob, (Job) null);
+
+    // Then the commit lists only the other one
+    KeyValueStore<String, List<String>> store =
+        driver.getKeyValueStore(LineageService.COMMIT_JOBS_STORE);
+    assertThat(store.get(commitId)).containsExactly(keptJob);
+  }
+
+  @Test
+  void shouldIndexOutputsUnderDistinctKeysWhenTwoPipelinesOutputTheSameMember() {
+    // Given the output topics of two pipelines, matched by pattern
+    String jobId = Ids.newId();
+    String commitId = Ids.newId();
+    TestInputTopic<String, Output> risk = input(topics.output("risk"));
+    TestInputTopic<String, Output> cost = input(topics.output("cost"));
+
+    // When both write an output for member 1001
+    risk.pipeInput("1001", output("risk", "1001", jobId, commitId, "text/plain", "high", inputs()));
+    cost.pipeInput("1001", output("cost", "1001", jobId, commitId, "text/plain", "12.5", inputs()));
+
+    // Then both are indexed, each under its pipeline
+    KeyValueStore<String, Output> store = outputsStore();
+    assertThat(store.get("risk/1001").getPipeline()).isEqualTo("risk");
+    assertThat(store.get("cost/1001").getPipeline()).isEqualTo("cost");
+    assertThat(store.get("1001")).isNull();
+  }
+
+  @Test
+  void shouldKeepLatestOutputWhenMemberIsRecomputed() {
+    // Given an output of a first job
+    String firstJob = Ids.newId();
+    String secondJob = Ids.newId();
+    TestInputTopic<String, Output> risk = input(topics.output("risk"));
+    risk.pipeInput(
+        "1001", output("risk", "1001", firstJob, Ids.newId(), "text/plain", "low", inputs()));
+
+    // When a later job recomputes the member
+    risk.pipeInput(
+        "1001", output("risk", "1001", secondJob, Ids.newId(), "text/plain", "high", inputs()));
+
+    // Then the latest output wins
+    assertThat(outputsStore().get("risk/1001").getJobId()).isEqualTo(secondJob);
+  }
+
+  @Test
+  void shouldDeleteOutputWhenTombstoneArrives() {
+    // Given an indexed output
+    TestInputTopic<String, Output> risk = input(topics.output("risk"));
+    risk.pipeInput(
+        "1001", output("risk", "1001", Ids.newId(), Ids.newId(), "text/plain", "low", inputs()));
+
+    // When compaction's tombstone for the member arrives
+    risk.pipeInput("1001", (Output) null);
+
+    // Then the output is gone from the index
+    assertThat(outputsStore().get("risk/1001")).isNull();
+  }
+
+  @Test
+  void shouldSkipUndecodableRecordAndKeepIndexingWhenValueIsNotAvro() {
+    // Given a record that is not in the registry's wire format
+    TestInputTopic<String, byte[]> raw =
+        driver.createInputTopic(
+            topics.jobs.name(), Serdes.String().serializer(), Serdes.ByteArray().serializer());
+    raw.pipeInput(Ids.newId(), new byte[] {1, 2, 3});
+
+    // When a valid job follows
+    String jobId = Ids.newId();
+    input(topics.jobs).pipeInput(jobId, job(jobId, Ids.newId(), "risk", JobState.RUNNING, 0));
+
+    // Then the valid job is indexed
+    KeyValueStore<String, Job> store = driver.getKeyValueStore(LineageService.JOBS_STORE);
+    assertThat(store.get(jobId)).isNotNull();
+  }
+
+  private <V> TestInputTopic<String, V> input(Topic<String, V> topic) {
+    return driver.createInputTopic(
+        topic.name(), topic.keySerde().serializer(), topic.valueSerde().serializer());
+  }
+
+  private KeyValueStore<String, Commit> commitsStore() {
+    return driver.getKeyValueStore(LineageService.COMMITS_STORE);
+  }
+
+  private KeyValueStore<String, Output> outputsStore() {
+    return driver.getKeyValueStore(LineageService.OUTPUTS_STORE);
+  }
+
+  private static List<io.tusk.schemas.InputRef> inputs() {
+    return List.of(inputRef("claims.updates", 0, 7L, "CONDITION_ERA"));
+  }
+
+  private static List<String> sorted(String... ids) {
+    return java.util.Arrays.stream(ids).sorted().toList();
+  }
+}

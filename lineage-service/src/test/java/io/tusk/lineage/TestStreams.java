@@ -1,0 +1,21 @@
+package io.tusk.lineage;
+
+import io.tusk.common.config.KafkaSettings;
+import java.nio.file.Path;
+import java.util.Properties;
+
+/** The service's own Kafka Streams properties, for {@code TopologyTestDriver} tests. */
+final class TestStreams {
+  private TestStreams() {}
+
+  static Properties properties(Path stateDir) {
+    LineageServiceConfig config =
+        new LineageServiceConfig(
+            KafkaSettings.of("unused:9092", "http://unused", "test"),
+            stateDir.toString(),
+            "127.0.0.1",
+            0,
+            1);
+    return LineageService.streamsProperties(config);
+  }
+}

@@ -1,0 +1,282 @@
+package io.tusk.processor;
+
+import io.tusk.common.config.ConfigException;
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.CompactedTopicView;
+import io.tusk.common.ops.Observability;
+import io.tusk.common.service.ServiceRunner;
+import io.tusk.common.topics.TopicAdmin;
+import io.tusk.common.topics.TopicNames;
+import io.tusk.common.topics.Topics;
+import io.tusk.common.transform.Transform;
+import io.tusk.common.transform.Transforms;
+import io.tusk.schemas.PipelineSpec;
+import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.TransformSpec;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.common.KafkaException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The datum processor (step 5 of the commit protocol in docs/internals.md): a consumer-group worker
+ * that runs one pipeline's transform on each datum of {@code <pipeline>.datums} and writes the
+ * {@code Output} to {@code <pipeline>.output}, a {@code DatumResult} to {@code tusk.datum-results}
+ * and the consumed offsets in one transaction (exactly once). A datum whose transform fails gets a
+ * FAILED result and its bytes on {@code <pipeline>.failed}.
+ *
+ * <p>Instances with different {@code TUSK_INSTANCE_ID}s share the work through the consumer group
+ * {@code tusk-processor-<pipeline>}; each of an instance's {@code TUSK_PROCESSOR_THREADS} threads
+ * has its own consumer, transactional producer ({@code
+ * tusk-processor-<pipeline>-<instance>-<thread>}) and transform instance. The partition count of
+ * the datum topic bounds the parallelism. {@code GET /health} and {@code GET /metrics} are served
+ * on {@code TUSK_HTTP_HOST:TUSK_HTTP_PORT}.
+ */
+public final class DatumProcessor implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DatumProcessor.class);
+
+  /** Service name in logs and metrics. */
+  public static final String SERVICE = "datum-processor";
+
+  private static final Duration VIEW_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration HTTP_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration WORKER_JOIN_TIMEOUT = Duration.ofSeconds(30);
+
+  private final DatumProcessorConfig config;
+  private final Observability observability = new Observability(SERVICE);
+  private final List<DatumWorker> workers = new ArrayList<>();
+  private final List<Thread> threads = new ArrayList<>();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final CountDownLatch pipelineSeen = new CountDownLatch(1);
+  private CompactedTopicView<RepoSpec> repos;
+  private CompactedTopicView<PipelineSpec> pipelines;
+  private volatile TransformSpec running;
+  private Vertx vertx;
+  private HttpServer server;
+
+  private DatumProcessor(DatumProcessorConfig config) {
+    this.config = config;
+  }
+
+  /** Runs the processor configured by the environment until the JVM is asked to stop. */
+  public static void main(String[] args) {
+    ServiceRunner.run(SERVICE, () -> start(DatumProcessorConfig.from(System.getenv())));
+  }
+
+  /**
+   * Starts a processor: creates missing topics, reads repos and pipelines, waits for the pipeline's
+   * spec, loads its transform, starts the workers and the HTTP server.
+   *
+   * @throws ConfigException if the pipeline does not appear within {@code
+   *     TUSK_PIPELINE_WAIT_SECONDS} or its transform cannot be loaded
+   */
+  public static DatumProcessor start(DatumProcessorConfig config) {
+    Objects.requireNonNull(config, "config");
+    DatumProcessor processor = new DatumProcessor(config);
+    try {
+      processor.startUp();
+      return processor;
+    } catch (RuntimeException e) {
+      processor.close();
+      throw e;
+    }
+  }
+
+  /** The port of the HTTP server (useful with {@code TUSK_HTTP_PORT=0}). */
+  public int httpPort() {
+    return server.actualPort();
+  }
+
+  private void startUp() {
+    KafkaSettings settings = config.kafka();
+    Topics topics = new Topics(settings.registryClient());
+    try (TopicAdmin admin = new TopicAdmin(settings)) {
+      admin.ensureSystemTopics();
+      repos = CompactedTopicView.start(settings, topics.repos, VIEW_TIMEOUT);
+      pipelines = CompactedTopicView.start(settings, topics.pipelines, VIEW_TIMEOUT);
+      pipelines.addListener(this::onPipelineUpdate);
+      PipelineSpec spec = awaitPipeline();
+      ClassLoader loader = classLoader();
+      loadTransform(spec, loader);
+      running = spec.getTransform();
+      // Usually made with the pipeline; creating them here keeps outputs off auto-created topics.
+      admin.createPipelineTopics(spec);
+      startWorkers(topics, spec, loader);
+    }
+    observability.addHealthCheck("repos-view", repos::isHealthy);
+    observability.addHealthCheck("pipelines-view", pipelines::isHealthy);
+    startHttp();
+    log.info(
+        "Processing pipeline {} with transform {} on {} thread(s) as instance {}; HTTP on port {}",
+        config.pipeline(),
+        running.getName(),
+        config.threads(),
+        settings.instanceId(),
+        httpPort());
+  }
+
+  private PipelineSpec awaitPipeline() {
+    Optional<PipelineSpec> spec = pipelines.get(config.pipeline());
+    if (spec.isEmpty()) {
+      log.info(
+          "Waiting up to {} s for pipeline {} to appear in {}",
+          config.pipelineWait().toSeconds(),
+          config.pipeline(),
+          TopicNames.PIPELINES);
+      try {
+        pipelineSeen.await(config.pipelineWait().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new KafkaException("interrupted waiting for pipeline " + config.pipeline(), e);
+      }
+      spec = pipelines.get(config.pipeline());
+    }
+    return spec.orElseThrow(
+        () ->
+            new ConfigException(
+                DatumProcessorConfig.PIPELINE.name()
+                    + " names pipeline '"
+                    + config.pipeline()
+                    + "', which did not appear in "
+                    + TopicNames.PIPELINES
+                    + " within "
+                    + config.pipelineWait().toSeconds()
+                    + " s"));
+  }
+
+  private void onPipelineUpdate(String name, PipelineSpec spec) {
+    if (!name.equals(config.pipeline())) {
+      return;
+    }
+    if (spec != null) {
+      pipelineSeen.countDown();
+    }
+    TransformSpec current = running;
+    if (current == null) {
+      return;
+    }
+    if (spec == null) {
+      log.warn("Pipeline {} was deleted; this processor keeps running until stopped", name);
+    } else if (!spec.getTransform().equals(current)) {
+      log.warn(
+          "Pipeline {} now names transform {}; restart its processors to apply it",
+          name,
+          spec.getTransform().getName());
+    }
+  }
+
+  private static Transform loadTransform(PipelineSpec spec, ClassLoader loader) {
+    try {
+      return Transforms.load(spec.getTransform(), loader);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(
+          "pipeline "
+              + spec.getName()
+              + " names transform '"
+              + spec.getTransform().getName()
+              + "', which this processor cannot load: "
+              + e.getMessage());
+    }
+  }
+
+  private void startWorkers(Topics topics, PipelineSpec spec, ClassLoader loader) {
+    ProcessorMetrics metrics = new ProcessorMetrics(observability.registry(), config.pipeline());
+    RepoLayouts layouts = new RepoLayouts(repos);
+    for (int i = 0; i < config.threads(); i++) {
+      String processorId = config.kafka().instanceId() + "-" + i;
+      DatumMapper mapper =
+          new DatumMapper(
+              config.pipeline(),
+              processorId,
+              loadTransform(spec, loader),
+              layouts,
+              topics,
+              Clock.systemUTC());
+      DatumWorker worker = new DatumWorker(config, i, mapper, metrics, observability);
+      Thread thread = new Thread(worker, "tusk-processor-" + config.pipeline() + "-" + i);
+      workers.add(worker);
+      threads.add(thread);
+      observability.addHealthCheck("worker-" + i, worker::isHealthy);
+      thread.start();
+    }
+  }
+
+  private void startHttp() {
+    vertx = Vertx.vertx();
+    try {
+      server =
+          observability
+              .serve(vertx, config.httpHost(), config.httpPort())
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(HTTP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted starting the HTTP server", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(
+          "cannot serve HTTP on "
+              + config.httpHost()
+              + ":"
+              + config.httpPort()
+              + " ("
+              + DatumProcessorConfig.HTTP_PORT.name()
+              + "): "
+              + e.getMessage(),
+          e);
+    }
+  }
+
+  private static ClassLoader classLoader() {
+    ClassLoader context = Thread.currentThread().getContextClassLoader();
+    return context != null ? context : DatumProcessor.class.getClassLoader();
+  }
+
+  /** Stops the workers (aborting open transactions), the HTTP server and the views. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    workers.forEach(DatumWorker::stop);
+    for (Thread thread : threads) {
+      try {
+        thread.join(WORKER_JOIN_TIMEOUT.toMillis());
+        if (thread.isAlive()) {
+          log.warn(
+              "Worker thread {} did not stop within {}", thread.getName(), WORKER_JOIN_TIMEOUT);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (vertx != null) {
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (ExecutionException | TimeoutException e) {
+        log.warn("HTTP server did not close cleanly", e);
+      }
+    }
+    if (pipelines != null) {
+      pipelines.close();
+    }
+    if (repos != null) {
+      repos.close();
+    }
+    observability.close();
+  }
+}

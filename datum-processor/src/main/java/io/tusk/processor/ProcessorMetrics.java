@@ -1,0 +1,72 @@
+package io.tusk.processor;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The processor's own metrics, shared by its workers: datums by outcome ({@code
+ * tusk.processor.datums}), transform time ({@code tusk.processor.transform}), committed datums per
+ * second over the last 10 s ({@code tusk.processor.datums.per.second}) and transient failures
+ * retried ({@code tusk.processor.retries}). Recorded only after a transaction commits, so they
+ * count work that is really done.
+ */
+final class ProcessorMetrics {
+  static final String DATUMS = "tusk.processor.datums";
+  static final String TRANSFORM = "tusk.processor.transform";
+  static final String RATE = "tusk.processor.datums.per.second";
+  static final String RETRIES = "tusk.processor.retries";
+  private static final int RATE_WINDOW_SECONDS = 10;
+
+  private final Map<DatumOutcome.Kind, Counter> datums = new EnumMap<>(DatumOutcome.Kind.class);
+  private final Timer transform;
+  private final Counter retries;
+  private final RecentRate rate = new RecentRate(RATE_WINDOW_SECONDS, System::nanoTime);
+
+  ProcessorMetrics(MeterRegistry registry, String pipeline) {
+    for (DatumOutcome.Kind kind : DatumOutcome.Kind.values()) {
+      datums.put(
+          kind,
+          Counter.builder(DATUMS)
+              .description("Datums processed, by outcome")
+              .tags("pipeline", pipeline, "outcome", kind.tag())
+              .register(registry));
+    }
+    transform =
+        Timer.builder(TRANSFORM)
+            .description("Time to run the transform on one datum")
+            .tags("pipeline", pipeline)
+            .register(registry);
+    retries =
+        Counter.builder(RETRIES)
+            .description("Transactions aborted by a transient failure and retried")
+            .tags("pipeline", pipeline)
+            .register(registry);
+    Gauge.builder(RATE, rate, RecentRate::perSecond)
+        .description("Datums committed per second over the last " + RATE_WINDOW_SECONDS + " s")
+        .tags("pipeline", pipeline)
+        .register(registry);
+  }
+
+  /** Records one committed datum. */
+  void record(DatumOutcome outcome) {
+    datums.get(outcome.kind()).increment();
+    if (outcome.result() != null) {
+      transform.record(outcome.result().getDurationMicros(), TimeUnit.MICROSECONDS);
+    }
+  }
+
+  /** Records that a transaction of {@code count} datums committed. */
+  void committed(int count) {
+    rate.record(count);
+  }
+
+  /** Records a transient failure that will be retried. */
+  void retried() {
+    retries.increment();
+  }
+}

@@ -1,0 +1,253 @@
+package io.tusk.processor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tusk.common.member.Hashing;
+import io.tusk.common.member.RepoLayout;
+import io.tusk.common.topics.Headers;
+import io.tusk.common.topics.Topics;
+import io.tusk.common.transform.Transform;
+import io.tusk.processor.examples.GiBleedInsights;
+import io.tusk.schemas.Datum;
+import io.tusk.schemas.DatumResult;
+import io.tusk.schemas.DatumState;
+import io.tusk.schemas.InputRef;
+import io.tusk.schemas.MemberObject;
+import io.tusk.schemas.Output;
+import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
+import io.tusk.schemas.registry.SchemaRegistryClient;
+import io.tusk.schemas.registry.SchemaRegistryException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Random;
+import org.apache.avro.Schema;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.junit.jupiter.api.Test;
+
+class DatumMapperTest {
+  private static final String PIPELINE = "gibleed";
+  private static final RepoSpec REPO = OmopFixtures.repo("omop");
+  private static final Clock CLOCK =
+      Clock.fixed(Instant.ofEpochMilli(1_700_000_000_000L), ZoneOffset.UTC);
+
+  private final Topics topics = new Topics(new InMemorySchemaRegistryClient());
+
+  private DatumMapper mapper(Transform transform, Topics topics) {
+    RepoLayout layout = new RepoLayout(REPO);
+    return new DatumMapper(
+        PIPELINE,
+        "instance-a-0",
+        transform,
+        repo -> repo.equals(REPO.getName()) ? Optional.of(layout) : Optional.empty(),
+        topics,
+        CLOCK);
+  }
+
+  private Datum datum(String member) {
+    MemberObject object =
+        OmopFixtures.random(new Random(member.hashCode()), member).object(REPO, "commit-7");
+    return OmopFixtures.datum(PIPELINE, "job-3", "commit-7", object);
+  }
+
+  private ConsumerRecord<byte[], byte[]> record(Datum datum, long offset) {
+    String member = datum.getMemberObject().getMember();
+    return record(member, topics.datums(PIPELINE).value(datum), offset);
+  }
+
+  private ConsumerRecord<byte[], byte[]> record(String key, byte[] value, long offset) {
+    return new ConsumerRecord<>(
+        PIPELINE + ".datums", 2, offset, key.getBytes(StandardCharsets.UTF_8), value);
+  }
+
+  private static String header(ProducerRecord<byte[], byte[]> record, String name) {
+    return Headers.text(record.headers(), name);
+  }
+
+  @Test
+  void shouldWriteOutputWithProvenanceAndSuccessResultWhenTheTransformSucceeds() {
+    // Given a datum of a plausible member
+    Datum datum = datum("4242");
+
+    // When it is mapped with the demo transform
+    DatumOutcome outcome = mapper(new GiBleedInsights(), topics).map(record(datum, 17));
+
+    // Then the output carries the transform's bytes, their hash, the datum's IDs and its inputs
+    assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.SUCCESS);
+    Output output = outcome.output();
+    byte[] data = bytes(output.getData());
+    assertThat(new String(data, StandardCharsets.UTF_8)).startsWith("{\"member\":\"4242\",");
+    assertThat(output.getOutputHash()).isEqualTo(Hashing.bytesHash(data));
+    assertThat(output.getContentType()).isEqualTo("application/json");
+    assertThat(output.getPipeline()).isEqualTo(PIPELINE);
+    assertThat(output.getJobId()).isEqualTo("job-3");
+    assertThat(output.getCommitId()).isEqualTo("commit-7");
+    assertThat(output.getGlobalId()).isEqualTo("commit-7");
+    assertThat(output.getDatumHash()).isEqualTo(datum.getDatumHash());
+    assertThat(output.getInputs()).hasSize(datum.getMemberObject().getRows().size());
+    InputRef first = output.getInputs().get(0);
+    var firstRow = datum.getMemberObject().getRows().get(0);
+    assertThat(first.getTopic()).isEqualTo("omop.updates");
+    assertThat(first.getPartition()).isEqualTo(firstRow.getSourcePartition());
+    assertThat(first.getOffset()).isEqualTo(firstRow.getSourceOffset());
+    assertThat(first.getTable()).isEqualTo(firstRow.getTable());
+
+    // And the result is a first-attempt success of this processor with the same output hash
+    DatumResult result = outcome.result();
+    assertThat(result.getState()).isEqualTo(DatumState.SUCCESS);
+    assertThat(result.getAttempts()).isEqualTo(1);
+    assertThat(result.getProcessorId()).isEqualTo("instance-a-0");
+    assertThat(result.getStartedAt()).isEqualTo(CLOCK.millis());
+    assertThat(result.getDurationMicros()).isNotNegative();
+    assertThat(result.getOutputHash()).isEqualTo(output.getOutputHash());
+    assertThat(result.getError()).isNull();
+
+    // And the records are the output (keyed by member, with provenance headers) and the result
+    // (keyed by job ID), both decodable through the topics' serdes
+    assertThat(outcome.records()).hasSize(2);
+    ProducerRecord<byte[], byte[]> outputRecord = outcome.records().get(0);
+    assertThat(outputRecord.topic()).isEqualTo("gibleed.output");
+    assertThat(new String(outputRecord.key(), StandardCharsets.UTF_8)).isEqualTo("4242");
+    assertThat(topics.output(PIPELINE).readValue(outputRecord.value())).isEqualTo(output);
+    assertThat(header(outputRecord, Headers.PIPELINE)).isEqualTo(PIPELINE);
+    assertThat(header(outputRecord, Headers.JOB_ID)).isEqualTo("job-3");
+    assertThat(header(outputRecord, Headers.COMMIT_ID)).isEqualTo("commit-7");
+    assertThat(header(outputRecord, Headers.GLOBAL_ID)).isEqualTo("commit-7");
+    assertThat(header(outputRecord, Headers.DATUM_HASH)).isEqualTo(datum.getDatumHash());
+    ProducerRecord<byte[], byte[]> resultRecord = outcome.records().get(1);
+    assertThat(resultRecord.topic()).isEqualTo("tusk.datum-results");
+    assertThat(new String(resultRecord.key(), StandardCharsets.UTF_8)).isEqualTo("job-3");
+    assertThat(topics.datumResults.readValue(resultRecord.value())).isEqualTo(result);
+  }
+
+  @Test
+  void shouldWriteFailedResultAndRawDatumToFailedTopicWhenTheTransformThrows() {
+    // Given a transform that throws and a datum record
+    Transform failing =
+        input -> {
+          throw new IllegalStateException("no insight for this member");
+        };
+    Datum datum = datum("77");
+    ConsumerRecord<byte[], byte[]> record = record(datum, 5);
+
+    // When it is mapped
+    DatumOutcome outcome = mapper(failing, topics).map(record);
+
+    // Then the result is FAILED with exception class and message, and there is no output
+    assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.FAILED);
+    assertThat(outcome.output()).isNull();
+    String error = "java.lang.IllegalStateException: no insight for this member";
+    assertThat(outcome.error()).isEqualTo(error);
+    assertThat(outcome.result().getState()).isEqualTo(DatumState.FAILED);
+    assertThat(outcome.result().getError()).isEqualTo(error);
+    assertThat(outcome.result().getOutputHash()).isNull();
+    assertThat(outcome.result().getJobId()).isEqualTo("job-3");
+
+    // And the datum's original bytes go to the failed topic with error and provenance headers
+    assertThat(outcome.records())
+        .extracting(ProducerRecord::topic)
+        .containsExactly("tusk.datum-results", "gibleed.failed");
+    ProducerRecord<byte[], byte[]> failed = outcome.records().get(1);
+    assertThat(failed.key()).isEqualTo(record.key());
+    assertThat(failed.value()).isEqualTo(record.value());
+    assertThat(header(failed, DatumMapper.ERROR_HEADER)).isEqualTo(error);
+    assertThat(header(failed, Headers.PIPELINE)).isEqualTo(PIPELINE);
+    assertThat(header(failed, Headers.JOB_ID)).isEqualTo("job-3");
+    assertThat(header(failed, Headers.COMMIT_ID)).isEqualTo("commit-7");
+    assertThat(header(failed, Headers.GLOBAL_ID)).isEqualTo("commit-7");
+    assertThat(header(failed, Headers.DATUM_HASH)).isEqualTo(datum.getDatumHash());
+    assertThat(header(failed, Headers.SOURCE_OFFSET)).isEqualTo("5");
+  }
+
+  @Test
+  void shouldFailTheDatumWhenItsRepoIsUnknown() {
+    // Given a datum of a repo the processor has no spec for
+    MemberObject object =
+        OmopFixtures.member("1")
+            .drugEra(OmopFixtures.CELECOXIB, LocalDate.of(2001, 1, 1), LocalDate.of(2001, 2, 1))
+            .object(OmopFixtures.repo("elsewhere"), "c");
+    Datum datum = OmopFixtures.datum(PIPELINE, "job-9", "c", object);
+
+    // When it is mapped
+    DatumOutcome outcome = mapper(new GiBleedInsights(), topics).map(record(datum, 0));
+
+    // Then it fails naming the repo, and the transform never ran
+    assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.FAILED);
+    assertThat(outcome.result().getError())
+        .isEqualTo("java.lang.IllegalStateException: datum names unknown repo elsewhere");
+  }
+
+  @Test
+  void shouldSendTheRecordToTheFailedTopicOnlyWhenItIsNotADatum() {
+    // Given bytes that are not in the Confluent wire format
+    byte[] garbage = "not avro".getBytes(StandardCharsets.UTF_8);
+
+    // When they are mapped
+    DatumOutcome outcome = mapper(new GiBleedInsights(), topics).map(record("m", garbage, 3));
+
+    // Then there is no result (no job is known), only the bytes on the failed topic with the error
+    assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.INVALID);
+    assertThat(outcome.result()).isNull();
+    assertThat(outcome.records()).hasSize(1);
+    ProducerRecord<byte[], byte[]> failed = outcome.records().get(0);
+    assertThat(failed.topic()).isEqualTo("gibleed.failed");
+    assertThat(failed.value()).isEqualTo(garbage);
+    assertThat(header(failed, DatumMapper.ERROR_HEADER)).startsWith("undecodable datum: ");
+    assertThat(header(failed, Headers.JOB_ID)).isNull();
+  }
+
+  @Test
+  void shouldThrowInsteadOfFailingTheDatumWhenTheRegistryIsUnreachable() {
+    // Given a datum encoded with a schema ID the processor's registry cannot fetch (it is down)
+    ConsumerRecord<byte[], byte[]> record = record(datum("8"), 0);
+    Topics offline = new Topics(new UnreachableRegistry());
+
+    // When / Then mapping throws a KafkaException, so the worker retries the poll
+    assertThatThrownBy(() -> mapper(new GiBleedInsights(), offline).map(record))
+        .isInstanceOf(KafkaException.class);
+  }
+
+  private static byte[] bytes(ByteBuffer buffer) {
+    ByteBuffer copy = buffer.duplicate();
+    byte[] bytes = new byte[copy.remaining()];
+    copy.get(bytes);
+    return bytes;
+  }
+
+  /** A registry that cannot be reached, as HttpSchemaRegistryClient reports it. */
+  private static final class UnreachableRegistry implements SchemaRegistryClient {
+    private static SchemaRegistryException down() {
+      return new SchemaRegistryException(
+          "GET /schemas failed: connection refused", new java.io.IOException("refused"));
+    }
+
+    @Override
+    public int register(String subject, Schema schema) {
+      throw down();
+    }
+
+    @Override
+    public Schema getById(int id) {
+      throw down();
+    }
+
+    @Override
+    public OptionalInt lookup(String subject, Schema schema) {
+      throw down();
+    }
+
+    @Override
+    public RegisteredSchema latest(String subject) {
+      throw down();
+    }
+  }
+}

@@ -1,0 +1,615 @@
+package io.tusk.commit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tusk.common.Ids;
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.CompactedTopicView;
+import io.tusk.common.member.Hashing;
+import io.tusk.common.topics.TopicNames;
+import io.tusk.common.topics.Topics;
+import io.tusk.localstack.LocalStack;
+import io.tusk.localstack.LocalStackExtension;
+import io.tusk.schemas.Commit;
+import io.tusk.schemas.CommitStats;
+import io.tusk.schemas.MemberEvent;
+import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.Seal;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The commit service against the real broker and registry: repos and their topics, sealing at the
+ * last stable offsets, one chain of commits under concurrent seals, seals on every by-member
+ * partition, pipelines and their jobs, and the state a commit gets when the partition service
+ * writes it back with stats.
+ */
+@Tag("integration")
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+@ExtendWith(LocalStackExtension.class)
+class CommitServiceIT {
+  private static final Duration DEADLINE = Duration.ofSeconds(90);
+  private static final List<String> COLUMNS =
+      List.of("CONDITION_ERA_ID", "PERSON_ID", "CONDITION_CONCEPT_ID");
+
+  private static KafkaSettings settings;
+  private static Topics topics;
+  private static Admin admin;
+  private static CommitService service;
+  private static Vertx vertx;
+  private static WebClient client;
+
+  @BeforeAll
+  static void start(LocalStack stack) {
+    String instance = "commit-service-it-" + suffix();
+    Map<String, String> env = new HashMap<>();
+    env.put("TUSK_BOOTSTRAP_SERVERS", stack.bootstrapServers());
+    env.put("TUSK_REGISTRY_URL", stack.registryUrl());
+    env.put("TUSK_INSTANCE_ID", instance);
+    env.put("TUSK_HTTP_HOST", "127.0.0.1");
+    env.put("TUSK_HTTP_PORT", "0");
+    CommitServiceConfig config = CommitServiceConfig.from(env);
+    settings = config.kafka().withInstanceId(instance + "-test");
+    topics = new Topics(settings.registryClient());
+    admin = Admin.create(settings.admin("commit-service-it-admin"));
+    service = CommitService.start(config);
+    vertx = Vertx.vertx();
+    client =
+        WebClient.create(
+            vertx,
+            new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.port()));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (client != null) {
+      client.close();
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+    if (service != null) {
+      service.close();
+    }
+    if (admin != null) {
+      admin.close();
+    }
+  }
+
+  @Test
+  void shouldCreateTopicsWithTheirPoliciesWhenARepoIsCreated() throws Exception {
+    // Given a repo of 2 update partitions and 3 member partitions
+    String repo = "it-repo-" + suffix();
+    JsonObject body = repoBody(repo).put("partitions", 2).put("memberPartitions", 3);
+    body.getJsonArray("tables").getJsonObject(0).put("rowKey", new JsonArray().add(COLUMNS.get(0)));
+
+    // When it is created
+    HttpResponse<Buffer> created = post("/repos", body);
+
+    // Then the answer is the spec
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    assertThat(created.getHeader("Location")).isEqualTo("/repos/" + repo);
+    JsonObject spec = created.bodyAsJsonObject();
+    assertThat(spec.getString("name")).isEqualTo(repo);
+    assertThat(spec.getString("format")).isEqualTo("CSV");
+    assertThat(spec.getString("defaultTable")).isEqualTo("CONDITION_ERA");
+    assertThat(spec.getInteger("updatePartitions")).isEqualTo(2);
+    assertThat(spec.getInteger("memberPartitions")).isEqualTo(3);
+    assertThat(spec.getLong("createdAt")).isPositive();
+    JsonObject table = spec.getJsonArray("tables").getJsonObject(0);
+    assertThat(table.getJsonArray("columns").getList()).isEqualTo(COLUMNS);
+    assertThat(table.getString("memberKey")).isEqualTo("PERSON_ID");
+    assertThat(table.getJsonArray("rowKey").getList()).containsExactly("CONDITION_ERA_ID");
+
+    // And its topics exist with their partition counts and cleanup policies
+    assertTopic(TopicNames.updates(repo), 2, "delete", "-1");
+    assertTopic(TopicNames.rejected(repo), 2, "delete", "-1");
+    assertTopic(TopicNames.byMember(repo), 3, "delete", null);
+    assertTopic(TopicNames.members(repo), 3, "compact", null);
+
+    // And it can be read back, alone and in the list
+    assertThat(get("/repos/" + repo).bodyAsJsonObject()).isEqualTo(spec);
+    JsonArray all = get("/repos").bodyAsJsonArray();
+    assertThat(all.stream().map(r -> ((JsonObject) r).getString("name"))).contains(repo);
+
+    // And the spec is in tusk.repos for every other service
+    try (CompactedTopicView<RepoSpec> view =
+        CompactedTopicView.start(
+            settings.withInstanceId("it-repos-" + suffix()), topics.repos, DEADLINE)) {
+      RepoSpec stored = eventually(() -> view.get(repo).orElse(null), r -> r != null, "repo");
+      assertThat(stored.getMemberPartitions()).isEqualTo(3);
+    }
+
+    // And creating it again is a conflict
+    HttpResponse<Buffer> again = post("/repos", repoBody(repo));
+    assertThat(again.statusCode()).isEqualTo(409);
+    assertThat(again.bodyAsJsonObject().getString("error")).isEqualTo("conflict");
+    assertThat(again.bodyAsJsonObject().getString("message")).contains(repo);
+  }
+
+  @Test
+  void shouldAnswerJsonErrorsNamingTheFieldWhenRequestsAreBad() throws Exception {
+    // Given an existing repo
+    String repo = createRepo(1, 1);
+
+    // Then invalid bodies are 400s naming the field
+    assertError(post("/repos", repoBody("Not Valid")), 400, "name 'Not Valid' must be");
+    assertError(post("/repos", repoBody("it-x").put("partitions", 0)), 400, "partitions");
+    JsonObject noMember = repoBody("it-x");
+    noMember.getJsonArray("tables").getJsonObject(0).put("memberKey", "MEMBER");
+    assertError(post("/repos", noMember), 400, "tables[0].memberKey 'MEMBER'");
+    assertError(post("/repos", new JsonObject().put("name", "it-x")), 400, "tables is required");
+    assertError(post("/pipelines", pipelineBody("it-p", "it-no-such-repo")), 400, "input.repo");
+    JsonObject noTransform = pipelineBody("it-p", repo);
+    noTransform.remove("transform");
+    assertError(post("/pipelines", noTransform), 400, "transform is required");
+
+    // And a body that is not JSON is a 400 too
+    HttpResponse<Buffer> malformed =
+        await(
+            client
+                .post("/repos")
+                .putHeader("Content-Type", "application/json")
+                .sendBuffer(Buffer.buffer("{\"name\": ")));
+    assertError(malformed, 400, "");
+
+    // And bad parameters are 400s naming them
+    assertError(get("/repos/" + repo + "/commits?limit=0"), 400, "limit");
+    assertError(get("/repos/" + repo + "/commits?before=x"), 400, "before");
+    assertError(get("/commits/not-an-id"), 400, "id must be");
+
+    // And unknown things are 404s
+    assertError(get("/commits/" + Ids.newId()), 404, "no commit");
+    assertError(get("/repos/" + repo + "/commits/" + Ids.newId()), 404, "no commit");
+    assertError(get("/repos/it-no-such-repo"), 404, "no repo");
+    assertError(post("/repos/it-no-such-repo/commits", new JsonObject()), 404, "no repo");
+    assertError(get("/pipelines/it-no-such-pipeline"), 404, "no pipeline");
+    assertError(get("/no/such/path"), 404, "no such endpoint");
+  }
+
+  @Test
+  void shouldSealAtTheLastStableOffsetsWhenATransactionIsStillOpen() throws Exception {
+    // Given 10 rows on 2 partitions from a plain producer
+    String repo = createRepo(2, 3);
+    String updates = TopicNames.updates(repo);
+    try (KafkaProducer<byte[], byte[]> plain =
+        new KafkaProducer<>(settings.producer("it-plain-" + repo, null))) {
+      for (int i = 0; i < 10; i++) {
+        plain.send(row(updates, i < 6 ? 0 : 1, i)).get(30, TimeUnit.SECONDS);
+      }
+    }
+
+    // And 3 more rows in a transaction that stays open
+    JsonObject first;
+    try (KafkaProducer<byte[], byte[]> transactional =
+        new KafkaProducer<>(settings.producer("it-tx-" + repo, "it-tx-" + repo))) {
+      transactional.initTransactions();
+      transactional.beginTransaction();
+      transactional.send(row(updates, 0, 10));
+      transactional.send(row(updates, 0, 11));
+      transactional.send(row(updates, 1, 12));
+      transactional.flush();
+      assertThat(offsets(updates, 2, IsolationLevel.READ_UNCOMMITTED))
+          .as("the open transaction's rows are in the log")
+          .containsExactly(8L, 5L);
+
+      // When the repo is sealed
+      HttpResponse<Buffer> response = post("/repos/" + repo + "/commits", new JsonObject());
+
+      // Then the commit ends at the last stable offsets: the open transaction's rows are out
+      assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(201);
+      first = response.bodyAsJsonObject();
+      assertThat(response.getHeader("Location"))
+          .isEqualTo("/repos/" + repo + "/commits/" + first.getString("id"));
+      assertThat(endOffsets(first))
+          .containsExactlyElementsOf(offsets(updates, 2, IsolationLevel.READ_COMMITTED))
+          .containsExactly(6L, 4L);
+      assertThat(startOffsets(first)).containsExactly(0L, 0L);
+      assertThat(first.getLong("rowCount")).isEqualTo(10);
+      assertThat(first.getLong("sequence")).isEqualTo(1);
+      assertThat(first.getString("parent")).isNull();
+      assertThat(first.getString("repo")).isEqualTo(repo);
+      assertThat(first.getString("globalId")).isEqualTo(first.getString("id"));
+      assertThat(first.getString("state")).isEqualTo("sealed");
+      assertThat(first.getJsonArray("jobs")).isEmpty();
+      assertThat(first.containsKey("stats")).isTrue();
+      assertThat(first.getValue("stats")).isNull();
+      transactional.commitTransaction();
+    }
+
+    // When the repo is sealed again after the transaction committed
+    HttpResponse<Buffer> sealedAgain = post("/repos/" + repo + "/commits", new JsonObject());
+
+    // Then the second commit follows the first, up to the new last stable offsets
+    assertThat(sealedAgain.statusCode()).as(sealedAgain.bodyAsString()).isEqualTo(201);
+    JsonObject second = sealedAgain.bodyAsJsonObject();
+    assertThat(second.getString("parent")).isEqualTo(first.getString("id"));
+    assertThat(second.getLong("sequence")).isEqualTo(2);
+    assertThat(startOffsets(second)).isEqualTo(endOffsets(first));
+    List<Long> stable = offsets(updates, 2, IsolationLevel.READ_COMMITTED);
+    assertThat(endOffsets(second)).isEqualTo(stable);
+    assertThat(stable.get(0)).isGreaterThan(8);
+    // 3 rows plus a commit marker in each of the 2 partitions
+    assertThat(second.getLong("rowCount")).isEqualTo(5);
+
+    // And the list is newest first, and pages
+    assertThat(ids(get("/repos/" + repo + "/commits")))
+        .containsExactly(second.getString("id"), first.getString("id"));
+    assertThat(ids(get("/repos/" + repo + "/commits?limit=1")))
+        .containsExactly(second.getString("id"));
+    assertThat(ids(get("/repos/" + repo + "/commits?before=2")))
+        .containsExactly(first.getString("id"));
+
+    // And each commit reads back the same by repo and by ID
+    HttpResponse<Buffer> byRepo = get("/repos/" + repo + "/commits/" + first.getString("id"));
+    assertThat(byRepo.bodyAsJsonObject()).isEqualTo(first);
+    assertThat(get("/commits/" + second.getString("id")).bodyAsJsonObject()).isEqualTo(second);
+
+    // And every by-member partition got exactly one seal per commit
+    assertOneSealPerPartition(repo, 3, Set.of(first.getString("id"), second.getString("id")));
+  }
+
+  @Test
+  void shouldFormASingleChainWhenSealsRunConcurrently() throws Exception {
+    // Given a repo with a row
+    String repo = createRepo(1, 2);
+    try (KafkaProducer<byte[], byte[]> plain =
+        new KafkaProducer<>(settings.producer("it-plain-" + repo, null))) {
+      plain.send(row(TopicNames.updates(repo), 0, 1)).get(30, TimeUnit.SECONDS);
+    }
+
+    // When 5 seals are requested at once
+    List<Future<HttpResponse<Buffer>>> requests = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      requests.add(client.post("/repos/" + repo + "/commits").sendJsonObject(new JsonObject()));
+    }
+    List<JsonObject> commits = new ArrayList<>();
+    for (Future<HttpResponse<Buffer>> request : requests) {
+      HttpResponse<Buffer> response = await(request);
+      assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(201);
+      commits.add(response.bodyAsJsonObject());
+    }
+
+    // Then they form one chain: sequences 1..5, each the parent of the next
+    commits.sort((a, b) -> Long.compare(a.getLong("sequence"), b.getLong("sequence")));
+    assertThat(commits).extracting(c -> c.getLong("sequence")).containsExactly(1L, 2L, 3L, 4L, 5L);
+    assertThat(commits.get(0).getString("parent")).isNull();
+    for (int i = 1; i < commits.size(); i++) {
+      assertThat(commits.get(i).getString("parent")).isEqualTo(commits.get(i - 1).getString("id"));
+      assertThat(startOffsets(commits.get(i))).isEqualTo(endOffsets(commits.get(i - 1)));
+    }
+    assertThat(commits.get(0).getLong("rowCount")).isEqualTo(1);
+
+    // And the list shows the same chain newest first
+    List<String> newestFirst = new ArrayList<>();
+    for (int i = commits.size() - 1; i >= 0; i--) {
+      newestFirst.add(commits.get(i).getString("id"));
+    }
+    assertThat(ids(get("/repos/" + repo + "/commits"))).isEqualTo(newestFirst);
+
+    // And every by-member partition got exactly one seal per commit
+    assertOneSealPerPartition(repo, 2, new HashSet<>(newestFirst));
+  }
+
+  @Test
+  void shouldGiveTheNextCommitAJobWhenAPipelineReadsTheRepo() throws Exception {
+    // Given a repo
+    String repo = createRepo(1, 1);
+    String pipeline = "it-pipe-" + suffix();
+
+    // When a pipeline on it is created
+    HttpResponse<Buffer> created =
+        post("/pipelines", pipelineBody(pipeline, repo).put("parallelism", 2));
+
+    // Then the answer is its spec, with the spec hash of (repo, JAVA, transform)
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    assertThat(created.getHeader("Location")).isEqualTo("/pipelines/" + pipeline);
+    JsonObject spec = created.bodyAsJsonObject();
+    assertThat(spec.getString("name")).isEqualTo(pipeline);
+    assertThat(spec.getString("inputRepo")).isEqualTo(repo);
+    assertThat(spec.getJsonObject("transform"))
+        .isEqualTo(new JsonObject().put("kind", "JAVA").put("name", "gibleed-insights"));
+    assertThat(spec.getInteger("parallelism")).isEqualTo(2);
+    String specHash = Hashing.specHash(repo, "JAVA", "gibleed-insights");
+    assertThat(spec.getString("specHash")).isEqualTo(specHash);
+
+    // And its topics exist, it reads back, and a second one of that name is a conflict
+    assertTopic(TopicNames.datums(pipeline), 2, "delete", null);
+    assertTopic(TopicNames.output(pipeline), 2, "compact", null);
+    assertTopic(TopicNames.failed(pipeline), 2, "delete", null);
+    assertThat(get("/pipelines/" + pipeline).bodyAsJsonObject()).isEqualTo(spec);
+    assertThat(
+            get("/pipelines").bodyAsJsonArray().stream()
+                .map(p -> ((JsonObject) p).getString("name")))
+        .contains(pipeline);
+    assertError(post("/pipelines", pipelineBody(pipeline, repo)), 409, pipeline);
+
+    // When the repo is sealed
+    JsonObject commit = post("/repos/" + repo + "/commits", new JsonObject()).bodyAsJsonObject();
+
+    // Then the commit carries one job for the pipeline
+    JsonArray jobs = commit.getJsonArray("jobs");
+    assertThat(jobs).hasSize(1);
+    JsonObject job = jobs.getJsonObject(0);
+    assertThat(job.getString("pipeline")).isEqualTo(pipeline);
+    assertThat(job.getString("specHash")).isEqualTo(specHash);
+    assertThat(Ids.isValid(job.getString("jobId"))).isTrue();
+  }
+
+  @Test
+  void shouldShowCompleteWhenTheCommitIsWrittenBackWithStats() throws Exception {
+    // Given a sealed commit
+    String repo = createRepo(1, 1);
+    JsonObject sealedCommit =
+        post("/repos/" + repo + "/commits", new JsonObject()).bodyAsJsonObject();
+    String id = sealedCommit.getString("id");
+    assertThat(sealedCommit.getString("state")).isEqualTo("sealed");
+
+    // When the partition service writes it back with stats
+    Commit commit = storedCommit(id);
+    commit.setStats(new CommitStats(7L, 1L, 3L, 3L, System.currentTimeMillis()));
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(settings.producer("it-aggregator-" + repo, null))) {
+      producer
+          .send(
+              new ProducerRecord<>(
+                  topics.commits.name(), topics.commits.key(id), topics.commits.value(commit)))
+          .get(30, TimeUnit.SECONDS);
+    }
+
+    // Then it shows as complete with its stats, alone and in the list
+    JsonObject complete =
+        eventually(
+            () -> get("/repos/" + repo + "/commits/" + id).bodyAsJsonObject(),
+            c -> "complete".equals(c.getString("state")),
+            "commit " + id + " complete");
+    assertThat(complete.getJsonObject("stats").getLong("rows")).isEqualTo(7);
+    assertThat(complete.getJsonObject("stats").getLong("rejected")).isEqualTo(1);
+    JsonObject listed = get("/repos/" + repo + "/commits").bodyAsJsonArray().getJsonObject(0);
+    assertThat(listed.getString("state")).isEqualTo("complete");
+  }
+
+  @Test
+  void shouldReportHealthAndMetricsWhenRunning() throws Exception {
+    // When health and metrics are asked
+    HttpResponse<Buffer> health = get("/health");
+    HttpResponse<Buffer> metrics = get("/metrics");
+
+    // Then the views are up and the service's metrics are exposed
+    assertThat(health.statusCode()).as(health.bodyAsString()).isEqualTo(200);
+    assertThat(health.bodyAsJsonObject().getJsonObject("checks").getMap())
+        .containsEntry("repos-view", "UP")
+        .containsEntry("pipelines-view", "UP")
+        .containsEntry("commits-view", "UP");
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.bodyAsString()).contains("tusk_commits_sealed");
+  }
+
+  // ---- helpers
+
+  /** The commit as stored in {@code tusk.commits}, as the partition service would read it. */
+  private static Commit storedCommit(String id) {
+    try (CompactedTopicView<Commit> view =
+        CompactedTopicView.start(
+            settings.withInstanceId("it-commits-" + suffix()), topics.commits, DEADLINE)) {
+      return eventually(() -> view.get(id).orElse(null), c -> c != null, "commit " + id);
+    }
+  }
+
+  private static String createRepo(int partitions, int memberPartitions) throws Exception {
+    String repo = "it-repo-" + suffix();
+    HttpResponse<Buffer> created =
+        post(
+            "/repos",
+            repoBody(repo).put("partitions", partitions).put("memberPartitions", memberPartitions));
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    return repo;
+  }
+
+  private static JsonObject repoBody(String name) {
+    return new JsonObject()
+        .put("name", name)
+        .put(
+            "tables",
+            new JsonArray()
+                .add(
+                    new JsonObject()
+                        .put("name", "CONDITION_ERA")
+                        .put("columns", new JsonArray(COLUMNS))
+                        .put("memberKey", "PERSON_ID")));
+  }
+
+  private static JsonObject pipelineBody(String name, String repo) {
+    return new JsonObject()
+        .put("name", name)
+        .put("input", new JsonObject().put("repo", repo))
+        .put("transform", new JsonObject().put("java", "gibleed-insights"));
+  }
+
+  private static ProducerRecord<byte[], byte[]> row(String topic, int partition, int i) {
+    String line = i + "," + (100 + i % 4) + "," + (200 + i);
+    return new ProducerRecord<>(topic, partition, null, line.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static HttpResponse<Buffer> post(String path, JsonObject body) throws Exception {
+    return await(client.post(path).sendJsonObject(body));
+  }
+
+  private static HttpResponse<Buffer> get(String path) {
+    try {
+      return await(client.get(path).send());
+    } catch (Exception e) {
+      throw new IllegalStateException("GET " + path + " failed", e);
+    }
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  private static void assertError(HttpResponse<Buffer> response, int status, String message) {
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(status);
+    assertThat(response.getHeader("Content-Type")).startsWith("application/json");
+    JsonObject error = response.bodyAsJsonObject();
+    assertThat(error.getString("error")).isNotBlank();
+    assertThat(error.getString("message")).contains(message);
+  }
+
+  private static List<String> ids(HttpResponse<Buffer> response) {
+    assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
+    return response.bodyAsJsonArray().stream().map(c -> ((JsonObject) c).getString("id")).toList();
+  }
+
+  private static List<Long> startOffsets(JsonObject commit) {
+    return offsetsOf(commit.getJsonArray("startOffsets"));
+  }
+
+  private static List<Long> endOffsets(JsonObject commit) {
+    return offsetsOf(commit.getJsonArray("endOffsets"));
+  }
+
+  /** Offsets by partition (the arrays are sorted by partition, which is checked). */
+  private static List<Long> offsetsOf(JsonArray offsets) {
+    List<Long> result = new ArrayList<>();
+    for (int p = 0; p < offsets.size(); p++) {
+      assertThat(offsets.getJsonObject(p).getInteger("partition")).isEqualTo(p);
+      result.add(offsets.getJsonObject(p).getLong("offset"));
+    }
+    return result;
+  }
+
+  /** The end offsets of a topic's partitions as seen with {@code isolation}. */
+  private static List<Long> offsets(String topic, int partitions, IsolationLevel isolation)
+      throws Exception {
+    Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+    for (int p = 0; p < partitions; p++) {
+      request.put(new TopicPartition(topic, p), OffsetSpec.latest());
+    }
+    var result =
+        admin
+            .listOffsets(request, new ListOffsetsOptions(isolation))
+            .all()
+            .get(30, TimeUnit.SECONDS);
+    List<Long> offsets = new ArrayList<>();
+    for (int p = 0; p < partitions; p++) {
+      offsets.add(result.get(new TopicPartition(topic, p)).offset());
+    }
+    return offsets;
+  }
+
+  private static void assertTopic(String topic, int partitions, String cleanup, String retention)
+      throws Exception {
+    int actual =
+        admin
+            .describeTopics(List.of(topic))
+            .allTopicNames()
+            .get(30, TimeUnit.SECONDS)
+            .get(topic)
+            .partitions()
+            .size();
+    assertThat(actual).as("partitions of %s", topic).isEqualTo(partitions);
+    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+    Config config =
+        admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
+    assertThat(config.get("cleanup.policy").value()).as("cleanup of %s", topic).isEqualTo(cleanup);
+    if (retention != null) {
+      assertThat(config.get("retention.ms").value())
+          .as("retention of %s", topic)
+          .isEqualTo(retention);
+    }
+  }
+
+  /** Reads all of {@code <repo>.by-member} and checks each commit sealed once per partition. */
+  private static void assertOneSealPerPartition(String repo, int partitions, Set<String> commits) {
+    String topic = TopicNames.byMember(repo);
+    Map<String, List<Integer>> sealsByCommit = new HashMap<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(settings.consumer("it-by-member-" + repo, null))) {
+      List<TopicPartition> assigned = new ArrayList<>();
+      for (int p = 0; p < partitions; p++) {
+        assigned.add(new TopicPartition(topic, p));
+      }
+      consumer.assign(assigned);
+      consumer.seekToBeginning(assigned);
+      Map<TopicPartition, Long> end = consumer.endOffsets(assigned);
+      long deadline = System.nanoTime() + DEADLINE.toNanos();
+      while (!assigned.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp))) {
+        assertThat(System.nanoTime()).as("read %s within %s", topic, DEADLINE).isLessThan(deadline);
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          MemberEvent event = topics.byMember(repo).readValue(record.value());
+          assertThat(event.getEvent()).isInstanceOf(Seal.class);
+          Seal seal = (Seal) event.getEvent();
+          assertThat(seal.getMemberPartitions()).isEqualTo(partitions);
+          sealsByCommit
+              .computeIfAbsent(seal.getCommit().getId(), id -> new ArrayList<>())
+              .add(record.partition());
+        }
+      }
+    }
+    assertThat(sealsByCommit.keySet()).isEqualTo(commits);
+    List<Integer> everyPartition = new ArrayList<>();
+    for (int p = 0; p < partitions; p++) {
+      everyPartition.add(p);
+    }
+    sealsByCommit.forEach(
+        (id, sealedPartitions) ->
+            assertThat(sealedPartitions)
+                .as("partitions sealed for %s", id)
+                .containsExactlyInAnyOrderElementsOf(everyPartition));
+  }
+
+  /** Polls {@code probe} until {@code done} holds, failing after {@link #DEADLINE}. */
+  private static <T> T eventually(Supplier<T> probe, Predicate<T> done, String what) {
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (true) {
+      T value = probe.get();
+      if (done.test(value)) {
+        return value;
+      }
+      assertThat(System.nanoTime()).as("%s within %s", what, DEADLINE).isLessThan(deadline);
+      try {
+        TimeUnit.MILLISECONDS.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted waiting for " + what, e);
+      }
+    }
+  }
+
+  private static String suffix() {
+    return UUID.randomUUID().toString().substring(0, 8);
+  }
+}

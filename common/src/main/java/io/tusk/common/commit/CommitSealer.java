@@ -29,6 +29,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,16 +44,23 @@ import org.slf4j.LoggerFactory;
 public final class CommitSealer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CommitSealer.class);
 
+  private final KafkaSettings settings;
   private final Topics topics;
   private final Admin admin;
-  private final KafkaProducer<byte[], byte[]> producer;
+  private KafkaProducer<byte[], byte[]> producer;
 
   public CommitSealer(KafkaSettings settings, Topics topics, Admin admin) {
+    this.settings = Objects.requireNonNull(settings, "settings");
     this.topics = Objects.requireNonNull(topics, "topics");
     this.admin = Objects.requireNonNull(admin, "admin");
+    this.producer = newProducer();
+  }
+
+  private KafkaProducer<byte[], byte[]> newProducer() {
     String id = "tusk-sealer-" + settings.instanceId();
-    this.producer = new KafkaProducer<>(settings.producer(id, id));
-    producer.initTransactions();
+    KafkaProducer<byte[], byte[]> created = new KafkaProducer<>(settings.producer(id, id));
+    created.initTransactions();
+    return created;
   }
 
   /**
@@ -95,8 +105,18 @@ public final class CommitSealer implements AutoCloseable {
         producer.send(new ProducerRecord<>(byMember, partition, null, seal));
       }
       producer.commitTransaction();
+    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
+      // Fatal for this producer: replace it so the next seal works (initTransactions fences the old
+      // one).
+      producer.close();
+      producer = newProducer();
+      throw e;
     } catch (KafkaException e) {
-      producer.abortTransaction();
+      try {
+        producer.abortTransaction();
+      } catch (KafkaException abort) {
+        e.addSuppressed(abort);
+      }
       throw e;
     }
     log.info(
@@ -149,7 +169,7 @@ public final class CommitSealer implements AutoCloseable {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     producer.close();
   }
 }

@@ -1,0 +1,448 @@
+package io.tusk.processor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tusk.common.Ids;
+import io.tusk.common.config.ConfigException;
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.member.Hashing;
+import io.tusk.common.topics.Headers;
+import io.tusk.common.topics.TopicAdmin;
+import io.tusk.common.topics.TopicNames;
+import io.tusk.common.topics.Topics;
+import io.tusk.localstack.LocalStack;
+import io.tusk.localstack.LocalStackExtension;
+import io.tusk.schemas.Datum;
+import io.tusk.schemas.DatumResult;
+import io.tusk.schemas.DatumState;
+import io.tusk.schemas.Output;
+import io.tusk.schemas.PipelineSpec;
+import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.TransformKind;
+import io.tusk.schemas.TransformSpec;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.GroupState;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Two datum processors against a real broker and registry: exactly once, shared, failure-safe. */
+@Tag("integration")
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+@ExtendWith(LocalStackExtension.class)
+class DatumProcessorIT {
+  private static final Logger log = LoggerFactory.getLogger(DatumProcessorIT.class);
+  private static final Duration DEADLINE = Duration.ofSeconds(120);
+  private static final int DATUMS = 200;
+  private static final int WARM_DATUMS = 2000;
+  private static final int PARALLELISM = 4;
+
+  private final String suffix = Ids.newId().substring(0, 8);
+
+  @Test
+  void shouldWriteOneOutputAndResultPerDatumWhenTwoInstancesShareAPipeline(LocalStack stack)
+      throws Exception {
+    // Given a repo and a pipeline of 4 datum partitions whose transform fails for one member
+    String repoName = "omop-" + suffix;
+    String pipeline = "gibleed-" + suffix;
+    DatumProcessorConfig configA = config(stack, pipeline, "it-a-" + suffix);
+    DatumProcessorConfig configB = config(stack, pipeline, "it-b-" + suffix);
+    KafkaSettings settings = configA.kafka();
+    Topics topics = new Topics(settings.registryClient());
+    RepoSpec repo = OmopFixtures.repo(repoName);
+    PipelineSpec spec =
+        pipelineSpec(pipeline, repoName, FailingForOneMemberTransform.class.getName());
+    register(settings, topics, repo, spec);
+
+    // And two processor instances with one thread each, both holding partitions of the group
+    try (DatumProcessor a = DatumProcessor.start(configA);
+        DatumProcessor b = DatumProcessor.start(configB)) {
+      awaitGroupOfTwoWithPartitions(settings, configA.groupId());
+
+      // When 200 datums of one job are written, the failing member's first
+      String jobId = Ids.newId();
+      String commitId = Ids.newId();
+      Random random = new Random(7);
+      Map<String, Datum> datums = new LinkedHashMap<>();
+      for (int i = 0; i < DATUMS; i++) {
+        String member = Integer.toString(1000 + i);
+        datums.put(
+            member,
+            OmopFixtures.datum(
+                pipeline,
+                jobId,
+                commitId,
+                OmopFixtures.random(random, member).object(repo, commitId)));
+      }
+      long started = System.nanoTime();
+      Map<String, RecordMetadata> written = writeDatums(settings, topics, pipeline, datums);
+
+      // Then there is exactly one result per datum, from both instances
+      List<ConsumerRecord<byte[], byte[]>> resultRecords =
+          readCommitted(
+              settings,
+              TopicNames.DATUM_RESULTS,
+              r -> jobId.equals(new String(r.key(), StandardCharsets.UTF_8)),
+              DATUMS);
+      double seconds = (System.nanoTime() - started) / 1e9;
+      log.info(
+          "{} datums written, processed and committed by 2 instances in {} s: {} datums/s",
+          DATUMS,
+          String.format("%.2f", seconds),
+          String.format("%.0f", DATUMS / seconds));
+      Map<String, DatumResult> results = new HashMap<>();
+      for (ConsumerRecord<byte[], byte[]> record : resultRecords) {
+        DatumResult result = topics.datumResults.readValue(record.value());
+        assertThat(results.put(result.getMember(), result)).as("duplicate result").isNull();
+      }
+      assertThat(results.keySet()).isEqualTo(datums.keySet());
+      assertThat(
+              results.values().stream()
+                  .map(DatumResult::getProcessorId)
+                  .collect(Collectors.toSet()))
+          .containsExactlyInAnyOrder(
+              configA.kafka().instanceId() + "-0", configB.kafka().instanceId() + "-0");
+
+      // And the failing member's result is FAILED with the exception, every other one SUCCESS
+      DatumResult failedResult = results.get(FailingForOneMemberTransform.FAILING_MEMBER);
+      assertThat(failedResult.getState()).isEqualTo(DatumState.FAILED);
+      assertThat(failedResult.getError())
+          .isEqualTo("java.lang.IllegalStateException: this test transform fails for one member");
+      assertThat(results.values().stream().filter(r -> r.getState() == DatumState.SUCCESS).count())
+          .isEqualTo(DATUMS - 1);
+
+      // And exactly one output per successful datum, with the datum's provenance in value and
+      // headers; the failed datum's partition held later datums, which were processed too
+      List<ConsumerRecord<byte[], byte[]>> outputRecords =
+          readCommitted(settings, TopicNames.output(pipeline), r -> true, DATUMS - 1);
+      Map<String, Output> outputs = new HashMap<>();
+      for (ConsumerRecord<byte[], byte[]> record : outputRecords) {
+        Output output = topics.output(pipeline).readValue(record.value());
+        assertThat(outputs.put(output.getMember(), output)).as("duplicate output").isNull();
+        Datum datum = datums.get(output.getMember());
+        assertProvenance(record, output, datum, repoName);
+        assertThat(output.getOutputHash())
+            .isEqualTo(results.get(output.getMember()).getOutputHash());
+      }
+      assertThat(outputs).hasSize(DATUMS - 1).doesNotContainKey("1000");
+      RecordMetadata failedAt = written.get(FailingForOneMemberTransform.FAILING_MEMBER);
+      assertThat(
+              written.values().stream()
+                  .filter(m -> m.partition() == failedAt.partition())
+                  .filter(m -> m.offset() > failedAt.offset()))
+          .isNotEmpty();
+
+      // And the failed datum's bytes are on the failed topic with the error and its provenance
+      List<ConsumerRecord<byte[], byte[]>> failed =
+          readCommitted(settings, TopicNames.failed(pipeline), r -> true, 1);
+      assertThat(failed).hasSize(1);
+      ConsumerRecord<byte[], byte[]> failedRecord = failed.get(0);
+      Datum failedDatum = datums.get(FailingForOneMemberTransform.FAILING_MEMBER);
+      assertThat(topics.datums(pipeline).readValue(failedRecord.value())).isEqualTo(failedDatum);
+      assertThat(Headers.text(failedRecord.headers(), DatumMapper.ERROR_HEADER))
+          .isEqualTo(failedResult.getError());
+      assertThat(Headers.text(failedRecord.headers(), Headers.JOB_ID)).isEqualTo(jobId);
+      assertThat(Headers.text(failedRecord.headers(), Headers.DATUM_HASH))
+          .isEqualTo(failedDatum.getDatumHash());
+
+      // And a second, larger job on the warm pipeline also gets exactly one result per datum
+      String secondJob = Ids.newId();
+      Map<String, Datum> more = new LinkedHashMap<>();
+      for (int i = 0; i < WARM_DATUMS; i++) {
+        String member = Integer.toString(5000 + i);
+        more.put(
+            member,
+            OmopFixtures.datum(
+                pipeline,
+                secondJob,
+                commitId,
+                OmopFixtures.random(random, member).object(repo, commitId)));
+      }
+      long warmStarted = System.nanoTime();
+      writeDatums(settings, topics, pipeline, more);
+      List<ConsumerRecord<byte[], byte[]>> warmResults =
+          readCommitted(
+              settings,
+              TopicNames.DATUM_RESULTS,
+              r -> secondJob.equals(new String(r.key(), StandardCharsets.UTF_8)),
+              WARM_DATUMS);
+      double warmSeconds = (System.nanoTime() - warmStarted) / 1e9;
+      log.info(
+          "{} more datums written, processed and committed in {} s: {} datums/s",
+          WARM_DATUMS,
+          String.format("%.2f", warmSeconds),
+          String.format("%.0f", WARM_DATUMS / warmSeconds));
+      assertThat(
+              warmResults.stream()
+                  .map(r -> topics.datumResults.readValue(r.value()).getMember())
+                  .collect(Collectors.toSet()))
+          .hasSize(WARM_DATUMS)
+          .hasSize(warmResults.size());
+
+      // And both instances are still healthy and count their datums in /metrics
+      for (DatumProcessor processor : List.of(a, b)) {
+        assertThat(get(processor.httpPort(), "/health").statusCode()).isEqualTo(200);
+        assertThat(get(processor.httpPort(), "/metrics").body())
+            .contains("tusk_processor_datums_total")
+            .contains("tusk_processor_datums_per_second")
+            .contains("kafka_consumer_fetch_manager_records_lag_max");
+      }
+    }
+  }
+
+  @Test
+  void shouldFailToStartNamingTheTransformWhenItCannotBeLoaded(LocalStack stack) {
+    // Given a pipeline naming a transform that is neither registered nor a class
+    String pipeline = "unknown-transform-" + suffix;
+    DatumProcessorConfig config = config(stack, pipeline, "it-u-" + suffix);
+    Topics topics = new Topics(config.kafka().registryClient());
+    String repoName = "omop-u-" + suffix;
+    register(
+        config.kafka(),
+        topics,
+        OmopFixtures.repo(repoName),
+        pipelineSpec(pipeline, repoName, "no-such-transform"));
+
+    // When / Then start fails with a message naming the transform
+    assertThatThrownBy(() -> DatumProcessor.start(config).close())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("'no-such-transform'")
+        .hasMessageContaining(pipeline);
+  }
+
+  @Test
+  void shouldFailToStartNamingTheKeyWhenThePipelineNeverAppears(LocalStack stack) {
+    // Given a pipeline nobody created and a short wait
+    Map<String, String> env = env(stack, "absent-" + suffix, "it-w-" + suffix);
+    env.put("TUSK_PIPELINE_WAIT_SECONDS", "1");
+    DatumProcessorConfig config = DatumProcessorConfig.from(env);
+
+    // When / Then start fails naming TUSK_PIPELINE
+    assertThatThrownBy(() -> DatumProcessor.start(config).close())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_PIPELINE")
+        .hasMessageContaining("absent-" + suffix);
+  }
+
+  private static void assertProvenance(
+      ConsumerRecord<byte[], byte[]> record, Output output, Datum datum, String repoName) {
+    assertThat(datum).as("output of an unknown member").isNotNull();
+    assertThat(new String(record.key(), StandardCharsets.UTF_8)).isEqualTo(output.getMember());
+    assertThat(output.getPipeline()).isEqualTo(datum.getPipeline());
+    assertThat(output.getJobId()).isEqualTo(datum.getJobId());
+    assertThat(output.getCommitId()).isEqualTo(datum.getCommitId());
+    assertThat(output.getGlobalId()).isEqualTo(datum.getGlobalId());
+    assertThat(output.getDatumHash()).isEqualTo(datum.getDatumHash());
+    byte[] data = bytes(output.getData());
+    assertThat(new String(data, StandardCharsets.UTF_8))
+        .startsWith("{\"member\":\"" + output.getMember() + "\",");
+    assertThat(output.getOutputHash()).isEqualTo(Hashing.bytesHash(data));
+    assertThat(output.getInputs()).hasSize(datum.getMemberObject().getRows().size());
+    assertThat(output.getInputs())
+        .allSatisfy(input -> assertThat(input.getTopic()).isEqualTo(repoName + ".updates"));
+    var headers = record.headers();
+    assertThat(Headers.text(headers, Headers.PIPELINE)).isEqualTo(datum.getPipeline());
+    assertThat(Headers.text(headers, Headers.JOB_ID)).isEqualTo(datum.getJobId());
+    assertThat(Headers.text(headers, Headers.COMMIT_ID)).isEqualTo(datum.getCommitId());
+    assertThat(Headers.text(headers, Headers.GLOBAL_ID)).isEqualTo(datum.getGlobalId());
+    assertThat(Headers.text(headers, Headers.DATUM_HASH)).isEqualTo(datum.getDatumHash());
+  }
+
+  private static Map<String, String> env(LocalStack stack, String pipeline, String instance) {
+    Map<String, String> env = new HashMap<>();
+    env.put("TUSK_BOOTSTRAP_SERVERS", stack.bootstrapServers());
+    env.put("TUSK_REGISTRY_URL", stack.registryUrl());
+    env.put("TUSK_SYSTEM_PARTITIONS", "3");
+    env.put("TUSK_INSTANCE_ID", instance);
+    env.put("TUSK_PIPELINE", pipeline);
+    env.put("TUSK_HTTP_HOST", "127.0.0.1");
+    env.put("TUSK_HTTP_PORT", "0");
+    env.put("TUSK_PIPELINE_WAIT_SECONDS", "30");
+    return env;
+  }
+
+  private static DatumProcessorConfig config(LocalStack stack, String pipeline, String instance) {
+    return DatumProcessorConfig.from(env(stack, pipeline, instance));
+  }
+
+  private static PipelineSpec pipelineSpec(String name, String repo, String transform) {
+    return PipelineSpec.newBuilder()
+        .setName(name)
+        .setInputRepo(repo)
+        .setTransform(new TransformSpec(TransformKind.JAVA, transform))
+        .setParallelism(PARALLELISM)
+        .setSpecHash(Hashing.specHash(repo, "JAVA", transform))
+        .setCreatedAt(System.currentTimeMillis())
+        .build();
+  }
+
+  /** Creates the topics and writes the repo and pipeline specs, as the commit service would. */
+  private static void register(
+      KafkaSettings settings, Topics topics, RepoSpec repo, PipelineSpec pipeline) {
+    try (TopicAdmin admin = new TopicAdmin(settings)) {
+      admin.ensureSystemTopics();
+      admin.createPipelineTopics(pipeline);
+    }
+    try (KafkaProducer<byte[], byte[]> producer = producer(settings)) {
+      producer.send(
+          new ProducerRecord<>(
+              topics.repos.name(), topics.repos.key(repo.getName()), topics.repos.value(repo)));
+      producer.send(
+          new ProducerRecord<>(
+              topics.pipelines.name(),
+              topics.pipelines.key(pipeline.getName()),
+              topics.pipelines.value(pipeline)));
+      producer.flush();
+    }
+  }
+
+  private static Map<String, RecordMetadata> writeDatums(
+      KafkaSettings settings, Topics topics, String pipeline, Map<String, Datum> datums)
+      throws Exception {
+    var topic = topics.datums(pipeline);
+    Map<String, Future<RecordMetadata>> sent = new LinkedHashMap<>();
+    try (KafkaProducer<byte[], byte[]> producer = producer(settings)) {
+      datums.forEach(
+          (member, datum) ->
+              sent.put(
+                  member,
+                  producer.send(
+                      new ProducerRecord<>(topic.name(), topic.key(member), topic.value(datum)))));
+      producer.flush();
+    }
+    Map<String, RecordMetadata> written = new HashMap<>();
+    for (var entry : sent.entrySet()) {
+      written.put(entry.getKey(), entry.getValue().get());
+    }
+    return written;
+  }
+
+  private static KafkaProducer<byte[], byte[]> producer(KafkaSettings settings) {
+    return new KafkaProducer<>(settings.producer("datum-processor-it", null));
+  }
+
+  /** Waits until the group is stable with two members that both hold partitions. */
+  private static void awaitGroupOfTwoWithPartitions(KafkaSettings settings, String group) {
+    try (Admin admin = Admin.create(settings.admin("datum-processor-it"))) {
+      awaitTrue(
+          "group " + group + " stable with two members holding partitions",
+          () -> {
+            try {
+              ConsumerGroupDescription description =
+                  admin.describeConsumerGroups(List.of(group)).all().get().get(group);
+              return description.groupState() == GroupState.STABLE
+                  && description.members().size() == 2
+                  && description.members().stream()
+                      .allMatch(m -> !m.assignment().topicPartitions().isEmpty());
+            } catch (Exception e) {
+              return false;
+            }
+          });
+    }
+  }
+
+  /**
+   * Reads {@code topic} from the beginning with a read_committed consumer until {@code expected}
+   * matching records arrived, then on to the end, so duplicates would show.
+   */
+  private static List<ConsumerRecord<byte[], byte[]>> readCommitted(
+      KafkaSettings settings,
+      String topic,
+      Predicate<ConsumerRecord<byte[], byte[]>> filter,
+      int expected) {
+    List<ConsumerRecord<byte[], byte[]>> matching = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(settings.consumer("datum-processor-it-reader", null))) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      long deadline = System.nanoTime() + DEADLINE.toNanos();
+      while (matching.size() < expected && System.nanoTime() < deadline) {
+        consumer
+            .poll(Duration.ofMillis(200))
+            .forEach(
+                r -> {
+                  if (filter.test(r)) {
+                    matching.add(r);
+                  }
+                });
+      }
+      assertThat(matching.size()).as("records read from " + topic).isGreaterThanOrEqualTo(expected);
+      // For read_committed consumers the end offsets are the last stable offsets.
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())
+          && System.nanoTime() < deadline) {
+        consumer
+            .poll(Duration.ofMillis(200))
+            .forEach(
+                r -> {
+                  if (filter.test(r)) {
+                    matching.add(r);
+                  }
+                });
+      }
+    }
+    return matching;
+  }
+
+  private static void awaitTrue(String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      try {
+        Thread.sleep(200); // poll interval of the condition, not a wait in itself
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted waiting for " + what, e);
+      }
+    }
+  }
+
+  private static HttpResponse<String> get(int port, String path) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+            HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static byte[] bytes(ByteBuffer buffer) {
+    ByteBuffer copy = buffer.duplicate();
+    byte[] bytes = new byte[copy.remaining()];
+    copy.get(bytes);
+    return bytes;
+  }
+}

@@ -1,0 +1,159 @@
+package io.tusk.partition;
+
+import io.tusk.common.member.ParseResult;
+import io.tusk.common.member.RowParser;
+import io.tusk.common.topics.Headers;
+import io.tusk.common.topics.Topic;
+import io.tusk.common.topics.TopicNames;
+import io.tusk.common.topics.Topics;
+import io.tusk.schemas.Barrier;
+import io.tusk.schemas.MemberEvent;
+import io.tusk.schemas.Reject;
+import io.tusk.schemas.RepoSpec;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+
+/**
+ * What the rekeyer writes for one record of {@code <repo>.updates} (step 2 of the commit protocol),
+ * without touching Kafka: a row goes to {@code <repo>.by-member} keyed by member; a bad record goes
+ * to {@code <repo>.rejected} (original key, value and headers plus the reason headers, same
+ * partition number) with a reject notice to by-member partition {@code p % memberPartitions}; a CSV
+ * header line produces nothing. Also makes the barriers of a source partition.
+ *
+ * <p>Keeps one {@link RowParser} per repo, so it is not thread-safe: one router per rekeyer thread.
+ */
+final class RekeyRouter {
+  /** Reason of a record that made the parser itself fail (a bug, never a crash). */
+  static final String UNPARSEABLE = "UNPARSEABLE";
+
+  /** Reason of a record whose repo spec is unknown (the repo was deleted). */
+  static final String UNKNOWN_REPO = "UNKNOWN_REPO";
+
+  private final Topics topics;
+  private final Map<String, RowParser> parsers = new HashMap<>();
+
+  RekeyRouter(Topics topics) {
+    this.topics = Objects.requireNonNull(topics, "topics");
+  }
+
+  /** What became of a record: the records to write, and the reject reason if it was rejected. */
+  record Routing(List<ProducerRecord<byte[], byte[]>> records, Outcome outcome, String reason) {}
+
+  /** The three fates of an input record. */
+  enum Outcome {
+    FORWARDED,
+    REJECTED,
+    SKIPPED
+  }
+
+  /**
+   * Routes one record of {@code <repo>.updates}.
+   *
+   * @param spec the repo's spec, or null if it is unknown (the record is then rejected, without a
+   *     notice, because the member side's partition count is unknown)
+   */
+  Routing route(ConsumerRecord<byte[], byte[]> record, RepoSpec spec) {
+    String repo = TopicNames.owner(record.topic(), TopicNames.UPDATES_SUFFIX);
+    String tableHeader = Headers.text(record.headers(), Headers.TABLE);
+    if (spec == null) {
+      return new Routing(
+          List.of(
+              rejected(record, repo, UNKNOWN_REPO, "repo " + repo + " is unknown", tableHeader)),
+          Outcome.REJECTED,
+          UNKNOWN_REPO);
+    }
+    String defaultTable = tableHeader == null ? spec.getDefaultTable() : tableHeader;
+    ParseResult result;
+    try {
+      result =
+          parser(repo, spec)
+              .parse(record.value(), tableHeader, record.partition(), record.offset());
+    } catch (RuntimeException e) {
+      // The message could quote the row (health data): only the exception type is kept.
+      result =
+          new ParseResult.Rejected(null, defaultTable, "parser failed: " + e.getClass().getName());
+    }
+    Topic<String, MemberEvent> byMember = topics.byMember(repo);
+    if (result instanceof ParseResult.Accepted accepted) {
+      return new Routing(
+          List.of(
+              new ProducerRecord<>(
+                  byMember.name(),
+                  byMember.key(accepted.member()),
+                  byMember.value(new MemberEvent(accepted.row())))),
+          Outcome.FORWARDED,
+          null);
+    }
+    if (result instanceof ParseResult.Rejected rejected) {
+      String reason = rejected.reason() == null ? UNPARSEABLE : rejected.reason().name();
+      String table = rejected.table() == null ? defaultTable : rejected.table();
+      MemberEvent notice = new MemberEvent(new Reject(record.partition(), record.offset(), reason));
+      return new Routing(
+          List.of(
+              rejected(record, repo, reason, rejected.detail(), table),
+              new ProducerRecord<>(
+                  byMember.name(),
+                  record.partition() % spec.getMemberPartitions(),
+                  null,
+                  byMember.value(notice))),
+          Outcome.REJECTED,
+          reason);
+    }
+    return new Routing(List.of(), Outcome.SKIPPED, null);
+  }
+
+  /**
+   * A barrier "source partition p has forwarded everything below position" for every member
+   * partition.
+   */
+  List<ProducerRecord<byte[], byte[]>> barriers(RepoSpec spec, int partition, long position) {
+    Topic<String, MemberEvent> byMember = topics.byMember(spec.getName());
+    byte[] barrier = byMember.value(new MemberEvent(new Barrier(partition, position)));
+    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(spec.getMemberPartitions());
+    for (int p = 0; p < spec.getMemberPartitions(); p++) {
+      records.add(new ProducerRecord<>(byMember.name(), p, null, barrier));
+    }
+    return records;
+  }
+
+  private RowParser parser(String repo, RepoSpec spec) {
+    RowParser parser = parsers.get(repo);
+    // The view replaces the spec object when the repo's spec changes: identity is enough.
+    if (parser == null || parser.layout().spec() != spec) {
+      parser = new RowParser(spec);
+      parsers.put(repo, parser);
+    }
+    return parser;
+  }
+
+  private static ProducerRecord<byte[], byte[]> rejected(
+      ConsumerRecord<byte[], byte[]> record,
+      String repo,
+      String reason,
+      String detail,
+      String table) {
+    RecordHeaders headers = new RecordHeaders();
+    for (Header header : record.headers()) {
+      if (!header.key().equals(Headers.TABLE)) {
+        headers.add(header);
+      }
+    }
+    headers.add(Headers.REJECT_REASON, Headers.bytes(reason));
+    headers.add(Headers.REJECT_DETAIL, Headers.bytes(detail == null ? "" : detail));
+    headers.add(Headers.SOURCE_TOPIC, Headers.bytes(record.topic()));
+    headers.add(Headers.SOURCE_PARTITION, Headers.bytes(Integer.toString(record.partition())));
+    headers.add(Headers.SOURCE_OFFSET, Headers.bytes(Long.toString(record.offset())));
+    if (table != null) {
+      headers.add(Headers.TABLE, Headers.bytes(table));
+    }
+    return new ProducerRecord<>(
+        TopicNames.rejected(repo), record.partition(), null, record.key(), record.value(), headers);
+  }
+}

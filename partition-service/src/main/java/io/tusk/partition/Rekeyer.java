@@ -1,0 +1,413 @@
+package io.tusk.partition;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.CompactedTopicView;
+import io.tusk.common.ops.Observability;
+import io.tusk.common.topics.TopicNames;
+import io.tusk.common.topics.Topics;
+import io.tusk.schemas.RepoSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One rekeyer thread (step 2 of the commit protocol): a read_committed consumer in group {@value
+ * #GROUP} on the {@code <repo>.updates} topics of every known repo, and a transactional producer.
+ * Each poll's rows, rejects, barriers and consumed offsets commit in one transaction, so in every
+ * by-member partition a barrier follows the rows it covers. Barriers carry the consumer position,
+ * which moves past transaction markers (a plain consumer loop, not Kafka Streams, because Streams
+ * does not show processors the position).
+ *
+ * <p>A failed transaction is aborted and the consumer rewound to its committed offsets; failures
+ * are retried with backoff up to {@value #MAX_ATTEMPTS} times in a row, after which the thread
+ * stops and the service reports unhealthy. A fenced or otherwise fatally failed producer is
+ * replaced.
+ */
+final class Rekeyer implements Runnable, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Rekeyer.class);
+
+  /** The rekeyers' consumer group. */
+  static final String GROUP = "tusk-rekeyer";
+
+  static final int MAX_ATTEMPTS = 10;
+  private static final Duration POLL = Duration.ofMillis(200);
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+
+  private final KafkaSettings settings;
+  private final CompactedTopicView<RepoSpec> repos;
+  private final Observability observability;
+  private final MeterRegistry metrics;
+  private final RekeyRouter router;
+  private final BarrierTracker barriers = new BarrierTracker();
+  private final String clientId;
+  private final String transactionalId;
+  private final Thread thread;
+  private final Semaphore reposChanged = new Semaphore(0);
+  private final CountDownLatch stopping = new CountDownLatch(1);
+
+  private volatile boolean running = true;
+  private volatile boolean failed;
+  private volatile KafkaConsumer<byte[], byte[]> consumer;
+  private KafkaProducer<byte[], byte[]> producer;
+  private Set<String> subscribed = Set.of();
+  private boolean inTransaction;
+  private boolean needsRewind;
+
+  Rekeyer(
+      KafkaSettings settings,
+      Topics topics,
+      CompactedTopicView<RepoSpec> repos,
+      Observability observability,
+      int index) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.repos = Objects.requireNonNull(repos, "repos");
+    this.observability = Objects.requireNonNull(observability, "observability");
+    this.metrics = observability.registry();
+    this.router = new RekeyRouter(topics);
+    this.clientId = "tusk-rekeyer-" + settings.instanceId() + "-" + index;
+    this.transactionalId = clientId;
+    this.thread = new Thread(this, "tusk-rekeyer-" + index);
+    // A new repo is subscribed on the loop thread: the listener only raises a signal.
+    repos.addListener((repo, spec) -> reposChanged.release());
+  }
+
+  /** Starts the thread. */
+  void start() {
+    thread.start();
+  }
+
+  /** True while the thread runs and has not given up. */
+  boolean isHealthy() {
+    return thread.isAlive() && !failed;
+  }
+
+  @Override
+  public void run() {
+    Map<String, Object> consumerProps = settings.consumer(clientId, GROUP);
+    // New repos' topics appear at run time; find them quickly.
+    consumerProps.putIfAbsent(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 5000);
+    consumerProps.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps)) {
+      consumer = c;
+      observability.bind(c, clientId);
+      loop();
+    } catch (WakeupException e) {
+      if (running) {
+        failed = true;
+        log.error("Rekeyer {} woken up unexpectedly", clientId, e);
+      }
+    } catch (RuntimeException e) {
+      failed = true;
+      log.error("Rekeyer {} stopped", clientId, e);
+    } finally {
+      if (producer != null) {
+        producer.close(Duration.ofSeconds(5));
+      }
+      log.info("Rekeyer {} closed", clientId);
+    }
+  }
+
+  private void loop() {
+    subscribe();
+    int attempt = 0;
+    while (running) {
+      try {
+        if (reposChanged.drainPermits() > 0) {
+          subscribe();
+        }
+        if (subscribed.isEmpty()) {
+          awaitRepos();
+          continue;
+        }
+        if (producer == null) {
+          producer = newProducer();
+        }
+        if (needsRewind) {
+          rewind();
+        }
+        step(consumer.poll(POLL));
+        attempt = 0;
+      } catch (WakeupException | InterruptException e) {
+        throw e;
+      } catch (ProducerFencedException
+          | InvalidProducerEpochException
+          | OutOfOrderSequenceException
+          | AuthorizationException
+          | UnsupportedVersionException e) {
+        attempt++;
+        log.error(
+            "Rekeyer {} producer failed fatally (attempt {} of {}); replacing it. Another instance"
+                + " with the same TUSK_INSTANCE_ID would fence this one",
+            clientId,
+            attempt,
+            MAX_ATTEMPTS,
+            e);
+        replaceProducer();
+        backOff(attempt);
+      } catch (KafkaException e) {
+        attempt++;
+        log.warn(
+            "Rekeyer {} transaction failed (attempt {} of {}); aborting and rewinding",
+            clientId,
+            attempt,
+            MAX_ATTEMPTS,
+            e);
+        abort();
+        backOff(attempt);
+      }
+    }
+  }
+
+  /** One poll's worth of work in one transaction; nothing at all if nothing moved. */
+  private void step(ConsumerRecords<byte[], byte[]> records) {
+    Map<TopicPartition, Long> positions = new HashMap<>();
+    for (TopicPartition partition : consumer.assignment()) {
+      positions.put(partition, consumer.position(partition));
+    }
+    Map<TopicPartition, Long> changed = barriers.changed(positions);
+    if (records.isEmpty() && changed.isEmpty()) {
+      return;
+    }
+    Tally tally = new Tally();
+    producer.beginTransaction();
+    inTransaction = true;
+    for (ConsumerRecord<byte[], byte[]> record : records) {
+      String repo = TopicNames.owner(record.topic(), TopicNames.UPDATES_SUFFIX);
+      RekeyRouter.Routing routing = router.route(record, repos.get(repo).orElse(null));
+      routing.records().forEach(producer::send);
+      tally.add(repo, routing);
+    }
+    Map<TopicPartition, Long> sent = new HashMap<>();
+    changed.forEach(
+        (partition, position) -> {
+          String repo = TopicNames.owner(partition.topic(), TopicNames.UPDATES_SUFFIX);
+          RepoSpec spec = repos.get(repo).orElse(null);
+          if (spec == null) {
+            return; // a deleted repo: no member side to tell
+          }
+          List<ProducerRecord<byte[], byte[]>> barrierRecords =
+              router.barriers(spec, partition.partition(), position);
+          barrierRecords.forEach(producer::send);
+          tally.barriers(repo, barrierRecords.size());
+          sent.put(partition, position);
+        });
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    positions.forEach(
+        (partition, position) -> offsets.put(partition, new OffsetAndMetadata(position)));
+    producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+    producer.commitTransaction();
+    inTransaction = false;
+    barriers.sent(sent);
+    tally.record(metrics);
+  }
+
+  private void subscribe() {
+    Set<String> topics = new TreeSet<>();
+    repos.snapshot().keySet().forEach(repo -> topics.add(TopicNames.updates(repo)));
+    if (topics.equals(subscribed)) {
+      return;
+    }
+    if (topics.isEmpty()) {
+      consumer.unsubscribe();
+    } else {
+      consumer.subscribe(topics, new Rebalance());
+    }
+    log.info("Rekeyer {} subscribed to {} repos", clientId, topics.size());
+    subscribed = topics;
+  }
+
+  private void awaitRepos() {
+    try {
+      if (reposChanged.tryAcquire(POLL.toMillis(), TimeUnit.MILLISECONDS)) {
+        reposChanged.release();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      running = false;
+    }
+  }
+
+  private void abort() {
+    if (inTransaction) {
+      inTransaction = false;
+      try {
+        producer.abortTransaction();
+      } catch (KafkaException e) {
+        log.error("Rekeyer {} cannot abort; replacing its producer", clientId, e);
+        replaceProducer();
+      }
+    }
+    needsRewind = true;
+  }
+
+  /** Drops the producer; the loop makes a new one (initTransactions fences the old epoch). */
+  private void replaceProducer() {
+    inTransaction = false;
+    needsRewind = true;
+    if (producer == null) {
+      return;
+    }
+    try {
+      producer.close(Duration.ZERO);
+    } catch (KafkaException e) {
+      log.warn("Rekeyer {} producer did not close cleanly", clientId, e);
+    }
+    producer = null;
+  }
+
+  /** Back to the committed offsets: what the aborted transaction consumed is read again. */
+  private void rewind() {
+    Set<TopicPartition> assigned = consumer.assignment();
+    Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(assigned);
+    List<TopicPartition> fromStart = new ArrayList<>();
+    for (TopicPartition partition : assigned) {
+      OffsetAndMetadata offset = committed.get(partition);
+      if (offset == null) {
+        fromStart.add(partition);
+      } else {
+        consumer.seek(partition, offset);
+      }
+    }
+    consumer.seekToBeginning(fromStart);
+    needsRewind = false;
+  }
+
+  private void backOff(int attempt) {
+    if (attempt >= MAX_ATTEMPTS) {
+      failed = true;
+      running = false;
+      log.error("Rekeyer {} gives up after {} failed attempts in a row", clientId, attempt);
+      return;
+    }
+    long millis = Math.min(MAX_BACKOFF.toMillis(), 100L << Math.min(attempt - 1, 10));
+    try {
+      stopping.await(millis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      running = false;
+    }
+  }
+
+  private KafkaProducer<byte[], byte[]> newProducer() {
+    KafkaProducer<byte[], byte[]> p =
+        new KafkaProducer<>(settings.producer(clientId, transactionalId));
+    try {
+      p.initTransactions();
+    } catch (RuntimeException e) {
+      p.close(Duration.ZERO);
+      throw e;
+    }
+    return p;
+  }
+
+  /** Stops the thread and waits for it to close its clients. */
+  @Override
+  public void close() {
+    running = false;
+    stopping.countDown();
+    KafkaConsumer<byte[], byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+    try {
+      thread.join(30_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A new owner of a partition announces its position; a former owner forgets its barriers. */
+  private final class Rebalance implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      barriers.forget(partitions);
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      barriers.forget(partitions);
+      if (!partitions.isEmpty()) {
+        log.info("Rekeyer {} assigned {}", clientId, partitions);
+      }
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      barriers.forget(partitions);
+    }
+  }
+
+  /** Counts of one transaction, recorded only once it committed. */
+  private static final class Tally {
+    private final Map<String, Long> forwarded = new HashMap<>();
+    private final Map<List<String>, Long> rejected = new HashMap<>();
+    private final Map<String, Long> barriersSent = new HashMap<>();
+
+    void add(String repo, RekeyRouter.Routing routing) {
+      switch (routing.outcome()) {
+        case FORWARDED -> forwarded.merge(repo, 1L, Long::sum);
+        case REJECTED -> rejected.merge(List.of(repo, routing.reason()), 1L, Long::sum);
+        case SKIPPED -> {}
+      }
+    }
+
+    void barriers(String repo, int count) {
+      barriersSent.merge(repo, (long) count, Long::sum);
+    }
+
+    void record(MeterRegistry registry) {
+      forwarded.forEach(
+          (repo, n) ->
+              Counter.builder("tusk.rekeyer.rows.forwarded")
+                  .description("Rows re-keyed to <repo>.by-member")
+                  .tag("repo", repo)
+                  .register(registry)
+                  .increment(n));
+      rejected.forEach(
+          (key, n) ->
+              Counter.builder("tusk.rekeyer.rows.rejected")
+                  .description("Records sent to <repo>.rejected")
+                  .tag("repo", key.get(0))
+                  .tag("reason", key.get(1))
+                  .register(registry)
+                  .increment(n));
+      barriersSent.forEach(
+          (repo, n) ->
+              Counter.builder("tusk.rekeyer.barriers.sent")
+                  .description("Barrier records written to <repo>.by-member")
+                  .tag("repo", repo)
+                  .register(registry)
+                  .increment(n));
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package io.tusk.partition;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tusk.common.config.ConfigException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class PartitionServiceConfigTest {
+  private static final Map<String, String> REQUIRED =
+      Map.of(
+          "TUSK_BOOTSTRAP_SERVERS", "localhost:9092",
+          "TUSK_REGISTRY_URL", "http://localhost:8081");
+
+  @Test
+  void shouldApplyDefaultsWhenOnlyRequiredKeysAreSet() {
+    // When only the required keys are set
+    PartitionServiceConfig config = PartitionServiceConfig.from(REQUIRED);
+
+    // Then the documented defaults apply
+    assertThat(config.stateDir()).isEqualTo("state/partition-service");
+    assertThat(config.rekeyerThreads()).isEqualTo(1);
+    assertThat(config.streamThreads()).isEqualTo(1);
+    assertThat(config.httpHost()).isEqualTo("0.0.0.0");
+    assertThat(config.httpPort()).isEqualTo(8083);
+    assertThat(config.completion()).isEqualTo(CompletionSettings.DEFAULTS);
+    assertThat(config.kafka().bootstrapServers()).isEqualTo("localhost:9092");
+  }
+
+  @Test
+  void shouldReadEveryKeyWhenSet() {
+    // Given every key of the service
+    Map<String, String> env = new HashMap<>(REQUIRED);
+    env.put("TUSK_STATE_DIR", "/tmp/p");
+    env.put("TUSK_REKEYER_THREADS", "3");
+    env.put("TUSK_STREAM_THREADS", "2");
+    env.put("TUSK_HTTP_HOST", "127.0.0.1");
+    env.put("TUSK_HTTP_PORT", "0");
+    env.put("TUSK_COMPLETION_SLICE_ROWS", "100");
+    env.put("TUSK_COMPLETION_SLICE_MEMBERS", "10");
+    env.put("TUSK_COMPLETION_INTERVAL_MS", "50");
+
+    // When it is read
+    PartitionServiceConfig config = PartitionServiceConfig.from(env);
+
+    // Then each value is used
+    assertThat(config.stateDir()).isEqualTo("/tmp/p");
+    assertThat(config.rekeyerThreads()).isEqualTo(3);
+    assertThat(config.streamThreads()).isEqualTo(2);
+    assertThat(config.httpHost()).isEqualTo("127.0.0.1");
+    assertThat(config.httpPort()).isZero();
+    assertThat(config.completion())
+        .isEqualTo(new CompletionSettings(100, 10, Duration.ofMillis(50)));
+    assertThat(PartitionServiceConfig.KEYS).extracting(k -> k.name()).containsAll(env.keySet());
+  }
+
+  @Test
+  void shouldNameTheKeyWhenAValueIsInvalid() {
+    Map<String, String> env = new HashMap<>(REQUIRED);
+    env.put("TUSK_REKEYER_THREADS", "0");
+    assertThatThrownBy(() -> PartitionServiceConfig.from(env))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_REKEYER_THREADS");
+  }
+
+  @Test
+  void shouldNameTheKeyWhenARequiredKeyIsMissing() {
+    assertThatThrownBy(() -> PartitionServiceConfig.from(Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_BOOTSTRAP_SERVERS");
+  }
+}

@@ -1,0 +1,186 @@
+package io.tusk.partition;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tusk.common.topics.Headers;
+import io.tusk.common.topics.Topics;
+import io.tusk.schemas.Barrier;
+import io.tusk.schemas.Reject;
+import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.Row;
+import io.tusk.schemas.TableSpec;
+import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.TimestampType;
+import org.junit.jupiter.api.Test;
+
+/** The rekeyer's routing of single records (step 2 of the commit protocol), without Kafka. */
+class RekeyRouterTest {
+  private static final String UPDATES = "claims.updates";
+  private static final RepoSpec SPEC =
+      RepoSpec.newBuilder(TopologyFixture.spec("claims")).setMemberPartitions(2).build();
+
+  private final Topics topics = new Topics(new InMemorySchemaRegistryClient());
+  private final RekeyRouter router = new RekeyRouter(topics);
+
+  @Test
+  void shouldForwardARowToByMemberKeyedByItsMember() {
+    // Given a valid CSV row of table claims at partition 2, offset 7
+    ConsumerRecord<byte[], byte[]> record = record(2, 7, "A,a1,10", "claims");
+
+    // When it is routed
+    RekeyRouter.Routing routing = router.route(record, SPEC);
+
+    // Then one record goes to by-member, keyed by the member, with the row and its provenance
+    assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.FORWARDED);
+    assertThat(routing.records()).hasSize(1);
+    ProducerRecord<byte[], byte[]> out = routing.records().get(0);
+    assertThat(out.topic()).isEqualTo("claims.by-member");
+    assertThat(out.partition()).isNull();
+    assertThat(topics.byMember("claims").readKey(out.key())).isEqualTo("A");
+    assertThat(topics.byMember("claims").readValue(out.value()).getEvent())
+        .isEqualTo(new Row("claims", List.of("A", "a1", "10"), 2, 7L));
+  }
+
+  @Test
+  void shouldSendABadRecordToRejectedWithItsOriginalBytesAndANoticeToItsMemberPartition() {
+    // Given a CSV row with a missing field, a key and a header of its own
+    ConsumerRecord<byte[], byte[]> record = record(1, 9, "A,a1", null);
+    record.headers().add("trace", "t-1".getBytes(StandardCharsets.UTF_8));
+
+    // When it is routed
+    RekeyRouter.Routing routing = router.route(record, SPEC);
+
+    // Then the original goes to the same partition of claims.rejected with the reason headers
+    assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.REJECTED);
+    assertThat(routing.reason()).isEqualTo("WRONG_FIELD_COUNT");
+    assertThat(routing.records()).hasSize(2);
+    ProducerRecord<byte[], byte[]> rejected = routing.records().get(0);
+    assertThat(rejected.topic()).isEqualTo("claims.rejected");
+    assertThat(rejected.partition()).isEqualTo(1);
+    assertThat(rejected.key()).isEqualTo(record.key());
+    assertThat(rejected.value()).isEqualTo(record.value());
+    assertThat(Headers.text(rejected.headers(), "trace")).isEqualTo("t-1");
+    assertThat(Headers.text(rejected.headers(), Headers.REJECT_REASON))
+        .isEqualTo("WRONG_FIELD_COUNT");
+    assertThat(Headers.text(rejected.headers(), Headers.REJECT_DETAIL)).contains("expected 3");
+    assertThat(Headers.text(rejected.headers(), Headers.SOURCE_TOPIC)).isEqualTo(UPDATES);
+    assertThat(Headers.text(rejected.headers(), Headers.SOURCE_PARTITION)).isEqualTo("1");
+    assertThat(Headers.text(rejected.headers(), Headers.SOURCE_OFFSET)).isEqualTo("9");
+    assertThat(Headers.text(rejected.headers(), Headers.TABLE)).isEqualTo("claims");
+    // And a keyless notice goes to by-member partition 1 % 2
+    ProducerRecord<byte[], byte[]> notice = routing.records().get(1);
+    assertThat(notice.topic()).isEqualTo("claims.by-member");
+    assertThat(notice.partition()).isEqualTo(1);
+    assertThat(notice.key()).isNull();
+    assertThat(topics.byMember("claims").readValue(notice.value()).getEvent())
+        .isEqualTo(new Reject(1, 9L, "WRONG_FIELD_COUNT"));
+  }
+
+  @Test
+  void shouldRouteTheNoticeOfPartitionTwoToMemberPartitionZero() {
+    // Given an empty record at partition 2
+    ConsumerRecord<byte[], byte[]> record = record(2, 0, "", null);
+
+    // When it is routed
+    RekeyRouter.Routing routing = router.route(record, SPEC);
+
+    // Then its notice goes to by-member partition 2 % 2
+    assertThat(routing.reason()).isEqualTo("EMPTY_VALUE");
+    assertThat(routing.records().get(1).partition()).isZero();
+  }
+
+  @Test
+  void shouldWriteNothingForACsvHeaderLine() {
+    // Given the header line of table claims
+    ConsumerRecord<byte[], byte[]> record = record(0, 0, "PERSON_ID,CLAIM_ID,AMOUNT", "claims");
+
+    // When it is routed
+    RekeyRouter.Routing routing = router.route(record, SPEC);
+
+    // Then nothing is written
+    assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.SKIPPED);
+    assertThat(routing.records()).isEmpty();
+  }
+
+  @Test
+  void shouldRejectARecordWhenTheParserItselfFails() {
+    // Given a repo spec the parser cannot even be built from (member key is not a column)
+    RepoSpec broken =
+        RepoSpec.newBuilder(SPEC)
+            .setTables(List.of(new TableSpec("claims", List.of("X"), "PERSON_ID", List.of())))
+            .build();
+
+    // When a record is routed
+    RekeyRouter.Routing routing = router.route(record(0, 3, "A", null), broken);
+
+    // Then it is rejected, not thrown
+    assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.REJECTED);
+    assertThat(routing.reason()).isEqualTo(RekeyRouter.UNPARSEABLE);
+    assertThat(routing.records()).hasSize(2);
+    assertThat(Headers.text(routing.records().get(0).headers(), Headers.REJECT_DETAIL))
+        .contains("IllegalArgumentException");
+  }
+
+  @Test
+  void shouldRejectARecordOfAnUnknownRepoWithoutANotice() {
+    // Given a record of a repo whose spec is unknown
+    ConsumerRecord<byte[], byte[]> record = record(0, 3, "A,a1,10", null);
+
+    // When it is routed
+    RekeyRouter.Routing routing = router.route(record, null);
+
+    // Then it only goes to the rejected topic
+    assertThat(routing.reason()).isEqualTo(RekeyRouter.UNKNOWN_REPO);
+    assertThat(routing.records())
+        .extracting(ProducerRecord::topic)
+        .containsExactly("claims.rejected");
+  }
+
+  @Test
+  void shouldWriteABarrierToEveryMemberPartition() {
+    // Given a repo with three member partitions
+    RepoSpec spec = RepoSpec.newBuilder(SPEC).setMemberPartitions(3).build();
+
+    // When the barrier of source partition 1 at position 42 is made
+    List<ProducerRecord<byte[], byte[]>> barriers = router.barriers(spec, 1, 42);
+
+    // Then each member partition gets it, without a key
+    assertThat(barriers).extracting(ProducerRecord::partition).containsExactly(0, 1, 2);
+    assertThat(barriers)
+        .allSatisfy(
+            b -> {
+              assertThat(b.topic()).isEqualTo("claims.by-member");
+              assertThat(b.key()).isNull();
+              assertThat(topics.byMember("claims").readValue(b.value()).getEvent())
+                  .isEqualTo(new Barrier(1, 42L));
+            });
+  }
+
+  private static ConsumerRecord<byte[], byte[]> record(
+      int partition, long offset, String value, String table) {
+    RecordHeaders headers = new RecordHeaders();
+    if (table != null) {
+      headers.add(Headers.TABLE, Headers.bytes(table));
+    }
+    byte[] key = "k".getBytes(StandardCharsets.UTF_8);
+    byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+    return new ConsumerRecord<>(
+        UPDATES,
+        partition,
+        offset,
+        0L,
+        TimestampType.CREATE_TIME,
+        key.length,
+        bytes.length,
+        key,
+        bytes,
+        headers,
+        Optional.empty());
+  }
+}

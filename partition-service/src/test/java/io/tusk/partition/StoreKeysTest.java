@@ -1,0 +1,61 @@
+package io.tusk.partition;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.apache.kafka.common.utils.Bytes;
+import org.junit.jupiter.api.Test;
+
+class StoreKeysTest {
+
+  @Test
+  void shouldOrderAMembersRowsContiguouslyBySourcePartitionAndOffset() {
+    // Given row keys of two members in scrambled order, with offsets whose bytes differ in sign
+    List<Bytes> keys =
+        new ArrayList<>(
+            List.of(
+                StoreKeys.row("r", "B", 0, 1),
+                StoreKeys.row("r", "A", 1, 0),
+                StoreKeys.row("r", "A", 0, 300),
+                StoreKeys.row("r", "B", 0, 0),
+                StoreKeys.row("r", "A", 0, 2)));
+
+    // When they are sorted as a store sorts them
+    Collections.sort(keys);
+
+    // Then each member's rows are contiguous, in (partition, offset) order
+    assertThat(keys.stream().map(StoreKeys::decodeRow).toList())
+        .containsExactly(
+            new StoreKeys.RowKey("A", 0, 2),
+            new StoreKeys.RowKey("A", 0, 300),
+            new StoreKeys.RowKey("A", 1, 0),
+            new StoreKeys.RowKey("B", 0, 0),
+            new StoreKeys.RowKey("B", 0, 1));
+  }
+
+  @Test
+  void shouldKeepOneReposKeysOutOfAnotherReposRangeWhenItsNameIsAPrefix() {
+    // Given repos "a" and "ab"
+    Bytes prefix = StoreKeys.repo("a");
+    Bytes upper = StoreKeys.upperBound(prefix);
+
+    // When keys of both are compared with repo a's range
+    Bytes ofA = StoreKeys.row("a", "zzzz", Integer.MAX_VALUE, Long.MAX_VALUE);
+    Bytes ofAb = StoreKeys.row("ab", "", 0, 0);
+
+    // Then only a's key is inside it
+    assertThat(ofA.compareTo(prefix)).isPositive();
+    assertThat(ofA.compareTo(upper)).isNegative();
+    assertThat(StoreKeys.startsWith(ofAb, prefix)).isFalse();
+    assertThat(ofAb.compareTo(prefix) < 0 || ofAb.compareTo(upper) > 0).isTrue();
+  }
+
+  @Test
+  void shouldDecodeRejectAndPartKeys() {
+    assertThat(StoreKeys.decodeReject(StoreKeys.reject("r", 2, 99)))
+        .isEqualTo(new StoreKeys.RejectKey(2, 99));
+    assertThat(StoreKeys.decodePartPartition(StoreKeys.part("c1", 5))).isEqualTo(5);
+  }
+}

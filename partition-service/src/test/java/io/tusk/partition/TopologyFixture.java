@@ -1,0 +1,263 @@
+package io.tusk.partition;
+
+import io.tusk.common.topics.TopicNames;
+import io.tusk.common.topics.Topics;
+import io.tusk.schemas.Barrier;
+import io.tusk.schemas.Commit;
+import io.tusk.schemas.CommitPart;
+import io.tusk.schemas.Datum;
+import io.tusk.schemas.DatumResult;
+import io.tusk.schemas.DatumState;
+import io.tusk.schemas.Job;
+import io.tusk.schemas.JobRef;
+import io.tusk.schemas.MemberEvent;
+import io.tusk.schemas.MemberObject;
+import io.tusk.schemas.PartitionOffset;
+import io.tusk.schemas.Reject;
+import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.Row;
+import io.tusk.schemas.RowFormat;
+import io.tusk.schemas.Seal;
+import io.tusk.schemas.TableSpec;
+import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+
+/**
+ * A {@link TopologyTestDriver} over {@link PartitionTopology} with an in-memory registry, a repo
+ * {@value #REPO} (table {@code claims}: PERSON_ID, CLAIM_ID, AMOUNT, row key CLAIM_ID; table {@code
+ * events}: PERSON_ID, CODE, no row key) with 3 update partitions and one pipeline {@value
+ * #PIPELINE}, and helpers to write member events and read every output.
+ */
+final class TopologyFixture implements AutoCloseable {
+  static final String REPO = "claims";
+  static final String PIPELINE = "risk";
+  static final String SPEC_HASH = "spec-hash-1";
+
+  final Topics topics = new Topics(new InMemorySchemaRegistryClient());
+  final Map<String, RepoSpec> specs = new ConcurrentHashMap<>();
+  final TopologyTestDriver driver;
+  private final Map<String, TestInputTopic<String, MemberEvent>> byMember = new HashMap<>();
+
+  TopologyFixture() {
+    this(CompletionSettings.DEFAULTS);
+  }
+
+  TopologyFixture(CompletionSettings completion) {
+    specs.put(REPO, spec(REPO));
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "partition-topology-test");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    driver =
+        new TopologyTestDriver(
+            PartitionTopology.build(
+                topics, name -> Optional.ofNullable(specs.get(name)), completion),
+            props,
+            Instant.parse("2026-11-26T00:00:00Z"));
+  }
+
+  static RepoSpec spec(String name) {
+    return RepoSpec.newBuilder()
+        .setName(name)
+        .setFormat(RowFormat.CSV)
+        .setDefaultTable("claims")
+        .setTables(
+            List.of(
+                new TableSpec(
+                    "claims",
+                    List.of("PERSON_ID", "CLAIM_ID", "AMOUNT"),
+                    "PERSON_ID",
+                    List.of("CLAIM_ID")),
+                new TableSpec("events", List.of("PERSON_ID", "CODE"), "PERSON_ID", List.of())))
+        .setUpdatePartitions(3)
+        .setMemberPartitions(1)
+        .setCreatedAt(0)
+        .build();
+  }
+
+  /** A row of table claims at source partition/offset. */
+  static Row claim(int partition, long offset, String person, String claim, String amount) {
+    return new Row("claims", Arrays.asList(person, claim, amount), partition, offset);
+  }
+
+  /** A row of table events at source partition/offset. */
+  static Row event(int partition, long offset, String person, String code) {
+    return new Row("events", Arrays.asList(person, code), partition, offset);
+  }
+
+  void row(String repo, Row row) {
+    input(repo).pipeInput(row.getValues().get(0), new MemberEvent(row));
+  }
+
+  void row(Row row) {
+    row(REPO, row);
+  }
+
+  void barrier(String repo, int partition, long position) {
+    input(repo).pipeInput(null, new MemberEvent(new Barrier(partition, position)));
+  }
+
+  void barrier(int partition, long position) {
+    barrier(REPO, partition, position);
+  }
+
+  void reject(int partition, long offset) {
+    input(REPO)
+        .pipeInput(null, new MemberEvent(new Reject(partition, offset, "WRONG_FIELD_COUNT")));
+  }
+
+  void seal(String repo, Commit commit, int memberPartitions) {
+    input(repo).pipeInput(null, new MemberEvent(new Seal(commit, memberPartitions)));
+  }
+
+  void seal(Commit commit) {
+    seal(REPO, commit, 1);
+  }
+
+  /** Barriers for every partition at the commit's end offsets. */
+  void barriersAtEnd(Commit commit) {
+    for (PartitionOffset end : commit.getEndOffsets()) {
+      barrier(commit.getRepo(), end.getPartition(), end.getOffset());
+    }
+  }
+
+  /** A commit of {@value #REPO} with one job of {@value #PIPELINE}. */
+  static Commit commit(long sequence, long[] start, long[] end) {
+    return commit(REPO, sequence, start, end);
+  }
+
+  static Commit commit(String repo, long sequence, long[] start, long[] end) {
+    String id = repo + "-commit-" + sequence;
+    return Commit.newBuilder()
+        .setId(id)
+        .setRepo(repo)
+        .setSequence(sequence)
+        .setParent(sequence == 1 ? null : repo + "-commit-" + (sequence - 1))
+        .setGlobalId(id)
+        .setCreatedAt(1000 * sequence)
+        .setStartOffsets(offsets(start))
+        .setEndOffsets(offsets(end))
+        .setJobs(List.of(new JobRef(PIPELINE, "job-" + id, SPEC_HASH)))
+        .setStats(null)
+        .build();
+  }
+
+  private static List<PartitionOffset> offsets(long[] offsets) {
+    List<PartitionOffset> list = new ArrayList<>();
+    for (int p = 0; p < offsets.length; p++) {
+      list.add(new PartitionOffset(p, offsets[p]));
+    }
+    return list;
+  }
+
+  void commitPart(CommitPart part) {
+    driver
+        .createInputTopic(
+            TopicNames.COMMIT_PARTS,
+            topics.keySerde().serializer(),
+            topics.commitParts.valueSerde().serializer())
+        .pipeInput(part.getCommit().getId(), part);
+  }
+
+  void jobStart(Job job) {
+    driver
+        .createInputTopic(
+            TopicNames.JOB_STARTS,
+            topics.keySerde().serializer(),
+            topics.jobStarts.valueSerde().serializer())
+        .pipeInput(job.getId(), job);
+  }
+
+  void datumResult(String jobId, String member, DatumState state) {
+    DatumResult result =
+        DatumResult.newBuilder()
+            .setJobId(jobId)
+            .setPipeline(PIPELINE)
+            .setMember(member)
+            .setDatumHash("h-" + member)
+            .setState(state)
+            .setAttempts(1)
+            .setProcessorId("test")
+            .setStartedAt(0)
+            .setDurationMicros(10)
+            .build();
+    driver
+        .createInputTopic(
+            TopicNames.DATUM_RESULTS,
+            topics.keySerde().serializer(),
+            topics.datumResults.valueSerde().serializer())
+        .pipeInput(jobId, result);
+  }
+
+  void tick() {
+    driver.advanceWallClockTime(Duration.ofMillis(200));
+  }
+
+  TestOutputTopic<String, Datum> datums() {
+    return driver.createOutputTopic(
+        TopicNames.datums(PIPELINE),
+        topics.keySerde().deserializer(),
+        topics.datumSerde().deserializer());
+  }
+
+  TestOutputTopic<String, MemberObject> members(String repo) {
+    return driver.createOutputTopic(
+        TopicNames.members(repo),
+        topics.keySerde().deserializer(),
+        topics.memberObjectSerde().deserializer());
+  }
+
+  TestOutputTopic<String, CommitPart> commitParts() {
+    return driver.createOutputTopic(
+        TopicNames.COMMIT_PARTS,
+        topics.keySerde().deserializer(),
+        topics.commitParts.valueSerde().deserializer());
+  }
+
+  TestOutputTopic<String, Commit> commits() {
+    return driver.createOutputTopic(
+        TopicNames.COMMITS,
+        topics.keySerde().deserializer(),
+        topics.commits.valueSerde().deserializer());
+  }
+
+  TestOutputTopic<String, Job> jobStarts() {
+    return driver.createOutputTopic(
+        TopicNames.JOB_STARTS,
+        topics.keySerde().deserializer(),
+        topics.jobStarts.valueSerde().deserializer());
+  }
+
+  TestOutputTopic<String, Job> jobs() {
+    return driver.createOutputTopic(
+        TopicNames.JOBS, topics.keySerde().deserializer(), topics.jobs.valueSerde().deserializer());
+  }
+
+  private TestInputTopic<String, MemberEvent> input(String repo) {
+    return byMember.computeIfAbsent(
+        repo,
+        r ->
+            driver.createInputTopic(
+                TopicNames.byMember(r),
+                topics.keySerde().serializer(),
+                topics.memberEventSerde().serializer()));
+  }
+
+  @Override
+  public void close() {
+    // The driver wipes its state directory on close.
+    driver.close();
+  }
+}

@@ -25,6 +25,8 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP queries of the lineage service: jobs, commits with the jobs they triggered, the latest
@@ -35,6 +37,8 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
  * StoreLocator} (the scale-out seam). Queries are point lookups only (no store iterators).
  */
 public final class LineageApi {
+  private static final Logger log = LoggerFactory.getLogger(LineageApi.class);
+
   /** Longest member key accepted in a path. */
   static final int MAX_MEMBER_LENGTH = 256;
 
@@ -170,6 +174,11 @@ public final class LineageApi {
         return Json.decodeValue(Buffer.buffer(bytes));
       } catch (DecodeException e) {
         // A transform declared JSON but wrote something else: still show what it wrote.
+        log.debug(
+            "Output of pipeline {} for member {} is not valid JSON; answering it as text",
+            output.getPipeline(),
+            output.getMember(),
+            e);
       }
     }
     return new String(bytes, StandardCharsets.UTF_8);

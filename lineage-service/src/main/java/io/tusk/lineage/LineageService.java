@@ -163,7 +163,7 @@ public final class LineageService implements AutoCloseable {
     // Latest version of each commit: the completed record (with stats) replaces the sealed one.
     builder.table(
         topics.commits.name(),
-        topics.commits.consumed().withName("commits-source"),
+        topics.commits.consumed().withName("commits"),
         Materialized.<String, Commit, KeyValueStore<Bytes, byte[]>>as(COMMITS_STORE)
             .withKeySerde(keys)
             .withValueSerde(topics.commits.valueSerde()));
@@ -172,7 +172,7 @@ public final class LineageService implements AutoCloseable {
     KTable<String, Job> jobs =
         builder.table(
             topics.jobs.name(),
-            topics.jobs.consumed().withName("jobs-source"),
+            topics.jobs.consumed().withName("jobs"),
             Materialized.<String, Job, KeyValueStore<Bytes, byte[]>>as(JOBS_STORE)
                 .withKeySerde(keys)
                 .withValueSerde(topics.jobs.valueSerde()));

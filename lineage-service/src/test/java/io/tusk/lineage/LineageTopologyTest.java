@@ -193,6 +193,21 @@ class LineageTopologyTest {
     assertThat(store.get(jobId)).isNotNull();
   }
 
+  @Test
+  void shouldKeepInternalTopicAndStoreNamesWhenTopologyIsBuilt() {
+    // Given the topology
+    String description = LineageService.buildTopology(topics).describe().toString();
+
+    // Then its repartition topics and stores have the stable names deployments rely on
+    assertThat(description)
+        .contains("topic: jobs-by-commit-repartition")
+        .contains("topic: outputs-by-key-repartition")
+        .contains("stores: [commits-store]")
+        .contains("stores: [jobs-store]")
+        .contains("stores: [commit-jobs-store]")
+        .contains("stores: [outputs-store]");
+  }
+
   private <V> TestInputTopic<String, V> input(Topic<String, V> topic) {
     return driver.createInputTopic(
         topic.name(), topic.keySerde().serializer(), topic.valueSerde().serializer());

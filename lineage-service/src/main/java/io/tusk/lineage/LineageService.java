@@ -102,7 +102,7 @@ public final class LineageService implements AutoCloseable {
    * (at most 120 s), then serves HTTP.
    *
    * @throws IllegalStateException if Kafka Streams does not reach RUNNING in time or the HTTP
-   *     server cannot listen
+   *     server cannot listen (in time)
    */
   public static LineageService start(LineageServiceConfig config) {
     Objects.requireNonNull(config, "config");
@@ -134,12 +134,13 @@ public final class LineageService implements AutoCloseable {
           server.actualPort(),
           streams.state());
       return new LineageService(streams, observability, vertx, server);
-    } catch (TimeoutException e) {
+    } catch (Exception e) {
+      // Also checked failures Vert.x rethrows from await (e.g. the port is taken).
       closeAll(streams, observability, vertx, null);
-      throw new IllegalStateException("HTTP server did not start listening in time", e);
-    } catch (RuntimeException e) {
-      closeAll(streams, observability, vertx, null);
-      throw e;
+      if (e instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new IllegalStateException("cannot start the HTTP server: " + e.getMessage(), e);
     }
   }
 

@@ -71,6 +71,10 @@ public final class HttpErrors {
     if (ctx.response().ended()) {
       return;
     }
+    if (status == 503 && ctx.response().headers().get("Retry-After") == null) {
+      // Not ready yet (e.g. a store rebalancing): clients should retry shortly.
+      ctx.response().putHeader("Retry-After", "1");
+    }
     ctx.response()
         .setStatusCode(status)
         .putHeader("Content-Type", "application/json")

@@ -40,6 +40,7 @@ public final class Observability implements AutoCloseable {
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<String, BooleanSupplier> checks = new ConcurrentHashMap<>();
+  private final Map<String, java.util.function.Supplier<String>> states = new ConcurrentHashMap<>();
   private final List<AutoCloseable> binders = new ArrayList<>();
 
   public Observability(String service) {
@@ -85,6 +86,7 @@ public final class Observability implements AutoCloseable {
         new KafkaStreamsMetrics(streams, List.of(Tag.of("streams", name)));
     metrics.bindTo(registry);
     binders.add(metrics);
+    states.put(name, () -> streams.state().name());
     addHealthCheck(
         name,
         () -> {

@@ -123,6 +123,8 @@ public final class PartitionService implements AutoCloseable {
     // New repos' by-member topics join the pattern subscription within seconds, not minutes.
     properties.put(StreamsConfig.consumerPrefix(ConsumerConfig.METADATA_MAX_AGE_CONFIG), 2000);
     properties.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
+    properties.put(
+        StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, CorruptRecordHandler.class);
     properties.putAll(props);
     return properties;
   }

@@ -1,6 +1,7 @@
 package io.tusk.partition;
 
 import io.tusk.common.member.ParseResult;
+import io.tusk.common.member.RejectReason;
 import io.tusk.common.member.RowParser;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.Topic;
@@ -35,6 +36,12 @@ final class RekeyRouter {
 
   /** Reason of a record whose repo spec is unknown (the repo was deleted). */
   static final String UNKNOWN_REPO = "UNKNOWN_REPO";
+
+  /**
+   * Largest record the rekeyer writes: below the producer's and the broker's default 1 MiB limits,
+   * so one huge row can never fail (and so stall) a transaction.
+   */
+  static final int MAX_RECORD_BYTES = 1_000_000;
 
   private final Topics topics;
   private final Map<String, RowParser> parsers = new HashMap<>();
@@ -82,14 +89,20 @@ final class RekeyRouter {
     }
     Topic<String, MemberEvent> byMember = topics.byMember(repo);
     if (result instanceof ParseResult.Accepted accepted) {
-      return new Routing(
-          List.of(
-              new ProducerRecord<>(
-                  byMember.name(),
-                  byMember.key(accepted.member()),
-                  byMember.value(new MemberEvent(accepted.row())))),
-          Outcome.FORWARDED,
-          null);
+      byte[] key = byMember.key(accepted.member());
+      byte[] value = byMember.value(new MemberEvent(accepted.row()));
+      if (key.length + value.length <= MAX_RECORD_BYTES) {
+        return new Routing(
+            List.of(new ProducerRecord<>(byMember.name(), key, value)), Outcome.FORWARDED, null);
+      }
+      result =
+          new ParseResult.Rejected(
+              RejectReason.ROW_TOO_LARGE,
+              accepted.row().getTable(),
+              "re-keyed row of "
+                  + (key.length + value.length)
+                  + " bytes, limit "
+                  + MAX_RECORD_BYTES);
     }
     if (result instanceof ParseResult.Rejected rejected) {
       String reason = rejected.reason() == null ? UNPARSEABLE : rejected.reason().name();
@@ -139,6 +152,15 @@ final class RekeyRouter {
       String reason,
       String detail,
       String table) {
+    byte[] value = record.value();
+    String fullDetail = detail == null ? "" : detail;
+    int size =
+        (record.key() == null ? 0 : record.key().length) + (value == null ? 0 : value.length);
+    if (size > MAX_RECORD_BYTES) {
+      // The copy would fail the transaction: keep key and headers, and say why the value is gone.
+      value = null;
+      fullDetail += " (value omitted: " + size + " bytes is too large to copy)";
+    }
     RecordHeaders headers = new RecordHeaders();
     for (Header header : record.headers()) {
       if (!header.key().equals(Headers.TABLE)) {
@@ -146,7 +168,7 @@ final class RekeyRouter {
       }
     }
     headers.add(Headers.REJECT_REASON, Headers.bytes(reason));
-    headers.add(Headers.REJECT_DETAIL, Headers.bytes(detail == null ? "" : detail));
+    headers.add(Headers.REJECT_DETAIL, Headers.bytes(fullDetail));
     headers.add(Headers.SOURCE_TOPIC, Headers.bytes(record.topic()));
     headers.add(Headers.SOURCE_PARTITION, Headers.bytes(Integer.toString(record.partition())));
     headers.add(Headers.SOURCE_OFFSET, Headers.bytes(Long.toString(record.offset())));
@@ -154,6 +176,6 @@ final class RekeyRouter {
       headers.add(Headers.TABLE, Headers.bytes(table));
     }
     return new ProducerRecord<>(
-        TopicNames.rejected(repo), record.partition(), null, record.key(), record.value(), headers);
+        TopicNames.rejected(repo), record.partition(), null, record.key(), value, headers);
   }
 }

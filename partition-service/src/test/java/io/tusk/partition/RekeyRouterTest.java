@@ -143,6 +143,23 @@ class RekeyRouterTest {
   }
 
   @Test
+  void shouldRejectARowTooLargeToForwardWithoutCopyingItsValue() {
+    // Given a valid row just under the parser's limit, too large for one Kafka record
+    String amount = "9".repeat(RekeyRouter.MAX_RECORD_BYTES);
+    ConsumerRecord<byte[], byte[]> record = record(0, 4, "A,a1," + amount, null);
+
+    // When it is routed
+    RekeyRouter.Routing routing = router.route(record, SPEC);
+
+    // Then it is rejected as too large, its copy keeps the headers but not the value
+    assertThat(routing.reason()).isEqualTo("ROW_TOO_LARGE");
+    ProducerRecord<byte[], byte[]> rejected = routing.records().get(0);
+    assertThat(rejected.value()).isNull();
+    assertThat(Headers.text(rejected.headers(), Headers.REJECT_DETAIL)).contains("value omitted");
+    assertThat(Headers.text(rejected.headers(), Headers.SOURCE_OFFSET)).isEqualTo("4");
+  }
+
+  @Test
   void shouldWriteABarrierToEveryMemberPartition() {
     // Given a repo with three member partitions
     RepoSpec spec = RepoSpec.newBuilder(SPEC).setMemberPartitions(3).build();

@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
@@ -88,7 +89,14 @@ public final class PartitionService implements AutoCloseable {
         new KafkaStreams(
             PartitionTopology.build(topics, repos::get, config.completion()),
             streamsProperties(config));
-    resources.add(() -> streams.close(Duration.ofSeconds(30)));
+    // Leaving the group hands this instance's tasks over at once instead of after the session
+    // timeout, during which the commits of its member partitions could not complete.
+    resources.add(
+        () ->
+            streams.close(
+                CloseOptions.groupMembershipOperation(
+                        CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                    .withTimeout(Duration.ofSeconds(30))));
     // A failed stream thread is replaced: it resumes from its last committed transaction, so a
     // transient failure (registry or broker unreachable) costs a retry, never data.
     streams.setUncaughtExceptionHandler(

@@ -39,10 +39,13 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -115,7 +118,9 @@ class PartitionServiceIT {
         tx.abortTransaction();
       }
 
-      // When commit 1 is sealed
+      // When commit 1 is sealed (once the transaction markers are written: commitTransaction can
+      // return before they are, and a seal covers only what is stable)
+      awaitStable(admin, updates, 3);
       long started = System.nanoTime();
       Commit c1 = sealer.seal(repo, null, List.of(pipeline));
 
@@ -172,6 +177,7 @@ class PartitionServiceIT {
         tx.send(row(updates, 2, claim(2, 1, 10)));
         tx.commitTransaction();
       }
+      awaitStable(admin, updates, 3);
       Commit c2 = sealer.seal(repo, c1, List.of(pipeline));
 
       // Then it completes with those counts and exactly two datums
@@ -218,8 +224,118 @@ class PartitionServiceIT {
     }
   }
 
+  @Test
+  void shouldCompleteALargeCommitWhenTwoInstancesShareTheWork(
+      LocalStack stack, @TempDir Path stateA, @TempDir Path stateB) throws Exception {
+    String suffix = UUID.randomUUID().toString().substring(0, 8);
+    String repoName = "it-load-" + suffix;
+    String pipelineName = "it-load-risk-" + suffix;
+    KafkaSettings settings =
+        KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), "it-" + suffix);
+    Topics topics = new Topics(settings.registryClient());
+    RepoSpec repo =
+        RepoSpec.newBuilder(repoSpec(repoName))
+            .setUpdatePartitions(6)
+            .setMemberPartitions(6)
+            .build();
+    PipelineSpec pipeline = pipelineSpec(pipelineName, repoName);
+    int members = 6_000;
+    int rowsPerMember = 10;
+
+    // Given two instances (small completion slices, so commits are applied in several steps)
+    try (PartitionService a = PartitionService.start(config(stack, suffix + "-a", stateA, true));
+        PartitionService b = PartitionService.start(config(stack, suffix + "-b", stateB, true));
+        TopicAdmin admin = new TopicAdmin(settings);
+        CommitSealer sealer = new CommitSealer(settings, topics, admin.admin());
+        KafkaProducer<byte[], byte[]> producer =
+            new KafkaProducer<>(settings.producer("it-load-" + suffix, null))) {
+      admin.createRepoTopics(repo);
+      admin.createPipelineTopics(pipeline);
+      producer
+          .send(record(topics.repos.name(), topics.repos.key(repoName), topics.repos.value(repo)))
+          .get();
+
+      // When 60,000 rows of 6,000 members are written and sealed
+      long started = System.nanoTime();
+      String updates = TopicNames.updates(repoName);
+      for (int r = 0; r < rowsPerMember; r++) {
+        for (int m = 0; m < members; m++) {
+          String line = String.format("M%05d,c%d,%d", m, r, m + r);
+          producer.send(
+              new ProducerRecord<>(updates, m % 6, null, line.getBytes(StandardCharsets.UTF_8)));
+        }
+      }
+      producer.flush();
+      double produced = (System.nanoTime() - started) / 1e9;
+      Commit c1 = sealer.seal(repo, null, List.of(pipeline));
+
+      // Then it completes with every row and member, and each member has exactly one datum
+      CommitStats stats = awaitCompleted(settings, topics, c1.getId()).getStats();
+      double seconds = (System.nanoTime() - started) / 1e9;
+      long rows = (long) members * rowsPerMember;
+      log.info(
+          "Two instances: {} rows of {} members written in {} s, commit complete {} s after the"
+              + " first write: {} rows/s end to end",
+          rows,
+          members,
+          String.format("%.2f", produced),
+          String.format("%.2f", seconds),
+          Math.round(rows / seconds));
+      assertThat(stats.getRows()).isEqualTo(rows);
+      assertThat(stats.getRejected()).isZero();
+      assertThat(stats.getMembers()).isEqualTo(members);
+      assertThat(stats.getChangedMembers()).isEqualTo(members);
+      List<Datum> datums =
+          readToEnd(
+              settings, TopicNames.datums(pipelineName), topics.datums(pipelineName)::readValue);
+      assertThat(datums).hasSize(members);
+      assertThat(datums).extracting(d -> d.getMemberObject().getMember()).doesNotHaveDuplicates();
+      assertThat(datums)
+          .allSatisfy(d -> assertThat(d.getMemberObject().getRows()).hasSize(rowsPerMember));
+      assertThat(a.isHealthy()).isTrue();
+      assertThat(b.isHealthy()).isTrue();
+    }
+  }
+
+  /** Waits until every partition's last stable offset reached its end (no open transaction). */
+  private static void awaitStable(TopicAdmin admin, String topic, int partitions) throws Exception {
+    Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+    for (int p = 0; p < partitions; p++) {
+      request.put(new TopicPartition(topic, p), OffsetSpec.latest());
+    }
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (System.nanoTime() < deadline) {
+      var stable =
+          admin
+              .admin()
+              .listOffsets(request, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
+              .all()
+              .get();
+      var end =
+          admin
+              .admin()
+              .listOffsets(request, new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED))
+              .all()
+              .get();
+      if (request.keySet().stream()
+          .allMatch(tp -> stable.get(tp).offset() == end.get(tp).offset())) {
+        return;
+      }
+    }
+    throw new AssertionError(topic + " did not become stable within " + DEADLINE);
+  }
+
   private static PartitionServiceConfig config(LocalStack stack, String suffix, Path stateDir) {
+    return config(stack, suffix, stateDir, false);
+  }
+
+  private static PartitionServiceConfig config(
+      LocalStack stack, String suffix, Path stateDir, boolean smallSlices) {
     Map<String, String> env = new HashMap<>();
+    if (smallSlices) {
+      env.put("TUSK_COMPLETION_SLICE_MEMBERS", "300");
+      env.put("TUSK_COMPLETION_SLICE_ROWS", "5000");
+    }
     env.put("TUSK_BOOTSTRAP_SERVERS", stack.bootstrapServers());
     env.put("TUSK_REGISTRY_URL", stack.registryUrl());
     env.put("TUSK_SYSTEM_PARTITIONS", "3");

@@ -79,7 +79,8 @@ public final class PartitionService implements AutoCloseable {
     observability.addHealthCheck("repo-view", repos::isHealthy);
 
     for (int i = 0; i < config.rekeyerThreads(); i++) {
-      Rekeyer rekeyer = new Rekeyer(config.kafka(), topics, repos, observability, i);
+      Rekeyer rekeyer =
+          Rekeyer.create(config.kafka(), topics, RepoDirectory.of(repos), observability, i);
       resources.add(rekeyer);
       observability.addHealthCheck("rekeyer-" + i, rekeyer::isHealthy);
       rekeyer.start();

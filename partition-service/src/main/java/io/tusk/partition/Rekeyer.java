@@ -3,7 +3,6 @@ package io.tusk.partition;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tusk.common.config.KafkaSettings;
-import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
@@ -20,6 +19,8 @@ import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -27,6 +28,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -63,42 +65,79 @@ final class Rekeyer implements Runnable, AutoCloseable {
   private static final Duration POLL = Duration.ofMillis(200);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
-  private final KafkaSettings settings;
-  private final CompactedTopicView<RepoSpec> repos;
-  private final Observability observability;
+  private final String clientId;
+  private final Supplier<Consumer<byte[], byte[]>> consumers;
+  private final Supplier<Producer<byte[], byte[]>> producers;
+  private final RepoDirectory repos;
   private final MeterRegistry metrics;
   private final RekeyRouter router;
   private final BarrierTracker barriers = new BarrierTracker();
-  private final String clientId;
-  private final String transactionalId;
   private final Thread thread;
   private final Semaphore reposChanged = new Semaphore(0);
   private final CountDownLatch stopping = new CountDownLatch(1);
 
   private volatile boolean running = true;
   private volatile boolean failed;
-  private volatile KafkaConsumer<byte[], byte[]> consumer;
-  private KafkaProducer<byte[], byte[]> producer;
+  private volatile Consumer<byte[], byte[]> consumer;
+  private Producer<byte[], byte[]> producer;
   private Set<String> subscribed = Set.of();
   private boolean inTransaction;
   private boolean needsRewind;
 
+  /**
+   * A rekeyer thread (not started).
+   *
+   * @param clientId client ID of its consumer and producer, and name in logs
+   * @param consumers makes the thread's consumer (subscribed by the thread)
+   * @param producers makes a transactional producer (again after a fatal producer error)
+   * @param repos the repos to read
+   * @param topics the topics and their serdes
+   * @param metrics where the counters go
+   */
   Rekeyer(
+      String clientId,
+      Supplier<Consumer<byte[], byte[]>> consumers,
+      Supplier<Producer<byte[], byte[]>> producers,
+      RepoDirectory repos,
+      Topics topics,
+      MeterRegistry metrics) {
+    this.clientId = Objects.requireNonNull(clientId, "clientId");
+    this.consumers = Objects.requireNonNull(consumers, "consumers");
+    this.producers = Objects.requireNonNull(producers, "producers");
+    this.repos = Objects.requireNonNull(repos, "repos");
+    this.metrics = Objects.requireNonNull(metrics, "metrics");
+    this.router = new RekeyRouter(topics);
+    this.thread = new Thread(this, clientId);
+    // A new repo is subscribed on the loop thread: the listener only raises a signal.
+    repos.onChange(reposChanged::release);
+  }
+
+  /**
+   * Rekeyer thread {@code index} of this instance: group {@value #GROUP}, transactional ID {@code
+   * tusk-rekeyer-<instanceId>-<index>}.
+   */
+  static Rekeyer create(
       KafkaSettings settings,
       Topics topics,
-      CompactedTopicView<RepoSpec> repos,
+      RepoDirectory repos,
       Observability observability,
       int index) {
-    this.settings = Objects.requireNonNull(settings, "settings");
-    this.repos = Objects.requireNonNull(repos, "repos");
-    this.observability = Objects.requireNonNull(observability, "observability");
-    this.metrics = observability.registry();
-    this.router = new RekeyRouter(topics);
-    this.clientId = "tusk-rekeyer-" + settings.instanceId() + "-" + index;
-    this.transactionalId = clientId;
-    this.thread = new Thread(this, "tusk-rekeyer-" + index);
-    // A new repo is subscribed on the loop thread: the listener only raises a signal.
-    repos.addListener((repo, spec) -> reposChanged.release());
+    String clientId = "tusk-rekeyer-" + settings.instanceId() + "-" + index;
+    Map<String, Object> consumerProps = settings.consumer(clientId, GROUP);
+    // New repos' topics appear at run time; find them quickly.
+    consumerProps.putIfAbsent(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 5000);
+    consumerProps.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+    return new Rekeyer(
+        clientId,
+        () -> {
+          KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps);
+          observability.bind(c, clientId);
+          return c;
+        },
+        () -> new KafkaProducer<>(settings.producer(clientId, clientId)),
+        repos,
+        topics,
+        observability.registry());
   }
 
   /** Starts the thread. */
@@ -113,13 +152,8 @@ final class Rekeyer implements Runnable, AutoCloseable {
 
   @Override
   public void run() {
-    Map<String, Object> consumerProps = settings.consumer(clientId, GROUP);
-    // New repos' topics appear at run time; find them quickly.
-    consumerProps.putIfAbsent(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 5000);
-    consumerProps.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
-    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps)) {
+    try (Consumer<byte[], byte[]> c = consumers.get()) {
       consumer = c;
-      observability.bind(c, clientId);
       loop();
     } catch (WakeupException e) {
       if (running) {
@@ -233,7 +267,7 @@ final class Rekeyer implements Runnable, AutoCloseable {
 
   private void subscribe() {
     Set<String> topics = new TreeSet<>();
-    repos.snapshot().keySet().forEach(repo -> topics.add(TopicNames.updates(repo)));
+    repos.names().forEach(repo -> topics.add(TopicNames.updates(repo)));
     if (topics.equals(subscribed)) {
       return;
     }
@@ -318,9 +352,8 @@ final class Rekeyer implements Runnable, AutoCloseable {
     }
   }
 
-  private KafkaProducer<byte[], byte[]> newProducer() {
-    KafkaProducer<byte[], byte[]> p =
-        new KafkaProducer<>(settings.producer(clientId, transactionalId));
+  private Producer<byte[], byte[]> newProducer() {
+    Producer<byte[], byte[]> p = producers.get();
     try {
       p.initTransactions();
     } catch (RuntimeException e) {
@@ -335,7 +368,7 @@ final class Rekeyer implements Runnable, AutoCloseable {
   public void close() {
     running = false;
     stopping.countDown();
-    KafkaConsumer<byte[], byte[]> c = consumer;
+    Consumer<byte[], byte[]> c = consumer;
     if (c != null) {
       c.wakeup();
     }

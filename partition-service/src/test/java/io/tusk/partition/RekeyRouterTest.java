@@ -22,10 +22,10 @@ import org.junit.jupiter.api.Test;
 /** The rekeyer's routing of single records (step 2 of the commit protocol), without Kafka. */
 class RekeyRouterTest {
   private static final String UPDATES = "claims.updates";
-  private static final RepoSpec SPEC =
-      RepoSpec.newBuilder(TopologyFixture.spec("claims")).setMemberPartitions(2).build();
-
+  // The serdes install Avro's trust in Tusk's classes, which the spec copies below need.
   private final Topics topics = new Topics(new InMemorySchemaRegistryClient());
+  private final RepoSpec spec =
+      RepoSpec.newBuilder(TopologyFixture.spec("claims")).setMemberPartitions(2).build();
   private final RekeyRouter router = new RekeyRouter(topics);
 
   @Test
@@ -34,7 +34,7 @@ class RekeyRouterTest {
     ConsumerRecord<byte[], byte[]> record = record(2, 7, "A,a1,10", "claims");
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, SPEC);
+    RekeyRouter.Routing routing = router.route(record, spec);
 
     // Then one record goes to by-member, keyed by the member, with the row and its provenance
     assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.FORWARDED);
@@ -54,7 +54,7 @@ class RekeyRouterTest {
     record.headers().add("trace", "t-1".getBytes(StandardCharsets.UTF_8));
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, SPEC);
+    RekeyRouter.Routing routing = router.route(record, spec);
 
     // Then the original goes to the same partition of claims.rejected with the reason headers
     assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.REJECTED);
@@ -88,7 +88,7 @@ class RekeyRouterTest {
     ConsumerRecord<byte[], byte[]> record = record(2, 0, "", null);
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, SPEC);
+    RekeyRouter.Routing routing = router.route(record, spec);
 
     // Then its notice goes to by-member partition 2 % 2
     assertThat(routing.reason()).isEqualTo("EMPTY_VALUE");
@@ -101,7 +101,7 @@ class RekeyRouterTest {
     ConsumerRecord<byte[], byte[]> record = record(0, 0, "PERSON_ID,CLAIM_ID,AMOUNT", "claims");
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, SPEC);
+    RekeyRouter.Routing routing = router.route(record, spec);
 
     // Then nothing is written
     assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.SKIPPED);
@@ -112,7 +112,7 @@ class RekeyRouterTest {
   void shouldRejectARecordWhenTheParserItselfFails() {
     // Given a repo spec the parser cannot even be built from (member key is not a column)
     RepoSpec broken =
-        RepoSpec.newBuilder(SPEC)
+        RepoSpec.newBuilder(spec)
             .setTables(List.of(new TableSpec("claims", List.of("X"), "PERSON_ID", List.of())))
             .build();
 
@@ -149,7 +149,7 @@ class RekeyRouterTest {
     ConsumerRecord<byte[], byte[]> record = record(0, 4, "A,a1," + amount, null);
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, SPEC);
+    RekeyRouter.Routing routing = router.route(record, spec);
 
     // Then it is rejected as too large, its copy keeps the headers but not the value
     assertThat(routing.reason()).isEqualTo("ROW_TOO_LARGE");
@@ -162,10 +162,10 @@ class RekeyRouterTest {
   @Test
   void shouldWriteABarrierToEveryMemberPartition() {
     // Given a repo with three member partitions
-    RepoSpec spec = RepoSpec.newBuilder(SPEC).setMemberPartitions(3).build();
+    RepoSpec three = RepoSpec.newBuilder(spec).setMemberPartitions(3).build();
 
     // When the barrier of source partition 1 at position 42 is made
-    List<ProducerRecord<byte[], byte[]>> barriers = router.barriers(spec, 1, 42);
+    List<ProducerRecord<byte[], byte[]>> barriers = router.barriers(three, 1, 42);
 
     // Then each member partition gets it, without a key
     assertThat(barriers).extracting(ProducerRecord::partition).containsExactly(0, 1, 2);

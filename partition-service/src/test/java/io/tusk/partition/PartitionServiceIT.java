@@ -43,6 +43,7 @@ import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
@@ -302,6 +303,105 @@ class PartitionServiceIT {
       assertThat(a.isHealthy()).isTrue();
       assertThat(b.isHealthy()).isTrue();
     }
+  }
+
+  @Test
+  void shouldDetectChangesAgainstRestoredStateAfterARestartWithAnEmptyStateDirectory(
+      LocalStack stack, @TempDir Path before, @TempDir Path after) throws Exception {
+    String suffix = UUID.randomUUID().toString().substring(0, 8);
+    String repoName = "it-restart-" + suffix;
+    String pipelineName = "it-restart-risk-" + suffix;
+    KafkaSettings settings =
+        KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), "it-" + suffix);
+    Topics topics = new Topics(settings.registryClient());
+    RepoSpec repo = repoSpec(repoName);
+    PipelineSpec pipeline = pipelineSpec(pipelineName, repoName);
+    String updates = TopicNames.updates(repoName);
+
+    try (TopicAdmin admin = new TopicAdmin(settings);
+        CommitSealer sealer = new CommitSealer(settings, topics, admin.admin());
+        KafkaProducer<byte[], byte[]> producer =
+            new KafkaProducer<>(settings.producer("it-restart-" + suffix, null))) {
+      admin.ensureSystemTopics();
+      admin.createRepoTopics(repo);
+      admin.createPipelineTopics(pipeline);
+      producer
+          .send(record(topics.repos.name(), topics.repos.key(repoName), topics.repos.value(repo)))
+          .get();
+
+      // Given commit 1 (two claims for each of 30 members) completed by one service instance, and
+      // the rows of commit 2 re-keyed by it (member 3 gets a new claim, members 4 and 5 re-send
+      // theirs unchanged)
+      Commit c1;
+      try (PartitionService first = PartitionService.start(config(stack, suffix, before))) {
+        for (int m = 0; m < MEMBERS; m++) {
+          producer.send(row(updates, m, claim(m, 1, 10)));
+          producer.send(row(updates, m, claim(m, 2, 20)));
+        }
+        producer.flush();
+        c1 = sealer.seal(repo, null, List.of(pipeline));
+        assertThat(awaitCompleted(settings, topics, c1.getId()).getStats().getChangedMembers())
+            .isEqualTo(MEMBERS);
+        producer.send(row(updates, 3, claim(3, 3, 30)));
+        producer.send(row(updates, 4, claim(4, 1, 10)));
+        producer.send(row(updates, 5, claim(5, 2, 20)));
+        producer.flush();
+        awaitRekeyed(admin, updates, 3);
+      }
+
+      // When a new instance starts with an empty state directory (so every store is restored from
+      // its changelog) and commit 2 is sealed
+      try (PartitionService second =
+          PartitionService.start(config(stack, suffix + "-restarted", after))) {
+        Commit c2 = sealer.seal(repo, c1, List.of(pipeline));
+
+        // Then only member 3 changed, and its datum holds all three claims
+        CommitStats stats = awaitCompleted(settings, topics, c2.getId()).getStats();
+        assertThat(stats.getRows()).isEqualTo(3);
+        assertThat(stats.getMembers()).isEqualTo(MEMBERS);
+        assertThat(stats.getChangedMembers()).isEqualTo(1);
+        List<Datum> datums =
+            readToEnd(
+                    settings,
+                    TopicNames.datums(pipelineName),
+                    topics.datums(pipelineName)::readValue)
+                .stream()
+                .filter(d -> d.getCommitId().equals(c2.getId()))
+                .toList();
+        assertThat(datums)
+            .extracting(d -> d.getMemberObject().getMember())
+            .containsExactly(member(3));
+        assertThat(datums.get(0).getMemberObject().getRows()).hasSize(3);
+        assertThat(second.isHealthy()).isTrue();
+      }
+    }
+  }
+
+  /** Waits until the rekeyers' committed offsets reached the end of every source partition. */
+  private static void awaitRekeyed(TopicAdmin admin, String topic, int partitions)
+      throws Exception {
+    Map<TopicPartition, OffsetSpec> request = new HashMap<>();
+    for (int p = 0; p < partitions; p++) {
+      request.put(new TopicPartition(topic, p), OffsetSpec.latest());
+    }
+    var end = admin.admin().listOffsets(request).all().get();
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (System.nanoTime() < deadline) {
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          admin
+              .admin()
+              .listConsumerGroupOffsets(Rekeyer.GROUP)
+              .partitionsToOffsetAndMetadata()
+              .get();
+      if (request.keySet().stream()
+          .allMatch(
+              tp ->
+                  committed.get(tp) != null
+                      && committed.get(tp).offset() >= end.get(tp).offset())) {
+        return;
+      }
+    }
+    throw new AssertionError(topic + " was not re-keyed within " + DEADLINE);
   }
 
   /** Waits until every partition's last stable offset reached its end (no open transaction). */

@@ -70,13 +70,6 @@ final class StoreKeys {
     throw new IllegalArgumentException("a prefix of 0xFF bytes has no upper bound");
   }
 
-  /** True if {@code key} starts with {@code prefix}. */
-  static boolean startsWith(Bytes key, Bytes prefix) {
-    byte[] k = key.get();
-    byte[] p = prefix.get();
-    return k.length >= p.length && Arrays.equals(k, 0, p.length, p, 0, p.length);
-  }
-
   /** The fields of a pending-row key. */
   record RowKey(String member, int partition, long offset) {}
 
@@ -95,13 +88,6 @@ final class StoreKeys {
     ByteBuffer buffer = ByteBuffer.wrap(key.get());
     skipString(buffer);
     return new RejectKey(buffer.getInt(), buffer.getLong());
-  }
-
-  /** Decodes the member partition of a key made by {@link #part}. */
-  static int decodePartPartition(Bytes key) {
-    ByteBuffer buffer = ByteBuffer.wrap(key.get());
-    skipString(buffer);
-    return buffer.getInt();
   }
 
   private static void skipString(ByteBuffer buffer) {

@@ -12,7 +12,7 @@ class BarrierTrackerTest {
   private static final TopicPartition P1 = new TopicPartition("r.updates", 1);
 
   @Test
-  void shouldAskForBarriersOfNewAndMovedPartitionsOnly() {
+  void shouldAskForBarriersOnlyWhenAPartitionIsNewOrMoved() {
     // Given barriers sent for both partitions
     BarrierTracker tracker = new BarrierTracker();
     assertThat(tracker.changed(Map.of(P0, 0L, P1, 5L))).isEqualTo(Map.of(P0, 0L, P1, 5L));
@@ -26,7 +26,7 @@ class BarrierTrackerTest {
   }
 
   @Test
-  void shouldAskAgainForAPartitionAfterItWasReassigned() {
+  void shouldAskAgainWhenAPartitionWasReassigned() {
     // Given a barrier sent for partition 0
     BarrierTracker tracker = new BarrierTracker();
     tracker.sent(Map.of(P0, 3L));

@@ -93,7 +93,7 @@ class CommitAggregatorTest {
   }
 
   @Test
-  void shouldIgnoreAPartOfACommitAlreadyAggregated() {
+  void shouldIgnoreAPartWhenItsCommitWasAggregated() {
     // Given an aggregated commit
     Commit c1 = commit(1, new long[] {0}, new long[] {3});
     fixture.commitPart(part(c1, 0, 1, 3, 0, 2, 2));

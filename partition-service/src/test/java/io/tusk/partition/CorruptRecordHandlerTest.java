@@ -27,16 +27,23 @@ class CorruptRecordHandlerTest {
   }
 
   @Test
-  void shouldSkipARecordThatCanNeverBeDecoded() {
+  void shouldSkipWhenARecordCanNeverBeDecoded() {
     // Given a record that is not in the wire format
     Exception failure = new SerializationException("not Confluent wire format: magic byte 9");
 
     // Then it is skipped
     assertThat(handler.handleError(null, record, failure).result()).isEqualTo(Result.RESUME);
-    assertThat(
-            CorruptRecordHandler.isTransient(
-                new SerializationException(
-                    "x", new SchemaRegistryException("schema 3 not found", 404, 40403))))
-        .isFalse();
+  }
+
+  @Test
+  void shouldSkipWhenTheRegistryDoesNotKnowTheSchemaId() {
+    // Given a record whose schema ID the registry answers 404 for
+    Exception failure =
+        new SerializationException(
+            "cannot resolve writer schema id 3",
+            new SchemaRegistryException("schema 3 not found", 404, 40403));
+
+    // Then it is skipped: asking again cannot help
+    assertThat(handler.handleError(null, record, failure).result()).isEqualTo(Result.RESUME);
   }
 }

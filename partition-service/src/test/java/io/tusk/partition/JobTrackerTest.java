@@ -63,7 +63,7 @@ class JobTrackerTest {
   }
 
   @Test
-  void shouldKeepResultsThatArriveBeforeTheJobStarts() {
+  void shouldCountResultsWhenTheyArriveBeforeTheJobStarts() {
     // Given a result of a job whose start has not arrived
     fixture.datumResult("job-2", "A", DatumState.SUCCESS);
     assertThat(jobs.isEmpty()).isTrue();

@@ -150,7 +150,7 @@ class MemberTopologyTest {
   }
 
   @Test
-  void shouldReplaceARowWithTheSameRowKeyAndIgnoreAnIdenticalCorrection() {
+  void shouldReplaceTheRowWithTheSameRowKeyWhenACorrectionArrives() {
     TopologyFixture f = fixture();
     TestOutputTopic<String, MemberObject> members = f.members(REPO);
     // Given commit 1 with claim a1 of A for 10
@@ -190,7 +190,7 @@ class MemberTopologyTest {
   }
 
   @Test
-  void shouldHashAMemberIndependentlyOfArrivalOrderAndSourcePartition() {
+  void shouldHashAMemberEquallyWhenItsRowsArriveInAnotherOrderAndPartition() {
     TopologyFixture f = fixture();
     f.specs.put("left", TopologyFixture.spec("left"));
     f.specs.put("right", TopologyFixture.spec("right"));
@@ -223,7 +223,7 @@ class MemberTopologyTest {
   }
 
   @Test
-  void shouldCountRejectNoticesOnTheCommitTheirOffsetsBelongTo() {
+  void shouldCountRejectNoticesOnTheirCommitsWhenTheyArriveBeforeTheSeals() {
     TopologyFixture f = fixture();
     TestOutputTopic<String, CommitPart> parts = f.commitParts();
     // Given a reject in commit 1's range and two in commit 2's, all arriving before either seal
@@ -250,7 +250,7 @@ class MemberTopologyTest {
   }
 
   @Test
-  void shouldEmitACommitPartWithThisPartitionsCounts() {
+  void shouldEmitACommitPartWithThisPartitionsCountsWhenACommitCompletes() {
     TopologyFixture f = fixture();
     // Given commit 1 with three rows of two members and a reject, sealed for 3 member partitions
     f.row(claim(0, 0, "A", "a1", "10"));
@@ -307,7 +307,7 @@ class MemberTopologyTest {
   }
 
   @Test
-  void shouldKeepACommitPendingWhileItsRepoSpecIsUnknown() {
+  void shouldKeepACommitPendingWhenItsRepoSpecIsUnknown() {
     TopologyFixture f = fixture();
     f.specs.remove(REPO);
     TestOutputTopic<String, Datum> datums = f.datums();
@@ -328,7 +328,7 @@ class MemberTopologyTest {
   }
 
   @Test
-  void shouldIgnoreTheSealOfACompletedCommit() {
+  void shouldIgnoreTheSealOfACompletedCommitWhenItArrivesAgain() {
     TopologyFixture f = fixture();
     TestOutputTopic<String, CommitPart> parts = f.commitParts();
     // Given a completed commit 1

@@ -71,7 +71,7 @@ class PartitionServiceIT {
   private static final int MEMBERS = 30;
 
   @Test
-  void shouldCompleteCommitsEmitDatumsOfChangedMembersAndFinishTheJob(
+  void shouldEmitDatumsOfChangedMembersAndFinishTheJobWhenCommitsAreSealed(
       LocalStack stack, @TempDir Path stateDir) throws Exception {
     String suffix = UUID.randomUUID().toString().substring(0, 8);
     String repoName = "it-claims-" + suffix;

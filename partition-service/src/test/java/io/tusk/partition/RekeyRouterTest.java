@@ -29,7 +29,7 @@ class RekeyRouterTest {
   private final RekeyRouter router = new RekeyRouter(topics);
 
   @Test
-  void shouldForwardARowToByMemberKeyedByItsMember() {
+  void shouldForwardARowKeyedByItsMemberWhenItParses() {
     // Given a valid CSV row of table claims at partition 2, offset 7
     ConsumerRecord<byte[], byte[]> record = record(2, 7, "A,a1,10", "claims");
 
@@ -48,7 +48,7 @@ class RekeyRouterTest {
   }
 
   @Test
-  void shouldSendABadRecordToRejectedWithItsOriginalBytesAndANoticeToItsMemberPartition() {
+  void shouldSendTheOriginalToRejectedAndANoticeToByMemberWhenARowDoesNotParse() {
     // Given a CSV row with a missing field, a key and a header of its own
     ConsumerRecord<byte[], byte[]> record = record(1, 9, "A,a1", null);
     record.headers().add("trace", "t-1".getBytes(StandardCharsets.UTF_8));
@@ -83,7 +83,7 @@ class RekeyRouterTest {
   }
 
   @Test
-  void shouldRouteTheNoticeOfPartitionTwoToMemberPartitionZero() {
+  void shouldRouteTheNoticeModuloMemberPartitionsWhenTheSourcePartitionIsLarger() {
     // Given an empty record at partition 2
     ConsumerRecord<byte[], byte[]> record = record(2, 0, "", null);
 
@@ -96,7 +96,7 @@ class RekeyRouterTest {
   }
 
   @Test
-  void shouldWriteNothingForACsvHeaderLine() {
+  void shouldWriteNothingWhenTheRecordIsACsvHeaderLine() {
     // Given the header line of table claims
     ConsumerRecord<byte[], byte[]> record = record(0, 0, "PERSON_ID,CLAIM_ID,AMOUNT", "claims");
 
@@ -128,7 +128,7 @@ class RekeyRouterTest {
   }
 
   @Test
-  void shouldRejectARecordOfAnUnknownRepoWithoutANotice() {
+  void shouldRejectWithoutANoticeWhenTheRepoIsUnknown() {
     // Given a record of a repo whose spec is unknown
     ConsumerRecord<byte[], byte[]> record = record(0, 3, "A,a1,10", null);
 
@@ -143,7 +143,7 @@ class RekeyRouterTest {
   }
 
   @Test
-  void shouldRejectARowTooLargeToForwardWithoutCopyingItsValue() {
+  void shouldRejectWithoutCopyingTheValueWhenTheRowIsTooLarge() {
     // Given a valid row just under the parser's limit, too large for one Kafka record
     String amount = "9".repeat(RekeyRouter.MAX_RECORD_BYTES);
     ConsumerRecord<byte[], byte[]> record = record(0, 4, "A,a1," + amount, null);
@@ -160,7 +160,7 @@ class RekeyRouterTest {
   }
 
   @Test
-  void shouldWriteABarrierToEveryMemberPartition() {
+  void shouldWriteTheBarrierToEveryMemberPartitionWhenAPositionIsAnnounced() {
     // Given a repo with three member partitions
     RepoSpec three = RepoSpec.newBuilder(spec).setMemberPartitions(3).build();
 

@@ -60,7 +60,7 @@ class RekeyerTest {
   }
 
   @Test
-  void shouldCommitRowsBarriersAndOffsetsInOneTransaction() {
+  void shouldCommitRowsBarriersAndOffsetsInOneTransactionWhenRowsArrive() {
     // Given a rekeyer assigned the three partitions of claims.updates
     start();
 
@@ -138,7 +138,7 @@ class RekeyerTest {
   }
 
   @Test
-  void shouldReplaceAFencedProducerAndCommitWithTheNewOne() {
+  void shouldCommitWithANewProducerWhenTheOldOneIsFenced() {
     // Given a rekeyer that announced its partitions, and whose producer is fenced on its next
     // commit
     start();
@@ -158,7 +158,7 @@ class RekeyerTest {
   }
 
   @Test
-  void shouldSubscribeToARepoThatAppearsWhileRunning() {
+  void shouldSubscribeToARepoWhenItAppearsWhileRunning() {
     // Given a running rekeyer
     start();
 

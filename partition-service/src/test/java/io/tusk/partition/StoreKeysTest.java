@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class StoreKeysTest {
 
   @Test
-  void shouldOrderAMembersRowsContiguouslyBySourcePartitionAndOffset() {
+  void shouldKeepAMembersRowsContiguousAndInSourceOrderWhenSorted() {
     // Given row keys of two members in scrambled order, with offsets whose bytes differ in sign
     List<Bytes> keys =
         new ArrayList<>(
@@ -36,6 +36,19 @@ class StoreKeysTest {
   }
 
   @Test
+  void shouldKeepACommitsPartsInItsRangeWhenAnotherIdExtendsIt() {
+    // Given parts of commits "c1" and "c10"
+    Bytes prefix = StoreKeys.commit("c1");
+    Bytes upper = StoreKeys.upperBound(prefix);
+
+    // Then only c1's parts are inside c1's range
+    assertThat(StoreKeys.part("c1", 5).compareTo(upper)).isNegative();
+    assertThat(StoreKeys.part("c1", 0).compareTo(prefix)).isPositive();
+    Bytes other = StoreKeys.part("c10", 0);
+    assertThat(other.compareTo(prefix) < 0 || other.compareTo(upper) > 0).isTrue();
+  }
+
+  @Test
   void shouldKeepOneReposKeysOutOfAnotherReposRangeWhenItsNameIsAPrefix() {
     // Given repos "a" and "ab"
     Bytes prefix = StoreKeys.repo("a");
@@ -48,14 +61,15 @@ class StoreKeysTest {
     // Then only a's key is inside it
     assertThat(ofA.compareTo(prefix)).isPositive();
     assertThat(ofA.compareTo(upper)).isNegative();
-    assertThat(StoreKeys.startsWith(ofAb, prefix)).isFalse();
     assertThat(ofAb.compareTo(prefix) < 0 || ofAb.compareTo(upper) > 0).isTrue();
   }
 
   @Test
-  void shouldDecodeRejectAndPartKeys() {
-    assertThat(StoreKeys.decodeReject(StoreKeys.reject("r", 2, 99)))
-        .isEqualTo(new StoreKeys.RejectKey(2, 99));
-    assertThat(StoreKeys.decodePartPartition(StoreKeys.part("c1", 5))).isEqualTo(5);
+  void shouldReturnTheFieldsWhenARejectKeyIsDecoded() {
+    // Given a reject key
+    Bytes reject = StoreKeys.reject("r", 2, 99);
+
+    // Then decoding gives its fields back
+    assertThat(StoreKeys.decodeReject(reject)).isEqualTo(new StoreKeys.RejectKey(2, 99));
   }
 }

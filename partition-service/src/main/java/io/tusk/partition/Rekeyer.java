@@ -61,7 +61,9 @@ final class Rekeyer implements Runnable, AutoCloseable {
   /** The rekeyers' consumer group. */
   static final String GROUP = "tusk-rekeyer";
 
+  /** Failed attempts in a row after which the thread gives up (and health reports DOWN). */
   static final int MAX_ATTEMPTS = 10;
+
   private static final Duration POLL = Duration.ofMillis(200);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 

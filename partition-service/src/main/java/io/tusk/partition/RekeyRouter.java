@@ -31,11 +31,6 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * <p>Keeps one {@link RowParser} per repo, so it is not thread-safe: one router per rekeyer thread.
  */
 final class RekeyRouter {
-  /** Reason of a record that made the parser itself fail (a bug, never a crash). */
-  static final String UNPARSEABLE = "UNPARSEABLE";
-
-  /** Reason of a record whose repo spec is unknown (the repo was deleted). */
-  static final String UNKNOWN_REPO = "UNKNOWN_REPO";
 
   /**
    * Largest record the rekeyer writes: below the producer's and the broker's default 1 MiB limits,
@@ -72,9 +67,14 @@ final class RekeyRouter {
     if (spec == null) {
       return new Routing(
           List.of(
-              rejected(record, repo, UNKNOWN_REPO, "repo " + repo + " is unknown", tableHeader)),
+              rejected(
+                  record,
+                  repo,
+                  RejectReason.UNKNOWN_REPO.name(),
+                  "repo " + repo + " is unknown",
+                  tableHeader)),
           Outcome.REJECTED,
-          UNKNOWN_REPO);
+          RejectReason.UNKNOWN_REPO.name());
     }
     String defaultTable = tableHeader == null ? spec.getDefaultTable() : tableHeader;
     ParseResult result;
@@ -105,7 +105,8 @@ final class RekeyRouter {
                   + MAX_RECORD_BYTES);
     }
     if (result instanceof ParseResult.Rejected rejected) {
-      String reason = rejected.reason() == null ? UNPARSEABLE : rejected.reason().name();
+      String reason =
+          rejected.reason() == null ? RejectReason.UNPARSEABLE.name() : rejected.reason().name();
       String table = rejected.table() == null ? defaultTable : rejected.table();
       MemberEvent notice = new MemberEvent(new Reject(record.partition(), record.offset(), reason));
       return new Routing(

@@ -2,6 +2,7 @@ package io.tusk.partition;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tusk.common.member.RejectReason;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Barrier;
@@ -121,7 +122,7 @@ class RekeyRouterTest {
 
     // Then it is rejected, not thrown
     assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.REJECTED);
-    assertThat(routing.reason()).isEqualTo(RekeyRouter.UNPARSEABLE);
+    assertThat(routing.reason()).isEqualTo(RejectReason.UNPARSEABLE.name());
     assertThat(routing.records()).hasSize(2);
     assertThat(Headers.text(routing.records().get(0).headers(), Headers.REJECT_DETAIL))
         .contains("IllegalArgumentException");
@@ -136,7 +137,7 @@ class RekeyRouterTest {
     RekeyRouter.Routing routing = router.route(record, null);
 
     // Then it only goes to the rejected topic
-    assertThat(routing.reason()).isEqualTo(RekeyRouter.UNKNOWN_REPO);
+    assertThat(routing.reason()).isEqualTo(RejectReason.UNKNOWN_REPO.name());
     assertThat(routing.records())
         .extracting(ProducerRecord::topic)
         .containsExactly("claims.rejected");

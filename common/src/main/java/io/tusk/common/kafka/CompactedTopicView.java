@@ -16,6 +16,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,7 +111,18 @@ public final class CompactedTopicView<V> implements AutoCloseable {
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
       while (running) {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          apply(record);
+          try {
+            apply(record);
+          } catch (SerializationException e) {
+            // One undecodable record must not stop the view; its position is logged, never its
+            // bytes.
+            log.error(
+                "Skipping undecodable record of {} at partition {} offset {}: {}",
+                topic.name(),
+                record.partition(),
+                record.offset(),
+                e.getMessage());
+          }
         }
         if (caughtUp.getCount() > 0
             && end.entrySet().stream()

@@ -19,5 +19,9 @@ public enum RejectReason {
   /** The record has no value, or an empty one. */
   EMPTY_VALUE,
   /** The row is larger than the size limit. */
-  ROW_TOO_LARGE
+  ROW_TOO_LARGE,
+  /** The parser itself failed on the record (the record is kept in the rejected topic). */
+  UNPARSEABLE,
+  /** The record's repo has no spec (e.g. deleted while its topic was being read). */
+  UNKNOWN_REPO
 }

@@ -1,0 +1,162 @@
+package io.tusk.cli;
+
+import io.tusk.cli.bench.BenchCommand;
+import io.tusk.cli.demo.OmopDataset;
+import io.tusk.cli.demo.OmopDemo;
+import io.tusk.cli.local.LocalTusk;
+import io.tusk.cli.local.Ports;
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.localstack.LocalStack;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Comparator;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code tusk} command. */
+@Command(
+    name = "tusk",
+    mixinStandardHelpOptions = true,
+    version = "tusk 0.1.0",
+    description = "Versioned, incremental data pipelines on Apache Kafka.",
+    subcommands = {Tusk.Up.class, Tusk.Demo.class, Tusk.Clean.class, BenchCommand.class})
+public final class Tusk {
+
+  /**
+   * Where the repository is checked out ({@code tusk.root}, set by ./tusk; else the working
+   * directory).
+   */
+  public static Path root() {
+    return Paths.get(System.getProperty("tusk.root", ".")).toAbsolutePath().normalize();
+  }
+
+  /** Where the local stack keeps all its data ({@code TUSK_HOME}, default {@code <root>/.tusk}). */
+  public static Path home() {
+    String home = System.getenv("TUSK_HOME");
+    return home == null || home.isBlank()
+        ? root().resolve(".tusk")
+        : Paths.get(home).toAbsolutePath();
+  }
+
+  public static void main(String[] args) {
+    // Services log at WARN during the demo and the benchmark so their output stays readable;
+    // TUSK_LOG_LEVEL overrides (logback.xml reads it).
+    boolean quiet = args.length > 0 && (args[0].equals("demo") || args[0].equals("bench"));
+    if (System.getenv("TUSK_LOG_LEVEL") == null && System.getProperty("TUSK_LOG_LEVEL") == null) {
+      System.setProperty("TUSK_LOG_LEVEL", quiet ? "WARN" : "INFO");
+    }
+    int code = new CommandLine(new Tusk()).execute(args);
+    System.exit(code);
+  }
+
+  /** {@code tusk up}: the local stack and the services, until Ctrl-C. */
+  @Command(
+      name = "up",
+      description = "Run Kafka, the schema registry and the four services locally until Ctrl-C.")
+  static final class Up implements Callable<Integer> {
+    @Override
+    public Integer call() throws InterruptedException {
+      PrintStream out = System.out;
+      Path home = home();
+      out.printf("Starting Tusk in %s ...%n", home);
+      LocalTusk tusk = LocalTusk.start(home, Ports.defaults(), 2);
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    System.out.println("Stopping Tusk ...");
+                    tusk.close();
+                    stopped.countDown();
+                  },
+                  "tusk-up-shutdown"));
+      printEndpoints(out, tusk);
+      out.println("Ctrl-C stops everything; `./tusk clean` removes " + home + ".");
+      stopped.await();
+      return 0;
+    }
+  }
+
+  /** {@code tusk demo}: the OMOP walkthrough on a fresh local stack. */
+  @Command(name = "demo", description = "Run the OMOP GiBleed demo on a fresh local stack.")
+  static final class Demo implements Callable<Integer> {
+    @CommandLine.Option(
+        names = "--data",
+        description = "Directory of the OMOP CSV files (default: <repo>/data/omop-gibleed).")
+    Path data;
+
+    @Override
+    public Integer call() {
+      PrintStream out = System.out;
+      Path home = home();
+      if (Files.exists(home)) {
+        out.printf("Removing the data of an earlier run in %s%n", home);
+        clean(home);
+      }
+      OmopDataset dataset =
+          OmopDataset.read(data == null ? root().resolve("data/omop-gibleed") : data);
+      long start = System.nanoTime();
+      try (LocalTusk tusk = LocalTusk.start(home, Ports.defaults(), 2)) {
+        out.printf("[1/6] Started the local stack in %.1f s%n", (System.nanoTime() - start) / 1e9);
+        printEndpoints(out, tusk);
+        TuskClient client = new TuskClient(tusk.commitUrl(), tusk.lineageUrl());
+        KafkaSettings settings =
+            KafkaSettings.of(tusk.bootstrapServers(), tusk.registryUrl(), "demo");
+        OmopDemo.Result result =
+            new OmopDemo(client, settings, dataset, out, "omop", "gibleed-insights", 3).run();
+        out.printf(
+            "Done: job 2 processed %,d of %,d members. `./tusk up` brings this stack back for more queries.%n",
+            result.second().processed(), result.second().total());
+      }
+      return 0;
+    }
+  }
+
+  /** {@code tusk clean}: remove everything the local stack stored. */
+  @Command(
+      name = "clean",
+      description = "Stop leftovers of the local stack and delete its data directory.")
+  static final class Clean implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      Path home = home();
+      clean(home);
+      System.out.println("Removed " + home);
+      return 0;
+    }
+  }
+
+  static void printEndpoints(PrintStream out, LocalTusk tusk) {
+    out.printf("      Kafka %s, schema registry %s%n", tusk.bootstrapServers(), tusk.registryUrl());
+    out.printf(
+        "      commit service %s, lineage service %s%n", tusk.commitUrl(), tusk.lineageUrl());
+  }
+
+  /** Kills a registry left behind by a crashed run, then deletes {@code home}. */
+  public static void clean(Path home) {
+    if (!Files.exists(home)) {
+      return;
+    }
+    LocalStack.killLeftovers(home);
+    try (Stream<Path> paths = Files.walk(home)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(Tusk::delete);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + home, e);
+    }
+  }
+
+  private static void delete(Path path) {
+    try {
+      Files.deleteIfExists(path);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + path, e);
+    }
+  }
+}

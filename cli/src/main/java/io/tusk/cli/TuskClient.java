@@ -1,0 +1,199 @@
+package io.tusk.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.function.Predicate;
+
+/**
+ * A client of Tusk's HTTP APIs (commit service and lineage service), used by the CLI, the demo, the
+ * benchmark and the end-to-end tests. Errors come back as {@link ApiError} with the service's JSON
+ * error message.
+ */
+public final class TuskClient {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final String commitUrl;
+  private final String lineageUrl;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+  public TuskClient(String commitUrl, String lineageUrl) {
+    this.commitUrl = Objects.requireNonNull(commitUrl, "commitUrl");
+    this.lineageUrl = Objects.requireNonNull(lineageUrl, "lineageUrl");
+  }
+
+  /** A JSON error answer of a Tusk service. */
+  public static final class ApiError extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final int status;
+
+    ApiError(int status, String message) {
+      super(message);
+      this.status = status;
+    }
+
+    public int status() {
+      return status;
+    }
+  }
+
+  /** A new empty JSON object to build request bodies with. */
+  public static ObjectNode object() {
+    return JSON.createObjectNode();
+  }
+
+  public JsonNode createRepo(JsonNode spec) {
+    return send("POST", commitUrl + "/repos", spec);
+  }
+
+  public JsonNode createPipeline(JsonNode spec) {
+    return send("POST", commitUrl + "/pipelines", spec);
+  }
+
+  /** Seals the next commit of {@code repo}. */
+  public JsonNode commit(String repo) {
+    return send("POST", commitUrl + "/repos/" + encode(repo) + "/commits", object());
+  }
+
+  public JsonNode commit(String repo, String id) {
+    return send("GET", commitUrl + "/repos/" + encode(repo) + "/commits/" + encode(id), null);
+  }
+
+  public JsonNode commits(String repo) {
+    return send("GET", commitUrl + "/repos/" + encode(repo) + "/commits", null);
+  }
+
+  public JsonNode pipelines() {
+    return send("GET", commitUrl + "/pipelines", null);
+  }
+
+  /** A job's state and counts, from the lineage service. */
+  public JsonNode job(String id) {
+    return send("GET", lineageUrl + "/jobs/" + encode(id), null);
+  }
+
+  /** A commit and the jobs it triggered, from the lineage service. */
+  public JsonNode lineageCommit(String id) {
+    return send("GET", lineageUrl + "/commits/" + encode(id), null);
+  }
+
+  public JsonNode output(String pipeline, String member) {
+    return send(
+        "GET", lineageUrl + "/pipelines/" + encode(pipeline) + "/outputs/" + encode(member), null);
+  }
+
+  public JsonNode lineage(String pipeline, String member) {
+    return send(
+        "GET",
+        lineageUrl + "/pipelines/" + encode(pipeline) + "/outputs/" + encode(member) + "/lineage",
+        null);
+  }
+
+  /** Waits until the job is known to the lineage service and has ended (success or failure). */
+  public JsonNode awaitJobEnd(String jobId, Duration timeout) {
+    return await(
+        () -> job(jobId),
+        job -> {
+          String state = job.path("state").asText();
+          return state.equals("SUCCESS") || state.equals("FAILURE") || state.equals("KILLED");
+        },
+        timeout,
+        "job " + jobId + " to end");
+  }
+
+  /** Waits until the commit-service reports the commit complete (its stats are known). */
+  public JsonNode awaitCommitComplete(String repo, String commitId, Duration timeout) {
+    return await(
+        () -> commit(repo, commitId),
+        c -> "complete".equals(c.path("state").asText()),
+        timeout,
+        "commit " + commitId + " to complete");
+  }
+
+  /**
+   * Polls {@code call} until {@code done} holds; 404 and 503 answers count as "not yet".
+   *
+   * @throws IllegalStateException when {@code timeout} passes
+   */
+  public static JsonNode await(
+      java.util.function.Supplier<JsonNode> call,
+      Predicate<JsonNode> done,
+      Duration timeout,
+      String what) {
+    Instant deadline = Instant.now().plus(timeout);
+    JsonNode last = null;
+    long pause = 20;
+    while (Instant.now().isBefore(deadline)) {
+      try {
+        last = call.get();
+        if (done.test(last)) {
+          return last;
+        }
+      } catch (ApiError e) {
+        if (e.status() != 404 && e.status() != 503) {
+          throw e;
+        }
+      }
+      try {
+        Thread.sleep(pause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted waiting for " + what, e);
+      }
+      pause = Math.min(250, pause * 2);
+    }
+    throw new IllegalStateException(
+        "timed out after " + timeout + " waiting for " + what + "; last answer: " + last);
+  }
+
+  private JsonNode send(String method, String url, JsonNode body) {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(Duration.ofSeconds(60))
+            .header("Accept", "application/json");
+    if (body == null) {
+      request.method(method, HttpRequest.BodyPublishers.noBody());
+    } else {
+      request
+          .header("Content-Type", "application/json")
+          .method(method, HttpRequest.BodyPublishers.ofString(body.toString()));
+    }
+    try {
+      HttpResponse<String> response =
+          http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+      JsonNode json = response.body().isBlank() ? object() : JSON.readTree(response.body());
+      if (response.statusCode() / 100 != 2) {
+        throw new ApiError(
+            response.statusCode(),
+            method
+                + " "
+                + url
+                + " -> "
+                + response.statusCode()
+                + ": "
+                + json.path("message").asText(response.body()));
+      }
+      return json;
+    } catch (IOException e) {
+      throw new ApiError(-1, method + " " + url + " failed: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiError(-1, method + " " + url + " interrupted");
+    }
+  }
+
+  private static String encode(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+}

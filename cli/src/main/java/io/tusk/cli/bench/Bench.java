@@ -1,0 +1,259 @@
+package io.tusk.cli.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tusk.cli.RowLoader;
+import io.tusk.cli.TuskClient;
+import io.tusk.cli.local.LocalTusk;
+import io.tusk.cli.local.Ports;
+import io.tusk.cli.local.TuskServices;
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.topics.TopicNames;
+import io.tusk.partition.PartitionService;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The end-to-end benchmark. On a fresh local stack it loads a generated member-event table into a
+ * repo and measures, in the same run and on the same rows:
+ *
+ * <ol>
+ *   <li>raw produce and raw consume throughput (the broker's ceiling here);
+ *   <li>a bare Kafka Streams {@code groupByKey().aggregate()} over the rows, exactly-once, from a
+ *       backlog (the baseline a partition stage is compared with);
+ *   <li>Tusk's partition stage on the same backlog: rows/s from starting the partition service on a
+ *       sealed commit until that commit is complete (rekeyed, member objects built, hashed, datums
+ *       emitted);
+ *   <li>the full job (every member processed) and the incremental job after an update touching a
+ *       small fraction of the members, both from seal to job end.
+ * </ol>
+ *
+ * Figures vary with the machine: read them as ratios to the baselines measured in the same run.
+ */
+public final class Bench {
+  private static final String REPO = "bench";
+  private static final String PIPELINE = "bench-summary";
+  private static final int PARTITIONS = 6;
+  private static final Duration TIMEOUT = Duration.ofMinutes(30);
+
+  private final PrintStream out;
+  private final SyntheticTable table;
+  private final int updateEvery;
+  private final Path home;
+
+  public Bench(PrintStream out, SyntheticTable table, int updateEvery, Path home) {
+    this.out = out;
+    this.table = table;
+    this.updateEvery = updateEvery;
+    this.home = home;
+  }
+
+  /** Runs the benchmark and prints its figures. */
+  public void run() throws Exception {
+    out.printf(
+        "Tusk bench: %,d members, %,d rows, update touching 1 in %d members, %d partitions%n",
+        table.members(), table.rows(), updateEvery, PARTITIONS);
+    try (LocalTusk tusk = LocalTusk.start(home, Ports.ephemeral(), 2, false)) {
+      KafkaSettings settings =
+          KafkaSettings.of(tusk.bootstrapServers(), tusk.registryUrl(), "bench");
+      TuskClient client = new TuskClient(tusk.commitUrl(), tusk.lineageUrl());
+      createRepoAndPipeline(client);
+      String updates = TopicNames.updates(REPO);
+
+      // 1. Raw produce: load the table; raw consume: read it back.
+      double produceRate = load(settings, false);
+      double consumeRate = consumeAll(settings, updates);
+      out.printf(
+          "baseline  raw produce                                   %,12.0f rows/s%n", produceRate);
+      out.printf(
+          "baseline  raw consume                                   %,12.0f rows/s%n", consumeRate);
+
+      // 2. Bare Kafka Streams aggregate over the same backlog, exactly-once like Tusk.
+      double streamsRate = bareStreamsAggregate(settings, updates);
+      out.printf(
+          "baseline  bare Kafka Streams groupByKey().aggregate()   %,12.0f rows/s  (exactly-once v2, 1 thread)%n",
+          streamsRate);
+
+      // 3. Tusk's partition stage on the same backlog, then the full job.
+      Instant sealed = Instant.now();
+      JsonNode commit1 = client.commit(REPO);
+      long partitionStart = System.nanoTime();
+      try (PartitionService partition =
+          TuskServices.startPartitionService(
+              tusk.bootstrapServers(), tusk.registryUrl(), tusk.home(), 0)) {
+        JsonNode complete = client.awaitCommitComplete(REPO, commit1.path("id").asText(), TIMEOUT);
+        double partitionSeconds = (System.nanoTime() - partitionStart) / 1e9;
+        double partitionRate = complete.path("stats").path("rows").asLong() / partitionSeconds;
+        out.printf(
+            "tusk      partition stage (rekey, member objects, hash)  %,12.0f rows/s  = %.2f x bare Streams%n",
+            partitionRate, partitionRate / streamsRate);
+        JsonNode job1 = client.awaitJobEnd(jobOf(commit1), TIMEOUT);
+        Duration full = Duration.between(sealed, Instant.now());
+        out.printf(
+            "tusk      full job:        %,9d datums processed, %,9d skipped, %8.1f s (seal -> job %s)%n",
+            job1.path("processed").asLong(),
+            job1.path("skipped").asLong(),
+            full.toMillis() / 1000.0,
+            job1.path("state").asText());
+
+        // 4. The update: a small fraction of members get new rows.
+        try (RowLoader loader = new RowLoader(settings, REPO)) {
+          table.forEachUpdate(
+              updateEvery, 2, row -> loader.send(SyntheticTable.TABLE, row.member(), row.line()));
+          loader.flush();
+        }
+        Instant sealed2 = Instant.now();
+        JsonNode commit2 = client.commit(REPO);
+        JsonNode job2 = client.awaitJobEnd(jobOf(commit2), TIMEOUT);
+        Duration incremental = Duration.between(sealed2, Instant.now());
+        out.printf(
+            "tusk      incremental job: %,9d datums processed, %,9d skipped, %8.1f s (seal -> job %s)%n",
+            job2.path("processed").asLong(),
+            job2.path("skipped").asLong(),
+            incremental.toMillis() / 1000.0,
+            job2.path("state").asText());
+        out.printf(
+            "tusk      incremental / full: datums %.1f %%, wall time %.1f %%%n",
+            100.0 * job2.path("processed").asLong() / Math.max(1, job1.path("processed").asLong()),
+            100.0 * incremental.toMillis() / Math.max(1, full.toMillis()));
+      }
+    }
+  }
+
+  private void createRepoAndPipeline(TuskClient client) {
+    ObjectNode spec = TuskClient.object().put("name", REPO).put("format", "csv");
+    spec.put("defaultTable", SyntheticTable.TABLE)
+        .put("partitions", PARTITIONS)
+        .put("memberPartitions", PARTITIONS);
+    ObjectNode events =
+        spec.putArray("tables")
+            .addObject()
+            .put("name", SyntheticTable.TABLE)
+            .put("memberKey", "MEMBER_ID");
+    for (String column : SyntheticTable.COLUMNS) {
+      events.withArray("columns").add(column);
+    }
+    events.putArray("rowKey").add("EVENT_ID");
+    client.createRepo(spec);
+    ObjectNode pipeline = TuskClient.object().put("name", PIPELINE).put("parallelism", PARTITIONS);
+    pipeline.putObject("input").put("repo", REPO);
+    pipeline.putObject("transform").put("java", "member-summary");
+    client.createPipeline(pipeline);
+  }
+
+  /** Produces the table to the repo, returning rows/s. */
+  private double load(KafkaSettings settings, boolean update) {
+    long start = System.nanoTime();
+    try (RowLoader loader = new RowLoader(settings, REPO)) {
+      table.forEach(row -> loader.send(null, row.member(), row.line()));
+      loader.flush();
+      return loader.rows() / ((System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  private static double consumeAll(KafkaSettings settings, String topic) {
+    Map<String, Object> props = settings.consumer("bench-raw-consumer", null);
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      long total = end.values().stream().mapToLong(Long::longValue).sum();
+      long start = System.nanoTime();
+      long read = 0;
+      while (read < total) {
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+        read += records.count();
+      }
+      return read / ((System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  private double bareStreamsAggregate(KafkaSettings settings, String topic) throws Exception {
+    String appId = "tusk-bench-baseline";
+    Map<String, Object> props =
+        new HashMap<>(settings.streams(appId, home.resolve("state/bench-baseline").toString()));
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+    StreamsBuilder builder = new StreamsBuilder();
+    builder.stream(topic, Consumed.with(Serdes.String(), Serdes.ByteArray()))
+        .groupByKey()
+        .aggregate(
+            () -> 0L,
+            (member, row, count) -> count + 1,
+            Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("baseline-store")
+                .withValueSerde(Serdes.Long()));
+    try (Admin admin = Admin.create(settings.admin("bench-admin"))) {
+      Set<TopicPartition> partitions =
+          admin.describeTopics(Set.of(topic)).allTopicNames().get().get(topic).partitions().stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .collect(Collectors.toSet());
+      Map<TopicPartition, Long> end =
+          admin
+              .listOffsets(
+                  partitions.stream().collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest())))
+              .all()
+              .get()
+              .entrySet()
+              .stream()
+              .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
+      long rows = end.values().stream().mapToLong(Long::longValue).sum();
+      long start = System.nanoTime();
+      try (KafkaStreams streams = new KafkaStreams(builder.build(), new StreamsConfig(props))) {
+        streams.start();
+        Instant deadline = Instant.now().plus(TIMEOUT);
+        while (Instant.now().isBefore(deadline)) {
+          Map<TopicPartition, OffsetAndMetadata> committed =
+              admin
+                  .listConsumerGroupOffsets(appId)
+                  .partitionsToOffsetAndMetadata()
+                  .get(30, TimeUnit.SECONDS);
+          long done =
+              partitions.stream()
+                  .mapToLong(p -> committed.containsKey(p) ? committed.get(p).offset() : 0)
+                  .sum();
+          if (done >= rows) {
+            return rows / ((System.nanoTime() - start) / 1e9);
+          }
+          TimeUnit.MILLISECONDS.sleep(100);
+        }
+        throw new IllegalStateException(
+            "the baseline Streams app did not finish within " + TIMEOUT);
+      }
+    }
+  }
+
+  private static String jobOf(JsonNode commit) {
+    for (JsonNode job : commit.path("jobs")) {
+      if (PIPELINE.equals(job.path("pipeline").asText())) {
+        return job.path("jobId").asText();
+      }
+    }
+    throw new IllegalStateException(
+        "commit " + commit.path("id").asText() + " triggered no job of " + PIPELINE);
+  }
+}

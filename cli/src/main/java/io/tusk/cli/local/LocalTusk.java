@@ -1,0 +1,71 @@
+package io.tusk.cli.local;
+
+import io.tusk.localstack.LocalStack;
+import java.nio.file.Path;
+
+/**
+ * All of Tusk on one machine, in this JVM: a real KRaft broker and Apicurio registry (LocalStack)
+ * and the four services, with every piece of data under one home directory.
+ */
+public final class LocalTusk implements AutoCloseable {
+  private final LocalStack stack;
+  private final TuskServices services;
+
+  private LocalTusk(LocalStack stack, TuskServices services) {
+    this.stack = stack;
+    this.services = services;
+  }
+
+  /** Starts the stack and the services; processors run per pipeline, {@code processors} each. */
+  public static LocalTusk start(Path home, Ports ports, int processors) {
+    return start(home, ports, processors, true);
+  }
+
+  /** As {@link #start(Path, Ports, int)}, optionally without the partition service. */
+  public static LocalTusk start(
+      Path home, Ports ports, int processors, boolean withPartitionService) {
+    LocalStack stack =
+        LocalStack.start(
+            home, new LocalStack.Ports(ports.kafka(), ports.controller(), ports.registry()));
+    try {
+      return new LocalTusk(
+          stack,
+          TuskServices.start(
+              stack.bootstrapServers(),
+              stack.registryUrl(),
+              home,
+              ports,
+              processors,
+              withPartitionService));
+    } catch (RuntimeException e) {
+      stack.close();
+      throw e;
+    }
+  }
+
+  public String bootstrapServers() {
+    return stack.bootstrapServers();
+  }
+
+  public String registryUrl() {
+    return stack.registryUrl();
+  }
+
+  public String commitUrl() {
+    return services.commitUrl();
+  }
+
+  public String lineageUrl() {
+    return services.lineageUrl();
+  }
+
+  public Path home() {
+    return stack.home();
+  }
+
+  @Override
+  public void close() {
+    services.close();
+    stack.close();
+  }
+}

@@ -1,0 +1,147 @@
+package io.tusk.cli.local;
+
+import io.tusk.commit.CommitService;
+import io.tusk.commit.CommitServiceConfig;
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.lineage.LineageService;
+import io.tusk.lineage.LineageServiceConfig;
+import io.tusk.partition.PartitionService;
+import io.tusk.partition.PartitionServiceConfig;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The four Tusk services running in this JVM against a given broker and registry, each configured
+ * through the same environment keys it reads in production (so this exercises their real config
+ * code), plus a {@link ProcessorSupervisor} that runs datum processors for every pipeline.
+ */
+public final class TuskServices implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(TuskServices.class);
+
+  private final List<AutoCloseable> started = new ArrayList<>();
+  private CommitService commitService;
+  private LineageService lineageService;
+
+  private TuskServices() {}
+
+  /**
+   * Starts the services.
+   *
+   * @param processorsPerPipeline datum-processor instances started for each pipeline (a consumer
+   *     group; 2 shows the work being shared)
+   */
+  public static TuskServices start(
+      String bootstrapServers,
+      String registryUrl,
+      Path home,
+      Ports ports,
+      int processorsPerPipeline) {
+    return start(bootstrapServers, registryUrl, home, ports, processorsPerPipeline, true);
+  }
+
+  /**
+   * Starts the services, the partition service only if {@code withPartitionService} (the benchmark
+   * starts it later, on a backlog, with {@link #startPartitionService}).
+   */
+  public static TuskServices start(
+      String bootstrapServers,
+      String registryUrl,
+      Path home,
+      Ports ports,
+      int processorsPerPipeline,
+      boolean withPartitionService) {
+    TuskServices services = new TuskServices();
+    try {
+      Map<String, String> base = baseEnv(bootstrapServers, registryUrl);
+      services.commitService =
+          services.add(
+              CommitService.start(
+                  CommitServiceConfig.from(
+                      env(base, "local-commit", ports.commitService(), null))));
+      if (withPartitionService) {
+        services.add(
+            startPartitionService(bootstrapServers, registryUrl, home, ports.partitionService()));
+      }
+      services.lineageService =
+          services.add(
+              LineageService.start(
+                  LineageServiceConfig.from(
+                      env(
+                          base,
+                          "local-lineage",
+                          ports.lineageService(),
+                          home.resolve("state/lineage-service")))));
+      services.add(ProcessorSupervisor.start(base, processorsPerPipeline));
+      return services;
+    } catch (RuntimeException e) {
+      services.close();
+      throw e;
+    }
+  }
+
+  /** Starts a partition service configured like the local one. */
+  public static PartitionService startPartitionService(
+      String bootstrapServers, String registryUrl, Path home, int httpPort) {
+    return PartitionService.start(
+        PartitionServiceConfig.from(
+            env(
+                baseEnv(bootstrapServers, registryUrl),
+                "local-partition",
+                httpPort,
+                home.resolve("state/partition-service"))));
+  }
+
+  private static Map<String, String> baseEnv(String bootstrapServers, String registryUrl) {
+    Map<String, String> base = new HashMap<>();
+    base.put(KafkaSettings.BOOTSTRAP_SERVERS.name(), bootstrapServers);
+    base.put(KafkaSettings.REGISTRY_URL.name(), registryUrl);
+    base.put(KafkaSettings.SYSTEM_PARTITIONS.name(), "3");
+    base.put(KafkaSettings.REPLICATION_FACTOR.name(), "1");
+    return base;
+  }
+
+  private static Map<String, String> env(
+      Map<String, String> base, String instance, int httpPort, Path stateDir) {
+    Map<String, String> env = new HashMap<>(base);
+    env.put(KafkaSettings.INSTANCE_ID.name(), instance);
+    env.put("TUSK_HTTP_HOST", "127.0.0.1");
+    env.put("TUSK_HTTP_PORT", Integer.toString(httpPort));
+    if (stateDir != null) {
+      env.put("TUSK_STATE_DIR", stateDir.toString());
+    }
+    return env;
+  }
+
+  private <T extends AutoCloseable> T add(T service) {
+    started.add(service);
+    return service;
+  }
+
+  /** Base URL of the commit service's API. */
+  public String commitUrl() {
+    return "http://127.0.0.1:" + commitService.port();
+  }
+
+  /** Base URL of the lineage service's API. */
+  public String lineageUrl() {
+    return "http://127.0.0.1:" + lineageService.port();
+  }
+
+  @Override
+  public void close() {
+    // Stop in reverse order: processors first, the control plane last.
+    for (int i = started.size() - 1; i >= 0; i--) {
+      try {
+        started.get(i).close();
+      } catch (Exception e) {
+        log.warn("Closing {} failed", started.get(i).getClass().getSimpleName(), e);
+      }
+    }
+    started.clear();
+  }
+}

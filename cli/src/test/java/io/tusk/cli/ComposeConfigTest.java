@@ -1,0 +1,81 @@
+package io.tusk.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tusk.commit.CommitServiceConfig;
+import io.tusk.common.config.ConfigKey;
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.lineage.LineageServiceConfig;
+import io.tusk.partition.PartitionServiceConfig;
+import io.tusk.processor.DatumProcessorConfig;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * compose.yaml cannot run here (no Docker engine), so this keeps it honest: every variable it gives
+ * a Tusk service is a key that service's config class reads, every required key is given, and the
+ * README documents every key.
+ */
+class ComposeConfigTest {
+  private static final Path ROOT = Paths.get(System.getProperty("tusk.root", ".."));
+  private static final Map<String, List<ConfigKey>> SERVICES =
+      Map.of(
+          "commit-service", CommitServiceConfig.KEYS,
+          "partition-service", PartitionServiceConfig.KEYS,
+          "datum-processor", DatumProcessorConfig.KEYS,
+          "lineage-service", LineageServiceConfig.KEYS);
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> compose() throws IOException {
+    LoaderOptions options = new LoaderOptions();
+    options.setMaxAliasesForCollections(100);
+    try (Reader reader = Files.newBufferedReader(ROOT.resolve("compose.yaml"))) {
+      return new Yaml(options).load(reader);
+    }
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void shouldConfigureEachServiceOnlyWithKeysItsConfigClassReads() throws IOException {
+    Map<String, Object> services = (Map<String, Object>) compose().get("services");
+    for (var service : SERVICES.entrySet()) {
+      Map<String, Object> definition = (Map<String, Object>) services.get(service.getKey());
+      assertThat(definition).as("compose service %s", service.getKey()).isNotNull();
+      Set<String> given = ((Map<String, Object>) definition.get("environment")).keySet();
+      Set<String> known =
+          service.getValue().stream().map(ConfigKey::name).collect(Collectors.toSet());
+      for (String key : given) {
+        assertThat(known.contains(key) || key.startsWith(KafkaSettings.CLIENT_PROPERTY_PREFIX))
+            .as("%s sets %s, which its config class does not read", service.getKey(), key)
+            .isTrue();
+      }
+      for (ConfigKey key : service.getValue()) {
+        if (key.isRequired()) {
+          assertThat(given)
+              .as("%s must set required key %s", service.getKey(), key.name())
+              .contains(key.name());
+        }
+      }
+    }
+  }
+
+  @Test
+  void shouldDocumentEveryConfigKeyInTheReadme() throws IOException {
+    String readme = Files.readString(ROOT.resolve("README.md"));
+    for (List<ConfigKey> keys : SERVICES.values()) {
+      for (ConfigKey key : keys) {
+        assertThat(readme).as("README documents %s", key.name()).contains("`" + key.name() + "`");
+      }
+    }
+  }
+}

@@ -15,6 +15,8 @@ import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.TransformSpec;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,7 +64,7 @@ public final class DatumProcessor implements AutoCloseable {
   private final CountDownLatch pipelineSeen = new CountDownLatch(1);
   private CompactedTopicView<RepoSpec> repos;
   private CompactedTopicView<PipelineSpec> pipelines;
-  private volatile TransformSpec running;
+  private volatile TransformSpec loadedTransform;
   private Vertx vertx;
   private HttpServer server;
 
@@ -109,8 +111,9 @@ public final class DatumProcessor implements AutoCloseable {
       pipelines.addListener(this::onPipelineUpdate);
       PipelineSpec spec = awaitPipeline();
       ClassLoader loader = classLoader();
+      // Fails start with a clear message; each worker then loads an instance of its own.
       loadTransform(spec, loader);
-      running = spec.getTransform();
+      loadedTransform = spec.getTransform();
       // Usually made with the pipeline; creating them here keeps outputs off auto-created topics.
       admin.createPipelineTopics(spec);
       startWorkers(topics, spec, loader);
@@ -121,7 +124,7 @@ public final class DatumProcessor implements AutoCloseable {
     log.info(
         "Processing pipeline {} with transform {} on {} thread(s) as instance {}; HTTP on port {}",
         config.pipeline(),
-        running.getName(),
+        loadedTransform.getName(),
         config.threads(),
         settings.instanceId(),
         httpPort());
@@ -163,7 +166,7 @@ public final class DatumProcessor implements AutoCloseable {
     if (spec != null) {
       pipelineSeen.countDown();
     }
-    TransformSpec current = running;
+    TransformSpec current = loadedTransform;
     if (current == null) {
       return;
     }
@@ -208,17 +211,25 @@ public final class DatumProcessor implements AutoCloseable {
       Thread thread = new Thread(worker, "tusk-processor-" + config.pipeline() + "-" + i);
       workers.add(worker);
       threads.add(thread);
-      observability.addHealthCheck("worker-" + i, worker::isHealthy);
+      // A worker thread that ended for any reason (a fatal error, even an Error) is DOWN.
+      observability.addHealthCheck("worker-" + i, () -> worker.isHealthy() && thread.isAlive());
       thread.start();
     }
   }
 
   private void startHttp() {
     vertx = Vertx.vertx();
+    Router router = Router.router(vertx);
+    observability.mount(router);
+    // Not Observability.serve: its server accepts h2c upgrades, and a client that upgrades (the
+    // JDK's HttpClient does by default) gets a corrupt or hanging /metrics once the body is large.
+    HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false);
     try {
       server =
-          observability
-              .serve(vertx, config.httpHost(), config.httpPort())
+          vertx
+              .createHttpServer(options)
+              .requestHandler(router)
+              .listen(config.httpPort(), config.httpHost())
               .toCompletionStage()
               .toCompletableFuture()
               .get(HTTP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);

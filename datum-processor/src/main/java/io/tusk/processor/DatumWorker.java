@@ -159,12 +159,12 @@ final class DatumWorker implements Runnable {
           | OutOfOrderSequenceException e) {
         // The producer is unusable (another producer took our transactional ID, or the transaction
         // timed out): a new one fences the old epoch, and the poll is redone from the offsets.
-        attempt = retry(++attempt, e, true);
+        attempt = retry(attempt + 1, e, true);
         rewind = true;
       } catch (AuthenticationException | AuthorizationException | UnsupportedVersionException e) {
         throw e;
       } catch (KafkaException e) {
-        attempt = retry(++attempt, e, false);
+        attempt = retry(attempt + 1, e, false);
         rewind = true;
       }
     }
@@ -178,12 +178,14 @@ final class DatumWorker implements Runnable {
     producer.beginTransaction();
     inTransaction = true;
     List<DatumOutcome> outcomes = new ArrayList<>(records.count());
+    List<String> sources = new ArrayList<>(records.count());
     for (ConsumerRecord<byte[], byte[]> record : records) {
       DatumOutcome outcome = mapper.map(record);
       for (ProducerRecord<byte[], byte[]> out : outcome.records()) {
         producer.send(out);
       }
       outcomes.add(outcome);
+      sources.add(record.topic() + "-" + record.partition() + "@" + record.offset());
     }
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (TopicPartition partition : records.partitions()) {
@@ -194,11 +196,14 @@ final class DatumWorker implements Runnable {
     producer.commitTransaction();
     inTransaction = false;
 
-    for (DatumOutcome outcome : outcomes) {
+    // Counted and reported only once committed: an aborted poll is redone, not double counted.
+    for (int i = 0; i < outcomes.size(); i++) {
+      DatumOutcome outcome = outcomes.get(i);
       metrics.record(outcome);
       if (outcome.kind() != DatumOutcome.Kind.SUCCESS) {
         log.warn(
-            "Datum of job {} failed ({}): {}",
+            "Datum at {} of job {} is {}: {}",
+            sources.get(i),
             outcome.result() == null ? "unknown" : outcome.result().getJobId(),
             outcome.kind().tag(),
             outcome.error());

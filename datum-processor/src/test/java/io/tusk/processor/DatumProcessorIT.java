@@ -13,6 +13,7 @@ import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
 import io.tusk.localstack.LocalStackExtension;
+import io.tusk.processor.examples.GiBleedInsights;
 import io.tusk.schemas.Datum;
 import io.tusk.schemas.DatumResult;
 import io.tusk.schemas.DatumState;
@@ -90,29 +91,14 @@ class DatumProcessorIT {
 
       // When 200 datums of one job are written, the failing member's first
       String jobId = Ids.newId();
-      String commitId = Ids.newId();
       Random random = new Random(7);
-      Map<String, Datum> datums = new LinkedHashMap<>();
-      for (int i = 0; i < DATUMS; i++) {
-        String member = Integer.toString(1000 + i);
-        datums.put(
-            member,
-            OmopFixtures.datum(
-                pipeline,
-                jobId,
-                commitId,
-                OmopFixtures.random(random, member).object(repo, commitId)));
-      }
+      Map<String, Datum> datums = datums(pipeline, repo, jobId, 1000, DATUMS, random);
       long started = System.nanoTime();
       Map<String, RecordMetadata> written = writeDatums(settings, topics, pipeline, datums);
 
       // Then there is exactly one result per datum, from both instances
       List<ConsumerRecord<byte[], byte[]>> resultRecords =
-          readCommitted(
-              settings,
-              TopicNames.DATUM_RESULTS,
-              r -> jobId.equals(new String(r.key(), StandardCharsets.UTF_8)),
-              DATUMS);
+          readCommitted(settings, TopicNames.DATUM_RESULTS, byKey(jobId), DATUMS);
       double seconds = (System.nanoTime() - started) / 1e9;
       log.info(
           "{} datums written, processed and committed by 2 instances in {} s: {} datums/s",
@@ -153,7 +139,9 @@ class DatumProcessorIT {
         assertThat(output.getOutputHash())
             .isEqualTo(results.get(output.getMember()).getOutputHash());
       }
-      assertThat(outputs).hasSize(DATUMS - 1).doesNotContainKey("1000");
+      assertThat(outputs)
+          .hasSize(DATUMS - 1)
+          .doesNotContainKey(FailingForOneMemberTransform.FAILING_MEMBER);
       RecordMetadata failedAt = written.get(FailingForOneMemberTransform.FAILING_MEMBER);
       assertThat(
               written.values().stream()
@@ -176,25 +164,11 @@ class DatumProcessorIT {
 
       // And a second, larger job on the warm pipeline also gets exactly one result per datum
       String secondJob = Ids.newId();
-      Map<String, Datum> more = new LinkedHashMap<>();
-      for (int i = 0; i < WARM_DATUMS; i++) {
-        String member = Integer.toString(5000 + i);
-        more.put(
-            member,
-            OmopFixtures.datum(
-                pipeline,
-                secondJob,
-                commitId,
-                OmopFixtures.random(random, member).object(repo, commitId)));
-      }
+      Map<String, Datum> more = datums(pipeline, repo, secondJob, 5000, WARM_DATUMS, random);
       long warmStarted = System.nanoTime();
       writeDatums(settings, topics, pipeline, more);
       List<ConsumerRecord<byte[], byte[]>> warmResults =
-          readCommitted(
-              settings,
-              TopicNames.DATUM_RESULTS,
-              r -> secondJob.equals(new String(r.key(), StandardCharsets.UTF_8)),
-              WARM_DATUMS);
+          readCommitted(settings, TopicNames.DATUM_RESULTS, byKey(secondJob), WARM_DATUMS);
       double warmSeconds = (System.nanoTime() - warmStarted) / 1e9;
       log.info(
           "{} more datums written, processed and committed in {} s: {} datums/s",
@@ -216,6 +190,53 @@ class DatumProcessorIT {
             .contains("tusk_processor_datums_per_second")
             .contains("kafka_consumer_fetch_manager_records_lag_max");
       }
+    }
+  }
+
+  @Test
+  void shouldReplaceItsProducerAndLoseNothingWhenItIsFenced(LocalStack stack) throws Exception {
+    // Given a processor that has committed a first job
+    String repoName = "omop-f-" + suffix;
+    String pipeline = "fenced-" + suffix;
+    DatumProcessorConfig config = config(stack, pipeline, "it-f-" + suffix);
+    KafkaSettings settings = config.kafka();
+    Topics topics = new Topics(settings.registryClient());
+    RepoSpec repo = OmopFixtures.repo(repoName);
+    register(settings, topics, repo, pipelineSpec(pipeline, repoName, GiBleedInsights.NAME));
+    try (DatumProcessor processor = DatumProcessor.start(config)) {
+      Random random = new Random(11);
+      String firstJob = Ids.newId();
+      writeDatums(settings, topics, pipeline, datums(pipeline, repo, firstJob, 2000, 50, random));
+      readCommitted(settings, TopicNames.DATUM_RESULTS, byKey(firstJob), 50);
+
+      // When another producer takes its transactional ID, and a second job arrives
+      String transactionalId = config.groupId() + "-" + settings.instanceId() + "-0";
+      try (KafkaProducer<byte[], byte[]> zombie =
+          new KafkaProducer<>(settings.producer("datum-processor-it-fencer", transactionalId))) {
+        zombie.initTransactions();
+      }
+      String secondJob = Ids.newId();
+      Map<String, Datum> second = datums(pipeline, repo, secondJob, 3000, 50, random);
+      writeDatums(settings, topics, pipeline, second);
+
+      // Then the processor replaces its producer and commits every datum of the second job once
+      List<ConsumerRecord<byte[], byte[]>> results =
+          readCommitted(settings, TopicNames.DATUM_RESULTS, byKey(secondJob), 50);
+      assertThat(
+              results.stream()
+                  .map(r -> topics.datumResults.readValue(r.value()).getMember())
+                  .toList())
+          .containsExactlyInAnyOrderElementsOf(second.keySet());
+      List<ConsumerRecord<byte[], byte[]>> outputs =
+          readCommitted(
+              settings,
+              TopicNames.output(pipeline),
+              r -> secondJob.equals(Headers.text(r.headers(), Headers.JOB_ID)),
+              50);
+      assertThat(outputs).hasSize(50);
+      assertThat(get(processor.httpPort(), "/metrics").body())
+          .containsPattern("tusk_processor_retries_total\\{[^}]*\\} [1-9]");
+      assertThat(get(processor.httpPort(), "/health").statusCode()).isEqualTo(200);
     }
   }
 
@@ -275,6 +296,27 @@ class DatumProcessorIT {
     assertThat(Headers.text(headers, Headers.COMMIT_ID)).isEqualTo(datum.getCommitId());
     assertThat(Headers.text(headers, Headers.GLOBAL_ID)).isEqualTo(datum.getGlobalId());
     assertThat(Headers.text(headers, Headers.DATUM_HASH)).isEqualTo(datum.getDatumHash());
+  }
+
+  private static Map<String, Datum> datums(
+      String pipeline, RepoSpec repo, String jobId, int firstMember, int count, Random random) {
+    String commitId = Ids.newId();
+    Map<String, Datum> datums = new LinkedHashMap<>();
+    for (int i = 0; i < count; i++) {
+      String member = Integer.toString(firstMember + i);
+      datums.put(
+          member,
+          OmopFixtures.datum(
+              pipeline,
+              jobId,
+              commitId,
+              OmopFixtures.random(random, member).object(repo, commitId)));
+    }
+    return datums;
+  }
+
+  private static Predicate<ConsumerRecord<byte[], byte[]>> byKey(String key) {
+    return r -> key.equals(new String(r.key(), StandardCharsets.UTF_8));
   }
 
   private static Map<String, String> env(LocalStack stack, String pipeline, String instance) {
@@ -432,10 +474,13 @@ class DatumProcessorIT {
     }
   }
 
+  /** A GET with the JDK client's defaults (it tries an h2c upgrade), bounded in time. */
   private static HttpResponse<String> get(int port, String path) throws Exception {
     return HttpClient.newHttpClient()
         .send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(30))
+                .build(),
             HttpResponse.BodyHandlers.ofString());
   }
 

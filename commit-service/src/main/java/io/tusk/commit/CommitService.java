@@ -102,7 +102,7 @@ public final class CommitService implements AutoCloseable {
       HttpServer server =
           await(
               vertx
-                  .createHttpServer()
+                  .createHttpServer(io.tusk.common.http.HttpServers.options())
                   .requestHandler(api.router(vertx, observability))
                   .listen(config.httpPort(), config.httpHost()),
               "listening on " + config.httpHost() + ":" + config.httpPort());

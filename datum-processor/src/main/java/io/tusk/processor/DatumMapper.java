@@ -39,7 +39,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  */
 public final class DatumMapper {
   /** Header on {@code <pipeline>.failed}: why the datum failed (exception class and message). */
-  public static final String ERROR_HEADER = "tusk.error";
+  public static final String ERROR_HEADER = Headers.ERROR;
 
   /** Errors are stored in results and headers; a runaway message must not bloat either. */
   private static final int MAX_ERROR_LENGTH = 1000;

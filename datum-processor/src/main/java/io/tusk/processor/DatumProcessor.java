@@ -15,8 +15,6 @@ import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.TransformSpec;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
-import io.vertx.ext.web.Router;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -219,17 +217,10 @@ public final class DatumProcessor implements AutoCloseable {
 
   private void startHttp() {
     vertx = Vertx.vertx();
-    Router router = Router.router(vertx);
-    observability.mount(router);
-    // Not Observability.serve: its server accepts h2c upgrades, and a client that upgrades (the
-    // JDK's HttpClient does by default) gets a corrupt or hanging /metrics once the body is large.
-    HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false);
     try {
       server =
-          vertx
-              .createHttpServer(options)
-              .requestHandler(router)
-              .listen(config.httpPort(), config.httpHost())
+          observability
+              .serve(vertx, config.httpHost(), config.httpPort())
               .toCompletionStage()
               .toCompletableFuture()
               .get(HTTP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);

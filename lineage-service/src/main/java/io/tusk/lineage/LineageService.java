@@ -124,7 +124,7 @@ public final class LineageService implements AutoCloseable {
       observability.mount(router);
       HttpServer server =
           vertx
-              .createHttpServer()
+              .createHttpServer(io.tusk.common.http.HttpServers.options())
               .requestHandler(router)
               .listen(config.httpPort(), config.httpHost())
               .await(HTTP_TIMEOUT_SECONDS, TimeUnit.SECONDS);

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.tusk.common.http.HttpServers;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -108,7 +109,7 @@ public final class Observability implements AutoCloseable {
   public Future<HttpServer> serve(Vertx vertx, String host, int port) {
     Router router = Router.router(vertx);
     mount(router);
-    return vertx.createHttpServer().requestHandler(router).listen(port, host);
+    return vertx.createHttpServer(HttpServers.options()).requestHandler(router).listen(port, host);
   }
 
   /** True if every health check passes. */

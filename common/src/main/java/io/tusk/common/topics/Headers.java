@@ -20,6 +20,11 @@ public final class Headers {
   public static final String SOURCE_PARTITION = "tusk.source.partition";
   public static final String SOURCE_OFFSET = "tusk.source.offset";
 
+  /**
+   * On {@code <pipeline>.failed}: exception class and message of the failure (never row contents).
+   */
+  public static final String ERROR = "tusk.error";
+
   /** Provenance on {@code <pipeline>.output}. */
   public static final String PIPELINE = "tusk.pipeline";
 

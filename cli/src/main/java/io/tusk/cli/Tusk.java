@@ -46,14 +46,21 @@ public final class Tusk {
   }
 
   public static void main(String[] args) {
-    // Services log at WARN during the demo and the benchmark so their output stays readable;
-    // TUSK_LOG_LEVEL overrides (logback.xml reads it).
+    // Services log at WARN (Kafka clients at ERROR, the embedded broker not at all) during the demo
+    // and the benchmark so their output stays readable; TUSK_LOG_LEVEL, TUSK_KAFKA_LOG_LEVEL and
+    // TUSK_BROKER_LOG_LEVEL override (logback.xml reads them).
     boolean quiet = args.length > 0 && (args[0].equals("demo") || args[0].equals("bench"));
-    if (System.getenv("TUSK_LOG_LEVEL") == null && System.getProperty("TUSK_LOG_LEVEL") == null) {
-      System.setProperty("TUSK_LOG_LEVEL", quiet ? "WARN" : "INFO");
-    }
+    defaultLogLevel("TUSK_LOG_LEVEL", quiet ? "WARN" : "INFO");
+    defaultLogLevel("TUSK_KAFKA_LOG_LEVEL", quiet ? "ERROR" : "WARN");
+    defaultLogLevel("TUSK_BROKER_LOG_LEVEL", quiet ? "OFF" : "WARN");
     int code = new CommandLine(new Tusk()).execute(args);
     System.exit(code);
+  }
+
+  private static void defaultLogLevel(String variable, String level) {
+    if (System.getenv(variable) == null && System.getProperty(variable) == null) {
+      System.setProperty(variable, level);
+    }
   }
 
   /** {@code tusk up}: the local stack and the services, until Ctrl-C. */
@@ -66,17 +73,25 @@ public final class Tusk {
       PrintStream out = System.out;
       Path home = home();
       out.printf("Starting Tusk in %s ...%n", home);
-      LocalTusk tusk = LocalTusk.start(home, Ports.defaults(), 2);
+      // The hook is registered before anything starts, so Ctrl-C during start-up also stops
+      // cleanly.
+      java.util.concurrent.atomic.AtomicReference<LocalTusk> running =
+          new java.util.concurrent.atomic.AtomicReference<>();
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime()
           .addShutdownHook(
               new Thread(
                   () -> {
-                    System.out.println("Stopping Tusk ...");
-                    tusk.close();
+                    LocalTusk tusk = running.get();
+                    if (tusk != null) {
+                      System.out.println("Stopping Tusk ...");
+                      tusk.close();
+                    }
                     stopped.countDown();
                   },
                   "tusk-up-shutdown"));
+      LocalTusk tusk = LocalTusk.start(home, Ports.defaults(), 2);
+      running.set(tusk);
       printEndpoints(out, tusk);
       out.println("Ctrl-C stops everything; `./tusk clean` removes " + home + ".");
       stopped.await();

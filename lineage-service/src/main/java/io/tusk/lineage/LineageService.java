@@ -26,6 +26,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -300,7 +301,11 @@ public final class LineageService implements AutoCloseable {
     if (vertx != null) {
       awaitQuietly("closing Vert.x", () -> vertx.close().await(30, TimeUnit.SECONDS));
     }
-    if (!streams.close(CLOSE_TIMEOUT)) {
+    // Leaving the group lets a restarted or other instance take the tasks at once instead of after
+    // the session timeout.
+    if (!streams.close(
+        CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+            .withTimeout(CLOSE_TIMEOUT))) {
       log.warn("Kafka Streams did not close within {} s", CLOSE_TIMEOUT.toSeconds());
     }
     observability.close();

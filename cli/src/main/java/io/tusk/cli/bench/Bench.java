@@ -83,7 +83,7 @@ public final class Bench {
       String updates = TopicNames.updates(REPO);
 
       // 1. Raw produce: load the table; raw consume: read it back.
-      double produceRate = load(settings, false);
+      double produceRate = load(settings);
       double consumeRate = consumeAll(settings, updates);
       out.printf(
           "baseline  raw produce                                   %,12.0f rows/s%n", produceRate);
@@ -164,7 +164,7 @@ public final class Bench {
   }
 
   /** Produces the table to the repo, returning rows/s. */
-  private double load(KafkaSettings settings, boolean update) {
+  private double load(KafkaSettings settings) {
     long start = System.nanoTime();
     try (RowLoader loader = new RowLoader(settings, REPO)) {
       table.forEach(row -> loader.send(null, row.member(), row.line()));

@@ -174,6 +174,8 @@ public record KafkaSettings(
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) replicationFactor);
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    // Kafka 5.0's default, set now so processing errors in global stores are handled the same way.
+    props.put("processing.exception.handler.global.enabled", true);
     props.putAll(clientOverrides);
     return props;
   }

@@ -90,7 +90,8 @@ final class Requests {
     return PipelineSpec.newBuilder()
         .setName(name)
         .setInputRepo(inputRepo)
-        .setTransform(new TransformSpec(TransformKind.JAVA, className))
+        .setTransform(
+            TransformSpec.newBuilder().setKind(TransformKind.JAVA).setName(className).build())
         .setParallelism(parallelism)
         .setSpecHash(Hashing.specHash(inputRepo, TransformKind.JAVA.name(), className))
         .setCreatedAt(createdAt)
@@ -188,7 +189,13 @@ final class Requests {
                   + ".columns");
         }
       }
-      tables.add(new TableSpec(name, columns, memberKey, rowKey));
+      tables.add(
+          TableSpec.newBuilder()
+              .setName(name)
+              .setColumns(columns)
+              .setMemberKey(memberKey)
+              .setRowKey(rowKey)
+              .build());
     }
     return tables;
   }

@@ -37,11 +37,12 @@ class RequestsTest {
     assertThat(spec.getCreatedAt()).isEqualTo(NOW);
     assertThat(spec.getTables())
         .containsExactly(
-            new TableSpec(
-                "CONDITION_ERA",
-                List.of("CONDITION_ERA_ID", "PERSON_ID", "CONDITION_CONCEPT_ID"),
-                "PERSON_ID",
-                List.of()));
+            TableSpec.newBuilder()
+                .setName("CONDITION_ERA")
+                .setColumns(List.of("CONDITION_ERA_ID", "PERSON_ID", "CONDITION_CONCEPT_ID"))
+                .setMemberKey("PERSON_ID")
+                .setRowKey(List.of())
+                .build());
   }
 
   @Test

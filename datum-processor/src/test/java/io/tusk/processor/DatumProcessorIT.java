@@ -340,7 +340,8 @@ class DatumProcessorIT {
     return PipelineSpec.newBuilder()
         .setName(name)
         .setInputRepo(repo)
-        .setTransform(new TransformSpec(TransformKind.JAVA, transform))
+        .setTransform(
+            TransformSpec.newBuilder().setKind(TransformKind.JAVA).setName(transform).build())
         .setParallelism(PARALLELISM)
         .setSpecHash(Hashing.specHash(repo, "JAVA", transform))
         .setCreatedAt(System.currentTimeMillis())

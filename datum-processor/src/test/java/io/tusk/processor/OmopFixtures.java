@@ -138,7 +138,13 @@ public final class OmopFixtures {
         .forEach(
             table -> {
               List<String> columns = COLUMNS.get(table);
-              tables.add(new TableSpec(table, columns, "PERSON_ID", List.of(columns.get(0))));
+              tables.add(
+                  TableSpec.newBuilder()
+                      .setName(table)
+                      .setColumns(columns)
+                      .setMemberKey("PERSON_ID")
+                      .setRowKey(List.of(columns.get(0)))
+                      .build());
             });
     return RepoSpec.newBuilder()
         .setName(name)

@@ -29,7 +29,13 @@ final class Fixtures {
         .setCreatedAt(T0)
         .setStartOffsets(List.of(new PartitionOffset(0, 0L)))
         .setEndOffsets(List.of(new PartitionOffset(0, 42L)))
-        .setJobs(List.of(new JobRef(pipeline, jobId, "spec-hash")))
+        .setJobs(
+            List.of(
+                JobRef.newBuilder()
+                    .setPipeline(pipeline)
+                    .setJobId(jobId)
+                    .setSpecHash("spec-hash")
+                    .build()))
         .setStats(null)
         .build();
   }

@@ -52,7 +52,15 @@ class LineageApiTest {
           "failed",
           "recovered",
           "createdAt",
-          "finishedAt");
+          "finishedAt",
+          "kind",
+          "mode",
+          "rerunOf",
+          "sequence",
+          "specHash",
+          "identical",
+          "different",
+          "error");
   private static final List<String> OUTPUT_FIELDS =
       List.of(
           "pipeline",

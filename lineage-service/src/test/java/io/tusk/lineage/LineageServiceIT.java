@@ -413,7 +413,8 @@ class LineageServiceIT {
     return PipelineSpec.newBuilder()
         .setName(name)
         .setInputRepo("unused")
-        .setTransform(new TransformSpec(TransformKind.JAVA, "unused"))
+        .setTransform(
+            TransformSpec.newBuilder().setKind(TransformKind.JAVA).setName("unused").build())
         .setParallelism(2)
         .setSpecHash("spec-hash")
         .setCreatedAt(Fixtures.T0)

@@ -345,14 +345,15 @@ final class MemberProcessor implements Processor<String, MemberEvent, String, Ob
       context.forward(new Record<>(member, object, now), PartitionTopology.MEMBERS_SINK);
       for (JobRef job : commit.getJobs()) {
         Datum datum =
-            new Datum(
-                job.getPipeline(),
-                job.getJobId(),
-                commit.getId(),
-                commit.getGlobalId(),
-                Hashing.datumHash(job.getSpecHash(), hash),
-                job.getSpecHash(),
-                object);
+            Datum.newBuilder()
+                .setPipeline(job.getPipeline())
+                .setJobId(job.getJobId())
+                .setCommitId(commit.getId())
+                .setGlobalId(commit.getGlobalId())
+                .setDatumHash(Hashing.datumHash(job.getSpecHash(), hash))
+                .setSpecHash(job.getSpecHash())
+                .setMemberObject(object)
+                .build();
         context.forward(new Record<>(member, datum, now), PartitionTopology.DATUMS_SINK);
       }
     }

@@ -460,11 +460,12 @@ class PartitionServiceIT {
         .setDefaultTable("claims")
         .setTables(
             List.of(
-                new TableSpec(
-                    "claims",
-                    List.of("PERSON_ID", "CLAIM_ID", "AMOUNT"),
-                    "PERSON_ID",
-                    List.of("CLAIM_ID"))))
+                TableSpec.newBuilder()
+                    .setName("claims")
+                    .setColumns(List.of("PERSON_ID", "CLAIM_ID", "AMOUNT"))
+                    .setMemberKey("PERSON_ID")
+                    .setRowKey(List.of("CLAIM_ID"))
+                    .build()))
         .setUpdatePartitions(3)
         .setMemberPartitions(3)
         .setCreatedAt(System.currentTimeMillis())
@@ -475,7 +476,11 @@ class PartitionServiceIT {
     return PipelineSpec.newBuilder()
         .setName(name)
         .setInputRepo(repo)
-        .setTransform(new TransformSpec(TransformKind.JAVA, "test.Transform"))
+        .setTransform(
+            TransformSpec.newBuilder()
+                .setKind(TransformKind.JAVA)
+                .setName("test.Transform")
+                .build())
         .setParallelism(2)
         .setSpecHash(Hashing.specHash(repo, "JAVA", "test.Transform"))
         .setCreatedAt(System.currentTimeMillis())

@@ -114,7 +114,14 @@ class RekeyRouterTest {
     // Given a repo spec the parser cannot even be built from (member key is not a column)
     RepoSpec broken =
         RepoSpec.newBuilder(spec)
-            .setTables(List.of(new TableSpec("claims", List.of("X"), "PERSON_ID", List.of())))
+            .setTables(
+                List.of(
+                    TableSpec.newBuilder()
+                        .setName("claims")
+                        .setColumns(List.of("X"))
+                        .setMemberKey("PERSON_ID")
+                        .setRowKey(List.of())
+                        .build()))
             .build();
 
     // When a record is routed

@@ -75,12 +75,18 @@ final class TopologyFixture implements AutoCloseable {
         .setDefaultTable("claims")
         .setTables(
             List.of(
-                new TableSpec(
-                    "claims",
-                    List.of("PERSON_ID", "CLAIM_ID", "AMOUNT"),
-                    "PERSON_ID",
-                    List.of("CLAIM_ID")),
-                new TableSpec("events", List.of("PERSON_ID", "CODE"), "PERSON_ID", List.of())))
+                TableSpec.newBuilder()
+                    .setName("claims")
+                    .setColumns(List.of("PERSON_ID", "CLAIM_ID", "AMOUNT"))
+                    .setMemberKey("PERSON_ID")
+                    .setRowKey(List.of("CLAIM_ID"))
+                    .build(),
+                TableSpec.newBuilder()
+                    .setName("events")
+                    .setColumns(List.of("PERSON_ID", "CODE"))
+                    .setMemberKey("PERSON_ID")
+                    .setRowKey(List.of())
+                    .build()))
         .setUpdatePartitions(3)
         .setMemberPartitions(1)
         .setCreatedAt(0)
@@ -149,7 +155,13 @@ final class TopologyFixture implements AutoCloseable {
         .setCreatedAt(1000 * sequence)
         .setStartOffsets(offsets(start))
         .setEndOffsets(offsets(end))
-        .setJobs(List.of(new JobRef(PIPELINE, "job-" + id, SPEC_HASH)))
+        .setJobs(
+            List.of(
+                JobRef.newBuilder()
+                    .setPipeline(PIPELINE)
+                    .setJobId("job-" + id)
+                    .setSpecHash(SPEC_HASH)
+                    .build()))
         .setStats(null)
         .build();
   }

@@ -64,32 +64,62 @@ public final class CommitSealer implements AutoCloseable {
   }
 
   /**
-   * Seals the next commit of {@code repo}.
+   * Seals the next commit of {@code repo} on branch {@code master}, with a new global ID.
    *
    * @param parent the repo's latest commit, or null for its first
-   * @param pipelines the pipelines whose input is the repo: each gets a job
+   * @param pipelines the pipelines to start a job for (those following the branch)
    */
-  public synchronized Commit seal(RepoSpec repo, Commit parent, List<PipelineSpec> pipelines) {
+  public Commit seal(RepoSpec repo, Commit parent, List<PipelineSpec> pipelines) {
+    return seal(repo, parent, pipelines, "master", null, null);
+  }
+
+  /**
+   * Seals the next commit of {@code repo}.
+   *
+   * @param parent the repo's latest commit (the log is linear whatever the branch), or null
+   * @param pipelines the pipelines to start an incremental job for (those following {@code branch})
+   * @param branch the branch whose head moves to the new commit
+   * @param sourceJob for an output commit of a derived repo, the upstream job that ended; else null
+   * @param globalId the global ID to carry (an output commit carries its upstream commit's); null
+   *     for a new one (the commit's own ID)
+   */
+  public synchronized Commit seal(
+      RepoSpec repo,
+      Commit parent,
+      List<PipelineSpec> pipelines,
+      String branch,
+      String sourceJob,
+      String globalId) {
     Objects.requireNonNull(repo, "repo");
+    Objects.requireNonNull(branch, "branch");
     String id = Ids.newId();
     List<PartitionOffset> end = lastStableOffsets(repo);
     List<PartitionOffset> start = parent == null ? zeroes(end) : parent.getEndOffsets();
     List<JobRef> jobs = new ArrayList<>();
     pipelines.stream()
         .sorted(Comparator.comparing(PipelineSpec::getName))
-        .forEach(p -> jobs.add(new JobRef(p.getName(), Ids.newId(), p.getSpecHash())));
+        .forEach(
+            p ->
+                jobs.add(
+                    JobRef.newBuilder()
+                        .setPipeline(p.getName())
+                        .setJobId(Ids.newId())
+                        .setSpecHash(p.getSpecHash())
+                        .build()));
     Commit commit =
         Commit.newBuilder()
             .setId(id)
             .setRepo(repo.getName())
             .setSequence(parent == null ? 1 : parent.getSequence() + 1)
             .setParent(parent == null ? null : parent.getId())
-            .setGlobalId(id)
+            .setGlobalId(globalId == null ? id : globalId)
             .setCreatedAt(System.currentTimeMillis())
             .setStartOffsets(start)
             .setEndOffsets(end)
             .setJobs(jobs)
             .setStats(null)
+            .setBranch(branch)
+            .setSourceJob(sourceJob)
             .build();
     String byMember = TopicNames.byMember(repo.getName());
     byte[] seal =
@@ -141,7 +171,7 @@ public final class CommitSealer implements AutoCloseable {
   }
 
   private List<PartitionOffset> lastStableOffsets(RepoSpec repo) {
-    String updates = TopicNames.updates(repo.getName());
+    String updates = TopicNames.updatesOf(repo);
     Map<TopicPartition, OffsetSpec> request = new HashMap<>();
     for (int p = 0; p < repo.getUpdatePartitions(); p++) {
       request.put(new TopicPartition(updates, p), OffsetSpec.latest());

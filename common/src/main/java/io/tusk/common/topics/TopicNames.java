@@ -70,6 +70,13 @@ public final class TopicNames {
     return repo + UPDATES_SUFFIX;
   }
 
+  /**
+   * The topic a repo's rows arrive on: {@code <repo>.updates}, or a derived repo's source topic.
+   */
+  public static String updatesOf(io.tusk.schemas.RepoSpec repo) {
+    return repo.getUpdatesTopic() == null ? updates(repo.getName()) : repo.getUpdatesTopic();
+  }
+
   public static String byMember(String repo) {
     return repo + BY_MEMBER_SUFFIX;
   }

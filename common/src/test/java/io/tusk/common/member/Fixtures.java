@@ -16,12 +16,18 @@ final class Fixtures {
         .setDefaultTable("DRUG")
         .setTables(
             List.of(
-                new TableSpec(
-                    "DRUG",
-                    List.of("ID", "PERSON_ID", "DRUG", "START"),
-                    "PERSON_ID",
-                    List.of("ID")),
-                new TableSpec("NOTE", List.of("PERSON_ID", "TEXT"), "PERSON_ID", List.of())))
+                TableSpec.newBuilder()
+                    .setName("DRUG")
+                    .setColumns(List.of("ID", "PERSON_ID", "DRUG", "START"))
+                    .setMemberKey("PERSON_ID")
+                    .setRowKey(List.of("ID"))
+                    .build(),
+                TableSpec.newBuilder()
+                    .setName("NOTE")
+                    .setColumns(List.of("PERSON_ID", "TEXT"))
+                    .setMemberKey("PERSON_ID")
+                    .setRowKey(List.of())
+                    .build()))
         .setUpdatePartitions(3)
         .setMemberPartitions(3)
         .setCreatedAt(0)

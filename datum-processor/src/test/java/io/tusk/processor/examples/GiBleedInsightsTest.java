@@ -165,7 +165,8 @@ class GiBleedInsightsTest {
   @Test
   void shouldBeFoundByItsRegisteredNameWhenASpecNamesIt() {
     // Given a spec naming the transform by its ServiceLoader name
-    TransformSpec spec = new TransformSpec(TransformKind.JAVA, "gibleed-insights");
+    TransformSpec spec =
+        TransformSpec.newBuilder().setKind(TransformKind.JAVA).setName("gibleed-insights").build();
 
     // When it is loaded
     Transform loaded = Transforms.load(spec, getClass().getClassLoader());

@@ -1,6 +1,19 @@
 package io.tusk.cli;
 
 import io.tusk.cli.bench.BenchCommand;
+import io.tusk.cli.commands.BranchCommand;
+import io.tusk.cli.commands.CommitCommand;
+import io.tusk.cli.commands.DatumCommand;
+import io.tusk.cli.commands.DiffCommand;
+import io.tusk.cli.commands.JobCommand;
+import io.tusk.cli.commands.LogCommand;
+import io.tusk.cli.commands.LogsCommand;
+import io.tusk.cli.commands.MemberCommand;
+import io.tusk.cli.commands.PipelineCommand;
+import io.tusk.cli.commands.RejectedCommand;
+import io.tusk.cli.commands.RepoCommand;
+import io.tusk.cli.commands.RerunCommand;
+import io.tusk.cli.commands.WaitCommand;
 import io.tusk.cli.demo.OmopDataset;
 import io.tusk.cli.demo.OmopDemo;
 import io.tusk.cli.local.LocalTusk;
@@ -26,7 +39,25 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "tusk 0.1.0",
     description = "Versioned, incremental data pipelines on Apache Kafka.",
-    subcommands = {Tusk.Up.class, Tusk.Demo.class, Tusk.Clean.class, BenchCommand.class})
+    subcommands = {
+      Tusk.Up.class,
+      Tusk.Demo.class,
+      Tusk.Clean.class,
+      BenchCommand.class,
+      RepoCommand.class,
+      CommitCommand.class,
+      LogCommand.class,
+      BranchCommand.class,
+      DiffCommand.class,
+      MemberCommand.class,
+      RejectedCommand.class,
+      PipelineCommand.class,
+      JobCommand.class,
+      RerunCommand.class,
+      DatumCommand.class,
+      LogsCommand.class,
+      WaitCommand.class
+    })
 public final class Tusk {
 
   /**
@@ -53,7 +84,21 @@ public final class Tusk {
     defaultLogLevel("TUSK_LOG_LEVEL", quiet ? "WARN" : "INFO");
     defaultLogLevel("TUSK_KAFKA_LOG_LEVEL", quiet ? "ERROR" : "WARN");
     defaultLogLevel("TUSK_BROKER_LOG_LEVEL", quiet ? "OFF" : "WARN");
-    int code = new CommandLine(new Tusk()).execute(args);
+    int code =
+        new CommandLine(new Tusk())
+            .setExecutionExceptionHandler(
+                (e, commandLine, parseResult) -> {
+                  // A service's answer to a bad request is a message for the user, not a stack
+                  // trace.
+                  if (e instanceof TuskClient.ApiError
+                      || e instanceof IllegalArgumentException
+                      || e instanceof IllegalStateException) {
+                    commandLine.getErr().println("tusk: " + e.getMessage());
+                    return 1;
+                  }
+                  throw e;
+                })
+            .execute(args);
     System.exit(code);
   }
 

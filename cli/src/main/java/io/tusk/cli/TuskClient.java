@@ -53,6 +53,32 @@ public final class TuskClient {
     return JSON.createObjectNode();
   }
 
+  /** GET a path (with its query string) of the commit service. */
+  public JsonNode commitGet(String pathAndQuery) {
+    return send("GET", commitUrl + pathAndQuery, null);
+  }
+
+  /** Sends a request with a JSON body (or none) to the commit service. */
+  public JsonNode commitSend(String method, String pathAndQuery, JsonNode body) {
+    return send(method, commitUrl + pathAndQuery, body);
+  }
+
+  /** Sends a document (e.g. a YAML pipeline spec) with its content type to the commit service. */
+  public JsonNode commitSendDocument(
+      String method, String pathAndQuery, String body, String contentType) {
+    return send(method, commitUrl + pathAndQuery, body, contentType);
+  }
+
+  /** GET a path (with its query string) of the lineage service. */
+  public JsonNode lineageGet(String pathAndQuery) {
+    return send("GET", lineageUrl + pathAndQuery, null);
+  }
+
+  /** A path segment, URL-encoded. */
+  public static String segment(String value) {
+    return encode(value);
+  }
+
   public JsonNode createRepo(JsonNode spec) {
     return send("POST", commitUrl + "/repos", spec);
   }
@@ -158,6 +184,10 @@ public final class TuskClient {
   }
 
   private JsonNode send(String method, String url, JsonNode body) {
+    return send(method, url, body == null ? null : body.toString(), "application/json");
+  }
+
+  private JsonNode send(String method, String url, String body, String contentType) {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(url))
             .timeout(Duration.ofSeconds(60))
@@ -166,8 +196,8 @@ public final class TuskClient {
       request.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
       request
-          .header("Content-Type", "application/json")
-          .method(method, HttpRequest.BodyPublishers.ofString(body.toString()));
+          .header("Content-Type", contentType)
+          .method(method, HttpRequest.BodyPublishers.ofString(body));
     }
     try {
       HttpResponse<String> response =

@@ -1,0 +1,74 @@
+package io.tusk.cli.commands;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.tusk.cli.TuskClient;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import picocli.CommandLine.Option;
+
+/**
+ * Options every API command shares (where the services are, how to print), mixed into each command,
+ * and the printing helpers they use.
+ */
+public final class Api {
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
+
+  @Option(
+      names = "--commit-url",
+      defaultValue = "${env:TUSK_COMMIT_URL:-http://127.0.0.1:8080}",
+      description = "Commit service URL (env TUSK_COMMIT_URL; default ${DEFAULT-VALUE}).")
+  String commitUrl;
+
+  @Option(
+      names = "--lineage-url",
+      defaultValue = "${env:TUSK_LINEAGE_URL:-http://127.0.0.1:8082}",
+      description = "Lineage service URL (env TUSK_LINEAGE_URL; default ${DEFAULT-VALUE}).")
+  String lineageUrl;
+
+  @Option(names = "--json", description = "Print the service's JSON answer instead of a table.")
+  boolean json;
+
+  /** A client of the configured services. */
+  public TuskClient client() {
+    return new TuskClient(commitUrl, lineageUrl);
+  }
+
+  /** True when the raw JSON is wanted. */
+  public boolean json() {
+    return json;
+  }
+
+  /** Prints {@code node} as indented JSON. */
+  public static void printJson(PrintStream out, JsonNode node) {
+    try {
+      out.println(JSON.writeValueAsString(node));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      out.println(node);
+    }
+  }
+
+  /** An epoch-millisecond field as UTC time, or "-". */
+  public static String time(JsonNode millis) {
+    return millis == null || millis.isNull() || millis.asLong() == 0
+        ? "-"
+        : TIME.format(Instant.ofEpochMilli(millis.asLong()));
+  }
+
+  /** A text field, or "-" when absent or null. */
+  public static String text(JsonNode node) {
+    return node == null || node.isNull() || node.isMissingNode() ? "-" : node.asText();
+  }
+
+  /** The first 12 characters of an ID, as in git. */
+  public static String shortId(JsonNode id) {
+    String text = text(id);
+    return text.length() > 12 ? text.substring(0, 12) : text;
+  }
+}

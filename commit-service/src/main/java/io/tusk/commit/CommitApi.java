@@ -1,17 +1,11 @@
 package io.tusk.commit;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.tusk.common.commit.CommitSealer;
 import io.tusk.common.http.ApiException;
 import io.tusk.common.http.HttpErrors;
 import io.tusk.common.json.AvroJson;
-import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
-import io.tusk.common.topics.Topic;
-import io.tusk.common.topics.TopicAdmin;
-import io.tusk.common.topics.Topics;
+import io.tusk.schemas.Branch;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
@@ -23,66 +17,21 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The commit service's HTTP API: repos, commits and pipelines as JSON. Handlers run on the event
- * loop and only read in-memory views; everything that talks to Kafka or the registry runs on worker
- * threads through {@link SerialTasks}, queued per repo (seals) or per name (creation).
+ * The commit service's HTTP API: repos, commits, branches and pipelines as JSON. Handlers validate
+ * on the event loop and read only in-memory views; changes run through {@link ControlPlane} and
+ * {@link PipelineControl} on worker threads.
  */
 final class CommitApi {
-  private static final Logger log = LoggerFactory.getLogger(CommitApi.class);
   private static final long MAX_BODY_BYTES = 1024 * 1024;
-  private static final long WRITE_TIMEOUT_SECONDS = 30;
 
-  private final Topics topics;
-  private final TopicAdmin topicAdmin;
-  private final Producer<byte[], byte[]> specProducer;
-  private final CommitSealer sealer;
-  private final CompactedTopicView<RepoSpec> repos;
-  private final CompactedTopicView<PipelineSpec> pipelines;
-  private final CommitIndex commits;
-  private final SerialTasks tasks;
-  private final Timer sealTimer;
-  private final Counter repoCounter;
-  private final Counter pipelineCounter;
+  private final ControlPlane control;
+  private final PipelineControl pipelines;
 
-  CommitApi(
-      Vertx vertx,
-      Topics topics,
-      TopicAdmin topicAdmin,
-      Producer<byte[], byte[]> specProducer,
-      CommitSealer sealer,
-      CompactedTopicView<RepoSpec> repos,
-      CompactedTopicView<PipelineSpec> pipelines,
-      CommitIndex commits,
-      MeterRegistry metrics) {
-    this.topics = topics;
-    this.topicAdmin = topicAdmin;
-    this.specProducer = specProducer;
-    this.sealer = sealer;
-    this.repos = repos;
+  CommitApi(ControlPlane control, PipelineControl pipelines) {
+    this.control = control;
     this.pipelines = pipelines;
-    this.commits = commits;
-    this.tasks = new SerialTasks(vertx);
-    this.sealTimer =
-        Timer.builder("tusk.commits.sealed")
-            .description("Commits sealed and how long sealing took")
-            .register(metrics);
-    this.repoCounter =
-        Counter.builder("tusk.repos.created").description("Repos created").register(metrics);
-    this.pipelineCounter =
-        Counter.builder("tusk.pipelines.created")
-            .description("Pipelines created")
-            .register(metrics);
   }
 
   /** Every route of the API, with health and metrics, JSON errors and a body size limit. */
@@ -97,6 +46,11 @@ final class CommitApi {
     router.post("/repos/:repo/commits").handler(this::handleSeal);
     router.get("/repos/:repo/commits").handler(this::handleListCommits);
     router.get("/repos/:repo/commits/:id").handler(this::handleGetRepoCommit);
+    router.get("/repos/:repo/branches").handler(this::handleListBranches);
+    router.post("/repos/:repo/branches").handler(this::handleCreateBranch);
+    router.get("/repos/:repo/branches/:branch").handler(this::handleGetBranch);
+    router.put("/repos/:repo/branches/:branch").handler(this::handleMoveBranch);
+    router.delete("/repos/:repo/branches/:branch").handler(this::handleDeleteBranch);
     router.get("/commits/:id").handler(this::handleGetCommit);
     router.post("/pipelines").handler(this::handleCreatePipeline);
     router.get("/pipelines").handler(this::handleListPipelines);
@@ -113,28 +67,9 @@ final class CommitApi {
 
   private void handleCreateRepo(RoutingContext ctx) {
     RepoSpec spec = Requests.repoSpec(HttpErrors.jsonBody(ctx), System.currentTimeMillis());
-    String name = spec.getName();
-    requireNewRepo(name);
-    tasks
-        .submit(
-            "repo:" + name,
-            () -> {
-              // Checked again in the queue: a concurrent request for the same name ran first.
-              requireNewRepo(name);
-              // The spec goes first so every service knows the repo once its topics appear.
-              write(topics.repos, name, spec);
-              topicAdmin.createRepoTopics(spec);
-              repos.put(name, spec);
-              repoCounter.increment();
-              log.info(
-                  "Created repo {} ({} update partitions, {} member partitions, {} tables)",
-                  name,
-                  spec.getUpdatePartitions(),
-                  spec.getMemberPartitions(),
-                  spec.getTables().size());
-              return spec;
-            })
-        .onSuccess(created -> created(ctx, "/repos/" + name, AvroJson.toJson(created)))
+    control
+        .createRepo(spec)
+        .onSuccess(created -> created(ctx, "/repos/" + created.getName(), AvroJson.toJson(created)))
         .onFailure(ctx::fail);
   }
 
@@ -142,95 +77,108 @@ final class CommitApi {
     ok(
         ctx,
         jsonArray(
-            repos.snapshot().values().stream()
+            control.repos.snapshot().values().stream()
                 .sorted(Comparator.comparing(RepoSpec::getName))
                 .map(AvroJson::toJson)
                 .toList()));
   }
 
   private void handleGetRepo(RoutingContext ctx) {
-    ok(ctx, AvroJson.toJson(repo(ctx)));
+    ok(ctx, AvroJson.toJson(control.repo(ctx.pathParam("repo"))));
   }
 
   private void handleSeal(RoutingContext ctx) {
-    RepoSpec repo = repo(ctx);
-    String name = repo.getName();
-    tasks
-        .submit(
-            "seal:" + name,
-            () -> {
-              Commit parent = commits.latest(name).orElse(null);
-              List<PipelineSpec> jobs = pipelinesOf(name);
-              Commit commit = sealTimer.record(() -> sealer.seal(repo, parent, jobs));
-              commits.record(commit.getId(), commit);
-              return commit;
-            })
+    String repo = ctx.pathParam("repo");
+    String branch = ctx.queryParams().get("branch");
+    control
+        .seal(repo, branch == null ? ControlPlane.MASTER : branch)
         .onSuccess(
             commit ->
-                created(ctx, "/repos/" + name + "/commits/" + commit.getId(), commitJson(commit)))
+                created(ctx, "/repos/" + repo + "/commits/" + commit.getId(), commitJson(commit)))
         .onFailure(ctx::fail);
   }
 
   private void handleListCommits(RoutingContext ctx) {
-    RepoSpec repo = repo(ctx);
+    RepoSpec repo = control.repo(ctx.pathParam("repo"));
     int limit = Requests.limit(ctx.queryParams().get("limit"));
     long before = Requests.before(ctx.queryParams().get("before"));
     ok(
         ctx,
         jsonArray(
-            commits.page(repo.getName(), before, limit).stream()
+            control.commits.page(repo.getName(), before, limit).stream()
                 .map(CommitApi::commitJson)
                 .toList()));
   }
 
   private void handleGetRepoCommit(RoutingContext ctx) {
-    RepoSpec repo = repo(ctx);
-    String id = Requests.commitId(ctx.pathParam("id"));
+    String repo = control.repo(ctx.pathParam("repo")).getName();
+    String id = Requests.commitId("id", ctx.pathParam("id"));
     Commit commit =
-        commits
+        control
+            .commits
             .get(id)
-            .filter(c -> c.getRepo().equals(repo.getName()))
+            .filter(c -> c.getRepo().equals(repo))
             .orElseThrow(
-                () ->
-                    ApiException.notFound(
-                        "no commit '" + id + "' in repo '" + repo.getName() + "'"));
+                () -> ApiException.notFound("no commit '" + id + "' in repo '" + repo + "'"));
     ok(ctx, commitJson(commit));
   }
 
   private void handleGetCommit(RoutingContext ctx) {
-    String id = Requests.commitId(ctx.pathParam("id"));
+    String id = Requests.commitId("id", ctx.pathParam("id"));
     Commit commit =
-        commits.get(id).orElseThrow(() -> ApiException.notFound("no commit '" + id + "'"));
+        control.commits.get(id).orElseThrow(() -> ApiException.notFound("no commit '" + id + "'"));
     ok(ctx, commitJson(commit));
+  }
+
+  private void handleListBranches(RoutingContext ctx) {
+    String repo = control.repo(ctx.pathParam("repo")).getName();
+    ok(ctx, jsonArray(control.branchesOf(repo).stream().map(this::branchJson).toList()));
+  }
+
+  private void handleGetBranch(RoutingContext ctx) {
+    String repo = control.repo(ctx.pathParam("repo")).getName();
+    ok(ctx, branchJson(control.branch(repo, ctx.pathParam("branch"))));
+  }
+
+  private void handleCreateBranch(RoutingContext ctx) {
+    String repo = ctx.pathParam("repo");
+    control.repo(repo);
+    Requests.NewBranch request = Requests.newBranch(HttpErrors.jsonBody(ctx));
+    control
+        .createBranch(repo, request.name(), request.head())
+        .onSuccess(
+            change ->
+                created(
+                    ctx,
+                    "/repos/" + repo + "/branches/" + request.name(),
+                    branchChangeJson(change)))
+        .onFailure(ctx::fail);
+  }
+
+  private void handleMoveBranch(RoutingContext ctx) {
+    String repo = ctx.pathParam("repo");
+    String branch = ctx.pathParam("branch");
+    control.branch(control.repo(repo).getName(), branch);
+    Requests.BranchMove request = Requests.branchMove(HttpErrors.jsonBody(ctx));
+    control
+        .moveBranch(repo, branch, request.head(), request.expectedHead())
+        .onSuccess(change -> ok(ctx, branchChangeJson(change)))
+        .onFailure(ctx::fail);
+  }
+
+  private void handleDeleteBranch(RoutingContext ctx) {
+    control
+        .deleteBranch(ctx.pathParam("repo"), ctx.pathParam("branch"))
+        .onSuccess(done -> ctx.response().setStatusCode(204).end())
+        .onFailure(ctx::fail);
   }
 
   private void handleCreatePipeline(RoutingContext ctx) {
     PipelineSpec spec = Requests.pipelineSpec(HttpErrors.jsonBody(ctx), System.currentTimeMillis());
-    String name = spec.getName();
-    if (repos.get(spec.getInputRepo()).isEmpty()) {
-      throw ApiException.badRequest(
-          "input.repo '" + spec.getInputRepo() + "' is not an existing repo");
-    }
-    requireNewPipeline(name);
-    tasks
-        .submit(
-            "pipeline:" + name,
-            () -> {
-              requireNewPipeline(name);
-              // The spec goes first, as for repos; the processor checks the transform class.
-              write(topics.pipelines, name, spec);
-              topicAdmin.createPipelineTopics(spec);
-              pipelines.put(name, spec);
-              pipelineCounter.increment();
-              log.info(
-                  "Created pipeline {} on repo {} (transform {}, parallelism {})",
-                  name,
-                  spec.getInputRepo(),
-                  spec.getTransform().getName(),
-                  spec.getParallelism());
-              return spec;
-            })
-        .onSuccess(created -> created(ctx, "/pipelines/" + name, AvroJson.toJson(created)))
+    pipelines
+        .create(spec)
+        .onSuccess(
+            created -> created(ctx, "/pipelines/" + created.getName(), AvroJson.toJson(created)))
         .onFailure(ctx::fail);
   }
 
@@ -238,54 +186,31 @@ final class CommitApi {
     ok(
         ctx,
         jsonArray(
-            pipelines.snapshot().values().stream()
+            control.pipelines.snapshot().values().stream()
                 .sorted(Comparator.comparing(PipelineSpec::getName))
                 .map(AvroJson::toJson)
                 .toList()));
   }
 
   private void handleGetPipeline(RoutingContext ctx) {
-    String name = ctx.pathParam("pipeline");
-    PipelineSpec spec =
-        pipelines.get(name).orElseThrow(() -> ApiException.notFound("no pipeline '" + name + "'"));
-    ok(ctx, AvroJson.toJson(spec));
+    ok(ctx, AvroJson.toJson(pipelines.pipeline(ctx.pathParam("pipeline"))));
   }
 
-  private RepoSpec repo(RoutingContext ctx) {
-    String name = ctx.pathParam("repo");
-    return repos.get(name).orElseThrow(() -> ApiException.notFound("no repo '" + name + "'"));
+  /** A branch with the pipelines that follow it. */
+  private JsonObject branchJson(Branch branch) {
+    return AvroJson.toJson(branch)
+        .put(
+            "pipelines",
+            new JsonArray(
+                control.following(branch.getRepo(), branch.getName()).stream()
+                    .map(PipelineSpec::getName)
+                    .toList()));
   }
 
-  private void requireNewRepo(String name) {
-    if (repos.get(name).isPresent()) {
-      throw ApiException.conflict("repo '" + name + "' already exists");
-    }
-  }
-
-  private void requireNewPipeline(String name) {
-    if (pipelines.get(name).isPresent()) {
-      throw ApiException.conflict("pipeline '" + name + "' already exists");
-    }
-  }
-
-  private List<PipelineSpec> pipelinesOf(String repo) {
-    return pipelines.snapshot().values().stream()
-        .filter(p -> p.getInputRepo().equals(repo))
-        .toList();
-  }
-
-  /** Writes a spec and waits for the broker's acknowledgement (worker threads only). */
-  private <V extends SpecificRecord> void write(Topic<String, V> topic, String key, V value) {
-    try {
-      specProducer
-          .send(new ProducerRecord<>(topic.name(), topic.key(key), topic.value(value)))
-          .get(WRITE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new KafkaException("interrupted writing " + key + " to " + topic.name(), e);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new KafkaException("cannot write " + key + " to " + topic.name(), e);
-    }
+  /** A branch just written, with the jobs the change started. */
+  private JsonObject branchChangeJson(ControlPlane.BranchChange change) {
+    return branchJson(change.branch())
+        .put("jobs", jsonArray(change.jobs().stream().map(AvroJson::toJson).toList()));
   }
 
   private static JsonArray jsonArray(List<JsonObject> items) {

@@ -7,6 +7,7 @@ import io.tusk.common.ops.Observability;
 import io.tusk.common.service.ServiceRunner;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.Topics;
+import io.tusk.schemas.Branch;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
@@ -26,10 +27,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Tusk's control plane: an HTTP API (see {@link CommitApi}) over repos, commits and pipelines. It
- * writes specs to {@code tusk.repos} and {@code tusk.pipelines}, creates the repos' and pipelines'
- * topics, and seals commits (step 1 of the commit protocol in docs/internals.md) with common's
- * {@link CommitSealer}. One instance per deployment: it owns sealing.
+ * Tusk's control plane: an HTTP API (see {@link CommitApi}) over repos, commits, branches and
+ * pipelines. It writes specs to {@code tusk.repos} and {@code tusk.pipelines}, creates the repos'
+ * and pipelines' topics, and seals commits (step 1 of the commit protocol in docs/internals.md),
+ * moves branches and requests jobs with common's {@link CommitSealer}. One instance per deployment:
+ * it owns sealing.
  */
 public final class CommitService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CommitService.class);
@@ -73,6 +75,8 @@ public final class CommitService implements AutoCloseable {
           open(opened, CompactedTopicView.start(kafka, topics.pipelines, VIEW_TIMEOUT));
       CompactedTopicView<Commit> commitView =
           open(opened, CompactedTopicView.start(kafka, topics.commits, VIEW_TIMEOUT));
+      CompactedTopicView<Branch> branches =
+          open(opened, CompactedTopicView.start(kafka, topics.branches, VIEW_TIMEOUT));
       CommitIndex commits = index(commitView);
       ensureTopics(topicAdmin, repos, pipelines);
       CommitSealer sealer = open(opened, new CommitSealer(kafka, topics, topicAdmin.admin()));
@@ -85,20 +89,25 @@ public final class CommitService implements AutoCloseable {
       observability.addHealthCheck("repos-view", repos::isHealthy);
       observability.addHealthCheck("pipelines-view", pipelines::isHealthy);
       observability.addHealthCheck("commits-view", commitView::isHealthy);
+      observability.addHealthCheck("branches-view", branches::isHealthy);
 
       Vertx vertx = Vertx.vertx();
       opened.push(() -> await(vertx.close(), "closing Vert.x"));
-      CommitApi api =
-          new CommitApi(
-              vertx,
+      ControlPlane control =
+          new ControlPlane(
               topics,
               topicAdmin,
               specProducer,
               sealer,
               repos,
               pipelines,
+              branches,
               commits,
+              new SerialTasks(vertx),
               observability.registry());
+      control.ensureMasterBranches();
+      CommitApi api =
+          new CommitApi(control, new PipelineControl(control, observability.registry()));
       HttpServer server =
           await(
               vertx

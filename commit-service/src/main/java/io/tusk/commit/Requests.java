@@ -133,12 +133,56 @@ final class Requests {
     throw bad("before must be a commit sequence (a whole number >= 1), got " + echo(value));
   }
 
-  /** A commit ID path parameter. */
-  static String commitId(String value) {
+  /** A commit ID in parameter or field {@code field}. */
+  static String commitId(String field, String value) {
     if (!Ids.isValid(value)) {
-      throw bad("id must be a commit ID (32 lower-case hex characters), got " + echo(value));
+      throw bad(
+          field
+              + " must be a commit ID (32 lower-case hex characters), got "
+              + (value == null ? "nothing" : echo(value)));
     }
     return value;
+  }
+
+  /** A repo or pipeline name in parameter {@code field}. */
+  static String name(String field, String value) {
+    if (!TopicNames.isValidName(value)) {
+      throw bad(field + " " + echo(String.valueOf(value)) + " " + NAME_RULE);
+    }
+    return value;
+  }
+
+  /** A branch name in parameter or field {@code field}: the charset of repo names. */
+  static String branchName(String field, String value) {
+    if (value == null || !TopicNames.NAME_PATTERN.matcher(value).matches()) {
+      throw bad(
+          field
+              + " "
+              + echo(String.valueOf(value))
+              + " must be 1-63 characters of a-z, 0-9, '-' and '_', starting with a letter or"
+              + " digit");
+    }
+    return value;
+  }
+
+  /** A {@code POST /repos/{repo}/branches} body: the new branch's name and optional head. */
+  record NewBranch(String name, String head) {}
+
+  static NewBranch newBranch(JsonObject body) {
+    Fields fields = new Fields(body, "", Set.of("name", "head"));
+    String name = branchName("name", fields.string("name"));
+    String head = fields.optionalString("head");
+    return new NewBranch(name, head == null ? null : commitId("head", head));
+  }
+
+  /** A {@code PUT /repos/{repo}/branches/{branch}} body: the new head and optional expected one. */
+  record BranchMove(String head, String expectedHead) {}
+
+  static BranchMove branchMove(JsonObject body) {
+    Fields fields = new Fields(body, "", Set.of("head", "expectedHead"));
+    String head = commitId("head", fields.string("head"));
+    String expected = fields.optionalString("expectedHead");
+    return new BranchMove(head, expected == null ? null : commitId("expectedHead", expected));
   }
 
   private static RowFormat format(Fields fields) {

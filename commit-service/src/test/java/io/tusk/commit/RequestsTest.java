@@ -159,7 +159,7 @@ class RequestsTest {
     assertThat(Requests.limit("1000")).isEqualTo(1000);
     assertThat(Requests.before("7")).isEqualTo(7);
     String id = "0123456789abcdef0123456789abcdef";
-    assertThat(Requests.commitId(id)).isEqualTo(id);
+    assertThat(Requests.commitId("id", id)).isEqualTo(id);
 
     // Errors name the parameter
     assertBadRequest(() -> Requests.limit("0")).hasMessageStartingWith("limit must be");
@@ -167,9 +167,41 @@ class RequestsTest {
     assertBadRequest(() -> Requests.limit("ten")).hasMessageStartingWith("limit must be");
     assertBadRequest(() -> Requests.before("0")).hasMessageStartingWith("before must be");
     assertBadRequest(() -> Requests.before("x")).hasMessageStartingWith("before must be");
-    assertBadRequest(() -> Requests.commitId("XYZ")).hasMessageStartingWith("id must be");
-    assertBadRequest(() -> Requests.commitId(id.toUpperCase()))
+    assertBadRequest(() -> Requests.commitId("id", "XYZ")).hasMessageStartingWith("id must be");
+    assertBadRequest(() -> Requests.commitId("id", id.toUpperCase()))
         .hasMessageStartingWith("id must be");
+  }
+
+  @Test
+  void shouldNameTheFieldWhenBranchRequestsAreInvalid() {
+    // Given a commit ID
+    String id = "0123456789abcdef0123456789abcdef";
+
+    // Then valid bodies are read, with an optional head or expected head
+    assertThat(Requests.newBranch(new JsonObject().put("name", "dev")))
+        .isEqualTo(new Requests.NewBranch("dev", null));
+    assertThat(Requests.newBranch(new JsonObject().put("name", "dev").put("head", id)))
+        .isEqualTo(new Requests.NewBranch("dev", id));
+    assertThat(Requests.branchMove(new JsonObject().put("head", id).put("expectedHead", id)))
+        .isEqualTo(new Requests.BranchMove(id, id));
+
+    // And invalid ones are 400s naming the field
+    assertBadRequest(() -> Requests.newBranch(new JsonObject())).hasMessage("name is required");
+    assertBadRequest(() -> Requests.newBranch(new JsonObject().put("name", "Dev")))
+        .hasMessageStartingWith("name 'Dev' must be 1-63 characters");
+    assertBadRequest(() -> Requests.newBranch(new JsonObject().put("name", "a/b")))
+        .hasMessageStartingWith("name 'a/b' must be");
+    assertBadRequest(() -> Requests.newBranch(new JsonObject().put("name", "d").put("head", "x")))
+        .hasMessageStartingWith("head must be a commit ID");
+    assertBadRequest(() -> Requests.newBranch(new JsonObject().put("name", "d").put("from", id)))
+        .hasMessageStartingWith("from is not a known field");
+    assertBadRequest(() -> Requests.branchMove(new JsonObject())).hasMessage("head is required");
+    assertBadRequest(
+            () -> Requests.branchMove(new JsonObject().put("head", id).put("expectedHead", "x")))
+        .hasMessageStartingWith("expectedHead must be a commit ID");
+    assertBadRequest(() -> Requests.branchName("branch", "UPPER"))
+        .hasMessageStartingWith("branch 'UPPER' must be");
+    assertBadRequest(() -> Requests.name("repo", "a.b")).hasMessageStartingWith("repo 'a.b'");
   }
 
   private static void rejected(Consumer<JsonObject> change, String message) {

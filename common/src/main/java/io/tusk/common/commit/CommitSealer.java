@@ -4,8 +4,10 @@ import io.tusk.common.Ids;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
+import io.tusk.schemas.Branch;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.JobRef;
+import io.tusk.schemas.JobRequest;
 import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.PartitionOffset;
 import io.tusk.schemas.PipelineSpec;
@@ -20,6 +22,7 @@ import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
@@ -36,10 +39,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Seals commits (step 1 of the commit protocol in docs/internals.md): reads the last stable offset
- * of every partition of {@code <repo>.updates}, so rows of open or aborted transactions never enter
- * a commit, and writes the commit record and a seal to every partition of {@code <repo>.by-member}
- * in one transaction. Seals are serialized: one sealer per deployment.
+ * The control plane's transactional writes to the member side, all through one transactional
+ * producer:
+ *
+ * <ul>
+ *   <li>seals (step 1 of the commit protocol in docs/internals.md): reads the last stable offset of
+ *       every partition of {@code <repo>.updates}, so rows of open or aborted transactions never
+ *       enter a commit, and writes the commit record, the branch's new head and a seal to every
+ *       partition of {@code <repo>.by-member} in one transaction;
+ *   <li>job requests (branch moves, re-runs, restarts, pipeline updates): a {@link JobRequest} over
+ *       an existing commit to every partition of {@code <repo>.by-member}, with the branch record
+ *       when a branch moved, in one transaction;
+ *   <li>branch records and their deletion.
+ * </ul>
+ *
+ * Writes are serialized: one sealer per deployment.
  */
 public final class CommitSealer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CommitSealer.class);
@@ -121,23 +135,150 @@ public final class CommitSealer implements AutoCloseable {
             .setBranch(branch)
             .setSourceJob(sourceJob)
             .build();
-    String byMember = TopicNames.byMember(repo.getName());
     byte[] seal =
         topics
             .byMember(repo.getName())
-            .value(new MemberEvent(new Seal(commit, repo.getMemberPartitions())));
+            .value(
+                MemberEvent.newBuilder()
+                    .setEvent(
+                        Seal.newBuilder()
+                            .setCommit(commit)
+                            .setMemberPartitions(repo.getMemberPartitions())
+                            .build())
+                    .build());
+    transact(
+        "seal commit " + id + " of " + repo.getName(),
+        tx -> {
+          tx.send(
+              new ProducerRecord<>(
+                  topics.commits.name(), topics.commits.key(id), topics.commits.value(commit)));
+          sendBranch(tx, branchAt(repo.getName(), branch, commit));
+          toEveryPartition(tx, repo, seal);
+        });
+    log.info(
+        "Sealed commit {} of repo {} (sequence {}, {} offsets, {} jobs)",
+        id,
+        repo.getName(),
+        commit.getSequence(),
+        offsetCount(commit),
+        jobs.size());
+    return commit;
+  }
+
+  /**
+   * Requests {@code jobs} over the member objects as of {@code commit}, an existing commit of
+   * {@code repo}: one {@link JobRequest} to every partition of {@code <repo>.by-member}, in one
+   * transaction.
+   */
+  public void requestJobs(RepoSpec repo, Commit commit, List<JobRef> jobs) {
+    Objects.requireNonNull(commit, "commit");
+    if (jobs.isEmpty()) {
+      throw new IllegalArgumentException("no jobs to request on commit " + commit.getId());
+    }
+    writeBranch(repo, null, commit, jobs);
+  }
+
+  /**
+   * Writes a branch record and, when {@code jobs} is not empty, a {@link JobRequest} of them over
+   * {@code head} to every partition of {@code <repo>.by-member}, in one transaction: a branch move
+   * and the jobs of the pipelines following the branch become visible together or not at all.
+   *
+   * @param branch the branch record to write, or null for the job request alone
+   * @param head the commit the jobs run on; needed only when {@code jobs} is not empty
+   */
+  public synchronized void writeBranch(
+      RepoSpec repo, Branch branch, Commit head, List<JobRef> jobs) {
+    Objects.requireNonNull(repo, "repo");
+    Objects.requireNonNull(jobs, "jobs");
+    if (!jobs.isEmpty() && head == null) {
+      throw new IllegalArgumentException("jobs need the commit they run on");
+    }
+    if (branch != null && !branch.getRepo().equals(repo.getName())) {
+      throw new IllegalArgumentException(
+          "branch of repo " + branch.getRepo() + " written with repo " + repo.getName());
+    }
+    byte[] request =
+        jobs.isEmpty()
+            ? null
+            : topics
+                .byMember(repo.getName())
+                .value(
+                    MemberEvent.newBuilder()
+                        .setEvent(
+                            JobRequest.newBuilder()
+                                .setCommit(head)
+                                .setJobs(jobs)
+                                .setMemberPartitions(repo.getMemberPartitions())
+                                .build())
+                        .build());
+    transact(
+        "write branch or jobs of " + repo.getName(),
+        tx -> {
+          if (branch != null) {
+            sendBranch(tx, branch);
+          }
+          if (request != null) {
+            toEveryPartition(tx, repo, request);
+          }
+        });
+    if (!jobs.isEmpty()) {
+      log.info(
+          "Requested {} jobs ({}) of repo {} on commit {}{}",
+          jobs.size(),
+          jobs.stream().map(j -> j.getKind() + "/" + j.getMode()).distinct().toList(),
+          repo.getName(),
+          head.getId(),
+          branch == null ? "" : " with branch " + branch.getName());
+    }
+  }
+
+  /** Deletes a branch record (a tombstone on {@code tusk.branches}). */
+  public synchronized void deleteBranch(String repo, String branch) {
+    String key = TopicNames.branchKey(repo, branch);
+    transact(
+        "delete branch " + key,
+        tx ->
+            tx.send(new ProducerRecord<>(topics.branches.name(), topics.branches.key(key), null)));
+  }
+
+  /** The record of branch {@code name} of {@code repo} pointing at {@code head} (null: no head). */
+  public static Branch branchAt(String repo, String name, Commit head) {
+    return Branch.newBuilder()
+        .setRepo(repo)
+        .setName(name)
+        .setHead(head == null ? null : head.getId())
+        .setHeadSequence(head == null ? 0 : head.getSequence())
+        .setUpdatedAt(System.currentTimeMillis())
+        .build();
+  }
+
+  private void sendBranch(KafkaProducer<byte[], byte[]> tx, Branch branch) {
+    String key = TopicNames.branchKey(branch.getRepo(), branch.getName());
+    tx.send(
+        new ProducerRecord<>(
+            topics.branches.name(), topics.branches.key(key), topics.branches.value(branch)));
+  }
+
+  private static void toEveryPartition(
+      KafkaProducer<byte[], byte[]> tx, RepoSpec repo, byte[] event) {
+    String byMember = TopicNames.byMember(repo.getName());
+    for (int partition = 0; partition < repo.getMemberPartitions(); partition++) {
+      tx.send(new ProducerRecord<>(byMember, partition, null, event));
+    }
+  }
+
+  /**
+   * Runs {@code writes} in one transaction; on failure aborts it, or replaces a fenced producer.
+   */
+  private void transact(String what, Consumer<KafkaProducer<byte[], byte[]>> writes) {
     try {
       producer.beginTransaction();
-      producer.send(
-          new ProducerRecord<>(
-              topics.commits.name(), topics.commits.key(id), topics.commits.value(commit)));
-      for (int partition = 0; partition < repo.getMemberPartitions(); partition++) {
-        producer.send(new ProducerRecord<>(byMember, partition, null, seal));
-      }
+      writes.accept(producer);
       producer.commitTransaction();
     } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
-      // Fatal for this producer: replace it so the next seal works (initTransactions fences the old
-      // one).
+      // Fatal for this producer: replace it so the next write works (initTransactions fences the
+      // old one).
+      log.warn("Producer failed fatally during {}; replacing it", what, e);
       producer.close();
       producer = newProducer();
       throw e;
@@ -149,14 +290,6 @@ public final class CommitSealer implements AutoCloseable {
       }
       throw e;
     }
-    log.info(
-        "Sealed commit {} of repo {} (sequence {}, {} offsets, {} jobs)",
-        id,
-        repo.getName(),
-        commit.getSequence(),
-        offsetCount(commit),
-        jobs.size());
-    return commit;
   }
 
   /**

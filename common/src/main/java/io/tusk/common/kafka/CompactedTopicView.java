@@ -92,6 +92,14 @@ public final class CompactedTopicView<V> implements AutoCloseable {
     values.put(key, value);
   }
 
+  /**
+   * Forgets a key this process has just deleted (written a tombstone for), so its own reads stop
+   * seeing it before the consumer reads the tombstone.
+   */
+  public void remove(String key) {
+    values.remove(key);
+  }
+
   /** Calls {@code listener} (on the view's thread) for every update read after this call. */
   public void addListener(BiConsumer<String, V> listener) {
     listeners.add(listener);

@@ -1,12 +1,16 @@
 package io.tusk.common.member;
 
+import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.Row;
+import io.tusk.schemas.TransformSpec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.TreeMap;
 
 /**
  * The content hashes Tusk's skip decisions rest on: SHA-256 of a member's rows in canonical order
@@ -40,6 +44,41 @@ public final class Hashing {
   /** Hash of the parts of a pipeline spec that decide its output. */
   public static String specHash(String inputRepo, String transformKind, String transformName) {
     return sha256Hex("pipeline-spec-v1", inputRepo, transformKind, transformName);
+  }
+
+  /**
+   * Hash of the parts of a pipeline spec that decide its outputs: the input (repo, branch, upstream
+   * pipeline and member key), the transform (kind, class name, command, environment in key order,
+   * input format) and the error command. Parallelism, tries, timeouts and the version do not change
+   * what a datum produces, so changing them keeps every datum hash.
+   */
+  public static String specHash(PipelineSpec spec) {
+    TransformSpec transform = spec.getTransform();
+    List<String> parts = new ArrayList<>();
+    parts.add("pipeline-spec-v2");
+    parts.add(spec.getInputRepo());
+    parts.add(spec.getInputBranch());
+    parts.add(spec.getInputPipeline());
+    parts.add(spec.getInputMemberKey());
+    parts.add(transform.getKind().name());
+    parts.add(transform.getName());
+    addList(parts, transform.getCmd());
+    parts.add(Integer.toString(transform.getEnv().size()));
+    new TreeMap<>(transform.getEnv())
+        .forEach(
+            (name, value) -> {
+              parts.add(name);
+              parts.add(value);
+            });
+    parts.add(transform.getInputFormat());
+    addList(parts, spec.getErrCmd());
+    return sha256Hex(parts.toArray(String[]::new));
+  }
+
+  /** A list as its size followed by its items, so adjacent lists cannot run into each other. */
+  private static void addList(List<String> parts, List<String> items) {
+    parts.add(Integer.toString(items.size()));
+    parts.addAll(items);
   }
 
   /** Hash of arbitrary bytes (e.g. an output), hex. */

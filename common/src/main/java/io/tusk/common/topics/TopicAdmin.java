@@ -61,18 +61,25 @@ public final class TopicAdmin implements AutoCloseable {
             // job-starts and datum-results are merged by job ID: same partition count by design.
             topic(TopicNames.JOB_STARTS, p, DELETE),
             topic(TopicNames.DATUM_RESULTS, p, DELETE),
-            topic(TopicNames.COMMIT_PARTS, p, DELETE)));
+            topic(TopicNames.COMMIT_PARTS, p, DELETE),
+            topic(TopicNames.BRANCHES, 1, COMPACT),
+            topic(TopicNames.SEAL_REQUESTS, p, DELETE)));
   }
 
-  /** Creates a repo's topics. */
+  /**
+   * Creates a repo's topics. A derived repo's rows arrive on its source pipeline's output topic
+   * ({@link RepoSpec#getUpdatesTopic()}), so it gets no {@code <repo>.updates} of its own.
+   */
   public void createRepoTopics(RepoSpec repo) {
     String name = repo.getName();
-    create(
-        List.of(
-            topic(TopicNames.updates(name), repo.getUpdatePartitions(), KEEP_FOREVER),
-            topic(TopicNames.byMember(name), repo.getMemberPartitions(), DELETE),
-            topic(TopicNames.members(name), repo.getMemberPartitions(), COMPACT),
-            topic(TopicNames.rejected(name), repo.getUpdatePartitions(), KEEP_FOREVER)));
+    List<NewTopic> topics = new ArrayList<>();
+    if (repo.getUpdatesTopic() == null) {
+      topics.add(topic(TopicNames.updates(name), repo.getUpdatePartitions(), KEEP_FOREVER));
+    }
+    topics.add(topic(TopicNames.byMember(name), repo.getMemberPartitions(), DELETE));
+    topics.add(topic(TopicNames.members(name), repo.getMemberPartitions(), COMPACT));
+    topics.add(topic(TopicNames.rejected(name), repo.getUpdatePartitions(), KEEP_FOREVER));
+    create(topics);
   }
 
   /** Creates a pipeline's topics; its datum topic has {@code parallelism} partitions. */

@@ -35,6 +35,12 @@ public final class TopicNames {
   /** Internal: jobs as created when their commit completed (key: job ID). */
   public static final String JOB_STARTS = "tusk.job-starts";
 
+  /** Branch heads (compacted, key: {@code <repo>/<branch>}, see {@link #branchKey}). */
+  public static final String BRANCHES = "tusk.branches";
+
+  /** Ended jobs whose pipeline's derived repos need an output commit (key: job ID). */
+  public static final String SEAL_REQUESTS = "tusk.seal-requests";
+
   /** The user's rows of a repo. */
   public static final String UPDATES_SUFFIX = ".updates";
 
@@ -99,6 +105,26 @@ public final class TopicNames {
 
   public static String failed(String pipeline) {
     return pipeline + FAILED_SUFFIX;
+  }
+
+  /** Key of a branch in {@link #BRANCHES}. */
+  public static String branchKey(String repo, String branch) {
+    return repo + "/" + branch;
+  }
+
+  /**
+   * Name of the repo derived from {@code pipeline}'s outputs, keyed by the output field {@code
+   * memberKey}: {@code <pipeline>-by-<k>}, k being the key lower-cased with every character outside
+   * the name charset replaced by '-'. It may be too long to be valid: check with {@link
+   * #isValidName}.
+   */
+  public static String derivedRepo(String pipeline, String memberKey) {
+    StringBuilder key = new StringBuilder();
+    for (char c : memberKey.toLowerCase(java.util.Locale.ROOT).toCharArray()) {
+      boolean allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+      key.append(allowed ? c : '-');
+    }
+    return pipeline + "-by-" + key;
   }
 
   /** The repo or pipeline name of a {@code <name>.<suffix>} topic. */

@@ -1,5 +1,6 @@
 package io.tusk.common.topics;
 
+import io.tusk.schemas.Branch;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitPart;
 import io.tusk.schemas.Datum;
@@ -10,6 +11,7 @@ import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.Output;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.SealRequest;
 import io.tusk.schemas.registry.SchemaRegistryClient;
 import io.tusk.schemas.serde.AvroSerde;
 import java.util.Objects;
@@ -33,6 +35,8 @@ public final class Topics {
   public final Topic<String, DatumResult> datumResults;
   public final Topic<String, CommitPart> commitParts;
   public final Topic<String, Job> jobStarts;
+  public final Topic<String, Branch> branches;
+  public final Topic<String, SealRequest> sealRequests;
 
   private final AvroSerde<MemberEvent> memberEvents;
   private final AvroSerde<MemberObject> memberObjects;
@@ -49,6 +53,8 @@ public final class Topics {
     jobStarts = new Topic<>(TopicNames.JOB_STARTS, keys, jobSerde);
     datumResults = new Topic<>(TopicNames.DATUM_RESULTS, keys, avro(DatumResult.class));
     commitParts = new Topic<>(TopicNames.COMMIT_PARTS, keys, avro(CommitPart.class));
+    branches = new Topic<>(TopicNames.BRANCHES, keys, avro(Branch.class));
+    sealRequests = new Topic<>(TopicNames.SEAL_REQUESTS, keys, avro(SealRequest.class));
     memberEvents = avro(MemberEvent.class);
     memberObjects = avro(MemberObject.class);
     datums = avro(Datum.class);

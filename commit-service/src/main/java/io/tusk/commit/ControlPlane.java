@@ -1,0 +1,423 @@
+package io.tusk.commit;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.tusk.common.Ids;
+import io.tusk.common.commit.CommitSealer;
+import io.tusk.common.http.ApiException;
+import io.tusk.common.kafka.CompactedTopicView;
+import io.tusk.common.topics.Topic;
+import io.tusk.common.topics.TopicAdmin;
+import io.tusk.common.topics.TopicNames;
+import io.tusk.common.topics.Topics;
+import io.tusk.schemas.Branch;
+import io.tusk.schemas.Commit;
+import io.tusk.schemas.JobKind;
+import io.tusk.schemas.JobMode;
+import io.tusk.schemas.JobRef;
+import io.tusk.schemas.PipelineSpec;
+import io.tusk.schemas.RepoSpec;
+import io.vertx.core.Future;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The control plane's state and its changes: repos, commits and branches (pipelines are in {@link
+ * PipelineControl}). Reads come from in-memory views and may run on the event loop; every change
+ * runs on a worker thread through {@link SerialTasks}, queued per repo, so seals, branch moves and
+ * the jobs they start are ordered and each seal sees the commit before it as its parent.
+ *
+ * <p>Repo and pipeline names share one namespace (a derived repo is named after its pipeline), so a
+ * name is reserved while either is being created.
+ */
+final class ControlPlane {
+  static final String MASTER = "master";
+
+  private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
+  private static final long WRITE_TIMEOUT_SECONDS = 30;
+
+  final Topics topics;
+  final TopicAdmin topicAdmin;
+  final CommitSealer sealer;
+  final CompactedTopicView<RepoSpec> repos;
+  final CompactedTopicView<PipelineSpec> pipelines;
+  final CompactedTopicView<Branch> branches;
+  final CommitIndex commits;
+  final SerialTasks tasks;
+
+  private final Producer<byte[], byte[]> specProducer;
+  private final Set<String> reservedNames = new HashSet<>();
+  private final Timer sealTimer;
+  private final Counter repoCounter;
+
+  ControlPlane(
+      Topics topics,
+      TopicAdmin topicAdmin,
+      Producer<byte[], byte[]> specProducer,
+      CommitSealer sealer,
+      CompactedTopicView<RepoSpec> repos,
+      CompactedTopicView<PipelineSpec> pipelines,
+      CompactedTopicView<Branch> branches,
+      CommitIndex commits,
+      SerialTasks tasks,
+      MeterRegistry metrics) {
+    this.topics = topics;
+    this.topicAdmin = topicAdmin;
+    this.specProducer = specProducer;
+    this.sealer = sealer;
+    this.repos = repos;
+    this.pipelines = pipelines;
+    this.branches = branches;
+    this.commits = commits;
+    this.tasks = tasks;
+    this.sealTimer =
+        Timer.builder("tusk.commits.sealed")
+            .description("Commits sealed and how long sealing took")
+            .register(metrics);
+    this.repoCounter =
+        Counter.builder("tusk.repos.created").description("Repos created").register(metrics);
+  }
+
+  // ---- reads
+
+  /** The repo named by a path parameter: 400 for an invalid name, 404 for an unknown one. */
+  RepoSpec repo(String name) {
+    Requests.name("repo", name);
+    return repos.get(name).orElseThrow(() -> ApiException.notFound("no repo '" + name + "'"));
+  }
+
+  /** A branch of an existing repo: 400 for an invalid name, 404 for an unknown branch. */
+  Branch branch(String repo, String name) {
+    Requests.branchName("branch", name);
+    return branches
+        .get(TopicNames.branchKey(repo, name))
+        .orElseThrow(
+            () -> ApiException.notFound("no branch '" + name + "' in repo '" + repo + "'"));
+  }
+
+  /** The branches of a repo, by name. */
+  List<Branch> branchesOf(String repo) {
+    String prefix = TopicNames.branchKey(repo, "");
+    return branches.snapshot().entrySet().stream()
+        .filter(e -> e.getKey().startsWith(prefix))
+        .map(e -> e.getValue())
+        .sorted(Comparator.comparing(Branch::getName))
+        .toList();
+  }
+
+  /** The pipelines whose input is {@code branch} of {@code repo}, by name. */
+  List<PipelineSpec> following(String repo, String branch) {
+    return pipelines.snapshot().values().stream()
+        .filter(p -> p.getInputRepo().equals(repo) && p.getInputBranch().equals(branch))
+        .sorted(Comparator.comparing(PipelineSpec::getName))
+        .toList();
+  }
+
+  /**
+   * The commit a request names in {@code field}: 400 if the ID is malformed or the commit belongs
+   * to another repo, 404 if unknown.
+   */
+  Commit commitOf(String repo, String field, String id) {
+    String checked = Requests.commitId(field, id);
+    Commit commit =
+        commits
+            .get(checked)
+            .orElseThrow(
+                () -> ApiException.notFound("no commit '" + checked + "' (" + field + ")"));
+    if (!commit.getRepo().equals(repo)) {
+      throw ApiException.badRequest(
+          field
+              + " '"
+              + checked
+              + "' is a commit of repo '"
+              + commit.getRepo()
+              + "', not of '"
+              + repo
+              + "'");
+    }
+    return commit;
+  }
+
+  // ---- repos
+
+  /** Creates a repo: its spec, its topics and its master branch (no head yet). */
+  Future<RepoSpec> createRepo(RepoSpec spec) {
+    String name = spec.getName();
+    requireFreeName(name);
+    return tasks.submit(repoQueue(name), () -> createRepoNow(spec));
+  }
+
+  /** Creates a repo on the calling worker thread, inside the repo's queue. */
+  RepoSpec createRepoNow(RepoSpec spec) {
+    String name = spec.getName();
+    reserveName(name);
+    try {
+      // The spec goes first so every service knows the repo once its topics appear.
+      write(topics.repos, name, spec);
+      topicAdmin.createRepoTopics(spec);
+      Branch master = CommitSealer.branchAt(name, MASTER, null);
+      sealer.writeBranch(spec, master, null, List.of());
+      repos.put(name, spec);
+      branches.put(TopicNames.branchKey(name, MASTER), master);
+    } finally {
+      releaseName(name);
+    }
+    repoCounter.increment();
+    log.info(
+        "Created repo {} ({} update partitions, {} member partitions, {} tables{})",
+        name,
+        spec.getUpdatePartitions(),
+        spec.getMemberPartitions(),
+        spec.getTables().size(),
+        spec.getSourcePipeline() == null ? "" : ", outputs of " + spec.getSourcePipeline());
+    return spec;
+  }
+
+  /**
+   * Gives every repo without a master branch record one at its newest commit: repos created before
+   * branches existed, or whose creation stopped before the record was written.
+   */
+  void ensureMasterBranches() {
+    for (RepoSpec repo : repos.snapshot().values()) {
+      String key = TopicNames.branchKey(repo.getName(), MASTER);
+      if (branches.get(key).isEmpty()) {
+        Branch master =
+            CommitSealer.branchAt(
+                repo.getName(), MASTER, commits.latest(repo.getName()).orElse(null));
+        sealer.writeBranch(repo, master, null, List.of());
+        branches.put(key, master);
+        log.info("Recorded branch master of repo {} at {}", repo.getName(), master.getHead());
+      }
+    }
+  }
+
+  // ---- commits
+
+  /**
+   * Seals the next commit of a repo on {@code branch} (created if it does not exist, as Pachyderm
+   * does), starting an incremental job for every pipeline following the branch.
+   */
+  Future<Commit> seal(String repoName, String branch) {
+    RepoSpec repo = repo(repoName);
+    Requests.branchName("branch", branch);
+    if (repo.getSourcePipeline() != null) {
+      throw ApiException.conflict(
+          "repo '"
+              + repoName
+              + "' holds the outputs of pipeline '"
+              + repo.getSourcePipeline()
+              + "': its commits are sealed when that pipeline's jobs end");
+    }
+    return tasks.submit(repoQueue(repoName), () -> sealNow(repoName, branch, null, null));
+  }
+
+  /**
+   * Seals on the calling worker thread, inside the repo's queue.
+   *
+   * @param sourceJob the upstream job of an output commit, else null
+   * @param globalId the global ID to carry, or null for the commit's own
+   */
+  Commit sealNow(String repoName, String branch, String sourceJob, String globalId) {
+    RepoSpec repo = repo(repoName);
+    Commit parent = commits.latest(repoName).orElse(null);
+    List<PipelineSpec> jobs = following(repoName, branch);
+    Commit commit =
+        sealTimer.record(() -> sealer.seal(repo, parent, jobs, branch, sourceJob, globalId));
+    commits.record(commit.getId(), commit);
+    branches.put(
+        TopicNames.branchKey(repoName, branch), CommitSealer.branchAt(repoName, branch, commit));
+    return commit;
+  }
+
+  // ---- branches
+
+  /** A branch record as written, with the jobs its change started. */
+  record BranchChange(Branch branch, List<JobRef> jobs) {}
+
+  /**
+   * Creates a branch at {@code headId} (null: no head yet); pipelines already following the name
+   * get a full job at the head, as for a move.
+   */
+  Future<BranchChange> createBranch(String repoName, String name, String headId) {
+    repo(repoName);
+    Requests.branchName("name", name);
+    if (headId != null) {
+      commitOf(repoName, "head", headId);
+    }
+    requireNoBranch(repoName, name);
+    return tasks.submit(
+        repoQueue(repoName),
+        () -> {
+          requireNoBranch(repoName, name);
+          Commit head = headId == null ? null : commitOf(repoName, "head", headId);
+          return writeBranch(repoName, name, head);
+        });
+  }
+
+  /**
+   * Moves a branch to another commit of its repo (older: a rewind) and starts a full job at the new
+   * head for every pipeline following it, in one transaction.
+   *
+   * @param expectedHead if not null, the move happens only if the head is still this commit (else
+   *     409): a compare-and-set for concurrent writers
+   */
+  Future<BranchChange> moveBranch(
+      String repoName, String name, String headId, String expectedHead) {
+    repo(repoName);
+    branch(repoName, name);
+    commitOf(repoName, "head", headId);
+    if (expectedHead != null) {
+      Requests.commitId("expectedHead", expectedHead);
+    }
+    return tasks.submit(
+        repoQueue(repoName),
+        () -> {
+          Branch current = branch(repoName, name);
+          if (expectedHead != null && !expectedHead.equals(current.getHead())) {
+            throw ApiException.conflict(
+                "branch '"
+                    + name
+                    + "' of repo '"
+                    + repoName
+                    + "' is at "
+                    + current.getHead()
+                    + ", not at expectedHead "
+                    + expectedHead);
+          }
+          return writeBranch(repoName, name, commitOf(repoName, "head", headId));
+        });
+  }
+
+  /** Deletes a branch: never master, never one a pipeline follows. */
+  Future<Void> deleteBranch(String repoName, String name) {
+    repo(repoName);
+    branch(repoName, name);
+    return tasks.submit(
+        repoQueue(repoName),
+        () -> {
+          branch(repoName, name);
+          if (name.equals(MASTER)) {
+            throw ApiException.conflict("branch master cannot be deleted");
+          }
+          List<String> followers =
+              following(repoName, name).stream().map(PipelineSpec::getName).toList();
+          if (!followers.isEmpty()) {
+            throw ApiException.conflict(
+                "branch '" + name + "' is the input of pipelines " + followers);
+          }
+          sealer.deleteBranch(repoName, name);
+          branches.remove(TopicNames.branchKey(repoName, name));
+          log.info("Deleted branch {} of repo {}", name, repoName);
+          return null;
+        });
+  }
+
+  /** Writes a branch record at {@code head} with a full job per following pipeline. */
+  private BranchChange writeBranch(String repoName, String name, Commit head) {
+    RepoSpec repo = repo(repoName);
+    List<JobRef> jobs =
+        head == null
+            ? List.of()
+            : following(repoName, name).stream()
+                .map(p -> jobRef(p, JobKind.BRANCH, JobMode.FULL))
+                .toList();
+    Branch branch = CommitSealer.branchAt(repoName, name, head);
+    sealer.writeBranch(repo, branch, head, jobs);
+    branches.put(TopicNames.branchKey(repoName, name), branch);
+    log.info(
+        "Branch {} of repo {} now at {} ({} jobs)", name, repoName, branch.getHead(), jobs.size());
+    return new BranchChange(branch, jobs);
+  }
+
+  private void requireNoBranch(String repo, String name) {
+    if (branches.get(TopicNames.branchKey(repo, name)).isPresent()) {
+      throw ApiException.conflict("branch '" + name + "' of repo '" + repo + "' already exists");
+    }
+  }
+
+  // ---- shared
+
+  /** A new job of {@code pipeline}. */
+  static JobRef jobRef(PipelineSpec pipeline, JobKind kind, JobMode mode) {
+    return JobRef.newBuilder()
+        .setPipeline(pipeline.getName())
+        .setJobId(Ids.newId())
+        .setSpecHash(pipeline.getSpecHash())
+        .setKind(kind)
+        .setMode(mode)
+        .build();
+  }
+
+  /** The queue of every change to a repo's commits, branches and the jobs on them. */
+  static String repoQueue(String repo) {
+    return "repo:" + repo;
+  }
+
+  /** 409 unless no repo or pipeline has this name (checked again when reserving it). */
+  void requireFreeName(String name) {
+    Optional<String> owner = nameOwner(name);
+    if (owner.isPresent()) {
+      throw ApiException.conflict(owner.get() + " '" + name + "' already exists");
+    }
+  }
+
+  /** Reserves a new repo or pipeline name until {@link #releaseName}; 409 if it is taken. */
+  void reserveName(String name) {
+    synchronized (reservedNames) {
+      requireFreeName(name);
+      if (!reservedNames.add(name)) {
+        throw ApiException.conflict("'" + name + "' is being created by another request");
+      }
+    }
+  }
+
+  void releaseName(String name) {
+    synchronized (reservedNames) {
+      reservedNames.remove(name);
+    }
+  }
+
+  private Optional<String> nameOwner(String name) {
+    if (repos.get(name).isPresent()) {
+      return Optional.of("repo");
+    }
+    if (pipelines.get(name).isPresent()) {
+      return Optional.of("pipeline");
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Writes a spec ({@code null}: a tombstone) and waits for the broker's acknowledgement (worker
+   * threads only).
+   */
+  <V extends SpecificRecord> void write(Topic<String, V> topic, String key, V value) {
+    Objects.requireNonNull(key, "key");
+    try {
+      specProducer
+          .send(
+              new ProducerRecord<>(
+                  topic.name(), topic.key(key), value == null ? null : topic.value(value)))
+          .get(WRITE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaException("interrupted writing " + key + " to " + topic.name(), e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new KafkaException("cannot write " + key + " to " + topic.name(), e);
+    }
+  }
+}

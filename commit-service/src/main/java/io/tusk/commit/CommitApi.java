@@ -55,6 +55,8 @@ final class CommitApi {
     router.post("/pipelines").handler(this::handleCreatePipeline);
     router.get("/pipelines").handler(this::handleListPipelines);
     router.get("/pipelines/:pipeline").handler(this::handleGetPipeline);
+    router.put("/pipelines/:pipeline").handler(this::handleUpdatePipeline);
+    router.delete("/pipelines/:pipeline").handler(this::handleDeletePipeline);
     return router;
   }
 
@@ -174,11 +176,29 @@ final class CommitApi {
   }
 
   private void handleCreatePipeline(RoutingContext ctx) {
-    PipelineSpec spec = Requests.pipelineSpec(HttpErrors.jsonBody(ctx), System.currentTimeMillis());
+    PipelineSpec spec = Requests.pipelineSpec(specDocument(ctx), System.currentTimeMillis());
     pipelines
         .create(spec)
         .onSuccess(
-            created -> created(ctx, "/pipelines/" + created.getName(), AvroJson.toJson(created)))
+            change ->
+                created(ctx, "/pipelines/" + change.spec().getName(), pipelineChangeJson(change)))
+        .onFailure(ctx::fail);
+  }
+
+  private void handleUpdatePipeline(RoutingContext ctx) {
+    PipelineSpec current = pipelines.pipeline(ctx.pathParam("pipeline"));
+    PipelineSpec spec =
+        Requests.pipelineSpec(specDocument(ctx), System.currentTimeMillis(), current);
+    pipelines
+        .update(spec)
+        .onSuccess(change -> ok(ctx, pipelineChangeJson(change)))
+        .onFailure(ctx::fail);
+  }
+
+  private void handleDeletePipeline(RoutingContext ctx) {
+    pipelines
+        .delete(ctx.pathParam("pipeline"))
+        .onSuccess(done -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }
 
@@ -194,6 +214,24 @@ final class CommitApi {
 
   private void handleGetPipeline(RoutingContext ctx) {
     ok(ctx, AvroJson.toJson(pipelines.pipeline(ctx.pathParam("pipeline"))));
+  }
+
+  /** A pipeline spec document from the body: YAML or JSON by Content-Type. */
+  private static JsonObject specDocument(RoutingContext ctx) {
+    return Requests.specDocument(ctx.request().getHeader("Content-Type"), ctx.body().asString());
+  }
+
+  /** A pipeline just written, with the job the change started (null: none). */
+  private static JsonObject pipelineChangeJson(PipelineControl.PipelineChange change) {
+    return AvroJson.toJson(change.spec())
+        .put("job", change.job() == null ? null : startedJobJson(change.job()));
+  }
+
+  /** A job requested on an existing commit: its reference, repo and commit. */
+  static JsonObject startedJobJson(ControlPlane.StartedJob started) {
+    return AvroJson.toJson(started.job())
+        .put("repo", started.repo())
+        .put("commitId", started.commitId());
   }
 
   /** A branch with the pipelines that follow it. */

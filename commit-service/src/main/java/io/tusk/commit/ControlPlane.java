@@ -351,6 +351,9 @@ final class ControlPlane {
 
   // ---- shared
 
+  /** A job requested on an existing commit of a repo. */
+  record StartedJob(String repo, String commitId, JobRef job) {}
+
   /** A new job of {@code pipeline}. */
   static JobRef jobRef(PipelineSpec pipeline, JobKind kind, JobMode mode) {
     return JobRef.newBuilder()

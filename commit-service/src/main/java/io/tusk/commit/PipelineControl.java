@@ -2,22 +2,38 @@ package io.tusk.commit;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.tusk.common.commit.CommitSealer;
 import io.tusk.common.http.ApiException;
+import io.tusk.common.topics.TopicNames;
+import io.tusk.schemas.Branch;
+import io.tusk.schemas.Commit;
+import io.tusk.schemas.JobKind;
+import io.tusk.schemas.JobMode;
+import io.tusk.schemas.JobRef;
 import io.tusk.schemas.PipelineSpec;
+import io.tusk.schemas.RepoSpec;
 import io.vertx.core.Future;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Pipelines: creation, with the topics they need. Changes run in the queue of the pipeline's input
- * repo (see {@link ControlPlane}), so the jobs they start are ordered with that repo's seals and
- * branch moves.
+ * Pipelines: creation with their topics, updates, deletion. Changes run in the queue of the
+ * pipeline's input repo (see {@link ControlPlane}), so the jobs they start are ordered with that
+ * repo's seals and branch moves.
+ *
+ * <p>As in Pachyderm, a pipeline created on a branch that has a head processes it at once: a full
+ * job of kind UPDATE at the head (a spec change from nothing); an update starts the same job at the
+ * head unless the spec keeps its outputs ({@code keepOutputsOnUpdate}).
  */
 final class PipelineControl {
   private static final Logger log = LoggerFactory.getLogger(PipelineControl.class);
 
   private final ControlPlane control;
   private final Counter pipelineCounter;
+
+  /** A pipeline as written, with the job its change started (null: none). */
+  record PipelineChange(PipelineSpec spec, ControlPlane.StartedJob job) {}
 
   PipelineControl(ControlPlane control, MeterRegistry metrics) {
     this.control = control;
@@ -36,17 +52,15 @@ final class PipelineControl {
         .orElseThrow(() -> ApiException.notFound("no pipeline '" + name + "'"));
   }
 
-  /** Creates a pipeline and its topics. */
-  Future<PipelineSpec> create(PipelineSpec spec) {
+  /** Creates a pipeline and its topics, and processes its input branch's head if it has one. */
+  Future<PipelineChange> create(PipelineSpec spec) {
     String name = spec.getName();
-    String input = spec.getInputRepo();
-    if (control.repos.get(input).isEmpty()) {
-      throw ApiException.badRequest("input.repo '" + input + "' is not an existing repo");
-    }
+    requireInput(spec);
     control.requireFreeName(name);
     return control.tasks.submit(
-        ControlPlane.repoQueue(input),
+        ControlPlane.repoQueue(spec.getInputRepo()),
         () -> {
+          requireInput(spec);
           control.reserveName(name);
           try {
             // The spec goes first, as for repos; the processor checks the transform.
@@ -60,12 +74,132 @@ final class PipelineControl {
           log.info(
               "Created pipeline {} on repo {} branch {} (transform {} {}, parallelism {})",
               name,
-              input,
+              spec.getInputRepo(),
               spec.getInputBranch(),
               spec.getTransform().getKind(),
               spec.getTransform().getName(),
               spec.getParallelism());
-          return spec;
+          return new PipelineChange(spec, jobAtHead(spec));
         });
+  }
+
+  /**
+   * Updates a pipeline: version + 1, and a full job at its input branch's head (the new spec hash
+   * makes every datum new) unless the new spec keeps its outputs.
+   *
+   * @param parsed the spec document read as an update of the current spec
+   */
+  Future<PipelineChange> update(PipelineSpec parsed) {
+    String name = parsed.getName();
+    PipelineSpec current = pipeline(name);
+    requireSameParallelism(current, parsed);
+    requireInput(parsed);
+    return control.tasks.submit(
+        ControlPlane.repoQueue(parsed.getInputRepo()),
+        () -> {
+          PipelineSpec previous = pipeline(name);
+          requireSameParallelism(previous, parsed);
+          requireInput(parsed);
+          PipelineSpec updated =
+              PipelineSpec.newBuilder(parsed)
+                  .setVersion(previous.getVersion() + 1)
+                  .setCreatedAt(previous.getCreatedAt())
+                  .setUpdatedAt(System.currentTimeMillis())
+                  .build();
+          control.write(control.topics.pipelines, name, updated);
+          control.pipelines.put(name, updated);
+          log.info(
+              "Updated pipeline {} to version {} (spec hash {} -> {}, keep outputs: {})",
+              name,
+              updated.getVersion(),
+              previous.getSpecHash(),
+              updated.getSpecHash(),
+              updated.getKeepOutputsOnUpdate());
+          return new PipelineChange(
+              updated, updated.getKeepOutputsOnUpdate() ? null : jobAtHead(updated));
+        });
+  }
+
+  /**
+   * Deletes a pipeline's spec (409 while another pipeline reads its outputs). Its topics and the
+   * repos derived from its outputs stay: outputs and lineage remain readable, and a pipeline
+   * created again under the name reuses them.
+   */
+  Future<Void> delete(String name) {
+    PipelineSpec spec = pipeline(name);
+    requireNoReaders(name);
+    return control.tasks.submit(
+        ControlPlane.repoQueue(spec.getInputRepo()),
+        () -> {
+          pipeline(name);
+          requireNoReaders(name);
+          control.write(control.topics.pipelines, name, null);
+          control.pipelines.remove(name);
+          log.info("Deleted pipeline {}", name);
+          return null;
+        });
+  }
+
+  /**
+   * Creates the input branch if it does not exist (as Pachyderm does) and starts a full job of kind
+   * UPDATE at its head, if it has one.
+   */
+  private ControlPlane.StartedJob jobAtHead(PipelineSpec spec) {
+    String repoName = spec.getInputRepo();
+    RepoSpec repo = control.repo(repoName);
+    String key = TopicNames.branchKey(repoName, spec.getInputBranch());
+    Branch branch = control.branches.get(key).orElse(null);
+    if (branch == null) {
+      Branch created = CommitSealer.branchAt(repoName, spec.getInputBranch(), null);
+      control.sealer.writeBranch(repo, created, null, List.of());
+      control.branches.put(key, created);
+      return null;
+    }
+    if (branch.getHead() == null) {
+      return null;
+    }
+    Commit head = control.commitOf(repoName, "head", branch.getHead());
+    JobRef job = ControlPlane.jobRef(spec, JobKind.UPDATE, JobMode.FULL);
+    control.sealer.requestJobs(repo, head, List.of(job));
+    return new ControlPlane.StartedJob(repoName, head.getId(), job);
+  }
+
+  /** 400 unless the input repo exists, and for a pipeline input, the upstream pipeline. */
+  private void requireInput(PipelineSpec spec) {
+    if (spec.getInputPipeline() != null) {
+      if (control.pipelines.get(spec.getInputPipeline()).isEmpty()) {
+        throw ApiException.badRequest(
+            "input.pipeline '" + spec.getInputPipeline() + "' is not an existing pipeline");
+      }
+      return;
+    }
+    if (control.repos.get(spec.getInputRepo()).isEmpty()) {
+      throw ApiException.badRequest(
+          "input.repo '" + spec.getInputRepo() + "' is not an existing repo");
+    }
+  }
+
+  /** Parallelism is the partition count of the pipeline's topics, which cannot change safely. */
+  private static void requireSameParallelism(PipelineSpec current, PipelineSpec update) {
+    if (current.getParallelism() != update.getParallelism()) {
+      throw ApiException.badRequest(
+          "parallelism cannot change on update (it is the partition count of the pipeline's"
+              + " topics): it is "
+              + current.getParallelism()
+              + ", got "
+              + update.getParallelism());
+    }
+  }
+
+  private void requireNoReaders(String name) {
+    List<String> readers =
+        control.pipelines.snapshot().values().stream()
+            .filter(p -> name.equals(p.getInputPipeline()))
+            .map(PipelineSpec::getName)
+            .sorted()
+            .toList();
+    if (!readers.isEmpty()) {
+      throw ApiException.conflict("pipelines " + readers + " read the outputs of '" + name + "'");
+    }
   }
 }

@@ -14,6 +14,7 @@ import io.tusk.schemas.Seal;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -295,6 +296,16 @@ abstract class CommitServiceItBase {
         post("/repos/" + repo + "/commits" + (branch == null ? "" : "?branch=" + branch), null);
     assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(201);
     return response.bodyAsJsonObject();
+  }
+
+  /** Sends a text body with a content type, e.g. a YAML pipeline spec. */
+  static HttpResponse<Buffer> send(HttpMethod method, String path, String contentType, String body)
+      throws Exception {
+    return await(
+        client
+            .request(method, path)
+            .putHeader("Content-Type", contentType)
+            .sendBuffer(Buffer.buffer(body)));
   }
 
   static HttpResponse<Buffer> put(String path, JsonObject body) throws Exception {

@@ -120,14 +120,23 @@ class RequestsTest {
     // When it is validated
     PipelineSpec spec = Requests.pipelineSpec(body, NOW);
 
-    // Then it has the default parallelism and the spec hash of (repo, JAVA, class)
+    // Then it has the defaults (master, parallelism 4, 3 tries, no timeouts) and its spec hash
     assertThat(spec.getName()).isEqualTo("gibleed-insights");
     assertThat(spec.getInputRepo()).isEqualTo("omop");
+    assertThat(spec.getInputBranch()).isEqualTo("master");
+    assertThat(spec.getInputPipeline()).isNull();
     assertThat(spec.getTransform().getKind()).isEqualTo(TransformKind.JAVA);
     assertThat(spec.getTransform().getName()).isEqualTo("gi-bleed");
     assertThat(spec.getParallelism()).isEqualTo(4);
-    assertThat(spec.getSpecHash()).isEqualTo(Hashing.specHash("omop", "JAVA", "gi-bleed"));
+    assertThat(spec.getDatumTries()).isEqualTo(3);
+    assertThat(spec.getDatumTimeoutMs()).isNull();
+    assertThat(spec.getJobTimeoutMs()).isNull();
+    assertThat(spec.getErrCmd()).isEmpty();
+    assertThat(spec.getKeepOutputsOnUpdate()).isFalse();
+    assertThat(spec.getVersion()).isEqualTo(1);
+    assertThat(spec.getSpecHash()).isEqualTo(Hashing.specHash(spec)).hasSize(64);
     assertThat(spec.getCreatedAt()).isEqualTo(NOW);
+    assertThat(spec.getUpdatedAt()).isEqualTo(NOW);
     assertThat(Requests.pipelineSpec(pipeline().put("parallelism", 12), NOW).getParallelism())
         .isEqualTo(12);
   }
@@ -142,13 +151,264 @@ class RequestsTest {
         b -> b.put("input", new JsonObject().put("repo", "Omop")), "input.repo 'Omop' must be");
     pipelineRejected(
         b -> b.put("input", new JsonObject().put("repo", "omop").put("pipeline", "x")),
-        "input.pipeline is not a known field");
+        "input must name a repo (and optional branch) or a pipeline (and memberKey), not both");
+    pipelineRejected(
+        b -> b.put("input", new JsonObject().put("repo", "omop").put("branch", "Dev")),
+        "input.branch 'Dev' must be");
+    pipelineRejected(
+        b -> b.put("input", new JsonObject().put("repo", "omop").put("memberKey", "x")),
+        "input.memberKey applies to pipeline inputs only");
+    pipelineRejected(
+        b -> b.put("input", new JsonObject().put("pipeline", "up")), "input.memberKey is required");
+    pipelineRejected(
+        b -> b.put("input", new JsonObject().put("pipeline", "up").put("memberKey", "member")),
+        "input.memberKey 'member' is a column of the derived repo's own table");
+    pipelineRejected(
+        b ->
+            b.put(
+                "input",
+                new JsonObject().put("pipeline", "gibleed-insights").put("memberKey", "k")),
+        "input.pipeline 'gibleed-insights' is the pipeline itself");
+    pipelineRejected(
+        b ->
+            b.put("input", new JsonObject().put("pipeline", "up").put("memberKey", "k".repeat(60))),
+        "input.memberKey 'kkk");
+    pipelineRejected(
+        b ->
+            b.put(
+                "input",
+                new JsonObject().put("pipeline", "up").put("memberKey", "k").put("branch", "dev")),
+        "input.branch applies to repo inputs only");
     pipelineRejected(b -> b.remove("transform"), "transform is required");
     pipelineRejected(b -> b.put("transform", new JsonObject()), "transform.java is required");
     pipelineRejected(
         b -> b.put("transform", new JsonObject().put("python", "x.py")),
         "transform.python is not a known field");
+    pipelineRejected(
+        b ->
+            b.put(
+                "transform",
+                new JsonObject().put("java", "x").put("cmd", new JsonArray().add("a"))),
+        "transform must have java or cmd, not both");
+    pipelineRejected(
+        b -> b.put("transform", new JsonObject().put("java", "x").put("worker", true)),
+        "transform.worker applies to cmd transforms only");
+    pipelineRejected(
+        b -> b.put("transform", new JsonObject().put("cmd", new JsonArray())),
+        "transform.cmd must hold the command");
+    pipelineRejected(
+        b -> b.put("transform", new JsonObject().put("cmd", new JsonArray().add(" "))),
+        "transform.cmd[0] must name the program");
+    pipelineRejected(
+        b -> b.put("transform", new JsonObject().put("cmd", new JsonArray().add("a").add(3))),
+        "transform.cmd[1] must be a string");
+    pipelineRejected(
+        b -> b.put("transform", new JsonObject().put("cmd", "python3 x.py")),
+        "transform.cmd must be an array");
+    pipelineRejected(
+        b -> b.put("transform", cmd().put("worker", "yes")),
+        "transform.worker must be true or false");
+    pipelineRejected(
+        b -> b.put("transform", cmd().put("worker", true).put("inputFormat", "csv")),
+        "transform.inputFormat does not apply to workers");
+    pipelineRejected(
+        b -> b.put("transform", cmd().put("inputFormat", "xml")),
+        "transform.inputFormat must be \"csv\" or \"json\"");
+    pipelineRejected(
+        b -> b.put("transform", cmd().put("env", new JsonObject().put("A-B", "1"))),
+        "transform.env.A-B is not a valid environment variable name");
+    pipelineRejected(
+        b -> b.put("transform", cmd().put("env", new JsonObject().put("TUSK_JOB_ID", "1"))),
+        "transform.env.TUSK_JOB_ID: names starting with TUSK_ are set by Tusk");
+    pipelineRejected(
+        b -> b.put("transform", cmd().put("env", new JsonObject().put("A", new JsonArray()))),
+        "transform.env.A must be a string");
     pipelineRejected(b -> b.put("parallelism", 0), "parallelism must be a whole number from 1");
+    pipelineRejected(
+        b -> b.put("datumTries", 0), "datumTries must be a whole number from 1 to 100");
+    pipelineRejected(b -> b.put("datumTimeout", "30"), "datumTimeout must be a duration such as");
+    pipelineRejected(b -> b.put("jobTimeout", 30), "jobTimeout must be a non-blank string");
+    pipelineRejected(b -> b.put("jobTimeout", "0s"), "jobTimeout must be more than 0");
+    pipelineRejected(b -> b.put("jobTimeout", "9000h"), "jobTimeout must be more than 0");
+    pipelineRejected(b -> b.put("errCmd", new JsonArray()), "errCmd must hold the command");
+    pipelineRejected(b -> b.put("keepOutputsOnUpdate", "no"), "keepOutputsOnUpdate must be true");
+    pipelineRejected(b -> b.put("datum_tries", 2), "datum_tries is not a known field");
+  }
+
+  @Test
+  void shouldKeepEveryFieldWhenACommandPipelineIsFullySpecified() {
+    // Given a command transform on branch dev with every optional field
+    JsonObject body =
+        pipeline()
+            .put("input", new JsonObject().put("repo", "omop").put("branch", "dev"))
+            .put(
+                "transform",
+                cmd()
+                    .put("env", new JsonObject().put("MODE", "strict").put("THREADS", 2))
+                    .put("inputFormat", "json"))
+            .put("parallelism", 2)
+            .put("datumTries", 5)
+            .put("datumTimeout", "1m30s")
+            .put("jobTimeout", "2h")
+            .put("errCmd", new JsonArray().add("sh").add("-c").add("exit 0"))
+            .put("keepOutputsOnUpdate", true);
+
+    // When it is validated
+    PipelineSpec spec = Requests.pipelineSpec(body, NOW);
+
+    // Then every field is kept, durations in milliseconds
+    assertThat(spec.getInputBranch()).isEqualTo("dev");
+    assertThat(spec.getTransform().getKind()).isEqualTo(TransformKind.COMMAND);
+    assertThat(spec.getTransform().getName()).isEmpty();
+    assertThat(spec.getTransform().getCmd()).containsExactly("python3", "gi.py");
+    assertThat(spec.getTransform().getEnv())
+        .containsEntry("MODE", "strict")
+        .containsEntry("THREADS", "2");
+    assertThat(spec.getTransform().getInputFormat()).isEqualTo("json");
+    assertThat(spec.getParallelism()).isEqualTo(2);
+    assertThat(spec.getDatumTries()).isEqualTo(5);
+    assertThat(spec.getDatumTimeoutMs()).isEqualTo(90_000L);
+    assertThat(spec.getJobTimeoutMs()).isEqualTo(7_200_000L);
+    assertThat(spec.getErrCmd()).containsExactly("sh", "-c", "exit 0");
+    assertThat(spec.getKeepOutputsOnUpdate()).isTrue();
+
+    // And a worker is a WORKER transform
+    JsonObject worker = pipeline().put("transform", cmd().put("worker", true));
+    assertThat(Requests.pipelineSpec(worker, NOW).getTransform().getKind())
+        .isEqualTo(TransformKind.WORKER);
+  }
+
+  @Test
+  void shouldReadTheDerivedRepoWhenTheInputIsAPipeline() {
+    // Given an input of pipeline gibleed's outputs keyed by PERSON_ID
+    JsonObject body =
+        pipeline()
+            .put("name", "risk")
+            .put(
+                "input", new JsonObject().put("pipeline", "gibleed").put("memberKey", "PERSON_ID"));
+
+    // When it is validated
+    PipelineSpec spec = Requests.pipelineSpec(body, NOW);
+
+    // Then it reads master of the derived repo gibleed-by-person_id
+    assertThat(spec.getInputRepo()).isEqualTo("gibleed-by-person_id");
+    assertThat(spec.getInputBranch()).isEqualTo("master");
+    assertThat(spec.getInputPipeline()).isEqualTo("gibleed");
+    assertThat(spec.getInputMemberKey()).isEqualTo("PERSON_ID");
+  }
+
+  @Test
+  void shouldReadTheSameSpecWhenTheDocumentIsYaml() {
+    // Given the same pipeline as YAML and as JSON
+    String yaml =
+        String.join(
+            "\n",
+            "name: gibleed-insights",
+            "input:",
+            "  repo: omop",
+            "  branch: dev",
+            "transform:",
+            "  cmd: [python3, gi.py]",
+            "  env:",
+            "    THREADS: 2",
+            "datumTimeout: 30s",
+            "keepOutputsOnUpdate: true",
+            "");
+    JsonObject json =
+        pipeline()
+            .put("input", new JsonObject().put("repo", "omop").put("branch", "dev"))
+            .put("transform", cmd().put("env", new JsonObject().put("THREADS", "2")))
+            .put("datumTimeout", "30s")
+            .put("keepOutputsOnUpdate", true);
+
+    // When both are read
+    JsonObject fromYaml = Requests.specDocument("application/yaml; charset=utf-8", yaml);
+    JsonObject fromJson = Requests.specDocument("application/json", json.encode());
+
+    // Then they give the same spec
+    assertThat(Requests.pipelineSpec(fromYaml, NOW))
+        .isEqualTo(Requests.pipelineSpec(fromJson, NOW));
+    assertThat(Requests.specDocument(null, json.encode())).isEqualTo(json);
+
+    // And broken documents are 400s saying why
+    assertBadRequest(() -> Requests.specDocument("text/yaml", "name: [unclosed"))
+        .hasMessageStartingWith("request body is not valid YAML");
+    assertBadRequest(() -> Requests.specDocument("text/yaml", "- a\n- b\n"))
+        .hasMessageStartingWith("request body must be a YAML mapping");
+    assertBadRequest(() -> Requests.specDocument("text/yaml", "name: x\njobTimeout: 2001-12-14\n"))
+        .hasMessageStartingWith("jobTimeout is read by YAML as a Date; quote it");
+    assertBadRequest(() -> Requests.specDocument("text/yaml", "1: x\n"))
+        .hasMessageStartingWith("key '1' of the document must be a string");
+    assertBadRequest(() -> Requests.specDocument("application/json", "{\"name\":"))
+        .hasMessageStartingWith("request body is not a JSON object");
+    assertBadRequest(() -> Requests.specDocument("application/json", ""))
+        .hasMessageStartingWith("request body must be a pipeline spec");
+  }
+
+  @Test
+  void shouldKeepNameAndParallelismWhenAnUpdateLeavesThemOut() {
+    // Given a pipeline of parallelism 2
+    PipelineSpec current = Requests.pipelineSpec(pipeline().put("parallelism", 2), NOW);
+
+    // When an update names neither
+    JsonObject update = pipeline();
+    update.remove("name");
+    PipelineSpec updated = Requests.pipelineSpec(update, NOW + 1, current);
+
+    // Then both are kept
+    assertThat(updated.getName()).isEqualTo("gibleed-insights");
+    assertThat(updated.getParallelism()).isEqualTo(2);
+
+    // And an update naming another pipeline is a 400
+    assertBadRequest(() -> Requests.pipelineSpec(pipeline().put("name", "other"), NOW, current))
+        .hasMessageStartingWith("name 'other' differs from the pipeline updated");
+  }
+
+  @Test
+  void shouldChangeTheSpecHashOnlyWhenWhatDecidesOutputsChanges() {
+    // Given a command pipeline
+    JsonObject base = pipeline().put("transform", cmd());
+    String hash = Requests.pipelineSpec(base, NOW).getSpecHash();
+
+    // Then parallelism, tries, timeouts and keepOutputsOnUpdate keep the hash
+    for (Consumer<JsonObject> same :
+        List.<Consumer<JsonObject>>of(
+            b -> b.put("parallelism", 9),
+            b -> b.put("datumTries", 9),
+            b -> b.put("datumTimeout", "1s"),
+            b -> b.put("jobTimeout", "1h"),
+            b -> b.put("keepOutputsOnUpdate", true))) {
+      JsonObject body = base.copy();
+      same.accept(body);
+      assertThat(Requests.pipelineSpec(body, NOW).getSpecHash()).isEqualTo(hash);
+    }
+
+    // And input, command, environment, input format and error command change it
+    for (Consumer<JsonObject> different :
+        List.<Consumer<JsonObject>>of(
+            b -> b.put("input", new JsonObject().put("repo", "other")),
+            b -> b.put("input", new JsonObject().put("repo", "omop").put("branch", "dev")),
+            b -> b.put("transform", cmd().put("cmd", new JsonArray().add("python3").add("v2.py"))),
+            b -> b.put("transform", cmd().put("env", new JsonObject().put("A", "1"))),
+            b -> b.put("transform", cmd().put("inputFormat", "json")),
+            b -> b.put("transform", cmd().put("worker", true)),
+            b -> b.put("errCmd", new JsonArray().add("true")))) {
+      JsonObject body = base.copy();
+      different.accept(body);
+      assertThat(Requests.pipelineSpec(body, NOW).getSpecHash()).isNotEqualTo(hash);
+    }
+  }
+
+  @Test
+  void shouldReadDurationsWhenWrittenAsGoDoes() {
+    assertThat(Requests.durationMillis("t", "500ms")).isEqualTo(500);
+    assertThat(Requests.durationMillis("t", "30s")).isEqualTo(30_000);
+    assertThat(Requests.durationMillis("t", "5m")).isEqualTo(300_000);
+    assertThat(Requests.durationMillis("t", "1h30m")).isEqualTo(5_400_000);
+    assertThat(Requests.durationMillis("t", "1m1ms")).isEqualTo(60_001);
+    for (String bad : List.of("30", "s", "1.5s", "1 s", "-1s", "1d", "1s ", "10000000000s")) {
+      assertBadRequest(() -> Requests.durationMillis("t", bad)).hasMessageStartingWith("t must be");
+    }
   }
 
   @Test
@@ -248,6 +508,10 @@ class RequestsTest {
 
   private static JsonObject firstTable(JsonObject body) {
     return body.getJsonArray("tables").getJsonObject(0);
+  }
+
+  private static JsonObject cmd() {
+    return new JsonObject().put("cmd", new JsonArray().add("python3").add("gi.py"));
   }
 
   private static JsonObject pipeline() {

@@ -28,10 +28,12 @@ final class CommitApi {
 
   private final ControlPlane control;
   private final PipelineControl pipelines;
+  private final JobControl jobs;
 
-  CommitApi(ControlPlane control, PipelineControl pipelines) {
+  CommitApi(ControlPlane control, PipelineControl pipelines, JobControl jobs) {
     this.control = control;
     this.pipelines = pipelines;
+    this.jobs = jobs;
   }
 
   /** Every route of the API, with health and metrics, JSON errors and a body size limit. */
@@ -57,6 +59,8 @@ final class CommitApi {
     router.get("/pipelines/:pipeline").handler(this::handleGetPipeline);
     router.put("/pipelines/:pipeline").handler(this::handleUpdatePipeline);
     router.delete("/pipelines/:pipeline").handler(this::handleDeletePipeline);
+    router.post("/jobs/:id/rerun").handler(this::handleRerun);
+    router.post("/jobs/:id/restart").handler(this::handleRestart);
     return router;
   }
 
@@ -214,6 +218,19 @@ final class CommitApi {
 
   private void handleGetPipeline(RoutingContext ctx) {
     ok(ctx, AvroJson.toJson(pipelines.pipeline(ctx.pathParam("pipeline"))));
+  }
+
+  private void handleRerun(RoutingContext ctx) {
+    boolean reprocess = Requests.flag("reprocess", ctx.queryParams().get("reprocess"));
+    jobs.rerun(ctx.pathParam("id"), reprocess)
+        .onSuccess(started -> send(ctx, 202, startedJobJson(started).encode()))
+        .onFailure(ctx::fail);
+  }
+
+  private void handleRestart(RoutingContext ctx) {
+    jobs.restart(ctx.pathParam("id"))
+        .onSuccess(started -> send(ctx, 202, startedJobJson(started).encode()))
+        .onFailure(ctx::fail);
   }
 
   /** A pipeline spec document from the body: YAML or JSON by Content-Type. */

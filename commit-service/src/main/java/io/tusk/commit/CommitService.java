@@ -9,6 +9,7 @@ import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Branch;
 import io.tusk.schemas.Commit;
+import io.tusk.schemas.Job;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.vertx.core.Future;
@@ -77,6 +78,11 @@ public final class CommitService implements AutoCloseable {
           open(opened, CompactedTopicView.start(kafka, topics.commits, VIEW_TIMEOUT));
       CompactedTopicView<Branch> branches =
           open(opened, CompactedTopicView.start(kafka, topics.branches, VIEW_TIMEOUT));
+      CompactedTopicView<Job> jobView =
+          open(opened, CompactedTopicView.start(kafka, topics.jobs, VIEW_TIMEOUT));
+      JobIndex jobs = new JobIndex();
+      jobView.addListener(jobs::record);
+      jobView.snapshot().forEach(jobs::record);
       CommitIndex commits = index(commitView);
       ensureTopics(topicAdmin, repos, pipelines);
       CommitSealer sealer = open(opened, new CommitSealer(kafka, topics, topicAdmin.admin()));
@@ -90,6 +96,7 @@ public final class CommitService implements AutoCloseable {
       observability.addHealthCheck("pipelines-view", pipelines::isHealthy);
       observability.addHealthCheck("commits-view", commitView::isHealthy);
       observability.addHealthCheck("branches-view", branches::isHealthy);
+      observability.addHealthCheck("jobs-view", jobView::isHealthy);
 
       Vertx vertx = Vertx.vertx();
       opened.push(() -> await(vertx.close(), "closing Vert.x"));
@@ -107,7 +114,10 @@ public final class CommitService implements AutoCloseable {
               observability.registry());
       control.ensureMasterBranches();
       CommitApi api =
-          new CommitApi(control, new PipelineControl(control, observability.registry()));
+          new CommitApi(
+              control,
+              new PipelineControl(control, observability.registry()),
+              new JobControl(control, jobs));
       HttpServer server =
           await(
               vertx

@@ -390,6 +390,29 @@ final class Requests {
     return value;
   }
 
+  /** A job ID in parameter {@code field}. */
+  static String jobId(String field, String value) {
+    if (!Ids.isValid(value)) {
+      throw bad(
+          field
+              + " must be a job ID (32 lower-case hex characters), got "
+              + (value == null ? "nothing" : echo(value)));
+    }
+    return value;
+  }
+
+  /** A true/false query parameter (absent: false). */
+  static boolean flag(String field, String value) {
+    if (value == null) {
+      return false;
+    }
+    return switch (value.trim().toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw bad(field + " must be true or false, got " + echo(value));
+    };
+  }
+
   /** A repo or pipeline name in parameter {@code field}. */
   static String name(String field, String value) {
     if (!TopicNames.isValidName(value)) {

@@ -428,6 +428,14 @@ class RequestsTest {
     assertBadRequest(() -> Requests.before("0")).hasMessageStartingWith("before must be");
     assertBadRequest(() -> Requests.before("x")).hasMessageStartingWith("before must be");
     assertBadRequest(() -> Requests.commitId("id", "XYZ")).hasMessageStartingWith("id must be");
+    assertThat(Requests.jobId("id", id)).isEqualTo(id);
+    assertBadRequest(() -> Requests.jobId("id", "j1"))
+        .hasMessageStartingWith("id must be a job ID");
+    assertThat(Requests.flag("reprocess", null)).isFalse();
+    assertThat(Requests.flag("reprocess", "TRUE")).isTrue();
+    assertThat(Requests.flag("reprocess", "false")).isFalse();
+    assertBadRequest(() -> Requests.flag("reprocess", "yes"))
+        .hasMessageStartingWith("reprocess must be true or false");
     assertBadRequest(() -> Requests.commitId("id", id.toUpperCase()))
         .hasMessageStartingWith("id must be");
   }

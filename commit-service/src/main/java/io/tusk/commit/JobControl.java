@@ -1,0 +1,151 @@
+package io.tusk.commit;
+
+import io.tusk.common.http.ApiException;
+import io.tusk.schemas.Commit;
+import io.tusk.schemas.Job;
+import io.tusk.schemas.JobKind;
+import io.tusk.schemas.JobMode;
+import io.tusk.schemas.JobRef;
+import io.tusk.schemas.JobState;
+import io.tusk.schemas.PipelineSpec;
+import io.tusk.schemas.RepoSpec;
+import io.vertx.core.Future;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Jobs started on an existing commit of a finished job: re-runs (a new job over the same input
+ * commit) and restarts (the failed datums of the same job again). Both are {@code JobRequest}s
+ * written by {@link io.tusk.common.commit.CommitSealer#requestJobs}, queued with the repo's other
+ * changes.
+ */
+final class JobControl {
+  private static final Logger log = LoggerFactory.getLogger(JobControl.class);
+  private static final Set<JobState> ENDED =
+      Set.of(JobState.SUCCESS, JobState.FAILURE, JobState.KILLED);
+
+  private final ControlPlane control;
+  private final JobIndex jobs;
+
+  JobControl(ControlPlane control, JobIndex jobs) {
+    this.control = control;
+    this.jobs = jobs;
+  }
+
+  /** The job with this ID: 400 for a malformed ID, 404 for an unknown one. */
+  Job job(String id) {
+    String checked = Requests.jobId("id", id);
+    return jobs.get(checked)
+        .orElseThrow(
+            () ->
+                ApiException.notFound(
+                    "no job '"
+                        + checked
+                        + "' (a job is known once the partition service has started it)"));
+  }
+
+  /**
+   * Re-runs a job: a new job (kind RERUN) of its pipeline over its input commit, REPROCESS (every
+   * member, outputs compared with the earlier ones) or FULL (only datums without a success).
+   */
+  Future<ControlPlane.StartedJob> rerun(String id, boolean reprocess) {
+    Job job = job(id);
+    target(job);
+    return control.tasks.submit(
+        ControlPlane.repoQueue(job.getRepo()),
+        () -> {
+          Target target = target(job);
+          JobRef ref =
+              JobRef.newBuilder(
+                      ControlPlane.jobRef(
+                          target.pipeline(),
+                          JobKind.RERUN,
+                          reprocess ? JobMode.REPROCESS : JobMode.FULL))
+                  .setRerunOf(job.getId())
+                  .build();
+          control.sealer.requestJobs(target.repo(), target.commit(), List.of(ref));
+          log.info("Job {} re-runs job {} ({})", ref.getJobId(), job.getId(), ref.getMode());
+          return new ControlPlane.StartedJob(job.getRepo(), job.getCommitId(), ref);
+        });
+  }
+
+  /**
+   * Restarts the failed datums of an ended job: the same job ID, mode FAILED_ONLY. 409 unless the
+   * job has ended with failed datums.
+   */
+  Future<ControlPlane.StartedJob> restart(String id) {
+    Job requested = job(id);
+    requireRestartable(requested);
+    return control.tasks.submit(
+        ControlPlane.repoQueue(requested.getRepo()),
+        () -> {
+          Job job = job(id);
+          requireRestartable(job);
+          Target target = target(job);
+          String specHash =
+              job.getSpecHash().isEmpty() ? target.pipeline().getSpecHash() : job.getSpecHash();
+          JobRef ref =
+              JobRef.newBuilder()
+                  .setPipeline(job.getPipeline())
+                  .setJobId(job.getId())
+                  .setSpecHash(specHash)
+                  .setKind(job.getKind())
+                  .setMode(JobMode.FAILED_ONLY)
+                  .setRerunOf(job.getRerunOf())
+                  .build();
+          control.sealer.requestJobs(target.repo(), target.commit(), List.of(ref));
+          log.info("Restarting {} failed datums of job {}", job.getFailed(), job.getId());
+          return new ControlPlane.StartedJob(job.getRepo(), job.getCommitId(), ref);
+        });
+  }
+
+  /** What a job request for {@code job} needs: its pipeline as it is now, its repo and commit. */
+  private record Target(PipelineSpec pipeline, RepoSpec repo, Commit commit) {}
+
+  private Target target(Job job) {
+    PipelineSpec pipeline =
+        control
+            .pipelines
+            .get(job.getPipeline())
+            .orElseThrow(
+                () ->
+                    ApiException.conflict(
+                        "pipeline '"
+                            + job.getPipeline()
+                            + "' of job "
+                            + job.getId()
+                            + " was deleted"));
+    if (!pipeline.getInputRepo().equals(job.getRepo())) {
+      throw ApiException.conflict(
+          "pipeline '"
+              + pipeline.getName()
+              + "' now reads repo '"
+              + pipeline.getInputRepo()
+              + "', not the job's repo '"
+              + job.getRepo()
+              + "'");
+    }
+    RepoSpec repo = control.repo(job.getRepo());
+    Commit commit =
+        control
+            .commits
+            .get(job.getCommitId())
+            .orElseThrow(
+                () ->
+                    ApiException.conflict(
+                        "commit " + job.getCommitId() + " of job " + job.getId() + " is unknown"));
+    return new Target(pipeline, repo, commit);
+  }
+
+  private static void requireRestartable(Job job) {
+    if (!ENDED.contains(job.getState())) {
+      throw ApiException.conflict(
+          "job " + job.getId() + " is " + job.getState() + "; only an ended job can restart");
+    }
+    if (job.getFailed() == 0) {
+      throw ApiException.conflict("job " + job.getId() + " has no failed datums to restart");
+    }
+  }
+}

@@ -1,0 +1,60 @@
+package io.tusk.commit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tusk.schemas.Job;
+import io.tusk.schemas.JobState;
+import org.junit.jupiter.api.Test;
+
+class JobIndexTest {
+
+  static Job job(String id, String commitId, long createdAt, JobState state) {
+    return Job.newBuilder()
+        .setId(id)
+        .setPipeline("p")
+        .setRepo("r")
+        .setCommitId(commitId)
+        .setGlobalId(commitId)
+        .setState(state)
+        .setTotal(10)
+        .setToProcess(4)
+        .setProcessed(2)
+        .setSkipped(6)
+        .setFailed(1)
+        .setCreatedAt(createdAt)
+        .build();
+  }
+
+  @Test
+  void shouldListTheJobsOfACommitOldestFirstWhenSeveralRanOnIt() {
+    // Given two jobs on commit c1 (written newest first) and one on c2
+    JobIndex index = new JobIndex();
+    index.record("j2", job("j2", "c1", 200, JobState.RUNNING));
+    index.record("j1", job("j1", "c1", 100, JobState.SUCCESS));
+    index.record("j3", job("j3", "c2", 300, JobState.RUNNING));
+
+    // Then c1 lists j1 then j2, c2 lists j3, an unknown commit nothing
+    assertThat(index.ofCommit("c1")).extracting(Job::getId).containsExactly("j1", "j2");
+    assertThat(index.ofCommit("c2")).extracting(Job::getId).containsExactly("j3");
+    assertThat(index.ofCommit("c9")).isEmpty();
+  }
+
+  @Test
+  void shouldKeepTheLatestStateWhenAJobIsUpdatedOrDeleted() {
+    // Given a running job that then succeeds
+    JobIndex index = new JobIndex();
+    index.record("j1", job("j1", "c1", 100, JobState.RUNNING));
+    index.record("j1", job("j1", "c1", 100, JobState.SUCCESS));
+
+    // Then the index holds it once, in its latest state
+    assertThat(index.get("j1").map(Job::getState)).contains(JobState.SUCCESS);
+    assertThat(index.ofCommit("c1")).hasSize(1);
+
+    // When it is deleted (a tombstone)
+    index.record("j1", null);
+
+    // Then it is gone by ID and by commit
+    assertThat(index.get("j1")).isEmpty();
+    assertThat(index.ofCommit("c1")).isEmpty();
+  }
+}

@@ -23,6 +23,7 @@ final class CommitIndex {
   private final Map<String, Commit> byId = new ConcurrentHashMap<>();
   private final Map<String, ConcurrentNavigableMap<Long, Commit>> byRepo =
       new ConcurrentHashMap<>();
+  private final Map<String, String> bySourceJob = new ConcurrentHashMap<>();
 
   /**
    * Records a commit read from the topic or just sealed; null {@code commit} is a tombstone.
@@ -34,11 +35,27 @@ final class CommitIndex {
       Commit removed = byId.remove(id);
       if (removed != null) {
         writable(removed.getRepo()).remove(removed.getSequence(), removed);
+        if (removed.getSourceJob() != null) {
+          bySourceJob.remove(sourceKey(removed.getRepo(), removed.getSourceJob()), id);
+        }
       }
       return;
     }
     Commit merged = byId.merge(id, commit, (old, update) -> old.getStats() != null ? old : update);
     writable(merged.getRepo()).put(merged.getSequence(), merged);
+    if (merged.getSourceJob() != null) {
+      bySourceJob.put(sourceKey(merged.getRepo(), merged.getSourceJob()), id);
+    }
+  }
+
+  /** The output commit of {@code repo} that the upstream job {@code sourceJob} sealed. */
+  Optional<Commit> bySourceJob(String repo, String sourceJob) {
+    String id = bySourceJob.get(sourceKey(repo, sourceJob));
+    return id == null ? Optional.empty() : get(id);
+  }
+
+  private static String sourceKey(String repo, String sourceJob) {
+    return repo + "/" + sourceJob;
   }
 
   /** The commit with {@code id}. */

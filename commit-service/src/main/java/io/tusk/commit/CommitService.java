@@ -113,6 +113,10 @@ public final class CommitService implements AutoCloseable {
               new SerialTasks(vertx),
               observability.registry());
       control.ensureMasterBranches();
+      OutputCommits outputCommits =
+          open(opened, new OutputCommits(kafka, control, observability.registry()));
+      outputCommits.start();
+      observability.addHealthCheck("output-commits", outputCommits::isHealthy);
       CommitApi api =
           new CommitApi(
               control,

@@ -12,8 +12,12 @@ import io.tusk.schemas.JobMode;
 import io.tusk.schemas.JobRef;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.RowFormat;
+import io.tusk.schemas.TableSpec;
 import io.vertx.core.Future;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,12 +26,21 @@ import org.slf4j.LoggerFactory;
  * pipeline's input repo (see {@link ControlPlane}), so the jobs they start are ordered with that
  * repo's seals and branch moves.
  *
+ * <p>A pipeline whose input is another pipeline's outputs reads the repo derived from them (see
+ * docs/next.md), created with the first pipeline that reads it.
+ *
  * <p>As in Pachyderm, a pipeline created on a branch that has a head processes it at once: a full
  * job of kind UPDATE at the head (a spec change from nothing); an update starts the same job at the
  * head unless the spec keeps its outputs ({@code keepOutputsOnUpdate}).
  */
 final class PipelineControl {
   private static final Logger log = LoggerFactory.getLogger(PipelineControl.class);
+
+  /** The one table of a repo derived from a pipeline's outputs. */
+  static final String DERIVED_TABLE = "output";
+
+  private static final int DESCRIBE_ATTEMPTS = 10;
+  private static final long DESCRIBE_BACKOFF_MS = 300;
 
   private final ControlPlane control;
   private final Counter pipelineCounter;
@@ -61,6 +74,7 @@ final class PipelineControl {
         ControlPlane.repoQueue(spec.getInputRepo()),
         () -> {
           requireInput(spec);
+          ensureDerivedRepo(spec);
           control.reserveName(name);
           try {
             // The spec goes first, as for repos; the processor checks the transform.
@@ -100,6 +114,7 @@ final class PipelineControl {
           PipelineSpec previous = pipeline(name);
           requireSameParallelism(previous, parsed);
           requireInput(parsed);
+          ensureDerivedRepo(parsed);
           PipelineSpec updated =
               PipelineSpec.newBuilder(parsed)
                   .setVersion(previous.getVersion() + 1)
@@ -164,19 +179,105 @@ final class PipelineControl {
     return new ControlPlane.StartedJob(repoName, head.getId(), job);
   }
 
-  /** 400 unless the input repo exists, and for a pipeline input, the upstream pipeline. */
+  /**
+   * 400 unless the input repo exists, or for a pipeline input, the upstream pipeline; 409 if the
+   * derived repo's name belongs to a pipeline or to a repo that is not that derived repo.
+   */
   private void requireInput(PipelineSpec spec) {
     if (spec.getInputPipeline() != null) {
       if (control.pipelines.get(spec.getInputPipeline()).isEmpty()) {
         throw ApiException.badRequest(
             "input.pipeline '" + spec.getInputPipeline() + "' is not an existing pipeline");
       }
+      String derived = spec.getInputRepo();
+      if (control.pipelines.get(derived).isPresent()) {
+        throw ApiException.conflict(
+            "the derived repo name '" + derived + "' is the name of a pipeline");
+      }
+      control
+          .repos
+          .get(derived)
+          .filter(repo -> !isDerived(repo, spec.getInputPipeline(), spec.getInputMemberKey()))
+          .ifPresent(
+              repo -> {
+                throw ApiException.conflict(
+                    "repo '"
+                        + derived
+                        + "' exists and does not hold the outputs of pipeline '"
+                        + spec.getInputPipeline()
+                        + "' keyed by '"
+                        + spec.getInputMemberKey()
+                        + "'");
+              });
       return;
     }
     if (control.repos.get(spec.getInputRepo()).isEmpty()) {
       throw ApiException.badRequest(
           "input.repo '" + spec.getInputRepo() + "' is not an existing repo");
     }
+  }
+
+  /**
+   * Creates the repo of the upstream pipeline's outputs a pipeline input reads, unless it exists:
+   * rows are the upstream {@code Output}s on {@code <pipeline>.output}, one table {@code output}
+   * with columns (member, memberKey, data), row key member, members named by memberKey.
+   */
+  private void ensureDerivedRepo(PipelineSpec spec) {
+    String upstream = spec.getInputPipeline();
+    if (upstream == null || control.repos.get(spec.getInputRepo()).isPresent()) {
+      return;
+    }
+    String memberKey = spec.getInputMemberKey();
+    String outputTopic = TopicNames.output(upstream);
+    int partitions = outputPartitions(outputTopic);
+    control.createRepoNow(
+        RepoSpec.newBuilder()
+            .setName(spec.getInputRepo())
+            .setFormat(RowFormat.OUTPUT)
+            .setDefaultTable(DERIVED_TABLE)
+            .setTables(
+                List.of(
+                    TableSpec.newBuilder()
+                        .setName(DERIVED_TABLE)
+                        .setColumns(List.of("member", memberKey, "data"))
+                        .setMemberKey(memberKey)
+                        .setRowKey(List.of("member"))
+                        .build()))
+            .setUpdatePartitions(partitions)
+            .setMemberPartitions(partitions)
+            .setCreatedAt(System.currentTimeMillis())
+            .setUpdatesTopic(outputTopic)
+            .setSourcePipeline(upstream)
+            .build());
+  }
+
+  /**
+   * Partitions of an upstream output topic; a topic created moments ago may not be described by
+   * every broker yet, so a few attempts are made.
+   */
+  private int outputPartitions(String topic) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return control.topicAdmin.partitions(topic);
+      } catch (KafkaException e) {
+        if (attempt == DESCRIBE_ATTEMPTS) {
+          throw e;
+        }
+        log.info("Topic {} not described yet (attempt {}): {}", topic, attempt, e.getMessage());
+        try {
+          TimeUnit.MILLISECONDS.sleep(DESCRIBE_BACKOFF_MS);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new KafkaException("interrupted describing " + topic, interrupted);
+        }
+      }
+    }
+  }
+
+  private static boolean isDerived(RepoSpec repo, String upstream, String memberKey) {
+    return upstream.equals(repo.getSourcePipeline())
+        && repo.getTables().size() == 1
+        && memberKey.equals(repo.getTables().get(0).getMemberKey());
   }
 
   /** Parallelism is the partition count of the pipeline's topics, which cannot change safely. */

@@ -62,6 +62,23 @@ class CommitIndexTest {
     assertThat(index.latest("omop")).isEmpty();
   }
 
+  @Test
+  void shouldFindTheOutputCommitWhenAskedByItsSourceJob() {
+    // Given an output commit of a derived repo sealed for upstream job j1
+    CommitIndex index = new CommitIndex();
+    Commit output = Commit.newBuilder(commit("gi-by-k", 1, null)).setSourceJob("j1").build();
+    index.record(output.getId(), output);
+
+    // Then it is found by (repo, source job), and nothing for another job or repo
+    assertThat(index.bySourceJob("gi-by-k", "j1")).contains(output);
+    assertThat(index.bySourceJob("gi-by-k", "j2")).isEmpty();
+    assertThat(index.bySourceJob("other", "j1")).isEmpty();
+
+    // And a tombstone forgets it
+    index.record(output.getId(), null);
+    assertThat(index.bySourceJob("gi-by-k", "j1")).isEmpty();
+  }
+
   private static Commit commit(String repo, long sequence, CommitStats stats) {
     String id = String.format("%032x", (repo.hashCode() & 0xffffL) * 1000 + sequence);
     return Commit.newBuilder()

@@ -1,0 +1,223 @@
+package io.tusk.commit;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.topics.Topic;
+import io.tusk.schemas.Commit;
+import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.SealRequest;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Seals the output commits of the DAG: for each {@link SealRequest} on {@code tusk.seal-requests}
+ * (a job of pipeline P ended), seals every repo derived from P's outputs on master, with {@code
+ * sourceJob} = the job and the request's global ID, which starts the downstream pipelines'
+ * incremental jobs. One global ID thus runs through the whole DAG.
+ *
+ * <p>A consumer in group {@code tusk-commit-sealer} on its own thread; offsets are committed after
+ * the seals, and a request whose job already has an output commit in a repo is skipped there, so a
+ * request read twice (after a crash) seals once. A seal that fails is retried from the same record
+ * after a pause; an undecodable record is logged, counted and skipped.
+ */
+final class OutputCommits implements AutoCloseable {
+  static final String GROUP_ID = "tusk-commit-sealer";
+
+  private static final Logger log = LoggerFactory.getLogger(OutputCommits.class);
+  private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
+  private static final long SEAL_TIMEOUT_SECONDS = 60;
+  private static final long MAX_BACKOFF_MS = 10_000;
+
+  private final ControlPlane control;
+  private final Topic<String, SealRequest> topic;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Thread thread;
+  private final Counter sealed;
+  private final Counter skipped;
+  private final Counter undecodable;
+  private volatile boolean running = true;
+  private volatile boolean started;
+
+  OutputCommits(KafkaSettings settings, ControlPlane control, MeterRegistry metrics) {
+    this.control = control;
+    this.topic = control.topics.sealRequests;
+    String clientId = GROUP_ID + "-" + settings.instanceId();
+    this.consumer = new KafkaConsumer<>(settings.consumer(clientId, GROUP_ID));
+    this.thread = new Thread(this::run, clientId);
+    this.thread.setDaemon(true);
+    this.sealed =
+        Counter.builder("tusk.output.commits")
+            .description("Output commits sealed for ended upstream jobs")
+            .register(metrics);
+    this.skipped =
+        Counter.builder("tusk.output.commits.duplicate")
+            .description("Seal requests skipped in a repo because their job had its output commit")
+            .register(metrics);
+    this.undecodable =
+        Counter.builder("tusk.seal.requests.undecodable")
+            .description("Records of tusk.seal-requests that could not be decoded (skipped)")
+            .register(metrics);
+  }
+
+  /** Starts consuming; returns at once. */
+  void start() {
+    consumer.subscribe(List.of(topic.name()));
+    thread.start();
+    started = true;
+  }
+
+  /** True while the consumer thread runs. */
+  boolean isHealthy() {
+    return thread.isAlive();
+  }
+
+  private void run() {
+    long backoffMs = 500;
+    try {
+      while (running) {
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL_TIMEOUT);
+        for (TopicPartition partition : records.partitions()) {
+          for (ConsumerRecord<byte[], byte[]> record : records.records(partition)) {
+            try {
+              handle(record);
+              consumer.commitSync(Map.of(partition, new OffsetAndMetadata(record.offset() + 1)));
+              backoffMs = 500;
+            } catch (KafkaException | IllegalStateException e) {
+              // Transient (broker, timeout): read this partition again from this record after a
+              // pause; seals done before the failure are skipped the next time.
+              log.warn(
+                  "Sealing output commits for the seal request at {} offset {} failed; retrying"
+                      + " in {} ms",
+                  partition,
+                  record.offset(),
+                  backoffMs,
+                  e);
+              consumer.seek(partition, record.offset());
+              pause(backoffMs);
+              backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+              break;
+            }
+          }
+        }
+      }
+    } catch (WakeupException e) {
+      if (running) {
+        log.error("Seal request consumer woken up unexpectedly", e);
+      }
+    } catch (RuntimeException e) {
+      log.error("Seal request consumer stopped", e);
+    } finally {
+      consumer.close();
+    }
+  }
+
+  private void handle(ConsumerRecord<byte[], byte[]> record) {
+    SealRequest request;
+    try {
+      request = record.value() == null ? null : topic.readValue(record.value());
+    } catch (SerializationException e) {
+      undecodable.increment();
+      log.error(
+          "Skipping undecodable seal request at partition {} offset {}: {}",
+          record.partition(),
+          record.offset(),
+          e.getMessage());
+      return;
+    }
+    if (request == null) {
+      return;
+    }
+    for (RepoSpec repo : derivedFrom(request.getPipeline())) {
+      sealOnce(repo.getName(), request);
+    }
+  }
+
+  /** Seals {@code repo} for the request's job unless that job already has its output commit. */
+  private void sealOnce(String repo, SealRequest request) {
+    try {
+      Commit commit =
+          control
+              .tasks
+              .submit(
+                  ControlPlane.repoQueue(repo),
+                  () -> {
+                    if (control.commits.bySourceJob(repo, request.getJobId()).isPresent()) {
+                      return null;
+                    }
+                    return control.sealNow(
+                        repo, ControlPlane.MASTER, request.getJobId(), request.getGlobalId());
+                  })
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(SEAL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      if (commit == null) {
+        skipped.increment();
+        log.info("Job {} already has its output commit in repo {}", request.getJobId(), repo);
+      } else {
+        sealed.increment();
+        log.info(
+            "Output commit {} of repo {} for job {} of pipeline {} ({} downstream jobs)",
+            commit.getId(),
+            repo,
+            request.getJobId(),
+            request.getPipeline(),
+            commit.getJobs().size());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted sealing " + repo, e);
+    } catch (ExecutionException e) {
+      throw new KafkaException("cannot seal output commit of " + repo, e.getCause());
+    } catch (TimeoutException e) {
+      throw new KafkaException("timed out sealing output commit of " + repo, e);
+    }
+  }
+
+  private List<RepoSpec> derivedFrom(String pipeline) {
+    return control.repos.snapshot().values().stream()
+        .filter(repo -> pipeline.equals(repo.getSourcePipeline()))
+        .sorted(Comparator.comparing(RepoSpec::getName))
+        .toList();
+  }
+
+  private void pause(long millis) {
+    try {
+      TimeUnit.MILLISECONDS.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      running = false;
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    if (!started) {
+      // The consumer thread closes the consumer; without it, close it here.
+      consumer.close();
+      return;
+    }
+    consumer.wakeup();
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -9,6 +9,7 @@ import io.tusk.schemas.Branch;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.Trigger;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -45,6 +46,7 @@ final class CommitApi {
     router.post("/repos").handler(this::handleCreateRepo);
     router.get("/repos").handler(this::handleListRepos);
     router.get("/repos/:repo").handler(this::handleGetRepo);
+    router.put("/repos/:repo/trigger").handler(this::handleSetTrigger);
     router.post("/repos/:repo/commits").handler(this::handleSeal);
     router.get("/repos/:repo/commits").handler(this::handleListCommits);
     router.get("/repos/:repo/commits/:id").handler(this::handleGetRepoCommit);
@@ -91,6 +93,15 @@ final class CommitApi {
 
   private void handleGetRepo(RoutingContext ctx) {
     ok(ctx, AvroJson.toJson(control.repo(ctx.pathParam("repo"))));
+  }
+
+  private void handleSetTrigger(RoutingContext ctx) {
+    String repo = control.repo(ctx.pathParam("repo")).getName();
+    Trigger trigger = Requests.trigger(HttpErrors.jsonBody(ctx));
+    control
+        .setTrigger(repo, trigger)
+        .onSuccess(updated -> ok(ctx, AvroJson.toJson(updated)))
+        .onFailure(ctx::fail);
   }
 
   private void handleSeal(RoutingContext ctx) {

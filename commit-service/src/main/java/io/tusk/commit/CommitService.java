@@ -15,6 +15,7 @@ import io.tusk.schemas.RepoSpec;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -117,6 +118,16 @@ public final class CommitService implements AutoCloseable {
           open(opened, new OutputCommits(kafka, control, observability.registry()));
       outputCommits.start();
       observability.addHealthCheck("output-commits", outputCommits::isHealthy);
+      TriggerScheduler triggers =
+          open(
+              opened,
+              new TriggerScheduler(
+                  control,
+                  topicAdmin.admin(),
+                  Clock.systemUTC(),
+                  config.triggerPollMillis(),
+                  observability.registry()));
+      triggers.start();
       CommitApi api =
           new CommitApi(
               control,

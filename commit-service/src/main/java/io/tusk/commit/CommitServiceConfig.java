@@ -10,14 +10,20 @@ import java.util.Objects;
 
 /**
  * Configuration of the commit service, read from the environment: the shared Kafka settings ({@link
- * KafkaSettings#KEYS}) and where the HTTP API listens.
+ * KafkaSettings#KEYS}), where the HTTP API listens, and how often repo triggers are checked.
  */
-public record CommitServiceConfig(KafkaSettings kafka, String httpHost, int httpPort) {
+public record CommitServiceConfig(
+    KafkaSettings kafka, String httpHost, int httpPort, long triggerPollMillis) {
 
   public static final ConfigKey HTTP_HOST =
       ConfigKey.optional("TUSK_HTTP_HOST", "0.0.0.0", "Address the HTTP API binds to");
   public static final ConfigKey HTTP_PORT =
       ConfigKey.optional("TUSK_HTTP_PORT", "8080", "Port of the HTTP API (0 picks a free port)");
+  public static final ConfigKey TRIGGER_POLL_MS =
+      ConfigKey.optional(
+          "TUSK_TRIGGER_POLL_MS",
+          "500",
+          "How often, in milliseconds, repo triggers are checked (one offsets request for all repos)");
 
   /** Every key the commit service reads. */
   public static final List<ConfigKey> KEYS = keys();
@@ -35,13 +41,17 @@ public record CommitServiceConfig(KafkaSettings kafka, String httpHost, int http
   public static CommitServiceConfig from(Map<String, String> env) {
     Config config = Config.load(env, KEYS);
     return new CommitServiceConfig(
-        KafkaSettings.from(config), config.string(HTTP_HOST), config.port(HTTP_PORT));
+        KafkaSettings.from(config),
+        config.string(HTTP_HOST),
+        config.port(HTTP_PORT),
+        config.integer(TRIGGER_POLL_MS, 10));
   }
 
   private static List<ConfigKey> keys() {
     List<ConfigKey> keys = new ArrayList<>(KafkaSettings.KEYS);
     keys.add(HTTP_HOST);
     keys.add(HTTP_PORT);
+    keys.add(TRIGGER_POLL_MS);
     return List.copyOf(keys);
   }
 }

@@ -18,6 +18,7 @@ import io.tusk.schemas.JobMode;
 import io.tusk.schemas.JobRef;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.Trigger;
 import io.vertx.core.Future;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -205,6 +206,20 @@ final class ControlPlane {
     }
   }
 
+  /** Sets or clears (null) the trigger of a repo; a derived repo's commits follow its pipeline. */
+  Future<RepoSpec> setTrigger(String name, Trigger trigger) {
+    requireNotDerived(repo(name));
+    return tasks.submit(
+        repoQueue(name),
+        () -> {
+          RepoSpec updated = RepoSpec.newBuilder(repo(name)).setTrigger(trigger).build();
+          write(topics.repos, name, updated);
+          repos.put(name, updated);
+          log.info("Trigger of repo {} set to {}", name, trigger);
+          return updated;
+        });
+  }
+
   // ---- commits
 
   /**
@@ -214,15 +229,38 @@ final class ControlPlane {
   Future<Commit> seal(String repoName, String branch) {
     RepoSpec repo = repo(repoName);
     Requests.branchName("branch", branch);
+    requireNotDerived(repo);
+    return tasks.submit(repoQueue(repoName), () -> sealNow(repoName, branch, null, null));
+  }
+
+  /**
+   * Seals master of a repo for its trigger, unless a commit was sealed since the trigger looked
+   * (its new offsets are then in that commit).
+   *
+   * @param seenLatest the repo's newest commit when the trigger fired (null: none)
+   * @return the commit, or null if another seal came first
+   */
+  Future<Commit> sealForTrigger(String repoName, String seenLatest) {
+    return tasks.submit(
+        repoQueue(repoName),
+        () -> {
+          String latest = commits.latest(repoName).map(Commit::getId).orElse(null);
+          if (!Objects.equals(latest, seenLatest)) {
+            return null;
+          }
+          return sealNow(repoName, MASTER, null, null);
+        });
+  }
+
+  private static void requireNotDerived(RepoSpec repo) {
     if (repo.getSourcePipeline() != null) {
       throw ApiException.conflict(
           "repo '"
-              + repoName
+              + repo.getName()
               + "' holds the outputs of pipeline '"
               + repo.getSourcePipeline()
               + "': its commits are sealed when that pipeline's jobs end");
     }
-    return tasks.submit(repoQueue(repoName), () -> sealNow(repoName, branch, null, null));
   }
 
   /**

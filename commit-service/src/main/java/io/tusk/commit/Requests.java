@@ -10,6 +10,7 @@ import io.tusk.schemas.RowFormat;
 import io.tusk.schemas.TableSpec;
 import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
+import io.tusk.schemas.Trigger;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -57,6 +58,8 @@ final class Requests {
       Set.of("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml");
   private static final Set<String> INPUT_FORMATS = Set.of("csv", "json");
   private static final List<String> DERIVED_COLUMNS = List.of("member", "data");
+  private static final Set<String> TRIGGER_FIELDS = Set.of("everyRows", "everySeconds", "cron");
+  private static final long MAX_TRIGGER_SECONDS = 366L * 24 * 3600;
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
   private Requests() {}
@@ -68,7 +71,14 @@ final class Requests {
         new Fields(
             body,
             "",
-            Set.of("name", "format", "defaultTable", "tables", "partitions", "memberPartitions"));
+            Set.of(
+                "name",
+                "format",
+                "defaultTable",
+                "tables",
+                "partitions",
+                "memberPartitions",
+                "trigger"));
     String name = fields.name("name");
     RowFormat format = format(fields);
     List<TableSpec> tables = tables(fields);
@@ -84,6 +94,8 @@ final class Requests {
     }
     int partitions = fields.integer("partitions", DEFAULT_PARTITIONS, 1, MAX_PARTITIONS);
     int memberPartitions = fields.integer("memberPartitions", partitions, 1, MAX_PARTITIONS);
+    Trigger trigger =
+        fields.has("trigger") ? trigger(fields.object("trigger", TRIGGER_FIELDS)) : null;
     return RepoSpec.newBuilder()
         .setName(name)
         .setFormat(format)
@@ -92,6 +104,37 @@ final class Requests {
         .setUpdatePartitions(partitions)
         .setMemberPartitions(memberPartitions)
         .setCreatedAt(createdAt)
+        .setTrigger(trigger)
+        .build();
+  }
+
+  /**
+   * The trigger of a {@code PUT /repos/{repo}/trigger} body; null (no trigger) when it sets
+   * nothing.
+   */
+  static Trigger trigger(JsonObject body) {
+    Objects.requireNonNull(body, "body");
+    return trigger(new Fields(body, "", TRIGGER_FIELDS));
+  }
+
+  private static Trigger trigger(Fields fields) {
+    Long everyRows = fields.longValue("everyRows", 1, Long.MAX_VALUE);
+    Long everySeconds = fields.longValue("everySeconds", 1, MAX_TRIGGER_SECONDS);
+    String cron = fields.optionalString("cron");
+    if (cron != null) {
+      try {
+        Cron.parse(cron);
+      } catch (IllegalArgumentException e) {
+        throw bad(fields.pathOf("cron") + " " + echo(cron) + " " + e.getMessage());
+      }
+    }
+    if (everyRows == null && everySeconds == null && cron == null) {
+      return null;
+    }
+    return Trigger.newBuilder()
+        .setEveryRows(everyRows)
+        .setEverySeconds(everySeconds)
+        .setCron(cron)
         .build();
   }
 
@@ -613,6 +656,27 @@ final class Requests {
         throw bad(pathOf(field) + " must be an object");
       }
       return new Fields(object, pathOf(field), known);
+    }
+
+    /** An optional whole number from {@code min} to {@code max} (null when absent). */
+    Long longValue(String field, long min, long max) {
+      Object value = json.getValue(field);
+      if (value == null) {
+        return null;
+      }
+      String rule = pathOf(field) + " must be a whole number from " + min + " to " + max;
+      if (!(value instanceof Integer
+          || value instanceof Long
+          || value instanceof Short
+          || value instanceof BigInteger)) {
+        throw bad(rule + ", got " + echo(String.valueOf(value)));
+      }
+      BigInteger number = new BigInteger(value.toString());
+      if (number.compareTo(BigInteger.valueOf(min)) < 0
+          || number.compareTo(BigInteger.valueOf(max)) > 0) {
+        throw bad(rule + ", got " + number);
+      }
+      return number.longValueExact();
     }
 
     boolean bool(String field, boolean defaultValue) {

@@ -24,6 +24,7 @@ class CommitServiceConfigTest {
     // Then the HTTP API listens on every interface, port 8080
     assertThat(config.httpHost()).isEqualTo("0.0.0.0");
     assertThat(config.httpPort()).isEqualTo(8080);
+    assertThat(config.triggerPollMillis()).isEqualTo(500);
     assertThat(config.kafka().bootstrapServers()).isEqualTo("broker:9092");
     assertThat(config.kafka().registryUrl()).isEqualTo("http://registry:8081");
   }
@@ -73,11 +74,29 @@ class CommitServiceConfigTest {
   }
 
   @Test
-  void shouldListKafkaAndHttpKeysWhenKeysAreAsked() {
-    // When / Then the keys are the shared ones plus the HTTP ones
+  void shouldFailNamingTheKeyWhenTheTriggerPollIsTooShort() {
+    // Given a trigger poll of 1 ms
+    Map<String, String> env =
+        Map.of(
+            "TUSK_BOOTSTRAP_SERVERS", "broker:9092",
+            "TUSK_REGISTRY_URL", "http://registry:8081",
+            "TUSK_TRIGGER_POLL_MS", "1");
+
+    // When / Then loading fails naming the key
+    assertThatThrownBy(() -> CommitServiceConfig.from(env))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_TRIGGER_POLL_MS");
+  }
+
+  @Test
+  void shouldListKafkaHttpAndServiceKeysWhenKeysAreAsked() {
+    // When / Then the keys are the shared ones plus the service's own
     assertThat(CommitServiceConfig.KEYS)
         .containsAll(KafkaSettings.KEYS)
-        .contains(CommitServiceConfig.HTTP_HOST, CommitServiceConfig.HTTP_PORT)
-        .hasSize(KafkaSettings.KEYS.size() + 2);
+        .contains(
+            CommitServiceConfig.HTTP_HOST,
+            CommitServiceConfig.HTTP_PORT,
+            CommitServiceConfig.TRIGGER_POLL_MS)
+        .hasSize(KafkaSettings.KEYS.size() + 3);
   }
 }

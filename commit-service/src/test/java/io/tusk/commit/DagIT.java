@@ -86,9 +86,13 @@ class DagIT extends CommitServiceItBase {
         "does not hold the outputs of pipeline '" + clash + "'");
 
     // And the upstream pipeline cannot be deleted while others read it; the derived repo takes
-    // no manual commits
+    // no manual commits and no trigger
     assertError(delete("/pipelines/" + upstream), 409, "read the outputs of '" + upstream + "'");
     assertError(post("/repos/" + derived + "/commits", null), 409, "holds the outputs");
+    assertError(
+        put("/repos/" + derived + "/trigger", new JsonObject().put("everyRows", 1)),
+        409,
+        "holds the outputs");
   }
 
   @Test

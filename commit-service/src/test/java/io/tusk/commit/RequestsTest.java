@@ -10,6 +10,7 @@ import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.RowFormat;
 import io.tusk.schemas.TableSpec;
 import io.tusk.schemas.TransformKind;
+import io.tusk.schemas.Trigger;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -438,6 +439,45 @@ class RequestsTest {
         .hasMessageStartingWith("reprocess must be true or false");
     assertBadRequest(() -> Requests.commitId("id", id.toUpperCase()))
         .hasMessageStartingWith("id must be");
+  }
+
+  @Test
+  void shouldReadTheTriggerWhenARepoOrATriggerUpdateSetsOne() {
+    // Given a repo with a trigger of every kind
+    JsonObject body =
+        repo()
+            .put(
+                "trigger",
+                new JsonObject()
+                    .put("everyRows", 10000)
+                    .put("everySeconds", 30)
+                    .put("cron", "*/5 * * * *"));
+
+    // When it is validated
+    Trigger trigger = Requests.repoSpec(body, NOW).getTrigger();
+
+    // Then all three are kept; a repo without one has none, an empty update clears it
+    assertThat(trigger.getEveryRows()).isEqualTo(10000L);
+    assertThat(trigger.getEverySeconds()).isEqualTo(30L);
+    assertThat(trigger.getCron()).isEqualTo("*/5 * * * *");
+    assertThat(Requests.repoSpec(repo(), NOW).getTrigger()).isNull();
+    assertThat(Requests.trigger(new JsonObject())).isNull();
+    assertThat(Requests.trigger(new JsonObject().put("everySeconds", 5)).getEverySeconds())
+        .isEqualTo(5L);
+
+    // And bad values are 400s naming the field
+    rejected(
+        b -> b.put("trigger", new JsonObject().put("everyRows", 0)),
+        "trigger.everyRows must be a whole number from 1");
+    rejected(
+        b -> b.put("trigger", new JsonObject().put("cron", "* * *")),
+        "trigger.cron '* * *' must have 5 fields");
+    rejected(
+        b -> b.put("trigger", new JsonObject().put("cron", "0 0 31 2 *")),
+        "trigger.cron '0 0 31 2 *' never fires");
+    rejected(b -> b.put("trigger", new JsonObject().put("every", 3)), "trigger.every is not");
+    assertBadRequest(() -> Requests.trigger(new JsonObject().put("everySeconds", "5")))
+        .hasMessageStartingWith("everySeconds must be a whole number");
   }
 
   @Test

@@ -7,6 +7,9 @@ import io.tusk.common.json.AvroJson;
 import io.tusk.common.ops.Observability;
 import io.tusk.schemas.Branch;
 import io.tusk.schemas.Commit;
+import io.tusk.schemas.CommitStats;
+import io.tusk.schemas.Job;
+import io.tusk.schemas.JobRef;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Trigger;
@@ -17,7 +20,9 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The commit service's HTTP API: repos, commits, branches and pipelines as JSON. Handlers validate
@@ -26,15 +31,19 @@ import java.util.List;
  */
 final class CommitApi {
   private static final long MAX_BODY_BYTES = 1024 * 1024;
+  private static final int DEFAULT_REJECTED_LIMIT = 100;
 
   private final ControlPlane control;
   private final PipelineControl pipelines;
   private final JobControl jobs;
+  private final RejectedRows rejected;
 
-  CommitApi(ControlPlane control, PipelineControl pipelines, JobControl jobs) {
+  CommitApi(
+      ControlPlane control, PipelineControl pipelines, JobControl jobs, RejectedRows rejected) {
     this.control = control;
     this.pipelines = pipelines;
     this.jobs = jobs;
+    this.rejected = rejected;
   }
 
   /** Every route of the API, with health and metrics, JSON errors and a body size limit. */
@@ -50,6 +59,7 @@ final class CommitApi {
     router.post("/repos/:repo/commits").handler(this::handleSeal);
     router.get("/repos/:repo/commits").handler(this::handleListCommits);
     router.get("/repos/:repo/commits/:id").handler(this::handleGetRepoCommit);
+    router.get("/repos/:repo/rejected").handler(this::handleRejected);
     router.get("/repos/:repo/branches").handler(this::handleListBranches);
     router.post("/repos/:repo/branches").handler(this::handleCreateBranch);
     router.get("/repos/:repo/branches/:branch").handler(this::handleGetBranch);
@@ -66,11 +76,48 @@ final class CommitApi {
     return router;
   }
 
-  /** The JSON of a commit as every commit endpoint answers it. */
-  static JsonObject commitJson(Commit commit) {
+  /**
+   * The JSON of a commit as every commit endpoint answers it: the record, its state and offset
+   * count, the rejected and changed counts once complete, and every job on it (those it started and
+   * later ones: re-runs, branch moves, updates) with state and counts once the partition service
+   * has started them.
+   */
+  JsonObject commitJson(Commit commit) {
+    CommitStats stats = commit.getStats();
+    Map<String, Job> known = new LinkedHashMap<>();
+    jobs.ofCommit(commit.getId()).forEach(job -> known.put(job.getId(), job));
+    JsonArray jobItems = new JsonArray();
+    for (JobRef ref : commit.getJobs()) {
+      jobItems.add(jobItem(AvroJson.toJson(ref), known.remove(ref.getJobId())));
+    }
+    for (Job job : known.values()) {
+      JsonObject ref =
+          new JsonObject()
+              .put("pipeline", job.getPipeline())
+              .put("jobId", job.getId())
+              .put("specHash", job.getSpecHash())
+              .put("mode", job.getMode().name())
+              .put("kind", job.getKind().name())
+              .put("rerunOf", job.getRerunOf());
+      jobItems.add(jobItem(ref, job));
+    }
     return AvroJson.toJson(commit)
-        .put("state", commit.getStats() == null ? "sealed" : "complete")
-        .put("rowCount", CommitSealer.offsetCount(commit));
+        .put("state", stats == null ? "sealed" : "complete")
+        .put("rowCount", CommitSealer.offsetCount(commit))
+        .put("rejected", stats == null ? null : stats.getRejected())
+        .put("changedMembers", stats == null ? null : stats.getChangedMembers())
+        .put("jobs", jobItems);
+  }
+
+  /** A job reference with the job's state and counts, all null while it is not known. */
+  private static JsonObject jobItem(JsonObject ref, Job job) {
+    return ref.put("state", job == null ? null : job.getState().name())
+        .put("total", job == null ? null : job.getTotal())
+        .put("toProcess", job == null ? null : job.getToProcess())
+        .put("processed", job == null ? null : job.getProcessed())
+        .put("skipped", job == null ? null : job.getSkipped())
+        .put("failed", job == null ? null : job.getFailed())
+        .put("recovered", job == null ? null : job.getRecovered());
   }
 
   private void handleCreateRepo(RoutingContext ctx) {
@@ -123,7 +170,7 @@ final class CommitApi {
         ctx,
         jsonArray(
             control.commits.page(repo.getName(), before, limit).stream()
-                .map(CommitApi::commitJson)
+                .map(this::commitJson)
                 .toList()));
   }
 
@@ -138,6 +185,26 @@ final class CommitApi {
             .orElseThrow(
                 () -> ApiException.notFound("no commit '" + id + "' in repo '" + repo + "'"));
     ok(ctx, commitJson(commit));
+  }
+
+  private void handleRejected(RoutingContext ctx) {
+    RepoSpec repo = control.repo(ctx.pathParam("repo"));
+    Commit commit = control.commitOf(repo.getName(), "commit", ctx.queryParams().get("commit"));
+    int limit = Requests.limit(ctx.queryParams().get("limit"), DEFAULT_REJECTED_LIMIT);
+    RejectedRows.Cursor after = Requests.cursor("after", ctx.queryParams().get("after"));
+    boolean content = Requests.flag("content", ctx.queryParams().get("content"));
+    ctx.vertx()
+        .executeBlocking(() -> rejected.read(repo, commit, limit, after, content), false)
+        .onSuccess(
+            page ->
+                ok(
+                    ctx,
+                    new JsonObject()
+                        .put("repo", repo.getName())
+                        .put("commit", commit.getId())
+                        .put("rows", jsonArray(page.rows()))
+                        .put("next", page.next() == null ? null : page.next().toString())))
+        .onFailure(ctx::fail);
   }
 
   private void handleGetCommit(RoutingContext ctx) {

@@ -132,7 +132,8 @@ public final class CommitService implements AutoCloseable {
           new CommitApi(
               control,
               new PipelineControl(control, observability.registry()),
-              new JobControl(control, jobs));
+              new JobControl(control, jobs),
+              new RejectedRows(kafka));
       HttpServer server =
           await(
               vertx

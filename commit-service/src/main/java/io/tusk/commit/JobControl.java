@@ -46,6 +46,11 @@ final class JobControl {
                         + "' (a job is known once the partition service has started it)"));
   }
 
+  /** The jobs whose input commit is {@code commitId}, oldest first. */
+  List<Job> ofCommit(String commitId) {
+    return jobs.ofCommit(commitId);
+  }
+
   /**
    * Re-runs a job: a new job (kind RERUN) of its pipeline over its input commit, REPROCESS (every
    * member, outputs compared with the earlier ones) or FULL (only datums without a success).

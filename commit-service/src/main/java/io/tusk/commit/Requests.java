@@ -389,8 +389,13 @@ final class Requests {
 
   /** The {@code limit} query parameter of a commit list (null: the default). */
   static int limit(String value) {
+    return limit(value, DEFAULT_LIMIT);
+  }
+
+  /** A {@code limit} query parameter from 1 to {@link #MAX_LIMIT} (null: {@code defaultValue}). */
+  static int limit(String value, int defaultValue) {
     if (value == null) {
-      return DEFAULT_LIMIT;
+      return defaultValue;
     }
     try {
       int limit = Integer.parseInt(value.trim());
@@ -442,6 +447,27 @@ final class Requests {
               + (value == null ? "nothing" : echo(value)));
     }
     return value;
+  }
+
+  /** A {@code <partition>:<offset>} paging cursor (null when absent). */
+  static RejectedRows.Cursor cursor(String field, String value) {
+    if (value == null) {
+      return null;
+    }
+    String[] parts = value.split(":", -1);
+    try {
+      if (parts.length == 2) {
+        int partition = Integer.parseInt(parts[0]);
+        long offset = Long.parseLong(parts[1]);
+        if (partition >= 0 && offset >= 0) {
+          return new RejectedRows.Cursor(partition, offset);
+        }
+      }
+    } catch (NumberFormatException e) {
+      // answered below with the rule
+    }
+    throw bad(
+        field + " must be <partition>:<offset> as a page's \"next\" gives it, got " + echo(value));
   }
 
   /** A true/false query parameter (absent: false). */

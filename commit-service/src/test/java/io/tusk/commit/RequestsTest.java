@@ -432,6 +432,12 @@ class RequestsTest {
     assertThat(Requests.jobId("id", id)).isEqualTo(id);
     assertBadRequest(() -> Requests.jobId("id", "j1"))
         .hasMessageStartingWith("id must be a job ID");
+    assertThat(Requests.limit(null, 100)).isEqualTo(100);
+    assertThat(Requests.cursor("after", null)).isNull();
+    assertThat(Requests.cursor("after", "2:17")).isEqualTo(new RejectedRows.Cursor(2, 17));
+    for (String bad : List.of("2", "2:", ":1", "a:1", "1:2:3", "-1:0")) {
+      assertBadRequest(() -> Requests.cursor("after", bad)).hasMessageStartingWith("after must be");
+    }
     assertThat(Requests.flag("reprocess", null)).isFalse();
     assertThat(Requests.flag("reprocess", "TRUE")).isTrue();
     assertThat(Requests.flag("reprocess", "false")).isFalse();

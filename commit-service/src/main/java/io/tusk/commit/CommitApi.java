@@ -37,13 +37,19 @@ final class CommitApi {
   private final PipelineControl pipelines;
   private final JobControl jobs;
   private final RejectedRows rejected;
+  private final PartitionProxy partition;
 
   CommitApi(
-      ControlPlane control, PipelineControl pipelines, JobControl jobs, RejectedRows rejected) {
+      ControlPlane control,
+      PipelineControl pipelines,
+      JobControl jobs,
+      RejectedRows rejected,
+      PartitionProxy partition) {
     this.control = control;
     this.pipelines = pipelines;
     this.jobs = jobs;
     this.rejected = rejected;
+    this.partition = partition;
   }
 
   /** Every route of the API, with health and metrics, JSON errors and a body size limit. */
@@ -60,6 +66,9 @@ final class CommitApi {
     router.get("/repos/:repo/commits").handler(this::handleListCommits);
     router.get("/repos/:repo/commits/:id").handler(this::handleGetRepoCommit);
     router.get("/repos/:repo/rejected").handler(this::handleRejected);
+    router.get("/repos/:repo/members/:member").handler(this::handleMember);
+    router.get("/repos/:repo/diff").handler(this::handleDiff);
+    router.get("/repos/:repo/diff/:member").handler(this::handleMemberDiff);
     router.get("/repos/:repo/branches").handler(this::handleListBranches);
     router.post("/repos/:repo/branches").handler(this::handleCreateBranch);
     router.get("/repos/:repo/branches/:branch").handler(this::handleGetBranch);
@@ -205,6 +214,46 @@ final class CommitApi {
                         .put("rows", jsonArray(page.rows()))
                         .put("next", page.next() == null ? null : page.next().toString())))
         .onFailure(ctx::fail);
+  }
+
+  private void handleMember(RoutingContext ctx) {
+    String repo = checkedCommits(ctx, "at");
+    partition.forward(
+        ctx,
+        "/repos/"
+            + PartitionProxy.segment(repo)
+            + "/members/"
+            + PartitionProxy.segment(ctx.pathParam("member")));
+  }
+
+  private void handleDiff(RoutingContext ctx) {
+    String repo = checkedCommits(ctx, "from", "to");
+    partition.forward(ctx, "/repos/" + PartitionProxy.segment(repo) + "/diff");
+  }
+
+  private void handleMemberDiff(RoutingContext ctx) {
+    String repo = checkedCommits(ctx, "from", "to");
+    partition.forward(
+        ctx,
+        "/repos/"
+            + PartitionProxy.segment(repo)
+            + "/diff/"
+            + PartitionProxy.segment(ctx.pathParam("member")));
+  }
+
+  /**
+   * The repo of a forwarded query, after checking that the commits its parameters name are commits
+   * of it (so unknown commits are the same 4xx here as everywhere).
+   */
+  private String checkedCommits(RoutingContext ctx, String... parameters) {
+    String repo = control.repo(ctx.pathParam("repo")).getName();
+    for (String parameter : parameters) {
+      String id = ctx.queryParams().get(parameter);
+      if (id != null) {
+        control.commitOf(repo, parameter, id);
+      }
+    }
+    return repo;
   }
 
   private void handleGetCommit(RoutingContext ctx) {

@@ -133,7 +133,8 @@ public final class CommitService implements AutoCloseable {
               control,
               new PipelineControl(control, observability.registry()),
               new JobControl(control, jobs),
-              new RejectedRows(kafka));
+              new RejectedRows(kafka),
+              open(opened, new PartitionProxy(vertx, config.partitionUrl())));
       HttpServer server =
           await(
               vertx

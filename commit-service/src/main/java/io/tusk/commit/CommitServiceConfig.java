@@ -1,8 +1,11 @@
 package io.tusk.commit;
 
 import io.tusk.common.config.Config;
+import io.tusk.common.config.ConfigException;
 import io.tusk.common.config.ConfigKey;
 import io.tusk.common.config.KafkaSettings;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -10,10 +13,11 @@ import java.util.Objects;
 
 /**
  * Configuration of the commit service, read from the environment: the shared Kafka settings ({@link
- * KafkaSettings#KEYS}), where the HTTP API listens, and how often repo triggers are checked.
+ * KafkaSettings#KEYS}), where the HTTP API listens, how often repo triggers are checked, and where
+ * the partition service answers member queries.
  */
 public record CommitServiceConfig(
-    KafkaSettings kafka, String httpHost, int httpPort, long triggerPollMillis) {
+    KafkaSettings kafka, String httpHost, int httpPort, long triggerPollMillis, URI partitionUrl) {
 
   public static final ConfigKey HTTP_HOST =
       ConfigKey.optional("TUSK_HTTP_HOST", "0.0.0.0", "Address the HTTP API binds to");
@@ -25,12 +29,20 @@ public record CommitServiceConfig(
           "500",
           "How often, in milliseconds, repo triggers are checked (one offsets request for all repos)");
 
+  public static final ConfigKey PARTITION_URL =
+      ConfigKey.optional(
+          "TUSK_PARTITION_URL",
+          "http://127.0.0.1:8083",
+          "Base URL of the partition service's HTTP API; member, time travel and diff queries are"
+              + " forwarded to it");
+
   /** Every key the commit service reads. */
   public static final List<ConfigKey> KEYS = keys();
 
   public CommitServiceConfig {
     Objects.requireNonNull(kafka, "kafka");
     Objects.requireNonNull(httpHost, "httpHost");
+    Objects.requireNonNull(partitionUrl, "partitionUrl");
   }
 
   /**
@@ -44,7 +56,25 @@ public record CommitServiceConfig(
         KafkaSettings.from(config),
         config.string(HTTP_HOST),
         config.port(HTTP_PORT),
-        config.integer(TRIGGER_POLL_MS, 10));
+        config.integer(TRIGGER_POLL_MS, 10),
+        httpUrl(config.string(PARTITION_URL)));
+  }
+
+  private static URI httpUrl(String value) {
+    try {
+      URI uri = new URI(value);
+      if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+          && uri.getHost() != null) {
+        return uri;
+      }
+    } catch (URISyntaxException e) {
+      // answered below with the rule
+    }
+    throw new ConfigException(
+        PARTITION_URL.name()
+            + " must be an http(s) URL such as http://host:8083, got '"
+            + value
+            + "'");
   }
 
   private static List<ConfigKey> keys() {
@@ -52,6 +82,7 @@ public record CommitServiceConfig(
     keys.add(HTTP_HOST);
     keys.add(HTTP_PORT);
     keys.add(TRIGGER_POLL_MS);
+    keys.add(PARTITION_URL);
     return List.copyOf(keys);
   }
 }

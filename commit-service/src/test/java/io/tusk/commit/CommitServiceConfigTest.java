@@ -25,6 +25,7 @@ class CommitServiceConfigTest {
     assertThat(config.httpHost()).isEqualTo("0.0.0.0");
     assertThat(config.httpPort()).isEqualTo(8080);
     assertThat(config.triggerPollMillis()).isEqualTo(500);
+    assertThat(config.partitionUrl()).hasToString("http://127.0.0.1:8083");
     assertThat(config.kafka().bootstrapServers()).isEqualTo("broker:9092");
     assertThat(config.kafka().registryUrl()).isEqualTo("http://registry:8081");
   }
@@ -89,6 +90,21 @@ class CommitServiceConfigTest {
   }
 
   @Test
+  void shouldFailNamingTheKeyWhenThePartitionUrlIsNotHttp() {
+    // Given a partition service address without scheme
+    Map<String, String> env =
+        Map.of(
+            "TUSK_BOOTSTRAP_SERVERS", "broker:9092",
+            "TUSK_REGISTRY_URL", "http://registry:8081",
+            "TUSK_PARTITION_URL", "partition-service:8083");
+
+    // When / Then loading fails naming the key
+    assertThatThrownBy(() -> CommitServiceConfig.from(env))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_PARTITION_URL");
+  }
+
+  @Test
   void shouldListKafkaHttpAndServiceKeysWhenKeysAreAsked() {
     // When / Then the keys are the shared ones plus the service's own
     assertThat(CommitServiceConfig.KEYS)
@@ -96,7 +112,8 @@ class CommitServiceConfigTest {
         .contains(
             CommitServiceConfig.HTTP_HOST,
             CommitServiceConfig.HTTP_PORT,
-            CommitServiceConfig.TRIGGER_POLL_MS)
-        .hasSize(KafkaSettings.KEYS.size() + 3);
+            CommitServiceConfig.TRIGGER_POLL_MS,
+            CommitServiceConfig.PARTITION_URL)
+        .hasSize(KafkaSettings.KEYS.size() + 4);
   }
 }

@@ -12,9 +12,12 @@ import io.tusk.schemas.Commit;
 import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.Seal;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -68,10 +71,24 @@ abstract class CommitServiceItBase {
   static Vertx vertx;
   static WebClient client;
 
+  /** A stand-in for the partition service's HTTP API: answers with {@link #partitionHandler}. */
+  static HttpServer partitionServer;
+
+  static volatile Handler<HttpServerRequest> partitionHandler =
+      request -> request.response().setStatusCode(404).end();
+
   @BeforeAll
-  static void start(LocalStack stack) {
+  static void start(LocalStack stack) throws Exception {
     String instance = "commit-service-it-" + suffix();
+    vertx = Vertx.vertx();
+    partitionServer =
+        await(
+            vertx
+                .createHttpServer()
+                .requestHandler(request -> partitionHandler.handle(request))
+                .listen(0, "127.0.0.1"));
     Map<String, String> env = new HashMap<>();
+    env.put("TUSK_PARTITION_URL", "http://127.0.0.1:" + partitionServer.actualPort());
     env.put("TUSK_BOOTSTRAP_SERVERS", stack.bootstrapServers());
     env.put("TUSK_REGISTRY_URL", stack.registryUrl());
     env.put("TUSK_INSTANCE_ID", instance);
@@ -82,7 +99,6 @@ abstract class CommitServiceItBase {
     topics = new Topics(settings.registryClient());
     admin = Admin.create(settings.admin("commit-service-it-admin"));
     service = CommitService.start(config);
-    vertx = Vertx.vertx();
     client =
         WebClient.create(
             vertx,
@@ -93,6 +109,8 @@ abstract class CommitServiceItBase {
   static void stop() throws Exception {
     if (client != null) {
       client.close();
+    }
+    if (vertx != null) {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
     if (service != null) {

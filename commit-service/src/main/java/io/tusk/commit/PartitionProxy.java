@@ -1,0 +1,101 @@
+package io.tusk.commit;
+
+import io.tusk.common.http.ApiException;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Forwards member queries (time travel, diffs) to the partition service, which holds the member
+ * versions, so users have one API. Status, body, Content-Type and Retry-After pass through; an
+ * unreachable partition service is a 502 JSON error, one that does not answer in time a 504.
+ */
+final class PartitionProxy implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PartitionProxy.class);
+  private static final long TIMEOUT_MS = 30_000;
+
+  private final WebClient client;
+  private final String base;
+
+  PartitionProxy(Vertx vertx, URI baseUrl) {
+    this.client = WebClient.create(vertx, new WebClientOptions().setUserAgentEnabled(false));
+    String url = baseUrl.toString();
+    this.base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+
+  /**
+   * Answers {@code ctx} with the partition service's answer to GET {@code path} (segments already
+   * encoded, see {@link #segment}) and the request's query string.
+   */
+  void forward(RoutingContext ctx, String path) {
+    String query = ctx.request().query();
+    String url = base + path + (query == null || query.isEmpty() ? "" : "?" + query);
+    client
+        .requestAbs(HttpMethod.GET, url)
+        .timeout(TIMEOUT_MS)
+        .send()
+        .onSuccess(
+            answer -> {
+              ctx.response().setStatusCode(answer.statusCode());
+              copyHeader(answer.getHeader("Content-Type"), "Content-Type", ctx);
+              copyHeader(answer.getHeader("Retry-After"), "Retry-After", ctx);
+              if (answer.body() == null) {
+                ctx.response().end();
+              } else {
+                ctx.response().end(answer.body());
+              }
+            })
+        .onFailure(
+            failure -> {
+              log.warn(
+                  "Partition service at {} did not answer GET {}: {}",
+                  base,
+                  path,
+                  failure.toString());
+              if (failure instanceof TimeoutException) {
+                ctx.fail(
+                    new ApiException(
+                        504,
+                        "gateway_timeout",
+                        "the partition service at "
+                            + base
+                            + " did not answer within "
+                            + TIMEOUT_MS / 1000
+                            + " s"));
+              } else {
+                ctx.fail(
+                    new ApiException(
+                        502,
+                        "bad_gateway",
+                        "the partition service at "
+                            + base
+                            + " is unreachable: "
+                            + failure.getMessage()));
+              }
+            });
+  }
+
+  /** One path segment, percent-encoded (a member ID may hold any character). */
+  static String segment(String value) {
+    return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
+  private static void copyHeader(String value, String name, RoutingContext ctx) {
+    if (value != null) {
+      ctx.response().putHeader(name, value);
+    }
+  }
+
+  @Override
+  public void close() {
+    client.close();
+  }
+}

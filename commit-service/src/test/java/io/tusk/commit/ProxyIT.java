@@ -1,0 +1,127 @@
+package io.tusk.commit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tusk.common.Ids;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Member queries forwarded to the partition service (a stand-in HTTP server here): path, query,
+ * status, body and Retry-After pass through; commits named in the query are checked first; an
+ * unreachable partition service is a 502 JSON error.
+ */
+class ProxyIT extends CommitServiceItBase {
+
+  @Test
+  void shouldForwardMemberAndDiffQueriesWhenThePartitionServiceAnswers() throws Exception {
+    // Given a repo with two commits, and a partition service that echoes what it was asked
+    String repo = createRepo(1, 1);
+    String first = seal(repo, null).getString("id");
+    String second = seal(repo, null).getString("id");
+    CopyOnWriteArrayList<String> asked = new CopyOnWriteArrayList<>();
+    partitionHandler =
+        request -> {
+          asked.add(request.uri());
+          request
+              .response()
+              .putHeader("Content-Type", "application/json")
+              .end(new JsonObject().put("uri", request.uri()).encode());
+        };
+
+    // When a member as of a commit, a diff and a member diff are asked of the commit service
+    HttpResponse<Buffer> member = get("/repos/" + repo + "/members/p%207?at=" + first);
+    HttpResponse<Buffer> diff =
+        get("/repos/" + repo + "/diff?from=" + first + "&to=" + second + "&limit=10&after=p1");
+    HttpResponse<Buffer> memberDiff =
+        get("/repos/" + repo + "/diff/p7?from=" + first + "&to=" + second);
+
+    // Then each is the partition service's answer to the same path and query
+    assertThat(member.statusCode()).as(member.bodyAsString()).isEqualTo(200);
+    assertThat(member.getHeader("Content-Type")).startsWith("application/json");
+    assertThat(member.bodyAsJsonObject().getString("uri"))
+        .isEqualTo("/repos/" + repo + "/members/p%207?at=" + first);
+    assertThat(diff.bodyAsJsonObject().getString("uri"))
+        .isEqualTo(
+            "/repos/" + repo + "/diff?from=" + first + "&to=" + second + "&limit=10&after=p1");
+    assertThat(memberDiff.bodyAsJsonObject().getString("uri"))
+        .isEqualTo("/repos/" + repo + "/diff/p7?from=" + first + "&to=" + second);
+    assertThat(asked).hasSize(3);
+  }
+
+  @Test
+  void shouldPassErrorsThroughWhenThePartitionServiceRefuses() throws Exception {
+    // Given a partition service that is rebalancing
+    String repo = createRepo(1, 1);
+    partitionHandler =
+        request ->
+            request
+                .response()
+                .setStatusCode(503)
+                .putHeader("Content-Type", "application/json")
+                .putHeader("Retry-After", "2")
+                .end(
+                    new JsonObject()
+                        .put("error", "unavailable")
+                        .put("message", "rebalancing")
+                        .encode());
+
+    // When a member is asked
+    HttpResponse<Buffer> answer = get("/repos/" + repo + "/members/p7");
+
+    // Then the 503 and its Retry-After reach the caller
+    assertThat(answer.statusCode()).isEqualTo(503);
+    assertThat(answer.getHeader("Retry-After")).isEqualTo("2");
+    assertThat(answer.bodyAsJsonObject().getString("message")).isEqualTo("rebalancing");
+  }
+
+  @Test
+  void shouldCheckReposAndCommitsBeforeForwarding() throws Exception {
+    // Given a repo with a commit, another repo's commit, and a partition service that counts
+    String repo = createRepo(1, 1);
+    String other = seal(createRepo(1, 1), null).getString("id");
+    CopyOnWriteArrayList<String> asked = new CopyOnWriteArrayList<>();
+    partitionHandler =
+        request -> {
+          asked.add(request.uri());
+          request.response().end("{}");
+        };
+
+    // Then unknown repos and commits and commits of other repos are answered here
+    assertError(get("/repos/it-no-such-repo/members/p7"), 404, "no repo");
+    assertError(get("/repos/" + repo + "/members/p7?at=" + Ids.newId()), 404, "no commit");
+    assertError(get("/repos/" + repo + "/members/p7?at=nope"), 400, "at must be a commit ID");
+    assertError(get("/repos/" + repo + "/diff?from=" + other), 400, "from '" + other + "'");
+    assertError(get("/repos/" + repo + "/diff/p7?to=" + Ids.newId()), 404, "no commit");
+    assertThat(asked).isEmpty();
+  }
+
+  @Test
+  void shouldAnswer502WhenThePartitionServiceIsUnreachable() throws Exception {
+    // Given a partition service that has stopped
+    String repo = createRepo(1, 1);
+    int port = partitionServer.actualPort();
+    await(partitionServer.close());
+    try {
+      // When a member is asked
+      HttpResponse<Buffer> answer = get("/repos/" + repo + "/members/p7");
+
+      // Then the answer is a JSON 502 naming the partition service
+      assertError(answer, 502, "partition service");
+      assertThat(answer.bodyAsJsonObject().getString("error")).isEqualTo("bad_gateway");
+    } finally {
+      partitionServer =
+          vertx
+              .createHttpServer()
+              .requestHandler(request -> partitionHandler.handle(request))
+              .listen(port, "127.0.0.1")
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
+    }
+  }
+}

@@ -25,9 +25,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The commit service's HTTP API: repos, commits, branches and pipelines as JSON. Handlers validate
- * on the event loop and read only in-memory views; changes run through {@link ControlPlane} and
- * {@link PipelineControl} on worker threads.
+ * The commit service's HTTP API as JSON: repos and their triggers, commits and their history (jobs,
+ * rejected rows), branches, pipelines, job re-runs and restarts, and member queries forwarded to
+ * the partition service. Handlers validate on the event loop and read only in-memory views; changes
+ * run through {@link ControlPlane}, {@link PipelineControl} and {@link JobControl} on worker
+ * threads, and so do reads of Kafka topics.
  */
 final class CommitApi {
   private static final long MAX_BODY_BYTES = 1024 * 1024;

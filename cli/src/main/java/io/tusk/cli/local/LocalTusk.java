@@ -59,6 +59,11 @@ public final class LocalTusk implements AutoCloseable {
     return services.lineageUrl();
   }
 
+  /** The partition service's HTTP port (members, diff, health). */
+  public int partitionPort() {
+    return services.partitionPort();
+  }
+
   public Path home() {
     return stack.home();
   }

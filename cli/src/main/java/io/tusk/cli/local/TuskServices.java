@@ -26,6 +26,7 @@ public final class TuskServices implements AutoCloseable {
   private final List<AutoCloseable> started = new ArrayList<>();
   private CommitService commitService;
   private LineageService lineageService;
+  private int partitionPort;
 
   private TuskServices() {}
 
@@ -58,14 +59,17 @@ public final class TuskServices implements AutoCloseable {
     TuskServices services = new TuskServices();
     try {
       Map<String, String> base = baseEnv(bootstrapServers, registryUrl);
+      // The commit service forwards member and diff queries to the partition service, so its port
+      // is fixed before either starts.
+      services.partitionPort =
+          ports.partitionService() == 0 ? freePort() : ports.partitionService();
+      Map<String, String> commitEnv = env(base, "local-commit", ports.commitService(), null);
+      commitEnv.put("TUSK_PARTITION_URL", "http://127.0.0.1:" + services.partitionPort);
       services.commitService =
-          services.add(
-              CommitService.start(
-                  CommitServiceConfig.from(
-                      env(base, "local-commit", ports.commitService(), null))));
+          services.add(CommitService.start(CommitServiceConfig.from(commitEnv)));
       if (withPartitionService) {
         services.add(
-            startPartitionService(bootstrapServers, registryUrl, home, ports.partitionService()));
+            startPartitionService(bootstrapServers, registryUrl, home, services.partitionPort));
       }
       services.lineageService =
           services.add(
@@ -115,6 +119,19 @@ public final class TuskServices implements AutoCloseable {
       env.put("TUSK_STATE_DIR", stateDir.toString());
     }
     return env;
+  }
+
+  private static int freePort() {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("no free port for the partition service", e);
+    }
+  }
+
+  /** The partition service's HTTP port (also when the benchmark starts it later). */
+  public int partitionPort() {
+    return partitionPort;
   }
 
   private <T extends AutoCloseable> T add(T service) {

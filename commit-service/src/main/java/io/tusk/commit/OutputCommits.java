@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * Seals the output commits of the DAG: for each {@link SealRequest} on {@code tusk.seal-requests}
  * (a job of pipeline P ended), seals every repo derived from P's outputs on master, with {@code
  * sourceJob} = the job and the request's global ID, which starts the downstream pipelines'
- * incremental jobs. One global ID thus runs through the whole DAG.
+ * incremental jobs, then announces the job's end on its input repo (JobDone), which lets P's next
+ * job start. One global ID thus runs through the whole DAG, and each output commit holds exactly
+ * the outputs of its job and the jobs before it.
  *
  * <p>A consumer in group {@code tusk-commit-sealer} on its own thread; offsets are committed after
  * the seals, and a request whose job already has an output commit in a repo is skipped there, so a
@@ -145,6 +147,14 @@ final class OutputCommits implements AutoCloseable {
     }
     for (RepoSpec repo : derivedFrom(request.getPipeline())) {
       sealOnce(repo.getName(), request);
+    }
+    // Only now may the pipeline's next job start: its outputs cannot fall into these commits.
+    if (!request.getRepo().isEmpty() && request.getMemberPartitions() > 0) {
+      control.sealer.announceJobDone(
+          request.getRepo(),
+          request.getMemberPartitions(),
+          request.getPipeline(),
+          request.getJobId());
     }
   }
 

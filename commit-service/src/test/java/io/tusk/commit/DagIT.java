@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.Ids;
 import io.tusk.common.topics.TopicNames;
+import io.tusk.schemas.JobDone;
 import io.tusk.schemas.JobMode;
 import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.Output;
@@ -112,9 +113,9 @@ class DagIT extends CommitServiceItBase {
 
     // When the upstream job's seal request arrives, twice, then one of a second job
     String secondJob = Ids.newId();
-    writeSealRequest(upstream, job, globalId);
-    writeSealRequest(upstream, job, globalId);
-    writeSealRequest(upstream, secondJob, Ids.newId());
+    writeSealRequest(upstream, repo, job, globalId);
+    writeSealRequest(upstream, repo, job, globalId);
+    writeSealRequest(upstream, repo, secondJob, Ids.newId());
 
     // Then the derived repo has exactly two output commits, one per job
     JsonArray commits =
@@ -145,6 +146,20 @@ class DagIT extends CommitServiceItBase {
     assertThat(seal.getCommit().getId()).isEqualTo(first.getString("id"));
     assertThat(seal.getCommit().getJobs().get(0).getPipeline()).isEqualTo(downstream);
     assertThat(seal.getCommit().getJobs().get(0).getMode()).isEqualTo(JobMode.INCREMENTAL);
+
+    // And after sealing, the upstream jobs' ends were announced on the input repo, letting the
+    // upstream pipeline's next job start
+    List<String> announced =
+        eventually(
+            () ->
+                byMemberEvents(repo, 1).get(0).stream()
+                    .filter(e -> e.getEvent() instanceof JobDone)
+                    .map(e -> ((JobDone) e.getEvent()).getJobId())
+                    .distinct()
+                    .toList(),
+            ids -> ids.size() >= 2,
+            "job ends announced on " + repo);
+    assertThat(announced).containsExactlyInAnyOrder(job, secondJob);
   }
 
   private static JsonObject derivedPipelineBody(String name, String upstream) {
@@ -186,10 +201,12 @@ class DagIT extends CommitServiceItBase {
    * A seal request as the job tracker writes it; all go to partition 0 so they are read in the
    * order written.
    */
-  private static void writeSealRequest(String pipeline, String job, String globalId)
+  private static void writeSealRequest(String pipeline, String repo, String job, String globalId)
       throws Exception {
     SealRequest request =
         SealRequest.newBuilder()
+            .setRepo(repo)
+            .setMemberPartitions(1)
             .setPipeline(pipeline)
             .setJobId(job)
             .setGlobalId(globalId)

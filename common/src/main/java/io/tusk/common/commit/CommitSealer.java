@@ -6,6 +6,7 @@ import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Branch;
 import io.tusk.schemas.Commit;
+import io.tusk.schemas.JobDone;
 import io.tusk.schemas.JobRef;
 import io.tusk.schemas.JobRequest;
 import io.tusk.schemas.MemberEvent;
@@ -230,6 +231,31 @@ public final class CommitSealer implements AutoCloseable {
           head.getId(),
           branch == null ? "" : " with branch " + branch.getName());
     }
+  }
+
+  /**
+   * Announces that job {@code jobId} of {@code pipeline} ended: a {@link JobDone} to every
+   * partition of {@code <repo>.by-member}, in one transaction. The commit service sends it after
+   * sealing the job's output commits, so the pipeline's next job (which the member side holds back
+   * until then) cannot write outputs into them. A repeated announcement is harmless.
+   */
+  public synchronized void announceJobDone(
+      String repo, int memberPartitions, String pipeline, String jobId) {
+    byte[] done =
+        topics
+            .byMember(repo)
+            .value(
+                MemberEvent.newBuilder()
+                    .setEvent(JobDone.newBuilder().setPipeline(pipeline).setJobId(jobId).build())
+                    .build());
+    String byMember = TopicNames.byMember(repo);
+    transact(
+        "announce the end of job " + jobId,
+        tx -> {
+          for (int partition = 0; partition < memberPartitions; partition++) {
+            tx.send(new ProducerRecord<>(byMember, partition, null, done));
+          }
+        });
   }
 
   /** Deletes a branch record (a tombstone on {@code tusk.branches}). */

@@ -35,7 +35,7 @@ class RekeyRouterTest {
     ConsumerRecord<byte[], byte[]> record = record(2, 7, "A,a1,10", "claims");
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, spec);
+    RekeyRouter.Routing routing = router.route(record, "claims", spec);
 
     // Then one record goes to by-member, keyed by the member, with the row and its provenance
     assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.FORWARDED);
@@ -55,7 +55,7 @@ class RekeyRouterTest {
     record.headers().add("trace", "t-1".getBytes(StandardCharsets.UTF_8));
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, spec);
+    RekeyRouter.Routing routing = router.route(record, "claims", spec);
 
     // Then the original goes to the same partition of claims.rejected with the reason headers
     assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.REJECTED);
@@ -89,7 +89,7 @@ class RekeyRouterTest {
     ConsumerRecord<byte[], byte[]> record = record(2, 0, "", null);
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, spec);
+    RekeyRouter.Routing routing = router.route(record, "claims", spec);
 
     // Then its notice goes to by-member partition 2 % 2
     assertThat(routing.reason()).isEqualTo("EMPTY_VALUE");
@@ -102,7 +102,7 @@ class RekeyRouterTest {
     ConsumerRecord<byte[], byte[]> record = record(0, 0, "PERSON_ID,CLAIM_ID,AMOUNT", "claims");
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, spec);
+    RekeyRouter.Routing routing = router.route(record, "claims", spec);
 
     // Then nothing is written
     assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.SKIPPED);
@@ -125,7 +125,7 @@ class RekeyRouterTest {
             .build();
 
     // When a record is routed
-    RekeyRouter.Routing routing = router.route(record(0, 3, "A", null), broken);
+    RekeyRouter.Routing routing = router.route(record(0, 3, "A", null), "claims", broken);
 
     // Then it is rejected, not thrown
     assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.REJECTED);
@@ -141,7 +141,7 @@ class RekeyRouterTest {
     ConsumerRecord<byte[], byte[]> record = record(0, 3, "A,a1,10", null);
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, null);
+    RekeyRouter.Routing routing = router.route(record, "claims", null);
 
     // Then it only goes to the rejected topic
     assertThat(routing.reason()).isEqualTo(RejectReason.UNKNOWN_REPO.name());
@@ -157,7 +157,7 @@ class RekeyRouterTest {
     ConsumerRecord<byte[], byte[]> record = record(0, 4, "A,a1," + amount, null);
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, spec);
+    RekeyRouter.Routing routing = router.route(record, "claims", spec);
 
     // Then it is rejected as too large, its copy keeps the headers but not the value
     assertThat(routing.reason()).isEqualTo("ROW_TOO_LARGE");

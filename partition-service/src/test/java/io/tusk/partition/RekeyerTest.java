@@ -170,11 +170,64 @@ class RekeyerTest {
     assertThat(consumer.subscription()).contains("claims.updates");
   }
 
+  @Test
+  void shouldSubscribeToThePipelineOutputWhenADerivedRepoReadsIt() {
+    // Given a running rekeyer
+    start();
+
+    // When a repo derived from pipeline risk appears
+    repos.add(IngestFixtures.derived("risk-by-patient", "risk", "PATIENT", 1));
+
+    // Then it reads risk.output, not risk-by-patient.updates
+    awaitTrue(() -> consumer.subscription().contains("risk.output"));
+    assertThat(consumer.subscription()).doesNotContain("risk-by-patient.updates");
+  }
+
+  @Test
+  void shouldReadAnOutputAgainForARepoThatStartsReadingItAfterAnother() {
+    // Given repo risk-by-a reading risk.output, which has rekeyed its first two outputs
+    TopicPartition output = new TopicPartition("risk.output", 0);
+    RepoSpec byA = IngestFixtures.derived("risk-by-a", "risk", "A", 1);
+    RepoSpec byB = IngestFixtures.derived("risk-by-b", "risk", "B", 1);
+    repos.add(byA);
+    consumer.updateBeginningOffsets(Map.of(output, 0L));
+    consumer.schedulePollTask(() -> consumer.rebalance(List.of(output)));
+    startRekeyer();
+    addOutputs(output, 0);
+    awaitTrue(() -> rowsOf("risk-by-a").size() == 2 && consumer.position(output) == 2);
+
+    // When risk-by-b starts reading the topic, and the log delivers the outputs again after the
+    // rekeyer sought back
+    repos.add(byB);
+    awaitTrue(() -> consumer.position(output) == 0);
+    addOutputs(output, 0);
+
+    // Then risk-by-b gets both outputs (member = field B), risk-by-a none again
+    awaitTrue(() -> rowsOf("risk-by-b").size() == 2);
+    assertThat(rowsOf("risk-by-b"))
+        .extracting(r -> r.getValues().get(1))
+        .containsExactly("b0", "b1");
+    assertThat(rowsOf("risk-by-a")).hasSize(2);
+    // And the committed metadata keeps both repos' positions
+    awaitTrue(
+        () ->
+            lastOffsets()
+                .get(output)
+                .metadata()
+                .contains("risk-by-b@" + byB.getCreatedAt() + "=2"));
+    assertThat(lastOffsets().get(output).metadata())
+        .contains("risk-by-a@" + byA.getCreatedAt() + "=2");
+  }
+
   private void start() {
     repos.add(spec);
     consumer.updateBeginningOffsets(
         Map.of(PARTITIONS.get(0), 0L, PARTITIONS.get(1), 0L, PARTITIONS.get(2), 0L));
     consumer.schedulePollTask(() -> consumer.rebalance(PARTITIONS));
+    startRekeyer();
+  }
+
+  private void startRekeyer() {
     rekeyer =
         new Rekeyer(
             "test-rekeyer",
@@ -202,6 +255,33 @@ class RekeyerTest {
             consumer.addRecord(record(partition, i, lines[i]));
           }
         });
+  }
+
+  /** Outputs of upstream members m0 and m1 at offsets {@code first} and {@code first + 1}. */
+  private void addOutputs(TopicPartition partition, long first) {
+    consumer.schedulePollTask(
+        () -> {
+          for (int i = 0; i < 2; i++) {
+            String data = "{\"A\": \"a" + i + "\", \"B\": \"b" + i + "\"}";
+            byte[] value = IngestFixtures.outputBytes(topics, "risk", "m" + i, data);
+            consumer.addRecord(
+                new ConsumerRecord<>(
+                    partition.topic(),
+                    partition.partition(),
+                    first + i,
+                    ("m" + i).getBytes(StandardCharsets.UTF_8),
+                    value));
+          }
+        });
+  }
+
+  private List<Row> rowsOf(String repo) {
+    return history().stream()
+        .filter(r -> r.topic().equals(repo + ".by-member"))
+        .map(r -> topics.byMember(repo).readValue(r.value()).getEvent())
+        .filter(Row.class::isInstance)
+        .map(Row.class::cast)
+        .toList();
   }
 
   private static ConsumerRecord<byte[], byte[]> record(int partition, long offset, String line) {

@@ -15,9 +15,11 @@ final class IngestFixtures {
 
   /**
    * The repo derived from pipeline {@code pipeline}'s outputs by their field {@code memberKey}, as
-   * the commit service creates it.
+   * the commit service creates it: {@code updatePartitions} is the output topic's partition count;
+   * 3 member partitions (one Kafka Streams application serves every repo's by-member topic, so they
+   * all have the same count).
    */
-  static RepoSpec derived(String name, String pipeline, String memberKey, int partitions) {
+  static RepoSpec derived(String name, String pipeline, String memberKey, int updatePartitions) {
     return RepoSpec.newBuilder()
         .setName(name)
         .setFormat(RowFormat.OUTPUT)
@@ -30,8 +32,8 @@ final class IngestFixtures {
                     .setMemberKey(memberKey)
                     .setRowKey(List.of("member"))
                     .build()))
-        .setUpdatePartitions(partitions)
-        .setMemberPartitions(partitions)
+        .setUpdatePartitions(updatePartitions)
+        .setMemberPartitions(3)
         .setCreatedAt(System.currentTimeMillis())
         .setUpdatesTopic(pipeline + ".output")
         .setSourcePipeline(pipeline)

@@ -128,6 +128,10 @@ public final class PutCommand implements Callable<Integer> {
         "repo " + repo + " has no table " + name + " (tables: " + names + ")");
   }
 
+  private static String count(long n, String noun) {
+    return String.format("%,d %s%s", n, noun, n == 1 ? "" : "s");
+  }
+
   private static long size(Path file) {
     try {
       return Files.size(file);
@@ -158,18 +162,18 @@ public final class PutCommand implements Callable<Integer> {
       return;
     }
     out.printf(
-        "Put %,d rows into %s (table %s, %s) in %.1f s (%,.0f rows/s); %,d lines skipped",
-        summary.rows(),
+        "Put %s into %s (table %s, %s) in %.1f s (%,.0f rows/s); %s skipped",
+        count(summary.rows(), "row"),
         topic,
         tableName,
         fileFormat.header(),
         seconds,
         summary.rows() / Math.max(seconds, 1e-9),
-        summary.skipped());
+        count(summary.skipped(), "line"));
     if (summary.withoutMember() > 0) {
       out.printf(
-          "; %,d rows have no %s (they will be rejected: tusk rejected %s)",
-          summary.withoutMember(), member, repo);
+          "; %s without a readable %s (the service rejects them: tusk rejected %s)",
+          count(summary.withoutMember(), "row"), member, repo);
     }
     out.println();
   }

@@ -3,6 +3,7 @@ package io.tusk.partition;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.ops.Observability;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
@@ -18,13 +19,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 import org.apache.avro.Schema;
@@ -38,6 +41,7 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -47,15 +51,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Measures how fast rows get in, per format: the rekeyer of a running partition service on a
- * backlog of each format, and the router alone (parse and re-key, no Kafka). A measurement, not a
- * check: run it with {@code -Dtusk.bench=true -Dit.test=IngestThroughputIT}; the figures are
- * logged.
+ * Measures how fast rows get in, per format: one rekeyer thread on the real broker with a backlog
+ * of each format, and the router alone (parse and re-key, no Kafka). A measurement, not a check:
+ * run it with {@code -Dtusk.bench=true -Dit.test=IngestThroughputIT}; the figures are logged.
  */
 @Tag("integration")
 @Timeout(value = 1200, unit = TimeUnit.SECONDS)
@@ -76,30 +78,28 @@ class IngestThroughputIT {
           .endRecord();
 
   @Test
-  void shouldMeasureTheRekeyerPerFormatWhenItReadsABacklog(LocalStack stack, @TempDir Path dir)
-      throws Exception {
+  void shouldMeasureTheRekeyerPerFormatWhenItReadsABacklog(LocalStack stack) throws Exception {
     String suffix = UUID.randomUUID().toString().substring(0, 8);
     KafkaSettings settings =
         KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), "bench-" + suffix);
     Topics topics = new Topics(settings.registryClient());
     int avroId = topics.registry().register("bench-claim-" + suffix, CLAIM);
-    Map<String, String> env = new HashMap<>();
-    env.put("TUSK_BOOTSTRAP_SERVERS", stack.bootstrapServers());
-    env.put("TUSK_REGISTRY_URL", stack.registryUrl());
-    env.put("TUSK_SYSTEM_PARTITIONS", "3");
-    env.put("TUSK_INSTANCE_ID", "bench-" + suffix);
-    env.put("TUSK_STATE_DIR", dir.toString());
-    env.put("TUSK_HTTP_HOST", "127.0.0.1");
-    env.put("TUSK_HTTP_PORT", "0");
-    try (PartitionService service = PartitionService.start(PartitionServiceConfig.from(env));
-        TopicAdmin admin = new TopicAdmin(settings);
-        KafkaProducer<byte[], byte[]> producer =
-            new KafkaProducer<>(settings.producer("bench-" + suffix, null))) {
+    Repos repos = new Repos();
+    Map<String, Object> producerProps = settings.producer("bench-" + suffix, null);
+    // The backlog goes to topics created a moment ago: keep a refused first batch in order.
+    producerProps.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
+    // One rekeyer thread alone (no member topology competing for the two cores), as in the service
+    try (TopicAdmin admin = new TopicAdmin(settings);
+        Observability observability = new Observability("bench");
+        Rekeyer rekeyer = Rekeyer.create(settings, topics, repos, observability, 0);
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps)) {
+      admin.ensureSystemTopics();
+      rekeyer.start();
       for (Case format : cases(avroId)) {
         RepoSpec repo = repo("bench-" + format.label() + "-" + suffix, format.format());
         admin.createRepoTopics(repo);
         String updates = TopicNames.updates(repo.getName());
-        // Given a backlog of rows the rekeyer has not seen (the repo is not published yet)
+        // Given a backlog of rows the rekeyer has not seen (it does not know the repo yet)
         for (int i = 0; i < ROWS; i++) {
           producer.send(
               new ProducerRecord<>(
@@ -109,13 +109,7 @@ class IngestThroughputIT {
 
         // When the repo appears, Then the time until every row is re-keyed is the rekeyer's rate
         long start = System.nanoTime();
-        producer
-            .send(
-                new ProducerRecord<>(
-                    topics.repos.name(),
-                    topics.repos.key(repo.getName()),
-                    topics.repos.value(repo)))
-            .get();
+        repos.add(repo);
         awaitRekeyed(admin, updates);
         double seconds = (System.nanoTime() - start) / 1e9;
         log.info(
@@ -125,7 +119,7 @@ class IngestThroughputIT {
             String.format("%.2f", seconds),
             String.format("%,.0f", ROWS / seconds));
       }
-      assertThat(service.isHealthy()).isTrue();
+      assertThat(rekeyer.isHealthy()).isTrue();
     }
   }
 
@@ -169,6 +163,32 @@ class IngestThroughputIT {
           ROWS,
           String.format("%.2f", seconds),
           String.format("%,.0f", ROWS / seconds));
+    }
+  }
+
+  /** Repos held in memory, announced to the rekeyer one by one. */
+  private static final class Repos implements RepoDirectory {
+    private final Map<String, RepoSpec> specs = new ConcurrentHashMap<>();
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+
+    void add(RepoSpec spec) {
+      specs.put(spec.getName(), spec);
+      listeners.forEach(Runnable::run);
+    }
+
+    @Override
+    public Optional<RepoSpec> get(String repo) {
+      return Optional.ofNullable(specs.get(repo));
+    }
+
+    @Override
+    public Set<String> names() {
+      return Set.copyOf(specs.keySet());
+    }
+
+    @Override
+    public void onChange(Runnable listener) {
+      listeners.add(listener);
     }
   }
 

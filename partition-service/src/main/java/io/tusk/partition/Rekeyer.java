@@ -3,6 +3,7 @@ package io.tusk.partition;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.member.SchemaUnavailableException;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
@@ -56,7 +57,8 @@ import org.slf4j.LoggerFactory;
  * <p>A failed transaction is aborted and the consumer rewound to its committed offsets; failures
  * are retried with backoff up to {@value #MAX_ATTEMPTS} times in a row, after which the thread
  * stops and the service reports unhealthy. A fenced or otherwise fatally failed producer is
- * replaced.
+ * replaced. An unreachable schema registry (Avro rows and derived repos need it) is retried for as
+ * long as it lasts.
  */
 final class Rekeyer implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Rekeyer.class);
@@ -180,6 +182,7 @@ final class Rekeyer implements Runnable, AutoCloseable {
   private void loop() {
     subscribe();
     int attempt = 0;
+    int registryAttempt = 0;
     while (running) {
       try {
         if (reposChanged.drainPermits() > 0) {
@@ -197,8 +200,19 @@ final class Rekeyer implements Runnable, AutoCloseable {
         }
         step(consumer.poll(POLL));
         attempt = 0;
+        registryAttempt = 0;
       } catch (WakeupException | InterruptException e) {
         throw e;
+      } catch (SchemaUnavailableException e) {
+        // A registry outage pauses ingestion; it never stops the thread (nothing is wrong here).
+        registryAttempt++;
+        log.warn(
+            "Rekeyer {} cannot reach the schema registry (attempt {}); aborting and retrying",
+            clientId,
+            registryAttempt,
+            e);
+        abort();
+        backOff(Math.min(registryAttempt, MAX_ATTEMPTS - 1));
       } catch (ProducerFencedException
           | InvalidProducerEpochException
           | OutOfOrderSequenceException

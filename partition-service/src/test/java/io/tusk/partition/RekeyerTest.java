@@ -7,12 +7,20 @@ import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Barrier;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Row;
+import io.tusk.schemas.RowFormat;
 import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
+import io.tusk.schemas.registry.SchemaRegistryClient;
+import io.tusk.schemas.registry.SchemaRegistryException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -21,6 +29,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -41,9 +56,11 @@ class RekeyerTest {
   private static final List<TopicPartition> PARTITIONS =
       List.of(tp("claims", 0), tp("claims", 1), tp("claims", 2));
 
+  private final AtomicInteger registryFailures = new AtomicInteger();
+  private volatile int failingSchemaId = -1;
   // The serdes install Avro's trust in Tusk's classes, which the spec's copy below needs.
-  private final Topics topics = new Topics(new InMemorySchemaRegistryClient());
-  private final RepoSpec spec =
+  private final Topics topics = new Topics(new FlakyRegistry());
+  private RepoSpec spec =
       RepoSpec.newBuilder(TopologyFixture.spec("claims")).setMemberPartitions(2).build();
   private final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
   private final List<FlakyProducer> producers = new CopyOnWriteArrayList<>();
@@ -168,6 +185,44 @@ class RekeyerTest {
     // Then its updates topic is subscribed
     awaitTrue(() -> consumer.subscription().contains("drugs.updates"));
     assertThat(consumer.subscription()).contains("claims.updates");
+  }
+
+  @Test
+  void shouldRetryARecordWithoutRejectingItWhenTheSchemaRegistryIsDown() {
+    // Given an Avro repo, and a registry that fails its next two lookups
+    Schema schema =
+        SchemaBuilder.record("Claim")
+            .fields()
+            .requiredString("PERSON_ID")
+            .requiredString("CLAIM_ID")
+            .requiredString("AMOUNT")
+            .endRecord();
+    int id = topics.registry().register("claims-value", schema);
+    failingSchemaId = id;
+    registryFailures.set(2);
+    spec = RepoSpec.newBuilder(spec).setFormat(RowFormat.AVRO).build();
+    start();
+
+    // When an Avro row arrives (and arrives again after each rewind, as the log delivers it)
+    GenericRecord claim = new GenericData.Record(schema);
+    claim.put("PERSON_ID", "A");
+    claim.put("CLAIM_ID", "a1");
+    claim.put("AMOUNT", "10");
+    byte[] value = framed(id, claim);
+    for (int i = 0; i < 200; i++) {
+      consumer.schedulePollTask(
+          () -> {
+            if (consumer.position(PARTITIONS.get(0)) == 0) {
+              consumer.addRecord(new ConsumerRecord<>("claims.updates", 0, 0L, null, value));
+            }
+          });
+    }
+
+    // Then it is forwarded once, after the registry answers, never rejected, and the thread lives
+    awaitTrue(() -> rows().size() == 1);
+    assertThat(registryFailures.get()).isZero();
+    assertThat(history()).noneMatch(r -> r.topic().equals("claims.rejected"));
+    assertThat(rekeyer.isHealthy()).isTrue();
   }
 
   @Test
@@ -360,6 +415,47 @@ class RekeyerTest {
       }
       super.commitTransaction();
     }
+  }
+
+  /** An in-memory registry whose next lookups of one schema fail as the test says. */
+  private final class FlakyRegistry implements SchemaRegistryClient {
+    private final InMemorySchemaRegistryClient delegate = new InMemorySchemaRegistryClient();
+
+    @Override
+    public int register(String subject, Schema schema) {
+      return delegate.register(subject, schema);
+    }
+
+    @Override
+    public Schema getById(int id) {
+      if (id == failingSchemaId && registryFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        throw new SchemaRegistryException("registry unavailable", 503, 50301);
+      }
+      return delegate.getById(id);
+    }
+
+    @Override
+    public OptionalInt lookup(String subject, Schema schema) {
+      return delegate.lookup(subject, schema);
+    }
+
+    @Override
+    public RegisteredSchema latest(String subject) {
+      return delegate.latest(subject);
+    }
+  }
+
+  private static byte[] framed(int id, GenericRecord record) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(ByteBuffer.allocate(5).put((byte) 0).putInt(id).array());
+    BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+    try {
+      new GenericDatumWriter<GenericRecord>(record.getSchema()).write(record, encoder);
+      encoder.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
   }
 
   /** Repos held in memory. */

@@ -47,6 +47,9 @@ import org.apache.avro.util.Utf8;
 final class AvroRows {
   static final long UNKNOWN_TTL_MILLIS = 60_000;
 
+  /** Unknown IDs remembered at most (records with random IDs must not grow the map forever). */
+  private static final int MAX_UNKNOWN = 1024;
+
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   private static final Base64.Encoder BASE64 = Base64.getEncoder();
 
@@ -153,16 +156,23 @@ final class AvroRows {
         throw new SchemaUnavailableException(
             "cannot fetch schema " + id + ": " + e.getMessage(), e);
       }
-      unknownUntil.put(id, System.currentTimeMillis() + UNKNOWN_TTL_MILLIS);
+      rememberUnknown(id);
       throw unknown(id);
     } catch (AvroRuntimeException e) {
       // The registry holds it, but it is not an Avro schema (e.g. JSON Schema or Protobuf).
-      unknownUntil.put(id, System.currentTimeMillis() + UNKNOWN_TTL_MILLIS);
+      rememberUnknown(id);
       throw new RowRejection(RejectReason.UNKNOWN_SCHEMA, "schema " + id + " is not Avro");
     }
     unknownUntil.remove(id);
     writers.put(id, writer);
     return writer;
+  }
+
+  private void rememberUnknown(int id) {
+    if (unknownUntil.size() >= MAX_UNKNOWN) {
+      unknownUntil.clear();
+    }
+    unknownUntil.put(id, System.currentTimeMillis() + UNKNOWN_TTL_MILLIS);
   }
 
   private static RowRejection unknown(int id) {

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
@@ -139,15 +140,10 @@ final class SourcePositions {
         .positions()
         .getOrDefault(partition, Map.of())
         .forEach((name, position) -> byId.put(ids.get(name), position));
-    StringBuilder text = new StringBuilder(PREFIX);
-    byId.forEach(
-        (id, position) -> {
-          if (text.length() > PREFIX.length()) {
-            text.append(',');
-          }
-          text.append(id).append('=').append(position);
-        });
-    return text.toString();
+    return PREFIX
+        + byId.entrySet().stream()
+            .map(e -> e.getKey() + "=" + e.getValue())
+            .collect(Collectors.joining(","));
   }
 
   /** Makes a committed transaction's positions and barriers current. */

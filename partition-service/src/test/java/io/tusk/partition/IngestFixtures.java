@@ -33,7 +33,7 @@ final class IngestFixtures {
                     .setRowKey(List.of("member"))
                     .build()))
         .setUpdatePartitions(updatePartitions)
-        .setMemberPartitions(3)
+        .setMemberPartitions(IngestIT.MEMBER_PARTITIONS)
         .setCreatedAt(System.currentTimeMillis())
         .setUpdatesTopic(pipeline + ".output")
         .setSourcePipeline(pipeline)

@@ -71,6 +71,13 @@ class IngestIT {
   private static final Duration DEADLINE = Duration.ofSeconds(120);
   private static final int PARTITIONS = 3;
 
+  /**
+   * Member partitions of every repo here: the most any IT of this JVM uses. One Kafka Streams
+   * application serves every by-member topic, and its changelogs keep the partition count of the
+   * largest by-member topic it first saw; a larger one later stops it (see the report).
+   */
+  static final int MEMBER_PARTITIONS = 6;
+
   @TempDir static Path stateDir;
 
   private static KafkaSettings settings;
@@ -392,7 +399,7 @@ class IngestIT {
                     .setColumnTypes(Map.of("AMOUNT", "int", "SERVICE_DATE", "date"))
                     .build()))
         .setUpdatePartitions(PARTITIONS)
-        .setMemberPartitions(PARTITIONS)
+        .setMemberPartitions(MEMBER_PARTITIONS)
         .setCreatedAt(System.currentTimeMillis())
         .build();
   }

@@ -219,7 +219,7 @@ class IngestThroughputIT {
                     .setColumnTypes(Map.of("AMOUNT", "int", "SERVICE_DATE", "date"))
                     .build()))
         .setUpdatePartitions(3)
-        .setMemberPartitions(3)
+        .setMemberPartitions(IngestIT.MEMBER_PARTITIONS)
         .setCreatedAt(System.currentTimeMillis())
         .build();
   }

@@ -27,8 +27,8 @@ import java.util.Locale;
  *       text, and every other column (the member key among them) that field of the data.
  * </ul>
  *
- * <p>Values of typed columns ({@link ColumnType}) must parse as their type. Details of rejections name
- * columns and schema IDs, never values (rows may be health data).
+ * <p>Values of typed columns ({@link ColumnType}) must parse as their type. Details of rejections
+ * name columns and schema IDs, never values (rows may be health data).
  *
  * <p>Not thread-safe (it reuses decoders and caches schemas): use one per thread.
  */

@@ -10,6 +10,7 @@ import io.tusk.cli.commands.LogCommand;
 import io.tusk.cli.commands.LogsCommand;
 import io.tusk.cli.commands.MemberCommand;
 import io.tusk.cli.commands.PipelineCommand;
+import io.tusk.cli.commands.PutCommand;
 import io.tusk.cli.commands.RejectedCommand;
 import io.tusk.cli.commands.RepoCommand;
 import io.tusk.cli.commands.RerunCommand;
@@ -45,6 +46,7 @@ import picocli.CommandLine.Command;
       Tusk.Clean.class,
       BenchCommand.class,
       RepoCommand.class,
+      PutCommand.class,
       CommitCommand.class,
       LogCommand.class,
       BranchCommand.class,

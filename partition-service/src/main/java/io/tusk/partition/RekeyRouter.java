@@ -3,6 +3,8 @@ package io.tusk.partition;
 import io.tusk.common.member.ParseResult;
 import io.tusk.common.member.RejectReason;
 import io.tusk.common.member.RowParser;
+import io.tusk.common.member.SchemaUnavailableException;
+import io.tusk.common.member.SourceRecord;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.Topic;
 import io.tusk.common.topics.TopicNames;
@@ -22,11 +24,12 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
- * What the rekeyer writes for one record of {@code <repo>.updates} (step 2 of the commit protocol),
+ * What the rekeyer writes for one record of a repo's source topic (step 2 of the commit protocol),
  * without touching Kafka: a row goes to {@code <repo>.by-member} keyed by member; a bad record goes
  * to {@code <repo>.rejected} (original key, value and headers plus the reason headers, same
  * partition number) with a reject notice to by-member partition {@code p % memberPartitions}; a CSV
- * header line produces nothing. Also makes the barriers of a source partition.
+ * header line produces nothing. Also makes the barriers of a source partition. Records are parsed
+ * by {@link RowParser} in the repo's format or the record's {@code tusk.format}.
  *
  * <p>Keeps one {@link RowParser} per repo, so it is not thread-safe: one router per rekeyer thread.
  */
@@ -56,13 +59,15 @@ final class RekeyRouter {
   }
 
   /**
-   * Routes one record of {@code <repo>.updates}.
+   * Routes one record of a repo's source topic ({@code <repo>.updates}, or the pipeline output a
+   * derived repo reads).
    *
+   * @param repo the repo the record is routed for
    * @param spec the repo's spec, or null if it is unknown (the record is then rejected, without a
    *     notice, because the member side's partition count is unknown)
+   * @throws SchemaUnavailableException if the schema registry cannot be reached (retry the record)
    */
-  Routing route(ConsumerRecord<byte[], byte[]> record, RepoSpec spec) {
-    String repo = TopicNames.owner(record.topic(), TopicNames.UPDATES_SUFFIX);
+  Routing route(ConsumerRecord<byte[], byte[]> record, String repo, RepoSpec spec) {
     String tableHeader = Headers.text(record.headers(), Headers.TABLE);
     if (spec == null) {
       return new Routing(
@@ -70,6 +75,7 @@ final class RekeyRouter {
               rejected(
                   record,
                   repo,
+                  record.partition(),
                   RejectReason.UNKNOWN_REPO.name(),
                   "repo " + repo + " is unknown",
                   tableHeader)),
@@ -77,11 +83,19 @@ final class RekeyRouter {
           RejectReason.UNKNOWN_REPO.name());
     }
     String defaultTable = tableHeader == null ? spec.getDefaultTable() : tableHeader;
+    SourceRecord source =
+        new SourceRecord(
+            record.key(),
+            record.value(),
+            tableHeader,
+            Headers.text(record.headers(), Headers.FORMAT),
+            record.partition(),
+            record.offset());
     ParseResult result;
     try {
-      result =
-          parser(repo, spec)
-              .parse(record.value(), tableHeader, record.partition(), record.offset());
+      result = parser(repo, spec).parse(source);
+    } catch (SchemaUnavailableException e) {
+      throw e;
     } catch (RuntimeException e) {
       // The message could quote the row (health data): only the exception type is kept.
       result =
@@ -90,7 +104,7 @@ final class RekeyRouter {
     Topic<String, MemberEvent> byMember = topics.byMember(repo);
     if (result instanceof ParseResult.Accepted accepted) {
       byte[] key = byMember.key(accepted.member());
-      byte[] value = byMember.value(new MemberEvent(accepted.row()));
+      byte[] value = byMember.value(MemberEvent.newBuilder().setEvent(accepted.row()).build());
       if (key.length + value.length <= MAX_RECORD_BYTES) {
         return new Routing(
             List.of(new ProducerRecord<>(byMember.name(), key, value)), Outcome.FORWARDED, null);
@@ -108,10 +122,24 @@ final class RekeyRouter {
       String reason =
           rejected.reason() == null ? RejectReason.UNPARSEABLE.name() : rejected.reason().name();
       String table = rejected.table() == null ? defaultTable : rejected.table();
-      MemberEvent notice = new MemberEvent(new Reject(record.partition(), record.offset(), reason));
+      Reject reject =
+          Reject.newBuilder()
+              .setSourcePartition(record.partition())
+              .setSourceOffset(record.offset())
+              .setReason(reason)
+              .build();
+      MemberEvent notice = MemberEvent.newBuilder().setEvent(reject).build();
       return new Routing(
           List.of(
-              rejected(record, repo, reason, rejected.detail(), table),
+              // <repo>.rejected has the repo's updatePartitions: the same partition number as the
+              // source whenever the source topic has that many partitions, as it should.
+              rejected(
+                  record,
+                  repo,
+                  record.partition() % spec.getUpdatePartitions(),
+                  reason,
+                  rejected.detail(),
+                  table),
               new ProducerRecord<>(
                   byMember.name(),
                   record.partition() % spec.getMemberPartitions(),
@@ -129,7 +157,9 @@ final class RekeyRouter {
    */
   List<ProducerRecord<byte[], byte[]>> barriers(RepoSpec spec, int partition, long position) {
     Topic<String, MemberEvent> byMember = topics.byMember(spec.getName());
-    byte[] barrier = byMember.value(new MemberEvent(new Barrier(partition, position)));
+    Barrier event =
+        Barrier.newBuilder().setSourcePartition(partition).setPosition(position).build();
+    byte[] barrier = byMember.value(MemberEvent.newBuilder().setEvent(event).build());
     List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(spec.getMemberPartitions());
     for (int p = 0; p < spec.getMemberPartitions(); p++) {
       records.add(new ProducerRecord<>(byMember.name(), p, null, barrier));
@@ -141,7 +171,7 @@ final class RekeyRouter {
     RowParser parser = parsers.get(repo);
     // The view replaces the spec object when the repo's spec changes: identity is enough.
     if (parser == null || parser.layout().spec() != spec) {
-      parser = new RowParser(spec);
+      parser = new RowParser(spec, topics.registry());
       parsers.put(repo, parser);
     }
     return parser;
@@ -150,6 +180,7 @@ final class RekeyRouter {
   private static ProducerRecord<byte[], byte[]> rejected(
       ConsumerRecord<byte[], byte[]> record,
       String repo,
+      int partition,
       String reason,
       String detail,
       String table) {
@@ -177,6 +208,6 @@ final class RekeyRouter {
       headers.add(Headers.TABLE, Headers.bytes(table));
     }
     return new ProducerRecord<>(
-        TopicNames.rejected(repo), record.partition(), null, record.key(), value, headers);
+        TopicNames.rejected(repo), partition, null, record.key(), value, headers);
   }
 }

@@ -3,6 +3,7 @@ package io.tusk.partition;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.member.SchemaUnavailableException;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
@@ -15,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -44,16 +45,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One rekeyer thread (step 2 of the commit protocol): a read_committed consumer in group {@value
- * #GROUP} on the {@code <repo>.updates} topics of every known repo, and a transactional producer.
+ * #GROUP} on the source topic of every known repo ({@code <repo>.updates}, or for a derived repo
+ * the pipeline output it reads; one topic may feed several repos), and a transactional producer.
  * Each poll's rows, rejects, barriers and consumed offsets commit in one transaction, so in every
  * by-member partition a barrier follows the rows it covers. Barriers carry the consumer position,
  * which moves past transaction markers (a plain consumer loop, not Kafka Streams, because Streams
- * does not show processors the position).
+ * does not show processors the position). Each repo has its own position per source partition
+ * ({@link SourcePositions}), so a repo that starts reading a topic already consumed for others
+ * reads it from the beginning.
  *
  * <p>A failed transaction is aborted and the consumer rewound to its committed offsets; failures
  * are retried with backoff up to {@value #MAX_ATTEMPTS} times in a row, after which the thread
  * stops and the service reports unhealthy. A fenced or otherwise fatally failed producer is
- * replaced.
+ * replaced. An unreachable schema registry (Avro rows and derived repos need it) is retried for as
+ * long as it lasts.
  */
 final class Rekeyer implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Rekeyer.class);
@@ -73,7 +78,7 @@ final class Rekeyer implements Runnable, AutoCloseable {
   private final RepoDirectory repos;
   private final MeterRegistry metrics;
   private final RekeyRouter router;
-  private final BarrierTracker barriers = new BarrierTracker();
+  private final SourcePositions positions = new SourcePositions();
   private final Thread thread;
   private final Semaphore reposChanged = new Semaphore(0);
   private final CountDownLatch stopping = new CountDownLatch(1);
@@ -83,6 +88,7 @@ final class Rekeyer implements Runnable, AutoCloseable {
   private volatile Consumer<byte[], byte[]> consumer;
   private Producer<byte[], byte[]> producer;
   private Set<String> subscribed = Set.of();
+  private Map<String, List<RepoSpec>> readers = Map.of();
   private boolean inTransaction;
   private boolean needsRewind;
 
@@ -176,6 +182,7 @@ final class Rekeyer implements Runnable, AutoCloseable {
   private void loop() {
     subscribe();
     int attempt = 0;
+    int registryAttempt = 0;
     while (running) {
       try {
         if (reposChanged.drainPermits() > 0) {
@@ -193,8 +200,19 @@ final class Rekeyer implements Runnable, AutoCloseable {
         }
         step(consumer.poll(POLL));
         attempt = 0;
+        registryAttempt = 0;
       } catch (WakeupException | InterruptException e) {
         throw e;
+      } catch (SchemaUnavailableException e) {
+        // A registry outage pauses ingestion; it never stops the thread (nothing is wrong here).
+        registryAttempt++;
+        log.warn(
+            "Rekeyer {} cannot reach the schema registry (attempt {}); aborting and retrying",
+            clientId,
+            registryAttempt,
+            e);
+        abort();
+        backOff(Math.min(registryAttempt, MAX_ATTEMPTS - 1));
       } catch (ProducerFencedException
           | InvalidProducerEpochException
           | OutOfOrderSequenceException
@@ -226,50 +244,88 @@ final class Rekeyer implements Runnable, AutoCloseable {
 
   /** One poll's worth of work in one transaction; nothing at all if nothing moved. */
   private void step(ConsumerRecords<byte[], byte[]> records) {
-    Map<TopicPartition, Long> positions = new HashMap<>();
+    Map<TopicPartition, Long> consumed = new HashMap<>();
     for (TopicPartition partition : consumer.assignment()) {
-      positions.put(partition, consumer.position(partition));
+      consumed.put(partition, consumer.position(partition));
     }
-    Map<TopicPartition, Long> changed = barriers.changed(positions);
-    if (records.isEmpty() && changed.isEmpty()) {
+    SourcePositions.Advance advance = positions.advance(consumed);
+    if (records.isEmpty() && advance.isEmpty()) {
       return;
     }
     Tally tally = new Tally();
     producer.beginTransaction();
     inTransaction = true;
     for (ConsumerRecord<byte[], byte[]> record : records) {
-      String repo = TopicNames.owner(record.topic(), TopicNames.UPDATES_SUFFIX);
-      RekeyRouter.Routing routing = router.route(record, repos.get(repo).orElse(null));
-      routing.records().forEach(producer::send);
-      tally.add(repo, routing);
+      route(record, tally);
     }
-    Map<TopicPartition, Long> sent = new HashMap<>();
-    changed.forEach(
-        (partition, position) -> {
-          String repo = TopicNames.owner(partition.topic(), TopicNames.UPDATES_SUFFIX);
-          RepoSpec spec = repos.get(repo).orElse(null);
-          if (spec == null) {
-            return; // a deleted repo: no member side to tell
-          }
-          List<ProducerRecord<byte[], byte[]>> barrierRecords =
-              router.barriers(spec, partition.partition(), position);
-          barrierRecords.forEach(producer::send);
-          tally.barriers(repo, barrierRecords.size());
-          sent.put(partition, position);
-        });
+    Map<String, RepoSpec> specs = new HashMap<>();
+    readers.values().forEach(list -> list.forEach(spec -> specs.put(spec.getName(), spec)));
+    for (SourcePositions.Barrier barrier : advance.barriers()) {
+      RepoSpec spec = specs.get(barrier.repo());
+      List<ProducerRecord<byte[], byte[]>> barrierRecords =
+          router.barriers(spec, barrier.partition().partition(), barrier.position());
+      barrierRecords.forEach(producer::send);
+      tally.barriers(barrier.repo(), barrierRecords.size());
+    }
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    positions.forEach(
-        (partition, position) -> offsets.put(partition, new OffsetAndMetadata(position)));
+    consumed.forEach(
+        (partition, position) ->
+            offsets.put(
+                partition,
+                new OffsetAndMetadata(position, positions.metadata(partition, advance))));
     producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
     producer.commitTransaction();
     inTransaction = false;
-    barriers.sent(sent);
+    positions.apply(advance);
     tally.record(metrics);
   }
 
+  /** Routes a record to every repo reading its topic that has not had it yet. */
+  private void route(ConsumerRecord<byte[], byte[]> record, Tally tally) {
+    List<RepoSpec> specs = readers.getOrDefault(record.topic(), List.of());
+    if (specs.isEmpty() && record.topic().endsWith(TopicNames.UPDATES_SUFFIX)) {
+      // A repo deleted while its topic was read: its rows are rejected, not lost.
+      String repo = TopicNames.owner(record.topic(), TopicNames.UPDATES_SUFFIX);
+      RekeyRouter.Routing routing = router.route(record, repo, null);
+      routing.records().forEach(producer::send);
+      tally.add(repo, routing);
+      return;
+    }
+    TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+    for (RepoSpec spec : specs) {
+      if (positions.forwards(partition, spec.getName(), record.offset())) {
+        RekeyRouter.Routing routing = router.route(record, spec.getName(), spec);
+        routing.records().forEach(producer::send);
+        tally.add(spec.getName(), routing);
+      }
+    }
+  }
+
+  /**
+   * Subscribes to the source topics of the known repos and brings the readers of assigned
+   * partitions up to date (a repo new to an assigned topic makes the consumer seek back).
+   */
   private void subscribe() {
-    Set<String> topics = new TreeSet<>();
-    repos.names().forEach(repo -> topics.add(TopicNames.updates(repo)));
+    Map<String, List<RepoSpec>> byTopic = new TreeMap<>();
+    for (String repo : repos.names()) {
+      repos
+          .get(repo)
+          .ifPresent(
+              spec ->
+                  byTopic
+                      .computeIfAbsent(TopicNames.updatesOf(spec), t -> new ArrayList<>())
+                      .add(spec));
+    }
+    readers = byTopic;
+    for (TopicPartition partition : consumer.assignment()) {
+      long min = positions.readers(partition, readersOf(partition));
+      if (min >= 0 && min < consumer.position(partition)) {
+        log.info(
+            "Rekeyer {} reads {} again from offset {} for a new repo", clientId, partition, min);
+        consumer.seek(partition, min);
+      }
+    }
+    Set<String> topics = byTopic.keySet();
     if (topics.equals(subscribed)) {
       return;
     }
@@ -278,8 +334,16 @@ final class Rekeyer implements Runnable, AutoCloseable {
     } else {
       consumer.subscribe(topics, new Rebalance());
     }
-    log.info("Rekeyer {} subscribed to {} repos", clientId, topics.size());
-    subscribed = topics;
+    log.info(
+        "Rekeyer {} subscribed to {} source topics of {} repos",
+        clientId,
+        topics.size(),
+        repos.names().size());
+    subscribed = Set.copyOf(topics);
+  }
+
+  private List<RepoSpec> readersOf(TopicPartition partition) {
+    return readers.getOrDefault(partition.topic(), List.of());
   }
 
   private void awaitRepos() {
@@ -323,19 +387,27 @@ final class Rekeyer implements Runnable, AutoCloseable {
 
   /** Back to the committed offsets: what the aborted transaction consumed is read again. */
   private void rewind() {
-    Set<TopicPartition> assigned = consumer.assignment();
-    Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(assigned);
+    load(consumer.assignment());
+    needsRewind = false;
+  }
+
+  /** Sets the partitions' positions from their committed offsets and seeks the consumer there. */
+  private void load(Collection<TopicPartition> partitions) {
+    if (partitions.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(Set.copyOf(partitions));
     List<TopicPartition> fromStart = new ArrayList<>();
-    for (TopicPartition partition : assigned) {
+    for (TopicPartition partition : partitions) {
       OffsetAndMetadata offset = committed.get(partition);
+      long seek = positions.load(partition, offset, readersOf(partition));
       if (offset == null) {
         fromStart.add(partition);
       } else {
-        consumer.seek(partition, offset);
+        consumer.seek(partition, seek >= 0 ? seek : offset.offset());
       }
     }
     consumer.seekToBeginning(fromStart);
-    needsRewind = false;
   }
 
   private void backOff(int attempt) {
@@ -381,16 +453,19 @@ final class Rekeyer implements Runnable, AutoCloseable {
     }
   }
 
-  /** A new owner of a partition announces its position; a former owner forgets its barriers. */
+  /**
+   * A new owner of a partition loads its positions (and so announces them); a former owner forgets
+   * them.
+   */
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      barriers.forget(partitions);
+      positions.forget(partitions);
     }
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      barriers.forget(partitions);
+      load(partitions);
       if (!partitions.isEmpty()) {
         log.info("Rekeyer {} assigned {}", clientId, partitions);
       }
@@ -398,7 +473,7 @@ final class Rekeyer implements Runnable, AutoCloseable {
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
-      barriers.forget(partitions);
+      positions.forget(partitions);
     }
   }
 

@@ -1,8 +1,10 @@
 package io.tusk.partition;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tusk.common.member.RejectReason;
+import io.tusk.common.member.SchemaUnavailableException;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Barrier;
@@ -11,9 +13,24 @@ import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Row;
 import io.tusk.schemas.TableSpec;
 import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
+import io.tusk.schemas.registry.SchemaRegistryClient;
+import io.tusk.schemas.registry.SchemaRegistryException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -35,7 +52,7 @@ class RekeyRouterTest {
     ConsumerRecord<byte[], byte[]> record = record(2, 7, "A,a1,10", "claims");
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, spec);
+    RekeyRouter.Routing routing = router.route(record, "claims", spec);
 
     // Then one record goes to by-member, keyed by the member, with the row and its provenance
     assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.FORWARDED);
@@ -55,7 +72,7 @@ class RekeyRouterTest {
     record.headers().add("trace", "t-1".getBytes(StandardCharsets.UTF_8));
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, spec);
+    RekeyRouter.Routing routing = router.route(record, "claims", spec);
 
     // Then the original goes to the same partition of claims.rejected with the reason headers
     assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.REJECTED);
@@ -89,7 +106,7 @@ class RekeyRouterTest {
     ConsumerRecord<byte[], byte[]> record = record(2, 0, "", null);
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, spec);
+    RekeyRouter.Routing routing = router.route(record, "claims", spec);
 
     // Then its notice goes to by-member partition 2 % 2
     assertThat(routing.reason()).isEqualTo("EMPTY_VALUE");
@@ -102,7 +119,7 @@ class RekeyRouterTest {
     ConsumerRecord<byte[], byte[]> record = record(0, 0, "PERSON_ID,CLAIM_ID,AMOUNT", "claims");
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, spec);
+    RekeyRouter.Routing routing = router.route(record, "claims", spec);
 
     // Then nothing is written
     assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.SKIPPED);
@@ -125,7 +142,7 @@ class RekeyRouterTest {
             .build();
 
     // When a record is routed
-    RekeyRouter.Routing routing = router.route(record(0, 3, "A", null), broken);
+    RekeyRouter.Routing routing = router.route(record(0, 3, "A", null), "claims", broken);
 
     // Then it is rejected, not thrown
     assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.REJECTED);
@@ -141,7 +158,7 @@ class RekeyRouterTest {
     ConsumerRecord<byte[], byte[]> record = record(0, 3, "A,a1,10", null);
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, null);
+    RekeyRouter.Routing routing = router.route(record, "claims", null);
 
     // Then it only goes to the rejected topic
     assertThat(routing.reason()).isEqualTo(RejectReason.UNKNOWN_REPO.name());
@@ -157,7 +174,7 @@ class RekeyRouterTest {
     ConsumerRecord<byte[], byte[]> record = record(0, 4, "A,a1," + amount, null);
 
     // When it is routed
-    RekeyRouter.Routing routing = router.route(record, spec);
+    RekeyRouter.Routing routing = router.route(record, "claims", spec);
 
     // Then it is rejected as too large, its copy keeps the headers but not the value
     assertThat(routing.reason()).isEqualTo("ROW_TOO_LARGE");
@@ -165,6 +182,134 @@ class RekeyRouterTest {
     assertThat(rejected.value()).isNull();
     assertThat(Headers.text(rejected.headers(), Headers.REJECT_DETAIL)).contains("value omitted");
     assertThat(Headers.text(rejected.headers(), Headers.SOURCE_OFFSET)).isEqualTo("4");
+  }
+
+  @Test
+  void shouldForwardAJsonRowWhenItsFormatHeaderOverridesTheCsvRepo() {
+    // Given a JSON record with tusk.format=json on a CSV repo
+    ConsumerRecord<byte[], byte[]> record =
+        record(UPDATES, 0, 5, null, utf8("{\"PERSON_ID\": \"A\", \"CLAIM_ID\": \"a1\"}"));
+    record.headers().add(Headers.FORMAT, Headers.bytes("json"));
+
+    // When it is routed
+    RekeyRouter.Routing routing = router.route(record, "claims", spec);
+
+    // Then it is a row of member A
+    assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.FORWARDED);
+    assertThat(topics.byMember("claims").readValue(routing.records().get(0).value()).getEvent())
+        .isEqualTo(row("claims", 0, 5, "A", "a1", null));
+  }
+
+  @Test
+  void shouldForwardAnAvroRowWhenItsWriterSchemaIsInTheRegistry() {
+    // Given an Avro record of a schema registered under any subject, on a CSV repo
+    Schema schema =
+        SchemaBuilder.record("Claim")
+            .fields()
+            .requiredString("PERSON_ID")
+            .requiredString("CLAIM_ID")
+            .requiredInt("AMOUNT")
+            .endRecord();
+    int id = topics.registry().register("any-subject", schema);
+    GenericRecord claim = new GenericData.Record(schema);
+    claim.put("PERSON_ID", "A");
+    claim.put("CLAIM_ID", "a1");
+    claim.put("AMOUNT", 10);
+    ConsumerRecord<byte[], byte[]> record = record(UPDATES, 1, 2, null, framed(id, claim));
+    record.headers().add(Headers.FORMAT, Headers.bytes("avro"));
+
+    // When it is routed
+    RekeyRouter.Routing routing = router.route(record, "claims", spec);
+
+    // Then it is a row with the fields as columns
+    assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.FORWARDED);
+    assertThat(topics.byMember("claims").readValue(routing.records().get(0).value()).getEvent())
+        .isEqualTo(row("claims", 1, 2, "A", "a1", "10"));
+  }
+
+  @Test
+  void shouldRouteAnOutputToTheDerivedRepoByItsMemberKeyFieldWhenADerivedRepoReadsIt() {
+    // Given an output of upstream member m1 naming patient 42, on the topic risk-by-patient reads
+    RepoSpec derived = IngestFixtures.derived("risk-by-patient", "risk", "PATIENT", 2);
+    String data = "{\"PATIENT\": 42}";
+    ConsumerRecord<byte[], byte[]> record =
+        record(
+            "risk.output",
+            1,
+            4,
+            utf8("m1"),
+            IngestFixtures.outputBytes(topics, "risk", "m1", data));
+
+    // When it is routed for the derived repo
+    RekeyRouter.Routing routing = router.route(record, "risk-by-patient", derived);
+
+    // Then a row [member, PATIENT, data] goes to risk-by-patient.by-member keyed by 42
+    ProducerRecord<byte[], byte[]> out = routing.records().get(0);
+    assertThat(out.topic()).isEqualTo("risk-by-patient.by-member");
+    assertThat(topics.byMember("risk-by-patient").readKey(out.key())).isEqualTo("42");
+    assertThat(topics.byMember("risk-by-patient").readValue(out.value()).getEvent())
+        .isEqualTo(row("output", 1, 4, "m1", "42", data));
+  }
+
+  @Test
+  void shouldRejectATombstoneAsUnsupportedWhenADerivedRepoReadsIt() {
+    // Given a tombstone (a removed member's output) on risk.output
+    RepoSpec derived = IngestFixtures.derived("risk-by-patient", "risk", "PATIENT", 2);
+    ConsumerRecord<byte[], byte[]> record = record("risk.output", 1, 9, utf8("m1"), null);
+
+    // When it is routed
+    RekeyRouter.Routing routing = router.route(record, "risk-by-patient", derived);
+
+    // Then it is rejected (so counted on its commit), not dropped
+    assertThat(routing.reason()).isEqualTo("UNSUPPORTED_TOMBSTONE");
+    assertThat(routing.records())
+        .extracting(ProducerRecord::topic)
+        .containsExactly("risk-by-patient.rejected", "risk-by-patient.by-member");
+  }
+
+  @Test
+  void shouldCopyARejectToAnExistingPartitionWhenTheSourceHasMorePartitionsThanTheRepo() {
+    // Given a repo with 3 update partitions and a bad record from source partition 4
+    ConsumerRecord<byte[], byte[]> record = record(UPDATES, 4, 0, null, utf8("A"));
+
+    // When it is routed, Then its copy goes to partition 4 % 3
+    assertThat(router.route(record, "claims", spec).records().get(0).partition()).isEqualTo(1);
+  }
+
+  @Test
+  void shouldThrowForARetryWhenTheRegistryIsUnavailable() {
+    // Given a router whose registry cannot be reached
+    InMemorySchemaRegistryClient working = new InMemorySchemaRegistryClient();
+    SchemaRegistryClient down =
+        new SchemaRegistryClient() {
+          @Override
+          public int register(String subject, Schema schema) {
+            return working.register(subject, schema);
+          }
+
+          @Override
+          public Schema getById(int id) {
+            throw new SchemaRegistryException("connection refused", -1, -1);
+          }
+
+          @Override
+          public OptionalInt lookup(String subject, Schema schema) {
+            return working.lookup(subject, schema);
+          }
+
+          @Override
+          public RegisteredSchema latest(String subject) {
+            return working.latest(subject);
+          }
+        };
+    RekeyRouter unreachable = new RekeyRouter(new Topics(down));
+    ConsumerRecord<byte[], byte[]> record =
+        record(UPDATES, 0, 0, null, new byte[] {0, 0, 0, 0, 7, 2, 'A'});
+    record.headers().add(Headers.FORMAT, Headers.bytes("avro"));
+
+    // Then routing an Avro record throws instead of rejecting it
+    assertThatThrownBy(() -> unreachable.route(record, "claims", spec))
+        .isInstanceOf(SchemaUnavailableException.class);
   }
 
   @Test
@@ -185,6 +330,48 @@ class RekeyRouterTest {
               assertThat(topics.byMember("claims").readValue(b.value()).getEvent())
                   .isEqualTo(new Barrier(1, 42L));
             });
+  }
+
+  private static ConsumerRecord<byte[], byte[]> record(
+      String topic, int partition, long offset, byte[] key, byte[] value) {
+    return new ConsumerRecord<>(
+        topic,
+        partition,
+        offset,
+        0L,
+        TimestampType.CREATE_TIME,
+        key == null ? 0 : key.length,
+        value == null ? 0 : value.length,
+        key,
+        value,
+        new RecordHeaders(),
+        Optional.empty());
+  }
+
+  private static Row row(String table, int partition, long offset, String... values) {
+    return Row.newBuilder()
+        .setTable(table)
+        .setValues(Arrays.asList(values))
+        .setSourcePartition(partition)
+        .setSourceOffset(offset)
+        .build();
+  }
+
+  private static byte[] utf8(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] framed(int id, GenericRecord record) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(ByteBuffer.allocate(5).put((byte) 0).putInt(id).array());
+    BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+    try {
+      new GenericDatumWriter<GenericRecord>(record.getSchema()).write(record, encoder);
+      encoder.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
   }
 
   private static ConsumerRecord<byte[], byte[]> record(

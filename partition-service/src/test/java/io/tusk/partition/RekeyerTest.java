@@ -7,12 +7,20 @@ import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Barrier;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Row;
+import io.tusk.schemas.RowFormat;
 import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
+import io.tusk.schemas.registry.SchemaRegistryClient;
+import io.tusk.schemas.registry.SchemaRegistryException;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -21,6 +29,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -41,9 +56,11 @@ class RekeyerTest {
   private static final List<TopicPartition> PARTITIONS =
       List.of(tp("claims", 0), tp("claims", 1), tp("claims", 2));
 
+  private final AtomicInteger registryFailures = new AtomicInteger();
+  private volatile int failingSchemaId = -1;
   // The serdes install Avro's trust in Tusk's classes, which the spec's copy below needs.
-  private final Topics topics = new Topics(new InMemorySchemaRegistryClient());
-  private final RepoSpec spec =
+  private final Topics topics = new Topics(new FlakyRegistry());
+  private RepoSpec spec =
       RepoSpec.newBuilder(TopologyFixture.spec("claims")).setMemberPartitions(2).build();
   private final MockConsumer<byte[], byte[]> consumer = new MockConsumer<>("earliest");
   private final List<FlakyProducer> producers = new CopyOnWriteArrayList<>();
@@ -170,11 +187,102 @@ class RekeyerTest {
     assertThat(consumer.subscription()).contains("claims.updates");
   }
 
+  @Test
+  void shouldRetryARecordWithoutRejectingItWhenTheSchemaRegistryIsDown() {
+    // Given an Avro repo, and a registry that fails its next two lookups
+    Schema schema =
+        SchemaBuilder.record("Claim")
+            .fields()
+            .requiredString("PERSON_ID")
+            .requiredString("CLAIM_ID")
+            .requiredString("AMOUNT")
+            .endRecord();
+    int id = topics.registry().register("claims-value", schema);
+    failingSchemaId = id;
+    registryFailures.set(2);
+    spec = RepoSpec.newBuilder(spec).setFormat(RowFormat.AVRO).build();
+    start();
+
+    // When an Avro row arrives (and arrives again after each rewind, as the log delivers it)
+    GenericRecord claim = new GenericData.Record(schema);
+    claim.put("PERSON_ID", "A");
+    claim.put("CLAIM_ID", "a1");
+    claim.put("AMOUNT", "10");
+    byte[] value = framed(id, claim);
+    for (int i = 0; i < 200; i++) {
+      consumer.schedulePollTask(
+          () -> {
+            if (consumer.position(PARTITIONS.get(0)) == 0) {
+              consumer.addRecord(new ConsumerRecord<>("claims.updates", 0, 0L, null, value));
+            }
+          });
+    }
+
+    // Then it is forwarded once, after the registry answers, never rejected, and the thread lives
+    awaitTrue(() -> rows().size() == 1);
+    assertThat(registryFailures.get()).isZero();
+    assertThat(history()).noneMatch(r -> r.topic().equals("claims.rejected"));
+    assertThat(rekeyer.isHealthy()).isTrue();
+  }
+
+  @Test
+  void shouldSubscribeToThePipelineOutputWhenADerivedRepoReadsIt() {
+    // Given a running rekeyer
+    start();
+
+    // When a repo derived from pipeline risk appears
+    repos.add(IngestFixtures.derived("risk-by-patient", "risk", "PATIENT", 1));
+
+    // Then it reads risk.output, not risk-by-patient.updates
+    awaitTrue(() -> consumer.subscription().contains("risk.output"));
+    assertThat(consumer.subscription()).doesNotContain("risk-by-patient.updates");
+  }
+
+  @Test
+  void shouldReadAnOutputAgainForARepoThatStartsReadingItAfterAnother() {
+    // Given repo risk-by-a reading risk.output, which has rekeyed its first two outputs
+    TopicPartition output = new TopicPartition("risk.output", 0);
+    RepoSpec byA = IngestFixtures.derived("risk-by-a", "risk", "A", 1);
+    RepoSpec byB = IngestFixtures.derived("risk-by-b", "risk", "B", 1);
+    repos.add(byA);
+    consumer.updateBeginningOffsets(Map.of(output, 0L));
+    consumer.schedulePollTask(() -> consumer.rebalance(List.of(output)));
+    startRekeyer();
+    addOutputs(output, 0);
+    awaitTrue(() -> rowsOf("risk-by-a").size() == 2 && consumer.position(output) == 2);
+
+    // When risk-by-b starts reading the topic, and the log delivers the outputs again after the
+    // rekeyer sought back
+    repos.add(byB);
+    awaitTrue(() -> consumer.position(output) == 0);
+    addOutputs(output, 0);
+
+    // Then risk-by-b gets both outputs (member = field B), risk-by-a none again
+    awaitTrue(() -> rowsOf("risk-by-b").size() == 2);
+    assertThat(rowsOf("risk-by-b"))
+        .extracting(r -> r.getValues().get(1))
+        .containsExactly("b0", "b1");
+    assertThat(rowsOf("risk-by-a")).hasSize(2);
+    // And the committed metadata keeps both repos' positions
+    awaitTrue(
+        () ->
+            lastOffsets()
+                .get(output)
+                .metadata()
+                .contains("risk-by-b@" + byB.getCreatedAt() + "=2"));
+    assertThat(lastOffsets().get(output).metadata())
+        .contains("risk-by-a@" + byA.getCreatedAt() + "=2");
+  }
+
   private void start() {
     repos.add(spec);
     consumer.updateBeginningOffsets(
         Map.of(PARTITIONS.get(0), 0L, PARTITIONS.get(1), 0L, PARTITIONS.get(2), 0L));
     consumer.schedulePollTask(() -> consumer.rebalance(PARTITIONS));
+    startRekeyer();
+  }
+
+  private void startRekeyer() {
     rekeyer =
         new Rekeyer(
             "test-rekeyer",
@@ -202,6 +310,33 @@ class RekeyerTest {
             consumer.addRecord(record(partition, i, lines[i]));
           }
         });
+  }
+
+  /** Outputs of upstream members m0 and m1 at offsets {@code first} and {@code first + 1}. */
+  private void addOutputs(TopicPartition partition, long first) {
+    consumer.schedulePollTask(
+        () -> {
+          for (int i = 0; i < 2; i++) {
+            String data = "{\"A\": \"a" + i + "\", \"B\": \"b" + i + "\"}";
+            byte[] value = IngestFixtures.outputBytes(topics, "risk", "m" + i, data);
+            consumer.addRecord(
+                new ConsumerRecord<>(
+                    partition.topic(),
+                    partition.partition(),
+                    first + i,
+                    ("m" + i).getBytes(StandardCharsets.UTF_8),
+                    value));
+          }
+        });
+  }
+
+  private List<Row> rowsOf(String repo) {
+    return history().stream()
+        .filter(r -> r.topic().equals(repo + ".by-member"))
+        .map(r -> topics.byMember(repo).readValue(r.value()).getEvent())
+        .filter(Row.class::isInstance)
+        .map(Row.class::cast)
+        .toList();
   }
 
   private static ConsumerRecord<byte[], byte[]> record(int partition, long offset, String line) {
@@ -280,6 +415,47 @@ class RekeyerTest {
       }
       super.commitTransaction();
     }
+  }
+
+  /** An in-memory registry whose next lookups of one schema fail as the test says. */
+  private final class FlakyRegistry implements SchemaRegistryClient {
+    private final InMemorySchemaRegistryClient delegate = new InMemorySchemaRegistryClient();
+
+    @Override
+    public int register(String subject, Schema schema) {
+      return delegate.register(subject, schema);
+    }
+
+    @Override
+    public Schema getById(int id) {
+      if (id == failingSchemaId && registryFailures.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        throw new SchemaRegistryException("registry unavailable", 503, 50301);
+      }
+      return delegate.getById(id);
+    }
+
+    @Override
+    public OptionalInt lookup(String subject, Schema schema) {
+      return delegate.lookup(subject, schema);
+    }
+
+    @Override
+    public RegisteredSchema latest(String subject) {
+      return delegate.latest(subject);
+    }
+  }
+
+  private static byte[] framed(int id, GenericRecord record) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(ByteBuffer.allocate(5).put((byte) 0).putInt(id).array());
+    BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+    try {
+      new GenericDatumWriter<GenericRecord>(record.getSchema()).write(record, encoder);
+      encoder.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
   }
 
   /** Repos held in memory. */

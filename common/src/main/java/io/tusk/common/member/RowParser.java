@@ -6,36 +6,59 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Row;
 import io.tusk.schemas.RowFormat;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
+import io.tusk.schemas.registry.SchemaRegistryClient;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
- * Turns a record of {@code <repo>.updates} into a row of a member, or a rejection with a reason.
- * Rows are CSV lines in the table's column order (a header line equal to the column names is
- * skipped) or JSON objects with the column names as fields, per the repo's format.
+ * Turns a record of a repo's source topic into a row of a member, or a rejection with a reason. The
+ * format is the repo's, or the record's {@code tusk.format} header ({@code csv}, {@code json},
+ * {@code avro}), so producers of different formats can share a repo:
  *
- * <p>Not thread-safe (it reuses a UTF-8 decoder); use one per thread.
+ * <ul>
+ *   <li>CSV: a line in the table's column order; a header line equal to the column names is
+ *       skipped.
+ *   <li>JSON: an object with the column names as fields; nested values become JSON text.
+ *   <li>Avro: the Confluent wire format with any writer schema in the registry; the columns are
+ *       field names (a missing field is null; nested values become JSON text).
+ *   <li>OUTPUT (derived repos; the header does not apply): a pipeline's {@code Output}; column
+ *       {@code member} is the record key (the upstream member), {@code data} the output's JSON
+ *       text, and every other column (the member key among them) that field of the data.
+ * </ul>
+ *
+ * <p>Values of typed columns ({@link ColumnType}) must parse as their type. Details of rejections
+ * name columns and schema IDs, never values (rows may be health data).
+ *
+ * <p>Not thread-safe (it reuses decoders and caches schemas): use one per thread.
  */
 public final class RowParser {
-  /** Largest accepted row, in bytes. */
+  /** Largest accepted record value, in bytes. */
   public static final int MAX_ROW_BYTES = 1 << 20;
+
+  /** The column of a derived repo's rows that holds the output's data. */
+  public static final String OUTPUT_DATA_COLUMN = "data";
+
+  /** The column of a derived repo's rows that holds the upstream member (the record key). */
+  public static final String OUTPUT_MEMBER_COLUMN = "member";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final RepoLayout layout;
-  private final CharsetDecoder utf8 =
-      StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT);
+  private final StrictUtf8 utf8 = new StrictUtf8();
+  private final AvroRows avro;
 
+  /** A parser without a schema registry: Avro records are rejected as unknown schemas. */
   public RowParser(RepoSpec spec) {
+    this(spec, null);
+  }
+
+  /**
+   * @param registry where the writer schemas of Avro records and outputs come from
+   */
+  public RowParser(RepoSpec spec, SchemaRegistryClient registry) {
     this.layout = new RepoLayout(spec);
+    this.avro = new AvroRows(registry, utf8);
   }
 
   /** The layout of the repo this parser reads. */
@@ -44,7 +67,7 @@ public final class RowParser {
   }
 
   /**
-   * Parses one record.
+   * Parses a record without key or format header.
    *
    * @param value the record value
    * @param tableHeader the {@code tusk.table} header, or null for the repo's default table
@@ -52,91 +75,184 @@ public final class RowParser {
    * @param offset the record's source offset
    */
   public ParseResult parse(byte[] value, String tableHeader, int partition, long offset) {
-    String table = tableHeader == null ? layout.spec().getDefaultTable() : tableHeader;
-    TableLayout tableLayout = layout.table(table);
-    if (tableLayout == null) {
-      return new ParseResult.Rejected(
-          RejectReason.UNKNOWN_TABLE, table, "repo has no table " + table);
-    }
-    if (value == null || value.length == 0) {
-      return new ParseResult.Rejected(RejectReason.EMPTY_VALUE, table, "record has no value");
-    }
-    if (value.length > MAX_ROW_BYTES) {
-      return new ParseResult.Rejected(
-          RejectReason.ROW_TOO_LARGE, table, value.length + " bytes, limit " + MAX_ROW_BYTES);
-    }
-    String text;
-    try {
-      text = utf8.decode(ByteBuffer.wrap(value)).toString();
-    } catch (CharacterCodingException e) {
-      return new ParseResult.Rejected(RejectReason.INVALID_UTF8, table, "value is not valid UTF-8");
-    }
-    if (text.isBlank()) {
-      return new ParseResult.Rejected(RejectReason.EMPTY_VALUE, table, "value is blank");
-    }
-    return layout.spec().getFormat() == RowFormat.JSON
-        ? parseJson(text, tableLayout, partition, offset)
-        : parseCsv(text, tableLayout, partition, offset);
+    return parse(new SourceRecord(null, value, tableHeader, null, partition, offset));
   }
 
-  private ParseResult parseCsv(String text, TableLayout table, int partition, long offset) {
-    String name = table.spec().getName();
+  /**
+   * Parses one record.
+   *
+   * @throws SchemaUnavailableException if the registry cannot be reached (retry the record)
+   */
+  public ParseResult parse(SourceRecord record) {
+    String table = record.table() == null ? layout.spec().getDefaultTable() : record.table();
+    try {
+      List<String> values = values(record, table);
+      return values == null
+          ? new ParseResult.Skipped(table)
+          : accept(values, layout.table(table), record.partition(), record.offset());
+    } catch (RowRejection rejection) {
+      return new ParseResult.Rejected(rejection.reason(), table, rejection.getMessage());
+    }
+  }
+
+  /** The column values of a record, or null for a CSV header line. */
+  private List<String> values(SourceRecord record, String tableName) throws RowRejection {
+    RowFormat format = format(record.format());
+    TableLayout table = layout.table(tableName);
+    if (table == null) {
+      throw new RowRejection(RejectReason.UNKNOWN_TABLE, "repo has no table " + tableName);
+    }
+    if (!table.typeErrors().isEmpty()) {
+      throw new RowRejection(
+          RejectReason.UNPARSEABLE, "table spec is unusable: " + table.typeErrors().get(0));
+    }
+    byte[] value = record.value();
+    if (value == null && format == RowFormat.OUTPUT) {
+      throw new RowRejection(
+          RejectReason.UNSUPPORTED_TOMBSTONE, "output tombstones (removed members) are ignored");
+    }
+    if (value == null || value.length == 0) {
+      throw new RowRejection(RejectReason.EMPTY_VALUE, "record has no value");
+    }
+    if (value.length > MAX_ROW_BYTES) {
+      throw new RowRejection(
+          RejectReason.ROW_TOO_LARGE, value.length + " bytes, limit " + MAX_ROW_BYTES);
+    }
+    return switch (format) {
+      case CSV -> csv(text(value), table);
+      case JSON -> json(object(text(value)), table);
+      case AVRO -> avro.values(value, table);
+      case OUTPUT -> output(record.key(), avro.outputData(value), table);
+    };
+  }
+
+  /** The repo's format, or the one the record's header names (not for derived repos). */
+  private RowFormat format(String header) throws RowRejection {
+    RowFormat repoFormat = layout.spec().getFormat();
+    if (header == null || repoFormat == RowFormat.OUTPUT) {
+      return repoFormat;
+    }
+    return switch (header.trim().toLowerCase(Locale.ROOT)) {
+      case "csv" -> RowFormat.CSV;
+      case "json" -> RowFormat.JSON;
+      case "avro" -> RowFormat.AVRO;
+      default ->
+          throw new RowRejection(
+              RejectReason.UNKNOWN_FORMAT, "tusk.format header must be csv, json or avro");
+    };
+  }
+
+  private String text(byte[] value) throws RowRejection {
+    String text = utf8.decode(value, "value");
+    if (text.isBlank()) {
+      throw new RowRejection(RejectReason.EMPTY_VALUE, "value is blank");
+    }
+    return text;
+  }
+
+  private static List<String> csv(String text, TableLayout table) throws RowRejection {
     List<String> values;
     try {
       values = CsvLine.parse(text);
     } catch (CsvLine.MalformedCsvException e) {
-      return new ParseResult.Rejected(RejectReason.MALFORMED_CSV, name, e.getMessage());
+      throw new RowRejection(RejectReason.MALFORMED_CSV, e.getMessage());
     }
     if (values.size() != table.width()) {
-      return new ParseResult.Rejected(
+      throw new RowRejection(
           RejectReason.WRONG_FIELD_COUNT,
-          name,
           "expected " + table.width() + " fields, got " + values.size());
     }
-    if (values.equals(table.spec().getColumns())) {
-      return new ParseResult.Skipped(name);
-    }
-    return accept(values, table, partition, offset);
+    return values.equals(table.spec().getColumns()) ? null : values;
   }
 
-  private ParseResult parseJson(String text, TableLayout table, int partition, long offset) {
-    String name = table.spec().getName();
+  private static JsonNode object(String text) throws RowRejection {
     JsonNode node;
     try {
       node = JSON.readTree(text);
     } catch (JsonProcessingException e) {
-      return new ParseResult.Rejected(
-          RejectReason.MALFORMED_JSON,
-          name,
-          "not valid JSON at column " + e.getLocation().getColumnNr());
+      throw new RowRejection(
+          RejectReason.MALFORMED_JSON, "not valid JSON at column " + e.getLocation().getColumnNr());
     }
     if (node == null || !node.isObject()) {
-      return new ParseResult.Rejected(
+      throw new RowRejection(
           RejectReason.NOT_A_JSON_OBJECT,
-          name,
           "JSON value is " + (node == null ? "empty" : node.getNodeType()));
     }
+    return node;
+  }
+
+  private static List<String> json(JsonNode object, TableLayout table) throws RowRejection {
+    requireMemberField(object, table);
     List<String> values = new ArrayList<>(table.width());
     for (String column : table.spec().getColumns()) {
-      JsonNode field = node.get(column);
-      values.add(
-          field == null || field.isNull()
-              ? null
-              : field.isValueNode() ? field.asText() : field.toString());
+      values.add(text(object.get(column)));
     }
-    return accept(values, table, partition, offset);
+    return values;
+  }
+
+  private List<String> output(byte[] key, byte[] data, TableLayout table) throws RowRejection {
+    String dataText = utf8.decode(data, "output data");
+    JsonNode object = object(dataText);
+    requireMemberField(object, table);
+    if (key == null) {
+      throw new RowRejection(
+          RejectReason.MISSING_MEMBER_KEY, "output record has no key (the upstream member)");
+    }
+    String member = utf8.decode(key, "output record key");
+    String memberKey = table.spec().getMemberKey();
+    List<String> values = new ArrayList<>(table.width());
+    for (String column : table.spec().getColumns()) {
+      // The member key always comes from the data, even if a pipeline calls it "member".
+      if (!column.equals(memberKey) && column.equals(OUTPUT_MEMBER_COLUMN)) {
+        values.add(member);
+      } else if (!column.equals(memberKey) && column.equals(OUTPUT_DATA_COLUMN)) {
+        values.add(dataText);
+      } else {
+        values.add(text(object.get(column)));
+      }
+    }
+    return values;
+  }
+
+  private static void requireMemberField(JsonNode object, TableLayout table) throws RowRejection {
+    if (!object.has(table.spec().getMemberKey())) {
+      throw new RowRejection(
+          RejectReason.MISSING_MEMBER_FIELD, "object has no field " + table.spec().getMemberKey());
+    }
+  }
+
+  /** A JSON field as column text: null stays null, scalars their text, the rest JSON text. */
+  private static String text(JsonNode field) {
+    if (field == null || field.isNull()) {
+      return null;
+    }
+    return field.isValueNode() ? field.asText() : field.toString();
   }
 
   private static ParseResult accept(
-      List<String> values, TableLayout table, int partition, long offset) {
+      List<String> values, TableLayout table, int partition, long offset) throws RowRejection {
     String member = values.get(table.memberKeyIndex());
     if (member == null || member.isBlank()) {
-      return new ParseResult.Rejected(
+      throw new RowRejection(
           RejectReason.MISSING_MEMBER_KEY,
-          table.spec().getName(),
           "member key column " + table.spec().getMemberKey() + " is empty");
     }
-    Row row = new Row(table.spec().getName(), values, partition, offset);
+    for (int i = 0; i < values.size(); i++) {
+      String value = values.get(i);
+      ColumnType type = table.columnType(i);
+      if (value != null && !type.accepts(value)) {
+        throw new RowRejection(
+            RejectReason.WRONG_TYPE,
+            "column " + table.spec().getColumns().get(i) + " is not a " + type.typeName());
+      }
+    }
+    Row row =
+        Row.newBuilder()
+            .setTable(table.spec().getName())
+            .setValues(values)
+            .setSourcePartition(partition)
+            .setSourceOffset(offset)
+            .build();
     return new ParseResult.Accepted(member, row);
   }
 }

@@ -1,9 +1,12 @@
 package io.tusk.common.member;
 
 import io.tusk.schemas.TableSpec;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Column positions of one table, computed once from its spec. */
 public final class TableLayout {
@@ -11,6 +14,8 @@ public final class TableLayout {
   private final Map<String, Integer> indexByColumn = new HashMap<>();
   private final int memberKeyIndex;
   private final int[] rowKeyIndexes;
+  private final ColumnType[] columnTypes;
+  private final List<String> typeErrors = new ArrayList<>();
 
   public TableLayout(TableSpec spec) {
     this.spec = spec;
@@ -20,6 +25,23 @@ public final class TableLayout {
     }
     memberKeyIndex = indexOf(spec.getMemberKey());
     rowKeyIndexes = spec.getRowKey().stream().mapToInt(this::indexOf).toArray();
+    columnTypes = new ColumnType[columns.size()];
+    Arrays.fill(columnTypes, ColumnType.STRING);
+    // A bad type is reported, not thrown: the member side builds layouts too and must not fail on
+    // a spec that only the ingest side (which rejects the table's rows) cares about.
+    spec.getColumnTypes()
+        .forEach(
+            (column, name) -> {
+              int index = indexOrMinusOne(column);
+              Optional<ColumnType> type = ColumnType.named(name);
+              if (index < 0) {
+                typeErrors.add("typed column " + column + " is not a column");
+              } else if (type.isEmpty()) {
+                typeErrors.add("column " + column + " has unknown type " + name);
+              } else {
+                columnTypes[index] = type.get();
+              }
+            });
   }
 
   /** The table's spec. */
@@ -57,6 +79,16 @@ public final class TableLayout {
   /** Column count. */
   public int width() {
     return spec.getColumns().size();
+  }
+
+  /** The type of the column at {@code index} ({@link ColumnType#STRING} when untyped). */
+  public ColumnType columnType(int index) {
+    return columnTypes[index];
+  }
+
+  /** What is wrong with the spec's column types (empty when they are all usable). */
+  public List<String> typeErrors() {
+    return List.copyOf(typeErrors);
   }
 
   /** The row-key values of a row's values, in row-key order. */

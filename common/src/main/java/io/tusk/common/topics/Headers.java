@@ -8,6 +8,12 @@ public final class Headers {
   /** On {@code <repo>.updates}: the table a row belongs to (absent: the repo's default table). */
   public static final String TABLE = "tusk.table";
 
+  /**
+   * On {@code <repo>.updates}: the record's format ({@code csv}, {@code json} or {@code avro}),
+   * overriding the repo's, so producers of different formats can share a repo.
+   */
+  public static final String FORMAT = "tusk.format";
+
   /** On {@code <repo>.rejected}: reason code of the rejection. */
   public static final String REJECT_REASON = "tusk.reject.reason";
 

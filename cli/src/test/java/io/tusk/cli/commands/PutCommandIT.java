@@ -1,0 +1,170 @@
+package io.tusk.cli.commands;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tusk.cli.TuskClient;
+import io.tusk.commit.CommitService;
+import io.tusk.commit.CommitServiceConfig;
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.topics.Headers;
+import io.tusk.common.topics.TopicNames;
+import io.tusk.localstack.LocalStack;
+import io.tusk.localstack.LocalStackExtension;
+import io.tusk.partition.PartitionService;
+import io.tusk.partition.PartitionServiceConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code tusk put} against the real broker, the commit service (for the repo's spec and the seal)
+ * and the partition service: a CSV file and a JSON-lines file go into one CSV repo, keyed by
+ * member, and the commit counts their rows and the one bad line.
+ */
+@Tag("integration")
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+@ExtendWith(LocalStackExtension.class)
+class PutCommandIT {
+  private static final int CSV_ROWS = 300;
+  private static final int JSON_ROWS = 40;
+
+  @Test
+  void shouldLoadCsvAndJsonLinesFilesKeyedByMemberWhenPutIntoARepo(
+      LocalStack stack, @TempDir Path dir) throws Exception {
+    String suffix = UUID.randomUUID().toString().substring(0, 8);
+    String repo = "it-put-" + suffix;
+    Map<String, String> env = env(stack, "it-put-" + suffix, dir);
+    try (CommitService commits = CommitService.start(CommitServiceConfig.from(env));
+        PartitionService partitions = PartitionService.start(PartitionServiceConfig.from(env))) {
+      String commitUrl = "http://127.0.0.1:" + commits.port();
+      TuskClient client = new TuskClient(commitUrl, commitUrl);
+      // Given a CSV repo created through the commit service
+      client.createRepo(
+          new ObjectMapper()
+              .readTree(
+                  """
+                  {"name": "%s", "format": "csv", "partitions": 3, "tables": [{"name": "claims",
+                   "columns": ["PERSON_ID", "CLAIM_ID", "AMOUNT"], "memberKey": "PERSON_ID",
+                   "rowKey": ["CLAIM_ID"]}]}
+                  """
+                      .formatted(repo)));
+
+      // And a CSV file (header line, rows of 100 members, one line with an unbalanced quote)
+      // and a JSON-lines file of other members
+      StringBuilder csv = new StringBuilder("PERSON_ID,CLAIM_ID,AMOUNT\n");
+      for (int i = 0; i < CSV_ROWS; i++) {
+        csv.append(member(i % 100)).append(",c").append(i).append(',').append(i).append('\n');
+      }
+      csv.append("\"P999,broken,1\n");
+      Path csvFile = Files.writeString(dir.resolve("claims.csv"), csv);
+      StringBuilder json = new StringBuilder();
+      for (int i = 0; i < JSON_ROWS; i++) {
+        json.append("{\"PERSON_ID\": \"")
+            .append(member(200 + i))
+            .append("\", \"CLAIM_ID\": \"j")
+            .append(i)
+            .append("\", \"AMOUNT\": 5}\n");
+      }
+      Path jsonFile = Files.writeString(dir.resolve("more-claims.jsonl"), json);
+
+      // When both are put
+      assertThat(put(repo, csvFile, commitUrl, stack)).isZero();
+      assertThat(put(repo, jsonFile, commitUrl, stack)).isZero();
+
+      // Then the updates topic holds every line once (the header line is not sent), keyed by
+      // member, with table and format headers
+      List<ConsumerRecord<byte[], byte[]>> records =
+          readToEnd(stack, suffix, TopicNames.updates(repo));
+      assertThat(records).hasSize(CSV_ROWS + 1 + JSON_ROWS);
+      assertThat(records)
+          .filteredOn(r -> "json".equals(Headers.text(r.headers(), Headers.FORMAT)))
+          .hasSize(JSON_ROWS)
+          .allSatisfy(r -> assertThat(text(r.key())).startsWith("P2"));
+      assertThat(records)
+          .allSatisfy(r -> assertThat(Headers.text(r.headers(), Headers.TABLE)).isEqualTo("claims"))
+          .filteredOn(r -> r.key() != null)
+          .allSatisfy(r -> assertThat(text(r.value())).contains(text(r.key())));
+
+      // And a commit sealed after them counts every row, and the broken line as rejected
+      JsonNode commit = client.commit(repo);
+      JsonNode done =
+          client.awaitCommitComplete(repo, commit.path("id").asText(), Duration.ofSeconds(120));
+      assertThat(done.path("stats").path("rows").asLong()).isEqualTo(CSV_ROWS + JSON_ROWS);
+      assertThat(done.path("stats").path("rejected").asLong()).isEqualTo(1);
+      assertThat(done.path("stats").path("members").asLong()).isEqualTo(100 + JSON_ROWS);
+    }
+  }
+
+  private static int put(String repo, Path file, String commitUrl, LocalStack stack) {
+    return new CommandLine(new PutCommand())
+        .execute(
+            repo,
+            file.toString(),
+            "--commit-url",
+            commitUrl,
+            "--bootstrap",
+            stack.bootstrapServers());
+  }
+
+  private static Map<String, String> env(LocalStack stack, String instance, Path dir) {
+    Map<String, String> env = new HashMap<>();
+    env.put(KafkaSettings.BOOTSTRAP_SERVERS.name(), stack.bootstrapServers());
+    env.put(KafkaSettings.REGISTRY_URL.name(), stack.registryUrl());
+    env.put(KafkaSettings.SYSTEM_PARTITIONS.name(), "3");
+    env.put(KafkaSettings.INSTANCE_ID.name(), instance);
+    env.put("TUSK_HTTP_HOST", "127.0.0.1");
+    env.put("TUSK_HTTP_PORT", "0");
+    env.put("TUSK_STATE_DIR", dir.resolve("state").toString());
+    return env;
+  }
+
+  private static List<ConsumerRecord<byte[], byte[]>> readToEnd(
+      LocalStack stack, String suffix, String topic) {
+    KafkaSettings settings = KafkaSettings.of(stack.bootstrapServers(), "", "it-put-" + suffix);
+    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(settings.consumer("it-put-reader-" + suffix, null))) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("could not read " + topic + " to its end");
+        }
+        consumer.poll(Duration.ofMillis(500)).forEach(records::add);
+      }
+    }
+    return records;
+  }
+
+  private static String member(int m) {
+    return String.format("P%03d", m);
+  }
+
+  private static String text(byte[] bytes) {
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+}

@@ -40,13 +40,16 @@ final class CommitApi {
   private final JobControl jobs;
   private final RejectedRows rejected;
   private final PartitionProxy partition;
+  private final int memberPartitions;
 
   CommitApi(
       ControlPlane control,
       PipelineControl pipelines,
       JobControl jobs,
       RejectedRows rejected,
-      PartitionProxy partition) {
+      PartitionProxy partition,
+      int memberPartitions) {
+    this.memberPartitions = memberPartitions;
     this.control = control;
     this.pipelines = pipelines;
     this.jobs = jobs;
@@ -132,7 +135,8 @@ final class CommitApi {
   }
 
   private void handleCreateRepo(RoutingContext ctx) {
-    RepoSpec spec = Requests.repoSpec(HttpErrors.jsonBody(ctx), System.currentTimeMillis());
+    RepoSpec spec =
+        Requests.repoSpec(HttpErrors.jsonBody(ctx), System.currentTimeMillis(), memberPartitions);
     control
         .createRepo(spec)
         .onSuccess(created -> created(ctx, "/repos/" + created.getName(), AvroJson.toJson(created)))

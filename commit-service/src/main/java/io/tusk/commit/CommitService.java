@@ -134,7 +134,8 @@ public final class CommitService implements AutoCloseable {
               new PipelineControl(control, observability.registry()),
               new JobControl(control, jobs),
               new RejectedRows(kafka),
-              open(opened, new PartitionProxy(vertx, config.partitionUrl())));
+              open(opened, new PartitionProxy(vertx, config.partitionUrl())),
+              config.memberPartitions());
       HttpServer server =
           await(
               vertx

@@ -17,7 +17,12 @@ import java.util.Objects;
  * the partition service answers member queries.
  */
 public record CommitServiceConfig(
-    KafkaSettings kafka, String httpHost, int httpPort, long triggerPollMillis, URI partitionUrl) {
+    KafkaSettings kafka,
+    String httpHost,
+    int httpPort,
+    long triggerPollMillis,
+    URI partitionUrl,
+    int memberPartitions) {
 
   public static final ConfigKey HTTP_HOST =
       ConfigKey.optional("TUSK_HTTP_HOST", "0.0.0.0", "Address the HTTP API binds to");
@@ -35,6 +40,14 @@ public record CommitServiceConfig(
           "http://127.0.0.1:8083",
           "Base URL of the partition service's HTTP API; member, time travel and diff queries are"
               + " forwarded to it");
+
+  public static final ConfigKey MEMBER_PARTITIONS =
+      ConfigKey.optional(
+          "TUSK_MEMBER_PARTITIONS",
+          "",
+          "Partitions of every repo's member side (<repo>.by-member, <repo>.members). Set it: the"
+              + " partition service's state is sized by the first repo's count, so every repo needs the"
+              + " same. Unset, each repo chooses (default: its partitions)");
 
   /** Every key the commit service reads. */
   public static final List<ConfigKey> KEYS = keys();
@@ -57,7 +70,8 @@ public record CommitServiceConfig(
         config.string(HTTP_HOST),
         config.port(HTTP_PORT),
         config.integer(TRIGGER_POLL_MS, 10),
-        httpUrl(config.string(PARTITION_URL)));
+        httpUrl(config.string(PARTITION_URL)),
+        config.string(MEMBER_PARTITIONS).isEmpty() ? 0 : config.integer(MEMBER_PARTITIONS, 1));
   }
 
   private static URI httpUrl(String value) {
@@ -83,6 +97,7 @@ public record CommitServiceConfig(
     keys.add(HTTP_PORT);
     keys.add(TRIGGER_POLL_MS);
     keys.add(PARTITION_URL);
+    keys.add(MEMBER_PARTITIONS);
     return List.copyOf(keys);
   }
 }

@@ -2,6 +2,7 @@ package io.tusk.commit;
 
 import io.tusk.common.Ids;
 import io.tusk.common.http.ApiException;
+import io.tusk.common.member.ColumnType;
 import io.tusk.common.member.Hashing;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.PipelineSpec;
@@ -40,6 +41,8 @@ import org.yaml.snakeyaml.error.YAMLException;
 final class Requests {
   static final int MAX_PARTITIONS = 1000;
   static final int DEFAULT_PARTITIONS = 3;
+  static final int DEFAULT_HISTORY_RETENTION = 52;
+  static final int MAX_HISTORY_RETENTION = 100_000;
   static final int DEFAULT_PARALLELISM = 4;
   static final int DEFAULT_LIMIT = 50;
   static final int MAX_LIMIT = 1000;
@@ -64,8 +67,12 @@ final class Requests {
 
   private Requests() {}
 
-  /** The repo a {@code POST /repos} body describes. */
-  static RepoSpec repoSpec(JsonObject body, long createdAt) {
+  /**
+   * The repo a {@code POST /repos} body describes.
+   *
+   * @param memberPartitions the deployment's member partition count, or 0 when each repo chooses
+   */
+  static RepoSpec repoSpec(JsonObject body, long createdAt, int memberPartitions) {
     Objects.requireNonNull(body, "body");
     Fields fields =
         new Fields(
@@ -78,6 +85,7 @@ final class Requests {
                 "tables",
                 "partitions",
                 "memberPartitions",
+                "historyRetention",
                 "trigger"));
     String name = fields.name("name");
     RowFormat format = format(fields);
@@ -93,7 +101,23 @@ final class Requests {
       throw bad("defaultTable " + echo(defaultTable) + " is not the name of one of the tables");
     }
     int partitions = fields.integer("partitions", DEFAULT_PARTITIONS, 1, MAX_PARTITIONS);
-    int memberPartitions = fields.integer("memberPartitions", partitions, 1, MAX_PARTITIONS);
+    // With a deployment-wide member partition count (the member topology's state is sized by it),
+    // a repo may state it, not choose another; without one, a repo chooses.
+    int requested =
+        fields.integer(
+            "memberPartitions",
+            memberPartitions > 0 ? memberPartitions : partitions,
+            1,
+            MAX_PARTITIONS);
+    if (memberPartitions > 0 && requested != memberPartitions) {
+      throw bad(
+          "memberPartitions is "
+              + memberPartitions
+              + " for every repo of this deployment (TUSK_MEMBER_PARTITIONS), got "
+              + requested);
+    }
+    int historyRetention =
+        fields.integer("historyRetention", DEFAULT_HISTORY_RETENTION, 1, MAX_HISTORY_RETENTION);
     Trigger trigger =
         fields.has("trigger") ? trigger(fields.object("trigger", TRIGGER_FIELDS)) : null;
     return RepoSpec.newBuilder()
@@ -102,7 +126,8 @@ final class Requests {
         .setDefaultTable(defaultTable)
         .setTables(tables)
         .setUpdatePartitions(partitions)
-        .setMemberPartitions(memberPartitions)
+        .setMemberPartitions(requested)
+        .setHistoryRetention(historyRetention)
         .setCreatedAt(createdAt)
         .setTrigger(trigger)
         .build();
@@ -531,8 +556,35 @@ final class Requests {
     return switch (format.toLowerCase(Locale.ROOT)) {
       case "csv" -> RowFormat.CSV;
       case "json" -> RowFormat.JSON;
-      default -> throw bad("format must be \"csv\" or \"json\", got " + echo(format));
+      case "avro" -> RowFormat.AVRO;
+      default -> throw bad("format must be \"csv\", \"json\" or \"avro\", got " + echo(format));
     };
+  }
+
+  /** A table's {@code columnTypes}: column name to a type {@link ColumnType} knows. */
+  private static Map<String, String> columnTypes(Fields table, String path, List<String> columns) {
+    if (!table.has("columnTypes")) {
+      return Map.of();
+    }
+    Object value = table.json.getValue("columnTypes");
+    if (!(value instanceof JsonObject types)) {
+      throw bad(path + ".columnTypes must be an object of column name to type");
+    }
+    Map<String, String> result = new java.util.TreeMap<>();
+    for (String column : types.fieldNames()) {
+      String where = path + ".columnTypes." + column;
+      if (!columns.contains(column)) {
+        throw bad(where + " is not one of " + path + ".columns");
+      }
+      if (!(types.getValue(column) instanceof String type) || ColumnType.named(type).isEmpty()) {
+        throw bad(
+            where
+                + " must be one of string, int, long, double, boolean, date, timestamp, got "
+                + echo(String.valueOf(types.getValue(column))));
+      }
+      result.put(column, type.toLowerCase(Locale.ROOT));
+    }
+    return result;
   }
 
   private static List<TableSpec> tables(Fields fields) {
@@ -547,7 +599,11 @@ final class Requests {
       if (!(array.getValue(i) instanceof JsonObject json)) {
         throw bad(path + " must be an object");
       }
-      Fields table = new Fields(json, path, Set.of("name", "columns", "memberKey", "rowKey"));
+      Fields table =
+          new Fields(
+              json,
+              path,
+              Set.of("name", "columns", "memberKey", "rowKey", "opColumn", "columnTypes"));
       String name = table.string("name");
       if (!names.add(name)) {
         throw bad(path + ".name " + echo(name) + " is used by another table");
@@ -571,12 +627,22 @@ final class Requests {
                   + ".columns");
         }
       }
+      String opColumn = table.optionalString("opColumn");
+      if (opColumn != null && !columns.contains(opColumn)) {
+        throw bad(path + ".opColumn " + echo(opColumn) + " is not one of " + path + ".columns");
+      }
+      if (opColumn != null && rowKey.isEmpty()) {
+        throw bad(path + ".opColumn needs " + path + ".rowKey: a delete names the row it removes");
+      }
+      Map<String, String> columnTypes = columnTypes(table, path, columns);
       tables.add(
           TableSpec.newBuilder()
               .setName(name)
               .setColumns(columns)
               .setMemberKey(memberKey)
               .setRowKey(rowKey)
+              .setOpColumn(opColumn)
+              .setColumnTypes(columnTypes)
               .build());
     }
     return tables;

@@ -113,7 +113,8 @@ class CommitServiceConfigTest {
             CommitServiceConfig.HTTP_HOST,
             CommitServiceConfig.HTTP_PORT,
             CommitServiceConfig.TRIGGER_POLL_MS,
-            CommitServiceConfig.PARTITION_URL)
-        .hasSize(KafkaSettings.KEYS.size() + 4);
+            CommitServiceConfig.PARTITION_URL,
+            CommitServiceConfig.MEMBER_PARTITIONS)
+        .hasSize(KafkaSettings.KEYS.size() + 5);
   }
 }

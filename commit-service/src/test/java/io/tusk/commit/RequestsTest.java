@@ -27,7 +27,7 @@ class RequestsTest {
     JsonObject body = repo();
 
     // When it is validated
-    RepoSpec spec = Requests.repoSpec(body, NOW);
+    RepoSpec spec = Requests.repoSpec(body, NOW, 0);
 
     // Then format is CSV, the default table the first, 3 partitions on both sides, no row key
     assertThat(spec.getName()).isEqualTo("omop");
@@ -47,6 +47,50 @@ class RequestsTest {
   }
 
   @Test
+  void shouldRefuseAMemberPartitionCountOtherThanTheDeploymentsWhenOneIsGiven() {
+    JsonObject body = repo().put("memberPartitions", 4);
+    assertBadRequest(() -> Requests.repoSpec(body, NOW, 6))
+        .hasMessageStartingWith("memberPartitions is 6 for every repo");
+  }
+
+  @Test
+  void shouldKeepTypesOpColumnRetentionAndAvroWhenGiven() {
+    // Given an Avro repo whose table has typed columns, an op column and a row key
+    JsonObject body = repo().put("format", "avro").put("historyRetention", 10);
+    JsonObject table = body.getJsonArray("tables").getJsonObject(0);
+    table.getJsonArray("columns").add("OP");
+    table
+        .put("rowKey", new JsonArray().add("CONDITION_ERA_ID"))
+        .put("opColumn", "OP")
+        .put("columnTypes", new JsonObject().put("CONDITION_CONCEPT_ID", "long"));
+
+    // When it is validated
+    RepoSpec spec = Requests.repoSpec(body, NOW, 0);
+
+    // Then every setting is kept
+    assertThat(spec.getFormat()).isEqualTo(RowFormat.AVRO);
+    assertThat(spec.getHistoryRetention()).isEqualTo(10);
+    assertThat(spec.getTables().get(0).getOpColumn()).isEqualTo("OP");
+    assertThat(spec.getTables().get(0).getColumnTypes())
+        .containsEntry("CONDITION_CONCEPT_ID", "long");
+  }
+
+  @Test
+  void shouldNameTheFieldWhenATypeOrOpColumnIsInvalid() {
+    JsonObject badType = repo();
+    badType
+        .getJsonArray("tables")
+        .getJsonObject(0)
+        .put("columnTypes", new JsonObject().put("PERSON_ID", "money"));
+    assertBadRequest(() -> Requests.repoSpec(badType, NOW, 3))
+        .hasMessageStartingWith("tables[0].columnTypes.PERSON_ID");
+    JsonObject opWithoutKey = repo();
+    opWithoutKey.getJsonArray("tables").getJsonObject(0).put("opColumn", "PERSON_ID");
+    assertBadRequest(() -> Requests.repoSpec(opWithoutKey, NOW, 3))
+        .hasMessageStartingWith("tables[0].opColumn needs");
+  }
+
+  @Test
   void shouldKeepEveryFieldWhenAllAreGiven() {
     // Given two tables, JSON format, a default table, a row key and both partition counts
     JsonObject body =
@@ -60,8 +104,8 @@ class RequestsTest {
         .put("rowKey", new JsonArray().add("CONDITION_ERA_ID"));
     body.getJsonArray("tables").add(table("DRUG_ERA", "DRUG_ERA_ID", "PERSON_ID"));
 
-    // When it is validated
-    RepoSpec spec = Requests.repoSpec(body, NOW);
+    // When it is validated in a deployment of 5 member partitions
+    RepoSpec spec = Requests.repoSpec(body, NOW, 5);
 
     // Then nothing is defaulted
     assertThat(spec.getFormat()).isEqualTo(RowFormat.JSON);
@@ -81,7 +125,7 @@ class RequestsTest {
     rejected(b -> b.put("name", "Bad Name"), "name 'Bad Name' must be 1-63 characters of a-z");
     rejected(b -> b.put("name", "tusk"), "name 'tusk'");
     rejected(b -> b.put("name", 7), "name must be a non-blank string");
-    rejected(b -> b.put("format", "xml"), "format must be \"csv\" or \"json\"");
+    rejected(b -> b.put("format", "xml"), "format must be \"csv\", \"json\" or \"avro\"");
     rejected(b -> b.remove("tables"), "tables is required");
     rejected(b -> b.put("tables", new JsonArray()), "tables must hold at least one table");
     rejected(b -> b.put("tables", new JsonObject()), "tables must be an array");
@@ -460,13 +504,13 @@ class RequestsTest {
                     .put("cron", "*/5 * * * *"));
 
     // When it is validated
-    Trigger trigger = Requests.repoSpec(body, NOW).getTrigger();
+    Trigger trigger = Requests.repoSpec(body, NOW, 0).getTrigger();
 
     // Then all three are kept; a repo without one has none, an empty update clears it
     assertThat(trigger.getEveryRows()).isEqualTo(10000L);
     assertThat(trigger.getEverySeconds()).isEqualTo(30L);
     assertThat(trigger.getCron()).isEqualTo("*/5 * * * *");
-    assertThat(Requests.repoSpec(repo(), NOW).getTrigger()).isNull();
+    assertThat(Requests.repoSpec(repo(), NOW, 0).getTrigger()).isNull();
     assertThat(Requests.trigger(new JsonObject())).isNull();
     assertThat(Requests.trigger(new JsonObject().put("everySeconds", 5)).getEverySeconds())
         .isEqualTo(5L);
@@ -521,7 +565,7 @@ class RequestsTest {
   private static void rejected(Consumer<JsonObject> change, String message) {
     JsonObject body = repo();
     change.accept(body);
-    assertBadRequest(() -> Requests.repoSpec(body, NOW)).hasMessageStartingWith(message);
+    assertBadRequest(() -> Requests.repoSpec(body, NOW, 0)).hasMessageStartingWith(message);
   }
 
   private static void pipelineRejected(Consumer<JsonObject> change, String message) {

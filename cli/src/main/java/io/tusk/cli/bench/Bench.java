@@ -144,9 +144,7 @@ public final class Bench {
 
   private void createRepoAndPipeline(TuskClient client) {
     ObjectNode spec = TuskClient.object().put("name", REPO).put("format", "csv");
-    spec.put("defaultTable", SyntheticTable.TABLE)
-        .put("partitions", PARTITIONS)
-        .put("memberPartitions", PARTITIONS);
+    spec.put("defaultTable", SyntheticTable.TABLE).put("partitions", PARTITIONS);
     ObjectNode events =
         spec.putArray("tables")
             .addObject()

@@ -119,9 +119,7 @@ public final class OmopDemo {
 
   private void createRepoAndPipeline() {
     ObjectNode spec = TuskClient.object().put("name", repo).put("format", "csv");
-    spec.put("defaultTable", OmopDataset.TABLES.get(0).name())
-        .put("partitions", partitions)
-        .put("memberPartitions", partitions);
+    spec.put("defaultTable", OmopDataset.TABLES.get(0).name()).put("partitions", partitions);
     ArrayNode tables = spec.putArray("tables");
     for (OmopDataset.TableData table : data.tables()) {
       ObjectNode t =

@@ -23,6 +23,11 @@ import org.slf4j.LoggerFactory;
 public final class TuskServices implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TuskServices.class);
 
+  /**
+   * Member partitions of every local repo (one count per deployment; see TUSK_MEMBER_PARTITIONS).
+   */
+  public static final int MEMBER_PARTITIONS = 6;
+
   private final List<AutoCloseable> started = new ArrayList<>();
   private CommitService commitService;
   private LineageService lineageService;
@@ -65,6 +70,7 @@ public final class TuskServices implements AutoCloseable {
           ports.partitionService() == 0 ? freePort() : ports.partitionService();
       Map<String, String> commitEnv = env(base, "local-commit", ports.commitService(), null);
       commitEnv.put("TUSK_PARTITION_URL", "http://127.0.0.1:" + services.partitionPort);
+      commitEnv.put("TUSK_MEMBER_PARTITIONS", Integer.toString(MEMBER_PARTITIONS));
       services.commitService =
           services.add(CommitService.start(CommitServiceConfig.from(commitEnv)));
       if (withPartitionService) {

@@ -8,6 +8,7 @@ import io.tusk.schemas.Barrier;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitPart;
 import io.tusk.schemas.Datum;
+import io.tusk.schemas.JobPart;
 import io.tusk.schemas.JobRef;
 import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.MemberObject;
@@ -397,9 +398,24 @@ final class MemberProcessor implements Processor<String, MemberEvent, String, Ob
             progress.rejected(),
             progress.members(),
             progress.changed());
-    context.forward(
-        new Record<>(commit.getId(), part, context.currentSystemTimeMs()),
-        PartitionTopology.COMMIT_PARTS_SINK);
+    long now = context.currentSystemTimeMs();
+    context.forward(new Record<>(commit.getId(), part, now), PartitionTopology.COMMIT_PARTS_SINK);
+    for (JobRef job : commit.getJobs()) {
+      JobPart jobPart =
+          JobPart.newBuilder()
+              .setJob(job)
+              .setRepo(repo)
+              .setCommitId(commit.getId())
+              .setGlobalId(commit.getGlobalId())
+              .setSequence(commit.getSequence())
+              .setMemberPartition(partition)
+              .setMemberPartitions(seal.getMemberPartitions())
+              .setTotal(progress.members())
+              .setToProcess(progress.changed())
+              .setCreatedAt(now)
+              .build();
+      context.forward(new Record<>(job.getJobId(), jobPart, now), PartitionTopology.JOB_PARTS_SINK);
+    }
     log.info(
         "Completed commit {} (sequence {}) of repo {} in member partition {}: {} rows, {} rejected,"
             + " {} of {} members changed",

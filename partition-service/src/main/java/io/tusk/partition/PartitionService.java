@@ -5,6 +5,7 @@ import io.tusk.common.ops.Observability;
 import io.tusk.common.service.ServiceRunner;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.Topics;
+import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -77,6 +78,10 @@ public final class PartitionService implements AutoCloseable {
         CompactedTopicView.start(config.kafka(), topics.repos, Duration.ofSeconds(60));
     resources.add(repos);
     observability.addHealthCheck("repo-view", repos::isHealthy);
+    CompactedTopicView<PipelineSpec> pipelines =
+        CompactedTopicView.start(config.kafka(), topics.pipelines, Duration.ofSeconds(60));
+    resources.add(pipelines);
+    observability.addHealthCheck("pipeline-view", pipelines::isHealthy);
 
     for (int i = 0; i < config.rekeyerThreads(); i++) {
       Rekeyer rekeyer =
@@ -88,7 +93,7 @@ public final class PartitionService implements AutoCloseable {
 
     streams =
         new KafkaStreams(
-            PartitionTopology.build(topics, repos::get, config.completion()),
+            PartitionTopology.build(topics, repos::get, pipelines::get, config.completion()),
             streamsProperties(config));
     // Leaving the group hands this instance's tasks over at once instead of after the session
     // timeout, during which the commits of its member partitions could not complete.

@@ -1,15 +1,21 @@
 package io.tusk.partition;
 
+import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Datum;
+import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.MemberObject;
+import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Row;
 import io.tusk.schemas.Seal;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -29,9 +35,10 @@ import org.apache.kafka.streams.state.Stores;
  *       {@code <repo>.members}, datums to {@code <pipeline>.datums} and parts to {@code
  *       tusk.commit-parts}.
  *   <li>Commit aggregator (step 4): {@code tusk.commit-parts} into {@link CommitAggregator}, which
- *       writes {@code tusk.commits} and {@code tusk.job-starts}.
- *   <li>Job tracker (step 6): {@code tusk.job-starts} and {@code tusk.datum-results} into {@link
- *       JobTracker}, which writes {@code tusk.jobs}.
+ *       writes {@code tusk.commits} with their stats.
+ *   <li>Job tracker (step 6): {@code tusk.job-parts} and {@code tusk.datum-results} into {@link
+ *       JobTracker}, which writes {@code tusk.jobs}, {@code tusk.seal-requests} and, when a job
+ *       ends, {@code JobDone} to every partition of {@code <repo>.by-member}.
  * </ol>
  *
  * <p>Store values that are Avro types use the registry-backed serdes of {@link Topics} (so they
@@ -51,12 +58,18 @@ public final class PartitionTopology {
   static final String COMMIT_PARTS_STORE = "commit-parts-store";
   static final String AGGREGATED_COMMITS_STORE = "aggregated-commits-store";
   static final String JOB_PROGRESS_STORE = "job-progress-store";
+  static final String JOB_PARTS_STORE = "job-parts-store";
+  static final String JOB_FAILED_MEMBERS_STORE = "job-failed-members-store";
+  static final String JOB_DEADLINES_STORE = "job-deadlines-store";
 
   static final String MEMBERS_SINK = "members-sink";
   static final String DATUMS_SINK = "datums-sink";
   static final String COMMIT_PARTS_SINK = "commit-parts-sink";
   static final String COMMITS_SINK = "commits-sink";
-  static final String JOB_STARTS_SINK = "job-starts-sink";
+  static final String JOB_PARTS_SINK = "job-parts-sink";
+  static final String JOBS_SINK = "jobs-sink";
+  static final String JOB_DONE_SINK = "job-done-sink";
+  static final String SEAL_REQUESTS_SINK = "seal-requests-sink";
 
   private PartitionTopology() {}
 
@@ -65,12 +78,17 @@ public final class PartitionTopology {
    *
    * @param topics the topics and their serdes
    * @param repos the spec of a repo by name (empty while unknown: its commits wait)
+   * @param pipelines the spec of a pipeline by name (for job timeouts)
    * @param completion slice bounds and punctuation interval of the member topology
    */
   public static Topology build(
-      Topics topics, Function<String, Optional<RepoSpec>> repos, CompletionSettings completion) {
+      Topics topics,
+      Function<String, Optional<RepoSpec>> repos,
+      Function<String, Optional<PipelineSpec>> pipelines,
+      CompletionSettings completion) {
     Objects.requireNonNull(topics, "topics");
     Objects.requireNonNull(repos, "repos");
+    Objects.requireNonNull(pipelines, "pipelines");
     Objects.requireNonNull(completion, "completion");
     Serde<String> keys = topics.keySerde();
     Topology topology = new Topology();
@@ -115,6 +133,12 @@ public final class PartitionTopology {
         keys.serializer(),
         topics.commitParts.valueSerde().serializer(),
         "member-processor");
+    topology.addSink(
+        JOB_PARTS_SINK,
+        topics.jobParts.name(),
+        keys.serializer(),
+        topics.jobParts.valueSerde().serializer(),
+        "member-processor");
 
     // Step 4: parts are keyed by commit ID, so one task sees all parts of a commit.
     topology.addSource(
@@ -135,39 +159,65 @@ public final class PartitionTopology {
         keys.serializer(),
         topics.commits.valueSerde().serializer(),
         "commit-aggregator");
-    topology.addSink(
-        JOB_STARTS_SINK,
-        topics.jobStarts.name(),
-        keys.serializer(),
-        topics.jobStarts.valueSerde().serializer(),
-        "commit-aggregator");
 
-    // Step 6: starts and results share key and partition count, so they meet in one task.
+    // Step 6: parts and results share key and partition count, so they meet in one task.
     topology.addSource(
-        "job-starts-source",
+        "job-parts-source",
         keys.deserializer(),
-        topics.jobStarts.valueSerde().deserializer(),
-        topics.jobStarts.name());
+        topics.jobParts.valueSerde().deserializer(),
+        topics.jobParts.name());
     topology.addSource(
         "datum-results-source",
         keys.deserializer(),
         topics.datumResults.valueSerde().deserializer(),
         topics.datumResults.name());
     topology.addProcessor(
-        "job-tracker", JobTracker::new, "job-starts-source", "datum-results-source");
+        "job-tracker",
+        () -> new JobTracker(pipelines, completion.interval()),
+        "job-parts-source",
+        "datum-results-source");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(JOB_PROGRESS_STORE),
             keys,
             new JobProgress.StoreSerde(topics.jobs.valueSerde())),
         "job-tracker");
+    topology.addStateStore(store(JOB_PARTS_STORE, topics.jobParts.valueSerde()), "job-tracker");
+    topology.addStateStore(store(JOB_FAILED_MEMBERS_STORE, Serdes.Long()), "job-tracker");
+    topology.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(JOB_DEADLINES_STORE), keys, Serdes.Long()),
+        "job-tracker");
     topology.addSink(
-        "jobs-sink",
+        JOBS_SINK,
         topics.jobs.name(),
         keys.serializer(),
         topics.jobs.valueSerde().serializer(),
         "job-tracker");
+    topology.addSink(
+        SEAL_REQUESTS_SINK,
+        topics.sealRequests.name(),
+        keys.serializer(),
+        topics.sealRequests.valueSerde().serializer(),
+        "job-tracker");
+    // JobDone names no repo: the repo travels in a header, and the sink copies the event to every
+    // partition of the repo's by-member topic.
+    topology.addSink(
+        JOB_DONE_SINK,
+        (TopicNameExtractor<String, MemberEvent>)
+            (key, event, context) ->
+                TopicNames.byMember(Headers.text(context.headers(), Headers.REPO)),
+        keys.serializer(),
+        topics.memberEventSerde().serializer(),
+        PartitionTopology::everyPartition,
+        "job-tracker");
     return topology;
+  }
+
+  /** Sends a record to every partition of its topic. */
+  static <K, V> Optional<Set<Integer>> everyPartition(
+      String topic, K key, V value, int numPartitions) {
+    return Optional.of(IntStream.range(0, numPartitions).boxed().collect(Collectors.toSet()));
   }
 
   private static <V> StoreBuilder<KeyValueStore<Bytes, V>> store(String name, Serde<V> values) {

@@ -50,6 +50,21 @@ final class StoreKeys {
     return new Builder().string(commitId).integer(memberPartition).build();
   }
 
+  /** A job part: {@code job ID | restart round (0/1) | member partition}. */
+  static Bytes jobPart(String jobId, boolean restart, int memberPartition) {
+    return new Builder().string(jobId).integer(restart ? 1 : 0).integer(memberPartition).build();
+  }
+
+  /** The prefix of every part of {@code jobId} (of its restart round if {@code restart}). */
+  static Bytes jobParts(String jobId, boolean restart) {
+    return new Builder().string(jobId).integer(restart ? 1 : 0).build();
+  }
+
+  /** A member of a job: {@code job ID | member}. */
+  static Bytes jobMember(String jobId, String member) {
+    return new Builder().string(jobId).string(member).build();
+  }
+
   /** The prefix of every part of {@code commitId}. */
   static Bytes commit(String commitId) {
     return new Builder().string(commitId).build();

@@ -9,15 +9,19 @@ import io.tusk.schemas.Datum;
 import io.tusk.schemas.DatumResult;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.Job;
+import io.tusk.schemas.JobMode;
+import io.tusk.schemas.JobPart;
 import io.tusk.schemas.JobRef;
 import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.PartitionOffset;
+import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.Reject;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Row;
 import io.tusk.schemas.RowFormat;
 import io.tusk.schemas.Seal;
+import io.tusk.schemas.SealRequest;
 import io.tusk.schemas.TableSpec;
 import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
 import java.time.Duration;
@@ -45,9 +49,11 @@ final class TopologyFixture implements AutoCloseable {
   static final String REPO = "claims";
   static final String PIPELINE = "risk";
   static final String SPEC_HASH = "spec-hash-1";
+  static final long NOW = Instant.parse("2026-11-26T00:00:00Z").toEpochMilli();
 
   final Topics topics = new Topics(new InMemorySchemaRegistryClient());
   final Map<String, RepoSpec> specs = new ConcurrentHashMap<>();
+  final Map<String, PipelineSpec> pipelines = new ConcurrentHashMap<>();
   final TopologyTestDriver driver;
   private final Map<String, TestInputTopic<String, MemberEvent>> byMember = new HashMap<>();
 
@@ -63,9 +69,12 @@ final class TopologyFixture implements AutoCloseable {
     driver =
         new TopologyTestDriver(
             PartitionTopology.build(
-                topics, name -> Optional.ofNullable(specs.get(name)), completion),
+                topics,
+                name -> Optional.ofNullable(specs.get(name)),
+                name -> Optional.ofNullable(pipelines.get(name)),
+                completion),
             props,
-            Instant.parse("2026-11-26T00:00:00Z"));
+            Instant.ofEpochMilli(NOW));
   }
 
   static RepoSpec spec(String name) {
@@ -183,34 +192,62 @@ final class TopologyFixture implements AutoCloseable {
         .pipeInput(part.getCommit().getId(), part);
   }
 
-  void jobStart(Job job) {
+  void jobPart(JobPart part) {
     driver
         .createInputTopic(
-            TopicNames.JOB_STARTS,
+            TopicNames.JOB_PARTS,
             topics.keySerde().serializer(),
-            topics.jobStarts.valueSerde().serializer())
-        .pipeInput(job.getId(), job);
+            topics.jobParts.valueSerde().serializer())
+        .pipeInput(part.getJob().getJobId(), part);
+  }
+
+  /** A part of job {@code jobId} of {@value #PIPELINE} over commit 1 of {@value #REPO}. */
+  static JobPart part(
+      String jobId, JobMode mode, int partition, int partitions, long total, long toProcess) {
+    return JobPart.newBuilder()
+        .setJob(
+            JobRef.newBuilder()
+                .setPipeline(PIPELINE)
+                .setJobId(jobId)
+                .setSpecHash(SPEC_HASH)
+                .setMode(mode)
+                .build())
+        .setRepo(REPO)
+        .setCommitId("c1")
+        .setGlobalId("g1")
+        .setSequence(1)
+        .setMemberPartition(partition)
+        .setMemberPartitions(partitions)
+        .setTotal(total)
+        .setToProcess(toProcess)
+        .setCreatedAt(NOW)
+        .build();
   }
 
   void datumResult(String jobId, String member, DatumState state) {
-    DatumResult result =
-        DatumResult.newBuilder()
-            .setJobId(jobId)
-            .setPipeline(PIPELINE)
-            .setMember(member)
-            .setDatumHash("h-" + member)
-            .setState(state)
-            .setAttempts(1)
-            .setProcessorId("test")
-            .setStartedAt(0)
-            .setDurationMicros(10)
-            .build();
+    datumResult(result(jobId, member, state).build());
+  }
+
+  static DatumResult.Builder result(String jobId, String member, DatumState state) {
+    return DatumResult.newBuilder()
+        .setJobId(jobId)
+        .setPipeline(PIPELINE)
+        .setMember(member)
+        .setDatumHash("h-" + member)
+        .setState(state)
+        .setAttempts(1)
+        .setProcessorId("test")
+        .setStartedAt(0)
+        .setDurationMicros(10);
+  }
+
+  void datumResult(DatumResult result) {
     driver
         .createInputTopic(
             TopicNames.DATUM_RESULTS,
             topics.keySerde().serializer(),
             topics.datumResults.valueSerde().serializer())
-        .pipeInput(jobId, result);
+        .pipeInput(result.getJobId(), result);
   }
 
   void tick() {
@@ -245,11 +282,26 @@ final class TopologyFixture implements AutoCloseable {
         topics.commits.valueSerde().deserializer());
   }
 
-  TestOutputTopic<String, Job> jobStarts() {
+  TestOutputTopic<String, JobPart> jobParts() {
     return driver.createOutputTopic(
-        TopicNames.JOB_STARTS,
+        TopicNames.JOB_PARTS,
         topics.keySerde().deserializer(),
-        topics.jobStarts.valueSerde().deserializer());
+        topics.jobParts.valueSerde().deserializer());
+  }
+
+  TestOutputTopic<String, SealRequest> sealRequests() {
+    return driver.createOutputTopic(
+        TopicNames.SEAL_REQUESTS,
+        topics.keySerde().deserializer(),
+        topics.sealRequests.valueSerde().deserializer());
+  }
+
+  /** Everything written to {@code <repo>.by-member} (by the topology itself: job done). */
+  TestOutputTopic<String, MemberEvent> byMemberOut(String repo) {
+    return driver.createOutputTopic(
+        TopicNames.byMember(repo),
+        topics.keySerde().deserializer(),
+        topics.memberEventSerde().deserializer());
   }
 
   TestOutputTopic<String, Job> jobs() {

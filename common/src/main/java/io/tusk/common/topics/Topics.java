@@ -5,11 +5,13 @@ import io.tusk.schemas.CommitPart;
 import io.tusk.schemas.Datum;
 import io.tusk.schemas.DatumResult;
 import io.tusk.schemas.Job;
+import io.tusk.schemas.JobPart;
 import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.Output;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.SealRequest;
 import io.tusk.schemas.registry.SchemaRegistryClient;
 import io.tusk.schemas.serde.AvroSerde;
 import java.util.Objects;
@@ -32,7 +34,8 @@ public final class Topics {
   public final Topic<String, Job> jobs;
   public final Topic<String, DatumResult> datumResults;
   public final Topic<String, CommitPart> commitParts;
-  public final Topic<String, Job> jobStarts;
+  public final Topic<String, JobPart> jobParts;
+  public final Topic<String, SealRequest> sealRequests;
 
   private final AvroSerde<MemberEvent> memberEvents;
   private final AvroSerde<MemberObject> memberObjects;
@@ -44,9 +47,9 @@ public final class Topics {
     repos = new Topic<>(TopicNames.REPOS, keys, avro(RepoSpec.class));
     pipelines = new Topic<>(TopicNames.PIPELINES, keys, avro(PipelineSpec.class));
     commits = new Topic<>(TopicNames.COMMITS, keys, avro(Commit.class));
-    AvroSerde<Job> jobSerde = avro(Job.class);
-    jobs = new Topic<>(TopicNames.JOBS, keys, jobSerde);
-    jobStarts = new Topic<>(TopicNames.JOB_STARTS, keys, jobSerde);
+    jobs = new Topic<>(TopicNames.JOBS, keys, avro(Job.class));
+    jobParts = new Topic<>(TopicNames.JOB_PARTS, keys, avro(JobPart.class));
+    sealRequests = new Topic<>(TopicNames.SEAL_REQUESTS, keys, avro(SealRequest.class));
     datumResults = new Topic<>(TopicNames.DATUM_RESULTS, keys, avro(DatumResult.class));
     commitParts = new Topic<>(TopicNames.COMMIT_PARTS, keys, avro(CommitPart.class));
     memberEvents = avro(MemberEvent.class);

@@ -4,11 +4,13 @@ import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Datum;
+import io.tusk.schemas.JobRequest;
 import io.tusk.schemas.MemberEvent;
-import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.PipelineSpec;
+import io.tusk.schemas.Release;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Row;
+import io.tusk.schemas.RowOwnerEvent;
 import io.tusk.schemas.Seal;
 import java.util.Objects;
 import java.util.Optional;
@@ -20,6 +22,7 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.RecordContext;
 import org.apache.kafka.streams.processor.TopicNameExtractor;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
@@ -53,7 +56,17 @@ public final class PartitionTopology {
   static final String PENDING_REJECTS_STORE = "pending-rejects-store";
   static final String BARRIERS_STORE = "barriers-store";
   static final String SEALS_STORE = "seals-store";
-  static final String MEMBER_OBJECTS_STORE = "member-objects-store";
+  static final String MEMBER_VERSIONS_STORE = "member-versions-store";
+  static final String CHANGED_MEMBERS_STORE = "changed-members-store";
+  static final String COMMIT_INDEX_STORE = "commit-index-store";
+  static final String DATUM_STATES_STORE = "datum-states-store";
+  static final String FAILED_DATUMS_STORE = "failed-datums-store";
+  static final String JOB_QUEUE_STORE = "job-queue-store";
+  static final String PIPELINE_JOBS_STORE = "pipeline-jobs-store";
+  static final String PENDING_RELEASES_STORE = "pending-releases-store";
+  static final String RELEASE_MARKERS_STORE = "release-markers-store";
+  static final String ROW_OWNERS_STORE = "row-owners-store";
+  static final String CLAIM_MARKERS_STORE = "claim-markers-store";
   static final String PROGRESS_STORE = "progress-store";
   static final String COMMIT_PARTS_STORE = "commit-parts-store";
   static final String AGGREGATED_COMMITS_STORE = "aggregated-commits-store";
@@ -67,6 +80,10 @@ public final class PartitionTopology {
   static final String COMMIT_PARTS_SINK = "commit-parts-sink";
   static final String COMMITS_SINK = "commits-sink";
   static final String JOB_PARTS_SINK = "job-parts-sink";
+  static final String CLAIMS_SINK = "claims-sink";
+  static final String CLAIM_MARKERS_SINK = "claim-markers-sink";
+  static final String RELEASES_SINK = "releases-sink";
+  static final String RELEASE_MARKERS_SINK = "release-markers-sink";
   static final String JOBS_SINK = "jobs-sink";
   static final String JOB_DONE_SINK = "job-done-sink";
   static final String SEAL_REQUESTS_SINK = "seal-requests-sink";
@@ -101,44 +118,90 @@ public final class PartitionTopology {
         TopicNames.BY_MEMBER_PATTERN);
     topology.addProcessor(
         "member-processor", () -> new MemberProcessor(repos, completion), "by-member-source");
-    topology.addStateStore(store(PENDING_ROWS_STORE, topics.avro(Row.class)), "member-processor");
-    topology.addStateStore(store(PENDING_REJECTS_STORE, Serdes.String()), "member-processor");
-    topology.addStateStore(store(BARRIERS_STORE, Serdes.Long()), "member-processor");
-    topology.addStateStore(store(SEALS_STORE, topics.avro(Seal.class)), "member-processor");
-    topology.addStateStore(
-        store(MEMBER_OBJECTS_STORE, topics.memberObjectSerde()), "member-processor");
+    String member = "member-processor";
+    topology.addStateStore(store(PENDING_ROWS_STORE, topics.avro(Row.class)), member);
+    topology.addStateStore(store(PENDING_REJECTS_STORE, Serdes.String()), member);
+    topology.addStateStore(store(BARRIERS_STORE, Serdes.Long()), member);
+    topology.addStateStore(store(SEALS_STORE, topics.avro(Seal.class)), member);
+    topology.addStateStore(store(MEMBER_VERSIONS_STORE, topics.memberObjectSerde()), member);
+    topology.addStateStore(store(CHANGED_MEMBERS_STORE, Serdes.Long()), member);
+    topology.addStateStore(store(COMMIT_INDEX_STORE, CommitMark.SERDE), member);
+    topology.addStateStore(store(DATUM_STATES_STORE, DatumStatus.SERDE), member);
+    topology.addStateStore(store(FAILED_DATUMS_STORE, Serdes.String()), member);
+    topology.addStateStore(store(JOB_QUEUE_STORE, topics.avro(JobRequest.class)), member);
+    topology.addStateStore(store(PIPELINE_JOBS_STORE, PipelineJobs.SERDE), member);
+    topology.addStateStore(store(PENDING_RELEASES_STORE, topics.avro(Release.class)), member);
+    topology.addStateStore(store(RELEASE_MARKERS_STORE, Serdes.Long()), member);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(PROGRESS_STORE), keys, new Progress.StoreSerde()),
-        "member-processor");
-    TopicNameExtractor<String, MemberObject> membersTopic =
-        (member, object, context) -> TopicNames.members(object.getRepo());
+            Stores.persistentKeyValueStore(PROGRESS_STORE), keys, Progress.SERDE),
+        member);
+    // Records whose value does not name their repo carry it in a header.
+    TopicNameExtractor<String, Object> membersTopic =
+        (key, value, context) -> TopicNames.members(repoOf(context));
     topology.addSink(
         MEMBERS_SINK,
         membersTopic,
         keys.serializer(),
         topics.memberObjectSerde().serializer(),
-        "member-processor");
+        member);
     TopicNameExtractor<String, Datum> datumsTopic =
-        (member, datum, context) -> TopicNames.datums(datum.getPipeline());
+        (key, datum, context) -> TopicNames.datums(datum.getPipeline());
     topology.addSink(
-        DATUMS_SINK,
-        datumsTopic,
-        keys.serializer(),
-        topics.datumSerde().serializer(),
-        "member-processor");
+        DATUMS_SINK, datumsTopic, keys.serializer(), topics.datumSerde().serializer(), member);
     topology.addSink(
         COMMIT_PARTS_SINK,
         topics.commitParts.name(),
         keys.serializer(),
         topics.commitParts.valueSerde().serializer(),
-        "member-processor");
+        member);
     topology.addSink(
         JOB_PARTS_SINK,
         topics.jobParts.name(),
         keys.serializer(),
         topics.jobParts.valueSerde().serializer(),
-        "member-processor");
+        member);
+    TopicNameExtractor<String, RowOwnerEvent> rowOwnersTopic =
+        (key, value, context) -> TopicNames.rowOwners(repoOf(context));
+    topology.addSink(
+        CLAIMS_SINK,
+        rowOwnersTopic,
+        keys.serializer(),
+        topics.rowOwnerEventSerde().serializer(),
+        member);
+    topology.addSink(
+        CLAIM_MARKERS_SINK,
+        rowOwnersTopic,
+        keys.serializer(),
+        topics.rowOwnerEventSerde().serializer(),
+        PartitionTopology::everyPartition,
+        member);
+
+    // Row moves: claims are keyed by row key, so one task sees every claim of a key.
+    topology.addSource(
+        "row-owners-source",
+        keys.deserializer(),
+        topics.rowOwnerEventSerde().deserializer(),
+        TopicNames.ROW_OWNERS_PATTERN);
+    String owner = "row-owner-processor";
+    topology.addProcessor(owner, RowOwnerProcessor::new, "row-owners-source");
+    topology.addStateStore(store(ROW_OWNERS_STORE, RowOwnerProcessor.Owner.SERDE), owner);
+    topology.addStateStore(store(CLAIM_MARKERS_STORE, Serdes.Long()), owner);
+    TopicNameExtractor<String, MemberEvent> byMemberTopic =
+        (key, value, context) -> TopicNames.byMember(repoOf(context));
+    topology.addSink(
+        RELEASES_SINK,
+        byMemberTopic,
+        keys.serializer(),
+        topics.memberEventSerde().serializer(),
+        owner);
+    topology.addSink(
+        RELEASE_MARKERS_SINK,
+        byMemberTopic,
+        keys.serializer(),
+        topics.memberEventSerde().serializer(),
+        PartitionTopology::everyPartition,
+        owner);
 
     // Step 4: parts are keyed by commit ID, so one task sees all parts of a commit.
     topology.addSource(
@@ -204,14 +267,20 @@ public final class PartitionTopology {
     // partition of the repo's by-member topic.
     topology.addSink(
         JOB_DONE_SINK,
-        (TopicNameExtractor<String, MemberEvent>)
-            (key, event, context) ->
-                TopicNames.byMember(Headers.text(context.headers(), Headers.REPO)),
+        byMemberTopic,
         keys.serializer(),
         topics.memberEventSerde().serializer(),
         PartitionTopology::everyPartition,
         "job-tracker");
     return topology;
+  }
+
+  private static String repoOf(RecordContext context) {
+    String repo = Headers.text(context.headers(), Headers.REPO);
+    if (repo == null) {
+      throw new IllegalStateException("record without the " + Headers.REPO + " header");
+    }
+    return repo;
   }
 
   /** Sends a record to every partition of its topic. */

@@ -3,23 +3,29 @@ package io.tusk.partition;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Barrier;
+import io.tusk.schemas.Claim;
+import io.tusk.schemas.ClaimsDone;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitPart;
 import io.tusk.schemas.Datum;
+import io.tusk.schemas.DatumDone;
 import io.tusk.schemas.DatumResult;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobMode;
 import io.tusk.schemas.JobPart;
 import io.tusk.schemas.JobRef;
+import io.tusk.schemas.JobRequest;
 import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.PartitionOffset;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.Reject;
+import io.tusk.schemas.ReleasesDone;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Row;
 import io.tusk.schemas.RowFormat;
+import io.tusk.schemas.RowOwnerEvent;
 import io.tusk.schemas.Seal;
 import io.tusk.schemas.SealRequest;
 import io.tusk.schemas.TableSpec;
@@ -248,6 +254,103 @@ final class TopologyFixture implements AutoCloseable {
             topics.keySerde().serializer(),
             topics.datumResults.valueSerde().serializer())
         .pipeInput(result.getJobId(), result);
+  }
+
+  void event(String repo, String key, Object event) {
+    input(repo).pipeInput(key, new MemberEvent(event));
+  }
+
+  /** A job request over an existing commit, as the commit service writes it. */
+  void jobRequest(Commit commit, JobRef job, int memberPartitions) {
+    event(
+        commit.getRepo(),
+        null,
+        JobRequest.newBuilder()
+            .setCommit(commit)
+            .setJobs(List.of(job))
+            .setMemberPartitions(memberPartitions)
+            .build());
+  }
+
+  /** The datum processor's outcome of a datum: DatumDone to by-member, then the DatumResult. */
+  void done(Datum datum, DatumState state) {
+    done(datum, state, false);
+  }
+
+  void done(Datum datum, DatumState state, boolean restart) {
+    String member = datum.getMemberObject().getMember();
+    event(
+        datum.getMemberObject().getRepo(),
+        member,
+        DatumDone.newBuilder()
+            .setPipeline(datum.getPipeline())
+            .setMember(member)
+            .setJobId(datum.getJobId())
+            .setDatumHash(datum.getDatumHash())
+            .setSucceeded(state != DatumState.FAILED)
+            .setOutputHash(state == DatumState.SUCCESS ? outputHash(datum) : null)
+            .build());
+    datumResult(
+        result(datum.getJobId(), member, state)
+            .setPipeline(datum.getPipeline())
+            .setDatumHash(datum.getDatumHash())
+            .setRepo(datum.getMemberObject().getRepo())
+            .setRestart(restart)
+            .build());
+  }
+
+  /** The output hash the fixture's processor reports for a datum. */
+  static String outputHash(Datum datum) {
+    return "out-" + datum.getDatumHash();
+  }
+
+  /** Every datum succeeds. */
+  void succeed(List<Datum> datums) {
+    datums.forEach(d -> done(d, DatumState.SUCCESS));
+  }
+
+  /** Claims-done markers of member partitions 1..n-1 (this driver is partition 0). */
+  void otherClaimsDone(String repo, long sequence, int partitions) {
+    TestInputTopic<String, RowOwnerEvent> owners =
+        driver.createInputTopic(
+            TopicNames.rowOwners(repo),
+            topics.keySerde().serializer(),
+            topics.rowOwnerEventSerde().serializer());
+    for (int p = 1; p < partitions; p++) {
+      owners.pipeInput(
+          null,
+          new RowOwnerEvent(
+              ClaimsDone.newBuilder()
+                  .setSequence(sequence)
+                  .setMemberPartition(p)
+                  .setMemberPartitions(partitions)
+                  .build()));
+    }
+  }
+
+  /** A claim as member partition {@code partition} sends it. */
+  void claim(String repo, Claim claim) {
+    driver
+        .createInputTopic(
+            TopicNames.rowOwners(repo),
+            topics.keySerde().serializer(),
+            topics.rowOwnerEventSerde().serializer())
+        .pipeInput(
+            claim.getTable() + "/" + String.join("/", claim.getRowKey()), new RowOwnerEvent(claim));
+  }
+
+  /** Releases-done markers of row-owner partitions 1..n-1 (this driver is partition 0). */
+  void otherReleasesDone(String repo, long sequence, int partitions) {
+    for (int q = 1; q < partitions; q++) {
+      event(
+          repo,
+          null,
+          ReleasesDone.newBuilder()
+              .setSequence(sequence)
+              .setRowOwnerPartition(q)
+              .setRowOwnerPartitions(partitions)
+              .build());
+    }
   }
 
   void tick() {

@@ -11,6 +11,7 @@ public final class TableLayout {
   private final Map<String, Integer> indexByColumn = new HashMap<>();
   private final int memberKeyIndex;
   private final int[] rowKeyIndexes;
+  private final int opIndex;
 
   public TableLayout(TableSpec spec) {
     this.spec = spec;
@@ -20,6 +21,7 @@ public final class TableLayout {
     }
     memberKeyIndex = indexOf(spec.getMemberKey());
     rowKeyIndexes = spec.getRowKey().stream().mapToInt(this::indexOf).toArray();
+    opIndex = spec.getOpColumn() == null ? -1 : indexOf(spec.getOpColumn());
   }
 
   /** The table's spec. */
@@ -52,6 +54,18 @@ public final class TableLayout {
 
   public boolean hasRowKey() {
     return rowKeyIndexes.length > 0;
+  }
+
+  /**
+   * Whether a row is a delete: the table has an op column and row keys, and the row's op value is
+   * {@code D} or {@code delete} (case-insensitive).
+   */
+  public boolean isDelete(List<String> values) {
+    if (opIndex < 0 || !hasRowKey() || opIndex >= values.size()) {
+      return false;
+    }
+    String op = values.get(opIndex);
+    return op != null && (op.equalsIgnoreCase("D") || op.equalsIgnoreCase("delete"));
   }
 
   /** Column count. */

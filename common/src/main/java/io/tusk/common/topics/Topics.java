@@ -11,6 +11,7 @@ import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.Output;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.RowOwnerEvent;
 import io.tusk.schemas.SealRequest;
 import io.tusk.schemas.registry.SchemaRegistryClient;
 import io.tusk.schemas.serde.AvroSerde;
@@ -39,6 +40,7 @@ public final class Topics {
 
   private final AvroSerde<MemberEvent> memberEvents;
   private final AvroSerde<MemberObject> memberObjects;
+  private final AvroSerde<RowOwnerEvent> rowOwnerEvents;
   private final AvroSerde<Datum> datums;
   private final AvroSerde<Output> outputs;
 
@@ -54,6 +56,7 @@ public final class Topics {
     commitParts = new Topic<>(TopicNames.COMMIT_PARTS, keys, avro(CommitPart.class));
     memberEvents = avro(MemberEvent.class);
     memberObjects = avro(MemberObject.class);
+    rowOwnerEvents = avro(RowOwnerEvent.class);
     datums = avro(Datum.class);
     outputs = avro(Output.class);
   }
@@ -71,6 +74,16 @@ public final class Topics {
   /** Internal: a repo's rows re-keyed by member, with barriers, seals and reject notices. */
   public Topic<String, MemberEvent> byMember(String repo) {
     return new Topic<>(TopicNames.byMember(repo), keys, memberEvents);
+  }
+
+  /** Internal: a repo's row-key claims and claim markers (key: {@code <table>/<rowKey>}). */
+  public Topic<String, RowOwnerEvent> rowOwners(String repo) {
+    return new Topic<>(TopicNames.rowOwners(repo), keys, rowOwnerEvents);
+  }
+
+  /** The serde of row-owner events, for pattern-subscribed topologies. */
+  public AvroSerde<RowOwnerEvent> rowOwnerEventSerde() {
+    return rowOwnerEvents;
   }
 
   /** A repo's latest member objects (key: member). */

@@ -103,7 +103,7 @@ final class JobTracker implements Processor<String, Object, String, Object> {
       log.debug("Part {} of existing job {} ignored", partition, jobId);
       return;
     }
-    if (restart && !progress.ended()) {
+    if (restart && progress.job() != null && !progress.ended()) {
       log.error("Restart part {} of job {} that has not ended; ignored", partition, jobId);
       return;
     }
@@ -125,10 +125,18 @@ final class JobTracker implements Processor<String, Object, String, Object> {
     long now = context.currentSystemTimeMs();
     if (restart) {
       long toProcess = collected.stream().mapToLong(kv -> kv.value.getToProcess()).sum();
+      if (progress.job() == null) {
+        // A restart of a job never seen here: nothing to count, but the member partitions wait
+        // for its end before they run the pipeline's next job.
+        log.error("Restart of unknown job {} ({} datums) is not tracked", jobId, toProcess);
+        forwardDone(part.getRepo(), part.getJob().getPipeline(), jobId, now);
+        return;
+      }
       if (progress.job().getState() == JobState.KILLED) {
         // A killed job stays killed; the re-run's parts still get their JobDone so the member
         // partitions move on.
-        forwardDone(progress.job(), now);
+        Job killed = progress.job();
+        forwardDone(killed.getRepo(), killed.getPipeline(), jobId, now);
         return;
       }
       log.info("Job {} restarts {} failed datums", jobId, toProcess);
@@ -271,7 +279,7 @@ final class JobTracker implements Processor<String, Object, String, Object> {
         job.getFailed(),
         job.getRecovered(),
         job.getSkipped());
-    forwardDone(job, now);
+    forwardDone(job.getRepo(), job.getPipeline(), job.getId(), now);
     SealRequest seal =
         SealRequest.newBuilder()
             .setPipeline(job.getPipeline())
@@ -283,11 +291,10 @@ final class JobTracker implements Processor<String, Object, String, Object> {
   }
 
   /** {@link JobDone} to every member partition of the job's repo (the sink multicasts). */
-  private void forwardDone(Job job, long now) {
-    JobDone done =
-        JobDone.newBuilder().setPipeline(job.getPipeline()).setJobId(job.getId()).build();
+  private void forwardDone(String repo, String pipeline, String jobId, long now) {
+    JobDone done = JobDone.newBuilder().setPipeline(pipeline).setJobId(jobId).build();
     RecordHeaders headers = new RecordHeaders();
-    headers.add(Headers.REPO, Headers.bytes(job.getRepo()));
+    headers.add(Headers.REPO, Headers.bytes(repo));
     context.forward(
         new Record<String, Object>(null, new MemberEvent(done), now, headers),
         PartitionTopology.JOB_DONE_SINK);

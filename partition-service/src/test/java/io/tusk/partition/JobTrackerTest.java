@@ -275,6 +275,17 @@ class JobTrackerTest {
     assertThat(jobDones()).hasSize(1);
   }
 
+  @Test
+  void shouldAnnounceTheEndWhenARestartOfAnUnknownJobHasAllItsParts() {
+    // When both parts of a restart of a job the tracker never saw arrive
+    fixture.jobPart(part("job-9", JobMode.FAILED_ONLY, 0, 2, 1, 0));
+    fixture.jobPart(part("job-9", JobMode.FAILED_ONLY, 1, 2, 1, 0));
+
+    // Then no job is written, but the member partitions are told it ended
+    assertThat(jobs.isEmpty()).isTrue();
+    assertThat(jobDones()).containsExactly(new JobDone(PIPELINE, "job-9"));
+  }
+
   private List<JobDone> jobDones() {
     return byMember.readValuesToList().stream()
         .map(MemberEvent::getEvent)

@@ -60,6 +60,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -81,6 +82,23 @@ class PartitionServiceIT {
   private static final Logger log = LoggerFactory.getLogger(PartitionServiceIT.class);
   private static final Duration DEADLINE = Duration.ofSeconds(120);
   private static final int MEMBERS = 30;
+
+  /**
+   * The tests share one broker and the literal application ID, and Kafka Streams sizes the
+   * changelogs of the pattern-subscribed sub-topologies by the largest by-member (row-owners) topic
+   * it sees first: the largest repo of the class (6 member partitions) exists before any service
+   * starts, whatever order the tests run in.
+   */
+  @BeforeAll
+  static void createTheWidestRepoFirst(LocalStack stack) {
+    KafkaSettings settings =
+        KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), "it-widest");
+    try (TopicAdmin admin = new TopicAdmin(settings)) {
+      admin.ensureSystemTopics();
+      admin.createRepoTopics(
+          RepoSpec.newBuilder(repoSpec("it-widest")).setMemberPartitions(6).build());
+    }
+  }
 
   @Test
   void shouldEmitDatumsOfChangedMembersAndFinishTheJobWhenCommitsAreSealed(
@@ -271,12 +289,13 @@ class PartitionServiceIT {
       assertThat(emptyStats.getRows()).isZero();
       assertThat(emptyStats.getMembers()).isZero();
 
-      // When 60,000 rows of 6,000 members are written and sealed
+      // When 60,000 rows of 6,000 members are written and sealed (claim IDs are unique across
+      // members: a claim ID seen under another member would move that row)
       long started = System.nanoTime();
       String updates = TopicNames.updates(repoName);
       for (int r = 0; r < rowsPerMember; r++) {
         for (int m = 0; m < members; m++) {
-          String line = String.format("M%05d,c%d,%d", m, r, m + r);
+          String line = String.format("M%05d,c%05d-%d,%d", m, m, r, m + r);
           producer.send(
               new ProducerRecord<>(updates, m % 6, null, line.getBytes(StandardCharsets.UTF_8)));
         }

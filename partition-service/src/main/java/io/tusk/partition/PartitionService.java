@@ -80,12 +80,14 @@ public final class PartitionService implements AutoCloseable {
   private void startParts(PartitionServiceConfig config) {
     resources.add(observability);
     Topics topics = new Topics(config.kafka().registryClient());
+    CompactedTopicView<RepoSpec> repos;
     try (TopicAdmin admin = new TopicAdmin(config.kafka())) {
       admin.ensureSystemTopics();
+      repos = CompactedTopicView.start(config.kafka(), topics.repos, Duration.ofSeconds(60));
+      resources.add(repos);
+      // Repos made before row moves existed have no row-owners topic yet; creation is idempotent.
+      repos.snapshot().values().forEach(admin::createRepoTopics);
     }
-    CompactedTopicView<RepoSpec> repos =
-        CompactedTopicView.start(config.kafka(), topics.repos, Duration.ofSeconds(60));
-    resources.add(repos);
     observability.addHealthCheck("repo-view", repos::isHealthy);
     CompactedTopicView<PipelineSpec> pipelines =
         CompactedTopicView.start(config.kafka(), topics.pipelines, Duration.ofSeconds(60));

@@ -7,6 +7,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
 
 /**
  * The partition service's HTTP queries of member history: {@code GET /repos/{repo}/members/{member}
@@ -74,7 +75,17 @@ final class MemberApi {
 
   private void answer(RoutingContext ctx, Callable<JsonObject> query) {
     vertx
-        .executeBlocking(query, false)
+        .executeBlocking(
+            () -> {
+              try {
+                return query.call();
+              } catch (InvalidStateStoreException e) {
+                // A store migrating or restoring, or a member partition another instance holds.
+                throw ApiException.unavailable(
+                    "member stores are not available: " + e.getMessage());
+              }
+            },
+            false)
         .onSuccess(
             json -> ctx.response().putHeader("Content-Type", "application/json").end(json.encode()))
         .onFailure(ctx::fail);

@@ -182,7 +182,14 @@ final class MemberProcessor implements Processor<String, MemberEvent, String, Ob
       log.warn("Unknown member event {} in {} ignored", event.getClass().getSimpleName(), topic);
       return;
     }
-    complete(repo);
+    // Rows, rejects, releases and datum outcomes cannot make a commit ready or start a job by
+    // themselves; skipping the completion step for them keeps a bulk load cheap.
+    if (!(event instanceof Row
+        || event instanceof Reject
+        || event instanceof Release
+        || event instanceof DatumDone)) {
+      complete(repo);
+    }
   }
 
   private long offset() {

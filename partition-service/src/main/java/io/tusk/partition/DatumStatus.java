@@ -7,8 +7,9 @@ import org.apache.kafka.common.serialization.Serde;
 
 /**
  * What the member side knows of one member's datums for one pipeline: the datum hash last emitted
- * and its state, the job that emitted it, and the last few succeeded datum hashes with their output
- * hashes (Pachyderm's skip: a datum whose hash succeeded is not processed again).
+ * and its state, the job that emitted it (Pachyderm's skip: a datum whose output is current is not
+ * processed again), and the last few succeeded datum hashes with their output hashes (the expected
+ * output of a REPROCESS datum).
  *
  * @param lastHash datum hash last emitted (null: none emitted here)
  * @param state state of that datum
@@ -62,11 +63,6 @@ record DatumStatus(String lastHash, State state, String jobId, List<Success> suc
     return new DatumStatus(null, State.SUCCEEDED, null, List.of());
   }
 
-  /** Whether {@code datumHash} succeeded before. */
-  boolean succeeded(String datumHash) {
-    return successes.stream().anyMatch(s -> s.datumHash().equals(datumHash));
-  }
-
   /** The output hash of the last success of {@code datumHash}, or null. */
   String outputHashOf(String datumHash) {
     for (int i = successes.size() - 1; i >= 0; i--) {
@@ -77,9 +73,14 @@ record DatumStatus(String lastHash, State state, String jobId, List<Success> suc
     return null;
   }
 
-  /** Whether Pachyderm's skip applies: the hash succeeded, or it is in flight already. */
+  /**
+   * Whether Pachyderm's skip applies: the member's current output already comes from this datum
+   * hash (it is the last one emitted and it succeeded), or it is in flight. An older success of the
+   * same hash does not skip: {@code <pipeline>.output} keeps one output per member, so after x, y,
+   * x (or a rewind to x) the output of y must be replaced.
+   */
   boolean skips(String datumHash) {
-    return succeeded(datumHash) || (state == State.PENDING && datumHash.equals(lastHash));
+    return datumHash.equals(lastHash) && state != State.FAILED;
   }
 
   /** Whether some datum of the member succeeded (so its removal must be processed). */

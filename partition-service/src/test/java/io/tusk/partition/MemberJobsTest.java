@@ -120,7 +120,7 @@ class MemberJobsTest {
   }
 
   @Test
-  void shouldEmitOnlyDatumsWithoutASuccessWhenAFullJobRuns() {
+  void shouldEmitOnlyDatumsWhoseOutputIsNotCurrentWhenAFullJobRuns() {
     // Given two commits whose jobs succeeded (A changed in commit 2)
     firstCommit();
     f.succeed(List.copyOf(emitted().values()));
@@ -135,13 +135,19 @@ class MemberJobsTest {
         ref("full-1", JobMode.FULL, SPEC_HASH, JobKind.BRANCH),
         1);
 
-    // Then neither emits a datum: every datum hash of both commits succeeded; both jobs succeed
-    assertThat(datums.isEmpty()).isTrue();
+    // Then the job at commit 2 emits nothing (every current output is of its datum hash) and
+    // succeeds at once; the rewind to commit 1 re-emits A, whose current output is commit 2's
     Job full2 = lastJob("full-2");
     assertThat(full2.getState()).isEqualTo(JobState.SUCCESS);
     assertThat(full2.getTotal()).isEqualTo(2);
     assertThat(full2.getSkipped()).isEqualTo(2);
     assertThat(full2.getKind()).isEqualTo(JobKind.BRANCH);
+    Map<String, Datum> rewound = emitted();
+    assertThat(rewound).containsOnlyKeys("A");
+    assertThat(rewound.get("A").getJobId()).isEqualTo("full-1");
+    assertThat(rewound.get("A").getMemberObject().getRows()).hasSize(1);
+    f.succeed(List.copyOf(rewound.values()));
+    assertThat(lastJob("full-1").getSkipped()).isEqualTo(1);
 
     // When a FULL job of an updated pipeline (new spec hash) runs at commit 2
     f.jobRequest(c2, ref("update-2", JobMode.FULL, "spec-hash-2", JobKind.UPDATE), 1);
@@ -153,6 +159,30 @@ class MemberJobsTest {
     assertThat(updated.get("A").getDatumHash())
         .isEqualTo(Hashing.datumHash("spec-hash-2", updated.get("A").getMemberObject().getHash()));
     assertThat(updated.get("A").getMode()).isEqualTo(JobMode.FULL);
+  }
+
+  @Test
+  void shouldProcessAMemberAgainWhenItsContentReturnsToAnEarlierState() {
+    // Given A's claim a1 at 10 in commit 1, 30 in commit 2, both processed
+    firstCommit();
+    Map<String, Datum> first = emitted();
+    f.succeed(List.copyOf(first.values()));
+    f.row(claim(0, 2, "A", "a1", "30"));
+    Commit c2 = commit(2, new long[] {2, 0, 0}, new long[] {3, 0, 0});
+    f.seal(c2);
+    f.barriersAtEnd(c2);
+    f.succeed(List.copyOf(emitted().values()));
+
+    // When commit 3 sets it back to 10
+    f.row(claim(0, 3, "A", "a1", "10"));
+    Commit c3 = commit(3, new long[] {3, 0, 0}, new long[] {4, 0, 0});
+    f.seal(c3);
+    f.barriersAtEnd(c3);
+
+    // Then A is processed again (its output is commit 2's), with commit 1's datum hash
+    Map<String, Datum> third = emitted();
+    assertThat(third).containsOnlyKeys("A");
+    assertThat(third.get("A").getDatumHash()).isEqualTo(first.get("A").getDatumHash());
   }
 
   @Test

@@ -29,24 +29,28 @@ import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The Kafka Streams application {@value #APPLICATION_ID}: three sub-topologies, each a step of the
- * commit protocol in docs/internals.md.
+ * The Kafka Streams application {@value #APPLICATION_ID}: four sub-topologies, the member-side
+ * steps of the commit protocol (docs/internals.md) and of jobs (docs/next.md).
  *
  * <ol>
- *   <li>Member topology (step 3): every {@code <repo>.by-member} topic (pattern subscription, so
- *       new repos join at run time) into {@link MemberProcessor}, which writes member objects to
- *       {@code <repo>.members}, datums to {@code <pipeline>.datums} and parts to {@code
- *       tusk.commit-parts}.
- *   <li>Commit aggregator (step 4): {@code tusk.commit-parts} into {@link CommitAggregator}, which
- *       writes {@code tusk.commits} with their stats.
- *   <li>Job tracker (step 6): {@code tusk.job-parts} and {@code tusk.datum-results} into {@link
- *       JobTracker}, which writes {@code tusk.jobs}, {@code tusk.seal-requests} and, when a job
- *       ends, {@code JobDone} to every partition of {@code <repo>.by-member}.
+ *   <li>Member topology: every {@code <repo>.by-member} topic (pattern subscription, so new repos
+ *       join at run time) into {@link MemberProcessor}, which keeps member versions, writes member
+ *       objects to {@code <repo>.members}, row-key claims to {@code <repo>.row-owners}, datums to
+ *       {@code <pipeline>.datums}, and parts to {@code tusk.commit-parts} and {@code
+ *       tusk.job-parts}.
+ *   <li>Row owners: every {@code <repo>.row-owners} topic into {@link RowOwnerProcessor}, which
+ *       writes releases of moved rows and releases-done markers to {@code <repo>.by-member}.
+ *   <li>Commit aggregator: {@code tusk.commit-parts} into {@link CommitAggregator}, which writes
+ *       {@code tusk.commits} with their stats.
+ *   <li>Job tracker: {@code tusk.job-parts} and {@code tusk.datum-results} into {@link JobTracker},
+ *       which writes {@code tusk.jobs}, {@code tusk.seal-requests} and, when a job ends, {@code
+ *       JobDone} to every partition of {@code <repo>.by-member}.
  * </ol>
  *
  * <p>Store values that are Avro types use the registry-backed serdes of {@link Topics} (so they
- * evolve like topic values); the service's own bookkeeping ({@link Progress}, {@link JobProgress})
- * uses small versioned binary encodings. Store keys are {@link StoreKeys}.
+ * evolve like topic values); the service's own bookkeeping ({@link Progress}, {@link JobProgress},
+ * {@link DatumStatus}, {@link PipelineJobs}, {@link CommitMark}) uses small versioned binary
+ * encodings. Store keys are {@link StoreKeys}.
  */
 public final class PartitionTopology {
   /** The Kafka Streams application ID (a literal: it names the internal topics and group). */

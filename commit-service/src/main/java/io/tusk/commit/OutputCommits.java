@@ -149,12 +149,20 @@ final class OutputCommits implements AutoCloseable {
       sealOnce(repo.getName(), request);
     }
     // Only now may the pipeline's next job start: its outputs cannot fall into these commits.
-    if (!request.getRepo().isEmpty() && request.getMemberPartitions() > 0) {
-      control.sealer.announceJobDone(
-          request.getRepo(),
-          request.getMemberPartitions(),
-          request.getPipeline(),
-          request.getJobId());
+    if (!request.getRepo().isEmpty()) {
+      RepoSpec input = control.repos.get(request.getRepo()).orElse(null);
+      if (input == null) {
+        log.error(
+            "Seal request of job {} names unknown repo {}; its end is not announced",
+            request.getJobId(),
+            request.getRepo());
+      } else {
+        control.sealer.announceJobDone(
+            input.getName(),
+            input.getMemberPartitions(),
+            request.getPipeline(),
+            request.getJobId());
+      }
     }
   }
 

@@ -206,7 +206,6 @@ class DagIT extends CommitServiceItBase {
     SealRequest request =
         SealRequest.newBuilder()
             .setRepo(repo)
-            .setMemberPartitions(1)
             .setPipeline(pipeline)
             .setJobId(job)
             .setGlobalId(globalId)

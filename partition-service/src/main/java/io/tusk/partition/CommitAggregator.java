@@ -3,9 +3,6 @@ package io.tusk.partition;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitPart;
 import io.tusk.schemas.CommitStats;
-import io.tusk.schemas.Job;
-import io.tusk.schemas.JobRef;
-import io.tusk.schemas.JobState;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
@@ -21,8 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Step 4 of the commit protocol: collects the {@link CommitPart}s of a commit (key: commit ID) and,
  * once every member partition's part is in, writes the commit with its {@link CommitStats} to
- * {@code tusk.commits} and one {@link Job} per job of the commit to {@code tusk.job-starts}.
- * Duplicate parts, and parts of a commit already aggregated, are ignored.
+ * {@code tusk.commits}. Jobs are not made here: the member partitions send job parts to the job
+ * tracker. Duplicate parts, and parts of a commit already aggregated, are ignored.
  */
 final class CommitAggregator implements Processor<String, CommitPart, String, Object> {
   private static final Logger log = LoggerFactory.getLogger(CommitAggregator.class);
@@ -91,41 +88,13 @@ final class CommitAggregator implements Processor<String, CommitPart, String, Ob
     CommitStats stats = new CommitStats(rows, rejected, members, changed, now);
     Commit completed = Commit.newBuilder(commit).setStats(stats).build();
     context.forward(new Record<>(id, completed, now), PartitionTopology.COMMITS_SINK);
-    for (JobRef ref : commit.getJobs()) {
-      context.forward(
-          new Record<>(ref.getJobId(), jobStart(completed, ref, now), now),
-          PartitionTopology.JOB_STARTS_SINK);
-    }
     log.info(
-        "Commit {} of repo {} complete: {} rows, {} rejected, {} of {} members changed, {} jobs",
+        "Commit {} of repo {} complete: {} rows, {} rejected, {} of {} members changed",
         id,
         commit.getRepo(),
         rows,
         rejected,
         changed,
-        members,
-        commit.getJobs().size());
-  }
-
-  /** A job as created: nothing processed yet, done at once when no member changed. */
-  static Job jobStart(Commit commit, JobRef ref, long now) {
-    CommitStats stats = commit.getStats();
-    boolean nothingToDo = stats.getChangedMembers() == 0;
-    return Job.newBuilder()
-        .setId(ref.getJobId())
-        .setPipeline(ref.getPipeline())
-        .setRepo(commit.getRepo())
-        .setCommitId(commit.getId())
-        .setGlobalId(commit.getGlobalId())
-        .setState(nothingToDo ? JobState.SUCCESS : JobState.RUNNING)
-        .setTotal(stats.getMembers())
-        .setToProcess(stats.getChangedMembers())
-        .setProcessed(0)
-        .setSkipped(stats.getMembers() - stats.getChangedMembers())
-        .setFailed(0)
-        .setRecovered(0)
-        .setCreatedAt(now)
-        .setFinishedAt(nothingToDo ? now : null)
-        .build();
+        members);
   }
 }

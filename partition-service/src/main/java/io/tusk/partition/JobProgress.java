@@ -9,38 +9,106 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * The job tracker's state of one job: its start (null until it arrives) and the datum results
- * counted so far.
+ * The job tracker's state of one job: the job once every member partition's part is in (null
+ * before), the datum results counted so far (results may arrive before the job exists), and the
+ * open restart round of a FAILED_ONLY re-run of the job's failed datums.
  *
- * @param start the job as created by the aggregator, or null
- * @param processed datums that succeeded
- * @param failed datums that failed
- * @param finishedAt when the job was first seen done, or null
+ * @param job the job with its last written counts and state, or null
+ * @param processed results SUCCESS
+ * @param failed results FAILED, less those superseded by a restart
+ * @param recovered results RECOVERED
+ * @param identical REPROCESS results whose output equals the earlier one
+ * @param different REPROCESS results whose output differs from the earlier one
+ * @param restartOpen whether every part of a restart round is in and its results are awaited
+ * @param restartToProcess datums the open restart round emitted
+ * @param restartResults restart results counted and not yet matched by a finished round
  */
-record JobProgress(Job start, long processed, long failed, Long finishedAt) {
+record JobProgress(
+    Job job,
+    long processed,
+    long failed,
+    long recovered,
+    long identical,
+    long different,
+    boolean restartOpen,
+    long restartToProcess,
+    long restartResults) {
 
   /** A job nothing is known of yet. */
-  static final JobProgress EMPTY = new JobProgress(null, 0, 0, null);
+  static final JobProgress EMPTY = new JobProgress(null, 0, 0, 0, 0, 0, false, 0, 0);
 
-  JobProgress withStart(Job job) {
-    return new JobProgress(job, processed, failed, finishedAt);
+  /** Datums with a result. */
+  long done() {
+    return processed + failed + recovered;
   }
 
-  JobProgress withResult(boolean succeeded) {
-    return succeeded
-        ? new JobProgress(start, processed + 1, failed, finishedAt)
-        : new JobProgress(start, processed, failed + 1, finishedAt);
+  /** Whether the job ended (SUCCESS, FAILURE or KILLED). */
+  boolean ended() {
+    return job != null && job.getFinishedAt() != null;
   }
 
-  JobProgress finished(long at) {
-    return new JobProgress(start, processed, failed, at);
+  JobProgress withJob(Job newJob) {
+    return new JobProgress(
+        newJob,
+        processed,
+        failed,
+        recovered,
+        identical,
+        different,
+        restartOpen,
+        restartToProcess,
+        restartResults);
+  }
+
+  JobProgress withCounts(
+      long newProcessed,
+      long newFailed,
+      long newRecovered,
+      long newIdentical,
+      long newDifferent,
+      long newRestartResults) {
+    return new JobProgress(
+        job,
+        newProcessed,
+        newFailed,
+        newRecovered,
+        newIdentical,
+        newDifferent,
+        restartOpen,
+        restartToProcess,
+        newRestartResults);
+  }
+
+  /** Opens a restart round once all its parts are in. */
+  JobProgress withRestartRound(long toProcess) {
+    return new JobProgress(
+        job, processed, failed, recovered, identical, different, true, toProcess, restartResults);
+  }
+
+  /** Whether the open restart round has all its results. */
+  boolean restartRoundDone() {
+    return restartOpen && restartResults >= restartToProcess;
+  }
+
+  /** Closes the finished restart round. */
+  JobProgress withoutRestartRound() {
+    return new JobProgress(
+        job,
+        processed,
+        failed,
+        recovered,
+        identical,
+        different,
+        false,
+        0,
+        restartResults - restartToProcess);
   }
 
   /**
    * A versioned binary serde; the job inside is encoded with the registry-backed Avro serde given.
    */
   static final class StoreSerde implements Serde<JobProgress> {
-    private static final byte VERSION = 1;
+    private static final byte VERSION = 2;
     private final Serde<Job> jobSerde;
 
     StoreSerde(Serde<Job> jobSerde) {
@@ -53,10 +121,13 @@ record JobProgress(Job start, long processed, long failed, Long finishedAt) {
         if (p == null) {
           return null;
         }
-        byte[] job = p.start() == null ? null : jobSerde.serializer().serialize(topic, p.start());
-        ByteBuffer buffer = ByteBuffer.allocate(1 + 8 * 3 + 4 + (job == null ? 0 : job.length));
-        buffer.put(VERSION).putLong(p.processed()).putLong(p.failed());
-        buffer.putLong(p.finishedAt() == null ? -1L : p.finishedAt());
+        byte[] job = p.job() == null ? null : jobSerde.serializer().serialize(topic, p.job());
+        ByteBuffer buffer = ByteBuffer.allocate(1 + 8 * 7 + 1 + 4 + (job == null ? 0 : job.length));
+        buffer.put(VERSION);
+        buffer.putLong(p.processed()).putLong(p.failed()).putLong(p.recovered());
+        buffer.putLong(p.identical()).putLong(p.different());
+        buffer.put((byte) (p.restartOpen() ? 1 : 0));
+        buffer.putLong(p.restartToProcess()).putLong(p.restartResults());
         buffer.putInt(job == null ? -1 : job.length);
         if (job != null) {
           buffer.put(job);
@@ -78,7 +149,12 @@ record JobProgress(Job start, long processed, long failed, Long finishedAt) {
         }
         long processed = buffer.getLong();
         long failed = buffer.getLong();
-        long finishedAt = buffer.getLong();
+        long recovered = buffer.getLong();
+        long identical = buffer.getLong();
+        long different = buffer.getLong();
+        boolean restartOpen = buffer.get() == 1;
+        long restartToProcess = buffer.getLong();
+        long restartResults = buffer.getLong();
         int jobLength = buffer.getInt();
         Job job = null;
         if (jobLength >= 0) {
@@ -86,7 +162,16 @@ record JobProgress(Job start, long processed, long failed, Long finishedAt) {
           buffer.get(bytes);
           job = jobSerde.deserializer().deserialize(topic, bytes);
         }
-        return new JobProgress(job, processed, failed, finishedAt < 0 ? null : finishedAt);
+        return new JobProgress(
+            job,
+            processed,
+            failed,
+            recovered,
+            identical,
+            different,
+            restartOpen,
+            restartToProcess,
+            restartResults);
       };
     }
   }

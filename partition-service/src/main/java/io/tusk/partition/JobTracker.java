@@ -1,101 +1,332 @@
 package io.tusk.partition;
 
 import io.tusk.schemas.DatumResult;
-import io.tusk.schemas.DatumState;
 import io.tusk.schemas.Job;
+import io.tusk.schemas.JobMode;
+import io.tusk.schemas.JobPart;
+import io.tusk.schemas.JobRef;
 import io.tusk.schemas.JobState;
+import io.tusk.schemas.PipelineSpec;
+import io.tusk.schemas.SealRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Step 6 of the commit protocol: merges {@code tusk.job-starts} and {@code tusk.datum-results}
- * (same key, job ID, and same partition count, so no repartitioning) into each job's counts, and
- * writes the job to {@code tusk.jobs} on every change. Results that arrive before their job's start
- * are counted and kept until it arrives.
+ * The job tracker (docs/next.md): merges {@code tusk.job-parts} and {@code tusk.datum-results}
+ * (same key, job ID, and same partition count, so no repartitioning). A job exists once the parts
+ * of all its member partitions are in; its results count as processed (SUCCESS), failed (FAILED) or
+ * recovered (RECOVERED), and a result flagged {@code restart} supersedes an earlier FAILED of the
+ * same member in the same job. The job ends when every datum has a result (SUCCESS when none
+ * failed, else FAILURE), or is KILLED once its pipeline's {@code jobTimeoutMs} has passed (later
+ * results are then ignored). Every change goes to {@code tusk.jobs}; an end also writes a {@link
+ * SealRequest} to {@code tusk.seal-requests}: the commit service seals the pipeline's output
+ * commits and then announces the end to the member partitions (JobDone), so the pipeline's next job
+ * starts only after the output commits are cut.
+ *
+ * <p>A FAILED_ONLY re-run of an ended job sends parts of its own (a restart round): once they are
+ * all in and the round's results counted, the job ends again with its updated counts.
  */
-final class JobTracker implements Processor<String, Object, String, Job> {
+final class JobTracker implements Processor<String, Object, String, Object> {
   private static final Logger log = LoggerFactory.getLogger(JobTracker.class);
 
-  private ProcessorContext<String, Job> context;
+  private final Function<String, Optional<PipelineSpec>> pipelines;
+  private final Duration interval;
+  private ProcessorContext<String, Object> context;
+  private KeyValueStore<Bytes, JobPart> parts;
   private KeyValueStore<String, JobProgress> jobs;
+  private KeyValueStore<Bytes, Long> failedMembers;
+  private KeyValueStore<String, Long> deadlines;
+
+  JobTracker(Function<String, Optional<PipelineSpec>> pipelines, Duration interval) {
+    this.pipelines = Objects.requireNonNull(pipelines, "pipelines");
+    this.interval = Objects.requireNonNull(interval, "interval");
+  }
 
   @Override
-  public void init(ProcessorContext<String, Job> context) {
+  public void init(ProcessorContext<String, Object> context) {
     this.context = context;
+    parts = context.getStateStore(PartitionTopology.JOB_PARTS_STORE);
     jobs = context.getStateStore(PartitionTopology.JOB_PROGRESS_STORE);
+    failedMembers = context.getStateStore(PartitionTopology.JOB_FAILED_MEMBERS_STORE);
+    deadlines = context.getStateStore(PartitionTopology.JOB_DEADLINES_STORE);
+    // Timeouts are wall-clock: a job whose datums never come back must end without new input.
+    context.schedule(interval, PunctuationType.WALL_CLOCK_TIME, this::killExpired);
   }
 
   @Override
   public void process(Record<String, Object> record) {
     String jobId = record.key();
     if (jobId == null || record.value() == null) {
-      log.warn("Job start or datum result without job ID or value ignored");
+      log.warn("Job part or datum result without job ID or value ignored");
       return;
     }
     JobProgress progress = jobs.get(jobId);
     if (progress == null) {
       progress = JobProgress.EMPTY;
     }
-    if (record.value() instanceof Job start) {
-      if (progress.start() != null) {
-        log.debug("Duplicate start of job {} ignored", jobId);
-        return;
-      }
-      progress = progress.withStart(start);
+    if (record.value() instanceof JobPart part) {
+      onPart(jobId, progress, part);
     } else if (record.value() instanceof DatumResult result) {
-      progress = progress.withResult(result.getState() == DatumState.SUCCESS);
+      onResult(jobId, progress, result);
     } else {
       log.warn("Unexpected value for job {} ignored", jobId);
-      return;
-    }
-    long now = context.currentSystemTimeMs();
-    Job job = progress.start() == null ? null : current(progress, now);
-    if (job != null && job.getFinishedAt() != null && progress.finishedAt() == null) {
-      progress = progress.finished(job.getFinishedAt());
-      log.info(
-          "Job {} of pipeline {} finished {}: {} processed, {} failed, {} skipped",
-          jobId,
-          job.getPipeline(),
-          job.getState(),
-          job.getProcessed(),
-          job.getFailed(),
-          job.getSkipped());
-    }
-    jobs.put(jobId, progress);
-    if (job != null) {
-      context.forward(new Record<>(jobId, job, now));
     }
   }
 
-  /**
-   * The job with its live counts: done once processed + failed reaches toProcess, SUCCESS when no
-   * datum failed, FAILURE otherwise. A job that was done stays done with its first finish time.
-   */
-  static Job current(JobProgress progress, long now) {
-    Job start = progress.start();
+  private void onPart(String jobId, JobProgress progress, JobPart part) {
+    int partitions = part.getMemberPartitions();
+    int partition = part.getMemberPartition();
+    if (partition < 0 || partition >= partitions) {
+      log.error(
+          "Part of job {} names member partition {} of {}; ignored", jobId, partition, partitions);
+      return;
+    }
+    boolean restart = part.getJob().getMode() == JobMode.FAILED_ONLY;
+    if (!restart && progress.job() != null) {
+      log.debug("Part {} of existing job {} ignored", partition, jobId);
+      return;
+    }
+    if (restart && progress.job() != null && !progress.ended()) {
+      log.error("Restart part {} of job {} that has not ended; ignored", partition, jobId);
+      return;
+    }
+    Bytes key = StoreKeys.jobPart(jobId, restart, partition);
+    if (parts.get(key) != null) {
+      log.debug("Duplicate part {} of job {} ignored", partition, jobId);
+      return;
+    }
+    parts.put(key, part);
+    List<KeyValue<Bytes, JobPart>> collected = new ArrayList<>();
+    Bytes prefix = StoreKeys.jobParts(jobId, restart);
+    try (KeyValueIterator<Bytes, JobPart> all = parts.range(prefix, StoreKeys.upperBound(prefix))) {
+      all.forEachRemaining(collected::add);
+    }
+    if (collected.size() < partitions) {
+      return;
+    }
+    collected.forEach(kv -> parts.delete(kv.key));
+    long now = context.currentSystemTimeMs();
+    if (restart) {
+      long toProcess = collected.stream().mapToLong(kv -> kv.value.getToProcess()).sum();
+      if (progress.job() == null) {
+        // A restart of a job never seen here: nothing to count, but the member partitions wait
+        // for its end before they run the pipeline's next job.
+        log.error("Restart of unknown job {} ({} datums) is not tracked", jobId, toProcess);
+        forwardEnd(part.getRepo(), part.getJob().getPipeline(), jobId, part.getGlobalId(), now);
+        return;
+      }
+      if (progress.job().getState() == JobState.KILLED) {
+        // A killed job stays killed; the re-run's end is still announced so the member
+        // partitions move on.
+        Job killed = progress.job();
+        forwardEnd(killed.getRepo(), killed.getPipeline(), jobId, killed.getGlobalId(), now);
+        return;
+      }
+      log.info("Job {} restarts {} failed datums", jobId, toProcess);
+      settle(jobId, progress.withRestartRound(toProcess), now);
+    } else {
+      Job job = create(jobId, collected, now);
+      pipelines
+          .apply(job.getPipeline())
+          .map(PipelineSpec::getJobTimeoutMs)
+          .filter(timeout -> timeout != null && timeout > 0)
+          .ifPresent(timeout -> deadlines.put(jobId, job.getCreatedAt() + timeout));
+      settle(jobId, progress.withJob(job), now);
+    }
+  }
+
+  /** The job as created from its parts: counts summed, identity from the job reference. */
+  private static Job create(String jobId, List<KeyValue<Bytes, JobPart>> collected, long now) {
+    JobPart first = collected.get(0).value;
+    JobRef ref = first.getJob();
+    long total = 0;
+    long toProcess = 0;
+    long createdAt = now;
+    for (KeyValue<Bytes, JobPart> kv : collected) {
+      total += kv.value.getTotal();
+      toProcess += kv.value.getToProcess();
+      createdAt = Math.min(createdAt, kv.value.getCreatedAt());
+    }
+    return Job.newBuilder()
+        .setId(jobId)
+        .setPipeline(ref.getPipeline())
+        .setRepo(first.getRepo())
+        .setCommitId(first.getCommitId())
+        .setGlobalId(first.getGlobalId())
+        .setState(JobState.RUNNING)
+        .setTotal(total)
+        .setToProcess(toProcess)
+        .setProcessed(0)
+        .setSkipped(Math.max(0, total - toProcess))
+        .setFailed(0)
+        .setRecovered(0)
+        .setCreatedAt(createdAt)
+        .setFinishedAt(null)
+        .setKind(ref.getKind())
+        .setMode(ref.getMode())
+        .setRerunOf(ref.getRerunOf())
+        .setSequence(first.getSequence())
+        .setSpecHash(ref.getSpecHash())
+        .build();
+  }
+
+  private void onResult(String jobId, JobProgress progress, DatumResult result) {
+    if (progress.job() != null && progress.job().getState() == JobState.KILLED) {
+      log.debug("Result of killed job {} ignored", jobId);
+      return;
+    }
     long processed = progress.processed();
     long failed = progress.failed();
-    boolean done = processed + failed >= start.getToProcess();
-    JobState state = done ? (failed == 0 ? JobState.SUCCESS : JobState.FAILURE) : start.getState();
-    Long finishedAt = null;
-    if (done) {
-      if (progress.finishedAt() != null) {
-        finishedAt = progress.finishedAt();
-      } else if (start.getFinishedAt() != null) {
-        finishedAt = start.getFinishedAt();
+    long recovered = progress.recovered();
+    long restartResults = progress.restartResults();
+    Bytes member = StoreKeys.jobMember(jobId, result.getMember());
+    if (result.getRestart()) {
+      restartResults++;
+      if (failedMembers.get(member) != null) {
+        failedMembers.delete(member);
+        failed--;
       } else {
-        finishedAt = now;
+        log.warn("Restart result of job {} supersedes no earlier failure of its member", jobId);
       }
     }
-    return Job.newBuilder(start)
-        .setProcessed(processed)
-        .setFailed(failed)
-        .setState(state)
-        .setFinishedAt(finishedAt)
-        .build();
+    switch (result.getState()) {
+      case SUCCESS -> processed++;
+      case RECOVERED -> recovered++;
+      case FAILED -> {
+        failed++;
+        failedMembers.put(member, 1L);
+      }
+    }
+    long identical = progress.identical();
+    long different = progress.different();
+    if (result.getIdentical() != null) {
+      if (result.getIdentical()) {
+        identical++;
+      } else {
+        different++;
+      }
+    }
+    JobProgress counted =
+        progress.withCounts(processed, failed, recovered, identical, different, restartResults);
+    settle(jobId, counted, context.currentSystemTimeMs());
+  }
+
+  /**
+   * Stores the progress and, once the job exists, writes it with its live counts; ends it when
+   * every datum has a result (or its restart round is complete).
+   */
+  private void settle(String jobId, JobProgress progress, long now) {
+    Job job = progress.job();
+    if (job == null) {
+      jobs.put(jobId, progress);
+      return;
+    }
+    boolean ends;
+    if (!progress.ended()) {
+      ends = progress.done() >= job.getToProcess();
+    } else {
+      ends = progress.restartRoundDone();
+      if (ends) {
+        progress = progress.withoutRestartRound();
+      }
+    }
+    Job.Builder updated =
+        Job.newBuilder(job)
+            .setProcessed(progress.processed())
+            .setFailed(progress.failed())
+            .setRecovered(progress.recovered())
+            .setIdentical(progress.identical())
+            .setDifferent(progress.different());
+    if (ends || progress.ended()) {
+      updated.setState(progress.failed() == 0 ? JobState.SUCCESS : JobState.FAILURE);
+    }
+    if (ends) {
+      updated.setFinishedAt(now);
+    }
+    Job written = updated.build();
+    jobs.put(jobId, progress.withJob(written));
+    context.forward(new Record<>(jobId, written, now), PartitionTopology.JOBS_SINK);
+    if (ends) {
+      deadlines.delete(jobId);
+      end(written, now);
+    }
+  }
+
+  private void end(Job job, long now) {
+    log.info(
+        "Job {} of pipeline {} ended {}: {} processed, {} failed, {} recovered, {} skipped",
+        job.getId(),
+        job.getPipeline(),
+        job.getState(),
+        job.getProcessed(),
+        job.getFailed(),
+        job.getRecovered(),
+        job.getSkipped());
+    forwardEnd(job.getRepo(), job.getPipeline(), job.getId(), job.getGlobalId(), now);
+  }
+
+  /**
+   * A {@link SealRequest}: the commit service seals the pipeline's output commits, then tells the
+   * job's member partitions that it ended.
+   */
+  private void forwardEnd(String repo, String pipeline, String jobId, String globalId, long now) {
+    SealRequest seal =
+        SealRequest.newBuilder()
+            .setPipeline(pipeline)
+            .setJobId(jobId)
+            .setGlobalId(globalId)
+            .setRepo(repo)
+            .setRequestedAt(now)
+            .build();
+    context.forward(new Record<>(jobId, seal, now), PartitionTopology.SEAL_REQUESTS_SINK);
+  }
+
+  /** Kills every running job whose deadline has passed. */
+  private void killExpired(long now) {
+    List<KeyValue<String, Long>> expired = new ArrayList<>();
+    try (KeyValueIterator<String, Long> all = deadlines.all()) {
+      all.forEachRemaining(
+          kv -> {
+            if (kv.value <= now) {
+              expired.add(kv);
+            }
+          });
+    }
+    for (KeyValue<String, Long> kv : expired) {
+      deadlines.delete(kv.key);
+      JobProgress progress = jobs.get(kv.key);
+      if (progress == null || progress.job() == null || progress.ended()) {
+        continue;
+      }
+      Job job = progress.job();
+      long timeout = kv.value - job.getCreatedAt();
+      Job killed =
+          Job.newBuilder(job)
+              .setState(JobState.KILLED)
+              .setFinishedAt(now)
+              .setError("job timeout after " + describe(timeout))
+              .build();
+      jobs.put(kv.key, progress.withJob(killed));
+      context.forward(new Record<>(kv.key, killed, now), PartitionTopology.JOBS_SINK);
+      end(killed, now);
+    }
+  }
+
+  private static String describe(long millis) {
+    return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
   }
 }

@@ -1,13 +1,18 @@
 package io.tusk.partition;
 
+import io.tusk.common.http.ApiException;
+import io.tusk.common.http.HttpErrors;
+import io.tusk.common.http.HttpServers;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.service.ServiceRunner;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.Topics;
+import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,16 +27,21 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The partition service: the rekeyer threads (step 2 of the commit protocol) and the Kafka Streams
  * application {@value PartitionTopology#APPLICATION_ID} (member topology, commit aggregator, job
- * tracker: steps 3, 4 and 6), with {@code /health} and {@code /metrics} over HTTP. Instances with
- * different {@code TUSK_INSTANCE_ID}s share the work through their consumer groups.
+ * tracker: steps 3, 4 and 6), with {@code /health}, {@code /metrics} and the member history queries
+ * of {@link MemberApi} over HTTP. Instances with different {@code TUSK_INSTANCE_ID}s share the work
+ * through their consumer groups.
  */
 public final class PartitionService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PartitionService.class);
@@ -70,13 +80,19 @@ public final class PartitionService implements AutoCloseable {
   private void startParts(PartitionServiceConfig config) {
     resources.add(observability);
     Topics topics = new Topics(config.kafka().registryClient());
+    CompactedTopicView<RepoSpec> repos;
     try (TopicAdmin admin = new TopicAdmin(config.kafka())) {
       admin.ensureSystemTopics();
+      repos = CompactedTopicView.start(config.kafka(), topics.repos, Duration.ofSeconds(60));
+      resources.add(repos);
+      // Repos made before row moves existed have no row-owners topic yet; creation is idempotent.
+      repos.snapshot().values().forEach(admin::createRepoTopics);
     }
-    CompactedTopicView<RepoSpec> repos =
-        CompactedTopicView.start(config.kafka(), topics.repos, Duration.ofSeconds(60));
-    resources.add(repos);
     observability.addHealthCheck("repo-view", repos::isHealthy);
+    CompactedTopicView<PipelineSpec> pipelines =
+        CompactedTopicView.start(config.kafka(), topics.pipelines, Duration.ofSeconds(60));
+    resources.add(pipelines);
+    observability.addHealthCheck("pipeline-view", pipelines::isHealthy);
 
     for (int i = 0; i < config.rekeyerThreads(); i++) {
       Rekeyer rekeyer =
@@ -88,7 +104,7 @@ public final class PartitionService implements AutoCloseable {
 
     streams =
         new KafkaStreams(
-            PartitionTopology.build(topics, repos::get, config.completion()),
+            PartitionTopology.build(topics, repos::get, pipelines::get, config.completion()),
             streamsProperties(config));
     // Leaving the group hands this instance's tasks over at once instead of after the session
     // timeout, during which the commits of its member partitions could not complete.
@@ -110,10 +126,37 @@ public final class PartitionService implements AutoCloseable {
 
     Vertx vertx = Vertx.vertx();
     resources.add(() -> await(vertx.close().toCompletionStage().toCompletableFuture()));
+    // Queries read the member topology's stores of this instance's tasks.
+    MemberQueries queries =
+        new MemberQueries(
+            repos::get,
+            new MemberQueries.Stores() {
+              @Override
+              public <K, V> ReadOnlyKeyValueStore<K, V> store(String name, int partition) {
+                try {
+                  return streams.store(
+                      StoreQueryParameters.fromNameAndType(
+                              name, QueryableStoreTypes.<K, V>keyValueStore())
+                          .withPartition(partition));
+                } catch (InvalidStateStoreException e) {
+                  throw ApiException.unavailable(
+                      "member partition "
+                          + partition
+                          + " is not available here: "
+                          + e.getMessage());
+                }
+              }
+            });
+    Router router = Router.router(vertx);
+    observability.mount(router);
+    new MemberApi(vertx, queries).mount(router);
+    HttpErrors.install(router);
     HttpServer server =
         await(
-            observability
-                .serve(vertx, config.httpHost(), config.httpPort())
+            vertx
+                .createHttpServer(HttpServers.options())
+                .requestHandler(router)
+                .listen(config.httpPort(), config.httpHost())
                 .toCompletionStage()
                 .toCompletableFuture());
     httpPort = server.actualPort();

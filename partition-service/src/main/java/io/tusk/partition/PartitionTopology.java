@@ -1,42 +1,56 @@
 package io.tusk.partition;
 
+import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Datum;
-import io.tusk.schemas.MemberObject;
+import io.tusk.schemas.JobRequest;
+import io.tusk.schemas.MemberEvent;
+import io.tusk.schemas.PipelineSpec;
+import io.tusk.schemas.Release;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Row;
+import io.tusk.schemas.RowOwnerEvent;
 import io.tusk.schemas.Seal;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.RecordContext;
 import org.apache.kafka.streams.processor.TopicNameExtractor;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The Kafka Streams application {@value #APPLICATION_ID}: three sub-topologies, each a step of the
- * commit protocol in docs/internals.md.
+ * The Kafka Streams application {@value #APPLICATION_ID}: four sub-topologies, the member-side
+ * steps of the commit protocol (docs/internals.md) and of jobs (docs/next.md).
  *
  * <ol>
- *   <li>Member topology (step 3): every {@code <repo>.by-member} topic (pattern subscription, so
- *       new repos join at run time) into {@link MemberProcessor}, which writes member objects to
- *       {@code <repo>.members}, datums to {@code <pipeline>.datums} and parts to {@code
- *       tusk.commit-parts}.
- *   <li>Commit aggregator (step 4): {@code tusk.commit-parts} into {@link CommitAggregator}, which
- *       writes {@code tusk.commits} and {@code tusk.job-starts}.
- *   <li>Job tracker (step 6): {@code tusk.job-starts} and {@code tusk.datum-results} into {@link
- *       JobTracker}, which writes {@code tusk.jobs}.
+ *   <li>Member topology: every {@code <repo>.by-member} topic (pattern subscription, so new repos
+ *       join at run time) into {@link MemberProcessor}, which keeps member versions, writes member
+ *       objects to {@code <repo>.members}, row-key claims to {@code <repo>.row-owners}, datums to
+ *       {@code <pipeline>.datums}, and parts to {@code tusk.commit-parts} and {@code
+ *       tusk.job-parts}.
+ *   <li>Row owners: every {@code <repo>.row-owners} topic into {@link RowOwnerProcessor}, which
+ *       writes releases of moved rows and releases-done markers to {@code <repo>.by-member}.
+ *   <li>Commit aggregator: {@code tusk.commit-parts} into {@link CommitAggregator}, which writes
+ *       {@code tusk.commits} with their stats.
+ *   <li>Job tracker: {@code tusk.job-parts} and {@code tusk.datum-results} into {@link JobTracker},
+ *       which writes {@code tusk.jobs} and, when a job ends, {@code tusk.seal-requests} (the commit
+ *       service then seals output commits and announces the end with {@code JobDone}).
  * </ol>
  *
  * <p>Store values that are Avro types use the registry-backed serdes of {@link Topics} (so they
- * evolve like topic values); the service's own bookkeeping ({@link Progress}, {@link JobProgress})
- * uses small versioned binary encodings. Store keys are {@link StoreKeys}.
+ * evolve like topic values); the service's own bookkeeping ({@link Progress}, {@link JobProgress},
+ * {@link DatumStatus}, {@link PipelineJobs}, {@link CommitMark}) uses small versioned binary
+ * encodings. Store keys are {@link StoreKeys}.
  */
 public final class PartitionTopology {
   /** The Kafka Streams application ID (a literal: it names the internal topics and group). */
@@ -46,17 +60,36 @@ public final class PartitionTopology {
   static final String PENDING_REJECTS_STORE = "pending-rejects-store";
   static final String BARRIERS_STORE = "barriers-store";
   static final String SEALS_STORE = "seals-store";
-  static final String MEMBER_OBJECTS_STORE = "member-objects-store";
+  static final String MEMBER_VERSIONS_STORE = "member-versions-store";
+  static final String CHANGED_MEMBERS_STORE = "changed-members-store";
+  static final String COMMIT_INDEX_STORE = "commit-index-store";
+  static final String DATUM_STATES_STORE = "datum-states-store";
+  static final String FAILED_DATUMS_STORE = "failed-datums-store";
+  static final String JOB_QUEUE_STORE = "job-queue-store";
+  static final String PIPELINE_JOBS_STORE = "pipeline-jobs-store";
+  static final String PENDING_RELEASES_STORE = "pending-releases-store";
+  static final String RELEASE_MARKERS_STORE = "release-markers-store";
+  static final String ROW_OWNERS_STORE = "row-owners-store";
+  static final String CLAIM_MARKERS_STORE = "claim-markers-store";
   static final String PROGRESS_STORE = "progress-store";
   static final String COMMIT_PARTS_STORE = "commit-parts-store";
   static final String AGGREGATED_COMMITS_STORE = "aggregated-commits-store";
   static final String JOB_PROGRESS_STORE = "job-progress-store";
+  static final String JOB_PARTS_STORE = "job-parts-store";
+  static final String JOB_FAILED_MEMBERS_STORE = "job-failed-members-store";
+  static final String JOB_DEADLINES_STORE = "job-deadlines-store";
 
   static final String MEMBERS_SINK = "members-sink";
   static final String DATUMS_SINK = "datums-sink";
   static final String COMMIT_PARTS_SINK = "commit-parts-sink";
   static final String COMMITS_SINK = "commits-sink";
-  static final String JOB_STARTS_SINK = "job-starts-sink";
+  static final String JOB_PARTS_SINK = "job-parts-sink";
+  static final String CLAIMS_SINK = "claims-sink";
+  static final String CLAIM_MARKERS_SINK = "claim-markers-sink";
+  static final String RELEASES_SINK = "releases-sink";
+  static final String RELEASE_MARKERS_SINK = "release-markers-sink";
+  static final String JOBS_SINK = "jobs-sink";
+  static final String SEAL_REQUESTS_SINK = "seal-requests-sink";
 
   private PartitionTopology() {}
 
@@ -65,12 +98,17 @@ public final class PartitionTopology {
    *
    * @param topics the topics and their serdes
    * @param repos the spec of a repo by name (empty while unknown: its commits wait)
+   * @param pipelines the spec of a pipeline by name (for job timeouts)
    * @param completion slice bounds and punctuation interval of the member topology
    */
   public static Topology build(
-      Topics topics, Function<String, Optional<RepoSpec>> repos, CompletionSettings completion) {
+      Topics topics,
+      Function<String, Optional<RepoSpec>> repos,
+      Function<String, Optional<PipelineSpec>> pipelines,
+      CompletionSettings completion) {
     Objects.requireNonNull(topics, "topics");
     Objects.requireNonNull(repos, "repos");
+    Objects.requireNonNull(pipelines, "pipelines");
     Objects.requireNonNull(completion, "completion");
     Serde<String> keys = topics.keySerde();
     Topology topology = new Topology();
@@ -83,38 +121,90 @@ public final class PartitionTopology {
         TopicNames.BY_MEMBER_PATTERN);
     topology.addProcessor(
         "member-processor", () -> new MemberProcessor(repos, completion), "by-member-source");
-    topology.addStateStore(store(PENDING_ROWS_STORE, topics.avro(Row.class)), "member-processor");
-    topology.addStateStore(store(PENDING_REJECTS_STORE, Serdes.String()), "member-processor");
-    topology.addStateStore(store(BARRIERS_STORE, Serdes.Long()), "member-processor");
-    topology.addStateStore(store(SEALS_STORE, topics.avro(Seal.class)), "member-processor");
-    topology.addStateStore(
-        store(MEMBER_OBJECTS_STORE, topics.memberObjectSerde()), "member-processor");
+    String member = "member-processor";
+    topology.addStateStore(store(PENDING_ROWS_STORE, topics.avro(Row.class)), member);
+    topology.addStateStore(store(PENDING_REJECTS_STORE, Serdes.String()), member);
+    topology.addStateStore(store(BARRIERS_STORE, Serdes.Long()), member);
+    topology.addStateStore(store(SEALS_STORE, topics.avro(Seal.class)), member);
+    topology.addStateStore(store(MEMBER_VERSIONS_STORE, topics.memberObjectSerde()), member);
+    topology.addStateStore(store(CHANGED_MEMBERS_STORE, Serdes.Long()), member);
+    topology.addStateStore(store(COMMIT_INDEX_STORE, CommitMark.SERDE), member);
+    topology.addStateStore(store(DATUM_STATES_STORE, DatumStatus.SERDE), member);
+    topology.addStateStore(store(FAILED_DATUMS_STORE, Serdes.String()), member);
+    topology.addStateStore(store(JOB_QUEUE_STORE, topics.avro(JobRequest.class)), member);
+    topology.addStateStore(store(PIPELINE_JOBS_STORE, PipelineJobs.SERDE), member);
+    topology.addStateStore(store(PENDING_RELEASES_STORE, topics.avro(Release.class)), member);
+    topology.addStateStore(store(RELEASE_MARKERS_STORE, Serdes.Long()), member);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(PROGRESS_STORE), keys, new Progress.StoreSerde()),
-        "member-processor");
-    TopicNameExtractor<String, MemberObject> membersTopic =
-        (member, object, context) -> TopicNames.members(object.getRepo());
+            Stores.persistentKeyValueStore(PROGRESS_STORE), keys, Progress.SERDE),
+        member);
+    // Records whose value does not name their repo carry it in a header.
+    TopicNameExtractor<String, Object> membersTopic =
+        (key, value, context) -> TopicNames.members(repoOf(context));
     topology.addSink(
         MEMBERS_SINK,
         membersTopic,
         keys.serializer(),
         topics.memberObjectSerde().serializer(),
-        "member-processor");
+        member);
     TopicNameExtractor<String, Datum> datumsTopic =
-        (member, datum, context) -> TopicNames.datums(datum.getPipeline());
+        (key, datum, context) -> TopicNames.datums(datum.getPipeline());
     topology.addSink(
-        DATUMS_SINK,
-        datumsTopic,
-        keys.serializer(),
-        topics.datumSerde().serializer(),
-        "member-processor");
+        DATUMS_SINK, datumsTopic, keys.serializer(), topics.datumSerde().serializer(), member);
     topology.addSink(
         COMMIT_PARTS_SINK,
         topics.commitParts.name(),
         keys.serializer(),
         topics.commitParts.valueSerde().serializer(),
-        "member-processor");
+        member);
+    topology.addSink(
+        JOB_PARTS_SINK,
+        topics.jobParts.name(),
+        keys.serializer(),
+        topics.jobParts.valueSerde().serializer(),
+        member);
+    TopicNameExtractor<String, RowOwnerEvent> rowOwnersTopic =
+        (key, value, context) -> TopicNames.rowOwners(repoOf(context));
+    topology.addSink(
+        CLAIMS_SINK,
+        rowOwnersTopic,
+        keys.serializer(),
+        topics.rowOwnerEventSerde().serializer(),
+        member);
+    topology.addSink(
+        CLAIM_MARKERS_SINK,
+        rowOwnersTopic,
+        keys.serializer(),
+        topics.rowOwnerEventSerde().serializer(),
+        PartitionTopology::everyPartition,
+        member);
+
+    // Row moves: claims are keyed by row key, so one task sees every claim of a key.
+    topology.addSource(
+        "row-owners-source",
+        keys.deserializer(),
+        topics.rowOwnerEventSerde().deserializer(),
+        TopicNames.ROW_OWNERS_PATTERN);
+    String owner = "row-owner-processor";
+    topology.addProcessor(owner, RowOwnerProcessor::new, "row-owners-source");
+    topology.addStateStore(store(ROW_OWNERS_STORE, RowOwnerProcessor.Owner.SERDE), owner);
+    topology.addStateStore(store(CLAIM_MARKERS_STORE, Serdes.Long()), owner);
+    TopicNameExtractor<String, MemberEvent> byMemberTopic =
+        (key, value, context) -> TopicNames.byMember(repoOf(context));
+    topology.addSink(
+        RELEASES_SINK,
+        byMemberTopic,
+        keys.serializer(),
+        topics.memberEventSerde().serializer(),
+        owner);
+    topology.addSink(
+        RELEASE_MARKERS_SINK,
+        byMemberTopic,
+        keys.serializer(),
+        topics.memberEventSerde().serializer(),
+        PartitionTopology::everyPartition,
+        owner);
 
     // Step 4: parts are keyed by commit ID, so one task sees all parts of a commit.
     topology.addSource(
@@ -135,39 +225,62 @@ public final class PartitionTopology {
         keys.serializer(),
         topics.commits.valueSerde().serializer(),
         "commit-aggregator");
-    topology.addSink(
-        JOB_STARTS_SINK,
-        topics.jobStarts.name(),
-        keys.serializer(),
-        topics.jobStarts.valueSerde().serializer(),
-        "commit-aggregator");
 
-    // Step 6: starts and results share key and partition count, so they meet in one task.
+    // Step 6: parts and results share key and partition count, so they meet in one task.
     topology.addSource(
-        "job-starts-source",
+        "job-parts-source",
         keys.deserializer(),
-        topics.jobStarts.valueSerde().deserializer(),
-        topics.jobStarts.name());
+        topics.jobParts.valueSerde().deserializer(),
+        topics.jobParts.name());
     topology.addSource(
         "datum-results-source",
         keys.deserializer(),
         topics.datumResults.valueSerde().deserializer(),
         topics.datumResults.name());
     topology.addProcessor(
-        "job-tracker", JobTracker::new, "job-starts-source", "datum-results-source");
+        "job-tracker",
+        () -> new JobTracker(pipelines, completion.interval()),
+        "job-parts-source",
+        "datum-results-source");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(JOB_PROGRESS_STORE),
             keys,
             new JobProgress.StoreSerde(topics.jobs.valueSerde())),
         "job-tracker");
+    topology.addStateStore(store(JOB_PARTS_STORE, topics.jobParts.valueSerde()), "job-tracker");
+    topology.addStateStore(store(JOB_FAILED_MEMBERS_STORE, Serdes.Long()), "job-tracker");
+    topology.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(JOB_DEADLINES_STORE), keys, Serdes.Long()),
+        "job-tracker");
     topology.addSink(
-        "jobs-sink",
+        JOBS_SINK,
         topics.jobs.name(),
         keys.serializer(),
         topics.jobs.valueSerde().serializer(),
         "job-tracker");
+    topology.addSink(
+        SEAL_REQUESTS_SINK,
+        topics.sealRequests.name(),
+        keys.serializer(),
+        topics.sealRequests.valueSerde().serializer(),
+        "job-tracker");
     return topology;
+  }
+
+  private static String repoOf(RecordContext context) {
+    String repo = Headers.text(context.headers(), Headers.REPO);
+    if (repo == null) {
+      throw new IllegalStateException("record without the " + Headers.REPO + " header");
+    }
+    return repo;
+  }
+
+  /** Sends a record to every partition of its topic. */
+  static <K, V> Optional<Set<Integer>> everyPartition(
+      String topic, K key, V value, int numPartitions) {
+    return Optional.of(IntStream.range(0, numPartitions).boxed().collect(Collectors.toSet()));
   }
 
   private static <V> StoreBuilder<KeyValueStore<Bytes, V>> store(String name, Serde<V> values) {

@@ -3,6 +3,7 @@ package io.tusk.partition;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
 
 /**
@@ -45,9 +46,90 @@ final class StoreKeys {
     return new Builder().string(repo).string(member).build();
   }
 
+  /** A member version: {@code repo | member | sequence of the commit that made it}. */
+  static Bytes version(String repo, String member, long sequence) {
+    return new Builder().string(repo).string(member).number(sequence).build();
+  }
+
+  /** A member of a commit's changed-member set: {@code repo | sequence | member}. */
+  static Bytes changed(String repo, long sequence, String member) {
+    return new Builder().string(repo).number(sequence).string(member).build();
+  }
+
+  /** The prefix of a commit's changed-member set: {@code repo | sequence}. */
+  static Bytes changedSet(String repo, long sequence) {
+    return new Builder().string(repo).number(sequence).build();
+  }
+
+  /** A key made of a repo and a name (commit ID, pipeline). */
+  static Bytes named(String repo, String name) {
+    return new Builder().string(repo).string(name).build();
+  }
+
+  /** A key of a repo, a pipeline and a member (datum states, failed datums). */
+  static Bytes pipelineMember(String repo, String pipeline, String member) {
+    return new Builder().string(repo).string(pipeline).string(member).build();
+  }
+
+  /** A job queue entry: {@code repo | pipeline | queue number}. */
+  static Bytes queued(String repo, String pipeline, long number) {
+    return new Builder().string(repo).string(pipeline).number(number).build();
+  }
+
+  /** A pending release: {@code repo | sequence | member | table | row key}. */
+  static Bytes release(String repo, long sequence, String member, String table, List<String> key) {
+    return new Builder()
+        .string(repo)
+        .number(sequence)
+        .string(member)
+        .string(table)
+        .string(rowKeyText(key))
+        .build();
+  }
+
+  /** A marker of a commit from one partition: {@code repo | sequence | partition}. */
+  static Bytes marker(String repo, long sequence, int partition) {
+    return new Builder().string(repo).number(sequence).integer(partition).build();
+  }
+
+  /** The owner of a row key: {@code repo | table | row key}. */
+  static Bytes owner(String repo, String table, List<String> key) {
+    return new Builder().string(repo).string(table).string(rowKeyText(key)).build();
+  }
+
+  /**
+   * A row key's values as one string: values separated by U+0000, a null value as U+0001 (neither
+   * occurs in CSV or JSON text values Tusk accepts as keys), so distinct keys stay distinct.
+   */
+  static String rowKeyText(List<String> key) {
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < key.size(); i++) {
+      if (i > 0) {
+        text.append('\u0000');
+      }
+      text.append(key.get(i) == null ? "\u0001" : key.get(i));
+    }
+    return text.toString();
+  }
+
   /** A commit part: {@code commit ID | member partition}. */
   static Bytes part(String commitId, int memberPartition) {
     return new Builder().string(commitId).integer(memberPartition).build();
+  }
+
+  /** A job part: {@code job ID | restart round (0/1) | member partition}. */
+  static Bytes jobPart(String jobId, boolean restart, int memberPartition) {
+    return new Builder().string(jobId).integer(restart ? 1 : 0).integer(memberPartition).build();
+  }
+
+  /** The prefix of every part of {@code jobId} (of its restart round if {@code restart}). */
+  static Bytes jobParts(String jobId, boolean restart) {
+    return new Builder().string(jobId).integer(restart ? 1 : 0).build();
+  }
+
+  /** A member of a job: {@code job ID | member}. */
+  static Bytes jobMember(String jobId, String member) {
+    return new Builder().string(jobId).string(member).build();
   }
 
   /** The prefix of every part of {@code commitId}. */
@@ -88,6 +170,32 @@ final class StoreKeys {
     ByteBuffer buffer = ByteBuffer.wrap(key.get());
     skipString(buffer);
     return new RejectKey(buffer.getInt(), buffer.getLong());
+  }
+
+  /** Reads the fields of a key in order. */
+  static Fields fields(Bytes key) {
+    return new Fields(ByteBuffer.wrap(key.get()));
+  }
+
+  /** The fields of a key, read in the order they were built. */
+  static final class Fields {
+    private final ByteBuffer buffer;
+
+    private Fields(ByteBuffer buffer) {
+      this.buffer = buffer;
+    }
+
+    String string() {
+      return readString(buffer);
+    }
+
+    long number() {
+      return buffer.getLong();
+    }
+
+    int integer() {
+      return buffer.getInt();
+    }
   }
 
   private static void skipString(ByteBuffer buffer) {

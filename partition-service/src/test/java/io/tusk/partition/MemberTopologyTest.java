@@ -105,6 +105,7 @@ class MemberTopologyTest {
     Map<String, Datum> first = byKey(datums.readKeyValuesToList());
     assertThat(first).containsOnlyKeys("A", "B");
     assertThat(claims(first.get("A").getMemberObject())).containsExactly("a1");
+    f.succeed(List.copyOf(first.values()));
 
     // When commit 2 is sealed (its barriers are already in)
     Commit c2 = commit(2, new long[] {1, 1, 0}, new long[] {2, 1, 0});
@@ -128,7 +129,9 @@ class MemberTopologyTest {
     Commit c1 = commit(1, new long[] {0, 0, 0}, new long[] {2, 0, 0});
     f.seal(c1);
     f.barriersAtEnd(c1);
-    assertThat(byKey(datums.readKeyValuesToList())).containsOnlyKeys("A", "B");
+    Map<String, Datum> first = byKey(datums.readKeyValuesToList());
+    assertThat(first).containsOnlyKeys("A", "B");
+    f.succeed(List.copyOf(first.values()));
 
     // When commit 2 re-sends A's claim unchanged and adds a new claim of B
     f.row(claim(0, 2, "A", "a1", "10"));
@@ -259,9 +262,11 @@ class MemberTopologyTest {
     f.reject(2, 0);
     Commit c1 = commit(1, new long[] {0, 0, 0}, new long[] {2, 1, 1});
 
-    // When it completes
+    // When it completes (the other member partitions' row-owner markers are in too)
     f.seal(REPO, c1, 3);
     f.barriersAtEnd(c1);
+    f.otherClaimsDone(REPO, 1, 3);
+    f.otherReleasesDone(REPO, 1, 3);
 
     // Then this task's part carries the commit and its counts
     CommitPart part = lastPart(f.commitParts());
@@ -290,15 +295,19 @@ class MemberTopologyTest {
 
     // When its one non-empty partition's barrier arrives, one slice is applied: two members, as
     // the third row visited ends the slice at the next member boundary
+    TestOutputTopic<String, MemberObject> members = f.members(REPO);
     f.barrier(0, 11);
-    assertThat(datums.readKeyValuesToList()).hasSize(2);
+    assertThat(members.readKeyValuesToList()).hasSize(2);
     assertThat(f.commitParts().isEmpty()).isTrue();
+    assertThat(datums.isEmpty()).isTrue();
 
-    // Then the punctuation applies the rest, and the part counts all of it once
+    // Then the punctuation applies the rest, the part counts all of it once, and the job emits
+    // every member's datum in slices too
     for (int i = 0; i < 10; i++) {
       f.tick();
     }
-    assertThat(f.members(REPO).readKeyValuesToList()).hasSize(5);
+    assertThat(members.readKeyValuesToList()).hasSize(3);
+    assertThat(byKey(datums.readKeyValuesToList())).hasSize(5);
     CommitPart part = lastPart(f.commitParts());
     assertThat(part.getRows()).isEqualTo(10);
     assertThat(part.getRejected()).isEqualTo(1);

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tusk.common.commit.CommitSealer;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.member.Hashing;
+import io.tusk.common.member.MemberObjects;
+import io.tusk.common.member.RepoLayout;
 import io.tusk.common.topics.Headers;
+import io.tusk.common.topics.Topic;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
@@ -14,16 +17,24 @@ import io.tusk.localstack.LocalStackExtension;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitStats;
 import io.tusk.schemas.Datum;
+import io.tusk.schemas.DatumDone;
 import io.tusk.schemas.DatumResult;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.Job;
+import io.tusk.schemas.JobKind;
+import io.tusk.schemas.JobMode;
+import io.tusk.schemas.JobRef;
+import io.tusk.schemas.JobRequest;
 import io.tusk.schemas.JobState;
+import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.Row;
 import io.tusk.schemas.RowFormat;
 import io.tusk.schemas.TableSpec;
 import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
+import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,6 +46,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -48,6 +60,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -70,6 +83,23 @@ class PartitionServiceIT {
   private static final Duration DEADLINE = Duration.ofSeconds(120);
   private static final int MEMBERS = 30;
 
+  /**
+   * The tests share one broker and the literal application ID, and Kafka Streams sizes the
+   * changelogs of the pattern-subscribed sub-topologies by the largest by-member (row-owners) topic
+   * it sees first: the largest repo of the class (6 member partitions) exists before any service
+   * starts, whatever order the tests run in.
+   */
+  @BeforeAll
+  static void createTheWidestRepoFirst(LocalStack stack) {
+    KafkaSettings settings =
+        KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), "it-widest");
+    try (TopicAdmin admin = new TopicAdmin(settings)) {
+      admin.ensureSystemTopics();
+      admin.createRepoTopics(
+          RepoSpec.newBuilder(repoSpec("it-widest")).setMemberPartitions(6).build());
+    }
+  }
+
   @Test
   void shouldEmitDatumsOfChangedMembersAndFinishTheJobWhenCommitsAreSealed(
       LocalStack stack, @TempDir Path stateDir) throws Exception {
@@ -85,6 +115,7 @@ class PartitionServiceIT {
     try (PartitionService service = PartitionService.start(config(stack, suffix, stateDir));
         TopicAdmin admin = new TopicAdmin(settings);
         CommitSealer sealer = new CommitSealer(settings, topics, admin.admin());
+        JobEndAnnouncer announcer = JobEndAnnouncer.start(settings, topics, sealer);
         KafkaProducer<byte[], byte[]> plain =
             new KafkaProducer<>(settings.producer("it-plain-" + suffix, null))) {
       assertThat(health(service.httpPort())).isEqualTo(200);
@@ -136,9 +167,7 @@ class PartitionServiceIT {
       log.info("Commit 1 ({} rows) completed {} s after its seal", stats1.getRows(), seconds1);
 
       // And every member got exactly one datum of the commit's job, none for the aborted row
-      List<Datum> datums1 =
-          readToEnd(
-              settings, TopicNames.datums(pipelineName), topics.datums(pipelineName)::readValue);
+      List<Datum> datums1 = awaitDatums(settings, topics, pipelineName, c1, MEMBERS);
       assertThat(datums1).hasSize(MEMBERS);
       assertThat(datums1)
           .extracting(d -> d.getMemberObject().getMember())
@@ -169,7 +198,10 @@ class PartitionServiceIT {
           .allSatisfy(
               r -> assertThat(Headers.text(r.headers(), Headers.SOURCE_TOPIC)).isEqualTo(updates));
 
-      // When commit 2 adds a claim to member 0, corrects a claim of member 1 and re-sends an
+      // When job 1's datums succeed (the job's end lets the pipeline's next job start)
+      finish(plain, topics, datums1, Set.of());
+
+      // And commit 2 adds a claim to member 0, corrects a claim of member 1 and re-sends an
       // unchanged claim of member 2 (in a transaction)
       try (KafkaProducer<byte[], byte[]> tx = transactional(settings, suffix + "-2")) {
         tx.beginTransaction();
@@ -187,12 +219,7 @@ class PartitionServiceIT {
       assertThat(stats2.getRejected()).isZero();
       assertThat(stats2.getMembers()).isEqualTo(MEMBERS);
       assertThat(stats2.getChangedMembers()).isEqualTo(2);
-      List<Datum> datums2 =
-          readToEnd(
-                  settings, TopicNames.datums(pipelineName), topics.datums(pipelineName)::readValue)
-              .stream()
-              .filter(d -> d.getCommitId().equals(c2.getId()))
-              .toList();
+      List<Datum> datums2 = awaitDatums(settings, topics, pipelineName, c2, 2);
       assertThat(datums2)
           .extracting(d -> d.getMemberObject().getMember())
           .containsExactlyInAnyOrder(member(0), member(1));
@@ -248,6 +275,7 @@ class PartitionServiceIT {
         PartitionService b = PartitionService.start(config(stack, suffix + "-b", stateB, true));
         TopicAdmin admin = new TopicAdmin(settings);
         CommitSealer sealer = new CommitSealer(settings, topics, admin.admin());
+        JobEndAnnouncer announcer = JobEndAnnouncer.start(settings, topics, sealer);
         KafkaProducer<byte[], byte[]> producer =
             new KafkaProducer<>(settings.producer("it-load-" + suffix, null))) {
       admin.createRepoTopics(repo);
@@ -263,12 +291,13 @@ class PartitionServiceIT {
       assertThat(emptyStats.getRows()).isZero();
       assertThat(emptyStats.getMembers()).isZero();
 
-      // When 60,000 rows of 6,000 members are written and sealed
+      // When 60,000 rows of 6,000 members are written and sealed (claim IDs are unique across
+      // members: a claim ID seen under another member would move that row)
       long started = System.nanoTime();
       String updates = TopicNames.updates(repoName);
       for (int r = 0; r < rowsPerMember; r++) {
         for (int m = 0; m < members; m++) {
-          String line = String.format("M%05d,c%d,%d", m, r, m + r);
+          String line = String.format("M%05d,c%05d-%d,%d", m, m, r, m + r);
           producer.send(
               new ProducerRecord<>(updates, m % 6, null, line.getBytes(StandardCharsets.UTF_8)));
         }
@@ -293,10 +322,7 @@ class PartitionServiceIT {
       assertThat(stats.getRejected()).isZero();
       assertThat(stats.getMembers()).isEqualTo(members);
       assertThat(stats.getChangedMembers()).isEqualTo(members);
-      List<Datum> datums =
-          readToEnd(
-              settings, TopicNames.datums(pipelineName), topics.datums(pipelineName)::readValue);
-      assertThat(datums).hasSize(members);
+      List<Datum> datums = awaitDatums(settings, topics, pipelineName, c1, members);
       assertThat(datums).extracting(d -> d.getMemberObject().getMember()).doesNotHaveDuplicates();
       assertThat(datums)
           .allSatisfy(d -> assertThat(d.getMemberObject().getRows()).hasSize(rowsPerMember));
@@ -320,6 +346,7 @@ class PartitionServiceIT {
 
     try (TopicAdmin admin = new TopicAdmin(settings);
         CommitSealer sealer = new CommitSealer(settings, topics, admin.admin());
+        JobEndAnnouncer announcer = JobEndAnnouncer.start(settings, topics, sealer);
         KafkaProducer<byte[], byte[]> producer =
             new KafkaProducer<>(settings.producer("it-restart-" + suffix, null))) {
       admin.ensureSystemTopics();
@@ -342,6 +369,8 @@ class PartitionServiceIT {
         c1 = sealer.seal(repo, null, List.of(pipeline));
         assertThat(awaitCompleted(settings, topics, c1.getId()).getStats().getChangedMembers())
             .isEqualTo(MEMBERS);
+        finish(
+            producer, topics, awaitDatums(settings, topics, pipelineName, c1, MEMBERS), Set.of());
         producer.send(row(updates, 3, claim(3, 3, 30)));
         producer.send(row(updates, 4, claim(4, 1, 10)));
         producer.send(row(updates, 5, claim(5, 2, 20)));
@@ -360,14 +389,7 @@ class PartitionServiceIT {
         assertThat(stats.getRows()).isEqualTo(3);
         assertThat(stats.getMembers()).isEqualTo(MEMBERS);
         assertThat(stats.getChangedMembers()).isEqualTo(1);
-        List<Datum> datums =
-            readToEnd(
-                    settings,
-                    TopicNames.datums(pipelineName),
-                    topics.datums(pipelineName)::readValue)
-                .stream()
-                .filter(d -> d.getCommitId().equals(c2.getId()))
-                .toList();
+        List<Datum> datums = awaitDatums(settings, topics, pipelineName, c2, 1);
         assertThat(datums)
             .extracting(d -> d.getMemberObject().getMember())
             .containsExactly(member(3));
@@ -375,6 +397,306 @@ class PartitionServiceIT {
         assertThat(second.isHealthy()).isTrue();
       }
     }
+  }
+
+  @Test
+  void shouldRetryFailedDatumsAndRunAFullJobOverUnsucceededDatumsWhenJobsEnd(
+      LocalStack stack, @TempDir Path stateDir) throws Exception {
+    String suffix = UUID.randomUUID().toString().substring(0, 8);
+    String repoName = "it-jobs-" + suffix;
+    String pipelineName = "it-jobs-risk-" + suffix;
+    KafkaSettings settings =
+        KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), "it-" + suffix);
+    Topics topics = new Topics(settings.registryClient());
+    RepoSpec repo = repoSpec(repoName);
+    PipelineSpec pipeline = pipelineSpec(pipelineName, repoName);
+    String updates = TopicNames.updates(repoName);
+    int members = 10;
+
+    try (PartitionService service = PartitionService.start(config(stack, suffix, stateDir));
+        TopicAdmin admin = new TopicAdmin(settings);
+        CommitSealer sealer = new CommitSealer(settings, topics, admin.admin());
+        JobEndAnnouncer announcer = JobEndAnnouncer.start(settings, topics, sealer);
+        KafkaProducer<byte[], byte[]> producer =
+            new KafkaProducer<>(settings.producer("it-jobs-" + suffix, null))) {
+      admin.createRepoTopics(repo);
+      admin.createPipelineTopics(pipeline);
+      producer
+          .send(record(topics.repos.name(), topics.repos.key(repoName), topics.repos.value(repo)))
+          .get();
+
+      // Given commit 1 of ten members whose datums succeed except member 5's
+      for (int m = 0; m < members; m++) {
+        producer.send(row(updates, m, claim(m, 1, 10)));
+      }
+      producer.flush();
+      Commit c1 = sealer.seal(repo, null, List.of(pipeline));
+      List<Datum> datums1 = awaitDatums(settings, topics, pipelineName, c1, members);
+      finish(producer, topics, datums1, Set.of(member(5)));
+      assertThat(awaitJob(settings, topics, jobOf(c1), JobState.FAILURE).getFailed()).isEqualTo(1);
+
+      // When commit 2 changes members 0 and 1
+      producer.send(row(updates, 0, claim(0, 2, 20)));
+      producer.send(row(updates, 1, claim(1, 2, 20)));
+      producer.flush();
+      Commit c2 = sealer.seal(repo, c1, List.of(pipeline));
+
+      // Then its job processes them and retries member 5's failed datum, unchanged
+      List<Datum> datums2 = awaitDatums(settings, topics, pipelineName, c2, 3);
+      assertThat(datums2)
+          .extracting(d -> d.getMemberObject().getMember())
+          .containsExactlyInAnyOrder(member(0), member(1), member(5));
+      String failedHash =
+          datums1.stream()
+              .filter(d -> d.getMemberObject().getMember().equals(member(5)))
+              .findFirst()
+              .orElseThrow()
+              .getDatumHash();
+      assertThat(datums2)
+          .filteredOn(d -> d.getMemberObject().getMember().equals(member(5)))
+          .extracting(Datum::getDatumHash)
+          .containsExactly(failedHash);
+
+      // When member 1's new datum fails, the others succeed, and a FULL job over commit 2 is
+      // requested (as a branch move does)
+      finish(producer, topics, datums2, Set.of(member(1)));
+      awaitJob(settings, topics, jobOf(c2), JobState.FAILURE);
+      String fullJob = "full-" + suffix;
+      requestJob(producer, topics, repo, c2, pipeline, fullJob, JobMode.FULL);
+
+      // Then the FULL job emits only the datum without a success, and counts the rest skipped
+      List<Datum> full = awaitDatumsOfJob(settings, topics, pipelineName, fullJob, 1);
+      assertThat(full.get(0).getMemberObject().getMember()).isEqualTo(member(1));
+      assertThat(full.get(0).getMode()).isEqualTo(JobMode.FULL);
+      finish(producer, topics, full, Set.of());
+      Job done = awaitJob(settings, topics, fullJob, JobState.SUCCESS);
+      assertThat(done.getTotal()).isEqualTo(members);
+      assertThat(done.getToProcess()).isEqualTo(1);
+      assertThat(done.getSkipped()).isEqualTo(members - 1);
+      assertThat(done.getMode()).isEqualTo(JobMode.FULL);
+      assertThat(service.isHealthy()).isTrue();
+    }
+  }
+
+  @Test
+  void shouldAnswerHistoryQueriesAndMoveARowWhenCommitsChangeMembers(
+      LocalStack stack, @TempDir Path stateDir) throws Exception {
+    String suffix = UUID.randomUUID().toString().substring(0, 8);
+    String repoName = "it-history-" + suffix;
+    String pipelineName = "it-history-risk-" + suffix;
+    KafkaSettings settings =
+        KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), "it-" + suffix);
+    Topics topics = new Topics(settings.registryClient());
+    RepoSpec repo = repoSpec(repoName);
+    RepoLayout layout = new RepoLayout(repo);
+    PipelineSpec pipeline = pipelineSpec(pipelineName, repoName);
+    String updates = TopicNames.updates(repoName);
+    int members = 10;
+    Map<String, List<Row>> written = new HashMap<>();
+
+    try (PartitionService service = PartitionService.start(config(stack, suffix, stateDir));
+        TopicAdmin admin = new TopicAdmin(settings);
+        CommitSealer sealer = new CommitSealer(settings, topics, admin.admin());
+        JobEndAnnouncer announcer = JobEndAnnouncer.start(settings, topics, sealer);
+        KafkaProducer<byte[], byte[]> producer =
+            new KafkaProducer<>(settings.producer("it-history-" + suffix, null))) {
+      admin.createRepoTopics(repo);
+      admin.createPipelineTopics(pipeline);
+      producer
+          .send(record(topics.repos.name(), topics.repos.key(repoName), topics.repos.value(repo)))
+          .get();
+      String base = "http://127.0.0.1:" + service.httpPort() + "/repos/" + repoName;
+
+      // Given commit 1: ten members with two claims each, their datums processed
+      for (int m = 0; m < members; m++) {
+        write(producer, updates, written, m, claim(m, 1, 10));
+        write(producer, updates, written, m, claim(m, 2, 20));
+      }
+      producer.flush();
+      Commit c1 = sealer.seal(repo, null, List.of(pipeline));
+      finish(producer, topics, awaitDatums(settings, topics, pipelineName, c1, members), Set.of());
+      Map<String, List<Row>> asOfC1 = copy(written);
+
+      // When commit 2 adds a claim to member 0, corrects one of member 1, adds member 10, and
+      // gives member 8 the claim c7-1 that member 7 had (a row move)
+      write(producer, updates, written, 0, claim(0, 3, 30));
+      write(producer, updates, written, 1, claim(1, 1, 11));
+      write(producer, updates, written, 10, claim(10, 1, 5));
+      write(producer, updates, written, 8, member(8) + ",c7-1,70");
+      producer.flush();
+      Commit c2 = sealer.seal(repo, c1, List.of(pipeline));
+
+      // Then commit 2's job emits the datums of both members of the move, among the changed
+      List<Datum> datums2 = awaitDatums(settings, topics, pipelineName, c2, 5);
+      assertThat(datums2)
+          .extracting(d -> d.getMemberObject().getMember())
+          .containsExactlyInAnyOrder(member(0), member(1), member(7), member(8), member(10));
+      Datum seven =
+          datums2.stream()
+              .filter(d -> d.getMemberObject().getMember().equals(member(7)))
+              .findFirst()
+              .orElseThrow();
+      assertThat(seven.getMemberObject().getRows())
+          .extracting(r -> r.getValues().get(1))
+          .containsExactly("c7-2");
+
+      // And a member as of each commit over HTTP equals the member rebuilt from its rows up to
+      // that commit (member 7 without the moved row)
+      for (int m : new int[] {0, 1, 7, 8}) {
+        assertMember(
+            get(base + "/members/" + member(m) + "?at=" + c1.getId()), c1, asOfC1, m, layout);
+        List<Row> expected = new ArrayList<>(written.get(member(m)));
+        if (m == 7) {
+          expected.removeIf(r -> r.getValues().get(1).equals("c7-1"));
+        }
+        assertMember(
+            get(base + "/members/" + member(m) + "?at=" + c2.getId()),
+            c2,
+            Map.of(member(m), expected),
+            m,
+            layout);
+      }
+      HttpResponse<String> unknown = get(base + "/members/" + member(10) + "?at=" + c1.getId());
+      assertThat(unknown.statusCode()).isEqualTo(404);
+      assertThat(new JsonObject(unknown.body()).getString("error")).isEqualTo("not_found");
+
+      // And the diff of the two commits classifies the changed members, in pages
+      JsonObject diff =
+          new JsonObject(get(base + "/diff?from=" + c1.getId() + "&to=" + c2.getId()).body());
+      assertThat(diff.getLong("added")).isEqualTo(1);
+      assertThat(diff.getLong("changed")).isEqualTo(4);
+      assertThat(diff.getLong("removed")).isZero();
+      assertThat(
+              diff.getJsonArray("members").stream().map(o -> ((JsonObject) o).getString("member")))
+          .containsExactly(member(0), member(1), member(7), member(8), member(10));
+      JsonObject page =
+          new JsonObject(
+              get(base
+                      + "/diff?from="
+                      + c1.getId()
+                      + "&to="
+                      + c2.getId()
+                      + "&limit=2&after="
+                      + member(0))
+                  .body());
+      assertThat(page.getJsonArray("members")).hasSize(2);
+      assertThat(page.getString("next")).isEqualTo(member(7));
+      JsonObject moved =
+          new JsonObject(
+              get(base + "/diff/" + member(8) + "?from=" + c1.getId() + "&to=" + c2.getId())
+                  .body());
+      assertThat(moved.getString("change")).isEqualTo("changed");
+      assertThat(moved.getJsonArray("added")).hasSize(1);
+      assertThat(
+              moved
+                  .getJsonArray("added")
+                  .getJsonObject(0)
+                  .getJsonObject("values")
+                  .getString("CLAIM_ID"))
+          .isEqualTo("c7-1");
+      assertThat(get(base + "/diff?from=" + c1.getId()).statusCode()).isEqualTo(400);
+    }
+  }
+
+  private static void write(
+      KafkaProducer<byte[], byte[]> producer,
+      String topic,
+      Map<String, List<Row>> written,
+      int m,
+      String line) {
+    producer.send(row(topic, m, line));
+    String[] fields = line.split(",");
+    written
+        .computeIfAbsent(fields[0], k -> new ArrayList<>())
+        .add(
+            Row.newBuilder()
+                .setTable("claims")
+                .setValues(List.of(fields))
+                .setSourcePartition(0)
+                .setSourceOffset(0)
+                .build());
+  }
+
+  private static Map<String, List<Row>> copy(Map<String, List<Row>> rows) {
+    Map<String, List<Row>> copy = new HashMap<>();
+    rows.forEach((member, list) -> copy.put(member, List.copyOf(list)));
+    return copy;
+  }
+
+  /** The answer is the member rebuilt from {@code rows} in write order: same rows, same hash. */
+  private static void assertMember(
+      HttpResponse<String> response,
+      Commit at,
+      Map<String, List<Row>> rows,
+      int m,
+      RepoLayout layout) {
+    assertThat(response.statusCode()).isEqualTo(200);
+    JsonObject body = new JsonObject(response.body());
+    List<Row> rebuilt = MemberObjects.apply(List.of(), rows.get(member(m)), layout);
+    assertThat(body.getString("member")).isEqualTo(member(m));
+    assertThat(body.getLong("sequence")).isLessThanOrEqualTo(at.getSequence());
+    assertThat(body.getString("hash")).isEqualTo(Hashing.memberHash(rebuilt));
+    assertThat(
+            body.getJsonArray("rows").stream()
+                .map(r -> ((JsonObject) r).getJsonObject("values"))
+                .map(
+                    v ->
+                        List.of(
+                            v.getString("PERSON_ID"),
+                            v.getString("CLAIM_ID"),
+                            v.getString("AMOUNT")))
+                .toList())
+        .isEqualTo(rebuilt.stream().map(Row::getValues).toList());
+  }
+
+  private static HttpResponse<String> get(String uri) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create(uri)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** Writes a job request to every by-member partition, as the commit service does. */
+  private static void requestJob(
+      KafkaProducer<byte[], byte[]> producer,
+      Topics topics,
+      RepoSpec repo,
+      Commit commit,
+      PipelineSpec pipeline,
+      String jobId,
+      JobMode mode)
+      throws Exception {
+    JobRequest request =
+        JobRequest.newBuilder()
+            .setCommit(commit)
+            .setJobs(
+                List.of(
+                    JobRef.newBuilder()
+                        .setPipeline(pipeline.getName())
+                        .setJobId(jobId)
+                        .setSpecHash(pipeline.getSpecHash())
+                        .setMode(mode)
+                        .setKind(JobKind.BRANCH)
+                        .build()))
+            .setMemberPartitions(repo.getMemberPartitions())
+            .build();
+    Topic<String, MemberEvent> byMember = topics.byMember(repo.getName());
+    for (int p = 0; p < repo.getMemberPartitions(); p++) {
+      producer.send(
+          new ProducerRecord<>(byMember.name(), p, null, byMember.value(new MemberEvent(request))));
+    }
+    producer.flush();
+  }
+
+  private static String jobOf(Commit commit) {
+    return commit.getJobs().get(0).getJobId();
+  }
+
+  private static Job awaitJob(KafkaSettings settings, Topics topics, String jobId, JobState state) {
+    return awaitValue(
+        settings,
+        topics.jobs.name(),
+        topics.jobs::readValue,
+        j -> j.getId().equals(jobId) && j.getState() == state);
   }
 
   /** Waits until the rekeyers' committed offsets reached the end of every source partition. */
@@ -513,6 +835,78 @@ class PartitionServiceIT {
     return producer;
   }
 
+  /**
+   * Does what the datum processor does for each datum: a {@code DatumDone} to the member's
+   * by-member partition and a {@code DatumResult}; members in {@code failing} fail.
+   */
+  private static void finish(
+      KafkaProducer<byte[], byte[]> producer,
+      Topics topics,
+      List<Datum> datums,
+      Set<String> failing)
+      throws Exception {
+    for (Datum datum : datums) {
+      String member = datum.getMemberObject().getMember();
+      boolean failed = failing.contains(member);
+      Topic<String, MemberEvent> byMember = topics.byMember(datum.getMemberObject().getRepo());
+      DatumDone done =
+          DatumDone.newBuilder()
+              .setPipeline(datum.getPipeline())
+              .setMember(member)
+              .setJobId(datum.getJobId())
+              .setDatumHash(datum.getDatumHash())
+              .setSucceeded(!failed)
+              .setOutputHash(failed ? null : "out-" + datum.getDatumHash())
+              .build();
+      producer.send(
+          record(byMember.name(), byMember.key(member), byMember.value(new MemberEvent(done))));
+      DatumResult result =
+          DatumResult.newBuilder(result(datum))
+              .setState(failed ? DatumState.FAILED : DatumState.SUCCESS)
+              .build();
+      producer.send(
+          record(
+              topics.datumResults.name(),
+              topics.datumResults.key(datum.getJobId()),
+              topics.datumResults.value(result)));
+    }
+    producer.flush();
+  }
+
+  /** Reads the datums topic until {@code count} datums of the commit's first job are in. */
+  private static List<Datum> awaitDatums(
+      KafkaSettings settings, Topics topics, String pipeline, Commit commit, int count) {
+    return awaitDatumsOfJob(settings, topics, pipeline, commit.getJobs().get(0).getJobId(), count);
+  }
+
+  private static List<Datum> awaitDatumsOfJob(
+      KafkaSettings settings, Topics topics, String pipeline, String jobId, int count) {
+    List<Datum> found = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer = assigned(settings, TopicNames.datums(pipeline))) {
+      long deadline = System.nanoTime() + DEADLINE.toNanos();
+      while (System.nanoTime() < deadline && found.size() < count) {
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+          Datum datum = topics.datums(pipeline).readValue(record.value());
+          if (datum.getJobId().equals(jobId)) {
+            found.add(datum);
+          }
+        }
+      }
+      // Anything more than expected would be a bug: read what else is there now.
+      consumer
+          .poll(Duration.ofMillis(500))
+          .forEach(
+              r -> {
+                Datum datum = topics.datums(pipeline).readValue(r.value());
+                if (datum.getJobId().equals(jobId)) {
+                  found.add(datum);
+                }
+              });
+    }
+    assertThat(found).as("datums of job " + jobId).hasSize(count);
+    return found;
+  }
+
   private static DatumResult result(Datum datum) {
     return DatumResult.newBuilder()
         .setJobId(datum.getJobId())
@@ -562,12 +956,6 @@ class PartitionServiceIT {
       }
     }
     throw new AssertionError("no matching record on " + topic + " within " + DEADLINE);
-  }
-
-  /** Every committed value of {@code topic} up to its last stable offsets. */
-  private static <V> List<V> readToEnd(
-      KafkaSettings settings, String topic, Function<byte[], V> decode) {
-    return readRecordsToEnd(settings, topic).stream().map(r -> decode.apply(r.value())).toList();
   }
 
   private static List<ConsumerRecord<byte[], byte[]>> readRecordsToEnd(

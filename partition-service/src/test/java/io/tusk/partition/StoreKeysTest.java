@@ -72,4 +72,41 @@ class StoreKeysTest {
     // Then decoding gives its fields back
     assertThat(StoreKeys.decodeReject(reject)).isEqualTo(new StoreKeys.RejectKey(2, 99));
   }
+
+  @Test
+  void shouldKeepAMembersVersionsInSequenceOrderWhenAnotherMemberExtendsItsName() {
+    // Given versions of members "A" and "AB"
+    List<Bytes> keys =
+        new ArrayList<>(
+            List.of(
+                StoreKeys.version("r", "AB", 1),
+                StoreKeys.version("r", "A", 300),
+                StoreKeys.version("r", "A", 2)));
+
+    // When they are sorted
+    Collections.sort(keys);
+
+    // Then A's versions come first, in sequence order, and within A's prefix range only
+    Bytes prefix = StoreKeys.member("r", "A");
+    assertThat(keys.subList(0, 2))
+        .allSatisfy(k -> assertThat(k.compareTo(StoreKeys.upperBound(prefix))).isNegative());
+    assertThat(keys.get(0)).isEqualTo(StoreKeys.version("r", "A", 2));
+    assertThat(keys.get(2).compareTo(StoreKeys.upperBound(prefix))).isPositive();
+  }
+
+  @Test
+  void shouldKeepRowKeysDistinctWhenValuesContainTheSeparatorOrAreNull() {
+    // Given row keys that a naive join would confuse
+    List<String> nulls = new ArrayList<>();
+    nulls.add(null);
+    nulls.add("x");
+
+    // Then their texts differ
+    assertThat(StoreKeys.rowKeyText(List.of("a/b", "c")))
+        .isNotEqualTo(StoreKeys.rowKeyText(List.of("a", "b/c")));
+    assertThat(StoreKeys.rowKeyText(nulls))
+        .isNotEqualTo(StoreKeys.rowKeyText(List.of("null", "x")));
+    assertThat(StoreKeys.owner("r", "t", List.of("1", "2")))
+        .isNotEqualTo(StoreKeys.owner("r", "t", List.of("12")));
+  }
 }

@@ -3,21 +3,32 @@ package io.tusk.partition;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Barrier;
+import io.tusk.schemas.Claim;
+import io.tusk.schemas.ClaimsDone;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitPart;
 import io.tusk.schemas.Datum;
+import io.tusk.schemas.DatumDone;
 import io.tusk.schemas.DatumResult;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.Job;
+import io.tusk.schemas.JobDone;
+import io.tusk.schemas.JobMode;
+import io.tusk.schemas.JobPart;
 import io.tusk.schemas.JobRef;
+import io.tusk.schemas.JobRequest;
 import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.PartitionOffset;
+import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.Reject;
+import io.tusk.schemas.ReleasesDone;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Row;
 import io.tusk.schemas.RowFormat;
+import io.tusk.schemas.RowOwnerEvent;
 import io.tusk.schemas.Seal;
+import io.tusk.schemas.SealRequest;
 import io.tusk.schemas.TableSpec;
 import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
 import java.time.Duration;
@@ -45,11 +56,22 @@ final class TopologyFixture implements AutoCloseable {
   static final String REPO = "claims";
   static final String PIPELINE = "risk";
   static final String SPEC_HASH = "spec-hash-1";
+  static final long NOW = Instant.parse("2026-11-26T00:00:00Z").toEpochMilli();
 
   final Topics topics = new Topics(new InMemorySchemaRegistryClient());
   final Map<String, RepoSpec> specs = new ConcurrentHashMap<>();
+  final Map<String, PipelineSpec> pipelines = new ConcurrentHashMap<>();
   final TopologyTestDriver driver;
   private final Map<String, TestInputTopic<String, MemberEvent>> byMember = new HashMap<>();
+  private TestOutputTopic<String, SealRequest> sealRequestsSeen;
+  private boolean playsCommitService = true;
+  private boolean announcing;
+
+  /** Whether the fixture answers seal requests with JobDone, as the commit service would. */
+  TopologyFixture playCommitService(boolean plays) {
+    this.playsCommitService = plays;
+    return this;
+  }
 
   TopologyFixture() {
     this(CompletionSettings.DEFAULTS);
@@ -63,9 +85,12 @@ final class TopologyFixture implements AutoCloseable {
     driver =
         new TopologyTestDriver(
             PartitionTopology.build(
-                topics, name -> Optional.ofNullable(specs.get(name)), completion),
+                topics,
+                name -> Optional.ofNullable(specs.get(name)),
+                name -> Optional.ofNullable(pipelines.get(name)),
+                completion),
             props,
-            Instant.parse("2026-11-26T00:00:00Z"));
+            Instant.ofEpochMilli(NOW));
   }
 
   static RepoSpec spec(String name) {
@@ -126,6 +151,7 @@ final class TopologyFixture implements AutoCloseable {
 
   void seal(String repo, Commit commit, int memberPartitions) {
     input(repo).pipeInput(null, new MemberEvent(new Seal(commit, memberPartitions)));
+    announceEnds();
   }
 
   void seal(Commit commit) {
@@ -183,38 +209,206 @@ final class TopologyFixture implements AutoCloseable {
         .pipeInput(part.getCommit().getId(), part);
   }
 
-  void jobStart(Job job) {
+  void jobPart(JobPart part) {
     driver
         .createInputTopic(
-            TopicNames.JOB_STARTS,
+            TopicNames.JOB_PARTS,
             topics.keySerde().serializer(),
-            topics.jobStarts.valueSerde().serializer())
-        .pipeInput(job.getId(), job);
+            topics.jobParts.valueSerde().serializer())
+        .pipeInput(part.getJob().getJobId(), part);
+    announceEnds();
+  }
+
+  /** A part of job {@code jobId} of {@value #PIPELINE} over commit 1 of {@value #REPO}. */
+  static JobPart part(
+      String jobId, JobMode mode, int partition, int partitions, long total, long toProcess) {
+    return JobPart.newBuilder()
+        .setJob(
+            JobRef.newBuilder()
+                .setPipeline(PIPELINE)
+                .setJobId(jobId)
+                .setSpecHash(SPEC_HASH)
+                .setMode(mode)
+                .build())
+        .setRepo(REPO)
+        .setCommitId("c1")
+        .setGlobalId("g1")
+        .setSequence(1)
+        .setMemberPartition(partition)
+        .setMemberPartitions(partitions)
+        .setTotal(total)
+        .setToProcess(toProcess)
+        .setCreatedAt(NOW)
+        .build();
   }
 
   void datumResult(String jobId, String member, DatumState state) {
-    DatumResult result =
-        DatumResult.newBuilder()
-            .setJobId(jobId)
-            .setPipeline(PIPELINE)
-            .setMember(member)
-            .setDatumHash("h-" + member)
-            .setState(state)
-            .setAttempts(1)
-            .setProcessorId("test")
-            .setStartedAt(0)
-            .setDurationMicros(10)
-            .build();
+    datumResult(result(jobId, member, state).build());
+  }
+
+  static DatumResult.Builder result(String jobId, String member, DatumState state) {
+    return DatumResult.newBuilder()
+        .setJobId(jobId)
+        .setPipeline(PIPELINE)
+        .setMember(member)
+        .setDatumHash("h-" + member)
+        .setState(state)
+        .setAttempts(1)
+        .setProcessorId("test")
+        .setStartedAt(0)
+        .setDurationMicros(10);
+  }
+
+  void datumResult(DatumResult result) {
     driver
         .createInputTopic(
             TopicNames.DATUM_RESULTS,
             topics.keySerde().serializer(),
             topics.datumResults.valueSerde().serializer())
-        .pipeInput(jobId, result);
+        .pipeInput(result.getJobId(), result);
+    announceEnds();
+  }
+
+  void event(String repo, String key, Object event) {
+    input(repo).pipeInput(key, new MemberEvent(event));
+    announceEnds();
+  }
+
+  /** A job request over an existing commit, as the commit service writes it. */
+  void jobRequest(Commit commit, JobRef job, int memberPartitions) {
+    event(
+        commit.getRepo(),
+        null,
+        JobRequest.newBuilder()
+            .setCommit(commit)
+            .setJobs(List.of(job))
+            .setMemberPartitions(memberPartitions)
+            .build());
+  }
+
+  /** The datum processor's outcome of a datum: DatumDone to by-member, then the DatumResult. */
+  void done(Datum datum, DatumState state) {
+    done(datum, state, false);
+  }
+
+  void done(Datum datum, DatumState state, boolean restart) {
+    doneWithoutAnnouncing(datum, state, restart);
+  }
+
+  /**
+   * Plays the commit service: for every seal request the tracker wrote since the last call, a
+   * JobDone to the job's repo (docs/internals.md: the commit service announces a job's end after
+   * sealing its output commits). Every input method calls it, unless a test reads the seal requests
+   * itself ({@link #playCommitService}).
+   */
+  void announceEnds() {
+    if (!playsCommitService || announcing) {
+      return;
+    }
+    announcing = true;
+    try {
+      announcePending();
+    } finally {
+      announcing = false;
+    }
+  }
+
+  private void announcePending() {
+    if (sealRequestsSeen == null) {
+      sealRequestsSeen = sealRequests();
+    }
+    for (SealRequest request : sealRequestsSeen.readValuesToList()) {
+      if (!request.getRepo().isEmpty()) {
+        event(
+            request.getRepo(),
+            null,
+            JobDone.newBuilder()
+                .setPipeline(request.getPipeline())
+                .setJobId(request.getJobId())
+                .build());
+      }
+    }
+  }
+
+  private void doneWithoutAnnouncing(Datum datum, DatumState state, boolean restart) {
+    String member = datum.getMemberObject().getMember();
+    event(
+        datum.getMemberObject().getRepo(),
+        member,
+        DatumDone.newBuilder()
+            .setPipeline(datum.getPipeline())
+            .setMember(member)
+            .setJobId(datum.getJobId())
+            .setDatumHash(datum.getDatumHash())
+            .setSucceeded(state != DatumState.FAILED)
+            .setOutputHash(state == DatumState.SUCCESS ? outputHash(datum) : null)
+            .build());
+    datumResult(
+        result(datum.getJobId(), member, state)
+            .setPipeline(datum.getPipeline())
+            .setDatumHash(datum.getDatumHash())
+            .setRepo(datum.getMemberObject().getRepo())
+            .setRestart(restart)
+            .build());
+  }
+
+  /** The output hash the fixture's processor reports for a datum. */
+  static String outputHash(Datum datum) {
+    return "out-" + datum.getDatumHash();
+  }
+
+  /** Every datum succeeds. */
+  void succeed(List<Datum> datums) {
+    datums.forEach(d -> done(d, DatumState.SUCCESS));
+  }
+
+  /** Claims-done markers of member partitions 1..n-1 (this driver is partition 0). */
+  void otherClaimsDone(String repo, long sequence, int partitions) {
+    TestInputTopic<String, RowOwnerEvent> owners =
+        driver.createInputTopic(
+            TopicNames.rowOwners(repo),
+            topics.keySerde().serializer(),
+            topics.rowOwnerEventSerde().serializer());
+    for (int p = 1; p < partitions; p++) {
+      owners.pipeInput(
+          null,
+          new RowOwnerEvent(
+              ClaimsDone.newBuilder()
+                  .setSequence(sequence)
+                  .setMemberPartition(p)
+                  .setMemberPartitions(partitions)
+                  .build()));
+    }
+  }
+
+  /** A claim as member partition {@code partition} sends it. */
+  void claim(String repo, Claim claim) {
+    driver
+        .createInputTopic(
+            TopicNames.rowOwners(repo),
+            topics.keySerde().serializer(),
+            topics.rowOwnerEventSerde().serializer())
+        .pipeInput(
+            claim.getTable() + "/" + String.join("/", claim.getRowKey()), new RowOwnerEvent(claim));
+  }
+
+  /** Releases-done markers of row-owner partitions 1..n-1 (this driver is partition 0). */
+  void otherReleasesDone(String repo, long sequence, int partitions) {
+    for (int q = 1; q < partitions; q++) {
+      event(
+          repo,
+          null,
+          ReleasesDone.newBuilder()
+              .setSequence(sequence)
+              .setRowOwnerPartition(q)
+              .setRowOwnerPartitions(partitions)
+              .build());
+    }
   }
 
   void tick() {
     driver.advanceWallClockTime(Duration.ofMillis(200));
+    announceEnds();
   }
 
   TestOutputTopic<String, Datum> datums() {
@@ -245,11 +439,26 @@ final class TopologyFixture implements AutoCloseable {
         topics.commits.valueSerde().deserializer());
   }
 
-  TestOutputTopic<String, Job> jobStarts() {
+  TestOutputTopic<String, JobPart> jobParts() {
     return driver.createOutputTopic(
-        TopicNames.JOB_STARTS,
+        TopicNames.JOB_PARTS,
         topics.keySerde().deserializer(),
-        topics.jobStarts.valueSerde().deserializer());
+        topics.jobParts.valueSerde().deserializer());
+  }
+
+  TestOutputTopic<String, SealRequest> sealRequests() {
+    return driver.createOutputTopic(
+        TopicNames.SEAL_REQUESTS,
+        topics.keySerde().deserializer(),
+        topics.sealRequests.valueSerde().deserializer());
+  }
+
+  /** Everything written to {@code <repo>.by-member} by the topology itself (releases). */
+  TestOutputTopic<String, MemberEvent> byMemberOut(String repo) {
+    return driver.createOutputTopic(
+        TopicNames.byMember(repo),
+        topics.keySerde().deserializer(),
+        topics.memberEventSerde().deserializer());
   }
 
   TestOutputTopic<String, Job> jobs() {

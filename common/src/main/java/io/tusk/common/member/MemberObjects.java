@@ -9,9 +9,10 @@ import java.util.Map;
 
 /**
  * How rows make up a member object. Rows of a table with row-key columns replace the member's
- * earlier row with the same key; rows of a table without row keys append. The object's rows are
- * kept in canonical order (table, then row key, then values; source position last), so its hash
- * depends only on content, never on partitioning or arrival order.
+ * earlier row with the same key, and a delete row (op column {@code D} or {@code delete}) removes
+ * it without being stored; rows of a table without row keys append. The object's rows are kept in
+ * canonical order (table, then row key, then values; source position last), so its hash depends
+ * only on content, never on partitioning or arrival order.
  */
 public final class MemberObjects {
   /** Null sorts before any string, so absent values have a fixed place. */
@@ -45,10 +46,36 @@ public final class MemberObjects {
       Row row, RepoLayout layout, List<Row> appended, Map<List<Object>, Row> keyed) {
     TableLayout table = layout.table(row.getTable());
     if (table != null && table.hasRowKey()) {
-      keyed.put(List.of(row.getTable(), table.rowKeyOf(row.getValues())), row);
+      List<Object> key = List.of(row.getTable(), table.rowKeyOf(row.getValues()));
+      if (table.isDelete(row.getValues())) {
+        keyed.remove(key);
+      } else {
+        keyed.put(key, row);
+      }
     } else {
       appended.add(row);
     }
+  }
+
+  /**
+   * Removes the rows of {@code table} whose row key is {@code rowKey} (a row that moved to another
+   * member).
+   *
+   * @return the remaining rows, still in canonical order
+   */
+  public static List<Row> remove(
+      List<Row> current, String table, List<String> rowKey, RepoLayout layout) {
+    TableLayout tableLayout = layout.table(table);
+    if (tableLayout == null || !tableLayout.hasRowKey()) {
+      return current;
+    }
+    List<Row> rows = new ArrayList<>(current.size());
+    for (Row row : current) {
+      if (!(row.getTable().equals(table) && tableLayout.rowKeyOf(row.getValues()).equals(rowKey))) {
+        rows.add(row);
+      }
+    }
+    return rows;
   }
 
   /** The canonical order of rows within a member. */

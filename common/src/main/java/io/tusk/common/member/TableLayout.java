@@ -16,6 +16,7 @@ public final class TableLayout {
   private final int[] rowKeyIndexes;
   private final ColumnType[] columnTypes;
   private final List<String> typeErrors = new ArrayList<>();
+  private final int opIndex;
 
   public TableLayout(TableSpec spec) {
     this.spec = spec;
@@ -42,6 +43,7 @@ public final class TableLayout {
                 columnTypes[index] = type.get();
               }
             });
+    opIndex = spec.getOpColumn() == null ? -1 : indexOf(spec.getOpColumn());
   }
 
   /** The table's spec. */
@@ -74,6 +76,18 @@ public final class TableLayout {
 
   public boolean hasRowKey() {
     return rowKeyIndexes.length > 0;
+  }
+
+  /**
+   * Whether a row is a delete: the table has an op column and row keys, and the row's op value is
+   * {@code D} or {@code delete} (case-insensitive).
+   */
+  public boolean isDelete(List<String> values) {
+    if (opIndex < 0 || !hasRowKey() || opIndex >= values.size()) {
+      return false;
+    }
+    String op = values.get(opIndex);
+    return op != null && (op.equalsIgnoreCase("D") || op.equalsIgnoreCase("delete"));
   }
 
   /** Column count. */

@@ -39,6 +39,9 @@ public final class Headers {
   public static final String GLOBAL_ID = "tusk.global";
   public static final String DATUM_HASH = "tusk.datum-hash";
 
+  /** On internal records whose value does not name their repo: the repo they belong to. */
+  public static final String REPO = "tusk.repo";
+
   private Headers() {}
 
   /** A header's value as UTF-8 text, or null. */

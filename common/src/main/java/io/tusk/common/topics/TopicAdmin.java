@@ -58,12 +58,12 @@ public final class TopicAdmin implements AutoCloseable {
             topic(TopicNames.PIPELINES, 1, COMPACT),
             topic(TopicNames.COMMITS, p, COMPACT),
             topic(TopicNames.JOBS, p, COMPACT),
-            // job-starts and datum-results are merged by job ID: same partition count by design.
-            topic(TopicNames.JOB_STARTS, p, DELETE),
+            // job-parts and datum-results are merged by job ID: same partition count by design.
+            topic(TopicNames.JOB_PARTS, p, DELETE),
+            topic(TopicNames.SEAL_REQUESTS, p, DELETE),
             topic(TopicNames.DATUM_RESULTS, p, DELETE),
             topic(TopicNames.COMMIT_PARTS, p, DELETE),
-            topic(TopicNames.BRANCHES, 1, COMPACT),
-            topic(TopicNames.SEAL_REQUESTS, p, DELETE)));
+            topic(TopicNames.BRANCHES, 1, COMPACT)));
   }
 
   /**
@@ -77,6 +77,9 @@ public final class TopicAdmin implements AutoCloseable {
       topics.add(topic(TopicNames.updates(name), repo.getUpdatePartitions(), KEEP_FOREVER));
     }
     topics.add(topic(TopicNames.byMember(name), repo.getMemberPartitions(), DELETE));
+    // Row-key claims: one partition per member partition, so claims-done markers of every member
+    // partition reach every row-owner task.
+    topics.add(topic(TopicNames.rowOwners(name), repo.getMemberPartitions(), DELETE));
     topics.add(topic(TopicNames.members(name), repo.getMemberPartitions(), COMPACT));
     topics.add(topic(TopicNames.rejected(name), repo.getUpdatePartitions(), KEEP_FOREVER));
     create(topics);

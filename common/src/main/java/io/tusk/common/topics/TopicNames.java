@@ -32,20 +32,26 @@ public final class TopicNames {
   /** Internal: each member-side partition's share of a completed commit (key: commit ID). */
   public static final String COMMIT_PARTS = "tusk.commit-parts";
 
-  /** Internal: jobs as created when their commit completed (key: job ID). */
-  public static final String JOB_STARTS = "tusk.job-starts";
+  /**
+   * Internal: each member-side partition's share of a job, once it emitted its datums (key: job
+   * ID).
+   */
+  public static final String JOB_PARTS = "tusk.job-parts";
+
+  /** A job ended: seal output commits of the repos derived from its pipeline (key: job ID). */
+  public static final String SEAL_REQUESTS = "tusk.seal-requests";
 
   /** Branch heads (compacted, key: {@code <repo>/<branch>}, see {@link #branchKey}). */
   public static final String BRANCHES = "tusk.branches";
-
-  /** Ended jobs whose pipeline's derived repos need an output commit (key: job ID). */
-  public static final String SEAL_REQUESTS = "tusk.seal-requests";
 
   /** The user's rows of a repo. */
   public static final String UPDATES_SUFFIX = ".updates";
 
   /** Internal: rows re-keyed by member, barriers, seals and reject notices. */
   public static final String BY_MEMBER_SUFFIX = ".by-member";
+
+  /** Internal: claims of keyed rows and claim barriers, for row moves between members. */
+  public static final String ROW_OWNERS_SUFFIX = ".row-owners";
 
   /** Latest member objects (compacted, key: member). */
   public static final String MEMBERS_SUFFIX = ".members";
@@ -66,6 +72,10 @@ public final class TopicNames {
   public static final Pattern BY_MEMBER_PATTERN =
       Pattern.compile(NAME_PATTERN.pattern() + Pattern.quote(BY_MEMBER_SUFFIX));
 
+  /** Matches every repo's internal row-owners topic. */
+  public static final Pattern ROW_OWNERS_PATTERN =
+      Pattern.compile(NAME_PATTERN.pattern() + Pattern.quote(ROW_OWNERS_SUFFIX));
+
   /** Matches every pipeline's output topic. */
   public static final Pattern OUTPUT_PATTERN =
       Pattern.compile(NAME_PATTERN.pattern() + Pattern.quote(OUTPUT_SUFFIX));
@@ -85,6 +95,10 @@ public final class TopicNames {
 
   public static String byMember(String repo) {
     return repo + BY_MEMBER_SUFFIX;
+  }
+
+  public static String rowOwners(String repo) {
+    return repo + ROW_OWNERS_SUFFIX;
   }
 
   public static String members(String repo) {

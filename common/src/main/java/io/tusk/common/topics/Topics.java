@@ -6,11 +6,13 @@ import io.tusk.schemas.CommitPart;
 import io.tusk.schemas.Datum;
 import io.tusk.schemas.DatumResult;
 import io.tusk.schemas.Job;
+import io.tusk.schemas.JobPart;
 import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.Output;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.RowOwnerEvent;
 import io.tusk.schemas.SealRequest;
 import io.tusk.schemas.registry.SchemaRegistryClient;
 import io.tusk.schemas.serde.AvroSerde;
@@ -34,12 +36,13 @@ public final class Topics {
   public final Topic<String, Job> jobs;
   public final Topic<String, DatumResult> datumResults;
   public final Topic<String, CommitPart> commitParts;
-  public final Topic<String, Job> jobStarts;
   public final Topic<String, Branch> branches;
+  public final Topic<String, JobPart> jobParts;
   public final Topic<String, SealRequest> sealRequests;
 
   private final AvroSerde<MemberEvent> memberEvents;
   private final AvroSerde<MemberObject> memberObjects;
+  private final AvroSerde<RowOwnerEvent> rowOwnerEvents;
   private final AvroSerde<Datum> datums;
   private final AvroSerde<Output> outputs;
 
@@ -48,15 +51,15 @@ public final class Topics {
     repos = new Topic<>(TopicNames.REPOS, keys, avro(RepoSpec.class));
     pipelines = new Topic<>(TopicNames.PIPELINES, keys, avro(PipelineSpec.class));
     commits = new Topic<>(TopicNames.COMMITS, keys, avro(Commit.class));
-    AvroSerde<Job> jobSerde = avro(Job.class);
-    jobs = new Topic<>(TopicNames.JOBS, keys, jobSerde);
-    jobStarts = new Topic<>(TopicNames.JOB_STARTS, keys, jobSerde);
+    jobs = new Topic<>(TopicNames.JOBS, keys, avro(Job.class));
+    jobParts = new Topic<>(TopicNames.JOB_PARTS, keys, avro(JobPart.class));
+    sealRequests = new Topic<>(TopicNames.SEAL_REQUESTS, keys, avro(SealRequest.class));
     datumResults = new Topic<>(TopicNames.DATUM_RESULTS, keys, avro(DatumResult.class));
     commitParts = new Topic<>(TopicNames.COMMIT_PARTS, keys, avro(CommitPart.class));
     branches = new Topic<>(TopicNames.BRANCHES, keys, avro(Branch.class));
-    sealRequests = new Topic<>(TopicNames.SEAL_REQUESTS, keys, avro(SealRequest.class));
     memberEvents = avro(MemberEvent.class);
     memberObjects = avro(MemberObject.class);
+    rowOwnerEvents = avro(RowOwnerEvent.class);
     datums = avro(Datum.class);
     outputs = avro(Output.class);
   }
@@ -74,6 +77,16 @@ public final class Topics {
   /** Internal: a repo's rows re-keyed by member, with barriers, seals and reject notices. */
   public Topic<String, MemberEvent> byMember(String repo) {
     return new Topic<>(TopicNames.byMember(repo), keys, memberEvents);
+  }
+
+  /** Internal: a repo's row-key claims and claim markers (key: {@code <table>/<rowKey>}). */
+  public Topic<String, RowOwnerEvent> rowOwners(String repo) {
+    return new Topic<>(TopicNames.rowOwners(repo), keys, rowOwnerEvents);
+  }
+
+  /** The serde of row-owner events, for pattern-subscribed topologies. */
+  public AvroSerde<RowOwnerEvent> rowOwnerEventSerde() {
+    return rowOwnerEvents;
   }
 
   /** A repo's latest member objects (key: member). */

@@ -2,9 +2,12 @@ package io.tusk.common.member;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Row;
 import io.tusk.schemas.RowFormat;
+import io.tusk.schemas.TableSpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -91,5 +94,55 @@ class MemberObjectsTest {
   void shouldMakeDatumHashDependOnSpecAndMember() {
     assertThat(Hashing.datumHash("spec1", "m")).isNotEqualTo(Hashing.datumHash("spec2", "m"));
     assertThat(Hashing.datumHash("spec1", "m")).isEqualTo(Hashing.datumHash("spec1", "m"));
+  }
+
+  @Test
+  void shouldRemoveTheKeyedRowWhenADeleteRowArrives() {
+    // Given a table with row key ID and op column OP, and a member with rows 1 and 2
+    TableSpec table =
+        TableSpec.newBuilder()
+            .setName("T")
+            .setColumns(List.of("MEMBER", "ID", "VALUE", "OP"))
+            .setMemberKey("MEMBER")
+            .setRowKey(List.of("ID"))
+            .setOpColumn("OP")
+            .build();
+    RepoLayout ops =
+        new RepoLayout(
+            RepoSpec.newBuilder()
+                .setName("ops")
+                .setFormat(RowFormat.CSV)
+                .setDefaultTable("T")
+                .setTables(List.of(table))
+                .setUpdatePartitions(1)
+                .setMemberPartitions(1)
+                .setCreatedAt(0)
+                .build());
+    List<Row> current =
+        MemberObjects.apply(
+            List.of(),
+            List.of(
+                new Row("T", Arrays.asList("m", "1", "a", "I"), 0, 0L),
+                new Row("T", Arrays.asList("m", "2", "b", null), 0, 1L)),
+            ops);
+
+    // When row 1 is deleted ("delete", any case), row 2 deleted ("d") and re-added in order
+    List<Row> updated =
+        MemberObjects.apply(
+            current,
+            List.of(
+                new Row("T", Arrays.asList("m", "1", "", "DELETE"), 0, 2L),
+                new Row("T", Arrays.asList("m", "2", "", "d"), 0, 3L),
+                new Row("T", Arrays.asList("m", "2", "c", "U"), 0, 4L)),
+            ops);
+
+    // Then only the re-added row 2 remains, and no delete row is stored
+    assertThat(updated).extracting(r -> r.getValues().get(2)).containsExactly("c");
+
+    // When the last row is removed because it moved to another member
+    List<Row> moved = MemberObjects.remove(updated, "T", List.of("2"), ops);
+
+    // Then the member has no rows
+    assertThat(moved).isEmpty();
   }
 }

@@ -1,0 +1,129 @@
+package io.tusk.partition;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * Small versioned binary encodings of the service's own bookkeeping values (internal to the
+ * service, so not in the registry): a version byte, then fields written by {@link Writer} and read
+ * back in the same order by {@link Reader}.
+ */
+final class Binary {
+  private Binary() {}
+
+  /** A serde of {@code T} with format {@code version}. */
+  static <T> Serde<T> serde(
+      String name, byte version, BiConsumer<T, Writer> write, Function<Reader, T> read) {
+    return Serdes.serdeFrom(
+        (topic, value) -> {
+          if (value == null) {
+            return null;
+          }
+          Writer writer = new Writer();
+          writer.buffer.put(version);
+          write.accept(value, writer);
+          return writer.bytes();
+        },
+        (topic, data) -> {
+          if (data == null) {
+            return null;
+          }
+          ByteBuffer buffer = ByteBuffer.wrap(data);
+          byte found = buffer.get();
+          if (found != version) {
+            throw new SerializationException("unknown " + name + " format version " + found);
+          }
+          return read.apply(new Reader(buffer));
+        });
+  }
+
+  /** Appends fields. */
+  static final class Writer {
+    private ByteBuffer buffer = ByteBuffer.allocate(128);
+
+    Writer putLong(long value) {
+      ensure(8);
+      buffer.putLong(value);
+      return this;
+    }
+
+    Writer putInt(int value) {
+      ensure(4);
+      buffer.putInt(value);
+      return this;
+    }
+
+    /** A string or null. */
+    Writer putString(String value) {
+      if (value == null) {
+        return putInt(-1);
+      }
+      return putBytes(value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Bytes or null. */
+    Writer putBytes(byte[] value) {
+      if (value == null) {
+        return putInt(-1);
+      }
+      putInt(value.length);
+      ensure(value.length);
+      buffer.put(value);
+      return this;
+    }
+
+    private byte[] bytes() {
+      byte[] bytes = new byte[buffer.position()];
+      buffer.flip();
+      buffer.get(bytes);
+      return bytes;
+    }
+
+    private void ensure(int more) {
+      if (buffer.remaining() < more) {
+        ByteBuffer bigger =
+            ByteBuffer.allocate(Math.max(buffer.capacity() * 2, buffer.position() + more));
+        buffer.flip();
+        bigger.put(buffer);
+        buffer = bigger;
+      }
+    }
+  }
+
+  /** Reads fields in the order they were written. */
+  static final class Reader {
+    private final ByteBuffer buffer;
+
+    private Reader(ByteBuffer buffer) {
+      this.buffer = buffer;
+    }
+
+    long getLong() {
+      return buffer.getLong();
+    }
+
+    int getInt() {
+      return buffer.getInt();
+    }
+
+    String getString() {
+      byte[] bytes = getBytes();
+      return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    byte[] getBytes() {
+      int length = buffer.getInt();
+      if (length < 0) {
+        return null;
+      }
+      byte[] bytes = new byte[length];
+      buffer.get(bytes);
+      return bytes;
+    }
+  }
+}

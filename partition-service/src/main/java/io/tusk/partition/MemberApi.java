@@ -1,0 +1,93 @@
+package io.tusk.partition;
+
+import io.tusk.common.http.ApiException;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+
+/**
+ * The partition service's HTTP queries of member history: {@code GET /repos/{repo}/members/{member}
+ * ?at=}, {@code GET /repos/{repo}/diff?from=&to=&limit=&after=} and {@code GET
+ * /repos/{repo}/diff/{member}?from=&to=}. Store reads run on worker threads, never on the event
+ * loop; errors go to the router's JSON failure handler.
+ */
+final class MemberApi {
+  private final Vertx vertx;
+  private final MemberQueries queries;
+
+  MemberApi(Vertx vertx, MemberQueries queries) {
+    this.vertx = Objects.requireNonNull(vertx, "vertx");
+    this.queries = Objects.requireNonNull(queries, "queries");
+  }
+
+  /** Mounts the routes on {@code router}. */
+  void mount(Router router) {
+    router.get("/repos/:repo/members/:member").handler(this::member);
+    router.get("/repos/:repo/diff").handler(this::diff);
+    router.get("/repos/:repo/diff/:member").handler(this::memberDiff);
+  }
+
+  private void member(RoutingContext ctx) {
+    answer(
+        ctx,
+        () ->
+            queries.member(
+                ctx.pathParam("repo"), ctx.pathParam("member"), ctx.queryParams().get("at")));
+  }
+
+  private void diff(RoutingContext ctx) {
+    answer(
+        ctx,
+        () ->
+            queries.diff(
+                ctx.pathParam("repo"),
+                ctx.queryParams().get("from"),
+                ctx.queryParams().get("to"),
+                limit(ctx.queryParams().get("limit")),
+                ctx.queryParams().get("after")));
+  }
+
+  private void memberDiff(RoutingContext ctx) {
+    answer(
+        ctx,
+        () ->
+            queries.memberDiff(
+                ctx.pathParam("repo"),
+                ctx.pathParam("member"),
+                ctx.queryParams().get("from"),
+                ctx.queryParams().get("to")));
+  }
+
+  private static int limit(String value) {
+    if (value == null) {
+      return 1000;
+    }
+    try {
+      return Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw ApiException.badRequest("limit must be an integer, not " + value);
+    }
+  }
+
+  private void answer(RoutingContext ctx, Callable<JsonObject> query) {
+    vertx
+        .executeBlocking(
+            () -> {
+              try {
+                return query.call();
+              } catch (InvalidStateStoreException e) {
+                // A store migrating or restoring, or a member partition another instance holds.
+                throw ApiException.unavailable(
+                    "member stores are not available: " + e.getMessage());
+              }
+            },
+            false)
+        .onSuccess(
+            json -> ctx.response().putHeader("Content-Type", "application/json").end(json.encode()))
+        .onFailure(ctx::fail);
+  }
+}

@@ -1,0 +1,306 @@
+package io.tusk.partition;
+
+import io.tusk.common.http.ApiException;
+import io.tusk.common.member.RepoLayout;
+import io.tusk.common.member.TableLayout;
+import io.tusk.schemas.MemberObject;
+import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.Row;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Function;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.common.utils.Utils;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
+
+/**
+ * The member side's history queries (docs/next.md "Queries"): a member as of a commit, the members
+ * that differ between two commits (from the per-commit changed-member sets, never from all
+ * members), and one member's row changes between two commits. They read the member topology's
+ * stores of the partition holding the member; every call blocks on store reads, so callers run it
+ * off the event loop.
+ */
+final class MemberQueries {
+  /** Most members one diff page may list. */
+  static final int MAX_LIMIT = 10_000;
+
+  /** The stores of one member partition, as the running application exposes them. */
+  interface Stores {
+    /**
+     * The store {@code name} of member partition {@code partition}.
+     *
+     * @throws ApiException 503 while the store is not available here (e.g. rebalancing)
+     */
+    <K, V> ReadOnlyKeyValueStore<K, V> store(String name, int partition);
+  }
+
+  private final Function<String, Optional<RepoSpec>> repos;
+  private final Stores stores;
+
+  MemberQueries(Function<String, Optional<RepoSpec>> repos, Stores stores) {
+    this.repos = Objects.requireNonNull(repos, "repos");
+    this.stores = Objects.requireNonNull(stores, "stores");
+  }
+
+  /** The by-member partition of {@code member} (the producer's default partitioner). */
+  static int partitionOf(String member, int partitions) {
+    return Utils.toPositive(Utils.murmur2(member.getBytes(StandardCharsets.UTF_8))) % partitions;
+  }
+
+  /**
+   * {@code GET /repos/{repo}/members/{member}?at=}: the member's version as of commit {@code at}
+   * (latest without it).
+   */
+  JsonObject member(String repo, String member, String at) {
+    RepoSpec spec = spec(repo);
+    int partition = partitionOf(member, spec.getMemberPartitions());
+    long sequence = at == null ? Long.MAX_VALUE : sequenceOf(repo, at, partition, "at");
+    MemberObject version = versionAsOf(repo, member, sequence, partition);
+    if (!MemberProcessor.present(version)) {
+      throw ApiException.notFound(
+          "member "
+              + member
+              + " of repo "
+              + repo
+              + (at == null ? " does not exist" : " does not exist as of commit " + at));
+    }
+    return memberJson(version, new RepoLayout(spec));
+  }
+
+  /**
+   * {@code GET /repos/{repo}/diff?from=&to=&limit=&after=}: the members whose content differs
+   * between the two commits, in member order, a page of at most {@code limit} after {@code after}.
+   * Counts cover the whole diff.
+   */
+  JsonObject diff(String repo, String from, String to, int limit, String after) {
+    if (limit < 1 || limit > MAX_LIMIT) {
+      throw ApiException.badRequest("limit must be between 1 and " + MAX_LIMIT);
+    }
+    RepoSpec spec = spec(repo);
+    int partitions = spec.getMemberPartitions();
+    long[] fromSeq = new long[partitions];
+    long[] toSeq = new long[partitions];
+    TreeMap<String, Integer> candidates = new TreeMap<>();
+    for (int p = 0; p < partitions; p++) {
+      fromSeq[p] = sequenceOf(repo, from, p, "from");
+      toSeq[p] = sequenceOf(repo, to, p, "to");
+      long low = Math.min(fromSeq[p], toSeq[p]);
+      long high = Math.max(fromSeq[p], toSeq[p]);
+      ReadOnlyKeyValueStore<Bytes, Long> changed =
+          stores.store(PartitionTopology.CHANGED_MEMBERS_STORE, p);
+      for (long s = low + 1; s <= high; s++) {
+        Bytes prefix = StoreKeys.changedSet(repo, s);
+        try (KeyValueIterator<Bytes, Long> set =
+            changed.range(prefix, StoreKeys.upperBound(prefix))) {
+          while (set.hasNext()) {
+            StoreKeys.Fields fields = StoreKeys.fields(set.next().key);
+            fields.string();
+            fields.number();
+            candidates.put(fields.string(), p);
+          }
+        }
+      }
+    }
+    Map<String, Long> counts =
+        new LinkedHashMap<>(Map.of("added", 0L, "changed", 0L, "removed", 0L));
+    JsonArray members = new JsonArray();
+    String next = null;
+    for (Map.Entry<String, Integer> candidate : candidates.entrySet()) {
+      String member = candidate.getKey();
+      int p = candidate.getValue();
+      String change =
+          change(versionAsOf(repo, member, fromSeq[p], p), versionAsOf(repo, member, toSeq[p], p));
+      if (change.equals("unchanged")) {
+        continue;
+      }
+      counts.merge(change, 1L, Long::sum);
+      if (after != null && member.compareTo(after) <= 0) {
+        continue;
+      }
+      if (members.size() < limit) {
+        members.add(new JsonObject().put("member", member).put("change", change));
+      } else if (next == null) {
+        next = members.getJsonObject(members.size() - 1).getString("member");
+      }
+    }
+    return new JsonObject()
+        .put("from", from)
+        .put("to", to)
+        .put("added", counts.get("added"))
+        .put("changed", counts.get("changed"))
+        .put("removed", counts.get("removed"))
+        .put("members", members)
+        .put("next", next);
+  }
+
+  /** {@code GET /repos/{repo}/diff/{member}?from=&to=}: one member's row changes. */
+  JsonObject memberDiff(String repo, String member, String from, String to) {
+    RepoSpec spec = spec(repo);
+    RepoLayout layout = new RepoLayout(spec);
+    int p = partitionOf(member, spec.getMemberPartitions());
+    MemberObject before = versionAsOf(repo, member, sequenceOf(repo, from, p, "from"), p);
+    MemberObject after = versionAsOf(repo, member, sequenceOf(repo, to, p, "to"), p);
+    if (!MemberProcessor.present(before) && !MemberProcessor.present(after)) {
+      throw ApiException.notFound(
+          "member " + member + " of repo " + repo + " exists at neither commit");
+    }
+    List<Row> oldRows = MemberProcessor.present(before) ? before.getRows() : List.of();
+    List<Row> newRows = MemberProcessor.present(after) ? after.getRows() : List.of();
+    Map<List<Object>, Row> oldKeyed = new HashMap<>();
+    Map<List<Object>, List<Row>> oldPlain = new HashMap<>();
+    index(oldRows, layout, oldKeyed, oldPlain);
+    JsonArray added = new JsonArray();
+    JsonArray replaced = new JsonArray();
+    for (Row row : newRows) {
+      List<Object> key = keyOf(row, layout);
+      if (key != null) {
+        Row old = oldKeyed.remove(key);
+        if (old == null) {
+          added.add(rowJson(row, layout));
+        } else if (!old.getValues().equals(row.getValues())) {
+          replaced.add(
+              new JsonObject()
+                  .put("before", rowJson(old, layout))
+                  .put("after", rowJson(row, layout)));
+        }
+      } else {
+        List<Row> same = oldPlain.get(List.of(row.getTable(), row.getValues()));
+        if (same == null || same.isEmpty()) {
+          added.add(rowJson(row, layout));
+        } else {
+          same.remove(same.size() - 1);
+        }
+      }
+    }
+    JsonArray removed = new JsonArray();
+    oldKeyed.values().forEach(row -> removed.add(rowJson(row, layout)));
+    oldPlain.values().forEach(rows -> rows.forEach(row -> removed.add(rowJson(row, layout))));
+    return new JsonObject()
+        .put("member", member)
+        .put("change", change(before, after))
+        .put("added", added)
+        .put("replaced", replaced)
+        .put("removed", removed);
+  }
+
+  private static void index(
+      List<Row> rows,
+      RepoLayout layout,
+      Map<List<Object>, Row> keyed,
+      Map<List<Object>, List<Row>> plain) {
+    for (Row row : rows) {
+      List<Object> key = keyOf(row, layout);
+      if (key != null) {
+        keyed.put(key, row);
+      } else {
+        plain
+            .computeIfAbsent(List.of(row.getTable(), row.getValues()), k -> new ArrayList<>())
+            .add(row);
+      }
+    }
+  }
+
+  private static List<Object> keyOf(Row row, RepoLayout layout) {
+    TableLayout table = layout.table(row.getTable());
+    return table != null && table.hasRowKey()
+        ? List.of(row.getTable(), table.rowKeyOf(row.getValues()))
+        : null;
+  }
+
+  private static String change(MemberObject before, MemberObject after) {
+    boolean was = MemberProcessor.present(before);
+    boolean is = MemberProcessor.present(after);
+    if (!was && is) {
+      return "added";
+    }
+    if (was && !is) {
+      return "removed";
+    }
+    return was && !before.getHash().equals(after.getHash()) ? "changed" : "unchanged";
+  }
+
+  private RepoSpec spec(String repo) {
+    return repos
+        .apply(repo)
+        .orElseThrow(() -> ApiException.notFound("repo " + repo + " does not exist"));
+  }
+
+  /**
+   * The sequence of commit {@code commitId} in member partition {@code partition}: 404 when the
+   * partition has not completed such a commit, 410 when it is older than the history retention.
+   */
+  private long sequenceOf(String repo, String commitId, int partition, String parameter) {
+    if (commitId == null || commitId.isBlank()) {
+      throw ApiException.badRequest("parameter " + parameter + " (a commit ID) is required");
+    }
+    ReadOnlyKeyValueStore<Bytes, CommitMark> marks =
+        stores.store(PartitionTopology.COMMIT_INDEX_STORE, partition);
+    CommitMark mark = marks.get(StoreKeys.named(repo, commitId));
+    if (mark == null) {
+      throw ApiException.notFound(
+          "commit " + commitId + " (" + parameter + ") of repo " + repo + " is not complete here");
+    }
+    ReadOnlyKeyValueStore<String, Progress> progress =
+        stores.store(PartitionTopology.PROGRESS_STORE, partition);
+    Progress current = progress.get(repo);
+    if (current != null && mark.sequence() < current.floor()) {
+      throw new ApiException(
+          410,
+          "gone",
+          "commit "
+              + commitId
+              + " ("
+              + parameter
+              + ") is older than the repo's history retention of "
+              + spec(repo).getHistoryRetention()
+              + " commits");
+    }
+    return mark.sequence();
+  }
+
+  private MemberObject versionAsOf(String repo, String member, long sequence, int partition) {
+    ReadOnlyKeyValueStore<Bytes, MemberObject> versions =
+        stores.store(PartitionTopology.MEMBER_VERSIONS_STORE, partition);
+    try (KeyValueIterator<Bytes, MemberObject> newest =
+        versions.reverseRange(
+            StoreKeys.version(repo, member, 0), StoreKeys.version(repo, member, sequence))) {
+      return newest.hasNext() ? newest.next().value : null;
+    }
+  }
+
+  private static JsonObject memberJson(MemberObject version, RepoLayout layout) {
+    JsonArray rows = new JsonArray();
+    version.getRows().forEach(row -> rows.add(rowJson(row, layout)));
+    return new JsonObject()
+        .put("repo", version.getRepo())
+        .put("member", version.getMember())
+        .put("commitId", version.getCommitId())
+        .put("sequence", version.getSequence())
+        .put("hash", version.getHash())
+        .put("rows", rows);
+  }
+
+  private static JsonObject rowJson(Row row, RepoLayout layout) {
+    JsonObject values = new JsonObject();
+    TableLayout table = layout.table(row.getTable());
+    List<String> columns = table == null ? List.of() : table.spec().getColumns();
+    for (int i = 0; i < row.getValues().size(); i++) {
+      values.put(i < columns.size() ? columns.get(i) : "column" + i, row.getValues().get(i));
+    }
+    return new JsonObject()
+        .put("table", row.getTable())
+        .put("values", values)
+        .put("partition", row.getSourcePartition())
+        .put("offset", row.getSourceOffset());
+  }
+}

@@ -1,0 +1,138 @@
+package io.tusk.partition;
+
+import io.tusk.common.topics.Headers;
+import io.tusk.common.topics.TopicNames;
+import io.tusk.schemas.Claim;
+import io.tusk.schemas.ClaimsDone;
+import io.tusk.schemas.MemberEvent;
+import io.tusk.schemas.Release;
+import io.tusk.schemas.ReleasesDone;
+import io.tusk.schemas.RowOwnerEvent;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The row-owner stage of row moves (docs/next.md): reads {@code <repo>.row-owners} (keyed by {@code
+ * <table>/<rowKey>}, so one task sees every claim of a row key) and keeps which member owns each
+ * row key. A claim by another member sends a {@link Release} to the previous owner's by-member
+ * partition; two claims of one key in the same commit are settled by member name (the greater
+ * wins), so the outcome does not depend on the order claims arrive in. Once the claims-done markers
+ * of every member partition for commit N are in, a {@link ReleasesDone} goes to every by-member
+ * partition: each of them then knows it has every release of N from this partition (a release
+ * precedes the marker, both written by this task in order).
+ */
+final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String, Object> {
+  private static final Logger log = LoggerFactory.getLogger(RowOwnerProcessor.class);
+
+  /** The owner of a row key and the commit in which it claimed the key. */
+  record Owner(String member, long sequence) {
+    static final Serde<Owner> SERDE =
+        Binary.serde(
+            "row owner",
+            (byte) 1,
+            (o, w) -> w.putString(o.member()).putLong(o.sequence()),
+            r -> new Owner(r.getString(), r.getLong()));
+  }
+
+  private ProcessorContext<String, Object> context;
+  private KeyValueStore<Bytes, Owner> owners;
+  private KeyValueStore<Bytes, Long> markers;
+
+  @Override
+  public void init(ProcessorContext<String, Object> context) {
+    this.context = context;
+    owners = context.getStateStore(PartitionTopology.ROW_OWNERS_STORE);
+    markers = context.getStateStore(PartitionTopology.CLAIM_MARKERS_STORE);
+  }
+
+  @Override
+  public void process(Record<String, RowOwnerEvent> record) {
+    String topic = context.recordMetadata().map(RecordMetadata::topic).orElse(null);
+    if (topic == null || !topic.endsWith(TopicNames.ROW_OWNERS_SUFFIX)) {
+      log.error("Row-owner event from unexpected topic {} ignored", topic);
+      return;
+    }
+    String repo = TopicNames.owner(topic, TopicNames.ROW_OWNERS_SUFFIX);
+    if (record.value() == null || record.value().getEvent() == null) {
+      log.warn("Empty row-owner event in {} ignored", topic);
+      return;
+    }
+    Object event = record.value().getEvent();
+    if (event instanceof Claim claim) {
+      onClaim(repo, claim);
+    } else if (event instanceof ClaimsDone done) {
+      onClaimsDone(repo, done);
+    } else {
+      log.warn("Unknown row-owner event {} in {} ignored", event.getClass().getSimpleName(), topic);
+    }
+  }
+
+  private void onClaim(String repo, Claim claim) {
+    Bytes key = StoreKeys.owner(repo, claim.getTable(), claim.getRowKey());
+    Owner owner = owners.get(key);
+    if (owner == null || owner.member().equals(claim.getMember())) {
+      owners.put(key, new Owner(claim.getMember(), claim.getSequence()));
+      return;
+    }
+    boolean claimantWins =
+        owner.sequence() != claim.getSequence() || claim.getMember().compareTo(owner.member()) > 0;
+    String loser = claimantWins ? owner.member() : claim.getMember();
+    String winner = claimantWins ? claim.getMember() : owner.member();
+    if (claimantWins) {
+      owners.put(key, new Owner(claim.getMember(), claim.getSequence()));
+    }
+    Release release =
+        Release.newBuilder()
+            .setTable(claim.getTable())
+            .setRowKey(claim.getRowKey())
+            .setMember(loser)
+            .setSequence(claim.getSequence())
+            .setClaimedBy(winner)
+            .build();
+    // Keyed by the losing member: the default partitioner finds its by-member partition.
+    context.forward(
+        new Record<String, Object>(
+            loser, new MemberEvent(release), context.currentSystemTimeMs(), repoHeader(repo)),
+        PartitionTopology.RELEASES_SINK);
+  }
+
+  private void onClaimsDone(String repo, ClaimsDone done) {
+    markers.put(StoreKeys.marker(repo, done.getSequence(), done.getMemberPartition()), 1L);
+    Bytes prefix = StoreKeys.changedSet(repo, done.getSequence());
+    List<Bytes> seen = new ArrayList<>();
+    try (KeyValueIterator<Bytes, Long> all = markers.range(prefix, StoreKeys.upperBound(prefix))) {
+      all.forEachRemaining(kv -> seen.add(kv.key));
+    }
+    if (seen.size() < done.getMemberPartitions()) {
+      return;
+    }
+    seen.forEach(markers::delete);
+    ReleasesDone released =
+        ReleasesDone.newBuilder()
+            .setSequence(done.getSequence())
+            .setRowOwnerPartition(context.taskId().partition())
+            .setRowOwnerPartitions(done.getMemberPartitions())
+            .build();
+    context.forward(
+        new Record<String, Object>(
+            null, new MemberEvent(released), context.currentSystemTimeMs(), repoHeader(repo)),
+        PartitionTopology.RELEASE_MARKERS_SINK);
+  }
+
+  private static RecordHeaders repoHeader(String repo) {
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(Headers.REPO, Headers.bytes(repo));
+    return headers;
+  }
+}

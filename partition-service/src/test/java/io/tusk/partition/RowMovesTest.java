@@ -1,0 +1,218 @@
+package io.tusk.partition;
+
+import static io.tusk.partition.TopologyFixture.REPO;
+import static io.tusk.partition.TopologyFixture.claim;
+import static io.tusk.partition.TopologyFixture.commit;
+import static io.tusk.partition.TopologyFixture.event;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tusk.common.topics.TopicNames;
+import io.tusk.schemas.Claim;
+import io.tusk.schemas.Commit;
+import io.tusk.schemas.CommitPart;
+import io.tusk.schemas.Datum;
+import io.tusk.schemas.MemberObject;
+import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.RowOwnerEvent;
+import io.tusk.schemas.TableSpec;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Row moves between members: the member processor's claims and releases with the row-owner stage.
+ * The driver is member partition 0; other partitions' claims and markers are written with their
+ * partition numbers.
+ */
+class RowMovesTest {
+  private TopologyFixture f;
+  private TestOutputTopic<String, Datum> datums;
+  private TestOutputTopic<String, CommitPart> parts;
+
+  @BeforeEach
+  void setUp() {
+    f = new TopologyFixture();
+    datums = f.datums();
+    parts = f.commitParts();
+  }
+
+  @AfterEach
+  void tearDown() {
+    f.close();
+  }
+
+  private Commit seal(long sequence, long start, long end, int memberPartitions) {
+    Commit commit = commit(sequence, new long[] {start, 0, 0}, new long[] {end, 0, 0});
+    f.seal(REPO, commit, memberPartitions);
+    f.barriersAtEnd(commit);
+    return commit;
+  }
+
+  private MemberObject latest(String member) {
+    KeyValueStore<Bytes, MemberObject> versions =
+        f.driver.getKeyValueStore(PartitionTopology.MEMBER_VERSIONS_STORE);
+    try (var newest =
+        versions.reverseRange(
+            StoreKeys.version(REPO, member, 0), StoreKeys.version(REPO, member, Long.MAX_VALUE))) {
+      return newest.hasNext() ? newest.next().value : null;
+    }
+  }
+
+  private static List<String> claimIds(MemberObject object) {
+    return object.getRows().stream().map(r -> r.getValues().get(1)).toList();
+  }
+
+  private static Claim foreignClaim(String member, String claimId, long sequence, int partition) {
+    return Claim.newBuilder()
+        .setTable("claims")
+        .setRowKey(List.of(claimId))
+        .setMember(member)
+        .setSequence(sequence)
+        .setMemberPartition(partition)
+        .build();
+  }
+
+  @Test
+  void shouldMoveTheRowToTheNewMemberWhenAnotherMemberSendsItsRowKey() {
+    // Given commit 1: A with claims x1 and a1, B with b1, their datums processed
+    f.row(claim(0, 0, "A", "x1", "5"));
+    f.row(claim(0, 1, "A", "a1", "10"));
+    f.row(claim(0, 2, "B", "b1", "20"));
+    seal(1, 0, 3, 1);
+    f.succeed(datums.readValuesToList());
+
+    // When commit 2 gives claim x1 to B
+    f.row(claim(0, 3, "B", "x1", "7"));
+    Commit c2 = seal(2, 3, 4, 1);
+
+    // Then x1 left A and belongs to B, both as of commit 2
+    assertThat(claimIds(latest("A"))).containsExactly("a1");
+    assertThat(latest("A").getSequence()).isEqualTo(2);
+    assertThat(claimIds(latest("B"))).containsExactly("b1", "x1");
+
+    // And both members' datums are emitted, and the part counts two changed members
+    Map<String, Datum> second =
+        datums.readValuesToList().stream()
+            .collect(Collectors.toMap(d -> d.getMemberObject().getMember(), d -> d));
+    assertThat(second).containsOnlyKeys("A", "B");
+    assertThat(second.get("A").getCommitId()).isEqualTo(c2.getId());
+    assertThat(claimIds(second.get("A").getMemberObject())).containsExactly("a1");
+    CommitPart part = last(parts.readValuesToList());
+    assertThat(part.getCommit().getId()).isEqualTo(c2.getId());
+    assertThat(part.getChangedMembers()).isEqualTo(2);
+    assertThat(part.getMembers()).isEqualTo(2);
+  }
+
+  @Test
+  void shouldWaitForEveryPartitionsMarkersAndApplyTheirReleasesWhenTheRepoHasTwoPartitions() {
+    // Given commit 1 (two member partitions) where A, in this partition, has claim x1 only
+    f.row(claim(0, 0, "A", "x1", "5"));
+    seal(1, 0, 1, 2);
+    f.otherClaimsDone(REPO, 1, 2);
+    f.otherReleasesDone(REPO, 1, 2);
+    assertThat(last(parts.readValuesToList()).getMembers()).isEqualTo(1);
+
+    // When commit 2 is ready here while member partition 1 has sent its claim of x1 (for member
+    // Z) but not its claims-done marker
+    f.claim(REPO, foreignClaim("Z", "x1", 2, 1));
+    Commit c2 = seal(2, 1, 1, 2);
+
+    // Then the commit waits
+    assertThat(parts.isEmpty()).isTrue();
+
+    // When partition 1's claims-done marker arrives, and row-owner partition 1's releases-done
+    f.otherClaimsDone(REPO, 2, 2);
+    assertThat(parts.isEmpty()).isTrue();
+    f.otherReleasesDone(REPO, 2, 2);
+
+    // Then A lost its only claim: it is removed as of commit 2, and the part counts it
+    CommitPart part = last(parts.readValuesToList());
+    assertThat(part.getCommit().getId()).isEqualTo(c2.getId());
+    assertThat(part.getChangedMembers()).isEqualTo(1);
+    assertThat(part.getMembers()).isZero();
+    assertThat(latest("A").getRows()).isEmpty();
+    assertThat(latest("A").getSequence()).isEqualTo(2);
+  }
+
+  @Test
+  void shouldLetTheGreaterMemberNameWinWhenTwoMembersClaimOneKeyInOneCommit() {
+    // Given member partition 1's claim of k1 for M2 in commit 1, sent before this partition's
+    f.claim(REPO, foreignClaim("M2", "k1", 1, 1));
+    f.row(claim(0, 0, "M1", "k1", "5"));
+    f.row(claim(0, 1, "M1", "m1", "6"));
+
+    // When commit 1 completes here
+    seal(1, 0, 2, 2);
+    f.otherClaimsDone(REPO, 1, 2);
+    f.otherReleasesDone(REPO, 1, 2);
+
+    // Then M1 released k1 to M2, whatever the order the claims came in
+    assertThat(claimIds(latest("M1"))).containsExactly("m1");
+    KeyValueStore<Bytes, RowOwnerProcessor.Owner> owners =
+        f.driver.getKeyValueStore(PartitionTopology.ROW_OWNERS_STORE);
+    assertThat(owners.get(StoreKeys.owner(REPO, "claims", List.of("k1"))).member()).isEqualTo("M2");
+  }
+
+  @Test
+  void shouldSkipTheRowOwnerRoundWhenTheRepoHasNoRowKeys() {
+    // Given a repo whose tables have no row keys
+    RepoSpec plain = TopologyFixture.spec(REPO);
+    f.specs.put(
+        REPO,
+        RepoSpec.newBuilder(plain)
+            .setTables(
+                plain.getTables().stream()
+                    .map(t -> TableSpec.newBuilder(t).setRowKey(List.of()).build())
+                    .toList())
+            .build());
+    TestOutputTopic<String, RowOwnerEvent> owners =
+        f.driver.createOutputTopic(
+            TopicNames.rowOwners(REPO),
+            f.topics.keySerde().deserializer(),
+            f.topics.rowOwnerEventSerde().deserializer());
+
+    // When a commit of two partitions completes here
+    f.row(event(0, 0, "A", "E1"));
+    seal(1, 0, 1, 2);
+
+    // Then no claim or marker is written and the commit completes without other partitions
+    assertThat(owners.isEmpty()).isTrue();
+    assertThat(last(parts.readValuesToList()).getRows()).isEqualTo(1);
+  }
+
+  @Test
+  void shouldNotClaimARowKeyWhenItsMemberHadItBefore() {
+    // Given A with claim x1 in commit 1
+    TestOutputTopic<String, RowOwnerEvent> owners =
+        f.driver.createOutputTopic(
+            TopicNames.rowOwners(REPO),
+            f.topics.keySerde().deserializer(),
+            f.topics.rowOwnerEventSerde().deserializer());
+    f.row(claim(0, 0, "A", "x1", "5"));
+    seal(1, 0, 1, 1);
+    List<KeyValue<String, RowOwnerEvent>> first = owners.readKeyValuesToList();
+    assertThat(first).filteredOn(kv -> kv.value.getEvent() instanceof Claim).hasSize(1);
+    assertThat(first.get(0).key).isEqualTo("claims/x1");
+
+    // When commit 2 corrects x1
+    f.row(claim(0, 1, "A", "x1", "6"));
+    seal(2, 1, 2, 1);
+
+    // Then only the claims-done marker is written
+    assertThat(owners.readValuesToList())
+        .extracting(e -> e.getEvent().getClass().getSimpleName())
+        .containsExactly("ClaimsDone");
+  }
+
+  private static <T> T last(List<T> values) {
+    assertThat(values).isNotEmpty();
+    return values.get(values.size() - 1);
+  }
+}

@@ -1,5 +1,6 @@
 package io.tusk.lineage;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.http.HttpServers;
 import io.tusk.common.kafka.CompactedTopicView;
@@ -173,6 +174,10 @@ public final class LineageService implements AutoCloseable {
       Vertx vertx = Vertx.vertx();
       resources.add(() -> vertx.close().await(HTTP_TIMEOUT_SECONDS, TimeUnit.SECONDS));
       StreamsStoreLocator locator = new StreamsStoreLocator(storeSerdes(topics));
+      FunctionCounter.builder(
+              "tusk.lineage.remote.reads", locator, StreamsStoreLocator::remoteReads)
+          .description("Index reads answered by the instance that owns the key")
+          .register(observability.registry());
       Router router = LineageApi.router(vertx, locator, catalog, rows);
       InternalStoreApi.mount(router, vertx, locator);
       observability.mount(router);

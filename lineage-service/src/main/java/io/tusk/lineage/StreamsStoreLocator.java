@@ -17,6 +17,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
@@ -45,6 +46,7 @@ final class StreamsStoreLocator implements StoreLocator {
 
   private final Map<String, Serde<?>> serdes;
   private final HttpClient http;
+  private final AtomicLong remoteReads = new AtomicLong();
   private volatile KafkaStreams streams;
   private volatile HostInfo self;
 
@@ -126,6 +128,11 @@ final class StreamsStoreLocator implements StoreLocator {
     return bytes.toByteArray();
   }
 
+  /** Reads answered by another instance so far. */
+  long remoteReads() {
+    return remoteReads.get();
+  }
+
   /** True if {@code storeName} is a store this locator knows. */
   boolean knows(String storeName) {
     return serdes.containsKey(storeName);
@@ -184,6 +191,7 @@ final class StreamsStoreLocator implements StoreLocator {
                 + "/"
                 + query);
     HttpResponse<byte[]> response;
+    remoteReads.incrementAndGet();
     try {
       response =
           http.send(

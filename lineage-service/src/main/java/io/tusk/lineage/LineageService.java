@@ -7,6 +7,7 @@ import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.service.ServiceRunner;
 import io.tusk.common.topics.TopicAdmin;
+import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
@@ -24,11 +25,14 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.CloseOptions;
@@ -99,6 +103,9 @@ public final class LineageService implements AutoCloseable {
    * <topic>/<partition>/<offset>\0r\0<pipeline>\0<member>\0<job>} -> an output that read that row.
    */
   public static final String ROWS_STORE = "rows-store";
+
+  /** {@code <job>\0<event type>} -> the OpenLineage event while unsent, "" once sent. */
+  public static final String OPENLINEAGE_STORE = "openlineage-store";
 
   /** Partitions of the outputs repartition topics when no deployment setting is given (tests). */
   static final int DEFAULT_OUTPUT_PARTITIONS = 6;
@@ -193,9 +200,11 @@ public final class LineageService implements AutoCloseable {
       String advertised = advertisedUrl(config, server.actualPort());
       URI uri = URI.create(advertised);
       HostInfo self = new HostInfo(uri.getHost(), uri.getPort());
+      OpenLineage openLineage = openLineage(config, catalog, observability, resources);
       KafkaStreams streams =
           new KafkaStreams(
-              buildTopology(topics, kafka.systemPartitions()), streamsProperties(config, self));
+              LineageTopology.build(topics, kafka.systemPartitions(), openLineage),
+              streamsProperties(config, self));
       resources.add(() -> closeStreams(streams));
       observability.bind(streams, "lineage-streams");
       awaitRunning(streams);
@@ -229,7 +238,68 @@ public final class LineageService implements AutoCloseable {
    *     source; set explicitly because it cannot be derived while no output topic exists
    */
   static Topology buildTopology(Topics topics, int outputPartitions) {
-    return LineageTopology.build(topics, outputPartitions);
+    return LineageTopology.build(topics, outputPartitions, null);
+  }
+
+  /**
+   * The OpenLineage emission configured, or null: the HTTP emitter (closed with the service) when a
+   * URL is set, the events topic (created if missing) when a topic is set.
+   */
+  private static OpenLineage openLineage(
+      LineageServiceConfig config,
+      Catalog catalog,
+      Observability observability,
+      List<AutoCloseable> resources) {
+    OpenLineageSettings settings = config.openLineage();
+    if (!settings.enabled()) {
+      return null;
+    }
+    if (!settings.topic().isEmpty()) {
+      createEventsTopic(config);
+    }
+    OpenLineageEmitter emitter = null;
+    if (!settings.url().isEmpty()) {
+      emitter =
+          new OpenLineageEmitter(settings.url(), settings.backlog(), observability.registry());
+      resources.add(emitter);
+    }
+    log.info(
+        "OpenLineage events to {}{}",
+        settings.url().isEmpty() ? "no HTTP endpoint" : settings.url(),
+        settings.topic().isEmpty() ? "" : " and topic " + settings.topic());
+    return new OpenLineage(
+        settings,
+        emitter,
+        repo -> {
+          RepoSpec spec = catalog.repos().get(repo);
+          return spec == null ? TopicNames.updates(repo) : TopicNames.updatesOf(spec);
+        });
+  }
+
+  private static void createEventsTopic(LineageServiceConfig config) {
+    KafkaSettings kafka = config.kafka();
+    try (TopicAdmin admin = new TopicAdmin(kafka)) {
+      admin
+          .admin()
+          .createTopics(
+              List.of(
+                  new NewTopic(
+                      config.openLineage().topic(),
+                      kafka.systemPartitions(),
+                      kafka.replicationFactor())))
+          .all()
+          .get(60, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (!(e.getCause() instanceof TopicExistsException)) {
+        throw new IllegalStateException(
+            "cannot create the OpenLineage topic " + config.openLineage().topic(), e.getCause());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted creating the OpenLineage topic", e);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("timed out creating the OpenLineage topic", e);
+    }
   }
 
   /** The value serde of every store, for reads between instances. */

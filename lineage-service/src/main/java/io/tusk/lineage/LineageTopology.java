@@ -19,6 +19,7 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
@@ -40,8 +41,9 @@ final class LineageTopology {
    *
    * @param outputPartitions partitions of the repartition topics fed from pattern sources, which
    *     cannot be derived while no output topic exists
+   * @param openLineage how to emit OpenLineage events, or null for none
    */
-  static Topology build(Topics topics, int outputPartitions) {
+  static Topology build(Topics topics, int outputPartitions, OpenLineage openLineage) {
     Objects.requireNonNull(topics, "topics");
     StreamsBuilder builder = new StreamsBuilder();
     Serde<String> keys = topics.keySerde();
@@ -175,7 +177,30 @@ final class LineageTopology {
                 .withKeySerde(keys)
                 .withValueSerde(events));
 
+    if (openLineage != null) {
+      addOpenLineage(builder, jobChanges, keys, openLineage);
+    }
     return builder.build();
+  }
+
+  /** Run events per job state change, deduplicated in a store; also to the events topic if set. */
+  private static void addOpenLineage(
+      StreamsBuilder builder, KStream<String, Job> jobChanges, Serde<String> keys, OpenLineage ol) {
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.persistentKeyValueStore(LineageService.OPENLINEAGE_STORE),
+            keys,
+            Serdes.String()));
+    OpenLineageEvents events = new OpenLineageEvents(ol.settings(), ol.updatesTopicOfRepo());
+    KStream<String, String> emitted =
+        jobChanges.process(
+            () -> new OpenLineageProcessor(events, ol.sink()),
+            Named.as("openlineage-events"),
+            LineageService.OPENLINEAGE_STORE);
+    if (!ol.settings().topic().isEmpty()) {
+      emitted.to(
+          ol.settings().topic(), Produced.with(keys, Serdes.String()).withName("openlineage-sink"));
+    }
   }
 
   private static <V> List<KeyValue<String, V>> skipTombstone(String what, String id) {

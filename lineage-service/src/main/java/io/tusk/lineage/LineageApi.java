@@ -50,9 +50,9 @@ public final class LineageApi {
     LineageApi api = new LineageApi(vertx, new LineageQueries(stores, catalog, rows));
     Router router = Router.router(vertx);
     StaticHandler page = StaticHandler.create("webroot").setCachingEnabled(false);
+    // "/" is the page, "/ui/<file>" its script and style (the handler strips the route's prefix).
     router.get("/").handler(page);
-    router.get("/app.js").handler(page);
-    router.get("/app.css").handler(page);
+    router.get("/ui/*").handler(page);
     router.get("/repos").handler(api::handleRepos);
     router.get("/repos/:repo/commits").handler(api::handleRepoCommits);
     router.get("/repos/:repo/members/:member/subvenance").handler(api::handleMemberSubvenance);

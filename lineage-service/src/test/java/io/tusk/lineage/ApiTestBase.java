@@ -78,6 +78,11 @@ abstract class ApiTestBase {
                     name, topic.keySerde().serializer(), topic.valueSerde().serializer()));
   }
 
+  /** The port the API listens on (loopback). */
+  int port() {
+    return server.actualPort();
+  }
+
   HttpResponse<Buffer> get(String path) throws Exception {
     return client.get(server.actualPort(), "127.0.0.1", path).send().await(10, TimeUnit.SECONDS);
   }

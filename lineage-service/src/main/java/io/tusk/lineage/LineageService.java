@@ -118,14 +118,11 @@ public final class LineageService implements AutoCloseable {
 
   private final List<AutoCloseable> resources;
   private final HttpServer server;
-  private final KafkaStreams streams;
   private final String advertisedUrl;
 
-  private LineageService(
-      List<AutoCloseable> resources, HttpServer server, KafkaStreams streams, String advertised) {
+  private LineageService(List<AutoCloseable> resources, HttpServer server, String advertised) {
     this.resources = resources;
     this.server = server;
-    this.streams = streams;
     this.advertisedUrl = advertised;
   }
 
@@ -215,7 +212,7 @@ public final class LineageService implements AutoCloseable {
           server.actualPort(),
           advertised,
           streams.state());
-      return new LineageService(resources, server, streams, advertised);
+      return new LineageService(resources, server, advertised);
     } catch (Exception e) {
       // Also checked failures Vert.x rethrows from await (e.g. the port is taken).
       closeAll(resources);
@@ -326,11 +323,6 @@ public final class LineageService implements AutoCloseable {
   /** The URL other instances reach this one at. */
   public String advertisedUrl() {
     return advertisedUrl;
-  }
-
-  /** The state of the indexes' Kafka Streams instance. */
-  public KafkaStreams.State streamsState() {
-    return streams.state();
   }
 
   @Override

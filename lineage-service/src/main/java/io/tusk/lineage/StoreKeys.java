@@ -40,11 +40,6 @@ final class StoreKeys {
     return end < 0 ? key : key.substring(0, end);
   }
 
-  /** The last part of a key. */
-  static String last(String key) {
-    return key.substring(key.lastIndexOf(SEPARATOR) + 1);
-  }
-
   /**
    * The greatest key that can start with {@code prefix} (a {@link #prefix}), as the inclusive end
    * of a range: the prefix with its trailing separator raised by one.

@@ -41,9 +41,12 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -56,6 +59,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 600, unit = TimeUnit.SECONDS)
 @ExtendWith(LocalStackExtension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LineageScaleOutIT {
   private static final Duration DEADLINE = Duration.ofSeconds(120);
   private static final int MEMBERS = 12;
@@ -123,6 +127,7 @@ class LineageScaleOutIT {
   }
 
   @Test
+  @Order(1)
   void shouldAnswerEveryEndpointTheSameOnBothInstances() throws Exception {
     // Given two instances that split the partitions, and the DAG indexed
     String member = "m0";
@@ -212,6 +217,7 @@ class LineageScaleOutIT {
   }
 
   @Test
+  @Order(2)
   void shouldAnswer404And400JsonOnBothInstances() throws Exception {
     for (LineageService service : services) {
       // When unknown or malformed things are asked for / Then JSON errors, not forwarding failures
@@ -221,6 +227,54 @@ class LineageScaleOutIT {
       assertThat(malformed.statusCode()).isEqualTo(400);
       assertThat(malformed.bodyAsJsonObject().getString("message")).contains("'id'");
     }
+  }
+
+  @Test
+  @Order(3)
+  void shouldAnswerOrAskToRetryWhileAnInstanceLeavesThenAnswerAlone() throws Exception {
+    // Given both instances answer
+    String path = "/pipelines/" + summary + "/outputs/p1/provenance";
+    await(services.get(0), path, b -> true);
+
+    // When the second instance stops (it leaves the group, its tasks move to the first)
+    LineageService leaving = services.remove(1);
+    leaving.close();
+
+    // Then every answer meanwhile is 200 or 503 with Retry-After, until the first answers alone
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    int unavailable = 0;
+    while (true) {
+      HttpResponse<Buffer> response = get(services.get(0), path);
+      if (response.statusCode() == 200
+          && response.bodyAsJsonObject().getJsonArray("inputs").stream()
+              .allMatch(r -> ((JsonObject) r).getJsonObject("upstream") != null)
+          && remoteFree(services.get(0), path)) {
+        break;
+      }
+      if (response.statusCode() == 503) {
+        assertThat(response.getHeader("Retry-After")).isEqualTo("1");
+        unavailable++;
+      } else {
+        assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
+      }
+      assertThat(System.nanoTime())
+          .as("the first instance answers alone in time")
+          .isLessThan(deadline);
+      Thread.sleep(200); // poll interval, bounded by the deadline
+    }
+    // And the global view is complete from the single instance
+    JsonObject global =
+        await(services.get(0), "/global/" + commitId, b -> b.getJsonArray("jobs").size() == 2);
+    assertThat(global.getJsonArray("commits")).hasSize(2);
+    org.slf4j.LoggerFactory.getLogger(LineageScaleOutIT.class)
+        .info("While the second instance left: {} answers were 503 with Retry-After", unavailable);
+  }
+
+  /** True if answering {@code path} read nothing from another instance (it owns everything). */
+  private boolean remoteFree(LineageService service, String path) throws Exception {
+    long before = remoteReads(service);
+    get(service, path);
+    return remoteReads(service) == before;
   }
 
   private void writeDag(RepoSpec source, RepoSpec derivedRepo) throws Exception {

@@ -204,7 +204,7 @@ public final class LineageService implements AutoCloseable {
               streamsProperties(config, self));
       resources.add(() -> closeStreams(streams));
       observability.bind(streams, "lineage-streams");
-      awaitRunning(streams);
+      awaitRunning(streams, locator::stateChanged);
       locator.attach(streams, self);
       log.info(
           "Lineage service serving on {}:{}, advertised as {} (Kafka Streams {})",
@@ -375,12 +375,18 @@ public final class LineageService implements AutoCloseable {
     return props;
   }
 
-  private static void awaitRunning(KafkaStreams streams) {
+  /**
+   * Starts {@code streams} and waits until it is RUNNING; {@code onChange} hears every later state
+   * change too (a listener can only be set before the start).
+   */
+  private static void awaitRunning(
+      KafkaStreams streams, java.util.function.Consumer<KafkaStreams.State> onChange) {
     CountDownLatch settled = new CountDownLatch(1);
     AtomicBoolean running = new AtomicBoolean();
     streams.setStateListener(
         (newState, oldState) -> {
           log.info("Kafka Streams {} -> {}", oldState, newState);
+          onChange.accept(newState);
           if (newState == KafkaStreams.State.RUNNING) {
             running.set(true);
             settled.countDown();

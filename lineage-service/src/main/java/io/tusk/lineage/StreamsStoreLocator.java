@@ -17,6 +17,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.streams.KafkaStreams;
@@ -47,6 +48,10 @@ final class StreamsStoreLocator implements StoreLocator {
   private final Map<String, Serde<?>> serdes;
   private final HttpClient http;
   private final AtomicLong remoteReads = new AtomicLong();
+  // While this instance is the only one it owns every partition: reads skip the owner lookup and
+  // use one cached store over all local partitions. Both are reset on every state change.
+  private final Map<String, ReadOnlyKeyValueStore<String, ?>> allLocal = new ConcurrentHashMap<>();
+  private volatile boolean alone;
   private volatile KafkaStreams streams;
   private volatile HostInfo self;
 
@@ -67,10 +72,24 @@ final class StreamsStoreLocator implements StoreLocator {
   void attach(KafkaStreams streams, HostInfo self) {
     this.self = Objects.requireNonNull(self, "self");
     this.streams = Objects.requireNonNull(streams, "streams");
+    stateChanged(streams.state());
+  }
+
+  /** Called on every Kafka Streams state change: ownership may have moved. */
+  void stateChanged(KafkaStreams.State state) {
+    allLocal.clear();
+    KafkaStreams current = streams;
+    alone =
+        current != null
+            && state == KafkaStreams.State.RUNNING
+            && current.metadataForAllStreamsClients().size() == 1;
   }
 
   @Override
   public <V> V get(String storeName, String key) {
+    if (alone) {
+      return this.<V>allLocal(storeName).get(key);
+    }
     KeyQueryMetadata owner = owner(storeName, key);
     if (owner.activeHost().equals(self)) {
       return this.<V>local(storeName, owner.partition()).get(key);
@@ -84,6 +103,9 @@ final class StreamsStoreLocator implements StoreLocator {
   @Override
   public <V> List<KeyValue<String, V>> range(
       String storeName, String prefix, String after, int limit) {
+    if (alone) {
+      return StoreReads.range(this.<V>allLocal(storeName), prefix, after, limit);
+    }
     KeyQueryMetadata owner = owner(storeName, prefix);
     if (owner.activeHost().equals(self)) {
       return StoreReads.range(local(storeName, owner.partition()), prefix, after, limit);
@@ -169,6 +191,22 @@ final class StreamsStoreLocator implements StoreLocator {
     if (!owner.activeHost().equals(self)) {
       throw new InvalidStateStoreException(
           "this instance does not own that part of " + storeName + " any more");
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private <V> ReadOnlyKeyValueStore<String, V> allLocal(String storeName) {
+    try {
+      return (ReadOnlyKeyValueStore<String, V>)
+          allLocal.computeIfAbsent(
+              storeName,
+              name ->
+                  streams.store(
+                      StoreQueryParameters.fromNameAndType(
+                          name, QueryableStoreTypes.<String, V>keyValueStore())));
+    } catch (InvalidStateStoreException e) {
+      allLocal.remove(storeName);
+      throw e;
     }
   }
 

@@ -1,5 +1,6 @@
 package io.tusk.lineage;
 
+import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.InputRef;
 import io.tusk.schemas.Job;
@@ -104,7 +105,10 @@ final class IndexKeys {
   /**
    * The rows-store entries of an output record: the output written at its own position (so a
    * downstream output's input row on {@code <pipeline>.output} leads back to it), and one reader
-   * entry per input row (so a row leads forward to every output computed from it).
+   * entry per input row that is an upstream output (so an output leads forward to every output
+   * computed from it: the edges of the DAG). Rows of source repos get no reader entries: a source
+   * row names its member, whose outputs list their input rows, so indexing every source row of
+   * every output (a member's whole row set, again in every job) would buy nothing.
    */
   static List<KeyValue<String, OutputEvent>> ofRows(OutputEvent event) {
     OutputEvent pointer = event.pointer();
@@ -112,6 +116,9 @@ final class IndexKeys {
     keys.add(KeyValue.pair(writtenAt(event.position()), pointer));
     if (event.output() != null) {
       for (InputRef input : event.output().getInputs()) {
+        if (!TopicNames.OUTPUT_PATTERN.matcher(input.getTopic()).matches()) {
+          continue;
+        }
         String row =
             OutputEvent.position(input.getTopic(), input.getPartition(), input.getOffset());
         keys.add(

@@ -1,6 +1,7 @@
 package io.tusk.lineage;
 
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.topics.Headers;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -31,7 +32,7 @@ final class KafkaRowReader implements RowReader, AutoCloseable {
   }
 
   @Override
-  public byte[] read(String topic, int partition, long offset) {
+  public StoredRow read(String topic, int partition, long offset) {
     KafkaConsumer<byte[], byte[]> consumer = borrow();
     try {
       TopicPartition tp = new TopicPartition(topic, partition);
@@ -41,7 +42,9 @@ final class KafkaRowReader implements RowReader, AutoCloseable {
       while (System.nanoTime() < deadline) {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
           // The first record at or after the offset: a later one means the row is gone.
-          return record.offset() == offset ? record.value() : null;
+          return record.offset() == offset
+              ? new StoredRow(record.value(), Headers.text(record.headers(), Headers.TABLE))
+              : null;
         }
         if (consumer.position(tp) > offset
             || consumer.endOffsets(List.of(tp)).getOrDefault(tp, 0L) <= offset) {

@@ -2,6 +2,8 @@ package io.tusk.lineage;
 
 import io.tusk.common.http.ApiException;
 import io.tusk.common.json.AvroJson;
+import io.tusk.common.member.ParseResult;
+import io.tusk.common.member.RowParser;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.DatumResult;
@@ -11,6 +13,7 @@ import io.tusk.schemas.Job;
 import io.tusk.schemas.JobState;
 import io.tusk.schemas.Output;
 import io.tusk.schemas.PipelineSpec;
+import io.tusk.schemas.RepoSpec;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
@@ -435,7 +438,10 @@ final class LineageQueries {
   /** {@code GET /rows/{topic}/{partition}/{offset}/subvenance}: every output derived from a row. */
   JsonObject rowSubvenance(
       String topic, int partition, long offset, int depth, int limit, int after) {
-    List<OutputEvent> first = readers(OutputEvent.position(topic, partition, offset));
+    List<OutputEvent> first =
+        TopicNames.OUTPUT_PATTERN.matcher(topic).matches()
+            ? readers(OutputEvent.position(topic, partition, offset))
+            : sourceRowReaders(topic, partition, offset);
     JsonObject body = subvenance(first, depth, limit, after);
     return new JsonObject()
         .put("topic", topic)
@@ -505,6 +511,48 @@ final class LineageQueries {
                     .put("pipeline", via.pipeline())
                     .put("member", via.member())
                     .put("jobId", via.jobId()));
+  }
+
+  /** The output versions that list a source repo's row among their inputs. */
+  private List<OutputEvent> sourceRowReaders(String topic, int partition, long offset) {
+    RepoSpec repo =
+        catalog.repos().values().stream()
+            .filter(spec -> TopicNames.updatesOf(spec).equals(topic))
+            .findFirst()
+            .orElseThrow(() -> ApiException.notFound("no repo reads topic " + topic));
+    RowReader.StoredRow row = rows.read(topic, partition, offset);
+    if (row == null || row.value() == null) {
+      throw ApiException.notFound("no row at " + OutputEvent.position(topic, partition, offset));
+    }
+    if (!(new RowParser(repo).parse(row.value(), row.table(), partition, offset)
+        instanceof ParseResult.Accepted accepted)) {
+      throw ApiException.notFound(
+          "the record at "
+              + OutputEvent.position(topic, partition, offset)
+              + " is not a row of repo "
+              + repo.getName());
+    }
+    List<OutputEvent> readers = new ArrayList<>();
+    catalog.pipelines().values().stream()
+        .filter(p -> repo.getName().equals(p.getInputRepo()))
+        .map(PipelineSpec::getName)
+        .sorted()
+        .forEach(
+            p ->
+                versions(p, accepted.member()).stream()
+                    .filter(version -> reads(version, topic, partition, offset))
+                    .forEach(readers::add));
+    return readers;
+  }
+
+  private static boolean reads(OutputEvent version, String topic, int partition, long offset) {
+    return version.output() != null
+        && version.output().getInputs().stream()
+            .anyMatch(
+                input ->
+                    input.getOffset() == offset
+                        && input.getPartition() == partition
+                        && input.getTopic().equals(topic));
   }
 
   private List<OutputEvent> readers(String position) {
@@ -580,10 +628,11 @@ final class LineageQueries {
 
   /** A source row's bytes from Kafka: UTF-8 text when it decodes, else base64. */
   private JsonObject content(InputRef input) {
-    byte[] value = rows.read(input.getTopic(), input.getPartition(), input.getOffset());
-    if (value == null) {
+    RowReader.StoredRow row = rows.read(input.getTopic(), input.getPartition(), input.getOffset());
+    if (row == null || row.value() == null) {
       return new JsonObject().put("missing", true);
     }
+    byte[] value = row.value();
     String text = utf8(value);
     return text != null
         ? new JsonObject().put("encoding", "utf-8").put("value", text)

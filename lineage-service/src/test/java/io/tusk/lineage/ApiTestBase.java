@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 abstract class ApiTestBase {
   final Topics topics = new Topics(new InMemorySchemaRegistryClient());
   final FakeCatalog catalog = new FakeCatalog();
-  final Map<String, byte[]> rowValues = new ConcurrentHashMap<>();
+  final Map<String, RowReader.StoredRow> rowValues = new ConcurrentHashMap<>();
   TopologyTestDriver driver;
   private HttpServer server;
   private WebClient client;

@@ -49,18 +49,21 @@ final class FakeCatalog implements Catalog {
         .setName(name)
         .setFormat(sourcePipeline == null ? RowFormat.CSV : RowFormat.OUTPUT)
         .setDefaultTable("T")
-        .setTables(
-            List.of(
-                TableSpec.newBuilder()
-                    .setName("T")
-                    .setColumns(List.of("member"))
-                    .setMemberKey("member")
-                    .build()))
+        .setTables(List.of(table("T"), table("CONDITION_ERA"), table("DRUG_ERA")))
         .setUpdatePartitions(3)
         .setMemberPartitions(3)
         .setCreatedAt(Fixtures.T0)
         .setUpdatesTopic(sourcePipeline == null ? null : sourcePipeline + ".output")
         .setSourcePipeline(sourcePipeline)
+        .build();
+  }
+
+  /** A table of rows {@code member,code,date}. */
+  private static TableSpec table(String name) {
+    return TableSpec.newBuilder()
+        .setName(name)
+        .setColumns(List.of("member", "code", "date"))
+        .setMemberKey("member")
         .build();
   }
 

@@ -304,7 +304,7 @@ class LineageScaleOutIT {
                       TopicNames.updates(repo),
                       0,
                       null,
-                      (member + ",C" + m).getBytes(StandardCharsets.UTF_8)))
+                      (member + ",C" + m + ",2020-01-01").getBytes(StandardCharsets.UTF_8)))
               .get(30, TimeUnit.SECONDS);
       sourceOffsets.add(row.offset());
       send(

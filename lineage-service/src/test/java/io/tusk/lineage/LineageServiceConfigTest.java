@@ -75,6 +75,9 @@ class LineageServiceConfigTest {
     assertThat(props.get(StreamsConfig.NUM_STREAM_THREADS_CONFIG)).isEqualTo(2);
     assertThat(props.get(StreamsConfig.consumerPrefix(ConsumerConfig.METADATA_MAX_AGE_CONFIG)))
         .isEqualTo(2000);
+    // And only committed records are indexed (outputs are written in transactions)
+    assertThat(props.get(StreamsConfig.consumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG)))
+        .isEqualTo("read_committed");
     // And other instances forward reads to this one's address
     assertThat(props.get(StreamsConfig.APPLICATION_SERVER_CONFIG)).isEqualTo("lineage-1:8082");
   }

@@ -64,8 +64,12 @@ class ProvenanceApiTest extends ApiTestBase {
                 inputRef("claims.updates", 1, 8L, "DRUG_ERA"))),
         new RecordHeaders(),
         T0 + 100);
-    rowValues.put("claims.updates/0/3", "1001,C1,2020-01-01".getBytes(StandardCharsets.UTF_8));
-    rowValues.put("claims.updates/1/8", new byte[] {(byte) 0xff, 0x00, 0x01});
+    rowValues.put(
+        "claims.updates/0/3",
+        new RowReader.StoredRow(
+            "1001,C1,2020-01-01".getBytes(StandardCharsets.UTF_8), "CONDITION_ERA"));
+    rowValues.put(
+        "claims.updates/1/8", new RowReader.StoredRow(new byte[] {(byte) 0xff, 0x00, 0x01}, null));
     // summary reads risk's output record as a row of its derived repo.
     pipe(
         topics.commits,
@@ -152,9 +156,20 @@ class ProvenanceApiTest extends ApiTestBase {
     assertThat(outputs.getJsonObject(1).getJsonObject("via").getString("member")).isEqualTo("1001");
 
     // When a source row's subvenance is asked for, one level / Then only risk's output
-    JsonObject row = json("/rows/claims.updates/1/8/subvenance?depth=1");
+    JsonObject row = json("/rows/claims.updates/0/3/subvenance?depth=1");
     assertThat(row.getJsonArray("outputs")).hasSize(1);
     assertThat(row.getJsonArray("outputs").getJsonObject(0).getString("jobId")).isEqualTo(j1);
+    // And all levels from the row reach summary's output
+    assertThat(json("/rows/claims.updates/0/3/subvenance").getJsonArray("outputs")).hasSize(2);
+    // And from risk's output record (a row of the derived repo) only summary's output
+    JsonArray fromOutput = json("/rows/risk.output/0/0/subvenance").getJsonArray("outputs");
+    assertThat(fromOutput)
+        .singleElement()
+        .satisfies(o -> assertThat(((JsonObject) o).getString("pipeline")).isEqualTo("summary"));
+    // And a row that is not there, or not a row of the repo, is a 404
+    assertError(get("/rows/claims.updates/2/5/subvenance"), 404, "not_found", "no row");
+    assertError(get("/rows/claims.updates/1/8/subvenance"), 404, "not_found", "not a row");
+    assertError(get("/rows/other.updates/0/1/subvenance"), 404, "not_found", "no repo");
     // And paging one at a time walks the same list
     JsonObject first = json("/repos/claims/members/1001/subvenance?limit=1");
     assertThat(first.getString("next")).isEqualTo("1");

@@ -123,7 +123,8 @@ public final class LineageBenchmark {
 
   /**
    * Runs the benchmark against the Kafka and registry of {@code kafka}, with a lineage service of
-   * its own (state in {@code stateDir}).
+   * its own (state in {@code stateDir}). Use a cluster without another lineage service: it would
+   * join the same application and share the partitions.
    *
    * @param progress receives a line per phase
    */
@@ -236,7 +237,8 @@ public final class LineageBenchmark {
               .timeout(Duration.ofSeconds(10))
               .build();
       pending.add(
-          http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
+          // The body is read in full, then dropped: the generator keeps no answers in memory.
+          http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
               .whenComplete(
                   (response, failure) -> {
                     latencies.set(index, System.nanoTime() - scheduled);

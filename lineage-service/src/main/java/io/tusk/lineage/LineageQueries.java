@@ -185,10 +185,17 @@ final class LineageQueries {
   }
 
   /**
-   * failure if any job failed or was killed, running while anything is unfinished, else success.
+   * failure if a job failed or was killed; running while anything is unfinished: a job created or
+   * running, a commit not complete or naming a job not indexed yet, or a successful job whose
+   * pipeline feeds downstream pipelines but whose output commit is not there yet (the commit
+   * service seals it after the job ends); else success.
    */
-  private static String globalState(
+  private String globalState(
       List<KeyValue<String, Commit>> commits, List<KeyValue<String, Job>> jobs) {
+    Set<String> jobIds = new HashSet<>();
+    jobs.forEach(e -> jobIds.add(e.value.getId()));
+    Set<String> sealedBy = new HashSet<>();
+    commits.forEach(e -> sealedBy.add(e.value.getSourceJob()));
     boolean failed =
         jobs.stream()
             .anyMatch(
@@ -203,10 +210,26 @@ final class LineageQueries {
                 .anyMatch(
                     e ->
                         e.value.getState() == JobState.RUNNING
-                            || e.value.getState() == JobState.CREATED)
+                            || e.value.getState() == JobState.CREATED
+                            || (!sealedBy.contains(e.value.getId())
+                                && feedsDownstream(e.value.getPipeline())))
             || commits.stream()
-                .anyMatch(e -> e.value.getStats() == null && !e.value.getJobs().isEmpty());
+                .anyMatch(
+                    e ->
+                        (e.value.getStats() == null && !e.value.getJobs().isEmpty())
+                            || e.value.getJobs().stream()
+                                .anyMatch(ref -> !jobIds.contains(ref.getJobId())));
     return running ? "running" : "success";
+  }
+
+  /** True if some pipeline reads {@code pipeline}'s outputs (through a derived repo). */
+  private boolean feedsDownstream(String pipeline) {
+    Set<String> derived = new HashSet<>();
+    catalog.repos().values().stream()
+        .filter(repo -> pipeline.equals(repo.getSourcePipeline()))
+        .forEach(repo -> derived.add(repo.getName()));
+    return catalog.pipelines().values().stream()
+        .anyMatch(p -> pipeline.equals(p.getInputPipeline()) || derived.contains(p.getInputRepo()));
   }
 
   // ---- datums and logs ----

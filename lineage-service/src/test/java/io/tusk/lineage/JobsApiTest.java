@@ -1,6 +1,7 @@
 package io.tusk.lineage;
 
 import static io.tusk.lineage.Fixtures.T0;
+import static io.tusk.lineage.Fixtures.completedCommit;
 import static io.tusk.lineage.Fixtures.datumResult;
 import static io.tusk.lineage.Fixtures.job;
 import static io.tusk.lineage.Fixtures.outputCommit;
@@ -179,6 +180,49 @@ class JobsApiTest extends ApiTestBase {
     assertThat(json("/global/" + globalId).getString("state")).isEqualTo("failure");
     // And an unknown global ID is a 404
     assertError(get("/global/" + Ids.newId()), 404, "not_found", "global ID");
+  }
+
+  @Test
+  void shouldStayRunningUntilEveryJobOfTheDagEndedWhenUpstreamJobSucceedsFirst() throws Exception {
+    // Given a DAG risk -> risk-by-provider -> summary, and risk's job over a complete commit
+    catalog
+        .repo("claims")
+        .pipeline("risk", "claims")
+        .derivedRepo("risk", "provider")
+        .pipeline("summary", "risk-by-provider");
+    String globalId = Ids.newId();
+    String riskJob = Ids.newId();
+    String summaryJob = Ids.newId();
+    pipe(
+        topics.commits,
+        globalId,
+        completedCommit(sealedCommit(globalId, "claims", riskJob, "risk")));
+    pipe(topics.jobs, riskJob, job(riskJob, globalId, globalId, "risk", T0, JobState.SUCCESS));
+
+    // When risk's job succeeded but its output commit is not sealed yet / Then still running
+    assertThat(json("/global/" + globalId).getString("state")).isEqualTo("running");
+
+    // When the output commit names summary's job, not indexed yet / Then still running
+    String outputCommitId = Ids.newId();
+    Commit sealedOutput =
+        Commit.newBuilder(sealedCommit(outputCommitId, "risk-by-provider", summaryJob, "summary"))
+            .setGlobalId(globalId)
+            .setSourceJob(riskJob)
+            .build();
+    pipe(topics.commits, outputCommitId, completedCommit(sealedOutput));
+    assertThat(json("/global/" + globalId).getString("state")).isEqualTo("running");
+
+    // When summary's job runs, then succeeds / Then running, then success
+    pipe(
+        topics.jobs,
+        summaryJob,
+        job(summaryJob, outputCommitId, globalId, "summary", T0 + 5, JobState.RUNNING));
+    assertThat(json("/global/" + globalId).getString("state")).isEqualTo("running");
+    pipe(
+        topics.jobs,
+        summaryJob,
+        job(summaryJob, outputCommitId, globalId, "summary", T0 + 5, JobState.SUCCESS));
+    assertThat(json("/global/" + globalId).getString("state")).isEqualTo("success");
   }
 
   @Test

@@ -3,190 +3,197 @@ package io.tusk.lineage;
 import io.tusk.common.Ids;
 import io.tusk.common.http.ApiException;
 import io.tusk.common.http.HttpErrors;
-import io.tusk.common.json.AvroJson;
 import io.tusk.common.topics.TopicNames;
-import io.tusk.schemas.Commit;
-import io.tusk.schemas.InputRef;
-import io.tusk.schemas.Job;
-import io.tusk.schemas.Output;
+import io.tusk.schemas.DatumState;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.Comparator;
-import java.util.List;
+import io.vertx.ext.web.handler.StaticHandler;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP queries of the lineage service: jobs, commits with the jobs they triggered, the latest
- * output of a pipeline for a member, and an output's lineage (output, datum, job, commit, input
- * rows). Answers are JSON; errors are {@link HttpErrors} JSON.
+ * The HTTP queries of the lineage service: jobs and their datums and logs, commits, global IDs,
+ * outputs with their provenance, history and changes, subvenance of members and rows, the repos and
+ * pipelines, and the web page at {@code /}. Answers are JSON; errors are {@link HttpErrors} JSON
+ * (400 naming the parameter, 404, 503 with Retry-After while the indexes are not queryable).
  *
- * <p>Store reads block, so they run on worker threads; every store is found through the {@link
- * StoreLocator} (the scale-out seam). Queries are point lookups only (no store iterators).
+ * <p>Store reads block, so queries run on worker threads ({@link LineageQueries}).
  */
 public final class LineageApi {
-  private static final Logger log = LoggerFactory.getLogger(LineageApi.class);
-
   /** Longest member key accepted in a path. */
   static final int MAX_MEMBER_LENGTH = 256;
 
   /** Seconds a client should wait before retrying a 503. */
   static final String RETRY_AFTER_SECONDS = "1";
 
-  private final Vertx vertx;
-  private final StoreLocator stores;
+  /** Page size when {@code limit} is not given. */
+  static final int DEFAULT_LIMIT = 100;
 
-  private LineageApi(Vertx vertx, StoreLocator stores) {
+  /** Longest topic name Kafka allows. */
+  private static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
+
+  private final Vertx vertx;
+  private final LineageQueries queries;
+
+  private LineageApi(Vertx vertx, LineageQueries queries) {
     this.vertx = Objects.requireNonNull(vertx, "vertx");
-    this.stores = Objects.requireNonNull(stores, "stores");
+    this.queries = Objects.requireNonNull(queries, "queries");
   }
 
-  /** A router serving the lineage queries from {@code stores}, with JSON error handling. */
-  public static Router router(Vertx vertx, StoreLocator stores) {
-    LineageApi api = new LineageApi(vertx, stores);
+  /** A router serving the lineage queries and the web page, with JSON error handling. */
+  public static Router router(Vertx vertx, StoreLocator stores, Catalog catalog, RowReader rows) {
+    LineageApi api = new LineageApi(vertx, new LineageQueries(stores, catalog, rows));
     Router router = Router.router(vertx);
+    StaticHandler page = StaticHandler.create("webroot").setCachingEnabled(false);
+    // "/" is the page, "/ui/<file>" its script and style (the handler strips the route's prefix).
+    router.get("/").handler(page);
+    router.get("/ui/*").handler(page);
+    router.get("/repos").handler(api::handleRepos);
+    router.get("/repos/:repo/commits").handler(api::handleRepoCommits);
+    router.get("/repos/:repo/members/:member/subvenance").handler(api::handleMemberSubvenance);
+    router.get("/rows/:topic/:partition/:offset/subvenance").handler(api::handleRowSubvenance);
+    router.get("/pipelines").handler(api::handlePipelines);
+    router.get("/jobs").handler(api::handleJobs);
     router.get("/jobs/:id").handler(api::handleJob);
+    router.get("/jobs/:id/datums").handler(api::handleDatums);
+    router.get("/jobs/:id/datums/:member/logs").handler(api::handleDatumLog);
+    router.get("/jobs/:id/logs").handler(api::handleJobLogs);
     router.get("/commits/:id").handler(api::handleCommit);
+    router.get("/global/:id").handler(api::handleGlobal);
     router.get("/pipelines/:pipeline/outputs/:member").handler(api::handleOutput);
     router.get("/pipelines/:pipeline/outputs/:member/lineage").handler(api::handleLineage);
+    router.get("/pipelines/:pipeline/outputs/:member/provenance").handler(api::handleProvenance);
+    router.get("/pipelines/:pipeline/outputs/:member/history").handler(api::handleHistory);
+    router.get("/pipelines/:pipeline/outputs/:member/changes").handler(api::handleChanges);
     HttpErrors.install(router);
     return router;
   }
 
+  private void handleRepos(RoutingContext ctx) {
+    respond(ctx, queries::repos);
+  }
+
+  private void handlePipelines(RoutingContext ctx) {
+    respond(ctx, queries::pipelines);
+  }
+
+  private void handleRepoCommits(RoutingContext ctx) {
+    String repo = nameParam(ctx, "repo");
+    int limit = limit(ctx);
+    String after = textQuery(ctx, "after");
+    respond(ctx, () -> queries.repoCommits(repo, limit, after));
+  }
+
+  private void handleJobs(RoutingContext ctx) {
+    String pipeline = ctx.queryParams().get("pipeline");
+    if (pipeline != null && !pipeline.isEmpty() && !TopicNames.isValidName(pipeline)) {
+      throw ApiException.badRequest("query parameter 'pipeline' must be a pipeline name");
+    }
+    String selected = pipeline == null || pipeline.isEmpty() ? null : pipeline;
+    int limit = limit(ctx);
+    String after = textQuery(ctx, "after");
+    respond(ctx, () -> queries.jobs(selected, limit, after));
+  }
+
   private void handleJob(RoutingContext ctx) {
     String id = idParam(ctx, "id");
-    respond(ctx, () -> AvroJson.toJson(found(job(id), "no job " + id)));
+    respond(ctx, () -> queries.job(id));
+  }
+
+  private void handleDatums(RoutingContext ctx) {
+    String id = idParam(ctx, "id");
+    DatumState state = stateQuery(ctx);
+    int limit = limit(ctx);
+    String after = textQuery(ctx, "after");
+    respond(ctx, () -> queries.datums(id, state, limit, after));
+  }
+
+  private void handleDatumLog(RoutingContext ctx) {
+    String id = idParam(ctx, "id");
+    String member = memberParam(ctx);
+    respond(ctx, () -> queries.datumLog(id, member));
+  }
+
+  private void handleJobLogs(RoutingContext ctx) {
+    String id = idParam(ctx, "id");
+    int limit = limit(ctx);
+    String after = textQuery(ctx, "after");
+    respond(ctx, () -> queries.jobLogs(id, limit, after));
   }
 
   private void handleCommit(RoutingContext ctx) {
     String id = idParam(ctx, "id");
-    respond(
-        ctx,
-        () -> {
-          Commit commit = found(commit(id), "no commit " + id);
-          return new JsonObject().put("commit", AvroJson.toJson(commit)).put("jobs", jobsOf(id));
-        });
+    respond(ctx, () -> queries.commit(id));
+  }
+
+  private void handleGlobal(RoutingContext ctx) {
+    String id = idParam(ctx, "id");
+    respond(ctx, () -> queries.global(id));
   }
 
   private void handleOutput(RoutingContext ctx) {
-    String pipeline = pipelineParam(ctx);
+    String pipeline = nameParam(ctx, "pipeline");
     String member = memberParam(ctx);
-    respond(
-        ctx,
-        () -> {
-          Output output = found(output(pipeline, member), noOutput(pipeline, member));
-          return outputSummary(output).put("data", data(output)).put("inputs", inputs(output));
-        });
+    respond(ctx, () -> queries.output(pipeline, member));
   }
 
   private void handleLineage(RoutingContext ctx) {
-    String pipeline = pipelineParam(ctx);
+    String pipeline = nameParam(ctx, "pipeline");
     String member = memberParam(ctx);
-    respond(ctx, () -> lineage(found(output(pipeline, member), noOutput(pipeline, member))));
+    respond(ctx, () -> queries.lineage(pipeline, member));
   }
 
-  /** Output -> datum -> job -> commit -> input rows; job and commit are null until indexed. */
-  private JsonObject lineage(Output output) {
-    Job job = job(output.getJobId());
-    Commit commit = commit(output.getCommitId());
-    String repo = commit != null ? commit.getRepo() : job != null ? job.getRepo() : null;
-    return new JsonObject()
-        .put("output", outputSummary(output))
-        .put(
-            "datum",
-            new JsonObject()
-                .put("hash", output.getDatumHash())
-                .put("member", output.getMember())
-                .put("pipeline", output.getPipeline()))
-        .put("job", job == null ? null : AvroJson.toJson(job))
-        .put("commit", commit == null ? null : AvroJson.toJson(commit))
-        .put("repo", repo)
-        .put("inputRows", inputs(output))
-        .put("inputRowCount", output.getInputs().size());
+  private void handleProvenance(RoutingContext ctx) {
+    String pipeline = nameParam(ctx, "pipeline");
+    String member = memberParam(ctx);
+    String at = idQuery(ctx, "at");
+    int depth = depth(ctx);
+    boolean content = booleanQuery(ctx, "content");
+    int limit = limit(ctx);
+    respond(ctx, () -> queries.provenance(pipeline, member, at, depth, content, limit));
   }
 
-  /** The jobs a commit triggered that are indexed so far, by pipeline. */
-  private JsonArray jobsOf(String commitId) {
-    List<String> jobIds = this.<List<String>>get(LineageService.COMMIT_JOBS_STORE, commitId);
-    JsonArray jobs = new JsonArray();
-    if (jobIds == null) {
-      return jobs;
+  private void handleHistory(RoutingContext ctx) {
+    String pipeline = nameParam(ctx, "pipeline");
+    String member = memberParam(ctx);
+    int limit = limit(ctx);
+    String after = idQuery(ctx, "after");
+    respond(ctx, () -> queries.history(pipeline, member, limit, after));
+  }
+
+  private void handleChanges(RoutingContext ctx) {
+    String pipeline = nameParam(ctx, "pipeline");
+    String member = memberParam(ctx);
+    String from = idQuery(ctx, "from");
+    String to = idQuery(ctx, "to");
+    respond(ctx, () -> queries.changes(pipeline, member, from, to));
+  }
+
+  private void handleMemberSubvenance(RoutingContext ctx) {
+    String repo = nameParam(ctx, "repo");
+    String member = memberParam(ctx);
+    int depth = depth(ctx);
+    int limit = limit(ctx);
+    int after = (int) numberQuery(ctx, "after", 0, Integer.MAX_VALUE);
+    respond(ctx, () -> queries.memberSubvenance(repo, member, depth, limit, after));
+  }
+
+  private void handleRowSubvenance(RoutingContext ctx) {
+    String topic = ctx.pathParam("topic");
+    if (!TOPIC.matcher(topic).matches()) {
+      throw ApiException.badRequest("path parameter 'topic' must be a Kafka topic name");
     }
-    jobIds.stream()
-        .map(this::job)
-        .filter(Objects::nonNull)
-        .sorted(Comparator.comparing(Job::getPipeline).thenComparing(Job::getId))
-        .forEach(job -> jobs.add(AvroJson.toJson(job)));
-    return jobs;
-  }
-
-  private Job job(String id) {
-    return get(LineageService.JOBS_STORE, id);
-  }
-
-  private Commit commit(String id) {
-    return get(LineageService.COMMITS_STORE, id);
-  }
-
-  private Output output(String pipeline, String member) {
-    return get(LineageService.OUTPUTS_STORE, OutputKeyer.key(pipeline, member));
-  }
-
-  private <V> V get(String storeName, String key) {
-    return stores.<V>store(storeName, key).get(key);
-  }
-
-  /** The output's provenance fields, without its data and input rows. */
-  private static JsonObject outputSummary(Output output) {
-    JsonObject json = AvroJson.toJson(output);
-    json.remove("data");
-    json.remove("inputs");
-    return json;
-  }
-
-  private static JsonArray inputs(Output output) {
-    JsonArray inputs = new JsonArray();
-    for (InputRef input : output.getInputs()) {
-      inputs.add(AvroJson.toJson(input));
-    }
-    return inputs;
-  }
-
-  /** JSON data as JSON; anything else (and JSON that does not parse) as UTF-8 text. */
-  private static Object data(Output output) {
-    ByteBuffer buffer = output.getData().duplicate();
-    byte[] bytes = new byte[buffer.remaining()];
-    buffer.get(bytes);
-    if (isJson(output.getContentType())) {
-      try {
-        return Json.decodeValue(Buffer.buffer(bytes));
-      } catch (DecodeException e) {
-        // A transform declared JSON but wrote something else: still show what it wrote.
-        log.debug(
-            "Output of pipeline {} for member {} is not valid JSON; answering it as text",
-            output.getPipeline(),
-            output.getMember(),
-            e);
-      }
-    }
-    return new String(bytes, StandardCharsets.UTF_8);
-  }
-
-  private static boolean isJson(String contentType) {
-    String mediaType = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-    return mediaType.equals("application/json");
+    int partition = (int) numberPath(ctx, "partition", Integer.MAX_VALUE);
+    long offset = numberPath(ctx, "offset", Long.MAX_VALUE);
+    int depth = depth(ctx);
+    int limit = limit(ctx);
+    int after = (int) numberQuery(ctx, "after", 0, Integer.MAX_VALUE);
+    respond(ctx, () -> queries.rowSubvenance(topic, partition, offset, depth, limit, after));
   }
 
   /** Runs {@code query} on a worker thread and answers its JSON, or the JSON error. */
@@ -210,16 +217,7 @@ public final class LineageApi {
     ctx.fail(answer);
   }
 
-  private static <T> T found(T value, String message) {
-    if (value == null) {
-      throw ApiException.notFound(message);
-    }
-    return value;
-  }
-
-  private static String noOutput(String pipeline, String member) {
-    return "no output of pipeline " + pipeline + " for member " + member;
-  }
+  // ---- parameters: each bad one is a 400 naming it ----
 
   private static String idParam(RoutingContext ctx, String name) {
     String id = ctx.pathParam(name);
@@ -230,22 +228,113 @@ public final class LineageApi {
     return id;
   }
 
-  private static String pipelineParam(RoutingContext ctx) {
-    String pipeline = ctx.pathParam("pipeline");
-    if (!TopicNames.isValidName(pipeline)) {
-      throw ApiException.badRequest(
-          "path parameter 'pipeline' must be a pipeline name: lower-case letters, digits, '-' and"
-              + " '_', at most 63 characters");
+  private static String idQuery(RoutingContext ctx, String name) {
+    String id = ctx.queryParams().get(name);
+    if (id == null || id.isEmpty()) {
+      return null;
     }
-    return pipeline;
+    if (!Ids.isValid(id)) {
+      throw ApiException.badRequest(
+          "query parameter '" + name + "' must be an ID of 32 lower-case hex characters");
+    }
+    return id;
+  }
+
+  private static String nameParam(RoutingContext ctx, String name) {
+    String value = ctx.pathParam(name);
+    if (!TopicNames.isValidName(value)) {
+      throw ApiException.badRequest(
+          "path parameter '"
+              + name
+              + "' must be a name: lower-case letters, digits, '-' and '_', at most 63 characters");
+    }
+    return value;
   }
 
   private static String memberParam(RoutingContext ctx) {
     String member = ctx.pathParam("member");
-    if (member == null || member.isEmpty() || member.length() > MAX_MEMBER_LENGTH) {
+    if (member == null
+        || member.isEmpty()
+        || member.length() > MAX_MEMBER_LENGTH
+        || StoreKeys.hasControlCharacter(member)) {
       throw ApiException.badRequest(
-          "path parameter 'member' must be 1 to " + MAX_MEMBER_LENGTH + " characters");
+          "path parameter 'member' must be 1 to "
+              + MAX_MEMBER_LENGTH
+              + " characters without control characters");
     }
     return member;
+  }
+
+  private static String textQuery(RoutingContext ctx, String name) {
+    String value = ctx.queryParams().get(name);
+    if (value == null || value.isEmpty()) {
+      return null;
+    }
+    if (value.length() > 1024 || StoreKeys.hasControlCharacter(value)) {
+      throw ApiException.badRequest(
+          "query parameter '" + name + "' must be at most 1024 characters without control ones");
+    }
+    return value;
+  }
+
+  private static int limit(RoutingContext ctx) {
+    return (int) numberQuery(ctx, "limit", 1, LineageQueries.MAX_LIMIT, DEFAULT_LIMIT);
+  }
+
+  private static int depth(RoutingContext ctx) {
+    return (int) numberQuery(ctx, "depth", 0, LineageQueries.MAX_DEPTH, LineageQueries.MAX_DEPTH);
+  }
+
+  private static long numberQuery(RoutingContext ctx, String name, long min, long max) {
+    return numberQuery(ctx, name, min, max, min);
+  }
+
+  private static long numberQuery(
+      RoutingContext ctx, String name, long min, long max, long fallback) {
+    String value = ctx.queryParams().get(name);
+    if (value == null || value.isEmpty()) {
+      return fallback;
+    }
+    return number(value, "query parameter '" + name + "'", min, max);
+  }
+
+  private static long numberPath(RoutingContext ctx, String name, long max) {
+    return number(ctx.pathParam(name), "path parameter '" + name + "'", 0, max);
+  }
+
+  private static long number(String value, String what, long min, long max) {
+    try {
+      long number = Long.parseLong(value);
+      if (number >= min && number <= max) {
+        return number;
+      }
+    } catch (NumberFormatException e) {
+      // answered below, naming the parameter
+    }
+    throw ApiException.badRequest(what + " must be a whole number from " + min + " to " + max);
+  }
+
+  private static boolean booleanQuery(RoutingContext ctx, String name) {
+    String value = ctx.queryParams().get(name);
+    if (value == null || value.isEmpty() || value.equals("false")) {
+      return false;
+    }
+    if (value.equals("true")) {
+      return true;
+    }
+    throw ApiException.badRequest("query parameter '" + name + "' must be true or false");
+  }
+
+  private static DatumState stateQuery(RoutingContext ctx) {
+    String value = ctx.queryParams().get("state");
+    if (value == null || value.isEmpty()) {
+      return null;
+    }
+    try {
+      return DatumState.valueOf(value.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(
+          "query parameter 'state' must be one of failed, success, recovered");
+    }
   }
 }

@@ -1,57 +1,64 @@
 package io.tusk.lineage;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.http.HttpServers;
+import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.service.ServiceRunner;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
-import io.tusk.schemas.Commit;
-import io.tusk.schemas.Job;
-import io.tusk.schemas.Output;
+import io.tusk.schemas.PipelineSpec;
+import io.tusk.schemas.RepoSpec;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
-import org.apache.kafka.streams.kstream.Consumed;
-import org.apache.kafka.streams.kstream.Grouped;
-import org.apache.kafka.streams.kstream.KTable;
-import org.apache.kafka.streams.kstream.Materialized;
-import org.apache.kafka.streams.kstream.Named;
-import org.apache.kafka.streams.kstream.Repartitioned;
-import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The lineage service: a Kafka Streams application that indexes Tusk's commits, jobs and pipeline
- * outputs in state stores, and an HTTP API ({@link LineageApi}) that answers lineage queries from
- * them, with {@code /health} and {@code /metrics} on the same port.
+ * The lineage service: a Kafka Streams application that indexes Tusk's commits, jobs, datum results
+ * and pipeline outputs in state stores ({@link LineageTopology}), and an HTTP API ({@link
+ * LineageApi}) that answers lineage queries from them, with the web page at {@code /} and {@code
+ * /health} and {@code /metrics} on the same port.
  *
- * <p>It only reads Tusk's topics: {@code tusk.commits}, {@code tusk.jobs} and every {@code
- * <pipeline>.output} (by pattern, so pipelines created later are picked up within seconds).
+ * <p>It only reads Tusk's topics: {@code tusk.commits}, {@code tusk.jobs}, {@code
+ * tusk.datum-results}, {@code tusk.repos}, {@code tusk.pipelines} and every {@code
+ * <pipeline>.output} (by pattern, so pipelines created later are picked up within seconds). Several
+ * instances share the indexes: each answers every query, reading the partitions other instances own
+ * from them ({@link StreamsStoreLocator}).
  */
 public final class LineageService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LineageService.class);
@@ -59,37 +66,66 @@ public final class LineageService implements AutoCloseable {
   /** The Kafka Streams application ID (consumer group, internal topic prefix). */
   public static final String APPLICATION_ID = "tusk-lineage";
 
-  /** Commit ID -> latest {@link Commit} (stats once the commit completed). */
+  /** Commit ID -> latest {@link io.tusk.schemas.Commit} (stats once the commit completed). */
   public static final String COMMITS_STORE = "commits-store";
 
-  /** Job ID -> latest {@link Job} (live counts and state). */
+  /** Job ID -> latest {@link io.tusk.schemas.Job} (live counts and state). */
   public static final String JOBS_STORE = "jobs-store";
 
   /** Commit ID -> IDs of the jobs it triggered, sorted. */
   public static final String COMMIT_JOBS_STORE = "commit-jobs-store";
 
-  /** {@code <pipeline>/<member>} -> latest {@link Output}. */
+  /**
+   * Jobs by pipeline ({@code p:<pipeline>\0<newest first>\0<job>}, {@code p:*} for all) and by
+   * global ID ({@code g:<globalId>\0<createdAt>\0<job>}) -> {@link io.tusk.schemas.Job}.
+   */
+  public static final String JOB_INDEX_STORE = "job-index-store";
+
+  /**
+   * Commits by global ID ({@code g:}), by repo newest first ({@code r:<repo>\0<sequence>}) and by
+   * the upstream job that sealed them ({@code s:<job>\0<commit>}) -> {@link
+   * io.tusk.schemas.Commit}.
+   */
+  public static final String COMMIT_INDEX_STORE = "commit-index-store";
+
+  /** {@code <job>\0<member>} -> latest {@link io.tusk.schemas.DatumResult}. */
+  public static final String DATUMS_STORE = "datums-store";
+
+  /** {@code <job>\0<STATE>\0<member>} -> "": a job's datums by state. */
+  public static final String DATUM_STATES_STORE = "datum-states-store";
+
+  /**
+   * {@code <pipeline>/<member>} -> latest {@link OutputEvent}; {@code <pipeline>/<member>\0<job>}
+   * -> the version that job wrote (removals included).
+   */
   public static final String OUTPUTS_STORE = "outputs-store";
 
-  /** Partitions of the outputs repartition topic when no deployment setting is given (tests). */
+  /**
+   * {@code <topic>/<partition>/<offset>\0o} -> the output written there; {@code
+   * <topic>/<partition>/<offset>\0r\0<pipeline>\0<member>\0<job>} -> an output that read that row.
+   */
+  public static final String ROWS_STORE = "rows-store";
+
+  /** {@code <job>\0<event type>} -> the OpenLineage event while unsent, "" once sent. */
+  public static final String OPENLINEAGE_STORE = "openlineage-store";
+
+  /** Partitions of the outputs repartition topics when no deployment setting is given (tests). */
   static final int DEFAULT_OUTPUT_PARTITIONS = 6;
 
   private static final String SERVICE_NAME = "lineage-service";
   private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  private static final Duration VIEW_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
   private static final long HTTP_TIMEOUT_SECONDS = 30;
 
-  private final KafkaStreams streams;
-  private final Observability observability;
-  private final Vertx vertx;
+  private final List<AutoCloseable> resources;
   private final HttpServer server;
+  private final String advertisedUrl;
 
-  private LineageService(
-      KafkaStreams streams, Observability observability, Vertx vertx, HttpServer server) {
-    this.streams = streams;
-    this.observability = observability;
-    this.vertx = vertx;
+  private LineageService(List<AutoCloseable> resources, HttpServer server, String advertised) {
+    this.resources = resources;
     this.server = server;
+    this.advertisedUrl = advertised;
   }
 
   /** Runs the service until the JVM is asked to stop. */
@@ -99,8 +135,9 @@ public final class LineageService implements AutoCloseable {
   }
 
   /**
-   * Creates the system topics if needed, starts the indexes, waits until Kafka Streams is RUNNING
-   * (at most 120 s), then serves HTTP.
+   * Creates the system topics if needed, reads the repos and pipelines, serves HTTP (503 until the
+   * indexes are queryable), then starts the indexes and waits until Kafka Streams is RUNNING (at
+   * most 120 s).
    *
    * @throws IllegalStateException if Kafka Streams does not reach RUNNING in time or the HTTP
    *     server cannot listen (in time)
@@ -112,104 +149,172 @@ public final class LineageService implements AutoCloseable {
       admin.ensureSystemTopics();
     }
     Topics topics = new Topics(kafka.registryClient());
-    KafkaStreams streams =
-        new KafkaStreams(
-            buildTopology(topics, kafka.systemPartitions()), streamsProperties(config));
-    Observability observability = new Observability(SERVICE_NAME);
-    Vertx vertx = null;
+    // Closed in reverse order: HTTP first, so no query reaches a closing store.
+    List<AutoCloseable> resources = new ArrayList<>();
     try {
-      observability.bind(streams, "lineage-streams");
-      awaitRunning(streams);
-      vertx = Vertx.vertx();
-      Router router = LineageApi.router(vertx, new LocalStoreLocator(streams));
+      Observability observability = new Observability(SERVICE_NAME);
+      resources.add(observability);
+      CompactedTopicView<RepoSpec> repos =
+          CompactedTopicView.start(kafka, topics.repos, VIEW_TIMEOUT);
+      resources.add(repos);
+      CompactedTopicView<PipelineSpec> pipelines =
+          CompactedTopicView.start(kafka, topics.pipelines, VIEW_TIMEOUT);
+      resources.add(pipelines);
+      observability.addHealthCheck("repos-view", repos::isHealthy);
+      observability.addHealthCheck("pipelines-view", pipelines::isHealthy);
+      Catalog catalog =
+          new Catalog() {
+            @Override
+            public Map<String, RepoSpec> repos() {
+              return repos.snapshot();
+            }
+
+            @Override
+            public Map<String, PipelineSpec> pipelines() {
+              return pipelines.snapshot();
+            }
+          };
+      KafkaRowReader rows = new KafkaRowReader(kafka);
+      resources.add(rows);
+
+      Vertx vertx = Vertx.vertx();
+      resources.add(() -> vertx.close().await(HTTP_TIMEOUT_SECONDS, TimeUnit.SECONDS));
+      StreamsStoreLocator locator = new StreamsStoreLocator(storeSerdes(topics));
+      FunctionCounter.builder(
+              "tusk.lineage.remote.reads", locator, StreamsStoreLocator::remoteReads)
+          .description("Index reads answered by the instance that owns the key")
+          .register(observability.registry());
+      Router router = LineageApi.router(vertx, locator, catalog, rows);
+      InternalStoreApi.mount(router, vertx, locator);
       observability.mount(router);
       HttpServer server =
           vertx
-              .createHttpServer(io.tusk.common.http.HttpServers.options())
+              .createHttpServer(HttpServers.options())
               .requestHandler(router)
               .listen(config.httpPort(), config.httpHost())
               .await(HTTP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      resources.add(() -> server.close().await(HTTP_TIMEOUT_SECONDS, TimeUnit.SECONDS));
+
+      // The advertised address needs the actual port, so Kafka Streams starts after the server.
+      String advertised = advertisedUrl(config, server.actualPort());
+      URI uri = URI.create(advertised);
+      HostInfo self = new HostInfo(uri.getHost(), uri.getPort());
+      OpenLineage openLineage = openLineage(config, catalog, observability, resources);
+      KafkaStreams streams =
+          new KafkaStreams(
+              LineageTopology.build(topics, kafka.systemPartitions(), openLineage),
+              streamsProperties(config, self));
+      resources.add(() -> closeStreams(streams));
+      observability.bind(streams, "lineage-streams");
+      awaitRunning(streams, locator::stateChanged);
+      locator.attach(streams, self);
       log.info(
-          "Lineage service serving on {}:{} (Kafka Streams {})",
+          "Lineage service serving on {}:{}, advertised as {} (Kafka Streams {})",
           config.httpHost(),
           server.actualPort(),
+          advertised,
           streams.state());
-      return new LineageService(streams, observability, vertx, server);
+      return new LineageService(resources, server, advertised);
     } catch (Exception e) {
       // Also checked failures Vert.x rethrows from await (e.g. the port is taken).
-      closeAll(streams, observability, vertx, null);
+      closeAll(resources);
       if (e instanceof RuntimeException runtime) {
         throw runtime;
       }
-      throw new IllegalStateException("cannot start the HTTP server: " + e.getMessage(), e);
+      throw new IllegalStateException("cannot start the lineage service: " + e.getMessage(), e);
     }
   }
 
-  /** The topology with the output repartition topic at its default size; for tests. */
+  /** The topology with the output repartition topics at their default size; for tests. */
   public static Topology buildTopology(Topics topics) {
     return buildTopology(topics, DEFAULT_OUTPUT_PARTITIONS);
   }
 
   /**
-   * The indexes: commits and jobs as tables of their compacted topics, the commit -> job IDs index,
-   * and the outputs of every pipeline keyed by {@code <pipeline>/<member>}.
+   * The indexes (see {@link LineageTopology}).
    *
-   * @param outputPartitions partitions of the outputs repartition topic; set explicitly because it
-   *     cannot be derived from the pattern source while no output topic exists
+   * @param outputPartitions partitions of the repartition topics fed by the output topics' pattern
+   *     source; set explicitly because it cannot be derived while no output topic exists
    */
   static Topology buildTopology(Topics topics, int outputPartitions) {
-    Objects.requireNonNull(topics, "topics");
-    StreamsBuilder builder = new StreamsBuilder();
-    Serde<String> keys = topics.keySerde();
+    return LineageTopology.build(topics, outputPartitions, null);
+  }
 
-    // Latest version of each commit: the completed record (with stats) replaces the sealed one.
-    builder.table(
-        topics.commits.name(),
-        topics.commits.consumed().withName("commits"),
-        Materialized.<String, Commit, KeyValueStore<Bytes, byte[]>>as(COMMITS_STORE)
-            .withKeySerde(keys)
-            .withValueSerde(topics.commits.valueSerde()));
+  /**
+   * The OpenLineage emission configured, or null: the HTTP emitter (closed with the service) when a
+   * URL is set, the events topic (created if missing) when a topic is set.
+   */
+  private static OpenLineage openLineage(
+      LineageServiceConfig config,
+      Catalog catalog,
+      Observability observability,
+      List<AutoCloseable> resources) {
+    OpenLineageSettings settings = config.openLineage();
+    if (!settings.enabled()) {
+      return null;
+    }
+    if (!settings.topic().isEmpty()) {
+      createEventsTopic(config);
+    }
+    OpenLineageEmitter emitter = null;
+    if (!settings.url().isEmpty()) {
+      emitter =
+          new OpenLineageEmitter(settings.url(), settings.backlog(), observability.registry());
+      resources.add(emitter);
+    }
+    log.info(
+        "OpenLineage events to {}{}",
+        settings.url().isEmpty() ? "no HTTP endpoint" : settings.url(),
+        settings.topic().isEmpty() ? "" : " and topic " + settings.topic());
+    return new OpenLineage(
+        settings,
+        emitter,
+        repo -> {
+          RepoSpec spec = catalog.repos().get(repo);
+          return spec == null ? TopicNames.updates(repo) : TopicNames.updatesOf(spec);
+        });
+  }
 
-    // Latest version of each job: every change of counts or state replaces the previous one.
-    KTable<String, Job> jobs =
-        builder.table(
-            topics.jobs.name(),
-            topics.jobs.consumed().withName("jobs"),
-            Materialized.<String, Job, KeyValueStore<Bytes, byte[]>>as(JOBS_STORE)
-                .withKeySerde(keys)
-                .withValueSerde(topics.jobs.valueSerde()));
+  private static void createEventsTopic(LineageServiceConfig config) {
+    KafkaSettings kafka = config.kafka();
+    try (TopicAdmin admin = new TopicAdmin(kafka)) {
+      admin
+          .admin()
+          .createTopics(
+              List.of(
+                  new NewTopic(
+                      config.openLineage().topic(),
+                      kafka.systemPartitions(),
+                      kafka.replicationFactor())))
+          .all()
+          .get(60, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (!(e.getCause() instanceof TopicExistsException)) {
+        throw new IllegalStateException(
+            "cannot create the OpenLineage topic " + config.openLineage().topic(), e.getCause());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted creating the OpenLineage topic", e);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("timed out creating the OpenLineage topic", e);
+    }
+  }
 
-    // Job IDs by commit: re-key by commit ID; a job update subtracts then adds the same ID.
-    jobs.groupBy(
-            (jobId, job) -> KeyValue.pair(job.getCommitId(), jobId),
-            Grouped.with("jobs-by-commit", keys, keys))
-        .aggregate(
-            List::<String>of,
-            (commitId, jobId, ids) -> withJob(ids, jobId),
-            (commitId, jobId, ids) -> withoutJob(ids, jobId),
-            Named.as("commit-jobs"),
-            Materialized.<String, List<String>, KeyValueStore<Bytes, byte[]>>as(COMMIT_JOBS_STORE)
-                .withKeySerde(keys)
-                .withValueSerde(jobIdsSerde()));
-
-    // Outputs of every pipeline, also those created later; keyed by pipeline and member so the
-    // store's partitioning follows the query key.
-    builder.stream(
-            TopicNames.OUTPUT_PATTERN,
-            Consumed.with(keys, topics.outputSerde()).withName("outputs-source"))
-        .process(OutputKeyer::new, Named.as("outputs-keyer"))
-        .repartition(
-            Repartitioned.<String, Output>as("outputs-by-key")
-                .withKeySerde(keys)
-                .withValueSerde(topics.outputSerde())
-                .withNumberOfPartitions(outputPartitions))
-        .toTable(
-            Named.as("outputs-table"),
-            Materialized.<String, Output, KeyValueStore<Bytes, byte[]>>as(OUTPUTS_STORE)
-                .withKeySerde(keys)
-                .withValueSerde(topics.outputSerde()));
-
-    return builder.build();
+  /** The value serde of every store, for reads between instances. */
+  static Map<String, Serde<?>> storeSerdes(Topics topics) {
+    Map<String, Serde<?>> serdes = new HashMap<>();
+    Serde<OutputEvent> events = OutputEvent.serde(topics.outputSerde());
+    serdes.put(COMMITS_STORE, topics.commits.valueSerde());
+    serdes.put(JOBS_STORE, topics.jobs.valueSerde());
+    serdes.put(COMMIT_JOBS_STORE, LineageTopology.jobIdsSerde());
+    serdes.put(JOB_INDEX_STORE, topics.jobs.valueSerde());
+    serdes.put(COMMIT_INDEX_STORE, topics.commits.valueSerde());
+    serdes.put(DATUMS_STORE, topics.datumResults.valueSerde());
+    serdes.put(DATUM_STATES_STORE, Serdes.String());
+    serdes.put(OUTPUTS_STORE, events);
+    serdes.put(ROWS_STORE, events);
+    return serdes;
   }
 
   /** The HTTP port (the actual one when the configured port was 0). */
@@ -217,22 +322,50 @@ public final class LineageService implements AutoCloseable {
     return server.actualPort();
   }
 
-  @Override
-  public void close() {
-    closeAll(streams, observability, vertx, server);
+  /** The URL other instances reach this one at. */
+  public String advertisedUrl() {
+    return advertisedUrl;
   }
 
-  static Properties streamsProperties(LineageServiceConfig config) {
+  @Override
+  public void close() {
+    closeAll(resources);
+  }
+
+  /** {@code TUSK_ADVERTISED_URL}, or http://(host name or bound address):(actual port). */
+  static String advertisedUrl(LineageServiceConfig config, int actualPort) {
+    if (!config.advertisedUrl().isEmpty()) {
+      return config.advertisedUrl();
+    }
+    String host = config.httpHost();
+    if (host.equals("0.0.0.0") || host.equals("::") || host.isEmpty()) {
+      try {
+        host = InetAddress.getLocalHost().getHostName();
+      } catch (UnknownHostException e) {
+        host = "localhost";
+      }
+    }
+    return "http://" + host + ":" + actualPort;
+  }
+
+  static Properties streamsProperties(LineageServiceConfig config, HostInfo self) {
     KafkaSettings kafka = config.kafka();
     Properties props = new Properties();
     props.putAll(kafka.streams(APPLICATION_ID, config.stateDir()));
     // Indexes are idempotent upserts, so replays after a crash converge to the same stores:
     // at-least-once is exact enough and saves the transaction latency of exactly-once.
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
-    // Table caches forward to the commit index on commit: keep that delay short.
+    // Table caches forward to the secondary indexes on commit: keep that delay short.
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 100);
     props.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5);
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
+    // Outputs, datum results and jobs are written in transactions: index only committed ones (an
+    // at-least-once application would otherwise read uncommitted and aborted records).
+    props.put(
+        StreamsConfig.consumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG),
+        IsolationLevel.READ_COMMITTED.toString().toLowerCase(Locale.ROOT));
+    // Where the other instances forward reads of the partitions this one owns.
+    props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
     // New pipelines' output topics are found by pattern on metadata refresh: refresh often.
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.METADATA_MAX_AGE_CONFIG), 2000);
     // A record that cannot be decoded or indexed is logged with its position and skipped: bad
@@ -249,12 +382,18 @@ public final class LineageService implements AutoCloseable {
     return props;
   }
 
-  private static void awaitRunning(KafkaStreams streams) {
+  /**
+   * Starts {@code streams} and waits until it is RUNNING; {@code onChange} hears every later state
+   * change too (a listener can only be set before the start).
+   */
+  private static void awaitRunning(
+      KafkaStreams streams, java.util.function.Consumer<KafkaStreams.State> onChange) {
     CountDownLatch settled = new CountDownLatch(1);
     AtomicBoolean running = new AtomicBoolean();
     streams.setStateListener(
         (newState, oldState) -> {
           log.info("Kafka Streams {} -> {}", oldState, newState);
+          onChange.accept(newState);
           if (newState == KafkaStreams.State.RUNNING) {
             running.set(true);
             settled.countDown();
@@ -292,15 +431,7 @@ public final class LineageService implements AutoCloseable {
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
   }
 
-  private static void closeAll(
-      KafkaStreams streams, Observability observability, Vertx vertx, HttpServer server) {
-    // HTTP first, so no query reaches a closing store.
-    if (server != null) {
-      awaitQuietly("closing the HTTP server", () -> server.close().await(30, TimeUnit.SECONDS));
-    }
-    if (vertx != null) {
-      awaitQuietly("closing Vert.x", () -> vertx.close().await(30, TimeUnit.SECONDS));
-    }
+  private static void closeStreams(KafkaStreams streams) {
     // Leaving the group lets a restarted or other instance take the tasks at once instead of after
     // the session timeout.
     if (!streams.close(
@@ -308,41 +439,18 @@ public final class LineageService implements AutoCloseable {
             .withTimeout(CLOSE_TIMEOUT))) {
       log.warn("Kafka Streams did not close within {} s", CLOSE_TIMEOUT.toSeconds());
     }
-    observability.close();
   }
 
-  private static void awaitQuietly(String what, ThrowingAction action) {
-    try {
-      action.run();
-    } catch (TimeoutException | RuntimeException e) {
-      log.warn("Failed {}", what, e);
+  private static void closeAll(List<AutoCloseable> resources) {
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      try {
+        resources.get(i).close();
+      } catch (TimeoutException | RuntimeException e) {
+        log.warn("Closing a resource of the lineage service failed", e);
+      } catch (Exception e) {
+        log.warn("Closing a resource of the lineage service failed", e);
+      }
     }
-  }
-
-  /** Sorted, without duplicates: the same job ID may be added again by a replay. */
-  private static List<String> withJob(List<String> ids, String jobId) {
-    if (ids.contains(jobId)) {
-      return ids;
-    }
-    List<String> result = new ArrayList<>(ids);
-    result.add(jobId);
-    result.sort(null);
-    return result;
-  }
-
-  private static List<String> withoutJob(List<String> ids, String jobId) {
-    List<String> result = new ArrayList<>(ids);
-    result.remove(jobId);
-    return result;
-  }
-
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  private static Serde<List<String>> jobIdsSerde() {
-    return (Serde) Serdes.ListSerde(ArrayList.class, Serdes.String());
-  }
-
-  @FunctionalInterface
-  private interface ThrowingAction {
-    void run() throws TimeoutException;
+    resources.clear();
   }
 }

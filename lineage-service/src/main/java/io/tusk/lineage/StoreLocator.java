@@ -1,26 +1,31 @@
 package io.tusk.lineage;
 
+import java.util.List;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
- * Finds the index store that holds a key. Every query of the HTTP API reads its stores through this
- * one method, so it is the seam for scaling out.
- *
- * <p>Today the service answers from the stores of its own Kafka Streams instance ({@link
- * LocalStoreLocator}), which holds every partition as long as one instance runs. When several
- * instances share the application ID, a key's partition may belong to another one: the
- * implementation then has to call {@code KafkaStreams#queryMetadataForKey(storeName, key,
- * keySerializer)} (with {@code application.server} set to each instance's HTTP address) and either
- * return the local store or forward the request to the active (or a standby) owner.
+ * Reads the index stores wherever the entries live. Every query of the HTTP API reads through these
+ * two methods, so this is the seam for scaling out: the routing key of the key or prefix ({@link
+ * StoreKeys#routing}) decides the partition, and the implementation reads it from this instance's
+ * store or from the instance that owns it ({@link StreamsStoreLocator}).
  */
 public interface StoreLocator {
 
   /**
-   * The store named {@code storeName} that holds {@code key}.
+   * The value of {@code key} in the store named {@code storeName}, or null.
    *
    * @throws InvalidStateStoreException if the store cannot be queried now (starting, rebalancing,
-   *     migrated); callers answer 503 and the client retries
+   *     its owner unreachable); callers answer 503 and the client retries
    */
-  <V> ReadOnlyKeyValueStore<String, V> store(String storeName, String key);
+  <V> V get(String storeName, String key);
+
+  /**
+   * Up to {@code limit} entries whose keys start with {@code prefix} (which ends with a {@link
+   * StoreKeys#SEPARATOR}), in key order, after the key {@code after} (exclusive; null: from the
+   * first).
+   *
+   * @throws InvalidStateStoreException as {@link #get}
+   */
+  <V> List<KeyValue<String, V>> range(String storeName, String prefix, String after, int limit);
 }

@@ -1,7 +1,10 @@
 package io.tusk.lineage;
 
+import io.tusk.common.Ids;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitStats;
+import io.tusk.schemas.DatumResult;
+import io.tusk.schemas.DatumState;
 import io.tusk.schemas.InputRef;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobRef;
@@ -83,6 +86,50 @@ final class Fixtures {
         .setData(ByteBuffer.wrap(data.getBytes(StandardCharsets.UTF_8)))
         .setOutputHash("out-" + data.hashCode())
         .setInputs(inputs)
+        .build();
+  }
+
+  static DatumResult datumResult(
+      String jobId, String member, DatumState state, String log, boolean restart) {
+    return DatumResult.newBuilder()
+        .setJobId(jobId)
+        .setPipeline("risk")
+        .setMember(member)
+        .setDatumHash("datum-" + member)
+        .setState(state)
+        .setAttempts(state == DatumState.FAILED ? 3 : 1)
+        .setProcessorId("processor-1")
+        .setStartedAt(T0 + 700)
+        .setDurationMicros(1500)
+        .setError(state == DatumState.FAILED ? "exit code 1" : null)
+        .setRepo("claims")
+        .setLog(log)
+        .setRestart(restart)
+        .build();
+  }
+
+  /** A job with its input commit's global ID, pipeline, creation time and state. */
+  static Job job(
+      String id,
+      String commitId,
+      String globalId,
+      String pipeline,
+      long createdAt,
+      JobState state) {
+    return Job.newBuilder(job(id, commitId, pipeline, state, 0))
+        .setGlobalId(globalId)
+        .setCreatedAt(createdAt)
+        .setFinishedAt(state == JobState.RUNNING ? null : createdAt + 300)
+        .build();
+  }
+
+  /** An output commit of a derived repo, sealed by the end of {@code sourceJob}. */
+  static Commit outputCommit(String id, String repo, String sourceJob, String globalId, long seq) {
+    return Commit.newBuilder(sealedCommit(id, repo, Ids.newId(), "downstream"))
+        .setSequence(seq)
+        .setGlobalId(globalId)
+        .setSourceJob(sourceJob)
+        .setCreatedAt(T0 + seq)
         .build();
   }
 

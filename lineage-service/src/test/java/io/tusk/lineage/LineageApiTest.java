@@ -26,8 +26,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.TopologyTestDriver;
-import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -60,7 +58,10 @@ class LineageApiTest {
           "specHash",
           "identical",
           "different",
-          "error");
+          "error",
+          "outputCommit",
+          "outputCommits",
+          "durationMs");
   private static final List<String> OUTPUT_FIELDS =
       List.of(
           "pipeline",
@@ -71,12 +72,17 @@ class LineageApiTest {
           "datumHash",
           "contentType",
           "outputHash",
+          "removed",
+          "timestamp",
+          "position",
           "data",
           "inputs");
 
   private final Topics topics = new Topics(new InMemorySchemaRegistryClient());
   private TopologyTestDriver driver;
   private volatile boolean storesQueryable = true;
+  private final FakeCatalog catalog = new FakeCatalog();
+  private final RowReader rows = (topic, partition, offset) -> null;
   private HttpServer server;
   private WebClient client;
 
@@ -85,20 +91,11 @@ class LineageApiTest {
     driver =
         new TopologyTestDriver(
             LineageService.buildTopology(topics), TestStreams.properties(stateDir));
-    StoreLocator stores =
-        new StoreLocator() {
-          @Override
-          public <V> ReadOnlyKeyValueStore<String, V> store(String storeName, String key) {
-            if (!storesQueryable) {
-              throw new InvalidStateStoreException("store " + storeName + " is rebalancing");
-            }
-            return driver.getKeyValueStore(storeName);
-          }
-        };
+    StoreLocator stores = new DriverStores(driver, () -> storesQueryable);
     server =
         vertx
             .createHttpServer()
-            .requestHandler(LineageApi.router(vertx, stores))
+            .requestHandler(LineageApi.router(vertx, stores, catalog, rows))
             .listen(0, "127.0.0.1")
             .await(10, TimeUnit.SECONDS);
     client = WebClient.create(vertx);
@@ -157,7 +154,8 @@ class LineageApiTest {
     assertThat(jobs).hasSize(2);
     assertThat(jobs.getJsonObject(0).getString("pipeline")).isEqualTo("cost");
     assertThat(jobs.getJsonObject(1).getString("id")).isEqualTo(riskJob);
-    assertThat(jobs.getJsonObject(1).fieldNames()).containsExactlyInAnyOrderElementsOf(JOB_FIELDS);
+    assertThat(jobs.getJsonObject(1).fieldNames())
+        .containsExactlyInAnyOrderElementsOf(JOB_FIELDS.subList(0, 22));
   }
 
   @Test
@@ -244,7 +242,7 @@ class LineageApiTest {
     assertThat(body.fieldNames())
         .containsExactly("output", "datum", "job", "commit", "repo", "inputRows", "inputRowCount");
     assertThat(body.getJsonObject("output").fieldNames())
-        .containsExactlyElementsOf(OUTPUT_FIELDS.subList(0, 8));
+        .containsExactlyElementsOf(OUTPUT_FIELDS.subList(0, 11));
     assertThat(body.getJsonObject("datum"))
         .isEqualTo(
             new JsonObject()

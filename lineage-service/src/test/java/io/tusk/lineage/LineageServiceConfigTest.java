@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.Test;
 
 class LineageServiceConfigTest {
@@ -63,7 +64,9 @@ class LineageServiceConfigTest {
     env.put("TUSK_STREAM_THREADS", "2");
 
     // When the Kafka Streams properties are built
-    Properties props = LineageService.streamsProperties(LineageServiceConfig.from(env));
+    Properties props =
+        LineageService.streamsProperties(
+            LineageServiceConfig.from(env), new HostInfo("lineage-1", 8082));
 
     // Then the indexes run at-least-once under the literal application ID
     assertThat(props.get(StreamsConfig.APPLICATION_ID_CONFIG)).isEqualTo("tusk-lineage");
@@ -72,5 +75,43 @@ class LineageServiceConfigTest {
     assertThat(props.get(StreamsConfig.NUM_STREAM_THREADS_CONFIG)).isEqualTo(2);
     assertThat(props.get(StreamsConfig.consumerPrefix(ConsumerConfig.METADATA_MAX_AGE_CONFIG)))
         .isEqualTo(2000);
+    // And only committed records are indexed (outputs are written in transactions)
+    assertThat(props.get(StreamsConfig.consumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG)))
+        .isEqualTo("read_committed");
+    // And other instances forward reads to this one's address
+    assertThat(props.get(StreamsConfig.APPLICATION_SERVER_CONFIG)).isEqualTo("lineage-1:8082");
+  }
+
+  @Test
+  void shouldAdvertiseConfiguredUrlOrBoundAddressWithActualPort() {
+    // Given one config with an advertised URL and one bound to loopback without
+    Map<String, String> advertised = new HashMap<>(REQUIRED);
+    advertised.put("TUSK_ADVERTISED_URL", "http://lineage-2:9000");
+    Map<String, String> loopback = new HashMap<>(REQUIRED);
+    loopback.put("TUSK_HTTP_HOST", "127.0.0.1");
+    loopback.put("TUSK_HTTP_PORT", "0");
+
+    // When the advertised URLs are derived / Then the configured one wins, else host and port
+    assertThat(LineageService.advertisedUrl(LineageServiceConfig.from(advertised), 8082))
+        .isEqualTo("http://lineage-2:9000");
+    assertThat(LineageService.advertisedUrl(LineageServiceConfig.from(loopback), 41234))
+        .isEqualTo("http://127.0.0.1:41234");
+  }
+
+  @Test
+  void shouldFailNamingTheKeyWhenUrlsAreInvalid() {
+    // Given an advertised URL without port and an OpenLineage URL that is not http
+    Map<String, String> noPort = new HashMap<>(REQUIRED);
+    noPort.put("TUSK_ADVERTISED_URL", "http://lineage-2");
+    Map<String, String> notHttp = new HashMap<>(REQUIRED);
+    notHttp.put("TUSK_OPENLINEAGE_URL", "ftp://marquez");
+
+    // When / Then reading fails naming the key
+    assertThatThrownBy(() -> LineageServiceConfig.from(noPort))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_ADVERTISED_URL");
+    assertThatThrownBy(() -> LineageServiceConfig.from(notHttp))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_OPENLINEAGE_URL");
   }
 }

@@ -23,19 +23,24 @@ import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -76,6 +81,9 @@ class LineageServiceIT {
   private LineageService service;
   private Vertx vertx;
   private WebClient client;
+  private HttpServer openLineageEndpoint;
+  private final List<JsonObject> runEvents = new CopyOnWriteArrayList<>();
+  private final String eventsTopic = "lin-it-" + suffix + ".openlineage";
   private Commit sealed;
 
   @BeforeAll
@@ -110,18 +118,44 @@ class LineageServiceIT {
                 inputRef(TopicNames.updates(repo), 0, 3L, "CONDITION_ERA"),
                 inputRef(TopicNames.updates(repo), 1, 8L, "DRUG_ERA"))));
 
+    // An OpenLineage endpoint that takes every event.
+    vertx = Vertx.vertx();
+    openLineageEndpoint =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                request ->
+                    request
+                        .body()
+                        .onSuccess(
+                            body -> {
+                              runEvents.add(body.toJsonObject());
+                              request.response().setStatusCode(201).end();
+                            }))
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
     service =
         LineageService.start(
             LineageServiceConfig.from(
                 Map.of(
-                    "TUSK_BOOTSTRAP_SERVERS", stack.bootstrapServers(),
-                    "TUSK_REGISTRY_URL", stack.registryUrl(),
-                    "TUSK_SYSTEM_PARTITIONS", "3",
-                    "TUSK_INSTANCE_ID", "lineage-it",
-                    "TUSK_STATE_DIR", Path.of("target", "lineage-it-state-" + suffix).toString(),
-                    "TUSK_HTTP_HOST", "127.0.0.1",
-                    "TUSK_HTTP_PORT", "0")));
-    vertx = Vertx.vertx();
+                    "TUSK_BOOTSTRAP_SERVERS",
+                    stack.bootstrapServers(),
+                    "TUSK_REGISTRY_URL",
+                    stack.registryUrl(),
+                    "TUSK_SYSTEM_PARTITIONS",
+                    "3",
+                    "TUSK_INSTANCE_ID",
+                    "lineage-it",
+                    "TUSK_STATE_DIR",
+                    Path.of("target", "lineage-it-state-" + suffix).toString(),
+                    "TUSK_HTTP_HOST",
+                    "127.0.0.1",
+                    "TUSK_HTTP_PORT",
+                    "0",
+                    "TUSK_OPENLINEAGE_URL",
+                    "http://127.0.0.1:" + openLineageEndpoint.actualPort(),
+                    "TUSK_OPENLINEAGE_TOPIC",
+                    eventsTopic)));
     client = WebClient.create(vertx);
 
     // After it started: the commit completes and the job succeeds.
@@ -338,6 +372,49 @@ class LineageServiceIT {
         percentile(outputMillis, 100));
     assertThat(jobMillis).hasSize(FRESHNESS_SAMPLES);
     assertThat(outputMillis).hasSize(FRESHNESS_SAMPLES);
+  }
+
+  @Test
+  void shouldEmitStartThenCompleteOnceToEndpointAndTopicWhenJobSucceeds() throws Exception {
+    // Given the job written RUNNING before the service started, then SUCCESS
+    String runId = OpenLineageEvents.runId(jobId);
+
+    // When the service has indexed it / Then the endpoint got START then COMPLETE, valid, once each
+    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    while (eventsOf(runId).size() < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(POLL_INTERVAL.toMillis()); // poll interval, bounded by the deadline
+    }
+    List<JsonObject> events = eventsOf(runId);
+    assertThat(events)
+        .extracting(e -> e.getString("eventType"))
+        .containsExactly("START", "COMPLETE");
+    events.forEach(OpenLineageTest::assertValidRunEvent);
+    assertThat(events.get(1).getJsonArray("inputs").getJsonObject(0).getString("namespace"))
+        .isEqualTo("kafka://" + settings.bootstrapServers().split(",")[0]);
+    // And the events topic has both, keyed by the run ID
+    List<String> keys = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(settings.consumer("lin-it-events-" + suffix, null))) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(eventsTopic).stream()
+              .map(p -> new TopicPartition(eventsTopic, p.partition()))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      long end = System.nanoTime() + DEADLINE.toNanos();
+      while (keys.stream().filter(runId::equals).count() < 2 && System.nanoTime() < end) {
+        consumer
+            .poll(Duration.ofMillis(200))
+            .forEach(r -> keys.add(new String(r.key(), StandardCharsets.UTF_8)));
+      }
+    }
+    assertThat(keys).filteredOn(runId::equals).hasSize(2);
+  }
+
+  private List<JsonObject> eventsOf(String runId) {
+    return runEvents.stream()
+        .filter(e -> runId.equals(e.getJsonObject("run").getString("runId")))
+        .toList();
   }
 
   /** Time from sending until {@code path} answers 200, polling every few milliseconds. */

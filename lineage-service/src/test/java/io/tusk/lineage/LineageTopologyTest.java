@@ -139,9 +139,9 @@ class LineageTopologyTest {
     cost.pipeInput("1001", output("cost", "1001", jobId, commitId, "text/plain", "12.5", inputs()));
 
     // Then both are indexed, each under its pipeline
-    KeyValueStore<String, Output> store = outputsStore();
-    assertThat(store.get("risk/1001").getPipeline()).isEqualTo("risk");
-    assertThat(store.get("cost/1001").getPipeline()).isEqualTo("cost");
+    KeyValueStore<String, OutputEvent> store = outputsStore();
+    assertThat(store.get("risk/1001").pipeline()).isEqualTo("risk");
+    assertThat(store.get("cost/1001").pipeline()).isEqualTo("cost");
     assertThat(store.get("1001")).isNull();
   }
 
@@ -159,7 +159,7 @@ class LineageTopologyTest {
         "1001", output("risk", "1001", secondJob, Ids.newId(), "text/plain", "high", inputs()));
 
     // Then the latest output wins
-    assertThat(outputsStore().get("risk/1001").getJobId()).isEqualTo(secondJob);
+    assertThat(outputsStore().get("risk/1001").jobId()).isEqualTo(secondJob);
   }
 
   @Test
@@ -202,10 +202,17 @@ class LineageTopologyTest {
     assertThat(description)
         .contains("topic: jobs-by-commit-repartition")
         .contains("topic: outputs-by-key-repartition")
+        .contains("topic: rows-by-position-repartition")
+        .contains("topic: jobs-by-index-key-repartition")
+        .contains("topic: commits-by-index-key-repartition")
         .contains("stores: [commits-store]")
         .contains("stores: [jobs-store]")
         .contains("stores: [commit-jobs-store]")
-        .contains("stores: [outputs-store]");
+        .contains("stores: [outputs-store]")
+        .contains("stores: [rows-store]")
+        .contains("stores: [job-index-store]")
+        .contains("stores: [commit-index-store]")
+        .contains("stores: [datums-store, datum-states-store]");
   }
 
   private <V> TestInputTopic<String, V> input(Topic<String, V> topic) {
@@ -217,7 +224,7 @@ class LineageTopologyTest {
     return driver.getKeyValueStore(LineageService.COMMITS_STORE);
   }
 
-  private KeyValueStore<String, Output> outputsStore() {
+  private KeyValueStore<String, OutputEvent> outputsStore() {
     return driver.getKeyValueStore(LineageService.OUTPUTS_STORE);
   }
 

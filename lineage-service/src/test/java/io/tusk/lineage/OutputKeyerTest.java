@@ -3,8 +3,10 @@ package io.tusk.lineage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.Ids;
+import io.tusk.common.topics.Headers;
 import io.tusk.schemas.Output;
 import java.util.List;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.processor.api.MockProcessorContext;
 import org.apache.kafka.streams.processor.api.MockProcessorContext.CapturedForward;
 import org.apache.kafka.streams.processor.api.Record;
@@ -12,7 +14,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class OutputKeyerTest {
-  private final MockProcessorContext<String, Output> context = new MockProcessorContext<>();
+  private final MockProcessorContext<String, OutputEvent> context = new MockProcessorContext<>();
   private final OutputKeyer keyer = new OutputKeyer();
 
   @BeforeEach
@@ -31,23 +33,38 @@ class OutputKeyerTest {
     keyer.process(new Record<>("1001", output, 5L));
 
     // Then it is forwarded under risk/1001, unchanged
-    List<CapturedForward<? extends String, ? extends Output>> forwarded = context.forwarded();
+    List<CapturedForward<? extends String, ? extends OutputEvent>> forwarded = context.forwarded();
     assertThat(forwarded).hasSize(1);
     assertThat(forwarded.get(0).record().key()).isEqualTo("risk/1001");
-    assertThat(forwarded.get(0).record().value()).isEqualTo(output);
+    OutputEvent event = forwarded.get(0).record().value();
+    assertThat(event.output()).isEqualTo(output);
+    assertThat(event.removed()).isFalse();
+    assertThat(event.position()).isEqualTo("risk.output/2/17");
+    assertThat(event.timestamp()).isEqualTo(5L);
   }
 
   @Test
   void shouldKeyTombstoneByItsTopicWhenValueIsNull() {
     // Given a tombstone for member 1001 on risk.output
 
-    // When it is processed
-    keyer.process(new Record<>("1001", null, 5L));
+    String jobId = Ids.newId();
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(Headers.JOB_ID, Headers.bytes(jobId));
+    headers.add(Headers.DATUM_HASH, Headers.bytes("d1"));
 
-    // Then a tombstone for risk/1001 is forwarded
+    // When it is processed
+    keyer.process(new Record<>("1001", null, 5L, headers));
+
+    // Then a removal of risk/1001 by that job is forwarded, at the tombstone's position
     assertThat(context.forwarded()).hasSize(1);
     assertThat(context.forwarded().get(0).record().key()).isEqualTo("risk/1001");
-    assertThat(context.forwarded().get(0).record().value()).isNull();
+    OutputEvent removal = context.forwarded().get(0).record().value();
+    assertThat(removal.removed()).isTrue();
+    assertThat(removal.output()).isNull();
+    assertThat(removal.jobId()).isEqualTo(jobId);
+    assertThat(removal.datumHash()).isEqualTo("d1");
+    assertThat(removal.commitId()).isEmpty();
+    assertThat(removal.position()).isEqualTo("risk.output/2/17");
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.tusk.lineage;
 import io.tusk.common.config.KafkaSettings;
 import java.nio.file.Path;
 import java.util.Properties;
+import org.apache.kafka.streams.state.HostInfo;
 
 /** The service's own Kafka Streams properties, for {@code TopologyTestDriver} tests. */
 final class TestStreams {
@@ -15,7 +16,9 @@ final class TestStreams {
             stateDir.toString(),
             "127.0.0.1",
             0,
-            1);
-    return LineageService.streamsProperties(config);
+            1,
+            "",
+            OpenLineageSettings.disabled("unused:9092"));
+    return LineageService.streamsProperties(config, new HostInfo("127.0.0.1", 1));
   }
 }

@@ -1,0 +1,133 @@
+package io.tusk.lineage;
+
+import io.tusk.common.topics.TopicNames;
+import io.tusk.schemas.Commit;
+import io.tusk.schemas.InputRef;
+import io.tusk.schemas.Job;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.streams.KeyValue;
+
+/**
+ * The keys under which commits, jobs and outputs are indexed besides their own IDs. Each key starts
+ * with the routing key a query knows ({@code p:<pipeline>}, {@code g:<globalId>}, a row position,
+ * ...), see {@link StoreKeys}.
+ */
+final class IndexKeys {
+  /** Routing key of the list of every pipeline's jobs. */
+  static final String ALL_JOBS = "p:*";
+
+  private IndexKeys() {}
+
+  /** Routing key of a pipeline's jobs, newest first. */
+  static String pipelineJobs(String pipeline) {
+    return "p:" + pipeline;
+  }
+
+  /** Routing key of the commits and jobs of a global ID, oldest first. */
+  static String global(String globalId) {
+    return "g:" + globalId;
+  }
+
+  /** Routing key of a repo's commits, newest first. */
+  static String repoCommits(String repo) {
+    return "r:" + repo;
+  }
+
+  /** Routing key of the output commits a job's end sealed. */
+  static String outputCommits(String jobId) {
+    return "s:" + jobId;
+  }
+
+  /** The job-index-store entries of a job. */
+  static List<KeyValue<String, Job>> ofJob(Job job) {
+    String newest = StoreKeys.newestFirst(job.getCreatedAt());
+    return List.of(
+        KeyValue.pair(StoreKeys.join(pipelineJobs(job.getPipeline()), newest, job.getId()), job),
+        KeyValue.pair(StoreKeys.join(ALL_JOBS, newest, job.getId()), job),
+        KeyValue.pair(
+            StoreKeys.join(
+                global(job.getGlobalId()), StoreKeys.number(job.getCreatedAt()), job.getId()),
+            job));
+  }
+
+  /** The commit-index-store entries of a commit. */
+  static List<KeyValue<String, Commit>> ofCommit(Commit commit) {
+    List<KeyValue<String, Commit>> keys = new ArrayList<>(3);
+    keys.add(
+        KeyValue.pair(
+            StoreKeys.join(
+                global(commit.getGlobalId()),
+                StoreKeys.number(commit.getCreatedAt()),
+                commit.getId()),
+            commit));
+    keys.add(
+        KeyValue.pair(
+            StoreKeys.join(
+                repoCommits(commit.getRepo()),
+                StoreKeys.newestFirst(commit.getSequence()),
+                commit.getId()),
+            commit));
+    if (commit.getSourceJob() != null) {
+      keys.add(
+          KeyValue.pair(
+              StoreKeys.join(outputCommits(commit.getSourceJob()), commit.getId()), commit));
+    }
+    return keys;
+  }
+
+  /** The outputs-store key of one version of a member's output: the job that wrote it. */
+  static String outputVersion(String pipeline, String member, String jobId) {
+    return StoreKeys.join(OutputKeyer.key(pipeline, member), jobId);
+  }
+
+  /**
+   * The outputs-store entries of an output record: the latest output of the member (deleted by a
+   * removal) and the version of the job that wrote it (a removal too, so history shows it).
+   */
+  static List<KeyValue<String, OutputEvent>> ofOutput(OutputEvent event) {
+    String latest = OutputKeyer.key(event.pipeline(), event.member());
+    return List.of(
+        KeyValue.pair(latest, event.removed() ? null : event),
+        KeyValue.pair(outputVersion(event.pipeline(), event.member(), event.jobId()), event));
+  }
+
+  /** The rows-store key of the output written at a position. */
+  static String writtenAt(String position) {
+    return StoreKeys.join(position, "o");
+  }
+
+  /** The rows-store prefix of the outputs that read the row at a position. */
+  static String readersPrefix(String position) {
+    return StoreKeys.prefix(position, "r");
+  }
+
+  /**
+   * The rows-store entries of an output record: the output written at its own position (so a
+   * downstream output's input row on {@code <pipeline>.output} leads back to it), and one reader
+   * entry per input row that is an upstream output (so an output leads forward to every output
+   * computed from it: the edges of the DAG). Rows of source repos get no reader entries: a source
+   * row names its member, whose outputs list their input rows, so indexing every source row of
+   * every output (a member's whole row set, again in every job) would buy nothing.
+   */
+  static List<KeyValue<String, OutputEvent>> ofRows(OutputEvent event) {
+    OutputEvent pointer = event.pointer();
+    List<KeyValue<String, OutputEvent>> keys = new ArrayList<>();
+    keys.add(KeyValue.pair(writtenAt(event.position()), pointer));
+    if (event.output() != null) {
+      for (InputRef input : event.output().getInputs()) {
+        if (!TopicNames.OUTPUT_PATTERN.matcher(input.getTopic()).matches()) {
+          continue;
+        }
+        String row =
+            OutputEvent.position(input.getTopic(), input.getPartition(), input.getOffset());
+        keys.add(
+            KeyValue.pair(
+                readersPrefix(row)
+                    + StoreKeys.join(event.pipeline(), event.member(), event.jobId()),
+                pointer));
+      }
+    }
+    return keys;
+  }
+}

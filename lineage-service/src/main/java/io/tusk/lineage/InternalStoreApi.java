@@ -1,0 +1,95 @@
+package io.tusk.lineage;
+
+import io.tusk.common.http.ApiException;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.apache.kafka.streams.errors.InvalidStateStoreException;
+
+/**
+ * The endpoints instances read each other's stores with ({@link StreamsStoreLocator}): {@code GET
+ * /internal/stores/{store}/get?key=} (200 with the serialized value, 204 when absent) and {@code
+ * GET /internal/stores/{store}/range?prefix=&after=&limit=} (the serialized entries). Keys are
+ * base64url; 503 while this instance does not own the key's partition.
+ */
+final class InternalStoreApi {
+  private final Vertx vertx;
+  private final StreamsStoreLocator locator;
+
+  private InternalStoreApi(Vertx vertx, StreamsStoreLocator locator) {
+    this.vertx = vertx;
+    this.locator = locator;
+  }
+
+  /** Adds the internal endpoints to {@code router} (before its catch-all error handlers). */
+  static void mount(Router router, Vertx vertx, StreamsStoreLocator locator) {
+    InternalStoreApi api = new InternalStoreApi(vertx, locator);
+    router.get(StreamsStoreLocator.INTERNAL_PATH + ":store/get").handler(api::handleGet);
+    router.get(StreamsStoreLocator.INTERNAL_PATH + ":store/range").handler(api::handleRange);
+  }
+
+  private void handleGet(RoutingContext ctx) {
+    String store = store(ctx);
+    String key = encoded(ctx, "key");
+    answer(ctx, () -> locator.localGet(store, key));
+  }
+
+  private void handleRange(RoutingContext ctx) {
+    String store = store(ctx);
+    String prefix = encoded(ctx, "prefix");
+    String after = ctx.queryParams().get("after") == null ? null : encoded(ctx, "after");
+    int limit;
+    try {
+      limit = Integer.parseInt(ctx.queryParams().get("limit"));
+    } catch (NumberFormatException e) {
+      throw ApiException.badRequest("query parameter 'limit' must be a whole number");
+    }
+    if (limit < 1 || limit > LineageQueries.MAX_VERSIONS) {
+      throw ApiException.badRequest(
+          "query parameter 'limit' must be from 1 to " + LineageQueries.MAX_VERSIONS);
+    }
+    answer(ctx, () -> locator.localRange(store, prefix, after, limit));
+  }
+
+  private void answer(RoutingContext ctx, java.util.concurrent.Callable<byte[]> read) {
+    vertx
+        .executeBlocking(read, false)
+        .onSuccess(
+            bytes -> {
+              if (bytes == null) {
+                ctx.response().setStatusCode(204).end();
+              } else {
+                ctx.response()
+                    .putHeader("Content-Type", "application/octet-stream")
+                    .end(Buffer.buffer(bytes));
+              }
+            })
+        .onFailure(
+            failure ->
+                ctx.fail(
+                    failure instanceof InvalidStateStoreException
+                        ? ApiException.unavailable(failure.getMessage())
+                        : failure));
+  }
+
+  private String store(RoutingContext ctx) {
+    String store = ctx.pathParam("store");
+    if (!locator.knows(store)) {
+      throw ApiException.notFound("no store " + store);
+    }
+    return store;
+  }
+
+  private static String encoded(RoutingContext ctx, String name) {
+    String value = ctx.queryParams().get(name);
+    if (value == null) {
+      throw ApiException.badRequest("query parameter '" + name + "' is required");
+    }
+    try {
+      return StreamsStoreLocator.decode(value);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("query parameter '" + name + "' must be base64url");
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package io.tusk.lineage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tusk.common.topics.Topic;
+import io.tusk.common.topics.Topics;
+import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The HTTP API over the real topology's stores (TopologyTestDriver), without a broker. */
+@ExtendWith(VertxExtension.class)
+abstract class ApiTestBase {
+  final Topics topics = new Topics(new InMemorySchemaRegistryClient());
+  final FakeCatalog catalog = new FakeCatalog();
+  final Map<String, RowReader.StoredRow> rowValues = new ConcurrentHashMap<>();
+  TopologyTestDriver driver;
+  private HttpServer server;
+  private WebClient client;
+  private final Map<String, TestInputTopic<String, ?>> inputs = new ConcurrentHashMap<>();
+
+  @BeforeEach
+  void startApi(Vertx vertx, @TempDir Path stateDir) throws Exception {
+    driver =
+        new TopologyTestDriver(
+            LineageService.buildTopology(topics), TestStreams.properties(stateDir));
+    RowReader rows =
+        (topic, partition, offset) -> rowValues.get(OutputEvent.position(topic, partition, offset));
+    server =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                LineageApi.router(vertx, new DriverStores(driver, () -> true), catalog, rows))
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
+    client = WebClient.create(vertx);
+  }
+
+  @AfterEach
+  void stopDriver() {
+    driver.close();
+  }
+
+  /** Writes a record to {@code topic}, as its writer would. */
+  <V> void pipe(Topic<String, V> topic, String key, V value) {
+    input(topic).pipeInput(key, value);
+  }
+
+  /** Writes a record with headers and a timestamp. */
+  <V> void pipe(Topic<String, V> topic, String key, V value, RecordHeaders headers, long time) {
+    input(topic).pipeInput(new TestRecord<>(key, value, headers, time));
+  }
+
+  @SuppressWarnings("unchecked")
+  private <V> TestInputTopic<String, V> input(Topic<String, V> topic) {
+    return (TestInputTopic<String, V>)
+        inputs.computeIfAbsent(
+            topic.name(),
+            name ->
+                driver.createInputTopic(
+                    name, topic.keySerde().serializer(), topic.valueSerde().serializer()));
+  }
+
+  /** The port the API listens on (loopback). */
+  int port() {
+    return server.actualPort();
+  }
+
+  HttpResponse<Buffer> get(String path) throws Exception {
+    return client.get(server.actualPort(), "127.0.0.1", path).send().await(10, TimeUnit.SECONDS);
+  }
+
+  /** GETs {@code path}, expecting 200 JSON. */
+  JsonObject json(String path) throws Exception {
+    HttpResponse<Buffer> response = get(path);
+    assertThat(response.statusCode())
+        .as("GET %s: %s", path, response.bodyAsString())
+        .isEqualTo(200);
+    return response.bodyAsJsonObject();
+  }
+
+  static void assertError(
+      HttpResponse<Buffer> response, int status, String error, String messagePart) {
+    assertThat(response.statusCode()).isEqualTo(status);
+    assertThat(response.getHeader("Content-Type")).startsWith("application/json");
+    JsonObject body = response.bodyAsJsonObject();
+    assertThat(body.getString("error")).isEqualTo(error);
+    assertThat(body.getString("message")).contains(messagePart);
+  }
+}

@@ -1,0 +1,228 @@
+package io.tusk.lineage;
+
+import static io.tusk.lineage.Fixtures.T0;
+import static io.tusk.lineage.Fixtures.datumResult;
+import static io.tusk.lineage.Fixtures.inputRef;
+import static io.tusk.lineage.Fixtures.job;
+import static io.tusk.lineage.Fixtures.output;
+import static io.tusk.lineage.Fixtures.outputCommit;
+import static io.tusk.lineage.Fixtures.sealedCommit;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tusk.common.Ids;
+import io.tusk.schemas.DatumState;
+import io.tusk.schemas.Job;
+import io.tusk.schemas.JobState;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The web page at {@code /} in a real headless Chromium (Debian's chromium and chromedriver), over
+ * the API on the topology's stores: jobs with live progress, a click from a job to one of its
+ * outputs' provenance, and the lineage graphs.
+ */
+@Tag("integration")
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class LineagePageIT extends ApiTestBase {
+  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  private final String c1 = Ids.newId();
+  private final String j1 = Ids.newId();
+  private final String outputCommitId = Ids.newId();
+  private final String summaryJob = Ids.newId();
+  private WebDriver browser;
+  private WebDriverWait wait;
+
+  @BeforeEach
+  void startBrowser(@TempDir Path profile) {
+    Assumptions.assumeTrue(
+        Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+        "needs Debian's chromium and chromedriver (installed by .ci/run)");
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM.toFile());
+    options.addArguments(
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1000",
+        "--user-data-dir=" + profile.toAbsolutePath());
+    ChromeDriverService service =
+        new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).build();
+    browser = new ChromeDriver(service, options);
+    wait = new WebDriverWait(browser, WAIT);
+  }
+
+  @AfterEach
+  void stopBrowser() {
+    if (browser != null) {
+      browser.quit();
+    }
+  }
+
+  @Test
+  void shouldClickFromRunningJobToOutputProvenanceAndDrawLineageGraphs() throws Exception {
+    // Given a repo, a running job with datums and outputs, and a downstream pipeline's output
+    writeDag(JobState.RUNNING, 1);
+
+    // When the page is opened
+    browser.get("http://127.0.0.1:" + port() + "/");
+
+    // Then the repo's commit and the job with its progress are shown
+    wait.until(
+        ExpectedConditions.presenceOfElementLocated(
+            By.cssSelector("tr.job-row[data-job='" + j1 + "']")));
+    assertThat(browser.findElement(By.cssSelector("div.repo[data-repo='claims']")).getText())
+        .contains("claims");
+    assertThat(progressOf(j1)).isEqualTo("processed 1 / skipped 7 / failed 0 of 10");
+
+    // When the job makes progress / Then the page shows it without a reload (polling)
+    pipe(topics.jobs, j1, job(j1, c1, c1, "risk", T0, JobState.SUCCESS));
+    wait.until(
+        d ->
+            progressOf(j1).equals("processed 0 / skipped 7 / failed 0 of 10")
+                || progressOf(j1).startsWith("processed 3"));
+
+    // When the job is clicked, then one of its datums' members
+    browser.findElement(By.cssSelector("tr.job-row[data-job='" + j1 + "'] a.job-link")).click();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("job-title"), "risk"));
+    WebElement member =
+        wait.until(
+            ExpectedConditions.elementToBeClickable(
+                By.cssSelector("#datums a.member-link[data-member='1001']")));
+    assertThat(browser.findElement(By.id("failed-datums")).getText()).contains("1002");
+    member.click();
+
+    // Then the output's provenance is shown: its job, input commit, repo, rows and graph
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("prov-job"), j1));
+    assertThat(browser.findElement(By.id("prov-commit")).getText()).isEqualTo(c1);
+    assertThat(browser.findElement(By.id("prov-repo")).getText()).isEqualTo("claims");
+    assertThat(browser.findElement(By.id("prov-input-count")).getText()).isEqualTo("2");
+    assertThat(nodes("commit")).hasSize(1);
+    assertThat(nodes("job")).hasSize(1);
+    assertThat(nodes("output"))
+        .singleElement()
+        .satisfies(n -> assertThat(n.getText()).contains("risk / 1001"));
+    screenshot("provenance-risk");
+
+    // When the downstream output's provenance is opened / Then the graph goes back to the source
+    browser.get("http://127.0.0.1:" + port() + "/#/output/summary/p7");
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("prov-job"), summaryJob));
+    wait.until(d -> nodes("job").size() == 2);
+    assertThat(nodes("commit")).hasSize(2);
+    assertThat(nodes("output")).hasSize(2);
+    assertThat(browser.findElements(By.cssSelector("#lineage-graph path.edge")))
+        .hasSizeGreaterThanOrEqualTo(5);
+    screenshot("provenance-summary");
+
+    // When the global ID's graph is opened / Then commit -> job -> output commit -> job
+    browser.get("http://127.0.0.1:" + port() + "/#/global/" + c1);
+    wait.until(
+        ExpectedConditions.textToBePresentInElementLocated(
+            By.cssSelector("#view h2"), "Global ID"));
+    wait.until(
+        ExpectedConditions.presenceOfElementLocated(
+            By.cssSelector(
+                "#lineage-graph path.edge[data-from='j:"
+                    + j1
+                    + "'][data-to='c:"
+                    + outputCommitId
+                    + "']")));
+    wait.until(d -> nodes("job").size() == 2 && nodes("commit").size() == 2);
+    screenshot("global");
+  }
+
+  private void writeDag(JobState state, long processed) {
+    catalog
+        .repo("claims")
+        .pipeline("risk", "claims")
+        .derivedRepo("risk", "provider")
+        .pipeline("summary", "risk-by-provider");
+    pipe(topics.commits, c1, sealedCommit(c1, "claims", j1, "risk"));
+    Job running =
+        Job.newBuilder(job(j1, c1, c1, "risk", T0, state)).setProcessed(processed).build();
+    pipe(topics.jobs, j1, running);
+    pipe(topics.datumResults, j1, datumResult(j1, "1001", DatumState.SUCCESS, "ok", false));
+    pipe(topics.datumResults, j1, datumResult(j1, "1002", DatumState.FAILED, "boom", false));
+    pipe(
+        topics.output("risk"),
+        "1001",
+        output(
+            "risk",
+            "1001",
+            j1,
+            c1,
+            "application/json",
+            "{\"provider\":\"p7\"}",
+            List.of(
+                inputRef("claims.updates", 0, 3L, "CONDITION_ERA"),
+                inputRef("claims.updates", 1, 8L, "DRUG_ERA"))),
+        new RecordHeaders(),
+        T0 + 100);
+    pipe(
+        topics.commits,
+        outputCommitId,
+        outputCommit(outputCommitId, "risk-by-provider", j1, c1, 1));
+    pipe(
+        topics.jobs,
+        summaryJob,
+        job(summaryJob, outputCommitId, c1, "summary", T0 + 2, JobState.SUCCESS));
+    pipe(
+        topics.output("summary"),
+        "p7",
+        output(
+            "summary",
+            "p7",
+            summaryJob,
+            outputCommitId,
+            "application/json",
+            "{\"members\":1}",
+            List.of(inputRef("risk.output", 0, 0L, "output"))),
+        new RecordHeaders(),
+        T0 + 200);
+  }
+
+  private String progressOf(String jobId) {
+    return browser
+        .findElement(By.cssSelector("tr.job-row[data-job='" + jobId + "'] .progress-text"))
+        .getText();
+  }
+
+  private List<WebElement> nodes(String kind) {
+    return browser.findElements(By.cssSelector("#lineage-graph g.node." + kind));
+  }
+
+  private void screenshot(String name) throws Exception {
+    Path file = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE).toPath();
+    Path target = Path.of("target", "page-" + name + ".png");
+    Files.copy(file, target, StandardCopyOption.REPLACE_EXISTING);
+  }
+}

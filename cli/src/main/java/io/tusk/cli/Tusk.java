@@ -166,7 +166,7 @@ public final class Tusk {
           OmopDataset.read(data == null ? root().resolve("data/omop-gibleed") : data);
       long start = System.nanoTime();
       try (LocalTusk tusk = LocalTusk.start(home, Ports.defaults(), 2)) {
-        out.printf("[1/6] Started the local stack in %.1f s%n", (System.nanoTime() - start) / 1e9);
+        out.printf("[1/7] Started the local stack in %.1f s%n", (System.nanoTime() - start) / 1e9);
         printEndpoints(out, tusk);
         TuskClient client = new TuskClient(tusk.commitUrl(), tusk.lineageUrl());
         KafkaSettings settings =

@@ -48,6 +48,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("integration")
 @ExtendWith(LocalStackExtension.class)
 class DemoIT {
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
   private static final Path DATA =
       Paths.get(System.getProperty("tusk.root", "..")).resolve("data/omop-gibleed");
   private static final List<String> EVENT_TABLES =
@@ -129,6 +131,33 @@ class DemoIT {
       }
       assertThat(latest.keySet()).isEqualTo(members);
 
+      // And the cohort stage computed every cohort once, then only the cohorts the update touched:
+      // the old and new cohort of every member whose insight changed
+      Map<String, String> cohortBefore = new HashMap<>();
+      Map<String, String> hashBefore = new HashMap<>();
+      Map<String, String> cohortAfter = new HashMap<>();
+      Set<String> affected = new HashSet<>();
+      for (ConsumerRecord<byte[], byte[]> record : outputs) {
+        Output output = topics.output(pipeline).readValue(record.value());
+        String cohort = JSON.readTree(output.getData().array()).path("cohortKey").asText();
+        if (output.getJobId().equals(result.first().jobId())) {
+          cohortBefore.put(output.getMember(), cohort);
+          hashBefore.put(output.getMember(), output.getOutputHash());
+        } else if (!output.getOutputHash().equals(hashBefore.get(output.getMember()))) {
+          affected.add(cohortBefore.get(output.getMember()));
+          affected.add(cohort);
+        }
+        cohortAfter.put(output.getMember(), cohort);
+      }
+      assertThat(result.firstCohorts().state()).isEqualTo("SUCCESS");
+      assertThat(result.firstCohorts().processed())
+          .isEqualTo(new HashSet<>(cohortBefore.values()).size());
+      assertThat(result.secondCohorts().state()).isEqualTo("SUCCESS");
+      assertThat(result.secondCohorts().processed()).isEqualTo(affected.size());
+      assertThat(result.secondCohorts().total())
+          .isEqualTo(new HashSet<>(cohortAfter.values()).size());
+      assertThat(result.secondCohorts().processed()).isLessThan(result.firstCohorts().processed());
+
       // And both processor instances took part
       Topic<String, DatumResult> results = topics.datumResults;
       Set<String> processors = new HashSet<>();
@@ -154,7 +183,7 @@ class DemoIT {
       JsonNode commitJobs = client.lineageCommit(result.second().commitId()).path("jobs");
       assertThat(commitJobs.findValuesAsText("id")).contains(result.second().jobId());
       assertThat(printed.toString(StandardCharsets.UTF_8))
-          .contains("[6/6]")
+          .contains("[7/7]")
           .contains(result.second().jobId());
     }
   }

@@ -51,6 +51,8 @@ public final class OmopDemo {
   public record Result(
       JobSummary first,
       JobSummary second,
+      JobSummary firstCohorts,
+      JobSummary secondCohorts,
       OmopDataset.Update update,
       String lineageMember,
       JsonNode lineage) {}
@@ -61,6 +63,7 @@ public final class OmopDemo {
   private final PrintStream out;
   private final String repo;
   private final String pipeline;
+  private final String cohortPipeline;
   private final int partitions;
 
   public OmopDemo(
@@ -77,6 +80,7 @@ public final class OmopDemo {
     this.out = Objects.requireNonNull(out, "out");
     this.repo = repo;
     this.pipeline = pipeline;
+    this.cohortPipeline = pipeline + "-cohorts";
     this.partitions = partitions;
   }
 
@@ -86,23 +90,25 @@ public final class OmopDemo {
 
     List<OmopDataset.Row> initial = data.before(CUTOFF);
     long members = initial.stream().map(OmopDataset.Row::member).distinct().count();
-    load("[3/6] Loading the table as of " + CUTOFF + ": ", initial);
-    JobSummary first = commitAndWait("[4/6] Commit 1");
+    load("[3/7] Loading the table as of " + CUTOFF + ": ", initial);
+    JobSummary first = commitAndWait("[4/7] Commit 1");
     printJob(first);
     out.printf("      %,d distinct members in the rows loaded%n", members);
+    JobSummary firstCohorts = downstream(first.commitId());
 
     OmopDataset.Update update = data.weeklyUpdate(CUTOFF, UPDATE_DAYS, CORRECTIONS, RESENDS);
     load(
         String.format(
-            "[5/6] Loading the weekly update (%,d rows dated %s..%s, %d corrected rows, %d unchanged re-sends): ",
+            "[5/7] Loading the weekly update (%,d rows dated %s..%s, %d corrected rows, %d unchanged re-sends): ",
             update.newRows().size(),
             CUTOFF,
             CUTOFF.plusDays(UPDATE_DAYS - 1),
             update.corrections().size(),
             update.unchangedResends().size()),
         update.all());
-    JobSummary second = commitAndWait("[6/6] Commit 2");
+    JobSummary second = commitAndWait("[6/7] Commit 2");
     printJob(second);
+    JobSummary secondCohorts = downstream(second.commitId());
     out.printf(
         "      incremental: %,d of %,d datums processed (%.1f%% skipped), wall time %.1f%% of job 1's%n",
         second.processed(),
@@ -110,11 +116,15 @@ public final class OmopDemo {
         second.total() == 0 ? 0.0 : 100.0 * second.skipped() / second.total(),
         100.0 * second.wall().toMillis() / Math.max(1, first.wall().toMillis()));
 
+    out.printf(
+        "      cohorts: %,d of %,d recomputed after the update (job 1 of %s computed all %,d)%n",
+        secondCohorts.processed(), secondCohorts.total(), cohortPipeline, firstCohorts.processed());
+
     String member =
         new TreeSet<>(update.newRows().stream().map(OmopDataset.Row::member).toList()).first();
     JsonNode lineage = client.lineage(pipeline, member);
-    printLineage(member, lineage);
-    return new Result(first, second, update, member, lineage);
+    printLineage("[7/7] ", member, lineage);
+    return new Result(first, second, firstCohorts, secondCohorts, update, member, lineage);
   }
 
   private void createRepoAndPipeline() {
@@ -135,9 +145,70 @@ public final class OmopDemo {
     pipelineSpec.putObject("input").put("repo", repo);
     pipelineSpec.putObject("transform").put("java", "gibleed-insights");
     client.createPipeline(pipelineSpec);
+    // The second stage reads the first one's outputs, re-keyed by their cohort key.
+    ObjectNode cohortSpec = TuskClient.object().put("name", cohortPipeline).put("parallelism", 2);
+    cohortSpec.putObject("input").put("pipeline", pipeline).put("memberKey", "cohortKey");
+    cohortSpec.putObject("transform").put("java", "cohort-rates");
+    client.createPipeline(cohortSpec);
     out.printf(
-        "[2/6] Created repo %s (%d tables keyed by %s, %d partitions) and pipeline %s (transform gibleed-insights)%n",
-        repo, data.tables().size(), OmopDataset.MEMBER_KEY, partitions, pipeline);
+        "[2/7] Created repo %s (%d tables keyed by %s, %d partitions), pipeline %s (per member:"
+            + " gibleed-insights) and pipeline %s (per cohort: cohort-rates, reading %s's outputs)%n",
+        repo,
+        data.tables().size(),
+        OmopDataset.MEMBER_KEY,
+        partitions,
+        pipeline,
+        cohortPipeline,
+        pipeline);
+  }
+
+  /**
+   * Waits until every job of the commit's global ID has ended (the cohort stage runs after the
+   * member stage's output commit) and returns the cohort job.
+   */
+  private JobSummary downstream(String globalId) {
+    long start = System.nanoTime();
+    JsonNode global =
+        TuskClient.await(
+            () -> client.lineageGet("/global/" + TuskClient.segment(globalId)),
+            g -> "success".equals(g.path("state").asText()) && hasJobOf(g, cohortPipeline),
+            JOB_TIMEOUT,
+            "the jobs of global ID " + globalId);
+    for (JsonNode job : global.path("jobs")) {
+      if (cohortPipeline.equals(job.path("pipeline").asText())) {
+        JobSummary summary =
+            new JobSummary(
+                job.path("commitId").asText(),
+                job.path("id").asText(),
+                job.path("state").asText(),
+                job.path("total").asLong(),
+                job.path("processed").asLong(),
+                job.path("skipped").asLong(),
+                job.path("failed").asLong(),
+                0,
+                0,
+                Duration.ofNanos(System.nanoTime() - start));
+        out.printf(
+            "      then job %s of %s (global ID %s): cohorts total %,d / processed %,d / skipped %,d%n",
+            summary.jobId(),
+            cohortPipeline,
+            globalId,
+            summary.total(),
+            summary.processed(),
+            summary.skipped());
+        return summary;
+      }
+    }
+    throw new IllegalStateException("global ID " + globalId + " has no job of " + cohortPipeline);
+  }
+
+  private static boolean hasJobOf(JsonNode global, String pipeline) {
+    for (JsonNode job : global.path("jobs")) {
+      if (pipeline.equals(job.path("pipeline").asText())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void load(String label, List<OmopDataset.Row> rows) {
@@ -202,11 +273,11 @@ public final class OmopDemo {
         job.wall().toMillis() / 1000.0);
   }
 
-  private void printLineage(String member, JsonNode lineage) {
+  private void printLineage(String step, String member, JsonNode lineage) {
     JsonNode output = lineage.path("output");
     out.printf(
-        "Lineage of %s's output for member %s (GET /pipelines/%s/outputs/%s/lineage):%n",
-        pipeline, member, pipeline, member);
+        "%sLineage of %s's output for member %s (GET /pipelines/%s/outputs/%s/lineage):%n",
+        step, pipeline, member, pipeline, member);
     out.printf(
         "      output hash %s, datum %s%n",
         output.path("outputHash").asText(), lineage.path("datum").path("hash").asText());

@@ -15,12 +15,13 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The README's first command as a user runs it: the packaged CLI (its jar and the classpath file
- * {@code ./tusk} uses) in its own JVM, {@code tusk demo}, end to end. Catches what the in-JVM
- * tests cannot: a dependency missing from the runtime classpath, a command that does not exit.
+ * {@code ./tusk} uses) in its own JVM, {@code tusk demo}, end to end. Catches what the in-JVM tests
+ * cannot: a dependency missing from the runtime classpath, a command that does not exit.
  */
 @Tag("integration")
 class TuskCommandIT {
-  private static final Path ROOT = Paths.get(System.getProperty("tusk.root", "..")).toAbsolutePath();
+  private static final Path ROOT =
+      Paths.get(System.getProperty("tusk.root", "..")).toAbsolutePath();
 
   @Test
   @Timeout(value = 15, unit = TimeUnit.MINUTES)

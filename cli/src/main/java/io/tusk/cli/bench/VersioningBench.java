@@ -1,0 +1,251 @@
+package io.tusk.cli.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tusk.cli.RowLoader;
+import io.tusk.cli.TuskClient;
+import io.tusk.cli.local.LocalTusk;
+import io.tusk.cli.local.Ports;
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.topics.TopicNames;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * The versioning benchmark (issue 3): on a generated member-event table loaded as one commit, then
+ * an update of 1% of the members as a second, it measures the seal time of a commit, the diff time
+ * between the two commits (every page), the latency of as-of lookups (a member as of either commit,
+ * through the commit service's API), and, on a second repo sealing every second (continuous mode),
+ * the time from a row produced to its member's output being readable.
+ */
+public final class VersioningBench {
+  private static final String REPO = "vbench";
+  private static final String STREAM_REPO = "vstream";
+  private static final String STREAM_PIPELINE = "vstream-summary";
+  private static final Duration TIMEOUT = Duration.ofHours(2);
+
+  private final PrintStream out;
+  private final SyntheticTable table;
+  private final int lookups;
+  private final int streamRate;
+  private final int streamSeconds;
+  private final Path home;
+
+  public VersioningBench(
+      PrintStream out,
+      SyntheticTable table,
+      int lookups,
+      int streamRate,
+      int streamSeconds,
+      Path home) {
+    this.out = out;
+    this.table = table;
+    this.lookups = lookups;
+    this.streamRate = streamRate;
+    this.streamSeconds = streamSeconds;
+    this.home = home;
+  }
+
+  /** Runs the benchmark and prints its figures. */
+  public void run() throws Exception {
+    out.printf(
+        "Tusk versioning bench: %,d members, %,d rows; %,d as-of lookups; continuous mode at %,d rows/s for %d s%n",
+        table.members(), table.rows(), lookups, streamRate, streamSeconds);
+    try (LocalTusk tusk = LocalTusk.start(home, Ports.ephemeral(), 2)) {
+      KafkaSettings settings =
+          KafkaSettings.of(tusk.bootstrapServers(), tusk.registryUrl(), "vbench");
+      TuskClient client = new TuskClient(tusk.commitUrl(), tusk.lineageUrl());
+      client.createRepo(repoSpec(REPO, false));
+
+      long loadStart = System.nanoTime();
+      try (RowLoader loader = new RowLoader(settings, REPO)) {
+        table.forEach(row -> loader.send(null, row.member(), row.line()));
+        loader.flush();
+      }
+      out.printf(
+          "load      %,d rows in %.1f s%n", table.rows(), (System.nanoTime() - loadStart) / 1e9);
+      long sealStart = System.nanoTime();
+      JsonNode first = client.commit(REPO);
+      double firstSealMs = (System.nanoTime() - sealStart) / 1e6;
+      client.awaitCommitComplete(REPO, first.path("id").asText(), TIMEOUT);
+      out.printf(
+          "commit 1  sealed in %.0f ms, complete %.1f s after the seal%n",
+          firstSealMs, (System.nanoTime() - sealStart) / 1e9);
+
+      try (RowLoader loader = new RowLoader(settings, REPO)) {
+        table.forEachUpdate(100, 2, row -> loader.send(null, row.member(), row.line()));
+        loader.flush();
+      }
+      List<Double> seals = new ArrayList<>();
+      long secondStart = System.nanoTime();
+      JsonNode second = client.commit(REPO);
+      seals.add((System.nanoTime() - secondStart) / 1e6);
+      client.awaitCommitComplete(REPO, second.path("id").asText(), TIMEOUT);
+      // Seal time alone: empty commits on the same repo (reading the end offsets and writing the
+      // commit and its seals in one transaction).
+      for (int i = 0; i < 20; i++) {
+        long start = System.nanoTime();
+        client.commit(REPO);
+        seals.add((System.nanoTime() - start) / 1e6);
+      }
+      out.printf(
+          "seal      p50 %.1f ms, p99 %.1f ms over %d commits%n",
+          percentile(seals, 50), percentile(seals, 99), seals.size());
+
+      String from = first.path("id").asText();
+      String to = second.path("id").asText();
+      long diffStart = System.nanoTime();
+      long members = 0;
+      JsonNode page = client.commitGet(diffPath(from, to, null));
+      long changed = page.path("changed").asLong();
+      long added = page.path("added").asLong();
+      long removed = page.path("removed").asLong();
+      members += page.path("members").size();
+      while (page.hasNonNull("next")) {
+        page = client.commitGet(diffPath(from, to, page.path("next").asText()));
+        members += page.path("members").size();
+      }
+      out.printf(
+          "diff      %,d changed, %,d added, %,d removed; every page (%,d members) in %.0f ms%n",
+          changed, added, removed, members, (System.nanoTime() - diffStart) / 1e6);
+
+      SplittableRandom random = new SplittableRandom(11);
+      List<Double> asOf = new ArrayList<>();
+      for (int i = 0; i < lookups; i++) {
+        String member = "M" + random.nextInt(table.members());
+        String at = i % 2 == 0 ? from : to;
+        long start = System.nanoTime();
+        client.commitGet("/repos/" + REPO + "/members/" + member + "?at=" + at);
+        asOf.add((System.nanoTime() - start) / 1e6);
+      }
+      out.printf(
+          "as-of     p50 %.2f ms, p99 %.2f ms over %,d lookups (commit service API, forwarded to the partition service)%n",
+          percentile(asOf, 50), percentile(asOf, 99), lookups);
+
+      continuous(settings, client);
+    }
+  }
+
+  /**
+   * Rows produced at a steady rate to a repo sealing every second; time until each output is
+   * readable.
+   */
+  private void continuous(KafkaSettings settings, TuskClient client) throws Exception {
+    ObjectNode repo = repoSpec(STREAM_REPO, true);
+    client.createRepo(repo);
+    ObjectNode pipeline = TuskClient.object().put("name", STREAM_PIPELINE).put("parallelism", 6);
+    pipeline.putObject("input").put("repo", STREAM_REPO);
+    pipeline.putObject("transform").put("java", "member-summary");
+    client.createPipeline(pipeline);
+
+    Map<String, Long> producedAt = new ConcurrentHashMap<>();
+    List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+    String outputTopic = TopicNames.output(STREAM_PIPELINE);
+    Thread reader =
+        new Thread(
+            () -> {
+              try (KafkaConsumer<byte[], byte[]> consumer =
+                  new KafkaConsumer<>(settings.consumer("vbench-reader", null))) {
+                List<TopicPartition> partitions =
+                    consumer.partitionsFor(outputTopic).stream()
+                        .map(p -> new TopicPartition(outputTopic, p.partition()))
+                        .toList();
+                consumer.assign(partitions);
+                consumer.seekToBeginning(partitions);
+                while (!Thread.currentThread().isInterrupted()) {
+                  for (ConsumerRecord<byte[], byte[]> record :
+                      consumer.poll(Duration.ofMillis(50))) {
+                    Long produced =
+                        producedAt.remove(new String(record.key(), StandardCharsets.UTF_8));
+                    if (produced != null) {
+                      latencies.add((System.nanoTime() - produced) / 1e6);
+                    }
+                  }
+                }
+              } catch (org.apache.kafka.common.errors.InterruptException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "vbench-reader");
+    reader.start();
+    int rows = streamRate * streamSeconds;
+    long start = System.nanoTime();
+    try (RowLoader loader = new RowLoader(settings, STREAM_REPO)) {
+      for (int i = 0; i < rows; i++) {
+        long due = start + (long) (i * 1e9 / streamRate);
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          TimeUnit.NANOSECONDS.sleep(wait);
+        }
+        String member = "S" + i;
+        producedAt.put(member, System.nanoTime());
+        loader.send(null, member, i + "," + member + ",claim,100000,2024-01-01,1.00");
+      }
+      loader.flush();
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (latencies.size() < rows && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+    reader.interrupt();
+    reader.join(10_000);
+    out.printf(
+        "continuous %,d of %,d rows reached the output; row produced -> output readable p50 %.0f ms, p99 %.0f ms, max %.0f ms (trigger every 1 s)%n",
+        latencies.size(),
+        rows,
+        percentile(latencies, 50),
+        percentile(latencies, 99),
+        percentile(latencies, 100));
+  }
+
+  private static ObjectNode repoSpec(String name, boolean everySecond) {
+    ObjectNode spec =
+        TuskClient.object().put("name", name).put("format", "csv").put("partitions", 6);
+    ObjectNode events =
+        spec.putArray("tables")
+            .addObject()
+            .put("name", SyntheticTable.TABLE)
+            .put("memberKey", "MEMBER_ID");
+    for (String column : SyntheticTable.COLUMNS) {
+      events.withArray("columns").add(column);
+    }
+    events.putArray("rowKey").add("EVENT_ID");
+    if (everySecond) {
+      spec.putObject("trigger").put("everySeconds", 1);
+    }
+    return spec;
+  }
+
+  private static String diffPath(String from, String to, String after) {
+    return "/repos/"
+        + REPO
+        + "/diff?from="
+        + from
+        + "&to="
+        + to
+        + "&limit=10000"
+        + (after == null ? "" : "&after=" + TuskClient.segment(after));
+  }
+
+  private static double percentile(List<Double> values, double p) {
+    if (values.isEmpty()) {
+      return Double.NaN;
+    }
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    int index = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+    return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+  }
+}

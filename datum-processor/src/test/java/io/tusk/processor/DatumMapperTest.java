@@ -9,10 +9,14 @@ import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.Topics;
 import io.tusk.common.transform.Transform;
 import io.tusk.processor.examples.GiBleedInsights;
+import io.tusk.processor.transform.DatumExecution;
+import io.tusk.processor.transform.JavaRunner;
 import io.tusk.schemas.Datum;
+import io.tusk.schemas.DatumDone;
 import io.tusk.schemas.DatumResult;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.InputRef;
+import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.Output;
 import io.tusk.schemas.RepoSpec;
@@ -25,6 +29,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Random;
@@ -43,11 +48,16 @@ class DatumMapperTest {
   private final Topics topics = new Topics(new InMemorySchemaRegistryClient());
 
   private DatumMapper mapper(Transform transform, Topics topics) {
+    return mapper(
+        new DatumExecution(new JavaRunner(() -> transform), 1, null, null, List.of()), topics);
+  }
+
+  private DatumMapper mapper(DatumExecution execution, Topics topics) {
     RepoLayout layout = new RepoLayout(REPO);
     return new DatumMapper(
         PIPELINE,
         "instance-a-0",
-        transform,
+        execution,
         repo -> repo.equals(REPO.getName()) ? Optional.of(layout) : Optional.empty(),
         topics,
         CLOCK);
@@ -111,9 +121,9 @@ class DatumMapperTest {
     assertThat(result.getOutputHash()).isEqualTo(output.getOutputHash());
     assertThat(result.getError()).isNull();
 
-    // And the records are the output (keyed by member, with provenance headers) and the result
-    // (keyed by job ID), both decodable through the topics' serdes
-    assertThat(outcome.records()).hasSize(2);
+    // And the records are the output (keyed by member, with provenance headers), the result
+    // (keyed by job ID) and the member side's DatumDone, all decodable through the topics' serdes
+    assertThat(outcome.records()).hasSize(3);
     ProducerRecord<byte[], byte[]> outputRecord = outcome.records().get(0);
     assertThat(outputRecord.topic()).isEqualTo("gibleed.output");
     assertThat(new String(outputRecord.key(), StandardCharsets.UTF_8)).isEqualTo("4242");
@@ -127,6 +137,25 @@ class DatumMapperTest {
     assertThat(resultRecord.topic()).isEqualTo("tusk.datum-results");
     assertThat(new String(resultRecord.key(), StandardCharsets.UTF_8)).isEqualTo("job-3");
     assertThat(topics.datumResults.readValue(resultRecord.value())).isEqualTo(result);
+    assertDone(outcome.records().get(2), datum, true, output.getOutputHash());
+  }
+
+  private void assertDone(
+      ProducerRecord<byte[], byte[]> record, Datum datum, boolean succeeded, String outputHash) {
+    assertThat(record.topic()).isEqualTo("omop.by-member");
+    String member = datum.getMemberObject().getMember();
+    assertThat(new String(record.key(), StandardCharsets.UTF_8)).isEqualTo(member);
+    MemberEvent event = topics.byMember("omop").readValue(record.value());
+    assertThat(event.getEvent())
+        .isEqualTo(
+            DatumDone.newBuilder()
+                .setPipeline(PIPELINE)
+                .setMember(member)
+                .setJobId(datum.getJobId())
+                .setDatumHash(datum.getDatumHash())
+                .setSucceeded(succeeded)
+                .setOutputHash(outputHash)
+                .build());
   }
 
   @Test
@@ -155,7 +184,8 @@ class DatumMapperTest {
     // And the datum's original bytes go to the failed topic with error and provenance headers
     assertThat(outcome.records())
         .extracting(ProducerRecord::topic)
-        .containsExactly("tusk.datum-results", "gibleed.failed");
+        .containsExactly("tusk.datum-results", "gibleed.failed", "omop.by-member");
+    assertDone(outcome.records().get(2), datum, false, null);
     ProducerRecord<byte[], byte[]> failed = outcome.records().get(1);
     assertThat(failed.key()).isEqualTo(record.key());
     assertThat(failed.value()).isEqualTo(record.value());
@@ -166,6 +196,8 @@ class DatumMapperTest {
     assertThat(header(failed, Headers.GLOBAL_ID)).isEqualTo("commit-7");
     assertThat(header(failed, Headers.DATUM_HASH)).isEqualTo(datum.getDatumHash());
     assertThat(header(failed, Headers.SOURCE_OFFSET)).isEqualTo("5");
+    assertThat(header(failed, Headers.ATTEMPTS)).isEqualTo("1");
+    assertThat(header(failed, Headers.STDERR)).isNull();
   }
 
   @Test
@@ -182,8 +214,7 @@ class DatumMapperTest {
 
     // Then it fails naming the repo, and the transform never ran
     assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.FAILED);
-    assertThat(outcome.result().getError())
-        .isEqualTo("java.lang.IllegalStateException: datum names unknown repo elsewhere");
+    assertThat(outcome.result().getError()).isEqualTo("datum names unknown repo elsewhere");
   }
 
   @Test

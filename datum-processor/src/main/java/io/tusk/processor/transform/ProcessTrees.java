@@ -1,12 +1,18 @@
 package io.tusk.processor.transform;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Starting and killing transform processes. */
 final class ProcessTrees {
+  private static final Logger log = LoggerFactory.getLogger(ProcessTrees.class);
   private static final long REAP_SECONDS = 5;
 
   private ProcessTrees() {}
@@ -16,15 +22,20 @@ final class ProcessTrees {
    * briefly until it is gone: a timed-out command must not leave work running.
    */
   static void kill(Process process) {
-    List<ProcessHandle> descendants = process.descendants().toList();
-    descendants.forEach(ProcessHandle::destroyForcibly);
+    List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
+    tree.forEach(ProcessHandle::destroyForcibly);
     process.destroyForcibly();
-    // Children forked while the first ones were being killed.
-    process.descendants().forEach(ProcessHandle::destroyForcibly);
-    try {
-      process.waitFor(REAP_SECONDS, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    tree.add(process.toHandle());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(REAP_SECONDS);
+    for (ProcessHandle handle : tree) {
+      try {
+        handle.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (ExecutionException | TimeoutException e) {
+        log.warn("Process {} did not end within {} s of being killed", handle.pid(), REAP_SECONDS);
+      }
     }
   }
 

@@ -13,6 +13,7 @@ import io.tusk.cli.commands.PipelineCommand;
 import io.tusk.cli.commands.RejectedCommand;
 import io.tusk.cli.commands.RepoCommand;
 import io.tusk.cli.commands.RerunCommand;
+import io.tusk.cli.commands.RunCommand;
 import io.tusk.cli.commands.WaitCommand;
 import io.tusk.cli.demo.OmopDataset;
 import io.tusk.cli.demo.OmopDemo;
@@ -55,6 +56,7 @@ import picocli.CommandLine.Command;
       JobCommand.class,
       RerunCommand.class,
       DatumCommand.class,
+      RunCommand.class,
       LogsCommand.class,
       WaitCommand.class
     })

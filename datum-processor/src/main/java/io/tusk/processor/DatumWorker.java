@@ -21,6 +21,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -59,6 +60,8 @@ final class DatumWorker implements Runnable {
 
   private static final long FIRST_BACKOFF_MS = 100;
   private static final long MAX_BACKOFF_MS = 10_000;
+
+  private static final int TRANSACTION_TIMEOUT_MS = 10_000;
 
   /** A transaction's records are held in memory until it begins: this bounds them. */
   static final long MAX_TRANSACTION_BYTES = 32L * 1024 * 1024;
@@ -198,6 +201,12 @@ final class DatumWorker implements Runnable {
           rewind(c);
           rewind = false;
         }
+        if (producer == null) {
+          // At once, not on the first datum: initializing fences an earlier incarnation of this
+          // worker and aborts its open transaction, which would otherwise hold back every
+          // read_committed reader of the results until it timed out.
+          producer = newProducer();
+        }
         ConsumerRecords<byte[], byte[]> records = c.poll(POLL_TIMEOUT);
         if (records.isEmpty()) {
           continue;
@@ -273,9 +282,6 @@ final class DatumWorker implements Runnable {
       // Stopping: nothing of this poll is committed; the partitions' next owner redoes it.
       Thread.interrupted();
       return;
-    }
-    if (producer == null) {
-      producer = newProducer();
     }
     producer.beginTransaction();
     inTransaction = true;
@@ -388,8 +394,13 @@ final class DatumWorker implements Runnable {
   }
 
   private KafkaProducer<byte[], byte[]> newProducer() {
-    KafkaProducer<byte[], byte[]> created =
-        new KafkaProducer<>(settings.producer(clientId, transactionalId));
+    Map<String, Object> props = settings.producer(clientId, transactionalId);
+    if (!settings.clientOverrides().containsKey(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)) {
+      // Transactions only carry results computed beforehand, so they are short; a crashed worker's
+      // open one then blocks readers for seconds, not Kafka's default minute.
+      props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, TRANSACTION_TIMEOUT_MS);
+    }
+    KafkaProducer<byte[], byte[]> created = new KafkaProducer<>(props);
     try {
       created.initTransactions();
     } catch (RuntimeException e) {

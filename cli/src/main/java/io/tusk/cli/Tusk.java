@@ -82,7 +82,9 @@ public final class Tusk {
     // Services log at WARN (Kafka clients at ERROR, the embedded broker not at all) during the demo
     // and the benchmark so their output stays readable; TUSK_LOG_LEVEL, TUSK_KAFKA_LOG_LEVEL and
     // TUSK_BROKER_LOG_LEVEL override (logback.xml reads them).
-    boolean quiet = args.length > 0 && (args[0].equals("demo") || args[0].equals("bench"));
+    boolean quiet =
+        args.length > 0
+            && (args[0].equals("demo") || args[0].equals("bench") || args[0].equals("run"));
     defaultLogLevel("TUSK_LOG_LEVEL", quiet ? "WARN" : "INFO");
     defaultLogLevel("TUSK_KAFKA_LOG_LEVEL", quiet ? "ERROR" : "WARN");
     defaultLogLevel("TUSK_BROKER_LOG_LEVEL", quiet ? "OFF" : "WARN");

@@ -50,8 +50,8 @@ import java.util.concurrent.Future;
  * there are skipped and their outputs copied, as a pipeline skips them.
  *
  * <p>The output directory holds {@code outputs/<member>.<ext>} (member URL-encoded), {@code
- * failed/<member>.txt} (the error and the datum's log) and {@code manifest.json}: the spec hash and,
- * per member, its datum hash, state, attempts, output hash, content type and file.
+ * failed/<member>.txt} (the error and the datum's log) and {@code manifest.json}: the spec hash
+ * and, per member, its datum hash, state, attempts, output hash, content type and file.
  */
 public final class LocalRun {
   /** The file that records a run's datums, read by the next run's {@code --previous}. */
@@ -137,7 +137,9 @@ public final class LocalRun {
       String memberHash = Hashing.memberHash(rows);
       String datumHash = Hashing.datumHash(spec.getSpecHash(), memberHash);
       JsonNode earlier = before.get(member);
-      if (earlier != null && succeeded(earlier) && datumHash.equals(earlier.path("datumHash").asText())) {
+      if (earlier != null
+          && succeeded(earlier)
+          && datumHash.equals(earlier.path("datumHash").asText())) {
         copyOutput(earlier);
         members.set(member, earlier);
         skipped++;
@@ -266,7 +268,9 @@ public final class LocalRun {
           ParseResult result =
               parser.parse(record.getBytes(StandardCharsets.UTF_8), input.table(), i, number);
           if (result instanceof ParseResult.Accepted accepted) {
-            rowsByMember.computeIfAbsent(accepted.member(), m -> new ArrayList<>()).add(accepted.row());
+            rowsByMember
+                .computeIfAbsent(accepted.member(), m -> new ArrayList<>())
+                .add(accepted.row());
             rows++;
           } else if (result instanceof ParseResult.Rejected reject) {
             if (rejected++ < MAX_REPORTED_REJECTS) {
@@ -403,7 +407,8 @@ public final class LocalRun {
 
   /** Creates the output directory, replacing an earlier run's; refuses to mix with other files. */
   private void prepareOut() throws IOException {
-    if (previous != null && Files.isSameFile(previous, Files.createDirectories(out))) {
+    Files.createDirectories(out);
+    if (previous != null && Files.isSameFile(previous, out)) {
       throw new IllegalArgumentException("--out must not be the --previous directory");
     }
     boolean earlierRun = Files.exists(out.resolve(MANIFEST));

@@ -93,7 +93,14 @@ public final class RunCommand implements Callable<Integer> {
     try {
       summary =
           new LocalRun(
-                  withAbsolutePaths(spec), tables, memberKey, keys, previous, out, threads, System.out)
+                  withAbsolutePaths(spec),
+                  tables,
+                  memberKey,
+                  keys,
+                  previous,
+                  out,
+                  threads,
+                  System.out)
               .run();
     } catch (IllegalArgumentException e) {
       System.err.println(e.getMessage());

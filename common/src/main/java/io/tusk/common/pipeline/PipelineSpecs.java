@@ -8,6 +8,7 @@ import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
+import io.tusk.schemas.serde.TrustedClasses;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,6 +85,11 @@ public final class PipelineSpecs {
       Set.of("java", "cmd", "worker", "env", "inputFormat");
   private static final int MAX_ECHO = 64;
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  static {
+    // Specs are built and copied here without a serde, which would otherwise trust Tusk's classes.
+    TrustedClasses.install();
+  }
 
   private PipelineSpecs() {}
 

@@ -65,6 +65,17 @@ public final class LocalRun {
   /** One input table: its name and CSV file (header line first). */
   public record Input(String table, Path file) {}
 
+  /**
+   * CSV tables read into member rows, as the member side would hold them.
+   *
+   * @param repo the repo the tables make up
+   * @param rowsByMember each member's rows in source order, members in key order
+   * @param rows rows read
+   * @param rejected records rejected (reasons are reported, never the rows)
+   */
+  public record LocalRepo(
+      RepoSpec repo, Map<String, List<Row>> rowsByMember, long rows, long rejected) {}
+
   /** What a run did. */
   public record Summary(
       int members,
@@ -119,11 +130,11 @@ public final class LocalRun {
 
   /** Runs the pipeline and writes the output directory. */
   public Summary run() throws IOException, InterruptedException {
-    TrustedClasses.install();
-    RepoSpec repo = repo();
+    LocalRepo local = load(spec.getInputRepo(), inputs, memberKey, rowKeys, log);
+    RepoSpec repo = local.repo();
     RepoLayout layout = new RepoLayout(repo);
-    Map<String, List<Row>> rowsByMember = new TreeMap<>();
-    long[] counts = readRows(repo, rowsByMember);
+    Map<String, List<Row>> rowsByMember = local.rowsByMember();
+    long[] counts = {local.rows(), local.rejected()};
     Map<String, JsonNode> before = previousManifest();
     prepareOut();
 
@@ -200,7 +211,33 @@ public final class LocalRun {
         counts[1]);
   }
 
-  private RepoSpec repo() throws IOException {
+  /**
+   * Reads CSV tables (header line first) into member rows: the file's index is each row's source
+   * partition and its record number the offset, as if the rows had come through a repo's updates.
+   *
+   * @param repoName the repo's name
+   * @param memberKey the member key column of every table
+   * @param rowKeys row-key columns by table
+   * @param log where rejects are reported (reason and position, never the row)
+   * @throws IllegalArgumentException naming the file whose header lacks a key column
+   */
+  public static LocalRepo load(
+      String repoName,
+      List<Input> inputs,
+      String memberKey,
+      Map<String, List<String>> rowKeys,
+      PrintStream log)
+      throws IOException {
+    TrustedClasses.install();
+    RepoSpec repo = repo(repoName, inputs, memberKey, rowKeys);
+    Map<String, List<Row>> rowsByMember = new TreeMap<>();
+    long[] counts = readRows(repo, inputs, rowsByMember, log);
+    return new LocalRepo(repo, rowsByMember, counts[0], counts[1]);
+  }
+
+  private static RepoSpec repo(
+      String repoName, List<Input> inputs, String memberKey, Map<String, List<String>> rowKeys)
+      throws IOException {
     List<TableSpec> tables = new ArrayList<>();
     for (Input input : inputs) {
       List<String> columns = header(input);
@@ -224,7 +261,7 @@ public final class LocalRun {
               .build());
     }
     return RepoSpec.newBuilder()
-        .setName(spec.getInputRepo())
+        .setName(repoName)
         .setFormat(RowFormat.CSV)
         .setDefaultTable(inputs.get(0).table())
         .setTables(tables)
@@ -246,11 +283,10 @@ public final class LocalRun {
     }
   }
 
-  /**
-   * Parses every file into rows by member, as the rekeyer does: the file's index is the row's
-   * source partition and its record number the offset. Returns rows and rejects.
-   */
-  private long[] readRows(RepoSpec repo, Map<String, List<Row>> rowsByMember) throws IOException {
+  /** Parses every file into rows by member, as the rekeyer does; returns rows and rejects. */
+  private static long[] readRows(
+      RepoSpec repo, List<Input> inputs, Map<String, List<Row>> rowsByMember, PrintStream log)
+      throws IOException {
     RowParser parser = new RowParser(repo);
     long rows = 0;
     long rejected = 0;

@@ -30,8 +30,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -70,6 +70,7 @@ public final class ProcessorBench implements Callable<Integer> {
   private static final int PARTITIONS = 4;
   private static final Duration TIMEOUT = Duration.ofMinutes(20);
   private static final int MAX_ROWS = 2_000;
+  private static final int WRITE_SLICE = 5_000;
   private static final String[] TABLES = {
     "PERSON", "CONDITION_ERA", "DRUG_ERA", "PROCEDURE_OCCURRENCE", "VISIT_OCCURRENCE", "OBSERVATION"
   };
@@ -313,39 +314,52 @@ public final class ProcessorBench implements Callable<Integer> {
     return DatumProcessorConfig.from(env);
   }
 
-  /** The datums of one job over {@code count} members: the sample's members, renamed, cycled. */
+  /**
+   * The datums of one job over {@code count} members: the sample's members, renamed, cycled. Sent
+   * in slices, each flushed, and a record whose send failed (a loaded machine can exceed the
+   * delivery timeout) is sent again, so the backlog is whole.
+   */
   private void writeDatums(PipelineSpec spec, int count) {
     String jobId = Ids.newId();
     var topic = topics.datums(spec.getName());
-    AtomicInteger failures = new AtomicInteger();
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(settings.producer("bench-datums", null))) {
-      for (int i = 0; i < count; i++) {
-        MemberObject base = members.get(i % members.size());
-        String member = base.getMember() + "-" + i / members.size();
-        MemberObject object = MemberObject.newBuilder(base).setMember(member).build();
-        Datum datum =
-            Datum.newBuilder()
-                .setPipeline(spec.getName())
-                .setJobId(jobId)
-                .setCommitId("bench")
-                .setGlobalId("bench")
-                .setDatumHash(Hashing.datumHash(spec.getSpecHash(), object.getHash() + member))
-                .setSpecHash(spec.getSpecHash())
-                .setMemberObject(object)
-                .build();
-        producer.send(
-            new ProducerRecord<>(topic.name(), topic.key(member), topic.value(datum)),
-            (metadata, e) -> {
-              if (e != null) {
-                failures.incrementAndGet();
-              }
-            });
+      for (int from = 0; from < count; from += WRITE_SLICE) {
+        List<ProducerRecord<byte[], byte[]>> slice = new ArrayList<>();
+        for (int i = from; i < Math.min(count, from + WRITE_SLICE); i++) {
+          MemberObject base = members.get(i % members.size());
+          String member = base.getMember() + "-" + i / members.size();
+          MemberObject object = MemberObject.newBuilder(base).setMember(member).build();
+          Datum datum =
+              Datum.newBuilder()
+                  .setPipeline(spec.getName())
+                  .setJobId(jobId)
+                  .setCommitId("bench")
+                  .setGlobalId("bench")
+                  .setDatumHash(Hashing.datumHash(spec.getSpecHash(), object.getHash() + member))
+                  .setSpecHash(spec.getSpecHash())
+                  .setMemberObject(object)
+                  .build();
+          slice.add(new ProducerRecord<>(topic.name(), topic.key(member), topic.value(datum)));
+        }
+        for (int round = 1; !slice.isEmpty(); round++) {
+          if (round > 5) {
+            throw new IllegalStateException(slice.size() + " datums could not be written");
+          }
+          List<ProducerRecord<byte[], byte[]>> failed = new CopyOnWriteArrayList<>();
+          for (ProducerRecord<byte[], byte[]> record : slice) {
+            producer.send(
+                record,
+                (metadata, e) -> {
+                  if (e != null) {
+                    failed.add(record);
+                  }
+                });
+          }
+          producer.flush();
+          slice = failed;
+        }
       }
-      producer.flush();
-    }
-    if (failures.get() > 0) {
-      throw new IllegalStateException(failures.get() + " datums could not be written");
     }
   }
 

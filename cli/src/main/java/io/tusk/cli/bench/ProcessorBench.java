@@ -172,7 +172,9 @@ public final class ProcessorBench implements Callable<Integer> {
               + " = %.2f x baseline time; overhead %.0f us/datum wall, %.0f us/datum CPU%n",
           noop, noopCpu, raw / noop, overheadMicros, noopCpu - rawCpu);
       double java = run("java", java(GiBleedInsights.class), datums, 1, 2);
-      out.printf("java      gibleed-insights (1 instance x 2 threads)    %,10.0f datums/s%n", java);
+      out.printf(
+          "java      gibleed-insights (1 instance x 2 threads)    %,10.0f datums/s  (%.0f us CPU)%n",
+          java, lastCpuMicros);
       double worker =
           run(
               "worker",

@@ -231,13 +231,13 @@ public final class DatumProcessor implements AutoCloseable {
   }
 
   /**
-   * The thread's own directory, emptied of what a crashed run may have left (datum directories hold
-   * health data).
+   * The thread's own directory under the system temporary directory ({@code java.io.tmpdir}),
+   * emptied of what a crashed run may have left (datum directories hold health data).
    */
   private Path workDir(int thread) {
     Path dir =
-        config
-            .workDir()
+        Path.of(System.getProperty("java.io.tmpdir"))
+            .toAbsolutePath()
             .resolve(
                 "tusk-processor-"
                     + config.pipeline()

@@ -5,7 +5,6 @@ import io.tusk.common.config.ConfigException;
 import io.tusk.common.config.ConfigKey;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.topics.TopicNames;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,9 +22,7 @@ public record DatumProcessorConfig(
     String httpHost,
     int httpPort,
     int maxPollRecords,
-    Duration pipelineWait,
-    Duration commitInterval,
-    Path workDir) {
+    Duration pipelineWait) {
 
   public static final ConfigKey PIPELINE =
       ConfigKey.required("TUSK_PIPELINE", "Name of the pipeline this processor runs");
@@ -51,18 +48,6 @@ public record DatumProcessorConfig(
           "60",
           "How long start waits for the pipeline's spec to appear in tusk.pipelines");
 
-  public static final ConfigKey COMMIT_INTERVAL_MS =
-      ConfigKey.optional(
-          "TUSK_COMMIT_INTERVAL_MS",
-          "2000",
-          "Longest a thread computes datums before it commits those done (one transaction)");
-  public static final ConfigKey WORK_DIR =
-      ConfigKey.optional(
-          "TUSK_WORK_DIR",
-          "",
-          "Directory for command transforms' datum directories and workers (default: the system"
-              + " temporary directory); emptied of this instance's leftovers at start");
-
   /** Every key the datum processor reads. */
   public static final List<ConfigKey> KEYS = keys();
 
@@ -71,8 +56,6 @@ public record DatumProcessorConfig(
     Objects.requireNonNull(pipeline, "pipeline");
     Objects.requireNonNull(httpHost, "httpHost");
     Objects.requireNonNull(pipelineWait, "pipelineWait");
-    Objects.requireNonNull(commitInterval, "commitInterval");
-    Objects.requireNonNull(workDir, "workDir");
   }
 
   /**
@@ -92,7 +75,6 @@ public record DatumProcessorConfig(
               + pipeline
               + "'");
     }
-    String workDir = config.string(WORK_DIR);
     return new DatumProcessorConfig(
         KafkaSettings.from(config),
         pipeline,
@@ -100,10 +82,7 @@ public record DatumProcessorConfig(
         config.string(HTTP_HOST),
         config.port(HTTP_PORT),
         config.integer(MAX_POLL_RECORDS, 1),
-        Duration.ofSeconds(config.integer(PIPELINE_WAIT_SECONDS, 0)),
-        Duration.ofMillis(config.integer(COMMIT_INTERVAL_MS, 1)),
-        Path.of(workDir.isEmpty() ? System.getProperty("java.io.tmpdir") : workDir)
-            .toAbsolutePath());
+        Duration.ofSeconds(config.integer(PIPELINE_WAIT_SECONDS, 0)));
   }
 
   /** The consumer group every instance of this pipeline's processor joins. */
@@ -114,15 +93,7 @@ public record DatumProcessorConfig(
   private static List<ConfigKey> keys() {
     List<ConfigKey> keys = new ArrayList<>(KafkaSettings.KEYS);
     keys.addAll(
-        List.of(
-            PIPELINE,
-            THREADS,
-            HTTP_HOST,
-            HTTP_PORT,
-            MAX_POLL_RECORDS,
-            PIPELINE_WAIT_SECONDS,
-            COMMIT_INTERVAL_MS,
-            WORK_DIR));
+        List.of(PIPELINE, THREADS, HTTP_HOST, HTTP_PORT, MAX_POLL_RECORDS, PIPELINE_WAIT_SECONDS));
     return List.copyOf(keys);
   }
 }

@@ -63,6 +63,9 @@ final class DatumWorker implements Runnable {
 
   private static final int TRANSACTION_TIMEOUT_MS = 10_000;
 
+  /** Longest a worker computes datums before it commits those done (one transaction). */
+  static final Duration COMMIT_INTERVAL = Duration.ofSeconds(2);
+
   /** A transaction's records are held in memory until it begins: this bounds them. */
   static final long MAX_TRANSACTION_BYTES = 32L * 1024 * 1024;
 
@@ -73,7 +76,6 @@ final class DatumWorker implements Runnable {
   private final String transactionalId;
   private final int maxPollRecords;
   private final Duration maxPollInterval;
-  private final long commitIntervalNanos;
   private final DatumMapper mapper;
   private final ProcessorMetrics metrics;
   private final Observability observability;
@@ -108,7 +110,6 @@ final class DatumWorker implements Runnable {
     this.transactionalId = id;
     this.maxPollRecords = config.maxPollRecords();
     this.maxPollInterval = Objects.requireNonNull(maxPollInterval, "maxPollInterval");
-    this.commitIntervalNanos = config.commitInterval().toNanos();
     this.mapper = Objects.requireNonNull(mapper, "mapper");
     this.metrics = Objects.requireNonNull(metrics, "metrics");
     this.observability = Objects.requireNonNull(observability, "observability");
@@ -234,12 +235,12 @@ final class DatumWorker implements Runnable {
   /**
    * Computes the poll's datums, then writes everything they produced and the consumed positions in
    * one transaction. The transforms run before the transaction begins, so a slow transform never
-   * holds a transaction open. When computing takes longer than {@code TUSK_COMMIT_INTERVAL_MS} (or
-   * its records grow past {@link #MAX_TRANSACTION_BYTES}) the poll is cut: what is done commits,
-   * and the consumer is sent back to the first datum not done, which the next poll returns.
+   * holds a transaction open. When computing takes longer than {@link #COMMIT_INTERVAL} (or its
+   * records grow past {@link #MAX_TRANSACTION_BYTES}) the poll is cut: what is done commits, and
+   * the consumer is sent back to the first datum not done, which the next poll returns.
    */
   private void process(KafkaConsumer<byte[], byte[]> c, ConsumerRecords<byte[], byte[]> records) {
-    long deadline = System.nanoTime() + commitIntervalNanos;
+    long deadline = System.nanoTime() + COMMIT_INTERVAL.toNanos();
     List<DatumOutcome> outcomes = new ArrayList<>(records.count());
     List<String> sources = new ArrayList<>(records.count());
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();

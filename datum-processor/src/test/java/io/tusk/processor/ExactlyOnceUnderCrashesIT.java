@@ -169,7 +169,6 @@ class ExactlyOnceUnderCrashesIT {
         .putAll(
             ProcessorItSupport.env(
                 stack.bootstrapServers(), stack.registryUrl(), pipeline, "crash-" + index, 1));
-    builder.environment().put("TUSK_WORK_DIR", logs.toAbsolutePath().toString());
     Process process = builder.start();
     log.info("Started processor {} as pid {} ({}{})", index, process.pid(), logs, File.separator);
     return process;

@@ -380,8 +380,12 @@ final class DatumWorker implements Runnable {
         c.seek(partition, offset);
       }
     }
-    // The group reads from the earliest offset when it has committed none.
-    c.seekToBeginning(uncommitted);
+    // The group reads from the earliest offset when it has committed none. An empty list must not
+    // reach seekToBeginning: Kafka reads it as "every assigned partition", which would redo
+    // committed datums.
+    if (!uncommitted.isEmpty()) {
+      c.seekToBeginning(uncommitted);
+    }
   }
 
   private void backoff(int attempt) {

@@ -10,6 +10,7 @@ import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.processor.transform.CommandRunner;
 import io.tusk.processor.transform.TransformRunners;
+import io.tusk.processor.transform.WorkerRunner;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.TransformKind;
@@ -259,8 +260,15 @@ public final class DatumProcessor implements AutoCloseable {
     if (timeout == null) {
       return MIN_POLL_INTERVAL;
     }
-    int runs = spec.getDatumTries() + (spec.getErrCmd().isEmpty() ? 0 : 1);
-    Duration worst = timeout.multipliedBy(runs).plus(Duration.ofMinutes(1));
+    Duration attempt =
+        spec.getTransform().getKind() == TransformKind.WORKER
+            ? timeout.plus(WorkerRunner.START_ALLOWANCE)
+            : timeout;
+    Duration worst =
+        attempt
+            .multipliedBy(spec.getDatumTries())
+            .plus(spec.getErrCmd().isEmpty() ? Duration.ZERO : timeout)
+            .plus(Duration.ofMinutes(1));
     return worst.compareTo(MIN_POLL_INTERVAL) > 0 ? worst : MIN_POLL_INTERVAL;
   }
 

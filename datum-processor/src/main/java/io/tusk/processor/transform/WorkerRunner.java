@@ -31,9 +31,10 @@ import org.slf4j.LoggerFactory;
  * value}]}}}; it answers one line on stdout, {@code {"output": <any JSON>}} (the output, stored as
  * compact JSON, {@code application/json}) or {@code {"error": "..."}} (the attempt failed, the
  * worker goes on). stderr is the worker's log: what it writes while a datum is in flight is that
- * datum's. A worker that exits, gives no answer within the datum timeout, or answers something else
- * (the stream could be out of step) is killed with its process tree; the attempt fails and the next
- * one starts a fresh worker, so the in-flight datum is retried.
+ * datum's. A worker that exits, gives no answer within the datum timeout (plus {@link
+ * #START_ALLOWANCE} for a fresh worker's first answer), or answers something else (the stream could
+ * be out of step) is killed with its process tree; the attempt fails and the next one starts a
+ * fresh worker, so the in-flight datum is retried.
  *
  * <p>Environment: {@code TUSK_PIPELINE}, the spec's {@code env}, and the processor's environment
  * without its {@code TUSK_*} settings; the working directory is the runner's own.
@@ -45,6 +46,13 @@ public final class WorkerRunner implements TransformRunner {
   static final int MAX_LINE_CHARS = 4 * 1024 * 1024;
 
   private static final long GRACEFUL_EXIT_SECONDS = 2;
+
+  /**
+   * Extra time for a fresh worker's first answer: starting (an interpreter, libraries, a model)
+   * must not count as a datum that hangs.
+   */
+  public static final Duration START_ALLOWANCE = Duration.ofSeconds(60);
+
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
 
@@ -59,6 +67,7 @@ public final class WorkerRunner implements TransformRunner {
   private BufferedWriter stdin;
   private BlockingQueue<Line> lines;
   private StderrTail stderr;
+  private boolean fresh;
 
   /**
    * @param cmd the worker command and its arguments
@@ -114,14 +123,16 @@ public final class WorkerRunner implements TransformRunner {
       return restart("the worker could not take the datum (" + exitStatus() + ")");
     }
     Line line;
+    Duration wait = timeout == null || !fresh ? timeout : timeout.plus(START_ALLOWANCE);
+    fresh = false;
     try {
-      line = timeout == null ? lines.take() : lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      line = wait == null ? lines.take() : lines.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return restart("interrupted");
     }
     if (line == null) {
-      return restart("the worker gave no answer within " + ProcessTrees.describe(timeout));
+      return restart("the worker gave no answer within " + ProcessTrees.describe(wait));
     }
     if (line.end()) {
       return restart("the worker exited before answering (" + exitStatus() + ")");
@@ -183,6 +194,7 @@ public final class WorkerRunner implements TransformRunner {
     Process started = builder.start();
     onStart.run();
     process = started;
+    fresh = true;
     stdin =
         new BufferedWriter(
             new OutputStreamWriter(started.getOutputStream(), StandardCharsets.UTF_8), 64 * 1024);

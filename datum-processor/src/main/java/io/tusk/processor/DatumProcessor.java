@@ -17,6 +17,7 @@ import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -64,6 +65,7 @@ public final class DatumProcessor implements AutoCloseable {
   private final Observability observability = new Observability(SERVICE);
   private final List<DatumWorker> workers = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
+  private final List<Path> workDirs = new ArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final CountDownLatch pipelineSeen = new CountDownLatch(1);
   private CompactedTopicView<RepoSpec> repos;
@@ -212,6 +214,7 @@ public final class DatumProcessor implements AutoCloseable {
     for (int i = 0; i < config.threads(); i++) {
       String processorId = config.kafka().instanceId() + "-" + i;
       Path workDir = workDir(i);
+      workDirs.add(workDir);
       DatumMapper mapper =
           new DatumMapper(
               config.pipeline(),
@@ -303,7 +306,10 @@ public final class DatumProcessor implements AutoCloseable {
     return context != null ? context : DatumProcessor.class.getClassLoader();
   }
 
-  /** Stops the workers (aborting open transactions), the HTTP server and the views. */
+  /**
+   * Stops the workers (aborting open transactions, stopping worker processes), the HTTP server and
+   * the views, and deletes the threads' work directories.
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
@@ -337,5 +343,12 @@ public final class DatumProcessor implements AutoCloseable {
       repos.close();
     }
     observability.close();
+    for (Path dir : workDirs) {
+      try {
+        CommandRunner.deleteTree(dir);
+      } catch (UncheckedIOException e) {
+        log.warn("Cannot delete work directory {}: {}", dir, e.getCause().toString());
+      }
+    }
   }
 }

@@ -14,6 +14,7 @@ import io.tusk.cli.commands.PutCommand;
 import io.tusk.cli.commands.RejectedCommand;
 import io.tusk.cli.commands.RepoCommand;
 import io.tusk.cli.commands.RerunCommand;
+import io.tusk.cli.commands.RunCommand;
 import io.tusk.cli.commands.WaitCommand;
 import io.tusk.cli.demo.OmopDataset;
 import io.tusk.cli.demo.OmopDemo;
@@ -57,6 +58,7 @@ import picocli.CommandLine.Command;
       JobCommand.class,
       RerunCommand.class,
       DatumCommand.class,
+      RunCommand.class,
       LogsCommand.class,
       WaitCommand.class
     })
@@ -82,7 +84,9 @@ public final class Tusk {
     // Services log at WARN (Kafka clients at ERROR, the embedded broker not at all) during the demo
     // and the benchmark so their output stays readable; TUSK_LOG_LEVEL, TUSK_KAFKA_LOG_LEVEL and
     // TUSK_BROKER_LOG_LEVEL override (logback.xml reads them).
-    boolean quiet = args.length > 0 && (args[0].equals("demo") || args[0].equals("bench"));
+    boolean quiet =
+        args.length > 0
+            && (args[0].equals("demo") || args[0].equals("bench") || args[0].equals("run"));
     defaultLogLevel("TUSK_LOG_LEVEL", quiet ? "WARN" : "INFO");
     defaultLogLevel("TUSK_KAFKA_LOG_LEVEL", quiet ? "ERROR" : "WARN");
     defaultLogLevel("TUSK_BROKER_LOG_LEVEL", quiet ? "OFF" : "WARN");

@@ -366,9 +366,9 @@ final class CommitApi {
         .onFailure(ctx::fail);
   }
 
-  /** A pipeline spec document from the body: YAML or JSON by Content-Type. */
-  private static JsonObject specDocument(RoutingContext ctx) {
-    return Requests.specDocument(ctx.request().getHeader("Content-Type"), ctx.body().asString());
+  /** A pipeline spec document from the body: JSON or YAML. */
+  private static java.util.Map<String, Object> specDocument(RoutingContext ctx) {
+    return Requests.specDocument(ctx.body().asString());
   }
 
   /** A pipeline just written, with the job the change started (null: none). */

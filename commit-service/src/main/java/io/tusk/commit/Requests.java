@@ -3,16 +3,14 @@ package io.tusk.commit;
 import io.tusk.common.Ids;
 import io.tusk.common.http.ApiException;
 import io.tusk.common.member.ColumnType;
-import io.tusk.common.member.Hashing;
+import io.tusk.common.pipeline.PipelineSpecException;
+import io.tusk.common.pipeline.PipelineSpecs;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.RowFormat;
 import io.tusk.schemas.TableSpec;
-import io.tusk.schemas.TransformKind;
-import io.tusk.schemas.TransformSpec;
 import io.tusk.schemas.Trigger;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigInteger;
@@ -23,14 +21,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.error.YAMLException;
 
 /**
  * Validation of the commit service's requests: pure functions from a request body or parameter to a
@@ -43,7 +35,6 @@ final class Requests {
   static final int DEFAULT_PARTITIONS = 3;
   static final int DEFAULT_HISTORY_RETENTION = 52;
   static final int MAX_HISTORY_RETENTION = 100_000;
-  static final int DEFAULT_PARALLELISM = 4;
   static final int DEFAULT_LIMIT = 50;
   static final int MAX_LIMIT = 1000;
 
@@ -51,16 +42,7 @@ final class Requests {
       "must be 1-63 characters of a-z, 0-9, '-' and '_', start with a letter or digit,"
           + " and not be 'tusk'";
   private static final int MAX_ECHO = 64;
-  static final int DEFAULT_DATUM_TRIES = 3;
-  static final int MAX_DATUM_TRIES = 100;
-  private static final long MAX_DURATION_MS = 365L * 24 * 3600 * 1000;
-  private static final Pattern DURATION_PART = Pattern.compile("(\\d+)(ms|s|m|h)");
-  private static final Map<String, Long> DURATION_UNITS =
-      Map.of("ms", 1L, "s", 1000L, "m", 60_000L, "h", 3_600_000L);
-  private static final Set<String> YAML_TYPES =
-      Set.of("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml");
   private static final Set<String> INPUT_FORMATS = Set.of("csv", "json");
-  private static final List<String> DERIVED_COLUMNS = List.of("member", "data");
   private static final Set<String> TRIGGER_FIELDS = Set.of("everyRows", "everySeconds", "cron");
   private static final long MAX_TRIGGER_SECONDS = 366L * 24 * 3600;
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
@@ -164,14 +146,12 @@ final class Requests {
   }
 
   /**
-   * The pipeline a {@code POST /pipelines} spec document describes (Pachyderm's field names where
-   * they fit; see docs/next.md). Whether its input repo or pipeline exists is the caller's check.
-   *
-   * <p>This is the one place a spec document becomes a {@link PipelineSpec}; once common has a
-   * shared parser of spec documents, this method delegates to it.
+   * The pipeline a {@code POST /pipelines} spec document describes, parsed by the one parser of
+   * spec documents ({@link PipelineSpecs}). Whether its input repo or pipeline exists is the
+   * caller's check.
    */
-  static PipelineSpec pipelineSpec(JsonObject body, long now) {
-    return pipelineSpec(body, now, null);
+  static PipelineSpec pipelineSpec(Map<String, Object> document, long now) {
+    return pipelineSpec(document, now, null);
   }
 
   /**
@@ -179,237 +159,37 @@ final class Requests {
    * be left out and an absent parallelism keeps the previous one. Version and creation time are the
    * caller's (the spec returned is version 1, created and updated {@code now}).
    */
-  static PipelineSpec pipelineSpec(JsonObject body, long now, PipelineSpec previous) {
-    Objects.requireNonNull(body, "body");
-    Fields fields =
-        new Fields(
-            body,
-            "",
-            Set.of(
-                "name",
-                "input",
-                "transform",
-                "parallelism",
-                "datumTries",
-                "datumTimeout",
-                "jobTimeout",
-                "errCmd",
-                "keepOutputsOnUpdate"));
-    String name;
-    if (previous == null) {
-      name = fields.name("name");
-    } else {
-      name = previous.getName();
-      String given = fields.optionalString("name");
-      if (given != null && !given.equals(name)) {
-        throw bad("name " + echo(given) + " differs from the pipeline updated, " + echo(name));
+  static PipelineSpec pipelineSpec(Map<String, Object> document, long now, PipelineSpec previous) {
+    Objects.requireNonNull(document, "document");
+    Map<String, Object> fields = new java.util.LinkedHashMap<>(document);
+    if (previous != null) {
+      Object given = fields.putIfAbsent("name", previous.getName());
+      if (given != null && !previous.getName().equals(given)) {
+        throw bad(
+            "name "
+                + echo(String.valueOf(given))
+                + " differs from the pipeline updated, "
+                + echo(previous.getName()));
       }
+      fields.putIfAbsent("parallelism", previous.getParallelism());
     }
-    PipelineSpec.Builder spec = PipelineSpec.newBuilder().setName(name);
-    input(fields.object("input", Set.of("repo", "branch", "pipeline", "memberKey")), name, spec);
-    spec.setTransform(
-        transform(
-            fields.object("transform", Set.of("java", "cmd", "worker", "env", "inputFormat"))));
-    int defaultParallelism = previous == null ? DEFAULT_PARALLELISM : previous.getParallelism();
-    spec.setParallelism(fields.integer("parallelism", defaultParallelism, 1, MAX_PARTITIONS));
-    spec.setDatumTries(fields.integer("datumTries", DEFAULT_DATUM_TRIES, 1, MAX_DATUM_TRIES));
-    spec.setDatumTimeoutMs(fields.duration("datumTimeout"));
-    spec.setJobTimeoutMs(fields.duration("jobTimeout"));
-    spec.setErrCmd(fields.has("errCmd") ? fields.command("errCmd") : List.of());
-    spec.setKeepOutputsOnUpdate(fields.bool("keepOutputsOnUpdate", false));
-    spec.setVersion(1).setCreatedAt(now).setUpdatedAt(now).setSpecHash("");
-    PipelineSpec parsed = spec.build();
-    return PipelineSpec.newBuilder(parsed).setSpecHash(Hashing.specHash(parsed)).build();
+    try {
+      return PipelineSpec.newBuilder(PipelineSpecs.fromDocument(fields, now)).setVersion(1).build();
+    } catch (PipelineSpecException e) {
+      throw bad(e.getMessage());
+    }
   }
 
-  /**
-   * The JSON object a spec document holds: YAML when {@code contentType} says so ({@code
-   * application/yaml}, {@code application/x-yaml}, {@code text/yaml}, {@code text/x-yaml}), else
-   * JSON.
-   */
-  static JsonObject specDocument(String contentType, String body) {
+  /** The document a request body holds: a JSON object or YAML mapping (told apart by content). */
+  static Map<String, Object> specDocument(String body) {
     if (body == null || body.isBlank()) {
       throw bad("request body must be a pipeline spec (a JSON object, or YAML)");
     }
-    String mediaType =
-        contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-    if (YAML_TYPES.contains(mediaType)) {
-      return yamlObject(body);
-    }
     try {
-      return new JsonObject(body);
-    } catch (DecodeException | ClassCastException e) {
-      throw bad("request body is not a JSON object: " + e.getMessage());
+      return PipelineSpecs.readDocument(body);
+    } catch (PipelineSpecException e) {
+      throw bad("request body: " + e.getMessage());
     }
-  }
-
-  private static JsonObject yamlObject(String body) {
-    Object document;
-    try {
-      document = new Yaml(new SafeConstructor(new LoaderOptions())).load(body);
-    } catch (YAMLException e) {
-      throw bad("request body is not valid YAML: " + e.getMessage());
-    }
-    if (!(document instanceof Map<?, ?>)) {
-      throw bad("request body must be a YAML mapping (field: value lines)");
-    }
-    return (JsonObject) fromYaml(document, "");
-  }
-
-  /** A YAML value as JSON; values YAML reads as something JSON has not (dates) are refused. */
-  private static Object fromYaml(Object value, String path) {
-    if (value instanceof Map<?, ?> map) {
-      JsonObject object = new JsonObject();
-      for (Map.Entry<?, ?> entry : map.entrySet()) {
-        if (!(entry.getKey() instanceof String key)) {
-          throw bad(
-              "key "
-                  + echo(String.valueOf(entry.getKey()))
-                  + " of "
-                  + where(path)
-                  + " must be a string");
-        }
-        object.put(key, fromYaml(entry.getValue(), path.isEmpty() ? key : path + "." + key));
-      }
-      return object;
-    }
-    if (value instanceof List<?> list) {
-      JsonArray array = new JsonArray();
-      for (int i = 0; i < list.size(); i++) {
-        array.add(fromYaml(list.get(i), path + "[" + i + "]"));
-      }
-      return array;
-    }
-    if (value == null
-        || value instanceof String
-        || value instanceof Boolean
-        || value instanceof Integer
-        || value instanceof Long
-        || value instanceof BigInteger
-        || value instanceof Double) {
-      return value;
-    }
-    throw bad(path + " is read by YAML as a " + value.getClass().getSimpleName() + "; quote it");
-  }
-
-  private static String where(String path) {
-    return path.isEmpty() ? "the document" : path;
-  }
-
-  /** The input of a pipeline: a branch of a repo, or the outputs of another pipeline. */
-  private static void input(Fields input, String pipeline, PipelineSpec.Builder spec) {
-    boolean fromRepo = input.has("repo");
-    boolean fromPipeline = input.has("pipeline");
-    if (fromRepo && fromPipeline) {
-      throw bad(
-          "input must name a repo (and optional branch) or a pipeline (and memberKey), not both");
-    }
-    if (!fromPipeline) {
-      if (input.has("memberKey")) {
-        throw bad("input.memberKey applies to pipeline inputs only");
-      }
-      spec.setInputRepo(input.name("repo"));
-      String branch = input.optionalString("branch");
-      spec.setInputBranch(
-          branch == null ? ControlPlane.MASTER : branchName(input.pathOf("branch"), branch));
-      spec.setInputPipeline(null).setInputMemberKey(null);
-      return;
-    }
-    if (input.has("branch")) {
-      throw bad("input.branch applies to repo inputs only (a pipeline input follows master)");
-    }
-    String upstream = input.name("pipeline");
-    if (upstream.equals(pipeline)) {
-      throw bad("input.pipeline " + echo(upstream) + " is the pipeline itself");
-    }
-    String memberKey = input.string("memberKey");
-    if (DERIVED_COLUMNS.contains(memberKey)) {
-      throw bad(
-          "input.memberKey "
-              + echo(memberKey)
-              + " is a column of the derived repo's own table "
-              + DERIVED_COLUMNS);
-    }
-    String derived = TopicNames.derivedRepo(upstream, memberKey);
-    if (!TopicNames.isValidName(derived)) {
-      throw bad(
-          "input.memberKey "
-              + echo(memberKey)
-              + " makes the derived repo name "
-              + echo(derived)
-              + ", which "
-              + NAME_RULE);
-    }
-    spec.setInputRepo(derived)
-        .setInputBranch(ControlPlane.MASTER)
-        .setInputPipeline(upstream)
-        .setInputMemberKey(memberKey);
-  }
-
-  /** A transform: a Java transform, a command run per datum, or a worker command. */
-  private static TransformSpec transform(Fields transform) {
-    String java = transform.optionalString("java");
-    boolean command = transform.has("cmd");
-    if (java != null && command) {
-      throw bad("transform must have java or cmd, not both");
-    }
-    if (java == null && !command) {
-      throw bad(
-          "transform.java is required (a transform class or name), or transform.cmd (a command"
-              + " and its arguments)");
-    }
-    if (java != null) {
-      for (String field : List.of("worker", "env", "inputFormat")) {
-        if (transform.has(field)) {
-          throw bad(transform.pathOf(field) + " applies to cmd transforms only");
-        }
-      }
-      return TransformSpec.newBuilder().setKind(TransformKind.JAVA).setName(java).build();
-    }
-    List<String> cmd = transform.command("cmd");
-    boolean worker = transform.bool("worker", false);
-    String inputFormat = transform.optionalString("inputFormat");
-    if (worker && inputFormat != null) {
-      throw bad("transform.inputFormat does not apply to workers (they read JSON lines)");
-    }
-    if (inputFormat == null) {
-      inputFormat = "csv";
-    } else if (!INPUT_FORMATS.contains(inputFormat)) {
-      throw bad("transform.inputFormat must be \"csv\" or \"json\", got " + echo(inputFormat));
-    }
-    return TransformSpec.newBuilder()
-        .setKind(worker ? TransformKind.WORKER : TransformKind.COMMAND)
-        .setName("")
-        .setCmd(cmd)
-        .setEnv(transform.environment("env"))
-        .setInputFormat(inputFormat)
-        .build();
-  }
-
-  /**
-   * A duration such as {@code 30s}, {@code 500ms}, {@code 5m} or {@code 1h30m} (Go's notation, as
-   * Pachyderm's specs use), in milliseconds.
-   */
-  static long durationMillis(String field, String text) {
-    String rule =
-        field
-            + " must be a duration such as \"30s\", \"500ms\", \"5m\" or \"1h30m\", got "
-            + echo(text);
-    Matcher part = DURATION_PART.matcher(text);
-    long total = 0;
-    int position = 0;
-    while (position < text.length()) {
-      if (!part.find(position) || part.start() != position || part.group(1).length() > 9) {
-        throw bad(rule);
-      }
-      long amount = Long.parseLong(part.group(1));
-      total += amount * DURATION_UNITS.get(part.group(2));
-      position = part.end();
-    }
-    if (total <= 0 || total > MAX_DURATION_MS) {
-      throw bad(field + " must be more than 0 and at most 365 days, got " + echo(text));
-    }
-    return total;
   }
 
   /** The {@code limit} query parameter of a commit list (null: the default). */
@@ -769,69 +549,6 @@ final class Requests {
         throw bad(rule + ", got " + number);
       }
       return number.longValueExact();
-    }
-
-    boolean bool(String field, boolean defaultValue) {
-      Object value = json.getValue(field);
-      if (value == null) {
-        return defaultValue;
-      }
-      if (!(value instanceof Boolean flag)) {
-        throw bad(pathOf(field) + " must be true or false, got " + echo(String.valueOf(value)));
-      }
-      return flag;
-    }
-
-    /** An optional duration string, in milliseconds (null when absent). */
-    Long duration(String field) {
-      String text = optionalString(field);
-      return text == null ? null : durationMillis(pathOf(field), text);
-    }
-
-    /** A command: a non-empty array of strings, the first one non-blank. */
-    List<String> command(String field) {
-      JsonArray array = array(field);
-      if (array.isEmpty()) {
-        throw bad(pathOf(field) + " must hold the command and its arguments");
-      }
-      List<String> values = new ArrayList<>();
-      for (int i = 0; i < array.size(); i++) {
-        if (!(array.getValue(i) instanceof String text)) {
-          throw bad(pathOf(field) + "[" + i + "] must be a string");
-        }
-        values.add(text);
-      }
-      if (values.get(0).isBlank()) {
-        throw bad(pathOf(field) + "[0] must name the program");
-      }
-      return values;
-    }
-
-    /** Environment variables: an object of names to strings (numbers and booleans as text). */
-    Map<String, String> environment(String field) {
-      Object value = json.getValue(field);
-      if (value == null) {
-        return Map.of();
-      }
-      if (!(value instanceof JsonObject object)) {
-        throw bad(pathOf(field) + " must be an object of names to values");
-      }
-      Map<String, String> env = new TreeMap<>();
-      for (String name : object.fieldNames()) {
-        String path = pathOf(field) + "." + name;
-        if (!ENV_NAME.matcher(name).matches()) {
-          throw bad(path + " is not a valid environment variable name");
-        }
-        if (name.startsWith("TUSK_")) {
-          throw bad(path + ": names starting with TUSK_ are set by Tusk");
-        }
-        Object item = object.getValue(name);
-        if (!(item instanceof String || item instanceof Number || item instanceof Boolean)) {
-          throw bad(path + " must be a string");
-        }
-        env.put(name, item.toString());
-      }
-      return env;
     }
 
     /** An array of distinct non-blank strings; {@code nonEmpty} refuses an empty array. */

@@ -6,13 +6,15 @@ import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.Topic;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
-import io.tusk.common.transform.MemberDatumInput;
-import io.tusk.common.transform.Transform;
 import io.tusk.common.transform.TransformOutput;
+import io.tusk.processor.transform.DatumExecution;
 import io.tusk.schemas.Datum;
+import io.tusk.schemas.DatumDone;
 import io.tusk.schemas.DatumResult;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.InputRef;
+import io.tusk.schemas.JobMode;
+import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.Output;
 import io.tusk.schemas.Row;
@@ -30,23 +32,32 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * The pure part of step 5 of the commit protocol: one record of {@code <pipeline>.datums} in, the
- * records its transaction writes out. A success gives the {@link Output} (value and provenance
- * headers) and a SUCCESS {@link DatumResult}; a transform that throws, or a datum of an unknown
- * repo, gives a FAILED result and the datum's bytes on {@code <pipeline>.failed}; a record that is
- * not a datum goes to {@code <pipeline>.failed} only. Needs no broker: tests call it directly.
+ * records its transaction writes out (docs/next.md, "Datum processor"):
  *
- * <p>Not thread-safe (it holds the thread's transform instance).
+ * <ul>
+ *   <li>SUCCESS: the {@link Output} on {@code <pipeline>.output} (value and provenance headers);
+ *   <li>RECOVERED (every try failed, the error command succeeded): no output;
+ *   <li>FAILED: the datum's bytes on {@code <pipeline>.failed} with the error, attempt count and
+ *       the end of stderr in headers;
+ *   <li>a removal datum (no rows, hash ""): a tombstone on {@code <pipeline>.output} with
+ *       provenance headers, SUCCESS, without running the transform;
+ * </ul>
+ *
+ * and for each of them a {@link DatumResult} on {@code tusk.datum-results} (key: job ID) and a
+ * {@link DatumDone} on {@code <repo>.by-member} (key: member), so the member side learns the
+ * outcome in the same transaction as the output. A record that is not a datum goes to {@code
+ * <pipeline>.failed} only. Needs no broker: tests call it directly.
+ *
+ * <p>Not thread-safe (it drives the thread's transform).
  */
-public final class DatumMapper {
-  /** Header on {@code <pipeline>.failed}: why the datum failed (exception class and message). */
+public final class DatumMapper implements AutoCloseable {
+  /** Header on {@code <pipeline>.failed}: why the datum failed. */
   public static final String ERROR_HEADER = Headers.ERROR;
 
-  /** Errors are stored in results and headers; a runaway message must not bloat either. */
-  private static final int MAX_ERROR_LENGTH = 1000;
-
   private final String processorId;
-  private final Transform transform;
+  private final DatumExecution execution;
   private final Function<String, Optional<RepoLayout>> layouts;
+  private final Topics topics;
   private final Topic<String, Datum> datums;
   private final Topic<String, Output> outputs;
   private final Topic<String, DatumResult> results;
@@ -56,7 +67,7 @@ public final class DatumMapper {
   /**
    * @param pipeline the pipeline whose datums are mapped
    * @param processorId this worker's ID, stamped on results ({@code <instance>-<thread>})
-   * @param transform this worker's own transform instance
+   * @param execution this worker's own execution of the transform (closed with the mapper)
    * @param layouts the layout of a repo by name, empty when the repo is unknown
    * @param topics typed topics (their serdes use the schema registry)
    * @param clock source of {@code startedAt}
@@ -64,14 +75,15 @@ public final class DatumMapper {
   public DatumMapper(
       String pipeline,
       String processorId,
-      Transform transform,
+      DatumExecution execution,
       Function<String, Optional<RepoLayout>> layouts,
       Topics topics,
       Clock clock) {
     Objects.requireNonNull(pipeline, "pipeline");
     this.processorId = Objects.requireNonNull(processorId, "processorId");
-    this.transform = Objects.requireNonNull(transform, "transform");
+    this.execution = Objects.requireNonNull(execution, "execution");
     this.layouts = Objects.requireNonNull(layouts, "layouts");
+    this.topics = Objects.requireNonNull(topics, "topics");
     this.datums = topics.datums(pipeline);
     this.outputs = topics.output(pipeline);
     this.results = topics.datumResults;
@@ -99,53 +111,90 @@ public final class DatumMapper {
     if (datum == null) {
       return invalid(record, "empty datum record");
     }
-
-    TransformOutput result = null;
-    String error = null;
-    try {
-      result = transform(datum);
-    } catch (Exception | StackOverflowError | LinkageError e) {
-      // User code may throw anything short of a VM failure; the datum fails, the worker goes on.
-      error = describe(e);
-    }
-    long durationMicros = (System.nanoTime() - start) / 1_000;
-
-    DatumResult.Builder datumResult =
+    MemberObject member = datum.getMemberObject();
+    DatumResult.Builder result =
         DatumResult.newBuilder()
             .setJobId(datum.getJobId())
             .setPipeline(datum.getPipeline())
-            .setMember(datum.getMemberObject().getMember())
+            .setMember(member.getMember())
+            .setRepo(member.getRepo())
             .setDatumHash(datum.getDatumHash())
-            .setAttempts(1)
             .setProcessorId(processorId)
             .setStartedAt(startedAt)
-            .setDurationMicros(durationMicros);
-    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(2);
-    if (error != null) {
-      DatumResult failed = datumResult.setState(DatumState.FAILED).setError(error).build();
-      records.add(resultRecord(failed));
-      records.add(failedRecord(record, error, datum));
-      return new DatumOutcome(DatumOutcome.Kind.FAILED, null, failed, error, records);
+            .setRestart(datum.getMode() == JobMode.FAILED_ONLY);
+    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(3);
+
+    if (isRemoval(member)) {
+      DatumResult removed =
+          result
+              .setState(DatumState.SUCCESS)
+              .setAttempts(0)
+              .setDurationMicros(micros(start))
+              .build();
+      records.add(tombstone(datum));
+      records.add(resultRecord(removed));
+      records.add(done(datum, true, null));
+      return new DatumOutcome(DatumOutcome.Kind.REMOVED, null, removed, null, records);
     }
-    Output output = output(datum, result);
-    DatumResult succeeded =
-        datumResult.setState(DatumState.SUCCESS).setOutputHash(output.getOutputHash()).build();
-    records.add(outputRecord(output));
-    records.add(resultRecord(succeeded));
-    return new DatumOutcome(DatumOutcome.Kind.SUCCESS, output, succeeded, null, records);
+
+    Optional<RepoLayout> layout = layouts.apply(member.getRepo());
+    DatumExecution.Result execution =
+        layout.isPresent()
+            ? this.execution.execute(datum, layout.get())
+            : new DatumExecution.Result(
+                DatumState.FAILED,
+                null,
+                1,
+                "datum names unknown repo " + member.getRepo(),
+                "",
+                null);
+    result
+        .setAttempts(execution.attempts())
+        .setDurationMicros(micros(start))
+        .setLog(execution.log());
+
+    switch (execution.state()) {
+      case SUCCESS -> {
+        Output output = output(datum, execution.output());
+        result.setState(DatumState.SUCCESS).setOutputHash(output.getOutputHash());
+        if (datum.getMode() == JobMode.REPROCESS && datum.getExpectedOutputHash() != null) {
+          result.setIdentical(datum.getExpectedOutputHash().equals(output.getOutputHash()));
+        }
+        DatumResult succeeded = result.build();
+        records.add(outputRecord(output));
+        records.add(resultRecord(succeeded));
+        records.add(done(datum, true, output.getOutputHash()));
+        return new DatumOutcome(DatumOutcome.Kind.SUCCESS, output, succeeded, null, records);
+      }
+      case RECOVERED -> {
+        DatumResult recovered =
+            result.setState(DatumState.RECOVERED).setError(execution.error()).build();
+        records.add(resultRecord(recovered));
+        records.add(done(datum, true, null));
+        return new DatumOutcome(
+            DatumOutcome.Kind.RECOVERED, null, recovered, execution.error(), records);
+      }
+      default -> {
+        String error =
+            execution.stderr().isEmpty()
+                ? execution.error()
+                : execution.error() + "\n-- stderr (end) --\n" + execution.stderr();
+        DatumResult failed = result.setState(DatumState.FAILED).setError(error).build();
+        records.add(resultRecord(failed));
+        records.add(failedRecord(record, execution, datum));
+        records.add(done(datum, false, null));
+        return new DatumOutcome(DatumOutcome.Kind.FAILED, null, failed, execution.error(), records);
+      }
+    }
   }
 
-  private TransformOutput transform(Datum datum) throws Exception {
-    String repo = datum.getMemberObject().getRepo();
-    RepoLayout layout =
-        layouts
-            .apply(repo)
-            .orElseThrow(() -> new IllegalStateException("datum names unknown repo " + repo));
-    TransformOutput output = transform.apply(new MemberDatumInput(datum, layout));
-    if (output == null) {
-      throw new IllegalStateException("transform " + transform.name() + " returned no output");
-    }
-    return output;
+  /** A removal datum: the member's rows were all deleted as of the job's commit. */
+  static boolean isRemoval(MemberObject member) {
+    return member.getRows().isEmpty() && member.getHash().isEmpty();
+  }
+
+  private static long micros(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000;
   }
 
   private static Output output(Datum datum, TransformOutput result) {
@@ -154,8 +203,12 @@ public final class DatumMapper {
     List<InputRef> inputs = new ArrayList<>(member.getRows().size());
     for (Row row : member.getRows()) {
       inputs.add(
-          new InputRef(
-              sourceTopic, row.getSourcePartition(), row.getSourceOffset(), row.getTable()));
+          InputRef.newBuilder()
+              .setTopic(sourceTopic)
+              .setPartition(row.getSourcePartition())
+              .setOffset(row.getSourceOffset())
+              .setTable(row.getTable())
+              .build());
     }
     return Output.newBuilder()
         .setPipeline(datum.getPipeline())
@@ -183,33 +236,78 @@ public final class DatumMapper {
         outputs.name(), null, outputs.key(output.getMember()), outputs.value(output), headers);
   }
 
+  /** A null value on the compacted output topic: the member's output is gone. */
+  private ProducerRecord<byte[], byte[]> tombstone(Datum datum) {
+    RecordHeaders headers =
+        provenance(
+            datum.getPipeline(),
+            datum.getJobId(),
+            datum.getCommitId(),
+            datum.getGlobalId(),
+            datum.getDatumHash());
+    return new ProducerRecord<>(
+        outputs.name(), null, outputs.key(datum.getMemberObject().getMember()), null, headers);
+  }
+
   private ProducerRecord<byte[], byte[]> resultRecord(DatumResult result) {
     return new ProducerRecord<>(
         results.name(), results.key(result.getJobId()), results.value(result));
   }
 
-  /** The datum's original bytes with the error and, when known, its provenance. */
+  /** The outcome for the member side, on the member's partition of the repo's by-member topic. */
+  private ProducerRecord<byte[], byte[]> done(Datum datum, boolean succeeded, String outputHash) {
+    MemberObject member = datum.getMemberObject();
+    Topic<String, MemberEvent> byMember = topics.byMember(member.getRepo());
+    DatumDone done =
+        DatumDone.newBuilder()
+            .setPipeline(datum.getPipeline())
+            .setMember(member.getMember())
+            .setJobId(datum.getJobId())
+            .setDatumHash(datum.getDatumHash())
+            .setSucceeded(succeeded)
+            .setOutputHash(outputHash)
+            .build();
+    return new ProducerRecord<>(
+        byMember.name(),
+        byMember.key(member.getMember()),
+        byMember.value(MemberEvent.newBuilder().setEvent(done).build()));
+  }
+
+  /** The datum's original bytes with the error, attempts, stderr and its provenance. */
   private ProducerRecord<byte[], byte[]> failedRecord(
-      ConsumerRecord<byte[], byte[]> record, String error, Datum datum) {
+      ConsumerRecord<byte[], byte[]> record, DatumExecution.Result execution, Datum datum) {
     RecordHeaders headers =
-        datum == null
-            ? new RecordHeaders()
-            : provenance(
-                datum.getPipeline(),
-                datum.getJobId(),
-                datum.getCommitId(),
-                datum.getGlobalId(),
-                datum.getDatumHash());
-    headers.add(ERROR_HEADER, Headers.bytes(error));
-    headers.add(Headers.SOURCE_TOPIC, Headers.bytes(record.topic()));
-    headers.add(Headers.SOURCE_PARTITION, Headers.bytes(Integer.toString(record.partition())));
-    headers.add(Headers.SOURCE_OFFSET, Headers.bytes(Long.toString(record.offset())));
+        provenance(
+            datum.getPipeline(),
+            datum.getJobId(),
+            datum.getCommitId(),
+            datum.getGlobalId(),
+            datum.getDatumHash());
+    headers.add(ERROR_HEADER, Headers.bytes(execution.error()));
+    headers.add(Headers.ATTEMPTS, Headers.bytes(Integer.toString(execution.attempts())));
+    if (!execution.stderr().isEmpty()) {
+      headers.add(Headers.STDERR, Headers.bytes(execution.stderr()));
+    }
+    addSource(headers, record);
     return new ProducerRecord<>(failedTopic, null, record.key(), record.value(), headers);
   }
 
   private DatumOutcome invalid(ConsumerRecord<byte[], byte[]> record, String error) {
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(ERROR_HEADER, Headers.bytes(error));
+    addSource(headers, record);
     return new DatumOutcome(
-        DatumOutcome.Kind.INVALID, null, null, error, List.of(failedRecord(record, error, null)));
+        DatumOutcome.Kind.INVALID,
+        null,
+        null,
+        error,
+        List.of(new ProducerRecord<>(failedTopic, null, record.key(), record.value(), headers)));
+  }
+
+  private static void addSource(RecordHeaders headers, ConsumerRecord<byte[], byte[]> record) {
+    headers.add(Headers.SOURCE_TOPIC, Headers.bytes(record.topic()));
+    headers.add(Headers.SOURCE_PARTITION, Headers.bytes(Integer.toString(record.partition())));
+    headers.add(Headers.SOURCE_OFFSET, Headers.bytes(Long.toString(record.offset())));
   }
 
   private static RecordHeaders provenance(
@@ -239,6 +337,14 @@ public final class DatumMapper {
   /** Exception class and message: enough to act on, and never row values from our own code. */
   static String describe(Throwable e) {
     String text = e.getClass().getName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
-    return text.length() <= MAX_ERROR_LENGTH ? text : text.substring(0, MAX_ERROR_LENGTH) + "...";
+    return text.length() <= DatumExecution.MAX_ERROR_CHARS
+        ? text
+        : text.substring(0, DatumExecution.MAX_ERROR_CHARS) + "...";
+  }
+
+  /** Stops the transform (worker processes) and deletes its work directories. */
+  @Override
+  public void close() {
+    execution.close();
   }
 }

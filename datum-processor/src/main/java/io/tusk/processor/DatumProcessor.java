@@ -8,13 +8,17 @@ import io.tusk.common.service.ServiceRunner;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
-import io.tusk.common.transform.Transform;
-import io.tusk.common.transform.Transforms;
+import io.tusk.processor.transform.CommandRunner;
+import io.tusk.processor.transform.TransformRunners;
+import io.tusk.processor.transform.WorkerRunner;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,9 +37,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The datum processor (step 5 of the commit protocol in docs/internals.md): a consumer-group worker
  * that runs one pipeline's transform on each datum of {@code <pipeline>.datums} and writes the
- * {@code Output} to {@code <pipeline>.output}, a {@code DatumResult} to {@code tusk.datum-results}
- * and the consumed offsets in one transaction (exactly once). A datum whose transform fails gets a
- * FAILED result and its bytes on {@code <pipeline>.failed}.
+ * {@code Output} to {@code <pipeline>.output}, a {@code DatumResult} to {@code tusk.datum-results},
+ * a {@code DatumDone} to {@code <repo>.by-member} and the consumed offsets in one transaction
+ * (exactly once). Transforms are Java classes, commands run per datum, or long-lived workers (see
+ * {@link io.tusk.processor.transform}); a datum is tried {@code datumTries} times, then recovered
+ * by the error command or FAILED, its bytes on {@code <pipeline>.failed}.
  *
  * <p>Instances with different {@code TUSK_INSTANCE_ID}s share the work through the consumer group
  * {@code tusk-processor-<pipeline>}; each of an instance's {@code TUSK_PROCESSOR_THREADS} threads
@@ -53,11 +59,13 @@ public final class DatumProcessor implements AutoCloseable {
   private static final Duration VIEW_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration HTTP_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration WORKER_JOIN_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration MIN_POLL_INTERVAL = Duration.ofMinutes(5);
 
   private final DatumProcessorConfig config;
   private final Observability observability = new Observability(SERVICE);
   private final List<DatumWorker> workers = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
+  private final List<Path> workDirs = new ArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final CountDownLatch pipelineSeen = new CountDownLatch(1);
   private CompactedTopicView<RepoSpec> repos;
@@ -109,8 +117,8 @@ public final class DatumProcessor implements AutoCloseable {
       pipelines.addListener(this::onPipelineUpdate);
       PipelineSpec spec = awaitPipeline();
       ClassLoader loader = classLoader();
-      // Fails start with a clear message; each worker then loads an instance of its own.
-      loadTransform(spec, loader);
+      // Fails start with a clear message; each worker then makes a runner of its own.
+      checkTransform(spec, loader);
       loadedTransform = spec.getTransform();
       // Usually made with the pipeline; creating them here keeps outputs off auto-created topics.
       admin.createPipelineTopics(spec);
@@ -120,9 +128,10 @@ public final class DatumProcessor implements AutoCloseable {
     observability.addHealthCheck("pipelines-view", pipelines::isHealthy);
     startHttp();
     log.info(
-        "Processing pipeline {} with transform {} on {} thread(s) as instance {}; HTTP on port {}",
+        "Processing pipeline {} with {} transform {} on {} thread(s) as instance {}; HTTP on port {}",
         config.pipeline(),
-        loadedTransform.getName(),
+        loadedTransform.getKind(),
+        describe(loadedTransform),
         config.threads(),
         settings.instanceId(),
         httpPort());
@@ -174,38 +183,48 @@ public final class DatumProcessor implements AutoCloseable {
       log.warn(
           "Pipeline {} now names transform {}; restart its processors to apply it",
           name,
-          spec.getTransform().getName());
+          describe(spec.getTransform()));
     }
   }
 
-  private static Transform loadTransform(PipelineSpec spec, ClassLoader loader) {
+  private static void checkTransform(PipelineSpec spec, ClassLoader loader) {
     try {
-      return Transforms.load(spec.getTransform(), loader);
+      TransformRunners.check(spec, loader);
     } catch (IllegalArgumentException e) {
       throw new ConfigException(
           "pipeline "
               + spec.getName()
               + " names transform '"
-              + spec.getTransform().getName()
-              + "', which this processor cannot load: "
+              + describe(spec.getTransform())
+              + "', which this processor cannot run: "
               + e.getMessage());
     }
+  }
+
+  private static String describe(TransformSpec transform) {
+    return transform.getKind() == TransformKind.JAVA
+        ? transform.getName()
+        : String.join(" ", transform.getCmd());
   }
 
   private void startWorkers(Topics topics, PipelineSpec spec, ClassLoader loader) {
     ProcessorMetrics metrics = new ProcessorMetrics(observability.registry(), config.pipeline());
     RepoLayouts layouts = new RepoLayouts(repos);
+    Duration maxPollInterval = maxPollInterval(spec);
     for (int i = 0; i < config.threads(); i++) {
       String processorId = config.kafka().instanceId() + "-" + i;
+      Path workDir = workDir(i);
+      workDirs.add(workDir);
       DatumMapper mapper =
           new DatumMapper(
               config.pipeline(),
               processorId,
-              loadTransform(spec, loader),
+              TransformRunners.create(spec, loader, workDir, metrics::workerStarted),
               layouts,
               topics,
               Clock.systemUTC());
-      DatumWorker worker = new DatumWorker(config, i, mapper, metrics, observability);
+      DatumWorker worker =
+          new DatumWorker(config, i, mapper, maxPollInterval, metrics, observability);
       Thread thread = new Thread(worker, "tusk-processor-" + config.pipeline() + "-" + i);
       workers.add(worker);
       threads.add(thread);
@@ -213,6 +232,47 @@ public final class DatumProcessor implements AutoCloseable {
       observability.addHealthCheck("worker-" + i, () -> worker.isHealthy() && thread.isAlive());
       thread.start();
     }
+  }
+
+  /**
+   * The thread's own directory under the system temporary directory ({@code java.io.tmpdir}),
+   * emptied of what a crashed run may have left (datum directories hold health data).
+   */
+  private Path workDir(int thread) {
+    Path dir =
+        Path.of(System.getProperty("java.io.tmpdir"))
+            .toAbsolutePath()
+            .resolve(
+                "tusk-processor-"
+                    + config.pipeline()
+                    + "-"
+                    + config.kafka().instanceId()
+                    + "-"
+                    + thread);
+    CommandRunner.deleteTree(dir);
+    return dir;
+  }
+
+  /**
+   * How long one poll's datums may take before the group considers the thread dead: the worst datum
+   * (every try timing out, then the error command) plus the commit interval, and at least Kafka's
+   * default of 5 minutes.
+   */
+  static Duration maxPollInterval(PipelineSpec spec) {
+    Duration timeout = TransformRunners.timeout(spec);
+    if (timeout == null) {
+      return MIN_POLL_INTERVAL;
+    }
+    Duration attempt =
+        spec.getTransform().getKind() == TransformKind.WORKER
+            ? timeout.plus(WorkerRunner.START_ALLOWANCE)
+            : timeout;
+    Duration worst =
+        attempt
+            .multipliedBy(spec.getDatumTries())
+            .plus(spec.getErrCmd().isEmpty() ? Duration.ZERO : timeout)
+            .plus(Duration.ofMinutes(1));
+    return worst.compareTo(MIN_POLL_INTERVAL) > 0 ? worst : MIN_POLL_INTERVAL;
   }
 
   private void startHttp() {
@@ -246,7 +306,10 @@ public final class DatumProcessor implements AutoCloseable {
     return context != null ? context : DatumProcessor.class.getClassLoader();
   }
 
-  /** Stops the workers (aborting open transactions), the HTTP server and the views. */
+  /**
+   * Stops the workers (aborting open transactions, stopping worker processes), the HTTP server and
+   * the views, and deletes the threads' work directories.
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
@@ -280,5 +343,12 @@ public final class DatumProcessor implements AutoCloseable {
       repos.close();
     }
     observability.close();
+    for (Path dir : workDirs) {
+      try {
+        CommandRunner.deleteTree(dir);
+      } catch (UncheckedIOException e) {
+        log.warn("Cannot delete work directory {}: {}", dir, e.getCause().toString());
+      }
+    }
   }
 }

@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -20,6 +21,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -35,9 +37,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One processor thread: a read_committed consumer in the pipeline's group and a transactional
- * producer. Each poll is one transaction holding every datum's output or failure record, its
- * result, and the consumed offsets, so a datum's effects are committed exactly once.
+ * One processor thread: a read_committed consumer in the pipeline's group (a static member named
+ * after the instance and thread) and a transactional producer. Each poll (or slice of a poll, when
+ * its datums take long) is one transaction holding every datum's output or failure record, its
+ * result, its {@code DatumDone}, and the consumed offsets, so a datum's effects are committed
+ * exactly once.
  *
  * <p>Failures are sorted: a failing transform or a bad record is data (the {@link DatumMapper}
  * turns it into a FAILED result); a transient Kafka error aborts the transaction, rewinds to the
@@ -57,12 +61,21 @@ final class DatumWorker implements Runnable {
   private static final long FIRST_BACKOFF_MS = 100;
   private static final long MAX_BACKOFF_MS = 10_000;
 
+  private static final int TRANSACTION_TIMEOUT_MS = 10_000;
+
+  /** Longest a worker computes datums before it commits those done (one transaction). */
+  static final Duration COMMIT_INTERVAL = Duration.ofSeconds(2);
+
+  /** A transaction's records are held in memory until it begins: this bounds them. */
+  static final long MAX_TRANSACTION_BYTES = 32L * 1024 * 1024;
+
   private final KafkaSettings settings;
   private final String datumsTopic;
   private final String groupId;
   private final String clientId;
   private final String transactionalId;
   private final int maxPollRecords;
+  private final Duration maxPollInterval;
   private final DatumMapper mapper;
   private final ProcessorMetrics metrics;
   private final Observability observability;
@@ -70,6 +83,8 @@ final class DatumWorker implements Runnable {
 
   private volatile boolean running = true;
   private volatile boolean failed;
+  private volatile boolean computing;
+  private volatile Thread thread;
   private volatile KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> producer;
   private boolean inTransaction;
@@ -77,12 +92,14 @@ final class DatumWorker implements Runnable {
   /**
    * @param config the processor's configuration
    * @param thread this worker's number within the instance
-   * @param mapper the mapper holding this worker's own transform instance
+   * @param mapper the mapper holding this worker's own transform (closed when the worker ends)
+   * @param maxPollInterval the longest a poll's datums may take (tries, timeouts, error command)
    */
   DatumWorker(
       DatumProcessorConfig config,
       int thread,
       DatumMapper mapper,
+      Duration maxPollInterval,
       ProcessorMetrics metrics,
       Observability observability) {
     this.settings = config.kafka();
@@ -92,6 +109,7 @@ final class DatumWorker implements Runnable {
     this.clientId = id;
     this.transactionalId = id;
     this.maxPollRecords = config.maxPollRecords();
+    this.maxPollInterval = Objects.requireNonNull(maxPollInterval, "maxPollInterval");
     this.mapper = Objects.requireNonNull(mapper, "mapper");
     this.metrics = Objects.requireNonNull(metrics, "metrics");
     this.observability = Objects.requireNonNull(observability, "observability");
@@ -102,7 +120,10 @@ final class DatumWorker implements Runnable {
     return !failed;
   }
 
-  /** Asks the worker to stop; it aborts an open transaction and closes its clients. */
+  /**
+   * Asks the worker to stop; it abandons the datums it is computing (uncommitted, so whoever gets
+   * the partitions next runs them), aborts an open transaction and closes its clients.
+   */
   void stop() {
     running = false;
     stopRequested.countDown();
@@ -110,13 +131,23 @@ final class DatumWorker implements Runnable {
     if (current != null) {
       current.wakeup();
     }
+    Thread worker = thread;
+    if (computing && worker != null) {
+      worker.interrupt(); // ends a running command or a wait for a worker's answer
+    }
   }
 
   @Override
   public void run() {
+    thread = Thread.currentThread();
     Map<String, Object> props = settings.consumer(clientId, groupId);
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
-    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props)) {
+    props.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int) maxPollInterval.toMillis());
+    // Static membership: a restarted instance (same instance ID) takes its partitions back at
+    // once, without a rebalance, instead of waiting for the dead member's session to expire.
+    props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, clientId);
+    KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props);
+    try {
       consumer = c;
       if (!running) {
         return; // stop() came before the consumer existed, so no wakeup reached it
@@ -133,7 +164,32 @@ final class DatumWorker implements Runnable {
       fail(e);
     } finally {
       closeProducer();
+      closeConsumer(c);
+      closeMapper();
       log.info("Worker {} stopped", clientId);
+    }
+  }
+
+  /**
+   * A static member stays in the group when it closes; stopping on purpose leaves it, so the others
+   * take its partitions now rather than after the session timeout.
+   */
+  private void closeConsumer(KafkaConsumer<byte[], byte[]> c) {
+    Thread.interrupted(); // a stop() interrupt must not break the close
+    try {
+      c.close(
+          CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+              .withTimeout(CLOSE_TIMEOUT));
+    } catch (KafkaException e) {
+      log.warn("Worker {}: closing the consumer failed: {}", clientId, e.toString());
+    }
+  }
+
+  private void closeMapper() {
+    try {
+      mapper.close();
+    } catch (RuntimeException e) {
+      log.warn("Worker {}: stopping the transform failed: {}", clientId, e.toString());
     }
   }
 
@@ -145,6 +201,12 @@ final class DatumWorker implements Runnable {
         if (rewind) {
           rewind(c);
           rewind = false;
+        }
+        if (producer == null) {
+          // At once, not on the first datum: initializing fences an earlier incarnation of this
+          // worker and aborts its open transaction, which would otherwise hold back every
+          // read_committed reader of the results until it timed out.
+          producer = newProducer();
         }
         ConsumerRecords<byte[], byte[]> records = c.poll(POLL_TIMEOUT);
         if (records.isEmpty()) {
@@ -170,47 +232,93 @@ final class DatumWorker implements Runnable {
     }
   }
 
-  /** One poll, one transaction: every datum's records, then the consumed positions. */
+  /**
+   * Computes the poll's datums, then writes everything they produced and the consumed positions in
+   * one transaction. The transforms run before the transaction begins, so a slow transform never
+   * holds a transaction open. When computing takes longer than {@link #COMMIT_INTERVAL} (or its
+   * records grow past {@link #MAX_TRANSACTION_BYTES}) the poll is cut: what is done commits, and
+   * the consumer is sent back to the first datum not done, which the next poll returns.
+   */
   private void process(KafkaConsumer<byte[], byte[]> c, ConsumerRecords<byte[], byte[]> records) {
-    if (producer == null) {
-      producer = newProducer();
+    long deadline = System.nanoTime() + COMMIT_INTERVAL.toNanos();
+    List<DatumOutcome> outcomes = new ArrayList<>(records.count());
+    List<String> sources = new ArrayList<>(records.count());
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    Map<TopicPartition, Long> resume = new HashMap<>();
+    long bytes = 0;
+    computing = true;
+    try {
+      for (TopicPartition partition : records.partitions()) {
+        List<ConsumerRecord<byte[], byte[]>> partitionRecords = records.records(partition);
+        int done = 0;
+        while (done < partitionRecords.size()
+            && resume.isEmpty()
+            && running
+            && (outcomes.isEmpty()
+                || (System.nanoTime() < deadline && bytes < MAX_TRANSACTION_BYTES))) {
+          ConsumerRecord<byte[], byte[]> record = partitionRecords.get(done);
+          DatumOutcome outcome = mapper.map(record);
+          for (ProducerRecord<byte[], byte[]> out : outcome.records()) {
+            bytes += size(out);
+          }
+          outcomes.add(outcome);
+          sources.add(record.topic() + "-" + record.partition() + "@" + record.offset());
+          done++;
+        }
+        if (done == partitionRecords.size()) {
+          // The position (not last offset + 1) also steps over transaction markers.
+          offsets.put(partition, new OffsetAndMetadata(c.position(partition)));
+        } else {
+          if (done > 0) {
+            offsets.put(
+                partition, new OffsetAndMetadata(partitionRecords.get(done - 1).offset() + 1));
+          }
+          resume.put(partition, partitionRecords.get(done).offset());
+        }
+      }
+    } finally {
+      computing = false;
+    }
+    if (!running) {
+      // Stopping: nothing of this poll is committed; the partitions' next owner redoes it.
+      Thread.interrupted();
+      return;
     }
     producer.beginTransaction();
     inTransaction = true;
-    List<DatumOutcome> outcomes = new ArrayList<>(records.count());
-    List<String> sources = new ArrayList<>(records.count());
-    for (ConsumerRecord<byte[], byte[]> record : records) {
-      DatumOutcome outcome = mapper.map(record);
+    for (DatumOutcome outcome : outcomes) {
       for (ProducerRecord<byte[], byte[]> out : outcome.records()) {
         producer.send(out);
       }
-      outcomes.add(outcome);
-      sources.add(record.topic() + "-" + record.partition() + "@" + record.offset());
-    }
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    for (TopicPartition partition : records.partitions()) {
-      // The position (not last offset + 1) also steps over transaction markers.
-      offsets.put(partition, new OffsetAndMetadata(c.position(partition)));
     }
     producer.sendOffsetsToTransaction(offsets, c.groupMetadata());
     producer.commitTransaction();
     inTransaction = false;
+    resume.forEach(c::seek);
 
     // Counted and reported only once committed: an aborted poll is redone, not double counted.
     for (int i = 0; i < outcomes.size(); i++) {
       DatumOutcome outcome = outcomes.get(i);
       metrics.record(outcome);
-      if (outcome.kind() != DatumOutcome.Kind.SUCCESS) {
+      if (outcome.kind() == DatumOutcome.Kind.FAILED
+          || outcome.kind() == DatumOutcome.Kind.RECOVERED
+          || outcome.kind() == DatumOutcome.Kind.INVALID) {
+        // The error text may quote user output; the result record has it, the log does not.
         log.warn(
-            "Datum at {} of job {} is {}: {}",
+            "Datum at {} of job {} is {} after {} attempt(s); see its datum result",
             sources.get(i),
             outcome.result() == null ? "unknown" : outcome.result().getJobId(),
             outcome.kind().tag(),
-            outcome.error());
+            outcome.result() == null ? 0 : outcome.result().getAttempts());
       }
     }
     metrics.committed(outcomes.size());
     log.debug("Worker {} committed {} datums", clientId, outcomes.size());
+  }
+
+  private static long size(ProducerRecord<byte[], byte[]> record) {
+    return (record.key() == null ? 0 : record.key().length)
+        + (record.value() == null ? 0 : record.value().length);
   }
 
   /**
@@ -272,8 +380,12 @@ final class DatumWorker implements Runnable {
         c.seek(partition, offset);
       }
     }
-    // The group reads from the earliest offset when it has committed none.
-    c.seekToBeginning(uncommitted);
+    // The group reads from the earliest offset when it has committed none. An empty list must not
+    // reach seekToBeginning: Kafka reads it as "every assigned partition", which would redo
+    // committed datums.
+    if (!uncommitted.isEmpty()) {
+      c.seekToBeginning(uncommitted);
+    }
   }
 
   private void backoff(int attempt) {
@@ -287,8 +399,13 @@ final class DatumWorker implements Runnable {
   }
 
   private KafkaProducer<byte[], byte[]> newProducer() {
-    KafkaProducer<byte[], byte[]> created =
-        new KafkaProducer<>(settings.producer(clientId, transactionalId));
+    Map<String, Object> props = settings.producer(clientId, transactionalId);
+    if (!settings.clientOverrides().containsKey(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)) {
+      // Transactions only carry results computed beforehand, so they are short; a crashed worker's
+      // open one then blocks readers for seconds, not Kafka's default minute.
+      props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, TRANSACTION_TIMEOUT_MS);
+    }
+    KafkaProducer<byte[], byte[]> created = new KafkaProducer<>(props);
     try {
       created.initTransactions();
     } catch (RuntimeException e) {

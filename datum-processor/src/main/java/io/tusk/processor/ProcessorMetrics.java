@@ -10,21 +10,28 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The processor's own metrics, shared by its workers: datums by outcome ({@code
- * tusk.processor.datums}), transform time ({@code tusk.processor.transform}), committed datums per
- * second over the last 10 s ({@code tusk.processor.datums.per.second}) and transient failures
- * retried ({@code tusk.processor.retries}). Recorded only after a transaction commits, so they
- * count work that is really done.
+ * tusk.processor.datums}, outcome success, failed, recovered, removed, invalid), time per datum
+ * with all its attempts ({@code tusk.processor.transform}), transform attempts ({@code
+ * tusk.processor.attempts}; more attempts than datums means retries), committed datums per second
+ * over the last 10 s ({@code tusk.processor.datums.per.second}), transactions aborted by a
+ * transient failure and retried ({@code tusk.processor.retries}) and worker processes started,
+ * restarts included ({@code tusk.processor.worker.starts}). Datum figures are recorded only after
+ * their transaction commits, so they count work that is really done.
  */
 final class ProcessorMetrics {
   static final String DATUMS = "tusk.processor.datums";
   static final String TRANSFORM = "tusk.processor.transform";
   static final String RATE = "tusk.processor.datums.per.second";
   static final String RETRIES = "tusk.processor.retries";
+  static final String ATTEMPTS = "tusk.processor.attempts";
+  static final String WORKER_STARTS = "tusk.processor.worker.starts";
   private static final int RATE_WINDOW_SECONDS = 10;
 
   private final Map<DatumOutcome.Kind, Counter> datums = new EnumMap<>(DatumOutcome.Kind.class);
   private final Timer transform;
   private final Counter retries;
+  private final Counter attempts;
+  private final Counter workerStarts;
   private final RecentRate rate = new RecentRate(RATE_WINDOW_SECONDS, System::nanoTime);
 
   ProcessorMetrics(MeterRegistry registry, String pipeline) {
@@ -46,6 +53,16 @@ final class ProcessorMetrics {
             .description("Transactions aborted by a transient failure and retried")
             .tags("pipeline", pipeline)
             .register(registry);
+    attempts =
+        Counter.builder(ATTEMPTS)
+            .description("Transform attempts of committed datums (retries included)")
+            .tags("pipeline", pipeline)
+            .register(registry);
+    workerStarts =
+        Counter.builder(WORKER_STARTS)
+            .description("Worker processes started, restarts included")
+            .tags("pipeline", pipeline)
+            .register(registry);
     Gauge.builder(RATE, rate, RecentRate::perSecond)
         .description("Datums committed per second over the last " + RATE_WINDOW_SECONDS + " s")
         .tags("pipeline", pipeline)
@@ -57,12 +74,18 @@ final class ProcessorMetrics {
     datums.get(outcome.kind()).increment();
     if (outcome.result() != null) {
       transform.record(outcome.result().getDurationMicros(), TimeUnit.MICROSECONDS);
+      attempts.increment(outcome.result().getAttempts());
     }
   }
 
   /** Records that a transaction of {@code count} datums committed. */
   void committed(int count) {
     rate.record(count);
+  }
+
+  /** Records that a worker process started. */
+  void workerStarted() {
+    workerStarts.increment();
   }
 
   /** Records a transient failure that will be retried. */

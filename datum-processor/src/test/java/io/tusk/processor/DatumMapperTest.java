@@ -9,10 +9,16 @@ import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.Topics;
 import io.tusk.common.transform.Transform;
 import io.tusk.processor.examples.GiBleedInsights;
+import io.tusk.processor.transform.CommandRunner;
+import io.tusk.processor.transform.DatumExecution;
+import io.tusk.processor.transform.JavaRunner;
 import io.tusk.schemas.Datum;
+import io.tusk.schemas.DatumDone;
 import io.tusk.schemas.DatumResult;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.InputRef;
+import io.tusk.schemas.JobMode;
+import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.Output;
 import io.tusk.schemas.RepoSpec;
@@ -21,10 +27,13 @@ import io.tusk.schemas.registry.SchemaRegistryClient;
 import io.tusk.schemas.registry.SchemaRegistryException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Random;
@@ -33,6 +42,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class DatumMapperTest {
   private static final String PIPELINE = "gibleed";
@@ -43,11 +53,16 @@ class DatumMapperTest {
   private final Topics topics = new Topics(new InMemorySchemaRegistryClient());
 
   private DatumMapper mapper(Transform transform, Topics topics) {
+    return mapper(
+        new DatumExecution(new JavaRunner(() -> transform), 1, null, null, List.of()), topics);
+  }
+
+  private DatumMapper mapper(DatumExecution execution, Topics topics) {
     RepoLayout layout = new RepoLayout(REPO);
     return new DatumMapper(
         PIPELINE,
         "instance-a-0",
-        transform,
+        execution,
         repo -> repo.equals(REPO.getName()) ? Optional.of(layout) : Optional.empty(),
         topics,
         CLOCK);
@@ -111,9 +126,9 @@ class DatumMapperTest {
     assertThat(result.getOutputHash()).isEqualTo(output.getOutputHash());
     assertThat(result.getError()).isNull();
 
-    // And the records are the output (keyed by member, with provenance headers) and the result
-    // (keyed by job ID), both decodable through the topics' serdes
-    assertThat(outcome.records()).hasSize(2);
+    // And the records are the output (keyed by member, with provenance headers), the result
+    // (keyed by job ID) and the member side's DatumDone, all decodable through the topics' serdes
+    assertThat(outcome.records()).hasSize(3);
     ProducerRecord<byte[], byte[]> outputRecord = outcome.records().get(0);
     assertThat(outputRecord.topic()).isEqualTo("gibleed.output");
     assertThat(new String(outputRecord.key(), StandardCharsets.UTF_8)).isEqualTo("4242");
@@ -127,6 +142,25 @@ class DatumMapperTest {
     assertThat(resultRecord.topic()).isEqualTo("tusk.datum-results");
     assertThat(new String(resultRecord.key(), StandardCharsets.UTF_8)).isEqualTo("job-3");
     assertThat(topics.datumResults.readValue(resultRecord.value())).isEqualTo(result);
+    assertDone(outcome.records().get(2), datum, true, output.getOutputHash());
+  }
+
+  private void assertDone(
+      ProducerRecord<byte[], byte[]> record, Datum datum, boolean succeeded, String outputHash) {
+    assertThat(record.topic()).isEqualTo("omop.by-member");
+    String member = datum.getMemberObject().getMember();
+    assertThat(new String(record.key(), StandardCharsets.UTF_8)).isEqualTo(member);
+    MemberEvent event = topics.byMember("omop").readValue(record.value());
+    assertThat(event.getEvent())
+        .isEqualTo(
+            DatumDone.newBuilder()
+                .setPipeline(PIPELINE)
+                .setMember(member)
+                .setJobId(datum.getJobId())
+                .setDatumHash(datum.getDatumHash())
+                .setSucceeded(succeeded)
+                .setOutputHash(outputHash)
+                .build());
   }
 
   @Test
@@ -155,7 +189,8 @@ class DatumMapperTest {
     // And the datum's original bytes go to the failed topic with error and provenance headers
     assertThat(outcome.records())
         .extracting(ProducerRecord::topic)
-        .containsExactly("tusk.datum-results", "gibleed.failed");
+        .containsExactly("tusk.datum-results", "gibleed.failed", "omop.by-member");
+    assertDone(outcome.records().get(2), datum, false, null);
     ProducerRecord<byte[], byte[]> failed = outcome.records().get(1);
     assertThat(failed.key()).isEqualTo(record.key());
     assertThat(failed.value()).isEqualTo(record.value());
@@ -166,6 +201,8 @@ class DatumMapperTest {
     assertThat(header(failed, Headers.GLOBAL_ID)).isEqualTo("commit-7");
     assertThat(header(failed, Headers.DATUM_HASH)).isEqualTo(datum.getDatumHash());
     assertThat(header(failed, Headers.SOURCE_OFFSET)).isEqualTo("5");
+    assertThat(header(failed, Headers.ATTEMPTS)).isEqualTo("1");
+    assertThat(header(failed, Headers.STDERR)).isNull();
   }
 
   @Test
@@ -182,8 +219,7 @@ class DatumMapperTest {
 
     // Then it fails naming the repo, and the transform never ran
     assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.FAILED);
-    assertThat(outcome.result().getError())
-        .isEqualTo("java.lang.IllegalStateException: datum names unknown repo elsewhere");
+    assertThat(outcome.result().getError()).isEqualTo("datum names unknown repo elsewhere");
   }
 
   @Test
@@ -214,6 +250,111 @@ class DatumMapperTest {
     // When / Then mapping throws a KafkaException, so the worker retries the poll
     assertThatThrownBy(() -> mapper(new GiBleedInsights(), offline).map(record))
         .isInstanceOf(KafkaException.class);
+  }
+
+  @Test
+  void shouldWriteATombstoneAndSucceedWithoutRunningTheTransformWhenTheDatumRemovesAMember() {
+    // Given a removal datum (no rows, empty hash) and a transform that must not run
+    MemberObject removed =
+        MemberObject.newBuilder()
+            .setRepo("omop")
+            .setMember("55")
+            .setHash("")
+            .setCommitId("commit-7")
+            .setSequence(7)
+            .setRows(List.of())
+            .build();
+    Datum datum = OmopFixtures.datum(PIPELINE, "job-3", "commit-7", removed);
+    Transform never =
+        input -> {
+          throw new AssertionError("the transform ran on a removal datum");
+        };
+
+    // When it is mapped
+    DatumOutcome outcome = mapper(never, topics).map(record(datum, 9));
+
+    // Then a tombstone with provenance replaces the member's output, the result is a SUCCESS
+    // without output hash, and the member side hears of it
+    assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.REMOVED);
+    ProducerRecord<byte[], byte[]> tombstone = outcome.records().get(0);
+    assertThat(tombstone.topic()).isEqualTo("gibleed.output");
+    assertThat(new String(tombstone.key(), StandardCharsets.UTF_8)).isEqualTo("55");
+    assertThat(tombstone.value()).isNull();
+    assertThat(header(tombstone, Headers.JOB_ID)).isEqualTo("job-3");
+    assertThat(header(tombstone, Headers.DATUM_HASH)).isEqualTo(datum.getDatumHash());
+    assertThat(outcome.result().getState()).isEqualTo(DatumState.SUCCESS);
+    assertThat(outcome.result().getAttempts()).isZero();
+    assertThat(outcome.result().getOutputHash()).isNull();
+    assertDone(outcome.records().get(2), datum, true, null);
+  }
+
+  @Test
+  void shouldSayWhetherTheOutputIsIdenticalWhenReprocessingWithAnExpectedHash() {
+    // Given the same datum re-run in REPROCESS mode, once expecting its real output hash and once
+    // expecting another
+    Datum datum = datum("4242");
+    String actual =
+        mapper(new GiBleedInsights(), topics).map(record(datum, 1)).result().getOutputHash();
+    Datum same =
+        Datum.newBuilder(datum).setMode(JobMode.REPROCESS).setExpectedOutputHash(actual).build();
+    Datum other =
+        Datum.newBuilder(datum).setMode(JobMode.REPROCESS).setExpectedOutputHash("ff").build();
+
+    // When they are mapped / Then identical says whether the hashes match; other modes leave it
+    // null
+    assertThat(mapper(new GiBleedInsights(), topics).map(record(same, 2)).result().getIdentical())
+        .isTrue();
+    assertThat(mapper(new GiBleedInsights(), topics).map(record(other, 3)).result().getIdentical())
+        .isFalse();
+    assertThat(mapper(new GiBleedInsights(), topics).map(record(datum, 4)).result().getIdentical())
+        .isNull();
+  }
+
+  @Test
+  void shouldMarkTheResultAsARestartWhenTheDatumIsOfAFailedOnlyJob() {
+    // Given a datum re-run by `tusk datum restart` (mode FAILED_ONLY)
+    Datum datum = Datum.newBuilder(datum("9")).setMode(JobMode.FAILED_ONLY).build();
+
+    // When it is mapped / Then its result supersedes the earlier failure
+    assertThat(mapper(new GiBleedInsights(), topics).map(record(datum, 1)).result().getRestart())
+        .isTrue();
+    assertThat(
+            mapper(new GiBleedInsights(), topics).map(record(datum("9"), 2)).result().getRestart())
+        .isFalse();
+  }
+
+  @Test
+  void shouldRetryThenRecoverWithoutOutputWhenTheErrorCommandSucceeds(@TempDir Path work) {
+    // Given a transform that always throws, 2 tries and an error command that succeeds
+    Transform failing =
+        input -> {
+          throw new IllegalStateException("broken");
+        };
+    DatumExecution execution =
+        new DatumExecution(
+            new JavaRunner(() -> failing),
+            2,
+            null,
+            new CommandRunner(List.of("true"), Map.of(), "csv", work, 1024),
+            List.of("true"));
+    Datum datum = datum("31");
+
+    // When it is mapped
+    DatumOutcome outcome = mapper(execution, topics).map(record(datum, 1));
+
+    // Then it is RECOVERED after 2 attempts: no output, no failed record, the member side told it
+    // succeeded, and the log shows both attempts
+    assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.RECOVERED);
+    assertThat(outcome.result().getState()).isEqualTo(DatumState.RECOVERED);
+    assertThat(outcome.result().getAttempts()).isEqualTo(2);
+    assertThat(outcome.result().getLog())
+        .contains("== attempt 1: java.lang.IllegalStateException: broken")
+        .contains("== attempt 2:")
+        .contains("== errCmd: ok");
+    assertThat(outcome.records())
+        .extracting(ProducerRecord::topic)
+        .containsExactly("tusk.datum-results", "omop.by-member");
+    assertDone(outcome.records().get(1), datum, true, null);
   }
 
   private static byte[] bytes(ByteBuffer buffer) {

@@ -353,6 +353,7 @@ class DatumProcessorIT {
       KafkaSettings settings, Topics topics, RepoSpec repo, PipelineSpec pipeline) {
     try (TopicAdmin admin = new TopicAdmin(settings)) {
       admin.ensureSystemTopics();
+      admin.createRepoTopics(repo);
       admin.createPipelineTopics(pipeline);
     }
     try (KafkaProducer<byte[], byte[]> producer = producer(settings)) {

@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 /** {@code tusk bench}: the end-to-end benchmark (see the README for what it measures). */
 @Command(
     name = "bench",
-    description = "Run the end-to-end benchmark on a fresh local stack and print its figures.")
+    description = "Run the end-to-end benchmark on a fresh local stack and print its figures.",
+    subcommands = ProcessorBench.class)
 public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--members",

@@ -26,7 +26,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -58,6 +57,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class CommitSealer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CommitSealer.class);
+
+  /** Longest a seal waits for the markers of a transaction that was just committed. */
+  private static final java.time.Duration MARKER_WAIT = java.time.Duration.ofMillis(500);
 
   private final KafkaSettings settings;
   private final Topics topics;
@@ -336,13 +338,19 @@ public final class CommitSealer implements AutoCloseable {
       request.put(new TopicPartition(updates, p), OffsetSpec.latest());
     }
     try {
-      Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> result =
-          admin
-              .listOffsets(request, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
-              .all()
-              .get(30, TimeUnit.SECONDS);
-      return result.entrySet().stream()
-          .map(e -> new PartitionOffset(e.getKey().partition(), e.getValue().offset()))
+      Map<TopicPartition, Long> stable = offsets(request, IsolationLevel.READ_COMMITTED);
+      // A transaction committed just before the seal may still be writing its markers (the
+      // coordinator writes them after answering the commit), so the last stable offset trails the
+      // log end for a moment. Waiting briefly puts rows their producer saw committed into this
+      // commit; a transaction that is really open stays out.
+      long deadline = System.nanoTime() + MARKER_WAIT.toNanos();
+      while (!stable.equals(offsets(request, IsolationLevel.READ_UNCOMMITTED))
+          && System.nanoTime() < deadline) {
+        TimeUnit.MILLISECONDS.sleep(20);
+        stable = offsets(request, IsolationLevel.READ_COMMITTED);
+      }
+      return stable.entrySet().stream()
+          .map(e -> new PartitionOffset(e.getKey().partition(), e.getValue()))
           .sorted(Comparator.comparingInt(PartitionOffset::getPartition))
           .toList();
     } catch (InterruptedException e) {
@@ -351,6 +359,18 @@ public final class CommitSealer implements AutoCloseable {
     } catch (ExecutionException | TimeoutException e) {
       throw new KafkaException("cannot read offsets of " + updates + ": " + e.getMessage(), e);
     }
+  }
+
+  private Map<TopicPartition, Long> offsets(
+      Map<TopicPartition, OffsetSpec> request, IsolationLevel isolation)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    Map<TopicPartition, Long> offsets = new HashMap<>();
+    admin
+        .listOffsets(request, new ListOffsetsOptions(isolation))
+        .all()
+        .get(30, TimeUnit.SECONDS)
+        .forEach((partition, info) -> offsets.put(partition, info.offset()));
+    return offsets;
   }
 
   private static List<PartitionOffset> zeroes(List<PartitionOffset> end) {

@@ -1,16 +1,12 @@
 package io.tusk.common.member;
 
-import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.Row;
-import io.tusk.schemas.TransformSpec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.TreeMap;
 
 /**
  * The content hashes Tusk's skip decisions rest on: SHA-256 of a member's rows in canonical order
@@ -20,20 +16,27 @@ import java.util.TreeMap;
 public final class Hashing {
   private static final HexFormat HEX = HexFormat.of();
 
+  /** One digest per thread: creating one costs about as much as hashing a small member. */
+  private static final ThreadLocal<MessageDigest> DIGEST = ThreadLocal.withInitial(Hashing::sha256);
+
   private Hashing() {}
 
-  /** Hash of a member's rows, which must already be in canonical order. */
+  /**
+   * Hash of a member's rows, which must already be in canonical order: per row its table, its value
+   * count and its values, each string length-prefixed (-1 for null). The bytes are gathered in a
+   * buffer and digested in large pieces, since the member side hashes every changed member.
+   */
   public static String memberHash(List<Row> canonicalRows) {
-    MessageDigest digest = sha256();
+    DigestBuffer out = new DigestBuffer(DIGEST.get());
     for (Row row : canonicalRows) {
-      update(digest, row.getTable());
+      out.putString(row.getTable());
       List<String> values = row.getValues();
-      digest.update(ByteBuffer.allocate(4).putInt(values.size()).array());
+      out.putInt(values.size());
       for (String value : values) {
-        update(digest, value);
+        out.putString(value);
       }
     }
-    return HEX.formatHex(digest.digest());
+    return HEX.formatHex(out.digest());
   }
 
   /** Hash of a datum: a pipeline's spec hash with a member's content hash. */
@@ -44,41 +47,6 @@ public final class Hashing {
   /** Hash of the parts of a pipeline spec that decide its output. */
   public static String specHash(String inputRepo, String transformKind, String transformName) {
     return sha256Hex("pipeline-spec-v1", inputRepo, transformKind, transformName);
-  }
-
-  /**
-   * Hash of the parts of a pipeline spec that decide its outputs: the input (repo, branch, upstream
-   * pipeline and member key), the transform (kind, class name, command, environment in key order,
-   * input format) and the error command. Parallelism, tries, timeouts and the version do not change
-   * what a datum produces, so changing them keeps every datum hash.
-   */
-  public static String specHash(PipelineSpec spec) {
-    TransformSpec transform = spec.getTransform();
-    List<String> parts = new ArrayList<>();
-    parts.add("pipeline-spec-v2");
-    parts.add(spec.getInputRepo());
-    parts.add(spec.getInputBranch());
-    parts.add(spec.getInputPipeline());
-    parts.add(spec.getInputMemberKey());
-    parts.add(transform.getKind().name());
-    parts.add(transform.getName());
-    addList(parts, transform.getCmd());
-    parts.add(Integer.toString(transform.getEnv().size()));
-    new TreeMap<>(transform.getEnv())
-        .forEach(
-            (name, value) -> {
-              parts.add(name);
-              parts.add(value);
-            });
-    parts.add(transform.getInputFormat());
-    addList(parts, spec.getErrCmd());
-    return sha256Hex(parts.toArray(String[]::new));
-  }
-
-  /** A list as its size followed by its items, so adjacent lists cannot run into each other. */
-  private static void addList(List<String> parts, List<String> items) {
-    parts.add(Integer.toString(items.size()));
-    parts.addAll(items);
   }
 
   /** Hash of arbitrary bytes (e.g. an output), hex. */
@@ -103,6 +71,56 @@ public final class Hashing {
     byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
     digest.update(ByteBuffer.allocate(4).putInt(bytes.length).array());
     digest.update(bytes);
+  }
+
+  /** Big-endian ints and length-prefixed UTF-8 strings, fed to a digest 8 KiB at a time. */
+  private static final class DigestBuffer {
+    private final MessageDigest digest;
+    private final byte[] buffer = new byte[8192];
+    private int size;
+
+    DigestBuffer(MessageDigest digest) {
+      this.digest = digest;
+      digest.reset();
+    }
+
+    void putInt(int value) {
+      if (size + 4 > buffer.length) {
+        flush();
+      }
+      buffer[size++] = (byte) (value >>> 24);
+      buffer[size++] = (byte) (value >>> 16);
+      buffer[size++] = (byte) (value >>> 8);
+      buffer[size++] = (byte) value;
+    }
+
+    void putString(String value) {
+      if (value == null) {
+        putInt(-1);
+        return;
+      }
+      byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+      putInt(bytes.length);
+      if (bytes.length > buffer.length - size) {
+        flush();
+        if (bytes.length > buffer.length) {
+          digest.update(bytes);
+          return;
+        }
+      }
+      System.arraycopy(bytes, 0, buffer, size, bytes.length);
+      size += bytes.length;
+    }
+
+    byte[] digest() {
+      flush();
+      return digest.digest();
+    }
+
+    private void flush() {
+      digest.update(buffer, 0, size);
+      size = 0;
+    }
   }
 
   private static MessageDigest sha256() {

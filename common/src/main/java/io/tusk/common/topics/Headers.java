@@ -31,6 +31,12 @@ public final class Headers {
    */
   public static final String ERROR = "tusk.error";
 
+  /** On {@code <pipeline>.failed}: how many attempts the datum had before it failed. */
+  public static final String ATTEMPTS = "tusk.attempts";
+
+  /** On {@code <pipeline>.failed}: the last 4 KiB of the transform's stderr (commands, workers). */
+  public static final String STDERR = "tusk.stderr";
+
   /** Provenance on {@code <pipeline>.output}. */
   public static final String PIPELINE = "tusk.pipeline";
 

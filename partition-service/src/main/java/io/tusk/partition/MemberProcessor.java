@@ -2,6 +2,7 @@ package io.tusk.partition;
 
 import io.tusk.common.member.Hashing;
 import io.tusk.common.member.MemberObjects;
+import io.tusk.common.member.MemberSkip;
 import io.tusk.common.member.RepoLayout;
 import io.tusk.common.member.TableLayout;
 import io.tusk.common.topics.Headers;
@@ -533,6 +534,13 @@ final class MemberProcessor implements Processor<String, MemberEvent, String, Ob
       }
       MemberObject old = versionAsOf(repo, member, commit.getSequence());
       List<Row> current = old == null ? List.of() : old.getRows();
+      if (old != null
+          && old.getSequence() < commit.getSequence()
+          && MemberSkip.unchanged(current, rows, layout)) {
+        // Re-sent rows the member already holds: no change, decided without applying or hashing.
+        rows.clear();
+        return;
+      }
       List<Row> merged = MemberObjects.apply(current, rows, layout);
       rows.clear();
       if (hasRowKeys(layout)) {

@@ -92,7 +92,7 @@ class PipelineSpecsTest {
 
     // Then it is a worker on the derived repo
     assertThat(spec.getTransform().getKind()).isEqualTo(TransformKind.WORKER);
-    assertThat(spec.getInputRepo()).isEqualTo("insights-by-cohort-key");
+    assertThat(spec.getInputRepo()).isEqualTo("insights-by-cohort_key");
     assertThat(spec.getInputPipeline()).isEqualTo("insights");
     assertThat(spec.getInputMemberKey()).isEqualTo("COHORT_KEY");
   }

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * repo's seals and branch moves.
  *
  * <p>A pipeline whose input is another pipeline's outputs reads the repo derived from them (see
- * docs/next.md), created with the first pipeline that reads it.
+ * docs/versioning-and-processing.md), created with the first pipeline that reads it.
  *
  * <p>As in Pachyderm, a pipeline created on a branch that has a head processes it at once: a full
  * job of kind UPDATE at the head (a spec change from nothing); an update starts the same job at the

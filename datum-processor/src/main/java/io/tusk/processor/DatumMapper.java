@@ -32,7 +32,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * The pure part of step 5 of the commit protocol: one record of {@code <pipeline>.datums} in, the
- * records its transaction writes out (docs/next.md, "Datum processor"):
+ * records its transaction writes out (docs/versioning-and-processing.md, "Datum processor"):
  *
  * <ul>
  *   <li>SUCCESS: the {@link Output} on {@code <pipeline>.output} (value and provenance headers);

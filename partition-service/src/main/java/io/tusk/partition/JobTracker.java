@@ -26,7 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The job tracker (docs/next.md): merges {@code tusk.job-parts} and {@code tusk.datum-results}
+ * The job tracker (docs/versioning-and-processing.md): merges {@code tusk.job-parts} and {@code tusk.datum-results}
  * (same key, job ID, and same partition count, so no repartitioning). A job exists once the parts
  * of all its member partitions are in; its results count as processed (SUCCESS), failed (FAILED) or
  * recovered (RECOVERED), and a result flagged {@code restart} supersedes an earlier FAILED of the

@@ -30,7 +30,7 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * The Kafka Streams application {@value #APPLICATION_ID}: four sub-topologies, the member-side
- * steps of the commit protocol (docs/internals.md) and of jobs (docs/next.md).
+ * steps of the commit protocol (docs/internals.md) and of jobs (docs/versioning-and-processing.md).
  *
  * <ol>
  *   <li>Member topology: every {@code <repo>.by-member} topic (pattern subscription, so new repos

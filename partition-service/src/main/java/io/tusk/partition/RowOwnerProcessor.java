@@ -23,7 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The row-owner stage of row moves (docs/next.md): reads {@code <repo>.row-owners} (keyed by {@code
+ * The row-owner stage of row moves (docs/versioning-and-processing.md): reads {@code <repo>.row-owners} (keyed by {@code
  * <table>/<rowKey>}, so one task sees every claim of a row key) and keeps which member owns each
  * row key. A claim by another member sends a {@link Release} to the previous owner's by-member
  * partition; two claims of one key in the same commit are settled by member name (the greater

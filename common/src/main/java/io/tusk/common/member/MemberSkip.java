@@ -79,7 +79,7 @@ public final class MemberSkip {
     return Integer.compare(a.size(), b.size());
   }
 
-  /** A row whose op column (docs/next.md, row deletes) says D or delete. */
+  /** A row whose op column (docs/versioning-and-processing.md, row deletes) says D or delete. */
   private static boolean isDelete(Row row, TableLayout table) {
     String opColumn = table.spec().getOpColumn();
     if (opColumn == null) {

@@ -8,6 +8,7 @@ import io.tusk.cli.demo.OmopDemo;
 import io.tusk.cli.local.Ports;
 import io.tusk.cli.local.TuskServices;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.Topic;
 import io.tusk.common.topics.Topics;
@@ -278,11 +279,7 @@ class DemoIT {
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(settings.consumer("demo-it-reader", null))) {
       List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+          Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
       List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
       Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);

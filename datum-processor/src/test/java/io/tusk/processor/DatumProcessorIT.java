@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tusk.common.Ids;
 import io.tusk.common.config.ConfigException;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.Consumers;
 import io.tusk.common.member.Hashing;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicAdmin;
@@ -427,11 +428,7 @@ class DatumProcessorIT {
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(settings.consumer("datum-processor-it-reader", null))) {
       List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+          Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
       long deadline = System.nanoTime() + DEADLINE.toNanos();
       while (matching.size() < expected && System.nanoTime() < deadline) {
         consumer

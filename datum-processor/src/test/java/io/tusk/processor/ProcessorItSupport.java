@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.Ids;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.Consumers;
 import io.tusk.common.member.Hashing;
 import io.tusk.common.member.RepoLayout;
 import io.tusk.common.topics.TopicAdmin;
@@ -151,11 +152,7 @@ final class ProcessorItSupport {
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(settings.consumer("datum-processor-it-reader", null))) {
       List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+          Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
       List<ConsumerRecord<byte[], byte[]>> records = new java.util.ArrayList<>();
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
@@ -186,11 +183,7 @@ final class ProcessorItSupport {
                         settings.consumer("datum-processor-it-watcher-" + Ids.newId(), null))) {
                   String topic = TopicNames.DATUM_RESULTS;
                   List<TopicPartition> partitions =
-                      consumer.partitionsFor(topic).stream()
-                          .map(p -> new TopicPartition(topic, p.partition()))
-                          .toList();
-                  consumer.assign(partitions);
-                  consumer.seekToBeginning(partitions);
+                      Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
                   while (running) {
                     for (ConsumerRecord<byte[], byte[]> record :
                         consumer.poll(Duration.ofMillis(200))) {

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import io.tusk.common.Ids;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.Topic;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
@@ -396,11 +397,7 @@ class LineageServiceIT {
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(settings.consumer("lin-it-events-" + suffix, null))) {
       List<TopicPartition> partitions =
-          consumer.partitionsFor(eventsTopic).stream()
-              .map(p -> new TopicPartition(eventsTopic, p.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+          Consumers.assignFromBeginning(consumer, eventsTopic, Duration.ofSeconds(30));
       long end = System.nanoTime() + DEADLINE.toNanos();
       while (keys.stream().filter(runId::equals).count() < 2 && System.nanoTime() < end) {
         consumer

@@ -26,16 +26,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The job tracker (docs/versioning-and-processing.md): merges {@code tusk.job-parts} and {@code tusk.datum-results}
- * (same key, job ID, and same partition count, so no repartitioning). A job exists once the parts
- * of all its member partitions are in; its results count as processed (SUCCESS), failed (FAILED) or
- * recovered (RECOVERED), and a result flagged {@code restart} supersedes an earlier FAILED of the
- * same member in the same job. The job ends when every datum has a result (SUCCESS when none
- * failed, else FAILURE), or is KILLED once its pipeline's {@code jobTimeoutMs} has passed (later
- * results are then ignored). Every change goes to {@code tusk.jobs}; an end also writes a {@link
- * SealRequest} to {@code tusk.seal-requests}: the commit service seals the pipeline's output
- * commits and then announces the end to the member partitions (JobDone), so the pipeline's next job
- * starts only after the output commits are cut.
+ * The job tracker (docs/versioning-and-processing.md): merges {@code tusk.job-parts} and {@code
+ * tusk.datum-results} (same key, job ID, and same partition count, so no repartitioning). A job
+ * exists once the parts of all its member partitions are in; its results count as processed
+ * (SUCCESS), failed (FAILED) or recovered (RECOVERED), and a result flagged {@code restart}
+ * supersedes an earlier FAILED of the same member in the same job. The job ends when every datum
+ * has a result (SUCCESS when none failed, else FAILURE), or is KILLED once its pipeline's {@code
+ * jobTimeoutMs} has passed (later results are then ignored). Every change goes to {@code
+ * tusk.jobs}; an end also writes a {@link SealRequest} to {@code tusk.seal-requests}: the commit
+ * service seals the pipeline's output commits and then announces the end to the member partitions
+ * (JobDone), so the pipeline's next job starts only after the output commits are cut.
  *
  * <p>A FAILED_ONLY re-run of an ended job sends parts of its own (a restart round): once they are
  * all in and the round's results counted, the job ends again with its updated counts.

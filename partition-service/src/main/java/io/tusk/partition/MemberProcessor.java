@@ -52,10 +52,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The member side of the commit protocol (docs/internals.md step 3, docs/versioning-and-processing.md "Jobs on the
- * member side"): keeps the rows, reject notices, barriers and seals of every repo's by-member
- * partition of this task's number, and completes commit N once its seal is known and every source
- * partition's barrier has reached the commit's end offset.
+ * The member side of the commit protocol (docs/internals.md step 3,
+ * docs/versioning-and-processing.md "Jobs on the member side"): keeps the rows, reject notices,
+ * barriers and seals of every repo's by-member partition of this task's number, and completes
+ * commit N once its seal is known and every source partition's barrier has reached the commit's end
+ * offset.
  *
  * <p>A ready commit is applied in bounded slices: each changed member gets a new version at N (the
  * versions are the history as-of queries read; old ones are pruned past the repo's retention), the

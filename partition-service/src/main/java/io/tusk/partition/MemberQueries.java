@@ -24,11 +24,11 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
- * The member side's history queries (docs/versioning-and-processing.md "Queries"): a member as of a commit, the members
- * that differ between two commits (from the per-commit changed-member sets, never from all
- * members), and one member's row changes between two commits. They read the member topology's
- * stores of the partition holding the member; every call blocks on store reads, so callers run it
- * off the event loop.
+ * The member side's history queries (docs/versioning-and-processing.md "Queries"): a member as of a
+ * commit, the members that differ between two commits (from the per-commit changed-member sets,
+ * never from all members), and one member's row changes between two commits. They read the member
+ * topology's stores of the partition holding the member; every call blocks on store reads, so
+ * callers run it off the event loop.
  */
 final class MemberQueries {
   /** Most members one diff page may list. */

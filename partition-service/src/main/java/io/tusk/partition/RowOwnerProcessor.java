@@ -23,14 +23,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The row-owner stage of row moves (docs/versioning-and-processing.md): reads {@code <repo>.row-owners} (keyed by {@code
- * <table>/<rowKey>}, so one task sees every claim of a row key) and keeps which member owns each
- * row key. A claim by another member sends a {@link Release} to the previous owner's by-member
- * partition; two claims of one key in the same commit are settled by member name (the greater
- * wins), so the outcome does not depend on the order claims arrive in. Once the claims-done markers
- * of every member partition for commit N are in, a {@link ReleasesDone} goes to every by-member
- * partition: each of them then knows it has every release of N from this partition (a release
- * precedes the marker, both written by this task in order).
+ * The row-owner stage of row moves (docs/versioning-and-processing.md): reads {@code
+ * <repo>.row-owners} (keyed by {@code <table>/<rowKey>}, so one task sees every claim of a row key)
+ * and keeps which member owns each row key. A claim by another member sends a {@link Release} to
+ * the previous owner's by-member partition; two claims of one key in the same commit are settled by
+ * member name (the greater wins), so the outcome does not depend on the order claims arrive in.
+ * Once the claims-done markers of every member partition for commit N are in, a {@link
+ * ReleasesDone} goes to every by-member partition: each of them then knows it has every release of
+ * N from this partition (a release precedes the marker, both written by this task in order).
  */
 final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String, Object> {
   private static final Logger log = LoggerFactory.getLogger(RowOwnerProcessor.class);

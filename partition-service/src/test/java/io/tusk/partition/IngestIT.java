@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.commit.CommitSealer;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
@@ -566,11 +567,7 @@ class IngestIT {
     props.put("max.partition.fetch.bytes", 4 << 20);
     KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props);
     List<TopicPartition> partitions =
-        consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-            .map(p -> new TopicPartition(topic, p.partition()))
-            .toList();
-    consumer.assign(partitions);
-    consumer.seekToBeginning(partitions);
+        Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
     return consumer;
   }
 }

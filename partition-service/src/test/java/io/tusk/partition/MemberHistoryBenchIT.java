@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.commit.CommitSealer;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
@@ -212,11 +213,7 @@ class MemberHistoryBenchIT {
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(settings.consumer("bench-reader-" + UUID.randomUUID(), null))) {
       List<TopicPartition> partitions =
-          consumer.partitionsFor(topics.commits.name(), Duration.ofSeconds(30)).stream()
-              .map(p -> new TopicPartition(p.topic(), p.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+          Consumers.assignFromBeginning(consumer, topics.commits.name(), Duration.ofSeconds(30));
       long deadline = System.nanoTime() + Duration.ofSeconds(600).toNanos();
       while (System.nanoTime() < deadline) {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {

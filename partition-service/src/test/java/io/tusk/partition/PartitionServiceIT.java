@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.commit.CommitSealer;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.Consumers;
 import io.tusk.common.member.Hashing;
 import io.tusk.common.member.MemberObjects;
 import io.tusk.common.member.RepoLayout;
@@ -978,11 +979,7 @@ class PartitionServiceIT {
     KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(settings.consumer("it-reader-" + UUID.randomUUID(), null));
     List<TopicPartition> partitions =
-        consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-            .map(p -> new TopicPartition(topic, p.partition()))
-            .toList();
-    consumer.assign(partitions);
-    consumer.seekToBeginning(partitions);
+        Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
     return consumer;
   }
 }

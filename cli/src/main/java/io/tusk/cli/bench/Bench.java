@@ -8,6 +8,7 @@ import io.tusk.cli.local.LocalTusk;
 import io.tusk.cli.local.Ports;
 import io.tusk.cli.local.TuskServices;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.partition.PartitionService;
 import java.io.PrintStream;
@@ -175,11 +176,7 @@ public final class Bench {
     Map<String, Object> props = settings.consumer("bench-raw-consumer", null);
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
       List<TopicPartition> partitions =
-          consumer.partitionsFor(topic).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+          Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
       long total = end.values().stream().mapToLong(Long::longValue).sum();
       long start = System.nanoTime();

@@ -7,6 +7,7 @@ import io.tusk.cli.TuskClient;
 import io.tusk.cli.local.LocalTusk;
 import io.tusk.cli.local.Ports;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.TopicNames;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -159,11 +160,7 @@ public final class VersioningBench {
               try (KafkaConsumer<byte[], byte[]> consumer =
                   new KafkaConsumer<>(settings.consumer("vbench-reader", null))) {
                 List<TopicPartition> partitions =
-                    consumer.partitionsFor(outputTopic).stream()
-                        .map(p -> new TopicPartition(outputTopic, p.partition()))
-                        .toList();
-                consumer.assign(partitions);
-                consumer.seekToBeginning(partitions);
+                    Consumers.assignFromBeginning(consumer, outputTopic, Duration.ofSeconds(30));
                 while (!Thread.currentThread().isInterrupted()) {
                   for (ConsumerRecord<byte[], byte[]> record :
                       consumer.poll(Duration.ofMillis(50))) {

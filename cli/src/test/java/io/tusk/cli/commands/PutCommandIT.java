@@ -8,6 +8,7 @@ import io.tusk.cli.TuskClient;
 import io.tusk.commit.CommitService;
 import io.tusk.commit.CommitServiceConfig;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.localstack.LocalStack;
@@ -143,11 +144,7 @@ class PutCommandIT {
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(settings.consumer("it-put-reader-" + suffix, null))) {
       List<TopicPartition> partitions =
-          consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+          Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {

@@ -108,14 +108,7 @@ public final class CompactedTopicView<V> implements AutoCloseable {
   private void run() {
     try {
       List<TopicPartition> partitions =
-          consumer.partitionsFor(topic.name(), Duration.ofSeconds(60)).stream()
-              .map(p -> new TopicPartition(p.topic(), p.partition()))
-              .toList();
-      if (partitions.isEmpty()) {
-        throw new KafkaException("topic " + topic.name() + " does not exist");
-      }
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+          Consumers.assignFromBeginning(consumer, topic.name(), Duration.ofSeconds(60));
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
       while (running) {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {

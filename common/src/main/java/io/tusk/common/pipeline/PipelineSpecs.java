@@ -28,9 +28,9 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.YAMLException;
 
 /**
- * The one place a pipeline spec document (JSON or YAML, fields as in docs/versioning-and-processing.md) becomes a {@link
- * PipelineSpec}, validated, with its spec hash. Used by the commit service ({@code POST
- * /pipelines}) and by {@code tusk run}.
+ * The one place a pipeline spec document (JSON or YAML, fields as in
+ * docs/versioning-and-processing.md) becomes a {@link PipelineSpec}, validated, with its spec hash.
+ * Used by the commit service ({@code POST /pipelines}) and by {@code tusk run}.
  *
  * <pre>{@code
  * name: gibleed-insights

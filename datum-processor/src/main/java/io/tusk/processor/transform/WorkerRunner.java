@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -46,6 +47,9 @@ public final class WorkerRunner implements TransformRunner {
   static final int MAX_LINE_CHARS = 4 * 1024 * 1024;
 
   private static final long GRACEFUL_EXIT_SECONDS = 2;
+
+  /** How long an exited worker's stderr pipe may take to deliver its last bytes. */
+  private static final Duration STDERR_END_WAIT = Duration.ofSeconds(1);
 
   /**
    * Extra time for a fresh worker's first answer: starting (an interpreter, libraries, a model)
@@ -135,6 +139,9 @@ public final class WorkerRunner implements TransformRunner {
       return restart("the worker gave no answer within " + ProcessTrees.describe(wait));
     }
     if (line.end()) {
+      // Its last words on stderr may still be in the pipe: let the pump reach the end (bounded,
+      // a child of the worker may hold stderr open) so they are in this attempt's log.
+      stderr.awaitEnd(STDERR_END_WAIT);
       return restart("the worker exited before answering (" + exitStatus() + ")");
     }
     if (line.tooLong()) {
@@ -303,6 +310,7 @@ public final class WorkerRunner implements TransformRunner {
   static final class StderrTail {
     private final int max;
     private final StringBuilder text = new StringBuilder();
+    private final CountDownLatch ended = new CountDownLatch(1);
 
     StderrTail(int max) {
       this.max = max;
@@ -317,6 +325,17 @@ public final class WorkerRunner implements TransformRunner {
         }
       } catch (IOException e) {
         log.debug("Worker stderr closed: {}", e.toString());
+      } finally {
+        ended.countDown();
+      }
+    }
+
+    /** Waits at most {@code wait} for the stream's end to have been read. */
+    void awaitEnd(Duration wait) {
+      try {
+        ended.await(wait.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
 

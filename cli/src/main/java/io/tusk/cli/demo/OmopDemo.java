@@ -127,7 +127,11 @@ public final class OmopDemo {
     return new Result(first, second, firstCohorts, secondCohorts, update, member, lineage);
   }
 
-  private void createRepoAndPipeline() {
+  /**
+   * The spec of the demo's repo: one CSV table per sample table, keyed by {@link
+   * OmopDataset#MEMBER_KEY}, each row keyed by its first column.
+   */
+  public static ObjectNode repoSpec(OmopDataset data, String repo, int partitions) {
     ObjectNode spec = TuskClient.object().put("name", repo).put("format", "csv");
     spec.put("defaultTable", OmopDataset.TABLES.get(0).name()).put("partitions", partitions);
     ArrayNode tables = spec.putArray("tables");
@@ -140,11 +144,22 @@ public final class OmopDemo {
       table.columns().forEach(t.putArray("columns")::add);
       t.putArray("rowKey").add(table.columns().get(0));
     }
-    client.createRepo(spec);
-    ObjectNode pipelineSpec = TuskClient.object().put("name", pipeline).put("parallelism", 4);
-    pipelineSpec.putObject("input").put("repo", repo);
-    pipelineSpec.putObject("transform").put("java", "gibleed-insights");
-    client.createPipeline(pipelineSpec);
+    return spec;
+  }
+
+  /**
+   * The spec of the demo's per-member pipeline: the gibleed-insights transform over {@code repo}.
+   */
+  public static ObjectNode pipelineSpec(String pipeline, String repo) {
+    ObjectNode spec = TuskClient.object().put("name", pipeline).put("parallelism", 4);
+    spec.putObject("input").put("repo", repo);
+    spec.putObject("transform").put("java", "gibleed-insights");
+    return spec;
+  }
+
+  private void createRepoAndPipeline() {
+    client.createRepo(repoSpec(data, repo, partitions));
+    client.createPipeline(pipelineSpec(pipeline, repo));
     // The second stage reads the first one's outputs, re-keyed by their cohort key.
     ObjectNode cohortSpec = TuskClient.object().put("name", cohortPipeline).put("parallelism", 2);
     cohortSpec.putObject("input").put("pipeline", pipeline).put("memberKey", "cohortKey");

@@ -155,7 +155,10 @@ public final class DatumMapper implements AutoCloseable {
 
     switch (execution.state()) {
       case SUCCESS -> {
-        Output output = output(datum, execution.output());
+        // A success implies a known repo; its rows may live on another topic than <repo>.updates
+        // (a derived repo reads <pipeline>.output), and lineage follows the topic named here.
+        Output output =
+            output(datum, execution.output(), TopicNames.updatesOf(layout.orElseThrow().spec()));
         result.setState(DatumState.SUCCESS).setOutputHash(output.getOutputHash());
         if (datum.getMode() == JobMode.REPROCESS && datum.getExpectedOutputHash() != null) {
           result.setIdentical(datum.getExpectedOutputHash().equals(output.getOutputHash()));
@@ -197,9 +200,8 @@ public final class DatumMapper implements AutoCloseable {
     return (System.nanoTime() - startNanos) / 1_000;
   }
 
-  private static Output output(Datum datum, TransformOutput result) {
+  private static Output output(Datum datum, TransformOutput result, String sourceTopic) {
     MemberObject member = datum.getMemberObject();
-    String sourceTopic = TopicNames.updates(member.getRepo());
     List<InputRef> inputs = new ArrayList<>(member.getRows().size());
     for (Row row : member.getRows()) {
       inputs.add(

@@ -58,14 +58,46 @@ class DatumMapperTest {
   }
 
   private DatumMapper mapper(DatumExecution execution, Topics topics) {
-    RepoLayout layout = new RepoLayout(REPO);
+    return mapper(execution, topics, REPO);
+  }
+
+  private DatumMapper mapper(DatumExecution execution, Topics topics, RepoSpec spec) {
+    RepoLayout layout = new RepoLayout(spec);
     return new DatumMapper(
         PIPELINE,
         "instance-a-0",
         execution,
-        repo -> repo.equals(REPO.getName()) ? Optional.of(layout) : Optional.empty(),
+        repo -> repo.equals(spec.getName()) ? Optional.of(layout) : Optional.empty(),
         topics,
         CLOCK);
+  }
+
+  @Test
+  void shouldNameTheTopicTheRowsWereReadFromWhenTheRepoIsDerivedFromAPipeline() {
+    // Given a repo derived from pipeline risk's outputs: its rows are records of risk.output
+    RepoSpec derived =
+        RepoSpec.newBuilder(REPO)
+            .setName("risk-by-cohort")
+            .setUpdatesTopic("risk.output")
+            .setSourcePipeline("risk")
+            .build();
+    MemberObject object = OmopFixtures.random(new Random(7), "c1").object(derived, "commit-7");
+    Datum datum = OmopFixtures.datum(PIPELINE, "job-3", "commit-7", object);
+
+    // When a datum of it succeeds
+    DatumOutcome outcome =
+        mapper(
+                new DatumExecution(
+                    new JavaRunner(() -> new GiBleedInsights()), 1, null, null, List.of()),
+                topics,
+                derived)
+            .map(record(datum, 3));
+
+    // Then its inputs name risk.output, where lineage finds the upstream outputs
+    assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.SUCCESS);
+    assertThat(outcome.output().getInputs())
+        .isNotEmpty()
+        .allSatisfy(input -> assertThat(input.getTopic()).isEqualTo("risk.output"));
   }
 
   private Datum datum(String member) {

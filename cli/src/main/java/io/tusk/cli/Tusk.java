@@ -6,6 +6,7 @@ import io.tusk.cli.commands.CommitCommand;
 import io.tusk.cli.commands.DatumCommand;
 import io.tusk.cli.commands.DiffCommand;
 import io.tusk.cli.commands.JobCommand;
+import io.tusk.cli.commands.LineageCommand;
 import io.tusk.cli.commands.LogCommand;
 import io.tusk.cli.commands.LogsCommand;
 import io.tusk.cli.commands.MemberCommand;
@@ -60,7 +61,8 @@ import picocli.CommandLine.Command;
       DatumCommand.class,
       RunCommand.class,
       LogsCommand.class,
-      WaitCommand.class
+      WaitCommand.class,
+      LineageCommand.class
     })
 public final class Tusk {
 
@@ -90,22 +92,26 @@ public final class Tusk {
     defaultLogLevel("TUSK_LOG_LEVEL", quiet ? "WARN" : "INFO");
     defaultLogLevel("TUSK_KAFKA_LOG_LEVEL", quiet ? "ERROR" : "WARN");
     defaultLogLevel("TUSK_BROKER_LOG_LEVEL", quiet ? "OFF" : "WARN");
-    int code =
-        new CommandLine(new Tusk())
-            .setExecutionExceptionHandler(
-                (e, commandLine, parseResult) -> {
-                  // A service's answer to a bad request is a message for the user, not a stack
-                  // trace.
-                  if (e instanceof TuskClient.ApiError
-                      || e instanceof IllegalArgumentException
-                      || e instanceof IllegalStateException) {
-                    commandLine.getErr().println("tusk: " + e.getMessage());
-                    return 1;
-                  }
-                  throw e;
-                })
-            .execute(args);
-    System.exit(code);
+    System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * The {@code tusk} command line as {@link #main} runs it (tests run commands through this too, so
+   * they see the same error handling).
+   */
+  public static CommandLine commandLine() {
+    return new CommandLine(new Tusk())
+        .setExecutionExceptionHandler(
+            (e, commandLine, parseResult) -> {
+              // A service's answer to a bad request is a message for the user, not a stack trace.
+              if (e instanceof TuskClient.ApiError
+                  || e instanceof IllegalArgumentException
+                  || e instanceof IllegalStateException) {
+                commandLine.getErr().println("tusk: " + e.getMessage());
+                return 1;
+              }
+              throw e;
+            });
   }
 
   private static void defaultLogLevel(String variable, String level) {

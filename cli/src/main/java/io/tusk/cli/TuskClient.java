@@ -126,6 +126,78 @@ public final class TuskClient {
         null);
   }
 
+  /**
+   * Where an output came from: its job, input commit and input rows, following rows of upstream
+   * pipelines' outputs ({@code GET .../provenance}). Null arguments take the service's defaults.
+   *
+   * @param at an input commit ID: the output as of that commit
+   */
+  public JsonNode provenance(
+      String pipeline, String member, String at, Integer depth, boolean content, Integer limit) {
+    return send(
+        "GET",
+        outputUrl(pipeline, member, "/provenance")
+            + query("at", at, "depth", depth, "content", content ? "true" : null, "limit", limit),
+        null);
+  }
+
+  /** Every version of a member's output, newest first ({@code GET .../history}). */
+  public JsonNode outputHistory(String pipeline, String member, Integer limit, String after) {
+    return send(
+        "GET",
+        outputUrl(pipeline, member, "/history") + query("limit", limit, "after", after),
+        null);
+  }
+
+  /**
+   * What changed between two versions of a member's output ({@code GET .../changes}); null jobs
+   * mean the latest version and the one before it.
+   */
+  public JsonNode outputChanges(String pipeline, String member, String fromJob, String toJob) {
+    return send(
+        "GET", outputUrl(pipeline, member, "/changes") + query("from", fromJob, "to", toJob), null);
+  }
+
+  /** Every output version derived from a source member, breadth first across the DAG. */
+  public JsonNode memberSubvenance(
+      String repo, String member, Integer depth, Integer limit, String after) {
+    return send(
+        "GET",
+        lineageUrl
+            + "/repos/"
+            + encode(repo)
+            + "/members/"
+            + encode(member)
+            + "/subvenance"
+            + query("depth", depth, "limit", limit, "after", after),
+        null);
+  }
+
+  /** Every output version derived from one row (of a source repo or of a pipeline's output). */
+  public JsonNode rowSubvenance(
+      String topic, int partition, long offset, Integer depth, Integer limit, String after) {
+    return send(
+        "GET",
+        lineageUrl
+            + "/rows/"
+            + encode(topic)
+            + "/"
+            + partition
+            + "/"
+            + offset
+            + "/subvenance"
+            + query("depth", depth, "limit", limit, "after", after),
+        null);
+  }
+
+  /**
+   * The commits and jobs of a global ID (a source commit and everything it caused downstream) and
+   * their overall state.
+   */
+  public JsonNode global(String globalId) {
+    return send("GET", lineageUrl + "/global/" + encode(globalId), null);
+  }
+
   /** Waits until the job is known to the lineage service and has ended (success or failure). */
   public JsonNode awaitJobEnd(String jobId, Duration timeout) {
     return await(
@@ -221,6 +293,25 @@ public final class TuskClient {
       Thread.currentThread().interrupt();
       throw new ApiError(-1, method + " " + url + " interrupted");
     }
+  }
+
+  private String outputUrl(String pipeline, String member, String suffix) {
+    return lineageUrl + "/pipelines/" + encode(pipeline) + "/outputs/" + encode(member) + suffix;
+  }
+
+  /** A query string of the pairs whose value is not null ("" if none). */
+  private static String query(Object... pairs) {
+    StringBuilder query = new StringBuilder();
+    for (int i = 0; i + 1 < pairs.length; i += 2) {
+      if (pairs[i + 1] != null) {
+        query
+            .append(query.length() == 0 ? '?' : '&')
+            .append(pairs[i])
+            .append('=')
+            .append(encode(pairs[i + 1].toString()));
+      }
+    }
+    return query.toString();
   }
 
   private static String encode(String s) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.tusk.cli.TuskClient;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -47,6 +48,15 @@ public final class Api {
 
   /** Prints {@code node} as indented JSON. */
   public static void printJson(PrintStream out, JsonNode node) {
+    try {
+      out.println(JSON.writeValueAsString(node));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      out.println(node);
+    }
+  }
+
+  /** Prints {@code node} as indented JSON (to a command's picocli output). */
+  public static void printJson(PrintWriter out, JsonNode node) {
     try {
       out.println(JSON.writeValueAsString(node));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

@@ -31,7 +31,7 @@ public final class WaitCommand implements Callable<Integer> {
     TuskClient client = api.client();
     JsonNode global =
         TuskClient.await(
-            () -> client.lineageGet("/global/" + TuskClient.segment(globalId)),
+            () -> client.global(globalId),
             g -> !"running".equals(g.path("state").asText()) && g.path("jobs").size() > 0,
             timeout,
             "global ID " + globalId + " to settle");

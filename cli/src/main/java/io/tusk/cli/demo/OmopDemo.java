@@ -185,7 +185,7 @@ public final class OmopDemo {
     long start = System.nanoTime();
     JsonNode global =
         TuskClient.await(
-            () -> client.lineageGet("/global/" + TuskClient.segment(globalId)),
+            () -> client.global(globalId),
             g -> "success".equals(g.path("state").asText()) && hasJobOf(g, cohortPipeline),
             JOB_TIMEOUT,
             "the jobs of global ID " + globalId);

@@ -1,0 +1,360 @@
+package io.tusk.cli.commands;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tusk.cli.Tusk;
+import io.tusk.cli.TuskClient;
+import io.tusk.cli.bench.NoopTransform;
+import io.tusk.cli.bench.SyntheticTable;
+import io.tusk.cli.local.Ports;
+import io.tusk.cli.local.TuskServices;
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.topics.Headers;
+import io.tusk.common.topics.TopicNames;
+import io.tusk.localstack.LocalStack;
+import io.tusk.localstack.LocalStackExtension;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@code tusk lineage ...} against the real services: a tiny repo, a per-member pipeline and a
+ * second stage reading its outputs, two commits (the second adds a row to one member), then every
+ * lineage subcommand run in-process as a user runs it, checked against the rows this test produced
+ * and the jobs and commits the services reported.
+ *
+ * <p>The second stage's provenance is checked only down to its own job and input commit: its input
+ * rows name {@code <derived repo>.updates}, a topic that does not exist (the datum processor names
+ * input topics with {@code TopicNames.updates(repo)}, not the derived repo's updates topic {@code
+ * <upstream>.output}), so the lineage service finds no upstream node and no depth-2 subvenance for
+ * real pipelines yet. {@code LineageCommandTest} covers how upstream nodes print.
+ */
+@Tag("integration")
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+@ExtendWith(LocalStackExtension.class)
+class LineageCommandIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration TIMEOUT = Duration.ofSeconds(120);
+  private static final String FIRST_DATE = "2024-01-02";
+
+  /** A row this test produced and where Kafka put it. */
+  private record Sent(String member, String line, String topic, int partition, long offset) {}
+
+  /** What one run of the CLI printed. */
+  private record Run(int code, String out, String err) {}
+
+  private String commitUrl;
+  private String lineageUrl;
+
+  @Test
+  void shouldTraceOutputsBackToRowsAndRowsForwardToOutputsWhenAskedThroughTheCli(LocalStack stack)
+      throws Exception {
+    String suffix = UUID.randomUUID().toString().substring(0, 8);
+    String repo = "it-lineage-" + suffix;
+    String summaries = "it-summary-" + suffix;
+    String second = "it-noop-" + suffix;
+    Path home = Files.createTempDirectory(Paths.get("target"), "lineage-it-");
+    try (TuskServices services =
+        TuskServices.start(
+            stack.bootstrapServers(), stack.registryUrl(), home, Ports.ephemeral(), 1)) {
+      commitUrl = services.commitUrl();
+      lineageUrl = services.lineageUrl();
+      TuskClient client = new TuskClient(commitUrl, lineageUrl);
+      KafkaSettings settings =
+          KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), "lineage-it-" + suffix);
+
+      // Given a repo of events, a per-member summary pipeline and a second stage over its outputs
+      createRepoAndPipelines(client, repo, summaries, second);
+
+      // And a first commit of two rows for M1 and one for M2, then a second adding one row to M1
+      List<Sent> first =
+          produce(
+              settings,
+              repo,
+              List.of(
+                  "1,M1,claim,100001,2024-01-02,10.00",
+                  "2,M1,drug,100002,2024-01-03,5.50",
+                  "3,M2,claim,100003,2024-01-04,7.25"));
+      String commit1 = commitAndSettle(client, repo, summaries, second);
+      List<Sent> update = produce(settings, repo, List.of("4,M1,procedure,100004,2024-02-01,2.00"));
+      String commit2 = commitAndSettle(client, repo, summaries, second);
+      Sent added = update.get(0);
+
+      JsonNode global2 = client.global(commit2);
+      String summaryJob1 = jobOf(client.global(commit1), summaries);
+      String summaryJob2 = jobOf(global2, summaries);
+      String secondJob2 = jobOf(global2, second);
+      String outputCommit2 = commitOfJob(global2, secondJob2);
+      // The lineage indexes are fed by the output topics through repartition topics, so they may
+      // trail the jobs' end: wait until every version is there.
+      awaitVersions(client, summaries, "M1", 2);
+      awaitVersions(client, summaries, "M2", 1);
+      awaitVersions(client, second, FIRST_DATE, 2);
+
+      // When provenance is asked of M1's summary, with the rows' content
+      Run provenance = tusk("provenance", summaries, "M1", "--content");
+
+      // Then the tree names its job and input commit, then each of M1's source rows (and none of
+      // M2's) with its content
+      assertThat(provenance.code()).as(provenance.err()).isZero();
+      assertThat(provenance.out())
+          .contains("output " + summaries + "/M1 hash ")
+          .contains("job " + summaryJob2 + " SUCCESS")
+          .contains("input commit " + commit2 + " of repo " + repo)
+          .contains("input rows: 3")
+          .contains("content: " + added.line())
+          .doesNotContain("M2");
+      for (Sent row : rowsOf(first, update, "M1")) {
+        assertThat(provenance.out()).containsPattern(rowLine(row));
+      }
+
+      // And the second stage's output names its job and the output commit it read
+      Run downstream = tusk("provenance", second, FIRST_DATE);
+      assertThat(downstream.code()).as(downstream.err()).isZero();
+      assertThat(downstream.out())
+          .contains("output " + second + "/" + FIRST_DATE + " hash ")
+          .contains("job " + secondJob2 + " SUCCESS")
+          .contains("input commit " + outputCommit2 + " of repo ");
+
+      // And the tree of the output as of the first commit lists only that commit's rows
+      Run asOf = tusk("provenance", summaries, "M1", "--at", commit1);
+      assertThat(asOf.code()).as(asOf.err()).isZero();
+      assertThat(asOf.out())
+          .contains("job " + summaryJob1 + " SUCCESS")
+          .contains("input rows: 2")
+          .doesNotContainPattern(rowLine(added));
+
+      // And --limit bounds the rows printed per node and says how many were left out
+      Run limited = tusk("provenance", summaries, "M1", "--limit", "1");
+      assertThat(limited.out()).contains("input rows: 3").contains("... 2 more");
+      assertThat(lines(limited.out(), Pattern.quote(added.topic()))).hasSize(1);
+
+      // And --json prints the service's answer
+      Run json = tusk("provenance", summaries, "M1", "--json");
+      JsonNode node = JSON.readTree(json.out());
+      assertThat(node.path("job").path("id").asText()).isEqualTo(summaryJob2);
+      assertThat(node.path("inputCount").asInt()).isEqualTo(3);
+
+      // When the subvenance of M1 is asked, both versions of its summary are listed at depth 1
+      Run subvenance = tusk("subvenance", repo, "M1");
+      assertThat(subvenance.code()).as(subvenance.err()).isZero();
+      assertThat(subvenance.out())
+          .containsPattern("(?m)^1\\s+" + summaries + "\\s+M1\\s+" + summaryJob2 + "\\s+" + commit2)
+          .containsPattern("(?m)^1\\s+" + summaries + "\\s+M1\\s+" + summaryJob1 + "\\s+" + commit1)
+          .doesNotContainPattern("(?m)^1\\s+" + summaries + "\\s+M2");
+
+      // And a page of one says where the next page starts
+      assertThat(tusk("subvenance", repo, "M1", "--limit", "1").out()).contains("--after 1");
+
+      // And the row added in the second commit was read only by the second versions
+      Run rowSubvenance =
+          tusk(
+              "row-subvenance",
+              added.topic(),
+              Integer.toString(added.partition()),
+              Long.toString(added.offset()));
+      assertThat(rowSubvenance.code()).as(rowSubvenance.err()).isZero();
+      assertThat(rowSubvenance.out()).contains(summaryJob2).doesNotContain(summaryJob1);
+
+      // When the history of M1's summary is asked, newest first, a page at a time
+      Run history = tusk("history", summaries, "M1");
+      assertThat(history.code()).as(history.err()).isZero();
+      assertThat(history.out()).containsPattern("(?s)" + summaryJob2 + ".*\n" + summaryJob1);
+      assertThat(tusk("history", summaries, "M1", "--limit", "1").out())
+          .contains("--after " + summaryJob2)
+          .doesNotContain(summaryJob1);
+
+      // And the changes between its versions: one input row added, the counts and total changed
+      Run changes = tusk("changes", summaries, "M1");
+      assertThat(changes.code()).as(changes.err()).isZero();
+      assertThat(changes.out())
+          .contains("job " + summaryJob1 + " (commit " + commit1 + ") -> job " + summaryJob2)
+          .contains("input rows: 1 added, 0 removed, 2 unchanged")
+          .containsPattern(
+              "\\+ "
+                  + Pattern.quote(added.topic())
+                  + " partition "
+                  + added.partition()
+                  + " offset "
+                  + added.offset())
+          .contains("output changed: yes")
+          .contains("field changed total: \"15.50\" -> \"17.50\"");
+
+      // And M2, untouched by the second commit, has one version only
+      assertThat(tusk("changes", summaries, "M2").out())
+          .contains("its first version")
+          .contains("input rows: 1 added, 0 removed, 0 unchanged");
+
+      // When the global ID of the second commit is asked
+      Run global = tusk("global", commit2);
+      assertThat(global.code()).as(global.err()).isZero();
+      assertThat(global.out())
+          .contains("global ID " + commit2 + ": success")
+          .contains(commit2)
+          .contains(outputCommit2)
+          .containsPattern(summaryJob2 + "\\s+" + summaries + "\\s+SUCCESS")
+          .containsPattern(secondJob2 + "\\s+" + second + "\\s+SUCCESS");
+
+      // When a member has no output, the service's 404 is a one-line message and exit status 1
+      Run unknown = tusk("provenance", summaries, "NOBODY");
+      assertThat(unknown.code()).isEqualTo(1);
+      assertThat(unknown.err()).startsWith("tusk: ").contains("404").doesNotContain("Exception");
+      assertThat(unknown.out()).isEmpty();
+    }
+  }
+
+  private void createRepoAndPipelines(
+      TuskClient client, String repo, String summaries, String second) {
+    ObjectNode spec = TuskClient.object().put("name", repo).put("format", "csv");
+    spec.put("defaultTable", SyntheticTable.TABLE).put("partitions", 2);
+    ObjectNode events =
+        spec.putArray("tables")
+            .addObject()
+            .put("name", SyntheticTable.TABLE)
+            .put("memberKey", "MEMBER_ID");
+    for (String column : SyntheticTable.COLUMNS) {
+      events.withArray("columns").add(column);
+    }
+    events.putArray("rowKey").add("EVENT_ID");
+    client.createRepo(spec);
+    ObjectNode first = TuskClient.object().put("name", summaries).put("parallelism", 1);
+    first.putObject("input").put("repo", repo);
+    first.putObject("transform").put("java", "member-summary");
+    client.createPipeline(first);
+    ObjectNode next = TuskClient.object().put("name", second).put("parallelism", 1);
+    // Keyed by the summary's first event date: M1's summaries (first event 2024-01-02 in both
+    // versions) are the datum FIRST_DATE of the second stage.
+    next.putObject("input").put("pipeline", summaries).put("memberKey", "first");
+    next.putObject("transform").put("java", NoopTransform.class.getName());
+    client.createPipeline(next);
+  }
+
+  /** Produces CSV lines keyed by their member, returning where each one went. */
+  private static List<Sent> produce(KafkaSettings settings, String repo, List<String> lines)
+      throws Exception {
+    String topic = TopicNames.updates(repo);
+    List<Sent> sent = new ArrayList<>();
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(settings.producer("lineage-it-loader", null))) {
+      for (String line : lines) {
+        String member = line.split(",")[1];
+        ProducerRecord<byte[], byte[]> record =
+            new ProducerRecord<>(
+                topic,
+                member.getBytes(StandardCharsets.UTF_8),
+                line.getBytes(StandardCharsets.UTF_8));
+        record.headers().add(new RecordHeader(Headers.TABLE, Headers.bytes(SyntheticTable.TABLE)));
+        RecordMetadata metadata = producer.send(record).get(30, TimeUnit.SECONDS);
+        sent.add(new Sent(member, line, topic, metadata.partition(), metadata.offset()));
+      }
+    }
+    return sent;
+  }
+
+  private static void awaitVersions(
+      TuskClient client, String pipeline, String member, int versions) {
+    TuskClient.await(
+        () -> client.outputHistory(pipeline, member, null, null),
+        h -> h.path("outputs").size() == versions,
+        TIMEOUT,
+        versions + " versions of " + pipeline + "/" + member + " to be indexed");
+  }
+
+  /** Seals a commit and waits until both stages' jobs of its global ID have succeeded. */
+  private static String commitAndSettle(
+      TuskClient client, String repo, String summaries, String second) {
+    String commitId = client.commit(repo).path("id").asText();
+    JsonNode global =
+        TuskClient.await(
+            () -> client.global(commitId),
+            g ->
+                !"running".equals(g.path("state").asText())
+                    && hasJob(g, summaries)
+                    && hasJob(g, second),
+            TIMEOUT,
+            "both stages' jobs of commit " + commitId);
+    assertThat(global.path("state").asText()).as(global.toString()).isEqualTo("success");
+    return commitId;
+  }
+
+  private static boolean hasJob(JsonNode global, String pipeline) {
+    return global.path("jobs").findValuesAsText("pipeline").contains(pipeline);
+  }
+
+  private static String jobOf(JsonNode global, String pipeline) {
+    for (JsonNode job : global.path("jobs")) {
+      if (pipeline.equals(job.path("pipeline").asText())) {
+        return job.path("id").asText();
+      }
+    }
+    throw new AssertionError("no job of " + pipeline + " in " + global);
+  }
+
+  private static String commitOfJob(JsonNode global, String jobId) {
+    for (JsonNode job : global.path("jobs")) {
+      if (jobId.equals(job.path("id").asText())) {
+        return job.path("commitId").asText();
+      }
+    }
+    throw new AssertionError("no job " + jobId + " in " + global);
+  }
+
+  private static List<Sent> rowsOf(List<Sent> first, List<Sent> update, String member) {
+    List<Sent> rows = new ArrayList<>();
+    for (List<Sent> batch : List.of(first, update)) {
+      batch.stream().filter(r -> r.member().equals(member)).forEach(rows::add);
+    }
+    return rows;
+  }
+
+  /** A row of a provenance tree's row table: topic, partition, offset, table. */
+  private static String rowLine(Sent row) {
+    return Pattern.quote(row.topic())
+        + "\\s+"
+        + row.partition()
+        + "\\s+"
+        + row.offset()
+        + "\\s+"
+        + SyntheticTable.TABLE;
+  }
+
+  private static List<String> lines(String text, String regex) {
+    Pattern pattern = Pattern.compile(regex);
+    return text.lines().filter(line -> pattern.matcher(line).find()).toList();
+  }
+
+  /** Runs {@code tusk lineage ARGS} in this JVM against the test's services. */
+  private Run tusk(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    List<String> all = new ArrayList<>(List.of("lineage"));
+    all.addAll(List.of(args));
+    all.addAll(List.of("--commit-url", commitUrl, "--lineage-url", lineageUrl));
+    int code =
+        Tusk.commandLine()
+            .setOut(new PrintWriter(out, true))
+            .setErr(new PrintWriter(err, true))
+            .execute(all.toArray(String[]::new));
+    return new Run(code, out.toString(), err.toString());
+  }
+}

@@ -12,6 +12,7 @@ import io.tusk.cli.bench.SyntheticTable;
 import io.tusk.cli.local.Ports;
 import io.tusk.cli.local.TuskServices;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.localstack.LocalStack;
@@ -25,12 +26,16 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -41,13 +46,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * {@code tusk lineage ...} against the real services: a tiny repo, a per-member pipeline and a
  * second stage reading its outputs, two commits (the second adds a row to one member), then every
  * lineage subcommand run in-process as a user runs it, checked against the rows this test produced
- * and the jobs and commits the services reported.
- *
- * <p>The second stage's provenance is checked only down to its own job and input commit: its input
- * rows name {@code <derived repo>.updates}, a topic that does not exist (the datum processor names
- * input topics with {@code TopicNames.updates(repo)}, not the derived repo's updates topic {@code
- * <upstream>.output}), so the lineage service finds no upstream node and no depth-2 subvenance for
- * real pipelines yet. {@code LineageCommandTest} covers how upstream nodes print.
+ * and the jobs, commits and output positions the services and Kafka reported. The second stage
+ * reads the first stage's outputs, so provenance is followed upstream and subvenance downstream
+ * across both stages.
  */
 @Tag("integration")
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
@@ -59,6 +60,9 @@ class LineageCommandIT {
 
   /** A row this test produced and where Kafka put it. */
   private record Sent(String member, String line, String topic, int partition, long offset) {}
+
+  /** Where Kafka holds a record. */
+  private record Position(String topic, int partition, long offset) {}
 
   /** What one run of the CLI printed. */
   private record Run(int code, String out, String err) {}
@@ -100,11 +104,16 @@ class LineageCommandIT {
       String commit2 = commitAndSettle(client, repo, summaries, second);
       Sent added = update.get(0);
 
+      JsonNode global1 = client.global(commit1);
       JsonNode global2 = client.global(commit2);
-      String summaryJob1 = jobOf(client.global(commit1), summaries);
+      String summaryJob1 = jobOf(global1, summaries);
       String summaryJob2 = jobOf(global2, summaries);
+      String secondJob1 = jobOf(global1, second);
       String secondJob2 = jobOf(global2, second);
       String outputCommit2 = commitOfJob(global2, secondJob2);
+      String derivedRepo = TopicNames.derivedRepo(summaries, "first");
+      // Where the second version of M1's summary is, as Kafka has it: the row the second stage read
+      Position summaryM1 = outputPosition(settings, summaries, "M1", summaryJob2);
       // The lineage indexes are fed by the output topics through repartition topics, so they may
       // trail the jobs' end: wait until every version is there.
       awaitVersions(client, summaries, "M1", 2);
@@ -128,13 +137,56 @@ class LineageCommandIT {
         assertThat(provenance.out()).containsPattern(rowLine(row));
       }
 
-      // And the second stage's output names its job and the output commit it read
-      Run downstream = tusk("provenance", second, FIRST_DATE);
+      // When provenance of the second stage's output is asked two levels deep
+      Run downstream = tusk("provenance", second, FIRST_DATE, "--depth", "2");
+
+      // Then it names its job and the output commit it read, then its one input row, the first
+      // stage's output for M1, and under that row the upstream node: that output's job, input
+      // commit and source rows
       assertThat(downstream.code()).as(downstream.err()).isZero();
       assertThat(downstream.out())
           .contains("output " + second + "/" + FIRST_DATE + " hash ")
           .contains("job " + secondJob2 + " SUCCESS")
-          .contains("input commit " + outputCommit2 + " of repo ");
+          .contains("input commit " + outputCommit2 + " of repo " + derivedRepo)
+          .contains("input rows: 1\n")
+          .containsPattern(
+              "\n {4}"
+                  + Pattern.quote(summaryM1.topic())
+                  + " +"
+                  + summaryM1.partition()
+                  + " +"
+                  + summaryM1.offset()
+                  + " +output\n {6}upstream:\n {6}output "
+                  + Pattern.quote(summaries + "/M1")
+                  + " hash \\S+\n {8}written to "
+                  + Pattern.quote(summaryM1.topic())
+                  + " partition "
+                  + summaryM1.partition()
+                  + " offset "
+                  + summaryM1.offset()
+                  + " ")
+          .containsPattern("\n {8}job " + summaryJob2 + " SUCCESS")
+          .containsPattern("\n {8}input commit " + commit2 + " of repo " + repo + " ")
+          .containsPattern("\n {8}input rows: 3\n")
+          .containsPattern("\n {10}" + rowLine(added) + "\n");
+
+      // And --json gives the row's upstream object: the first stage's output and its job
+      JsonNode tree =
+          JSON.readTree(tusk("provenance", second, FIRST_DATE, "--depth", "2", "--json").out());
+      assertThat(tree.path("job").path("id").asText()).isEqualTo(secondJob2);
+      assertThat(tree.path("inputs")).hasSize(1);
+      JsonNode row = tree.path("inputs").get(0);
+      assertThat(row.path("topic").asText()).isEqualTo(summaryM1.topic());
+      assertThat(row.path("partition").asInt()).isEqualTo(summaryM1.partition());
+      assertThat(row.path("offset").asLong()).isEqualTo(summaryM1.offset());
+      JsonNode upstream = row.path("upstream");
+      assertThat(upstream.path("pipeline").asText()).isEqualTo(summaries);
+      assertThat(upstream.path("member").asText()).isEqualTo("M1");
+      assertThat(upstream.path("truncated").asBoolean()).isFalse();
+      assertThat(upstream.path("job").path("id").asText()).isEqualTo(summaryJob2);
+      assertThat(upstream.path("output").path("jobId").asText()).isEqualTo(summaryJob2);
+      assertThat(upstream.path("commit").path("id").asText()).isEqualTo(commit2);
+      assertThat(upstream.path("inputCount").asInt()).isEqualTo(3);
 
       // And the tree of the output as of the first commit lists only that commit's rows
       Run asOf = tusk("provenance", summaries, "M1", "--at", commit1);
@@ -162,6 +214,36 @@ class LineageCommandIT {
           .containsPattern("(?m)^1\\s+" + summaries + "\\s+M1\\s+" + summaryJob2 + "\\s+" + commit2)
           .containsPattern("(?m)^1\\s+" + summaries + "\\s+M1\\s+" + summaryJob1 + "\\s+" + commit1)
           .doesNotContainPattern("(?m)^1\\s+" + summaries + "\\s+M2");
+
+      // And two levels deep, the second stage's outputs follow at depth 2, each via the version of
+      // M1's summary it read
+      Run deep = tusk("subvenance", repo, "M1", "--depth", "2");
+      assertThat(deep.code()).as(deep.err()).isZero();
+      assertThat(deep.out())
+          .containsPattern("(?m)^1\\s+" + summaries + "\\s+M1\\s+" + summaryJob2 + "\\s+" + commit2)
+          .containsPattern(
+              "(?m)^2\\s+"
+                  + second
+                  + "\\s+"
+                  + FIRST_DATE
+                  + "\\s+"
+                  + secondJob2
+                  + "\\s+"
+                  + outputCommit2
+                  + "\\s.*\\s"
+                  + Pattern.quote(summaries + "/M1 (job " + summaryJob2.substring(0, 12) + ")")
+                  + "$")
+          .containsPattern(
+              "(?m)^2\\s+"
+                  + second
+                  + "\\s+"
+                  + FIRST_DATE
+                  + "\\s+"
+                  + secondJob1
+                  + "\\s.*\\s"
+                  + Pattern.quote(summaries + "/M1 (job " + summaryJob1.substring(0, 12) + ")")
+                  + "$");
+      assertThat(lines(deep.out(), "^2\\s")).hasSize(2);
 
       // And a page of one says where the next page starts
       assertThat(tusk("subvenance", repo, "M1", "--limit", "1").out()).contains("--after 1");
@@ -208,12 +290,23 @@ class LineageCommandIT {
       // When the global ID of the second commit is asked
       Run global = tusk("global", commit2);
       assertThat(global.code()).as(global.err()).isZero();
+      // Then it lists the source commit, the first stage's job, the output commit it sealed and
+      // the second stage's job that read it
       assertThat(global.out())
           .contains("global ID " + commit2 + ": success")
-          .contains(commit2)
-          .contains(outputCommit2)
-          .containsPattern(summaryJob2 + "\\s+" + summaries + "\\s+SUCCESS")
-          .containsPattern(secondJob2 + "\\s+" + second + "\\s+SUCCESS");
+          .containsPattern("(?m)^ {2}" + commit2 + "\\s+" + repo + "\\s")
+          .containsPattern(
+              "(?m)^ {2}" + outputCommit2 + "\\s+" + derivedRepo + "\\s+.*\\s" + summaryJob2 + "$")
+          .containsPattern(
+              "(?m)^ {2}" + summaryJob2 + "\\s+" + summaries + "\\s+SUCCESS\\s+" + commit2 + "\\s")
+          .containsPattern(
+              "(?m)^ {2}"
+                  + secondJob2
+                  + "\\s+"
+                  + second
+                  + "\\s+SUCCESS\\s+"
+                  + outputCommit2
+                  + "\\s");
 
       // When a member has no output, the service's 404 is a one-line message and exit status 1
       Run unknown = tusk("provenance", summaries, "NOBODY");
@@ -317,6 +410,34 @@ class LineageCommandIT {
       }
     }
     throw new AssertionError("no job " + jobId + " in " + global);
+  }
+
+  /**
+   * Where Kafka put the output {@code job} wrote for {@code member} on {@code pipeline}'s output
+   * topic (read committed, from the beginning to the end: the job has ended).
+   */
+  private static Position outputPosition(
+      KafkaSettings settings, String pipeline, String member, String job) {
+    String topic = TopicNames.output(pipeline);
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(settings.consumer("lineage-it-reader", null))) {
+      List<TopicPartition> partitions =
+          Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      List<Position> found = new ArrayList<>();
+      long deadline = System.nanoTime() + TIMEOUT.toNanos();
+      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+        assertThat(System.nanoTime()).as("reading " + topic + " to its end").isLessThan(deadline);
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          if (member.equals(new String(record.key(), StandardCharsets.UTF_8))
+              && job.equals(Headers.text(record.headers(), Headers.JOB_ID))) {
+            found.add(new Position(topic, record.partition(), record.offset()));
+          }
+        }
+      }
+      assertThat(found).as("outputs of job " + job + " for " + member + " on " + topic).hasSize(1);
+      return found.get(0);
+    }
   }
 
   private static List<Sent> rowsOf(List<Sent> first, List<Sent> update, String member) {

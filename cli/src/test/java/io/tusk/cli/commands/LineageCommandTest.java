@@ -10,8 +10,9 @@ import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 
 /**
- * How {@code tusk lineage} prints answers shaped as docs/lineage.md gives them, for the parts a
- * small end-to-end run does not reach: upstream nodes, nodes left unexpanded, text outputs.
+ * How {@code tusk lineage} prints answers shaped as docs/lineage.md gives them, for the parts the
+ * end-to-end run ({@code LineageCommandIT}) does not reach: upstream nodes with their data and
+ * rows' content, nodes left unexpanded, text outputs.
  */
 class LineageCommandTest {
   private static final ObjectMapper JSON = new ObjectMapper();

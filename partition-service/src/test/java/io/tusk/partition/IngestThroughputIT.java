@@ -41,7 +41,6 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -86,8 +85,6 @@ class IngestThroughputIT {
     int avroId = topics.registry().register("bench-claim-" + suffix, CLAIM);
     Repos repos = new Repos();
     Map<String, Object> producerProps = settings.producer("bench-" + suffix, null);
-    // The backlog goes to topics created a moment ago: keep a refused first batch in order.
-    producerProps.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     // One rekeyer thread alone (no member topology competing for the two cores), as in the service
     try (TopicAdmin admin = new TopicAdmin(settings);
         Observability observability = new Observability("bench");

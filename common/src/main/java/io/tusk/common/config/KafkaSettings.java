@@ -131,6 +131,13 @@ public record KafkaSettings(
     props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     if (transactionalId != null) {
       props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    } else {
+      // One request in flight. A partition created a moment ago may refuse a first batch
+      // (NOT_LEADER) and then accept the next ones, which leaves the retried first batch out of
+      // sequence for good: the producer retries it until the delivery timeout and the rows are
+      // lost to the commit. In order, the retry goes before the next batch. Loaders measured no
+      // slower this way (tusk put: 155k vs 90k rows/s).
+      props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     }
     props.putAll(clientOverrides);
     return props;
@@ -174,6 +181,13 @@ public record KafkaSettings(
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) replicationFactor);
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    // Every instance counts as caught up, so tasks move without warm-up replicas. A warm-up
+    // (standby) task recycled to active keeps the input partitions it was built with; a topic of a
+    // pattern subscription created since (a new repo's by-member topic) then fails the task with
+    // "unknown to the topology" and leaves its RocksDB locked, so the replacement thread fails
+    // too (seen with two partition-service instances). The cost: a moved task restores its state
+    // before processing instead of in the background.
+    props.put(StreamsConfig.ACCEPTABLE_RECOVERY_LAG_CONFIG, Long.MAX_VALUE);
     // Kafka 5.0's default, set now so processing errors in global stores are handled the same way.
     props.put("processing.exception.handler.global.enabled", true);
     props.putAll(clientOverrides);

@@ -54,10 +54,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * Figures vary with the machine: read them as ratios to the baselines measured in the same run.
  */
 public final class Bench {
-  private static final String REPO = "bench";
-  private static final String PIPELINE = "bench-summary";
-  private static final int PARTITIONS = 6;
-  private static final Duration TIMEOUT = Duration.ofMinutes(30);
+  static final String REPO = "bench";
+  static final String PIPELINE = "bench-summary";
+  static final int PARTITIONS = 6;
+  static final Duration TIMEOUT = Duration.ofMinutes(30);
 
   private final PrintStream out;
   private final SyntheticTable table;
@@ -84,7 +84,7 @@ public final class Bench {
       String updates = TopicNames.updates(REPO);
 
       // 1. Raw produce: load the table; raw consume: read it back.
-      double produceRate = load(settings);
+      double produceRate = load(settings, table);
       double consumeRate = consumeAll(settings, updates);
       out.printf(
           "baseline  raw produce                                   %,12.0f rows/s%n", produceRate);
@@ -143,7 +143,8 @@ public final class Bench {
     }
   }
 
-  private void createRepoAndPipeline(TuskClient client) {
+  /** Creates the benchmark repo (the generated table) and its pipeline ({@link MemberSummary}). */
+  static void createRepoAndPipeline(TuskClient client) {
     ObjectNode spec = TuskClient.object().put("name", REPO).put("format", "csv");
     spec.put("defaultTable", SyntheticTable.TABLE).put("partitions", PARTITIONS);
     ObjectNode events =
@@ -163,7 +164,7 @@ public final class Bench {
   }
 
   /** Produces the table to the repo, returning rows/s. */
-  private double load(KafkaSettings settings) {
+  static double load(KafkaSettings settings, SyntheticTable table) {
     long start = System.nanoTime();
     try (RowLoader loader = new RowLoader(settings, REPO)) {
       table.forEach(row -> loader.send(null, row.member(), row.line()));
@@ -242,7 +243,8 @@ public final class Bench {
     }
   }
 
-  private static String jobOf(JsonNode commit) {
+  /** The ID of the benchmark pipeline's job that {@code commit} triggered. */
+  static String jobOf(JsonNode commit) {
     for (JsonNode job : commit.path("jobs")) {
       if (PIPELINE.equals(job.path("pipeline").asText())) {
         return job.path("jobId").asText();

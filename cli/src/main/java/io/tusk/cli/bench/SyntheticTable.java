@@ -63,13 +63,30 @@ public final class SyntheticTable {
     }
   }
 
+  /**
+   * Emits {@code count} new events of one member, with event IDs from {@code firstId} on: pick IDs
+   * past those already loaded (the table's are 0 to rows - 1), so the events add rows rather than
+   * replace them.
+   */
+  public void forEachNewRow(int member, long firstId, int count, Consumer<Row> sink) {
+    SplittableRandom random = new SplittableRandom(firstId);
+    for (long id = firstId; id < firstId + count; id++) {
+      sink.accept(row(id, member, random));
+    }
+  }
+
+  /** The member key of member number {@code member}. */
+  public static String memberId(int member) {
+    return "M" + member;
+  }
+
   /** Members the update touches. */
   public int updatedMembers(int every) {
     return (members + every - 1) / every;
   }
 
   private static Row row(long id, int member, SplittableRandom random) {
-    String memberId = "M" + member;
+    String memberId = memberId(member);
     String line =
         String.format(
             Locale.ROOT,

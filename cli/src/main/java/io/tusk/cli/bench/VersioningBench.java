@@ -22,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
 
 /**
  * The versioning benchmark (issue 3): on a generated member-event table loaded as one commit, then
@@ -154,14 +154,15 @@ public final class VersioningBench {
     Map<String, Long> producedAt = new ConcurrentHashMap<>();
     List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
     String outputTopic = TopicNames.output(STREAM_PIPELINE);
+    // Stopped with wakeup(), not an interrupt: an interrupted consumer cannot close cleanly.
+    KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(settings.consumer("vbench-reader", null));
     Thread reader =
         new Thread(
             () -> {
-              try (KafkaConsumer<byte[], byte[]> consumer =
-                  new KafkaConsumer<>(settings.consumer("vbench-reader", null))) {
-                List<TopicPartition> partitions =
-                    Consumers.assignFromBeginning(consumer, outputTopic, Duration.ofSeconds(30));
-                while (!Thread.currentThread().isInterrupted()) {
+              try (consumer) {
+                Consumers.assignFromBeginning(consumer, outputTopic, Duration.ofSeconds(30));
+                while (true) {
                   for (ConsumerRecord<byte[], byte[]> record :
                       consumer.poll(Duration.ofMillis(50))) {
                     Long produced =
@@ -171,8 +172,8 @@ public final class VersioningBench {
                     }
                   }
                 }
-              } catch (org.apache.kafka.common.errors.InterruptException e) {
-                Thread.currentThread().interrupt();
+              } catch (WakeupException e) {
+                // stopped
               }
             },
             "vbench-reader");
@@ -196,7 +197,7 @@ public final class VersioningBench {
     while (latencies.size() < rows && System.nanoTime() < deadline) {
       TimeUnit.MILLISECONDS.sleep(100);
     }
-    reader.interrupt();
+    consumer.wakeup();
     reader.join(10_000);
     out.printf(
         "continuous %,d of %,d rows reached the output; row produced -> output readable p50 %.0f ms, p99 %.0f ms, max %.0f ms (trigger every 1 s)%n",

@@ -45,7 +45,6 @@ import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -282,7 +281,7 @@ class IngestIT {
     // And a repo derived from P by PATIENT whose rekeyer has read them all
     RepoSpec byPatient = IngestFixtures.derived(pipeline + "-by-patient", pipeline, "PATIENT", 2);
     create(byPatient);
-    awaitRekeyed(outputs);
+    RekeyerProgress.awaitRekeyed(admin, outputs, DEADLINE);
 
     // When a second repo derived from P by SITE appears, and both are sealed
     RepoSpec bySite = IngestFixtures.derived(pipeline + "-by-site", pipeline, "SITE", 2);
@@ -495,29 +494,6 @@ class IngestIT {
       }
     }
     throw new AssertionError(topic + " did not become stable within " + DEADLINE);
-  }
-
-  /** Waits until the rekeyers' committed offsets reached the end of every partition of a topic. */
-  private static void awaitRekeyed(String topic) throws Exception {
-    Map<TopicPartition, OffsetSpec> request = latest(topic);
-    var end = admin.admin().listOffsets(request).all().get();
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    while (System.nanoTime() < deadline) {
-      Map<TopicPartition, OffsetAndMetadata> committed =
-          admin
-              .admin()
-              .listConsumerGroupOffsets(Rekeyer.GROUP)
-              .partitionsToOffsetAndMetadata()
-              .get();
-      if (request.keySet().stream()
-          .allMatch(
-              tp ->
-                  committed.get(tp) != null
-                      && committed.get(tp).offset() >= end.get(tp).offset())) {
-        return;
-      }
-    }
-    throw new AssertionError(topic + " was not re-keyed within " + DEADLINE);
   }
 
   private static Map<TopicPartition, OffsetSpec> latest(String topic) {

@@ -20,7 +20,6 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,12 +36,9 @@ import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.record.TimestampType;
 import org.junit.jupiter.api.Tag;
@@ -107,7 +103,7 @@ class IngestThroughputIT {
         // When the repo appears, Then the time until every row is re-keyed is the rekeyer's rate
         long start = System.nanoTime();
         repos.add(repo);
-        awaitRekeyed(admin, updates);
+        RekeyerProgress.awaitRekeyed(admin, updates, DEADLINE);
         double seconds = (System.nanoTime() - start) / 1e9;
         log.info(
             "BENCH rekeyer {}: {} rows in {} s = {} rows/s",
@@ -263,30 +259,5 @@ class IngestThroughputIT {
       throw new UncheckedIOException(e);
     }
     return out.toByteArray();
-  }
-
-  private static void awaitRekeyed(TopicAdmin admin, String topic) throws Exception {
-    Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-    for (int p = 0; p < 3; p++) {
-      request.put(new TopicPartition(topic, p), OffsetSpec.latest());
-    }
-    var end = admin.admin().listOffsets(request).all().get();
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    while (System.nanoTime() < deadline) {
-      Map<TopicPartition, OffsetAndMetadata> committed =
-          admin
-              .admin()
-              .listConsumerGroupOffsets(Rekeyer.GROUP)
-              .partitionsToOffsetAndMetadata()
-              .get();
-      if (request.keySet().stream()
-          .allMatch(
-              tp ->
-                  committed.get(tp) != null
-                      && committed.get(tp).offset() >= end.get(tp).offset())) {
-        return;
-      }
-    }
-    throw new AssertionError(topic + " was not re-keyed within " + DEADLINE);
   }
 }

@@ -56,7 +56,6 @@ import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
@@ -376,7 +375,7 @@ class PartitionServiceIT {
         producer.send(row(updates, 4, claim(4, 1, 10)));
         producer.send(row(updates, 5, claim(5, 2, 20)));
         producer.flush();
-        awaitRekeyed(admin, updates, 3);
+        RekeyerProgress.awaitRekeyed(admin, updates, DEADLINE);
       }
 
       // When a new instance starts with an empty state directory (so every store is restored from
@@ -698,33 +697,6 @@ class PartitionServiceIT {
         topics.jobs.name(),
         topics.jobs::readValue,
         j -> j.getId().equals(jobId) && j.getState() == state);
-  }
-
-  /** Waits until the rekeyers' committed offsets reached the end of every source partition. */
-  private static void awaitRekeyed(TopicAdmin admin, String topic, int partitions)
-      throws Exception {
-    Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-    for (int p = 0; p < partitions; p++) {
-      request.put(new TopicPartition(topic, p), OffsetSpec.latest());
-    }
-    var end = admin.admin().listOffsets(request).all().get();
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    while (System.nanoTime() < deadline) {
-      Map<TopicPartition, OffsetAndMetadata> committed =
-          admin
-              .admin()
-              .listConsumerGroupOffsets(Rekeyer.GROUP)
-              .partitionsToOffsetAndMetadata()
-              .get();
-      if (request.keySet().stream()
-          .allMatch(
-              tp ->
-                  committed.get(tp) != null
-                      && committed.get(tp).offset() >= end.get(tp).offset())) {
-        return;
-      }
-    }
-    throw new AssertionError(topic + " was not re-keyed within " + DEADLINE);
   }
 
   /** Waits until every partition's last stable offset reached its end (no open transaction). */

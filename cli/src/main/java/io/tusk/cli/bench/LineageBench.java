@@ -33,10 +33,11 @@ import org.apache.kafka.common.errors.WakeupException;
  * The lineage benchmark (issue 5). On a fresh local stack with every service, it indexes one output
  * per member of a generated table through the real pipeline (the same repo, table and {@link
  * MemberSummary} transform as {@link Bench}), then looks up provenance by key at a steady rate from
- * an open-loop load generator on loopback ({@link LineageBenchmark#lookups}), while measuring the
- * index's lag behind the outputs: commits adding rows to single members are sealed during the
- * lookups, and each new output is timed from being readable in the pipeline's output topic to being
- * queryable on the lineage service. Prints figures; it is not a timed test.
+ * an open-loop load generator on loopback ({@link LineageBenchmark#lookups}), first on the steady
+ * index, then again while measuring the index's lag behind the outputs: commits adding rows to
+ * single members are sealed during those lookups, and each new output is timed from being readable
+ * in the pipeline's output topic to being queryable on the lineage service. Prints figures; it is
+ * not a timed test.
  */
 public final class LineageBench {
   /** Rows per member: few, so the partition stage (measured by {@link Bench}) stays short. */
@@ -121,13 +122,19 @@ public final class LineageBench {
               + " ended (%,.0f outputs/s from the seal)%n",
           outputs, indexSeconds, indexSeconds - jobSeconds, outputs / indexSeconds);
 
-      LineageBenchmark.Lookups lookups;
+      // First on the steady index alone, then again while update commits run through the
+      // pipeline on the same cores (the index-lag samples): the two tell the lookups' own cost
+      // from the machine's contention.
+      LineageBenchmark.Lookups steady =
+          LineageBenchmark.lookups(
+              http, base, Bench.PIPELINE, SyntheticTable::memberId, outputs, rate, duration);
+      out.println("steady index:   " + steady.report());
       try (IndexLagProbe probe = new IndexLagProbe(settings, client, http, base, table)) {
-        lookups =
+        LineageBenchmark.Lookups loaded =
             LineageBenchmark.lookups(
                 http, base, Bench.PIPELINE, SyntheticTable::memberId, outputs, rate, duration);
         probe.finish();
-        out.println(lookups.report());
+        out.println("during updates: " + loaded.report());
         out.println(probe.report());
       }
     }

@@ -489,23 +489,8 @@ final class Requests {
     }
 
     int integer(String field, int defaultValue, int min, int max) {
-      Object value = json.getValue(field);
-      if (value == null) {
-        return defaultValue;
-      }
-      String rule = pathOf(field) + " must be a whole number from " + min + " to " + max;
-      if (!(value instanceof Integer
-          || value instanceof Long
-          || value instanceof Short
-          || value instanceof BigInteger)) {
-        throw bad(rule + ", got " + echo(String.valueOf(value)));
-      }
-      BigInteger number = new BigInteger(value.toString());
-      if (number.compareTo(BigInteger.valueOf(min)) < 0
-          || number.compareTo(BigInteger.valueOf(max)) > 0) {
-        throw bad(rule + ", got " + number);
-      }
-      return number.intValueExact();
+      Long value = longValue(field, min, max);
+      return value == null ? defaultValue : value.intValue(); // in [min, max]: exact
     }
 
     JsonArray array(String field) {

@@ -9,7 +9,6 @@ import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.kafka.Consumers;
 import io.tusk.common.member.Hashing;
 import io.tusk.common.topics.Headers;
-import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
@@ -83,7 +82,7 @@ class DatumProcessorIT {
     RepoSpec repo = OmopFixtures.repo(repoName);
     PipelineSpec spec =
         pipelineSpec(pipeline, repoName, FailingForOneMemberTransform.class.getName());
-    register(settings, topics, repo, spec);
+    ProcessorItSupport.register(settings, topics, repo, spec);
 
     // And two processor instances with one thread each, both holding partitions of the group
     try (DatumProcessor a = DatumProcessor.start(configA);
@@ -203,7 +202,8 @@ class DatumProcessorIT {
     KafkaSettings settings = config.kafka();
     Topics topics = new Topics(settings.registryClient());
     RepoSpec repo = OmopFixtures.repo(repoName);
-    register(settings, topics, repo, pipelineSpec(pipeline, repoName, GiBleedInsights.NAME));
+    ProcessorItSupport.register(
+        settings, topics, repo, pipelineSpec(pipeline, repoName, GiBleedInsights.NAME));
     try (DatumProcessor processor = DatumProcessor.start(config)) {
       Random random = new Random(11);
       String firstJob = Ids.newId();
@@ -248,7 +248,7 @@ class DatumProcessorIT {
     DatumProcessorConfig config = config(stack, pipeline, "it-u-" + suffix);
     Topics topics = new Topics(config.kafka().registryClient());
     String repoName = "omop-u-" + suffix;
-    register(
+    ProcessorItSupport.register(
         config.kafka(),
         topics,
         OmopFixtures.repo(repoName),
@@ -347,27 +347,6 @@ class DatumProcessorIT {
         .setSpecHash(Hashing.specHash(repo, "JAVA", transform))
         .setCreatedAt(System.currentTimeMillis())
         .build();
-  }
-
-  /** Creates the topics and writes the repo and pipeline specs, as the commit service would. */
-  private static void register(
-      KafkaSettings settings, Topics topics, RepoSpec repo, PipelineSpec pipeline) {
-    try (TopicAdmin admin = new TopicAdmin(settings)) {
-      admin.ensureSystemTopics();
-      admin.createRepoTopics(repo);
-      admin.createPipelineTopics(pipeline);
-    }
-    try (KafkaProducer<byte[], byte[]> producer = producer(settings)) {
-      producer.send(
-          new ProducerRecord<>(
-              topics.repos.name(), topics.repos.key(repo.getName()), topics.repos.value(repo)));
-      producer.send(
-          new ProducerRecord<>(
-              topics.pipelines.name(),
-              topics.pipelines.key(pipeline.getName()),
-              topics.pipelines.value(pipeline)));
-      producer.flush();
-    }
   }
 
   private static Map<String, RecordMetadata> writeDatums(

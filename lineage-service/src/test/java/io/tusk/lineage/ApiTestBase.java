@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.topics.Topic;
 import io.tusk.common.topics.Topics;
+import io.tusk.schemas.JobState;
 import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -13,6 +14,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -79,6 +81,38 @@ abstract class ApiTestBase {
   }
 
   /** The port the API listens on (loopback). */
+  /**
+   * The second stage of the two-pipeline DAG several tests share: {@code summary} reads {@code
+   * risk-by-provider}, risk's outputs sealed as output commit {@code outputCommitId} at the end of
+   * {@code riskJob}; its job writes one output (member p7) from risk's output record at {@code
+   * risk.output} offset 0.
+   */
+  void writeSummaryStage(
+      String outputCommitId, String riskJob, String globalId, String summaryJob) {
+    pipe(
+        topics.commits,
+        outputCommitId,
+        Fixtures.outputCommit(outputCommitId, "risk-by-provider", riskJob, globalId, 1));
+    pipe(
+        topics.jobs,
+        summaryJob,
+        Fixtures.job(
+            summaryJob, outputCommitId, globalId, "summary", Fixtures.T0 + 2, JobState.SUCCESS));
+    pipe(
+        topics.output("summary"),
+        "p7",
+        Fixtures.output(
+            "summary",
+            "p7",
+            summaryJob,
+            outputCommitId,
+            "application/json",
+            "{\"members\":1}",
+            List.of(Fixtures.inputRef("risk.output", 0, 0L, "output"))),
+        new RecordHeaders(),
+        Fixtures.T0 + 200);
+  }
+
   int port() {
     return server.actualPort();
   }

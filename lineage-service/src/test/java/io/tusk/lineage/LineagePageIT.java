@@ -5,7 +5,6 @@ import static io.tusk.lineage.Fixtures.datumResult;
 import static io.tusk.lineage.Fixtures.inputRef;
 import static io.tusk.lineage.Fixtures.job;
 import static io.tusk.lineage.Fixtures.output;
-import static io.tusk.lineage.Fixtures.outputCommit;
 import static io.tusk.lineage.Fixtures.sealedCommit;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -187,27 +186,7 @@ class LineagePageIT extends ApiTestBase {
                 inputRef("claims.updates", 1, 8L, "DRUG_ERA"))),
         new RecordHeaders(),
         T0 + 100);
-    pipe(
-        topics.commits,
-        outputCommitId,
-        outputCommit(outputCommitId, "risk-by-provider", j1, c1, 1));
-    pipe(
-        topics.jobs,
-        summaryJob,
-        job(summaryJob, outputCommitId, c1, "summary", T0 + 2, JobState.SUCCESS));
-    pipe(
-        topics.output("summary"),
-        "p7",
-        output(
-            "summary",
-            "p7",
-            summaryJob,
-            outputCommitId,
-            "application/json",
-            "{\"members\":1}",
-            List.of(inputRef("risk.output", 0, 0L, "output"))),
-        new RecordHeaders(),
-        T0 + 200);
+    writeSummaryStage(outputCommitId, j1, c1, summaryJob);
   }
 
   private String progressOf(String jobId) {

@@ -4,7 +4,6 @@ import static io.tusk.lineage.Fixtures.T0;
 import static io.tusk.lineage.Fixtures.inputRef;
 import static io.tusk.lineage.Fixtures.job;
 import static io.tusk.lineage.Fixtures.output;
-import static io.tusk.lineage.Fixtures.outputCommit;
 import static io.tusk.lineage.Fixtures.sealedCommit;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -71,27 +70,7 @@ class ProvenanceApiTest extends ApiTestBase {
     rowValues.put(
         "claims.updates/1/8", new RowReader.StoredRow(new byte[] {(byte) 0xff, 0x00, 0x01}, null));
     // summary reads risk's output record as a row of its derived repo.
-    pipe(
-        topics.commits,
-        outputCommitId,
-        outputCommit(outputCommitId, "risk-by-provider", j1, c1, 1));
-    pipe(
-        topics.jobs,
-        summaryJob,
-        job(summaryJob, outputCommitId, c1, "summary", T0 + 2, JobState.SUCCESS));
-    pipe(
-        topics.output("summary"),
-        "p7",
-        output(
-            "summary",
-            "p7",
-            summaryJob,
-            outputCommitId,
-            "application/json",
-            "{\"members\":1}",
-            List.of(inputRef("risk.output", 0, 0L, "output"))),
-        new RecordHeaders(),
-        T0 + 200);
+    writeSummaryStage(outputCommitId, j1, c1, summaryJob);
   }
 
   @Test

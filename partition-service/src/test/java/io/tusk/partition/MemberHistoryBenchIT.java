@@ -12,8 +12,6 @@ import io.tusk.localstack.LocalStack;
 import io.tusk.localstack.LocalStackExtension;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.RepoSpec;
-import io.tusk.schemas.RowFormat;
-import io.tusk.schemas.TableSpec;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -68,21 +66,9 @@ class MemberHistoryBenchIT {
         KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), "bench-" + suffix);
     Topics topics = new Topics(settings.registryClient());
     RepoSpec repo =
-        RepoSpec.newBuilder()
-            .setName(repoName)
-            .setFormat(RowFormat.CSV)
-            .setDefaultTable("claims")
-            .setTables(
-                List.of(
-                    TableSpec.newBuilder()
-                        .setName("claims")
-                        .setColumns(List.of("PERSON_ID", "CLAIM_ID", "AMOUNT"))
-                        .setMemberKey("PERSON_ID")
-                        .setRowKey(List.of("CLAIM_ID"))
-                        .build()))
+        RepoSpec.newBuilder(PartitionServiceIT.repoSpec(repoName))
             .setUpdatePartitions(6)
             .setMemberPartitions(6)
-            .setCreatedAt(System.currentTimeMillis())
             .build();
     String updates = TopicNames.updates(repoName);
     Map<String, String> env = new HashMap<>();

@@ -748,7 +748,8 @@ class PartitionServiceIT {
     return PartitionServiceConfig.from(env);
   }
 
-  private static RepoSpec repoSpec(String name) {
+  /** A one-table claims repo with row keys, 3 partitions each side. */
+  static RepoSpec repoSpec(String name) {
     return RepoSpec.newBuilder()
         .setName(name)
         .setFormat(RowFormat.CSV)

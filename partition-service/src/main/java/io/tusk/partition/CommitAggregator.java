@@ -31,8 +31,8 @@ final class CommitAggregator implements Processor<String, CommitPart, String, Ob
   @Override
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
-    parts = context.getStateStore(PartitionTopology.COMMIT_PARTS_STORE);
-    aggregated = context.getStateStore(PartitionTopology.AGGREGATED_COMMITS_STORE);
+    parts = context.getStateStore(PartitionStores.COMMIT_PARTS);
+    aggregated = context.getStateStore(PartitionStores.AGGREGATED_COMMITS);
   }
 
   @Override
@@ -87,7 +87,7 @@ final class CommitAggregator implements Processor<String, CommitPart, String, Ob
     aggregated.put(id, now);
     CommitStats stats = new CommitStats(rows, rejected, members, changed, now);
     Commit completed = Commit.newBuilder(commit).setStats(stats).build();
-    context.forward(new Record<>(id, completed, now), PartitionTopology.COMMITS_SINK);
+    context.forward(new Record<>(id, completed, now), PartitionSinks.COMMITS);
     log.info(
         "Commit {} of repo {} complete: {} rows, {} rejected, {} of {} members changed",
         id,

@@ -6,17 +6,28 @@ import java.util.Objects;
 import org.apache.kafka.common.serialization.Serde;
 
 /**
- * What the member side knows of one member's datums for one pipeline: the datum hash last emitted
- * and its state, the job that emitted it (Pachyderm's skip: a datum whose output is current is not
- * processed again), and the last few succeeded datum hashes with their output hashes (the expected
- * output of a REPROCESS datum).
+ * What the member side knows of one member's datums for one pipeline: which datum's output is the
+ * member's current output (Pachyderm's skip: a datum whose output is current is not processed
+ * again), the datum last emitted with its state (failed datums are retried; a restart re-runs those
+ * that failed in its job), and the last few succeeded datum hashes with their output hashes (the
+ * expected output of a re-run).
  *
+ * @param currentHash datum hash of the member's current output, the last success written to {@code
+ *     <pipeline>.output} (null: none yet)
+ * @param currentRemoved whether that success removed the output (a removal datum, or a recovered
+ *     one): the member then has no output
  * @param lastHash datum hash last emitted (null: none emitted here)
  * @param state state of that datum
  * @param jobId the job that emitted it, or that reported its failure
  * @param successes succeeded datums, oldest first, at most {@link #KEPT_SUCCESSES}
  */
-record DatumStatus(String lastHash, State state, String jobId, List<Success> successes) {
+record DatumStatus(
+    String currentHash,
+    boolean currentRemoved,
+    String lastHash,
+    State state,
+    String jobId,
+    List<Success> successes) {
 
   /** Succeeded datum hashes kept per member and pipeline. */
   static final int KEPT_SUCCESSES = 8;
@@ -28,14 +39,15 @@ record DatumStatus(String lastHash, State state, String jobId, List<Success> suc
     FAILED
   }
 
-  /** A succeeded datum and the hash of its output (null when unknown, e.g. recovered). */
+  /** A succeeded datum and the hash of its output (null when it wrote none). */
   record Success(String datumHash, String outputHash) {}
 
   static final Serde<DatumStatus> SERDE =
       Binary.serde(
           "datum status",
-          (byte) 1,
+          (byte) 2,
           (s, w) -> {
+            w.putString(s.currentHash()).putInt(s.currentRemoved() ? 1 : 0);
             w.putString(s.lastHash()).putInt(s.state().ordinal()).putString(s.jobId());
             w.putInt(s.successes().size());
             for (Success success : s.successes()) {
@@ -43,6 +55,8 @@ record DatumStatus(String lastHash, State state, String jobId, List<Success> suc
             }
           },
           r -> {
+            String currentHash = r.getString();
+            boolean currentRemoved = r.getInt() == 1;
             String lastHash = r.getString();
             State state = State.values()[r.getInt()];
             String jobId = r.getString();
@@ -51,7 +65,7 @@ record DatumStatus(String lastHash, State state, String jobId, List<Success> suc
             for (int i = 0; i < n; i++) {
               successes.add(new Success(r.getString(), r.getString()));
             }
-            return new DatumStatus(lastHash, state, jobId, successes);
+            return new DatumStatus(currentHash, currentRemoved, lastHash, state, jobId, successes);
           });
 
   DatumStatus {
@@ -60,7 +74,7 @@ record DatumStatus(String lastHash, State state, String jobId, List<Success> suc
 
   /** A status with nothing emitted and nothing succeeded. */
   static DatumStatus none() {
-    return new DatumStatus(null, State.SUCCEEDED, null, List.of());
+    return new DatumStatus(null, false, null, State.SUCCEEDED, null, List.of());
   }
 
   /** The output hash of the last success of {@code datumHash}, or null. */
@@ -74,28 +88,38 @@ record DatumStatus(String lastHash, State state, String jobId, List<Success> suc
   }
 
   /**
-   * Whether Pachyderm's skip applies: the member's current output already comes from this datum
-   * hash (it is the last one emitted and it succeeded), or it is in flight. An older success of the
-   * same hash does not skip: {@code <pipeline>.output} keeps one output per member, so after x, y,
-   * x (or a rewind to x) the output of y must be replaced.
+   * Whether Pachyderm's skip applies: the member's current output comes from this datum hash. An
+   * older success of the same hash does not skip: {@code <pipeline>.output} keeps one output per
+   * member, so after x, y, x (or a rewind to x) the output of y must be replaced. A datum emitted
+   * and never answered (lost) does not skip either: jobs of a pipeline run in order, so when a job
+   * emits, every datum of the previous ones has its outcome or is lost.
    */
-  boolean skips(String datumHash) {
-    return datumHash.equals(lastHash) && state != State.FAILED;
+  boolean isCurrent(String datumHash) {
+    return datumHash.equals(currentHash);
   }
 
-  /** Whether some datum of the member succeeded (so its removal must be processed). */
-  boolean hasSuccess() {
-    return !successes.isEmpty();
+  /** Whether the member has an output to remove (its current output is not a removal). */
+  boolean hasCurrentOutput() {
+    return currentHash != null && !currentRemoved;
+  }
+
+  /** Whether this datum was emitted by {@code job} and awaits its outcome (considered twice). */
+  boolean pendingIn(String job, String datumHash) {
+    return state == State.PENDING && datumHash.equals(lastHash) && Objects.equals(jobId, job);
   }
 
   /** The status after emitting {@code datumHash} in {@code job}. */
   DatumStatus emitted(String datumHash, String job) {
-    return new DatumStatus(datumHash, State.PENDING, job, successes);
+    return new DatumStatus(currentHash, currentRemoved, datumHash, State.PENDING, job, successes);
   }
 
-  /** The status after a datum's outcome. */
+  /**
+   * The status after a datum's outcome. A success wrote the member's output record (or its
+   * tombstone, {@code outputHash} null) in the same transaction, so it is the current output
+   * whatever was emitted since.
+   */
   DatumStatus done(String datumHash, String job, boolean succeeded, String outputHash) {
-    boolean current = datumHash.equals(lastHash);
+    boolean last = datumHash.equals(lastHash);
     if (succeeded) {
       List<Success> kept = new ArrayList<>(successes);
       kept.removeIf(s -> s.datumHash().equals(datumHash));
@@ -104,10 +128,17 @@ record DatumStatus(String lastHash, State state, String jobId, List<Success> suc
         kept.remove(0);
       }
       return new DatumStatus(
-          lastHash, current ? State.SUCCEEDED : state, current ? job : jobId, kept);
+          datumHash,
+          outputHash == null,
+          lastHash,
+          last ? State.SUCCEEDED : state,
+          last ? job : jobId,
+          kept);
     }
     // A late failure of an older datum says nothing about the one in flight.
-    return current ? new DatumStatus(lastHash, State.FAILED, job, successes) : this;
+    return last
+        ? new DatumStatus(currentHash, currentRemoved, lastHash, State.FAILED, job, successes)
+        : this;
   }
 
   /** Whether the last emitted datum failed in {@code job}. */

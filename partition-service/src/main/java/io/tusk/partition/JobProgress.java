@@ -22,6 +22,7 @@ import org.apache.kafka.common.serialization.Serializer;
  * @param restartOpen whether every part of a restart round is in and its results are awaited
  * @param restartToProcess datums the open restart round emitted
  * @param restartResults restart results counted and not yet matched by a finished round
+ * @param restartRounds restart rounds started so far (the current one's number while one is open)
  */
 record JobProgress(
     Job job,
@@ -32,10 +33,11 @@ record JobProgress(
     long different,
     boolean restartOpen,
     long restartToProcess,
-    long restartResults) {
+    long restartResults,
+    int restartRounds) {
 
   /** A job nothing is known of yet. */
-  static final JobProgress EMPTY = new JobProgress(null, 0, 0, 0, 0, 0, false, 0, 0);
+  static final JobProgress EMPTY = new JobProgress(null, 0, 0, 0, 0, 0, false, 0, 0, 0);
 
   /** Datums with a result. */
   long done() {
@@ -57,7 +59,8 @@ record JobProgress(
         different,
         restartOpen,
         restartToProcess,
-        restartResults);
+        restartResults,
+        restartRounds);
   }
 
   JobProgress withCounts(
@@ -76,13 +79,23 @@ record JobProgress(
         newDifferent,
         restartOpen,
         restartToProcess,
-        newRestartResults);
+        newRestartResults,
+        restartRounds);
   }
 
-  /** Opens a restart round once all its parts are in. */
+  /** Opens the next restart round once all its parts are in. */
   JobProgress withRestartRound(long toProcess) {
     return new JobProgress(
-        job, processed, failed, recovered, identical, different, true, toProcess, restartResults);
+        job,
+        processed,
+        failed,
+        recovered,
+        identical,
+        different,
+        true,
+        toProcess,
+        restartResults,
+        restartRounds + 1);
   }
 
   /** Whether the open restart round has all its results. */
@@ -101,14 +114,15 @@ record JobProgress(
         different,
         false,
         0,
-        restartResults - restartToProcess);
+        restartResults - restartToProcess,
+        restartRounds);
   }
 
   /**
    * A versioned binary serde; the job inside is encoded with the registry-backed Avro serde given.
    */
   static final class StoreSerde implements Serde<JobProgress> {
-    private static final byte VERSION = 2;
+    private static final byte VERSION = 3;
     private final Serde<Job> jobSerde;
 
     StoreSerde(Serde<Job> jobSerde) {
@@ -122,12 +136,14 @@ record JobProgress(
           return null;
         }
         byte[] job = p.job() == null ? null : jobSerde.serializer().serialize(topic, p.job());
-        ByteBuffer buffer = ByteBuffer.allocate(1 + 8 * 7 + 1 + 4 + (job == null ? 0 : job.length));
+        ByteBuffer buffer =
+            ByteBuffer.allocate(1 + 8 * 7 + 1 + 4 + 4 + (job == null ? 0 : job.length));
         buffer.put(VERSION);
         buffer.putLong(p.processed()).putLong(p.failed()).putLong(p.recovered());
         buffer.putLong(p.identical()).putLong(p.different());
         buffer.put((byte) (p.restartOpen() ? 1 : 0));
         buffer.putLong(p.restartToProcess()).putLong(p.restartResults());
+        buffer.putInt(p.restartRounds());
         buffer.putInt(job == null ? -1 : job.length);
         if (job != null) {
           buffer.put(job);
@@ -155,6 +171,7 @@ record JobProgress(
         boolean restartOpen = buffer.get() == 1;
         long restartToProcess = buffer.getLong();
         long restartResults = buffer.getLong();
+        int restartRounds = buffer.getInt();
         int jobLength = buffer.getInt();
         Job job = null;
         if (jobLength >= 0) {
@@ -171,7 +188,8 @@ record JobProgress(
             different,
             restartOpen,
             restartToProcess,
-            restartResults);
+            restartResults,
+            restartRounds);
       };
     }
   }

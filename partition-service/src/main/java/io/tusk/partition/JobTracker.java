@@ -59,10 +59,10 @@ final class JobTracker implements Processor<String, Object, String, Object> {
   @Override
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
-    parts = context.getStateStore(PartitionTopology.JOB_PARTS_STORE);
-    jobs = context.getStateStore(PartitionTopology.JOB_PROGRESS_STORE);
-    failedMembers = context.getStateStore(PartitionTopology.JOB_FAILED_MEMBERS_STORE);
-    deadlines = context.getStateStore(PartitionTopology.JOB_DEADLINES_STORE);
+    parts = context.getStateStore(PartitionStores.JOB_PARTS);
+    jobs = context.getStateStore(PartitionStores.JOB_PROGRESS);
+    failedMembers = context.getStateStore(PartitionStores.JOB_FAILED_MEMBERS);
+    deadlines = context.getStateStore(PartitionStores.JOB_DEADLINES);
     // Timeouts are wall-clock: a job whose datums never come back must end without new input.
     context.schedule(interval, PunctuationType.WALL_CLOCK_TIME, this::killExpired);
   }
@@ -122,22 +122,32 @@ final class JobTracker implements Processor<String, Object, String, Object> {
     long now = context.currentSystemTimeMs();
     if (restart) {
       long toProcess = collected.stream().mapToLong(kv -> kv.value.getToProcess()).sum();
+      JobProgress round = progress.withRestartRound(toProcess);
       if (progress.job() == null) {
         // A restart of a job never seen here: nothing to count, but the member partitions wait
         // for its end before they run the pipeline's next job.
         log.error("Restart of unknown job {} ({} datums) is not tracked", jobId, toProcess);
-        forwardEnd(part.getRepo(), part.getJob().getPipeline(), jobId, part.getGlobalId(), now);
+        jobs.put(jobId, round.withoutRestartRound());
+        forwardEnd(part.getRepo(), part.getJob().getPipeline(), jobId, part.getGlobalId(), 1, now);
         return;
       }
       if (progress.job().getState() == JobState.KILLED) {
         // A killed job stays killed; the re-run's end is still announced so the member
         // partitions move on.
         Job killed = progress.job();
-        forwardEnd(killed.getRepo(), killed.getPipeline(), jobId, killed.getGlobalId(), now);
+        jobs.put(jobId, round.withoutRestartRound());
+        forwardEnd(
+            killed.getRepo(),
+            killed.getPipeline(),
+            jobId,
+            killed.getGlobalId(),
+            round.restartRounds(),
+            now);
         return;
       }
-      log.info("Job {} restarts {} failed datums", jobId, toProcess);
-      settle(jobId, progress.withRestartRound(toProcess), now);
+      log.info(
+          "Job {} restarts {} failed datums (round {})", jobId, toProcess, round.restartRounds());
+      settle(jobId, round, now);
     } else {
       Job job = create(jobId, collected, now);
       pipelines
@@ -156,10 +166,14 @@ final class JobTracker implements Processor<String, Object, String, Object> {
     long total = 0;
     long toProcess = 0;
     long createdAt = now;
+    String error = null;
     for (KeyValue<Bytes, JobPart> kv : collected) {
       total += kv.value.getTotal();
       toProcess += kv.value.getToProcess();
       createdAt = Math.min(createdAt, kv.value.getCreatedAt());
+      if (error == null) {
+        error = kv.value.getError();
+      }
     }
     return Job.newBuilder()
         .setId(jobId)
@@ -181,6 +195,7 @@ final class JobTracker implements Processor<String, Object, String, Object> {
         .setRerunOf(ref.getRerunOf())
         .setSequence(first.getSequence())
         .setSpecHash(ref.getSpecHash())
+        .setError(error)
         .build();
   }
 
@@ -252,21 +267,24 @@ final class JobTracker implements Processor<String, Object, String, Object> {
             .setIdentical(progress.identical())
             .setDifferent(progress.different());
     if (ends || progress.ended()) {
-      updated.setState(progress.failed() == 0 ? JobState.SUCCESS : JobState.FAILURE);
+      // A part that could not run (e.g. its commit was pruned) fails the job with its error.
+      boolean failed = progress.failed() > 0 || job.getError() != null;
+      updated.setState(failed ? JobState.FAILURE : JobState.SUCCESS);
     }
     if (ends) {
       updated.setFinishedAt(now);
     }
     Job written = updated.build();
     jobs.put(jobId, progress.withJob(written));
-    context.forward(new Record<>(jobId, written, now), PartitionTopology.JOBS_SINK);
+    context.forward(new Record<>(jobId, written, now), PartitionSinks.JOBS);
     if (ends) {
       deadlines.delete(jobId);
-      end(written, now);
+      end(written, progress.ended() ? progress.restartRounds() : 0, now);
     }
   }
 
-  private void end(Job job, long now) {
+  /** Announces the end of the job (round 0) or of its restart round {@code round}. */
+  private void end(Job job, int round, long now) {
     log.info(
         "Job {} of pipeline {} ended {}: {} processed, {} failed, {} recovered, {} skipped",
         job.getId(),
@@ -276,14 +294,15 @@ final class JobTracker implements Processor<String, Object, String, Object> {
         job.getFailed(),
         job.getRecovered(),
         job.getSkipped());
-    forwardEnd(job.getRepo(), job.getPipeline(), job.getId(), job.getGlobalId(), now);
+    forwardEnd(job.getRepo(), job.getPipeline(), job.getId(), job.getGlobalId(), round, now);
   }
 
   /**
    * A {@link SealRequest}: the commit service seals the pipeline's output commits, then tells the
    * job's member partitions that it ended.
    */
-  private void forwardEnd(String repo, String pipeline, String jobId, String globalId, long now) {
+  private void forwardEnd(
+      String repo, String pipeline, String jobId, String globalId, int round, long now) {
     SealRequest seal =
         SealRequest.newBuilder()
             .setPipeline(pipeline)
@@ -291,8 +310,9 @@ final class JobTracker implements Processor<String, Object, String, Object> {
             .setGlobalId(globalId)
             .setRepo(repo)
             .setRequestedAt(now)
+            .setRound(round)
             .build();
-    context.forward(new Record<>(jobId, seal, now), PartitionTopology.SEAL_REQUESTS_SINK);
+    context.forward(new Record<>(jobId, seal, now), PartitionSinks.SEAL_REQUESTS);
   }
 
   /** Kills every running job whose deadline has passed. */
@@ -321,8 +341,8 @@ final class JobTracker implements Processor<String, Object, String, Object> {
               .setError("job timeout after " + describe(timeout))
               .build();
       jobs.put(kv.key, progress.withJob(killed));
-      context.forward(new Record<>(kv.key, killed, now), PartitionTopology.JOBS_SINK);
-      end(killed, now);
+      context.forward(new Record<>(kv.key, killed, now), PartitionSinks.JOBS);
+      end(killed, progress.restartOpen() ? progress.restartRounds() : 0, now);
     }
   }
 

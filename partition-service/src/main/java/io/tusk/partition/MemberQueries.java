@@ -6,6 +6,7 @@ import io.tusk.common.member.TableLayout;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Row;
+import io.tusk.schemas.Seal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -66,7 +67,7 @@ final class MemberQueries {
     int partition = partitionOf(member, spec.getMemberPartitions());
     long sequence = at == null ? Long.MAX_VALUE : sequenceOf(repo, at, partition, "at");
     MemberObject version = versionAsOf(repo, member, sequence, partition);
-    if (!MemberProcessor.present(version)) {
+    if (!MemberVersions.present(version)) {
       throw ApiException.notFound(
           "member "
               + member
@@ -74,7 +75,7 @@ final class MemberQueries {
               + repo
               + (at == null ? " does not exist" : " does not exist as of commit " + at));
     }
-    return memberJson(version, new RepoLayout(spec));
+    return memberJson(version, versions(partition).rows(version), new RepoLayout(spec));
   }
 
   /**
@@ -96,17 +97,13 @@ final class MemberQueries {
       toSeq[p] = sequenceOf(repo, to, p, "to");
       long low = Math.min(fromSeq[p], toSeq[p]);
       long high = Math.max(fromSeq[p], toSeq[p]);
-      ReadOnlyKeyValueStore<Bytes, Long> changed =
-          stores.store(PartitionTopology.CHANGED_MEMBERS_STORE, p);
+      ReadOnlyKeyValueStore<Bytes, Long> changed = stores.store(PartitionStores.CHANGED_MEMBERS, p);
       for (long s = low + 1; s <= high; s++) {
         Bytes prefix = StoreKeys.changedSet(repo, s);
         try (KeyValueIterator<Bytes, Long> set =
             changed.range(prefix, StoreKeys.upperBound(prefix))) {
           while (set.hasNext()) {
-            StoreKeys.Fields fields = StoreKeys.fields(set.next().key);
-            fields.string();
-            fields.number();
-            candidates.put(fields.string(), p);
+            candidates.put(StoreKeys.decodeChanged(set.next().key).member(), p);
           }
         }
       }
@@ -150,12 +147,12 @@ final class MemberQueries {
     int p = partitionOf(member, spec.getMemberPartitions());
     MemberObject before = versionAsOf(repo, member, sequenceOf(repo, from, p, "from"), p);
     MemberObject after = versionAsOf(repo, member, sequenceOf(repo, to, p, "to"), p);
-    if (!MemberProcessor.present(before) && !MemberProcessor.present(after)) {
+    if (!MemberVersions.present(before) && !MemberVersions.present(after)) {
       throw ApiException.notFound(
           "member " + member + " of repo " + repo + " exists at neither commit");
     }
-    List<Row> oldRows = MemberProcessor.present(before) ? before.getRows() : List.of();
-    List<Row> newRows = MemberProcessor.present(after) ? after.getRows() : List.of();
+    List<Row> oldRows = MemberVersions.present(before) ? versions(p).rows(before) : List.of();
+    List<Row> newRows = MemberVersions.present(after) ? versions(p).rows(after) : List.of();
     Map<List<Object>, Row> oldKeyed = new HashMap<>();
     Map<List<Object>, List<Row>> oldPlain = new HashMap<>();
     index(oldRows, layout, oldKeyed, oldPlain);
@@ -218,8 +215,8 @@ final class MemberQueries {
   }
 
   private static String change(MemberObject before, MemberObject after) {
-    boolean was = MemberProcessor.present(before);
-    boolean is = MemberProcessor.present(after);
+    boolean was = MemberVersions.present(before);
+    boolean is = MemberVersions.present(after);
     if (!was && is) {
       return "added";
     }
@@ -244,14 +241,26 @@ final class MemberQueries {
       throw ApiException.badRequest("parameter " + parameter + " (a commit ID) is required");
     }
     ReadOnlyKeyValueStore<Bytes, CommitMark> marks =
-        stores.store(PartitionTopology.COMMIT_INDEX_STORE, partition);
+        stores.store(PartitionStores.COMMIT_INDEX, partition);
     CommitMark mark = marks.get(StoreKeys.named(repo, commitId));
     if (mark == null) {
-      throw ApiException.notFound(
-          "commit " + commitId + " (" + parameter + ") of repo " + repo + " is not complete here");
+      if (!sealedHere(repo, commitId, partition)) {
+        throw ApiException.notFound(
+            "commit " + commitId + " (" + parameter + ") of repo " + repo + " is unknown");
+      }
+      // Sealed, not complete yet in this partition: "try again", never "no such thing" (503 gets
+      // Retry-After from the shared error handler).
+      throw ApiException.unavailable(
+          "commit "
+              + commitId
+              + " ("
+              + parameter
+              + ") of repo "
+              + repo
+              + " is not complete yet; retry shortly");
     }
     ReadOnlyKeyValueStore<String, Progress> progress =
-        stores.store(PartitionTopology.PROGRESS_STORE, partition);
+        stores.store(PartitionStores.PROGRESS, partition);
     Progress current = progress.get(repo);
     if (current != null && mark.sequence() < current.floor()) {
       throw new ApiException(
@@ -268,19 +277,34 @@ final class MemberQueries {
     return mark.sequence();
   }
 
-  private MemberObject versionAsOf(String repo, String member, long sequence, int partition) {
-    ReadOnlyKeyValueStore<Bytes, MemberObject> versions =
-        stores.store(PartitionTopology.MEMBER_VERSIONS_STORE, partition);
-    try (KeyValueIterator<Bytes, MemberObject> newest =
-        versions.reverseRange(
-            StoreKeys.version(repo, member, 0), StoreKeys.version(repo, member, sequence))) {
-      return newest.hasNext() ? newest.next().value : null;
+  /** Whether the commit is sealed and waits to complete here (its seal is pending). */
+  private boolean sealedHere(String repo, String commitId, int partition) {
+    ReadOnlyKeyValueStore<Bytes, Seal> seals = stores.store(PartitionStores.SEALS, partition);
+    Bytes prefix = StoreKeys.repo(repo);
+    try (KeyValueIterator<Bytes, Seal> pending =
+        seals.range(prefix, StoreKeys.upperBound(prefix))) {
+      while (pending.hasNext()) {
+        if (pending.next().value.getCommit().getId().equals(commitId)) {
+          return true;
+        }
+      }
     }
+    return false;
   }
 
-  private static JsonObject memberJson(MemberObject version, RepoLayout layout) {
+  private MemberObject versionAsOf(String repo, String member, long sequence, int partition) {
+    return versions(partition).asOf(repo, member, sequence);
+  }
+
+  private MemberVersions versions(int partition) {
+    return new MemberVersions(
+        stores.store(PartitionStores.MEMBER_VERSIONS, partition),
+        stores.store(PartitionStores.MEMBER_CHUNKS, partition));
+  }
+
+  private static JsonObject memberJson(MemberObject version, List<Row> rowList, RepoLayout layout) {
     JsonArray rows = new JsonArray();
-    version.getRows().forEach(row -> rows.add(rowJson(row, layout)));
+    rowList.forEach(row -> rows.add(rowJson(row, layout)));
     return new JsonObject()
         .put("repo", version.getRepo())
         .put("member", version.getMember())

@@ -10,6 +10,8 @@ import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.Release;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Row;
+import io.tusk.schemas.RowChunk;
+import io.tusk.schemas.RowDelete;
 import io.tusk.schemas.RowOwnerEvent;
 import io.tusk.schemas.Seal;
 import java.util.Objects;
@@ -56,41 +58,6 @@ public final class PartitionTopology {
   /** The Kafka Streams application ID (a literal: it names the internal topics and group). */
   public static final String APPLICATION_ID = "tusk-partition";
 
-  static final String PENDING_ROWS_STORE = "pending-rows-store";
-  static final String PENDING_REJECTS_STORE = "pending-rejects-store";
-  static final String BARRIERS_STORE = "barriers-store";
-  static final String SEALS_STORE = "seals-store";
-  static final String MEMBER_VERSIONS_STORE = "member-versions-store";
-  static final String CHANGED_MEMBERS_STORE = "changed-members-store";
-  static final String COMMIT_INDEX_STORE = "commit-index-store";
-  static final String DATUM_STATES_STORE = "datum-states-store";
-  static final String FAILED_DATUMS_STORE = "failed-datums-store";
-  static final String JOB_QUEUE_STORE = "job-queue-store";
-  static final String PIPELINE_JOBS_STORE = "pipeline-jobs-store";
-  static final String PENDING_RELEASES_STORE = "pending-releases-store";
-  static final String RELEASE_MARKERS_STORE = "release-markers-store";
-  static final String ROW_OWNERS_STORE = "row-owners-store";
-  static final String CLAIM_MARKERS_STORE = "claim-markers-store";
-  static final String PROGRESS_STORE = "progress-store";
-  static final String COMMIT_PARTS_STORE = "commit-parts-store";
-  static final String AGGREGATED_COMMITS_STORE = "aggregated-commits-store";
-  static final String JOB_PROGRESS_STORE = "job-progress-store";
-  static final String JOB_PARTS_STORE = "job-parts-store";
-  static final String JOB_FAILED_MEMBERS_STORE = "job-failed-members-store";
-  static final String JOB_DEADLINES_STORE = "job-deadlines-store";
-
-  static final String MEMBERS_SINK = "members-sink";
-  static final String DATUMS_SINK = "datums-sink";
-  static final String COMMIT_PARTS_SINK = "commit-parts-sink";
-  static final String COMMITS_SINK = "commits-sink";
-  static final String JOB_PARTS_SINK = "job-parts-sink";
-  static final String CLAIMS_SINK = "claims-sink";
-  static final String CLAIM_MARKERS_SINK = "claim-markers-sink";
-  static final String RELEASES_SINK = "releases-sink";
-  static final String RELEASE_MARKERS_SINK = "release-markers-sink";
-  static final String JOBS_SINK = "jobs-sink";
-  static final String SEAL_REQUESTS_SINK = "seal-requests-sink";
-
   private PartitionTopology() {}
 
   /**
@@ -122,28 +89,34 @@ public final class PartitionTopology {
     topology.addProcessor(
         "member-processor", () -> new MemberProcessor(repos, completion), "by-member-source");
     String member = "member-processor";
-    topology.addStateStore(store(PENDING_ROWS_STORE, topics.avro(Row.class)), member);
-    topology.addStateStore(store(PENDING_REJECTS_STORE, Serdes.String()), member);
-    topology.addStateStore(store(BARRIERS_STORE, Serdes.Long()), member);
-    topology.addStateStore(store(SEALS_STORE, topics.avro(Seal.class)), member);
-    topology.addStateStore(store(MEMBER_VERSIONS_STORE, topics.memberObjectSerde()), member);
-    topology.addStateStore(store(CHANGED_MEMBERS_STORE, Serdes.Long()), member);
-    topology.addStateStore(store(COMMIT_INDEX_STORE, CommitMark.SERDE), member);
-    topology.addStateStore(store(DATUM_STATES_STORE, DatumStatus.SERDE), member);
-    topology.addStateStore(store(FAILED_DATUMS_STORE, Serdes.String()), member);
-    topology.addStateStore(store(JOB_QUEUE_STORE, topics.avro(JobRequest.class)), member);
-    topology.addStateStore(store(PIPELINE_JOBS_STORE, PipelineJobs.SERDE), member);
-    topology.addStateStore(store(PENDING_RELEASES_STORE, topics.avro(Release.class)), member);
-    topology.addStateStore(store(RELEASE_MARKERS_STORE, Serdes.Long()), member);
+    topology.addStateStore(store(PartitionStores.PENDING_ROWS, topics.avro(Row.class)), member);
+    topology.addStateStore(store(PartitionStores.PENDING_REJECTS, Serdes.String()), member);
+    topology.addStateStore(store(PartitionStores.BARRIERS, Serdes.Long()), member);
+    topology.addStateStore(store(PartitionStores.SEALS, topics.avro(Seal.class)), member);
+    topology.addStateStore(
+        store(PartitionStores.PENDING_DELETES, topics.avro(RowDelete.class)), member);
+    topology.addStateStore(
+        store(PartitionStores.MEMBER_VERSIONS, topics.memberObjectSerde()), member);
+    topology.addStateStore(
+        store(PartitionStores.MEMBER_CHUNKS, topics.avro(RowChunk.class)), member);
+    topology.addStateStore(store(PartitionStores.CHANGED_MEMBERS, Serdes.Long()), member);
+    topology.addStateStore(store(PartitionStores.COMMIT_INDEX, CommitMark.SERDE), member);
+    topology.addStateStore(store(PartitionStores.DATUM_STATES, DatumStatus.SERDE), member);
+    topology.addStateStore(store(PartitionStores.FAILED_DATUMS, Serdes.String()), member);
+    topology.addStateStore(store(PartitionStores.JOB_QUEUE, topics.avro(JobRequest.class)), member);
+    topology.addStateStore(store(PartitionStores.PIPELINE_JOBS, PipelineJobs.SERDE), member);
+    topology.addStateStore(
+        store(PartitionStores.PENDING_RELEASES, topics.avro(Release.class)), member);
+    topology.addStateStore(store(PartitionStores.RELEASE_MARKERS, Serdes.Long()), member);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(PROGRESS_STORE), keys, Progress.SERDE),
+            Stores.persistentKeyValueStore(PartitionStores.PROGRESS), keys, Progress.SERDE),
         member);
     // Records whose value does not name their repo carry it in a header.
     TopicNameExtractor<String, Object> membersTopic =
         (key, value, context) -> TopicNames.members(repoOf(context));
     topology.addSink(
-        MEMBERS_SINK,
+        PartitionSinks.MEMBERS,
         membersTopic,
         keys.serializer(),
         topics.memberObjectSerde().serializer(),
@@ -151,15 +124,19 @@ public final class PartitionTopology {
     TopicNameExtractor<String, Datum> datumsTopic =
         (key, datum, context) -> TopicNames.datums(datum.getPipeline());
     topology.addSink(
-        DATUMS_SINK, datumsTopic, keys.serializer(), topics.datumSerde().serializer(), member);
+        PartitionSinks.DATUMS,
+        datumsTopic,
+        keys.serializer(),
+        topics.datumSerde().serializer(),
+        member);
     topology.addSink(
-        COMMIT_PARTS_SINK,
+        PartitionSinks.COMMIT_PARTS,
         topics.commitParts.name(),
         keys.serializer(),
         topics.commitParts.valueSerde().serializer(),
         member);
     topology.addSink(
-        JOB_PARTS_SINK,
+        PartitionSinks.JOB_PARTS,
         topics.jobParts.name(),
         keys.serializer(),
         topics.jobParts.valueSerde().serializer(),
@@ -167,13 +144,13 @@ public final class PartitionTopology {
     TopicNameExtractor<String, RowOwnerEvent> rowOwnersTopic =
         (key, value, context) -> TopicNames.rowOwners(repoOf(context));
     topology.addSink(
-        CLAIMS_SINK,
+        PartitionSinks.CLAIMS,
         rowOwnersTopic,
         keys.serializer(),
         topics.rowOwnerEventSerde().serializer(),
         member);
     topology.addSink(
-        CLAIM_MARKERS_SINK,
+        PartitionSinks.CLAIM_MARKERS,
         rowOwnersTopic,
         keys.serializer(),
         topics.rowOwnerEventSerde().serializer(),
@@ -188,18 +165,18 @@ public final class PartitionTopology {
         TopicNames.ROW_OWNERS_PATTERN);
     String owner = "row-owner-processor";
     topology.addProcessor(owner, RowOwnerProcessor::new, "row-owners-source");
-    topology.addStateStore(store(ROW_OWNERS_STORE, RowOwnerProcessor.Owner.SERDE), owner);
-    topology.addStateStore(store(CLAIM_MARKERS_STORE, Serdes.Long()), owner);
+    topology.addStateStore(store(PartitionStores.ROW_OWNERS, RowOwnerProcessor.Owner.SERDE), owner);
+    topology.addStateStore(store(PartitionStores.CLAIM_MARKERS, Serdes.Long()), owner);
     TopicNameExtractor<String, MemberEvent> byMemberTopic =
         (key, value, context) -> TopicNames.byMember(repoOf(context));
     topology.addSink(
-        RELEASES_SINK,
+        PartitionSinks.RELEASES,
         byMemberTopic,
         keys.serializer(),
         topics.memberEventSerde().serializer(),
         owner);
     topology.addSink(
-        RELEASE_MARKERS_SINK,
+        PartitionSinks.RELEASE_MARKERS,
         byMemberTopic,
         keys.serializer(),
         topics.memberEventSerde().serializer(),
@@ -214,13 +191,15 @@ public final class PartitionTopology {
         topics.commitParts.name());
     topology.addProcessor("commit-aggregator", CommitAggregator::new, "commit-parts-source");
     topology.addStateStore(
-        store(COMMIT_PARTS_STORE, topics.commitParts.valueSerde()), "commit-aggregator");
+        store(PartitionStores.COMMIT_PARTS, topics.commitParts.valueSerde()), "commit-aggregator");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(AGGREGATED_COMMITS_STORE), keys, Serdes.Long()),
+            Stores.persistentKeyValueStore(PartitionStores.AGGREGATED_COMMITS),
+            keys,
+            Serdes.Long()),
         "commit-aggregator");
     topology.addSink(
-        COMMITS_SINK,
+        PartitionSinks.COMMITS,
         topics.commits.name(),
         keys.serializer(),
         topics.commits.valueSerde().serializer(),
@@ -244,24 +223,25 @@ public final class PartitionTopology {
         "datum-results-source");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(JOB_PROGRESS_STORE),
+            Stores.persistentKeyValueStore(PartitionStores.JOB_PROGRESS),
             keys,
             new JobProgress.StoreSerde(topics.jobs.valueSerde())),
         "job-tracker");
-    topology.addStateStore(store(JOB_PARTS_STORE, topics.jobParts.valueSerde()), "job-tracker");
-    topology.addStateStore(store(JOB_FAILED_MEMBERS_STORE, Serdes.Long()), "job-tracker");
+    topology.addStateStore(
+        store(PartitionStores.JOB_PARTS, topics.jobParts.valueSerde()), "job-tracker");
+    topology.addStateStore(store(PartitionStores.JOB_FAILED_MEMBERS, Serdes.Long()), "job-tracker");
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(JOB_DEADLINES_STORE), keys, Serdes.Long()),
+            Stores.persistentKeyValueStore(PartitionStores.JOB_DEADLINES), keys, Serdes.Long()),
         "job-tracker");
     topology.addSink(
-        JOBS_SINK,
+        PartitionSinks.JOBS,
         topics.jobs.name(),
         keys.serializer(),
         topics.jobs.valueSerde().serializer(),
         "job-tracker");
     topology.addSink(
-        SEAL_REQUESTS_SINK,
+        PartitionSinks.SEAL_REQUESTS,
         topics.sealRequests.name(),
         keys.serializer(),
         topics.sealRequests.valueSerde().serializer(),

@@ -34,10 +34,12 @@ record Progress(
   enum Phase {
     /** Waiting for the next commit to be ready. */
     IDLE,
-    /** Applying the commit's pending rows (and claiming row keys new to their member). */
+    /** Applying the commit's pending rows (and claiming the row keys they carry). */
     ROWS,
     /** Counting the commit's reject notices. */
     REJECTS,
+    /** Claiming the row keys of the commit's deletes by row key (repos with row keys). */
+    DELETES,
     /** Waiting for every row-owner partition's releases-done marker of the commit. */
     WAIT_RELEASES,
     /** Applying the releases of rows that moved to another member. */
@@ -50,7 +52,7 @@ record Progress(
   static final Serde<Progress> SERDE =
       Binary.serde(
           "progress",
-          (byte) 2,
+          (byte) 3,
           (p, w) ->
               w.putLong(p.lastCompleted())
                   .putLong(p.members())

@@ -13,6 +13,7 @@ import io.tusk.schemas.Barrier;
 import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.Reject;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.RowDelete;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,11 +26,12 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * What the rekeyer writes for one record of a repo's source topic (step 2 of the commit protocol),
- * without touching Kafka: a row goes to {@code <repo>.by-member} keyed by member; a bad record goes
- * to {@code <repo>.rejected} (original key, value and headers plus the reason headers, same
- * partition number) with a reject notice to by-member partition {@code p % memberPartitions}; a CSV
- * header line produces nothing. Also makes the barriers of a source partition. Records are parsed
- * by {@link RowParser} in the repo's format or the record's {@code tusk.format}.
+ * without touching Kafka: a row goes to {@code <repo>.by-member} keyed by member; a delete by row
+ * key (an upstream output tombstone) goes there as a {@link RowDelete}; a bad record goes to {@code
+ * <repo>.rejected} (original key, value and headers plus the reason headers, same partition number)
+ * with a reject notice to by-member partition {@code p % memberPartitions}; a CSV header line
+ * produces nothing. Also makes the barriers of a source partition. Records are parsed by {@link
+ * RowParser} in the repo's format or the record's {@code tusk.format}.
  *
  * <p>Keeps one {@link RowParser} per repo, so it is not thread-safe: one router per rekeyer thread.
  */
@@ -117,6 +119,27 @@ final class RekeyRouter {
                   + (key.length + value.length)
                   + " bytes, limit "
                   + MAX_RECORD_BYTES);
+    }
+    if (result instanceof ParseResult.Deleted deleted) {
+      // No member is named: the member side claims the key as deleted and the row-owner stage
+      // releases it from whoever holds it. Any by-member partition will do; like a reject notice
+      // it goes to the source partition's.
+      RowDelete delete =
+          RowDelete.newBuilder()
+              .setTable(deleted.table())
+              .setRowKey(deleted.rowKey())
+              .setSourcePartition(record.partition())
+              .setSourceOffset(record.offset())
+              .build();
+      return new Routing(
+          List.of(
+              new ProducerRecord<>(
+                  byMember.name(),
+                  record.partition() % spec.getMemberPartitions(),
+                  null,
+                  byMember.value(MemberEvent.newBuilder().setEvent(delete).build()))),
+          Outcome.FORWARDED,
+          null);
     }
     if (result instanceof ParseResult.Rejected rejected) {
       String reason =

@@ -23,26 +23,60 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The row-owner stage of row moves (docs/versioning-and-processing.md): reads {@code
- * <repo>.row-owners} (keyed by {@code <table>/<rowKey>}, so one task sees every claim of a row key)
- * and keeps which member owns each row key. A claim by another member sends a {@link Release} to
- * the previous owner's by-member partition; two claims of one key in the same commit are settled by
- * member name (the greater wins), so the outcome does not depend on the order claims arrive in.
- * Once the claims-done markers of every member partition for commit N are in, a {@link
- * ReleasesDone} goes to every by-member partition: each of them then knows it has every release of
- * N from this partition (a release precedes the marker, both written by this task in order).
+ * The row-owner stage of row moves and deletes by row key (docs/versioning-and-processing.md):
+ * reads {@code <repo>.row-owners} (keyed by {@code <table>/<rowKey>}, so one task sees every claim
+ * of a row key) and keeps which member holds each row key. In every commit, each member whose rows
+ * touch a key claims it with the position of its latest row of the key (a delete claims it as
+ * deleted; a delete by row key claims it for no member). The latest claim wins: later offset in the
+ * same source partition, else the higher source partition (Kafka orders rows only within a
+ * partition). Every other member that holds the key gets a {@link Release}: the owner from an
+ * earlier commit, and the claimants of the same commit that lost. The outcome does not depend on
+ * the order claims arrive in. Once the claims-done markers of every member partition for commit N
+ * are in, a {@link ReleasesDone} goes to every by-member partition: each of them then knows it has
+ * every release of N from this partition (a release precedes the marker, both written by this task
+ * in order).
  */
 final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String, Object> {
   private static final Logger log = LoggerFactory.getLogger(RowOwnerProcessor.class);
 
-  /** The owner of a row key and the commit in which it claimed the key. */
-  record Owner(String member, long sequence) {
+  /**
+   * The latest claim of a row key: who holds it (none when {@code deleted}), in which commit, and
+   * the source position of the row that decided it.
+   */
+  record Owner(String member, long sequence, int partition, long offset, boolean deleted) {
     static final Serde<Owner> SERDE =
         Binary.serde(
             "row owner",
-            (byte) 1,
-            (o, w) -> w.putString(o.member()).putLong(o.sequence()),
-            r -> new Owner(r.getString(), r.getLong()));
+            (byte) 2,
+            (o, w) ->
+                w.putString(o.member())
+                    .putLong(o.sequence())
+                    .putInt(o.partition())
+                    .putLong(o.offset())
+                    .putInt(o.deleted() ? 1 : 0),
+            r -> new Owner(r.getString(), r.getLong(), r.getInt(), r.getLong(), r.getInt() == 1));
+
+    static Owner of(Claim claim) {
+      return new Owner(
+          claim.getMember(),
+          claim.getSequence(),
+          claim.getSourcePartition(),
+          claim.getSourceOffset(),
+          claim.getDelete());
+    }
+
+    /** Whether a claim of the same commit comes after this one in source order. */
+    boolean precedes(Claim claim) {
+      if (claim.getSourcePartition() != partition) {
+        return claim.getSourcePartition() > partition;
+      }
+      return claim.getSourceOffset() > offset;
+    }
+
+    /** Whether a member holds the row (its latest claim was not a delete). */
+    boolean holds() {
+      return !deleted && !member.isEmpty();
+    }
   }
 
   private ProcessorContext<String, Object> context;
@@ -52,8 +86,8 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
   @Override
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
-    owners = context.getStateStore(PartitionTopology.ROW_OWNERS_STORE);
-    markers = context.getStateStore(PartitionTopology.CLAIM_MARKERS_STORE);
+    owners = context.getStateStore(PartitionStores.ROW_OWNERS);
+    markers = context.getStateStore(PartitionStores.CLAIM_MARKERS);
   }
 
   @Override
@@ -81,17 +115,24 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
   private void onClaim(String repo, Claim claim) {
     Bytes key = StoreKeys.owner(repo, claim.getTable(), claim.getRowKey());
     Owner owner = owners.get(key);
-    if (owner == null || owner.member().equals(claim.getMember())) {
-      owners.put(key, new Owner(claim.getMember(), claim.getSequence()));
+    if (owner == null) {
+      owners.put(key, Owner.of(claim));
       return;
     }
-    boolean claimantWins =
-        owner.sequence() != claim.getSequence() || claim.getMember().compareTo(owner.member()) > 0;
-    String loser = claimantWins ? owner.member() : claim.getMember();
-    String winner = claimantWins ? claim.getMember() : owner.member();
+    boolean claimantWins = owner.sequence() != claim.getSequence() || owner.precedes(claim);
+    Owner winner = claimantWins ? Owner.of(claim) : owner;
+    Owner loser = claimantWins ? owner : Owner.of(claim);
     if (claimantWins) {
-      owners.put(key, new Owner(claim.getMember(), claim.getSequence()));
+      owners.put(key, winner);
     }
+    // The loser keeps the row unless it is the winner itself (its own rows are applied in order)
+    // or holds none (a delete).
+    if (loser.holds() && !(winner.holds() && winner.member().equals(loser.member()))) {
+      release(repo, claim, loser.member(), winner.holds() ? winner.member() : "");
+    }
+  }
+
+  private void release(String repo, Claim claim, String loser, String winner) {
     Release release =
         Release.newBuilder()
             .setTable(claim.getTable())
@@ -104,7 +145,7 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
     context.forward(
         new Record<String, Object>(
             loser, new MemberEvent(release), context.currentSystemTimeMs(), repoHeader(repo)),
-        PartitionTopology.RELEASES_SINK);
+        PartitionSinks.RELEASES);
   }
 
   private void onClaimsDone(String repo, ClaimsDone done) {
@@ -127,7 +168,7 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
     context.forward(
         new Record<String, Object>(
             null, new MemberEvent(released), context.currentSystemTimeMs(), repoHeader(repo)),
-        PartitionTopology.RELEASE_MARKERS_SINK);
+        PartitionSinks.RELEASE_MARKERS);
   }
 
   private static RecordHeaders repoHeader(String repo) {

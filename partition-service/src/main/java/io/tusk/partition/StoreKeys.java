@@ -26,8 +26,11 @@ final class StoreKeys {
     return new Builder().string(repo).string(member).integer(partition).number(offset).build();
   }
 
-  /** A pending reject notice: {@code repo | source partition | source offset}. */
-  static Bytes reject(String repo, int partition, long offset) {
+  /**
+   * A pending notice of a source position (a reject, a delete by row key): {@code repo | source
+   * partition | source offset}.
+   */
+  static Bytes position(String repo, int partition, long offset) {
     return new Builder().string(repo).integer(partition).number(offset).build();
   }
 
@@ -49,6 +52,11 @@ final class StoreKeys {
   /** A member version: {@code repo | member | sequence of the commit that made it}. */
   static Bytes version(String repo, String member, long sequence) {
     return new Builder().string(repo).string(member).number(sequence).build();
+  }
+
+  /** A chunk of a large member version's rows: {@code repo | member | sequence | index}. */
+  static Bytes chunk(String repo, String member, long sequence, int index) {
+    return new Builder().string(repo).string(member).number(sequence).integer(index).build();
   }
 
   /** A member of a commit's changed-member set: {@code repo | sequence | member}. */
@@ -162,40 +170,51 @@ final class StoreKeys {
     return new RowKey(readString(buffer), buffer.getInt(), buffer.getLong());
   }
 
-  /** The fields of a pending-reject key. */
-  record RejectKey(int partition, long offset) {}
+  /** The fields of a source-position key. */
+  record PositionKey(int partition, long offset) {}
 
-  /** Decodes a key made by {@link #reject}. */
-  static RejectKey decodeReject(Bytes key) {
+  /** Decodes a key made by {@link #position}. */
+  static PositionKey decodePosition(Bytes key) {
     ByteBuffer buffer = ByteBuffer.wrap(key.get());
     skipString(buffer);
-    return new RejectKey(buffer.getInt(), buffer.getLong());
+    return new PositionKey(buffer.getInt(), buffer.getLong());
   }
 
-  /** Reads the fields of a key in order. */
-  static Fields fields(Bytes key) {
-    return new Fields(ByteBuffer.wrap(key.get()));
+  /** The fields of a changed-set key: the commit's sequence and the member. */
+  record ChangedKey(long sequence, String member) {}
+
+  /** Decodes a key made by {@link #changed}. */
+  static ChangedKey decodeChanged(Bytes key) {
+    ByteBuffer buffer = ByteBuffer.wrap(key.get());
+    skipString(buffer);
+    return new ChangedKey(buffer.getLong(), readString(buffer));
   }
 
-  /** The fields of a key, read in the order they were built. */
-  static final class Fields {
-    private final ByteBuffer buffer;
+  /** The fields of a key made by {@link #pipelineMember}. */
+  record PipelineMemberKey(String pipeline, String member) {}
 
-    private Fields(ByteBuffer buffer) {
-      this.buffer = buffer;
-    }
+  /** Decodes a key made by {@link #pipelineMember}. */
+  static PipelineMemberKey decodePipelineMember(Bytes key) {
+    ByteBuffer buffer = ByteBuffer.wrap(key.get());
+    skipString(buffer);
+    return new PipelineMemberKey(readString(buffer), readString(buffer));
+  }
 
-    String string() {
-      return readString(buffer);
-    }
+  /** The name of a key made by {@link #named} (a pipeline, a commit ID). */
+  static String decodeName(Bytes key) {
+    ByteBuffer buffer = ByteBuffer.wrap(key.get());
+    skipString(buffer);
+    return readString(buffer);
+  }
 
-    long number() {
-      return buffer.getLong();
-    }
+  /** The fields of a key made by {@link #version}. */
+  record VersionKey(String member, long sequence) {}
 
-    int integer() {
-      return buffer.getInt();
-    }
+  /** Decodes a key made by {@link #version}. */
+  static VersionKey decodeVersion(Bytes key) {
+    ByteBuffer buffer = ByteBuffer.wrap(key.get());
+    skipString(buffer);
+    return new VersionKey(readString(buffer), buffer.getLong());
   }
 
   private static void skipString(ByteBuffer buffer) {

@@ -281,7 +281,7 @@ class MemberHistoryTest {
 
   private List<Long> versionsOf(String member) {
     KeyValueStore<Bytes, MemberObject> store =
-        f.driver.getKeyValueStore(PartitionTopology.MEMBER_VERSIONS_STORE);
+        f.driver.getKeyValueStore(PartitionStores.MEMBER_VERSIONS);
     Bytes prefix = StoreKeys.member(REPO, member);
     try (KeyValueIterator<Bytes, MemberObject> all =
         store.range(prefix, StoreKeys.upperBound(prefix))) {

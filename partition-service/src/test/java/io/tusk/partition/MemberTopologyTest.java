@@ -253,6 +253,37 @@ class MemberTopologyTest {
   }
 
   @Test
+  void shouldDropRowsAndRejectsOfACompletedCommitWhenTheSourceIsReadAgain() {
+    TopologyFixture f = fixture();
+    TestOutputTopic<String, CommitPart> parts = f.commitParts();
+    TestOutputTopic<String, MemberObject> members = f.members(REPO);
+    // Given commit 1: an event row of A (no row key: rows append) and a reject, completed
+    f.row(event(0, 0, "A", "E1"));
+    f.reject(0, 1);
+    Commit c1 = commit(1, new long[] {0, 0, 0}, new long[] {2, 0, 0});
+    f.seal(c1);
+    f.barriersAtEnd(c1);
+
+    // When the rekeyer reads the source again from the start (an offset reset) and commit 2 adds
+    // one event
+    f.row(event(0, 0, "A", "E1"));
+    f.reject(0, 1);
+    f.row(event(0, 2, "A", "E2"));
+    Commit c2 = commit(2, new long[] {2, 0, 0}, new long[] {3, 0, 0});
+    f.seal(c2);
+    f.barriersAtEnd(c2);
+
+    // Then commit 2 holds only its own row: A has E1 once and E2, and no reject is counted twice
+    List<CommitPart> emitted = parts.readValuesToList();
+    assertThat(emitted).extracting(CommitPart::getRows).containsExactly(1L, 1L);
+    assertThat(emitted).extracting(CommitPart::getRejected).containsExactly(1L, 0L);
+    List<MemberObject> versions = members.readValuesToList();
+    assertThat(versions.get(versions.size() - 1).getRows())
+        .extracting(row -> row.getValues().get(1))
+        .containsExactly("E1", "E2");
+  }
+
+  @Test
   void shouldEmitACommitPartWithThisPartitionsCountsWhenACommitCompletes() {
     TopologyFixture f = fixture();
     // Given commit 1 with three rows of two members and a reject, sealed for 3 member partitions

@@ -11,6 +11,7 @@ import io.tusk.schemas.Barrier;
 import io.tusk.schemas.Reject;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Row;
+import io.tusk.schemas.RowDelete;
 import io.tusk.schemas.TableSpec;
 import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
 import io.tusk.schemas.registry.SchemaRegistryClient;
@@ -252,7 +253,7 @@ class RekeyRouterTest {
   }
 
   @Test
-  void shouldRejectATombstoneAsUnsupportedWhenADerivedRepoReadsIt() {
+  void shouldDeleteTheUpstreamMembersRowWhenADerivedRepoReadsATombstone() {
     // Given a tombstone (a removed member's output) on risk.output
     RepoSpec derived = IngestFixtures.derived("risk-by-patient", "risk", "PATIENT", 2);
     ConsumerRecord<byte[], byte[]> record = record("risk.output", 1, 9, utf8("m1"), null);
@@ -260,11 +261,20 @@ class RekeyRouterTest {
     // When it is routed
     RekeyRouter.Routing routing = router.route(record, "risk-by-patient", derived);
 
-    // Then it is rejected (so counted on its commit), not dropped
-    assertThat(routing.reason()).isEqualTo("UNSUPPORTED_TOMBSTONE");
-    assertThat(routing.records())
-        .extracting(ProducerRecord::topic)
-        .containsExactly("risk-by-patient.rejected", "risk-by-patient.by-member");
+    // Then a delete of the row keyed m1 goes to the member side, whatever member holds it
+    assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.FORWARDED);
+    assertThat(routing.records()).hasSize(1);
+    ProducerRecord<byte[], byte[]> out = routing.records().get(0);
+    assertThat(out.topic()).isEqualTo("risk-by-patient.by-member");
+    assertThat(out.partition()).isEqualTo(1);
+    assertThat(topics.byMember("risk-by-patient").readValue(out.value()).getEvent())
+        .isEqualTo(
+            RowDelete.newBuilder()
+                .setTable("output")
+                .setRowKey(List.of("m1"))
+                .setSourcePartition(1)
+                .setSourceOffset(9)
+                .build());
   }
 
   @Test

@@ -13,8 +13,11 @@ import io.tusk.schemas.CommitPart;
 import io.tusk.schemas.Datum;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.Row;
+import io.tusk.schemas.RowDelete;
 import io.tusk.schemas.RowOwnerEvent;
 import io.tusk.schemas.TableSpec;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -25,6 +28,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Row moves between members: the member processor's claims and releases with the row-owner stage.
@@ -57,7 +62,7 @@ class RowMovesTest {
 
   private MemberObject latest(String member) {
     KeyValueStore<Bytes, MemberObject> versions =
-        f.driver.getKeyValueStore(PartitionTopology.MEMBER_VERSIONS_STORE);
+        f.driver.getKeyValueStore(PartitionStores.MEMBER_VERSIONS);
     try (var newest =
         versions.reverseRange(
             StoreKeys.version(REPO, member, 0), StoreKeys.version(REPO, member, Long.MAX_VALUE))) {
@@ -70,12 +75,25 @@ class RowMovesTest {
   }
 
   private static Claim foreignClaim(String member, String claimId, long sequence, int partition) {
+    return foreignClaim(member, claimId, sequence, partition, 0, 0);
+  }
+
+  /** A claim from another member partition, of a row at a source position. */
+  private static Claim foreignClaim(
+      String member,
+      String claimId,
+      long sequence,
+      int partition,
+      int sourcePartition,
+      long sourceOffset) {
     return Claim.newBuilder()
         .setTable("claims")
         .setRowKey(List.of(claimId))
         .setMember(member)
         .setSequence(sequence)
         .setMemberPartition(partition)
+        .setSourcePartition(sourcePartition)
+        .setSourceOffset(sourceOffset)
         .build();
   }
 
@@ -141,23 +159,29 @@ class RowMovesTest {
     assertThat(latest("A").getSequence()).isEqualTo(2);
   }
 
-  @Test
-  void shouldLetTheGreaterMemberNameWinWhenTwoMembersClaimOneKeyInOneCommit() {
-    // Given member partition 1's claim of k1 for M2 in commit 1, sent before this partition's
-    f.claim(REPO, foreignClaim("M2", "k1", 1, 1));
-    f.row(claim(0, 0, "M1", "k1", "5"));
-    f.row(claim(0, 1, "M1", "m1", "6"));
+  @ParameterizedTest(name = "M2''s row at partition {0} offset {1}: {2} keeps k1")
+  @CsvSource({"0, 5, M2", "1, 0, M2", "0, 0, M1"})
+  void shouldLetTheLatestRowWinWhenTwoMembersClaimOneKeyInOneCommit(
+      int sourcePartition, long sourceOffset, String winner) {
+    // Given member partition 1's claim of k1 for M2 in commit 1, sent before this partition's,
+    // and M1's row of k1 at partition 0 offset 1 (offsets 0 and 1 of partition 0 are M1's rows)
+    f.claim(REPO, foreignClaim("M2", "k1", 1, 1, sourcePartition, sourceOffset));
+    f.row(claim(0, 0, "M1", "m1", "6"));
+    f.row(claim(0, 1, "M1", "k1", "5"));
 
     // When commit 1 completes here
     seal(1, 0, 2, 2);
     f.otherClaimsDone(REPO, 1, 2);
     f.otherReleasesDone(REPO, 1, 2);
 
-    // Then M1 released k1 to M2, whatever the order the claims came in
-    assertThat(claimIds(latest("M1"))).containsExactly("m1");
+    // Then the latest row of k1 decides, whatever the order the claims came in: a later offset of
+    // the same source partition, else the higher source partition
     KeyValueStore<Bytes, RowOwnerProcessor.Owner> owners =
-        f.driver.getKeyValueStore(PartitionTopology.ROW_OWNERS_STORE);
-    assertThat(owners.get(StoreKeys.owner(REPO, "claims", List.of("k1"))).member()).isEqualTo("M2");
+        f.driver.getKeyValueStore(PartitionStores.ROW_OWNERS);
+    assertThat(owners.get(StoreKeys.owner(REPO, "claims", List.of("k1"))).member())
+        .isEqualTo(winner);
+    assertThat(claimIds(latest("M1")))
+        .containsExactlyElementsOf(winner.equals("M1") ? List.of("k1", "m1") : List.of("m1"));
   }
 
   @Test
@@ -188,7 +212,7 @@ class RowMovesTest {
   }
 
   @Test
-  void shouldNotClaimARowKeyWhenItsMemberHadItBefore() {
+  void shouldClaimEveryKeyedRowSoTheLatestRowDecidesTheOwner() {
     // Given A with claim x1 in commit 1
     TestOutputTopic<String, RowOwnerEvent> owners =
         f.driver.createOutputTopic(
@@ -201,14 +225,84 @@ class RowMovesTest {
     assertThat(first).filteredOn(kv -> kv.value.getEvent() instanceof Claim).hasSize(1);
     assertThat(first.get(0).key).isEqualTo("claims/x1");
 
-    // When commit 2 corrects x1
+    // When commit 2 corrects x1 in A
     f.row(claim(0, 1, "A", "x1", "6"));
     seal(2, 1, 2, 1);
 
-    // Then only the claims-done marker is written
-    assertThat(owners.readValuesToList())
+    // Then A claims x1 again with the correction's position (another member's row of x1 in the
+    // same commit must not win if it came earlier), then the claims-done marker
+    List<RowOwnerEvent> second = owners.readValuesToList();
+    assertThat(second)
         .extracting(e -> e.getEvent().getClass().getSimpleName())
-        .containsExactly("ClaimsDone");
+        .containsExactly("Claim", "ClaimsDone");
+    Claim again = (Claim) second.get(0).getEvent();
+    assertThat(again.getMember()).isEqualTo("A");
+    assertThat(again.getSourceOffset()).isEqualTo(1);
+    assertThat(again.getDelete()).isFalse();
+  }
+
+  @Test
+  void shouldDeleteTheRowWhateverMemberHoldsItWhenADeleteByRowKeyArrives() {
+    // Given A with claims x1 and a1 in commit 1, processed
+    f.row(claim(0, 0, "A", "x1", "5"));
+    f.row(claim(0, 1, "A", "a1", "10"));
+    seal(1, 0, 2, 1);
+    f.succeed(datums.readValuesToList());
+
+    // When commit 2 holds a delete of x1 that names no member (an upstream output tombstone)
+    f.event(
+        REPO,
+        null,
+        RowDelete.newBuilder()
+            .setTable("claims")
+            .setRowKey(List.of("x1"))
+            .setSourcePartition(0)
+            .setSourceOffset(2)
+            .build());
+    seal(2, 2, 3, 1);
+
+    // Then A loses x1 in commit 2 and its datum runs
+    assertThat(claimIds(latest("A"))).containsExactly("a1");
+    assertThat(latest("A").getSequence()).isEqualTo(2);
+    Map<String, Datum> second =
+        datums.readKeyValuesToList().stream()
+            .collect(Collectors.toMap(kv -> kv.key, kv -> kv.value));
+    assertThat(second).containsOnlyKeys("A");
+    assertThat(claimIds(second.get("A").getMemberObject())).containsExactly("a1");
+    assertThat(last(parts.readValuesToList()).getChangedMembers()).isEqualTo(1);
+  }
+
+  @Test
+  void shouldDeleteAMovedRowWhenTheCommitMovesItAndThenDeletesIt() {
+    // Given a claims table with an op column, and A holding x1 after commit 1
+    RepoSpec spec = TopologyFixture.spec(REPO);
+    f.specs.put(
+        REPO,
+        RepoSpec.newBuilder(spec)
+            .setTables(
+                List.of(
+                    TableSpec.newBuilder(spec.getTables().get(0))
+                        .setColumns(List.of("PERSON_ID", "CLAIM_ID", "AMOUNT", "OP"))
+                        .setOpColumn("OP")
+                        .build(),
+                    spec.getTables().get(1)))
+            .build());
+    f.row(new Row("claims", Arrays.asList("A", "x1", "5", null), 0, 0L));
+    f.row(new Row("claims", Arrays.asList("A", "a1", "6", null), 0, 1L));
+    seal(1, 0, 2, 1);
+
+    // When commit 2 moves x1 to B, then deletes it (the delete row names B)
+    f.row(new Row("claims", Arrays.asList("B", "x1", "7", null), 0, 2L));
+    f.row(new Row("claims", Arrays.asList("B", "x1", "7", " d "), 0, 3L));
+    seal(2, 2, 4, 1);
+
+    // Then x1 is gone from both: A lost it to the move, and the delete came last
+    assertThat(claimIds(latest("A"))).containsExactly("a1");
+    MemberObject b = latest("B");
+    assertThat(b == null || b.getRows().isEmpty()).isTrue();
+    KeyValueStore<Bytes, RowOwnerProcessor.Owner> owners =
+        f.driver.getKeyValueStore(PartitionStores.ROW_OWNERS);
+    assertThat(owners.get(StoreKeys.owner(REPO, "claims", List.of("x1"))).holds()).isFalse();
   }
 
   private static <T> T last(List<T> values) {

@@ -67,10 +67,10 @@ class StoreKeysTest {
   @Test
   void shouldReturnTheFieldsWhenARejectKeyIsDecoded() {
     // Given a reject key
-    Bytes reject = StoreKeys.reject("r", 2, 99);
+    Bytes reject = StoreKeys.position("r", 2, 99);
 
     // Then decoding gives its fields back
-    assertThat(StoreKeys.decodeReject(reject)).isEqualTo(new StoreKeys.RejectKey(2, 99));
+    assertThat(StoreKeys.decodePosition(reject)).isEqualTo(new StoreKeys.PositionKey(2, 99));
   }
 
   @Test

@@ -93,6 +93,23 @@ final class TopologyFixture implements AutoCloseable {
             Instant.ofEpochMilli(NOW));
   }
 
+  /** The spec of {@value #PIPELINE} (a Java transform) with a job timeout. */
+  static PipelineSpec pipeline(long jobTimeoutMs) {
+    return PipelineSpec.newBuilder()
+        .setName(PIPELINE)
+        .setInputRepo(REPO)
+        .setTransform(
+            io.tusk.schemas.TransformSpec.newBuilder()
+                .setKind(io.tusk.schemas.TransformKind.JAVA)
+                .setName("t")
+                .build())
+        .setParallelism(1)
+        .setSpecHash(SPEC_HASH)
+        .setCreatedAt(0)
+        .setJobTimeoutMs(jobTimeoutMs)
+        .build();
+  }
+
   static RepoSpec spec(String name) {
     return RepoSpec.newBuilder()
         .setName(name)
@@ -325,6 +342,7 @@ final class TopologyFixture implements AutoCloseable {
             JobDone.newBuilder()
                 .setPipeline(request.getPipeline())
                 .setJobId(request.getJobId())
+                .setRound(request.getRound())
                 .build());
       }
     }
@@ -332,24 +350,34 @@ final class TopologyFixture implements AutoCloseable {
 
   private void doneWithoutAnnouncing(Datum datum, DatumState state, boolean restart) {
     String member = datum.getMemberObject().getMember();
-    event(
-        datum.getMemberObject().getRepo(),
-        member,
-        DatumDone.newBuilder()
-            .setPipeline(datum.getPipeline())
-            .setMember(member)
-            .setJobId(datum.getJobId())
-            .setDatumHash(datum.getDatumHash())
-            .setSucceeded(state != DatumState.FAILED)
-            .setOutputHash(state == DatumState.SUCCESS ? outputHash(datum) : null)
-            .build());
-    datumResult(
+    // As the processor does: a removal (or recovered) datum leaves no output; a compare-only
+    // datum only reports its result.
+    boolean removal = datum.getMemberObject().getHash().isEmpty();
+    String output = state == DatumState.SUCCESS && !removal ? outputHash(datum) : null;
+    if (!datum.getCompareOnly()) {
+      event(
+          datum.getMemberObject().getRepo(),
+          member,
+          DatumDone.newBuilder()
+              .setPipeline(datum.getPipeline())
+              .setMember(member)
+              .setJobId(datum.getJobId())
+              .setDatumHash(datum.getDatumHash())
+              .setSucceeded(state != DatumState.FAILED)
+              .setOutputHash(output)
+              .build());
+    }
+    DatumResult.Builder result =
         result(datum.getJobId(), member, state)
             .setPipeline(datum.getPipeline())
             .setDatumHash(datum.getDatumHash())
             .setRepo(datum.getMemberObject().getRepo())
-            .setRestart(restart)
-            .build());
+            .setOutputHash(output)
+            .setRestart(restart);
+    if (datum.getExpectedOutputHash() != null && output != null) {
+      result.setIdentical(datum.getExpectedOutputHash().equals(output));
+    }
+    datumResult(result.build());
   }
 
   /** The output hash the fixture's processor reports for a datum. */

@@ -2,7 +2,6 @@ package io.tusk.common.member;
 
 import io.tusk.schemas.Row;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The member side's cheap skip decision: whether rows arriving for a member leave its content as it
@@ -29,7 +28,7 @@ public final class MemberSkip {
         return false;
       }
       int index = find(current, row.getTable(), table.rowKeyOf(row.getValues()), layout);
-      if (isDelete(row, table)) {
+      if (table.isDelete(row.getValues())) {
         if (index >= 0) {
           return false;
         }
@@ -77,20 +76,5 @@ public final class MemberSkip {
       }
     }
     return Integer.compare(a.size(), b.size());
-  }
-
-  /** A row whose op column (docs/versioning-and-processing.md, row deletes) says D or delete. */
-  private static boolean isDelete(Row row, TableLayout table) {
-    String opColumn = table.spec().getOpColumn();
-    if (opColumn == null) {
-      return false;
-    }
-    int index = table.indexOrMinusOne(opColumn);
-    String op = index < 0 || index >= row.getValues().size() ? null : row.getValues().get(index);
-    if (op == null) {
-      return false;
-    }
-    String value = op.trim().toLowerCase(Locale.ROOT);
-    return value.equals("d") || value.equals("delete");
   }
 }

@@ -85,6 +85,9 @@ public final class RowParser {
    */
   public ParseResult parse(SourceRecord record) {
     String table = record.table() == null ? layout.spec().getDefaultTable() : record.table();
+    if (record.value() == null && layout.spec().getFormat() == RowFormat.OUTPUT) {
+      return outputTombstone(record, table);
+    }
     try {
       List<String> values = values(record, table);
       return values == null
@@ -92,6 +95,28 @@ public final class RowParser {
           : accept(values, layout.table(table), record.partition(), record.offset());
     } catch (RowRejection rejection) {
       return new ParseResult.Rejected(rejection.reason(), table, rejection.getMessage());
+    }
+  }
+
+  /**
+   * An output tombstone of the upstream pipeline: its member's output was removed, so the derived
+   * repo's row keyed by that member goes, whatever member (group) holds it.
+   */
+  private ParseResult outputTombstone(SourceRecord record, String tableName) {
+    TableLayout table = layout.table(tableName);
+    if (table == null || !table.hasRowKey()) {
+      return new ParseResult.Rejected(
+          RejectReason.UNSUPPORTED_TOMBSTONE, tableName, "table has no row key to delete by");
+    }
+    if (record.key() == null) {
+      return new ParseResult.Rejected(
+          RejectReason.MISSING_MEMBER_KEY, tableName, "output tombstone has no key");
+    }
+    try {
+      return new ParseResult.Deleted(
+          tableName, List.of(utf8.decode(record.key(), "output record key")));
+    } catch (RowRejection rejection) {
+      return new ParseResult.Rejected(rejection.reason(), tableName, rejection.getMessage());
     }
   }
 
@@ -107,10 +132,6 @@ public final class RowParser {
           RejectReason.UNPARSEABLE, "table spec is unusable: " + table.typeErrors().get(0));
     }
     byte[] value = record.value();
-    if (value == null && format == RowFormat.OUTPUT) {
-      throw new RowRejection(
-          RejectReason.UNSUPPORTED_TOMBSTONE, "output tombstones (removed members) are ignored");
-    }
     if (value == null || value.length == 0) {
       throw new RowRejection(RejectReason.EMPTY_VALUE, "record has no value");
     }

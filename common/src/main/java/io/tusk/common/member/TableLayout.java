@@ -87,7 +87,13 @@ public final class TableLayout {
       return false;
     }
     String op = values.get(opIndex);
-    return op != null && (op.equalsIgnoreCase("D") || op.equalsIgnoreCase("delete"));
+    if (op == null) {
+      return false;
+    }
+    // The one rule for op values (MemberSkip and MemberObjects use it too): D or delete, any
+    // case, surrounding spaces ignored.
+    String trimmed = op.trim();
+    return trimmed.equalsIgnoreCase("D") || trimmed.equalsIgnoreCase("delete");
   }
 
   /** Column count. */

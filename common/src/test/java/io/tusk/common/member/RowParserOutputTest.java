@@ -41,9 +41,18 @@ class RowParserOutputTest {
   }
 
   @Test
-  void shouldRejectAsUnsupportedTombstoneWhenTheOutputIsRemoved() {
-    assertThat(reason(parser.parse(new SourceRecord(utf8("P1"), null, null, null, 0, 0))))
-        .isEqualTo(RejectReason.UNSUPPORTED_TOMBSTONE);
+  void shouldDeleteTheUpstreamMembersRowWhenTheOutputIsRemoved() {
+    // Given an output tombstone of upstream member P1
+    ParseResult result = parser.parse(new SourceRecord(utf8("P1"), null, null, null, 0, 0));
+
+    // Then it deletes the row keyed by P1, whatever member holds it
+    assertThat(result).isEqualTo(new ParseResult.Deleted("output", List.of("P1")));
+  }
+
+  @Test
+  void shouldRejectAnOutputTombstoneWithoutKey() {
+    assertThat(reason(parser.parse(new SourceRecord(null, null, null, null, 0, 0))))
+        .isEqualTo(RejectReason.MISSING_MEMBER_KEY);
   }
 
   @Test

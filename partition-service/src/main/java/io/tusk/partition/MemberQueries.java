@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.function.Function;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.common.utils.Utils;
@@ -81,7 +80,11 @@ final class MemberQueries {
   /**
    * {@code GET /repos/{repo}/diff?from=&to=&limit=&after=}: the members whose content differs
    * between the two commits, in member order, a page of at most {@code limit} after {@code after}.
-   * Counts cover the whole diff.
+   *
+   * <p>Candidates are the members of the per-commit changed sets between the two commits, read as
+   * one stream in member order (a merge of the sets' store iterators), so a page costs what it
+   * lists and the unchanged candidates before its end, never the whole diff. The counts cover the
+   * whole diff and come with the first page only (one full pass); later pages answer them null.
    */
   JsonObject diff(String repo, String from, String to, int limit, String after) {
     if (limit < 1 || limit > MAX_LIMIT) {
@@ -91,53 +94,110 @@ final class MemberQueries {
     int partitions = spec.getMemberPartitions();
     long[] fromSeq = new long[partitions];
     long[] toSeq = new long[partitions];
-    TreeMap<String, Integer> candidates = new TreeMap<>();
     for (int p = 0; p < partitions; p++) {
       fromSeq[p] = sequenceOf(repo, from, p, "from");
       toSeq[p] = sequenceOf(repo, to, p, "to");
-      long low = Math.min(fromSeq[p], toSeq[p]);
-      long high = Math.max(fromSeq[p], toSeq[p]);
-      ReadOnlyKeyValueStore<Bytes, Long> changed = stores.store(PartitionStores.CHANGED_MEMBERS, p);
-      for (long s = low + 1; s <= high; s++) {
-        Bytes prefix = StoreKeys.changedSet(repo, s);
-        try (KeyValueIterator<Bytes, Long> set =
-            changed.range(prefix, StoreKeys.upperBound(prefix))) {
-          while (set.hasNext()) {
-            candidates.put(StoreKeys.decodeChanged(set.next().key).member(), p);
-          }
-        }
-      }
     }
+    boolean counting = after == null;
     Map<String, Long> counts =
         new LinkedHashMap<>(Map.of("added", 0L, "changed", 0L, "removed", 0L));
     JsonArray members = new JsonArray();
     String next = null;
-    for (Map.Entry<String, Integer> candidate : candidates.entrySet()) {
-      String member = candidate.getKey();
-      int p = candidate.getValue();
-      String change =
-          change(versionAsOf(repo, member, fromSeq[p], p), versionAsOf(repo, member, toSeq[p], p));
-      if (change.equals("unchanged")) {
-        continue;
-      }
-      counts.merge(change, 1L, Long::sum);
-      if (after != null && member.compareTo(after) <= 0) {
-        continue;
-      }
-      if (members.size() < limit) {
-        members.add(new JsonObject().put("member", member).put("change", change));
-      } else if (next == null) {
-        next = members.getJsonObject(members.size() - 1).getString("member");
+    try (Candidates candidates = new Candidates(repo, fromSeq, toSeq, after)) {
+      for (Candidate candidate = candidates.next();
+          candidate != null;
+          candidate = candidates.next()) {
+        int p = candidate.partition();
+        String member = candidate.member();
+        String change =
+            change(
+                versionAsOf(repo, member, fromSeq[p], p), versionAsOf(repo, member, toSeq[p], p));
+        if (change.equals("unchanged")) {
+          continue;
+        }
+        if (counting) {
+          counts.merge(change, 1L, Long::sum);
+        }
+        if (members.size() < limit) {
+          members.add(new JsonObject().put("member", member).put("change", change));
+        } else {
+          next = members.getJsonObject(members.size() - 1).getString("member");
+          if (!counting) {
+            break;
+          }
+        }
       }
     }
     return new JsonObject()
         .put("from", from)
         .put("to", to)
-        .put("added", counts.get("added"))
-        .put("changed", counts.get("changed"))
-        .put("removed", counts.get("removed"))
+        .put("added", counting ? counts.get("added") : null)
+        .put("changed", counting ? counts.get("changed") : null)
+        .put("removed", counting ? counts.get("removed") : null)
         .put("members", members)
         .put("next", next);
+  }
+
+  /** A candidate member of a diff and its partition. */
+  private record Candidate(String member, int partition) {}
+
+  /**
+   * The members of the changed sets of every commit between two commits (per partition: the sets of
+   * the sequences above the lower and up to the higher), after {@code after}, in member order, each
+   * once: a merge of one store iterator per partition and commit.
+   */
+  private final class Candidates implements AutoCloseable {
+    private final java.util.PriorityQueue<Source> queue =
+        new java.util.PriorityQueue<>(java.util.Comparator.comparing(Source::member));
+    private final List<KeyValueIterator<Bytes, Long>> open = new ArrayList<>();
+
+    private record Source(String member, int partition, KeyValueIterator<Bytes, Long> iterator) {}
+
+    Candidates(String repo, long[] fromSeq, long[] toSeq, String after) {
+      for (int p = 0; p < fromSeq.length; p++) {
+        ReadOnlyKeyValueStore<Bytes, Long> changed =
+            stores.store(PartitionStores.CHANGED_MEMBERS, p);
+        long low = Math.min(fromSeq[p], toSeq[p]);
+        long high = Math.max(fromSeq[p], toSeq[p]);
+        for (long s = low + 1; s <= high; s++) {
+          Bytes prefix = StoreKeys.changedSet(repo, s);
+          Bytes start = after == null ? prefix : StoreKeys.changed(repo, s, after);
+          KeyValueIterator<Bytes, Long> iterator =
+              changed.range(start, StoreKeys.upperBound(prefix));
+          open.add(iterator);
+          advance(iterator, p, after);
+        }
+      }
+    }
+
+    private void advance(KeyValueIterator<Bytes, Long> iterator, int partition, String after) {
+      while (iterator.hasNext()) {
+        String member = StoreKeys.decodeChanged(iterator.next().key).member();
+        if (after == null || member.compareTo(after) > 0) {
+          queue.add(new Source(member, partition, iterator));
+          return;
+        }
+      }
+    }
+
+    /** The next candidate, or null when there is none. */
+    Candidate next() {
+      Source first = queue.poll();
+      if (first == null) {
+        return null;
+      }
+      advance(first.iterator(), first.partition(), first.member());
+      while (!queue.isEmpty() && queue.peek().member().equals(first.member())) {
+        Source same = queue.poll();
+        advance(same.iterator(), same.partition(), same.member());
+      }
+      return new Candidate(first.member(), first.partition());
+    }
+
+    @Override
+    public void close() {
+      open.forEach(KeyValueIterator::close);
+    }
   }
 
   /** {@code GET /repos/{repo}/diff/{member}?from=&to=}: one member's row changes. */

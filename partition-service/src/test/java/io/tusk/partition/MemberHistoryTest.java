@@ -194,13 +194,18 @@ class MemberHistoryTest {
     assertThat(changes(diff)).containsExactly("A=changed", "B=removed", "D=added");
     assertThat(diff.getString("next")).isNull();
 
-    // And pages of two continue after the last member listed
+    // And pages of two continue after the last member listed; the counts come with the first page
     JsonObject page1 = queries.diff(REPO, c1.getId(), c2.getId(), 2, null);
     assertThat(changes(page1)).containsExactly("A=changed", "B=removed");
     assertThat(page1.getString("next")).isEqualTo("B");
+    assertThat(page1.getLong("added")).isEqualTo(1);
     JsonObject page2 = queries.diff(REPO, c1.getId(), c2.getId(), 2, "B");
     assertThat(changes(page2)).containsExactly("D=added");
-    assertThat(page2.getLong("added")).isEqualTo(1);
+    assertThat(page2.getString("next")).isNull();
+    assertThat(page2.getValue("added")).isNull();
+    JsonObject single = queries.diff(REPO, c1.getId(), c2.getId(), 1, "A");
+    assertThat(changes(single)).containsExactly("B=removed");
+    assertThat(single.getString("next")).isEqualTo("B");
 
     // And the reverse diff swaps added and removed
     assertThat(changes(queries.diff(REPO, c2.getId(), c1.getId(), 1000, null)))

@@ -82,6 +82,8 @@ final class TopologyFixture implements AutoCloseable {
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "partition-topology-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    // A directory of its own: test JVMs running at once must not share the default one.
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir());
     driver =
         new TopologyTestDriver(
             PartitionTopology.build(
@@ -108,6 +110,14 @@ final class TopologyFixture implements AutoCloseable {
         .setCreatedAt(0)
         .setJobTimeoutMs(jobTimeoutMs)
         .build();
+  }
+
+  private static String stateDir() {
+    try {
+      return java.nio.file.Files.createTempDirectory("partition-topology-test-").toString();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   static RepoSpec spec(String name) {

@@ -49,6 +49,7 @@ class DatumMapperTest {
   private static final RepoSpec REPO = OmopFixtures.repo("omop");
   private static final Clock CLOCK =
       Clock.fixed(Instant.ofEpochMilli(1_700_000_000_000L), ZoneOffset.UTC);
+  private static final int MAX_RECORD_BYTES = 1024 * 1024;
 
   private final Topics topics = new Topics(new InMemorySchemaRegistryClient());
 
@@ -62,14 +63,22 @@ class DatumMapperTest {
   }
 
   private DatumMapper mapper(DatumExecution execution, Topics topics, RepoSpec spec) {
+    return mapper(execution, topics, spec, MAX_RECORD_BYTES);
+  }
+
+  /** A mapper whose transform is the one of the datums' spec hash (see OmopFixtures.datum). */
+  private DatumMapper mapper(
+      DatumExecution execution, Topics topics, RepoSpec spec, int maxRecordBytes) {
     RepoLayout layout = new RepoLayout(spec);
     return new DatumMapper(
         PIPELINE,
         "instance-a-0",
-        execution,
+        TestSpecs.holding(
+            TestSpecs.javaSpec(PIPELINE, spec.getName(), "gibleed-insights"), execution),
         repo -> repo.equals(spec.getName()) ? Optional.of(layout) : Optional.empty(),
         topics,
-        CLOCK);
+        CLOCK,
+        maxRecordBytes);
   }
 
   @Test
@@ -374,8 +383,9 @@ class DatumMapperTest {
     // When it is mapped
     DatumOutcome outcome = mapper(execution, topics).map(record(datum, 1));
 
-    // Then it is RECOVERED after 2 attempts: no output, no failed record, the member side told it
-    // succeeded, and the log shows both attempts
+    // Then it is RECOVERED after 2 attempts: the member's output is removed (a tombstone with
+    // provenance), no failed record, the member side told it succeeded without an output hash, and
+    // the log shows both attempts
     assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.RECOVERED);
     assertThat(outcome.result().getState()).isEqualTo(DatumState.RECOVERED);
     assertThat(outcome.result().getAttempts()).isEqualTo(2);
@@ -385,8 +395,14 @@ class DatumMapperTest {
         .contains("== errCmd: ok");
     assertThat(outcome.records())
         .extracting(ProducerRecord::topic)
-        .containsExactly("tusk.datum-results", "omop.by-member");
-    assertDone(outcome.records().get(1), datum, true, null);
+        .containsExactly("gibleed.output", "tusk.datum-results", "omop.by-member");
+    ProducerRecord<byte[], byte[]> tombstone = outcome.records().get(0);
+    assertThat(new String(tombstone.key(), StandardCharsets.UTF_8)).isEqualTo("31");
+    assertThat(tombstone.value()).isNull();
+    assertThat(header(tombstone, Headers.JOB_ID)).isEqualTo("job-3");
+    assertThat(header(tombstone, Headers.COMMIT_ID)).isEqualTo("commit-7");
+    assertThat(header(tombstone, Headers.DATUM_HASH)).isEqualTo(datum.getDatumHash());
+    assertDone(outcome.records().get(2), datum, true, null);
   }
 
   private static byte[] bytes(ByteBuffer buffer) {

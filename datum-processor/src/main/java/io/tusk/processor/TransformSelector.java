@@ -158,14 +158,20 @@ final class TransformSelector implements AutoCloseable {
     Optional<PipelineSpec> current = specs.current();
     return "no transform of spec hash "
         + specHash
-        + ": pipeline "
+        + " (this worker holds "
+        + heldSpecHash()
+        + "): pipeline "
         + pipeline
         + (current.isPresent()
             ? "'s current spec has hash " + current.get().getSpecHash()
             : " does not exist now")
         + (specs.isSuperseded(specHash)
             ? " (the spec of that hash was replaced)"
-            : " (waited " + specWait.toSeconds() + " s for it)")
+            : " (waited "
+                + (specWait.toMillis() % 1000 == 0
+                    ? specWait.toSeconds() + " s"
+                    : specWait.toMillis() + " ms")
+                + " for it)")
         + "; the datum must not run another transform under its hash";
   }
 

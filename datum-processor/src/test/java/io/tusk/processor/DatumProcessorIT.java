@@ -1,12 +1,13 @@
 package io.tusk.processor;
 
+import static io.tusk.processor.ProcessorItSupport.get;
+import static io.tusk.processor.ProcessorItSupport.readCommitted;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tusk.common.Ids;
 import io.tusk.common.config.ConfigException;
 import io.tusk.common.config.KafkaSettings;
-import io.tusk.common.kafka.Consumers;
 import io.tusk.common.member.Hashing;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicNames;
@@ -22,14 +23,9 @@ import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,12 +39,10 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.GroupState;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -394,49 +388,6 @@ class DatumProcessorIT {
     }
   }
 
-  /**
-   * Reads {@code topic} from the beginning with a read_committed consumer until {@code expected}
-   * matching records arrived, then on to the end, so duplicates would show.
-   */
-  private static List<ConsumerRecord<byte[], byte[]>> readCommitted(
-      KafkaSettings settings,
-      String topic,
-      Predicate<ConsumerRecord<byte[], byte[]>> filter,
-      int expected) {
-    List<ConsumerRecord<byte[], byte[]>> matching = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(settings.consumer("datum-processor-it-reader", null))) {
-      List<TopicPartition> partitions =
-          Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
-      long deadline = System.nanoTime() + DEADLINE.toNanos();
-      while (matching.size() < expected && System.nanoTime() < deadline) {
-        consumer
-            .poll(Duration.ofMillis(200))
-            .forEach(
-                r -> {
-                  if (filter.test(r)) {
-                    matching.add(r);
-                  }
-                });
-      }
-      assertThat(matching.size()).as("records read from " + topic).isGreaterThanOrEqualTo(expected);
-      // For read_committed consumers the end offsets are the last stable offsets.
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())
-          && System.nanoTime() < deadline) {
-        consumer
-            .poll(Duration.ofMillis(200))
-            .forEach(
-                r -> {
-                  if (filter.test(r)) {
-                    matching.add(r);
-                  }
-                });
-      }
-    }
-    return matching;
-  }
-
   private static void awaitTrue(String what, BooleanSupplier condition) {
     long deadline = System.nanoTime() + DEADLINE.toNanos();
     while (!condition.getAsBoolean()) {
@@ -450,16 +401,6 @@ class DatumProcessorIT {
         throw new AssertionError("interrupted waiting for " + what, e);
       }
     }
-  }
-
-  /** A GET with the JDK client's defaults (it tries an h2c upgrade), bounded in time. */
-  private static HttpResponse<String> get(int port, String path) throws Exception {
-    return HttpClient.newHttpClient()
-        .send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(30))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
   }
 
   private static byte[] bytes(ByteBuffer buffer) {

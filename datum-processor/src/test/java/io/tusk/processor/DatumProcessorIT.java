@@ -86,7 +86,7 @@ class DatumProcessorIT {
       // When 200 datums of one job are written, the failing member's first
       String jobId = Ids.newId();
       Random random = new Random(7);
-      Map<String, Datum> datums = datums(pipeline, repo, jobId, 1000, DATUMS, random);
+      Map<String, Datum> datums = datums(spec, repo, jobId, 1000, DATUMS, random);
       long started = System.nanoTime();
       Map<String, RecordMetadata> written = writeDatums(settings, topics, pipeline, datums);
 
@@ -158,7 +158,7 @@ class DatumProcessorIT {
 
       // And a second, larger job on the warm pipeline also gets exactly one result per datum
       String secondJob = Ids.newId();
-      Map<String, Datum> more = datums(pipeline, repo, secondJob, 5000, WARM_DATUMS, random);
+      Map<String, Datum> more = datums(spec, repo, secondJob, 5000, WARM_DATUMS, random);
       long warmStarted = System.nanoTime();
       writeDatums(settings, topics, pipeline, more);
       List<ConsumerRecord<byte[], byte[]>> warmResults =
@@ -196,12 +196,12 @@ class DatumProcessorIT {
     KafkaSettings settings = config.kafka();
     Topics topics = new Topics(settings.registryClient());
     RepoSpec repo = OmopFixtures.repo(repoName);
-    ProcessorItSupport.register(
-        settings, topics, repo, pipelineSpec(pipeline, repoName, GiBleedInsights.NAME));
+    PipelineSpec spec = pipelineSpec(pipeline, repoName, GiBleedInsights.NAME);
+    ProcessorItSupport.register(settings, topics, repo, spec);
     try (DatumProcessor processor = DatumProcessor.start(config)) {
       Random random = new Random(11);
       String firstJob = Ids.newId();
-      writeDatums(settings, topics, pipeline, datums(pipeline, repo, firstJob, 2000, 50, random));
+      writeDatums(settings, topics, pipeline, datums(spec, repo, firstJob, 2000, 50, random));
       readCommitted(settings, TopicNames.DATUM_RESULTS, byKey(firstJob), 50);
 
       // When another producer takes its transactional ID, and a second job arrives
@@ -211,7 +211,7 @@ class DatumProcessorIT {
         zombie.initTransactions();
       }
       String secondJob = Ids.newId();
-      Map<String, Datum> second = datums(pipeline, repo, secondJob, 3000, 50, random);
+      Map<String, Datum> second = datums(spec, repo, secondJob, 3000, 50, random);
       writeDatums(settings, topics, pipeline, second);
 
       // Then the processor replaces its producer and commits every datum of the second job once
@@ -294,18 +294,20 @@ class DatumProcessorIT {
   }
 
   private static Map<String, Datum> datums(
-      String pipeline, RepoSpec repo, String jobId, int firstMember, int count, Random random) {
+      PipelineSpec spec, RepoSpec repo, String jobId, int firstMember, int count, Random random) {
     String commitId = Ids.newId();
     Map<String, Datum> datums = new LinkedHashMap<>();
     for (int i = 0; i < count; i++) {
       String member = Integer.toString(firstMember + i);
       datums.put(
           member,
-          OmopFixtures.datum(
-              pipeline,
-              jobId,
-              commitId,
-              OmopFixtures.random(random, member).object(repo, commitId)));
+          ProcessorItSupport.withSpec(
+              OmopFixtures.datum(
+                  spec.getName(),
+                  jobId,
+                  commitId,
+                  OmopFixtures.random(random, member).object(repo, commitId)),
+              spec));
     }
     return datums;
   }

@@ -246,19 +246,15 @@ class ProcessorContractIT {
       Map<String, Datum> datums = new LinkedHashMap<>();
       for (int i = 0; i < count; i++) {
         String member = Integer.toString(first + i);
-        Datum datum =
-            OmopFixtures.datum(
-                pipeline,
-                jobId,
-                commitId,
-                OmopFixtures.random(random, member).object(repo, commitId));
-        String memberHash = datum.getMemberObject().getHash();
         datums.put(
             member,
-            Datum.newBuilder(datum)
-                .setSpecHash(spec.getSpecHash())
-                .setDatumHash(Hashing.datumHash(spec.getSpecHash(), memberHash))
-                .build());
+            ProcessorItSupport.withSpec(
+                OmopFixtures.datum(
+                    pipeline,
+                    jobId,
+                    commitId,
+                    OmopFixtures.random(random, member).object(repo, commitId)),
+                spec));
       }
       return datums;
     }

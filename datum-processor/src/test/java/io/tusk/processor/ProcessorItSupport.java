@@ -102,8 +102,8 @@ final class ProcessorItSupport {
     }
   }
 
-  /** One job's datums of {@code count} plausible members, keyed by member. */
-  static Map<String, Datum> datums(String pipeline, RepoSpec repo, int count, long seed) {
+  /** One job's datums of {@code spec} for {@code count} plausible members, keyed by member. */
+  static Map<String, Datum> datums(PipelineSpec spec, RepoSpec repo, int count, long seed) {
     Random random = new Random(seed);
     String jobId = Ids.newId();
     String commitId = Ids.newId();
@@ -112,13 +112,23 @@ final class ProcessorItSupport {
       String member = Integer.toString(10_000 + i);
       datums.put(
           member,
-          OmopFixtures.datum(
-              pipeline,
-              jobId,
-              commitId,
-              OmopFixtures.random(random, member).object(repo, commitId)));
+          withSpec(
+              OmopFixtures.datum(
+                  spec.getName(),
+                  jobId,
+                  commitId,
+                  OmopFixtures.random(random, member).object(repo, commitId)),
+              spec));
     }
     return datums;
+  }
+
+  /** {@code datum} as a job of {@code spec} makes it: its spec hash and datum hash. */
+  static Datum withSpec(Datum datum, PipelineSpec spec) {
+    return Datum.newBuilder(datum)
+        .setSpecHash(spec.getSpecHash())
+        .setDatumHash(Hashing.datumHash(spec.getSpecHash(), datum.getMemberObject().getHash()))
+        .build();
   }
 
   static void writeDatums(

@@ -73,7 +73,7 @@ public final class DatumProcessor implements AutoCloseable {
   private CompactedTopicView<RepoSpec> repos;
   private CompactedTopicView<PipelineSpec> pipelines;
   private PipelineSpecWatch pipelineSpec;
-  private volatile String startSpecHash;
+  private volatile boolean workersStarted;
   private Vertx vertx;
   private HttpServer server;
 
@@ -125,10 +125,10 @@ public final class DatumProcessor implements AutoCloseable {
       ClassLoader loader = classLoader();
       // Fails start with a clear message; each worker then makes a runner of its own.
       checkTransform(spec, loader);
-      startSpecHash = spec.getSpecHash();
       // Usually made with the pipeline; creating them here keeps outputs off auto-created topics.
       admin.createPipelineTopics(spec);
       startWorkers(topics, spec, loader);
+      workersStarted = true;
     }
     observability.addHealthCheck("repos-view", repos::isHealthy);
     observability.addHealthCheck("pipelines-view", pipelines::isHealthy);
@@ -185,8 +185,8 @@ public final class DatumProcessor implements AutoCloseable {
     if (watch != null) {
       watch.refresh();
     }
-    if (startSpecHash == null) {
-      return; // still starting
+    if (!workersStarted) {
+      return; // still starting: the start log names the spec
     }
     if (spec == null) {
       log.warn(

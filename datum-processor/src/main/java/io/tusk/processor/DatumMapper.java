@@ -7,6 +7,7 @@ import io.tusk.common.topics.Topic;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.common.transform.TransformOutput;
+import io.tusk.processor.DatumAssembler.Decoded;
 import io.tusk.processor.transform.DatumExecution;
 import io.tusk.schemas.Datum;
 import io.tusk.schemas.DatumDone;
@@ -20,33 +21,43 @@ import io.tusk.schemas.Output;
 import io.tusk.schemas.Row;
 import io.tusk.schemas.registry.SchemaRegistryException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
- * The pure part of step 5 of the commit protocol: one record of {@code <pipeline>.datums} in, the
- * records its transaction writes out (docs/versioning-and-processing.md, "Datum processor"):
+ * The pure part of step 5 of the commit protocol: one datum in (a {@link DatumUnit}: the records of
+ * a datum, assembled from its parts), the records its transaction writes out
+ * (docs/versioning-and-processing.md, "Datum processor"):
  *
  * <ul>
  *   <li>SUCCESS: the {@link Output} on {@code <pipeline>.output} (value and provenance headers);
- *   <li>RECOVERED (every try failed, the error command succeeded): no output;
- *   <li>FAILED: the datum's bytes on {@code <pipeline>.failed} with the error, attempt count and
- *       the end of stderr in headers;
+ *   <li>RECOVERED (every try failed, the error command succeeded): a tombstone on {@code
+ *       <pipeline>.output} with provenance headers, so no stale output stays current;
+ *   <li>FAILED: the datum's records on {@code <pipeline>.failed} with the error, attempt count and
+ *       the end of stderr in headers; also when the transform of the datum's spec hash cannot run
+ *       here, or the output record would be larger than the producer may send;
  *   <li>a removal datum (no rows, hash ""): a tombstone on {@code <pipeline>.output} with
  *       provenance headers, SUCCESS, without running the transform;
  * </ul>
  *
  * and for each of them a {@link DatumResult} on {@code tusk.datum-results} (key: job ID) and a
  * {@link DatumDone} on {@code <repo>.by-member} (key: member), so the member side learns the
- * outcome in the same transaction as the output. A record that is not a datum goes to {@code
- * <pipeline>.failed} only. Needs no broker: tests call it directly.
+ * outcome in the same transaction as the output. A compare-only datum writes its result only
+ * (output hash and {@code identical}) and, if it fails, its failed records. A record that is not a
+ * datum goes to {@code <pipeline>.failed}, with a FAILED result and DatumDone when its headers name
+ * its job, datum hash and repo. Needs no broker: tests call it directly.
  *
  * <p>Not thread-safe (it drives the thread's transform).
  */
@@ -54,8 +65,27 @@ public final class DatumMapper implements AutoCloseable {
   /** Header on {@code <pipeline>.failed}: why the datum failed. */
   public static final String ERROR_HEADER = Headers.ERROR;
 
+  /**
+   * Most input rows listed in {@link Output#getInputs()}. A reference takes some 20-100 bytes
+   * (topic and table names, partition, offset), so 2,000 of them stay under about 200 KB: with an
+   * output of up to {@link DatumExecution#MAX_OUTPUT_BYTES} the record stays under the default 1
+   * MiB. A member with more rows gets the first 2,000 and {@link Output#getInputCount()}; the rest
+   * are the member's rows as of the output's commit.
+   */
+  static final int MAX_INPUT_REFS = 2_000;
+
+  /** Kafka's upper bound of a batch header (v2 format): a record alone in its batch pays it. */
+  private static final int BATCH_OVERHEAD = 61;
+
+  /** Kafka's upper bound of a record's own fields (length, attributes, deltas) in a batch. */
+  private static final int RECORD_OVERHEAD = 21;
+
+  /** Upper bound of a varint length prefix. */
+  private static final int VARINT = 5;
+
+  private final String pipeline;
   private final String processorId;
-  private final DatumExecution execution;
+  private final TransformSelector transforms;
   private final Function<String, Optional<RepoLayout>> layouts;
   private final Topics topics;
   private final Topic<String, Datum> datums;
@@ -63,25 +93,28 @@ public final class DatumMapper implements AutoCloseable {
   private final Topic<String, DatumResult> results;
   private final String failedTopic;
   private final Clock clock;
+  private final int maxRecordBytes;
 
   /**
    * @param pipeline the pipeline whose datums are mapped
    * @param processorId this worker's ID, stamped on results ({@code <instance>-<thread>})
-   * @param execution this worker's own execution of the transform (closed with the mapper)
+   * @param transforms this worker's own transforms, picked by spec hash (closed with the mapper)
    * @param layouts the layout of a repo by name, empty when the repo is unknown
    * @param topics typed topics (their serdes use the schema registry)
    * @param clock source of {@code startedAt}
+   * @param maxRecordBytes the largest record the producer may send ({@link #maxRecordBytes(Map)})
    */
-  public DatumMapper(
+  DatumMapper(
       String pipeline,
       String processorId,
-      DatumExecution execution,
+      TransformSelector transforms,
       Function<String, Optional<RepoLayout>> layouts,
       Topics topics,
-      Clock clock) {
-    Objects.requireNonNull(pipeline, "pipeline");
+      Clock clock,
+      int maxRecordBytes) {
+    this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
     this.processorId = Objects.requireNonNull(processorId, "processorId");
-    this.execution = Objects.requireNonNull(execution, "execution");
+    this.transforms = Objects.requireNonNull(transforms, "transforms");
     this.layouts = Objects.requireNonNull(layouts, "layouts");
     this.topics = Objects.requireNonNull(topics, "topics");
     this.datums = topics.datums(pipeline);
@@ -89,65 +122,102 @@ public final class DatumMapper implements AutoCloseable {
     this.results = topics.datumResults;
     this.failedTopic = TopicNames.failed(pipeline);
     this.clock = Objects.requireNonNull(clock, "clock");
+    if (maxRecordBytes <= 0) {
+      throw new IllegalArgumentException("maxRecordBytes must be positive: " + maxRecordBytes);
+    }
+    this.maxRecordBytes = maxRecordBytes;
   }
 
   /**
-   * Maps one datum record.
+   * The largest record a producer with these settings sends: the producer refuses a record larger
+   * than {@code max.request.size} or {@code buffer.memory} (their defaults when not set).
+   */
+  static int maxRecordBytes(Map<String, Object> producerSettings) {
+    Map<String, Object> parsed = ProducerConfig.configDef().parse(producerSettings);
+    int maxRequest = (Integer) parsed.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+    long memory = (Long) parsed.get(ProducerConfig.BUFFER_MEMORY_CONFIG);
+    return (int) Math.min(maxRequest, memory);
+  }
+
+  /**
+   * Decodes one record of the datum topic.
+   *
+   * @throws org.apache.kafka.common.KafkaException if the schema registry cannot be reached (a
+   *     transient failure: the caller retries the whole poll); never for bad data
+   */
+  Decoded decode(ConsumerRecord<byte[], byte[]> record) {
+    Datum datum;
+    try {
+      datum = datums.readValue(record.value());
+    } catch (RuntimeException e) {
+      rethrowIfRegistryUnavailable(e);
+      return new Decoded(null, "undecodable datum: " + describe(e));
+    }
+    return datum == null ? new Decoded(null, "empty datum record") : new Decoded(datum, null);
+  }
+
+  /**
+   * Maps one record that holds a whole datum (a datum in parts goes through a {@link
+   * DatumAssembler} and {@link #map(DatumUnit)}).
    *
    * @throws org.apache.kafka.common.KafkaException if the schema registry cannot be reached (a
    *     transient failure: the caller retries the whole poll); never for bad data or a failing
    *     transform
    */
   public DatumOutcome map(ConsumerRecord<byte[], byte[]> record) {
+    Decoded decoded = decode(record);
+    Datum datum = decoded.datum();
+    if (datum == null) {
+      return map(DatumUnit.failed(record, null, decoded.error()));
+    }
+    if (datum.getParts() != 1) {
+      return map(
+          DatumUnit.failed(
+              record,
+              datum,
+              "part " + datum.getPart() + " of a datum in " + datum.getParts() + " parts, alone"));
+    }
+    return map(DatumUnit.started(record, datum));
+  }
+
+  /**
+   * Maps one ready datum unit.
+   *
+   * @throws org.apache.kafka.common.errors.InterruptException if the worker is stopped while the
+   *     datum waits for its transform
+   */
+  DatumOutcome map(DatumUnit unit) {
+    if (!unit.isReady()) {
+      throw new IllegalArgumentException("the unit still waits for parts");
+    }
     long startedAt = clock.millis();
     long start = System.nanoTime();
-    Datum datum;
-    try {
-      datum = datums.readValue(record.value());
-    } catch (RuntimeException e) {
-      rethrowIfRegistryUnavailable(e);
-      return invalid(record, "undecodable datum: " + describe(e));
-    }
-    if (datum == null) {
-      return invalid(record, "empty datum record");
+    Datum datum = unit.datum();
+    if (unit.error() != null) {
+      return invalid(unit, startedAt, start);
     }
     MemberObject member = datum.getMemberObject();
-    DatumResult.Builder result =
-        DatumResult.newBuilder()
-            .setJobId(datum.getJobId())
-            .setPipeline(datum.getPipeline())
-            .setMember(member.getMember())
-            .setRepo(member.getRepo())
-            .setDatumHash(datum.getDatumHash())
-            .setProcessorId(processorId)
-            .setStartedAt(startedAt)
-            .setRestart(datum.getMode() == JobMode.FAILED_ONLY);
-    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(3);
+    DatumResult.Builder result = result(datum, startedAt);
 
     if (isRemoval(member)) {
-      DatumResult removed =
-          result
-              .setState(DatumState.SUCCESS)
-              .setAttempts(0)
-              .setDurationMicros(micros(start))
-              .build();
-      records.add(tombstone(datum));
-      records.add(resultRecord(removed));
-      records.add(done(datum, true, null));
-      return new DatumOutcome(DatumOutcome.Kind.REMOVED, null, removed, null, records);
+      result.setState(DatumState.SUCCESS).setAttempts(0).setDurationMicros(micros(start));
+      if (datum.getCompareOnly()) {
+        // Nothing to compute; an expected output hash means the member had an output, unlike now.
+        DatumResult compared =
+            result.setIdentical(datum.getExpectedOutputHash() == null ? null : false).build();
+        return new DatumOutcome(
+            DatumOutcome.Kind.COMPARED, null, compared, null, List.of(resultRecord(compared)));
+      }
+      DatumResult removed = result.build();
+      return new DatumOutcome(
+          DatumOutcome.Kind.REMOVED,
+          null,
+          removed,
+          null,
+          List.of(tombstone(datum), resultRecord(removed), done(datum, true, null)));
     }
 
-    Optional<RepoLayout> layout = layouts.apply(member.getRepo());
-    DatumExecution.Result execution =
-        layout.isPresent()
-            ? this.execution.execute(datum, layout.get())
-            : new DatumExecution.Result(
-                DatumState.FAILED,
-                null,
-                1,
-                "datum names unknown repo " + member.getRepo(),
-                "",
-                null);
+    DatumExecution.Result execution = execute(datum);
     result
         .setAttempts(execution.attempts())
         .setDurationMicros(micros(start))
@@ -157,38 +227,180 @@ public final class DatumMapper implements AutoCloseable {
       case SUCCESS -> {
         // A success implies a known repo; its rows may live on another topic than <repo>.updates
         // (a derived repo reads <pipeline>.output), and lineage follows the topic named here.
-        Output output =
-            output(datum, execution.output(), TopicNames.updatesOf(layout.orElseThrow().spec()));
+        RepoLayout layout = layouts.apply(member.getRepo()).orElseThrow();
+        Output output = output(datum, execution.output(), TopicNames.updatesOf(layout.spec()));
+        ProducerRecord<byte[], byte[]> outputRecord = outputRecord(output);
+        long size = size(outputRecord);
+        if (size > maxRecordBytes) {
+          // Deterministic, so no retry: the datum fails here rather than the transaction.
+          String error =
+              "output of "
+                  + size
+                  + " bytes exceeds the limit of "
+                  + maxRecordBytes
+                  + " bytes (the output record with its input list and headers; the producer's"
+                  + " max.request.size)";
+          return failed(unit, datum, result, error, execution.attempts(), "");
+        }
         result.setState(DatumState.SUCCESS).setOutputHash(output.getOutputHash());
-        if (datum.getMode() == JobMode.REPROCESS && datum.getExpectedOutputHash() != null) {
-          result.setIdentical(datum.getExpectedOutputHash().equals(output.getOutputHash()));
+        String expected = datum.getExpectedOutputHash();
+        if (datum.getCompareOnly()) {
+          DatumResult compared =
+              result
+                  .setIdentical(expected == null ? null : expected.equals(output.getOutputHash()))
+                  .build();
+          return new DatumOutcome(
+              DatumOutcome.Kind.COMPARED, null, compared, null, List.of(resultRecord(compared)));
+        }
+        if (datum.getMode() == JobMode.REPROCESS && expected != null) {
+          result.setIdentical(expected.equals(output.getOutputHash()));
         }
         DatumResult succeeded = result.build();
-        records.add(outputRecord(output));
-        records.add(resultRecord(succeeded));
-        records.add(done(datum, true, output.getOutputHash()));
-        return new DatumOutcome(DatumOutcome.Kind.SUCCESS, output, succeeded, null, records);
+        return new DatumOutcome(
+            DatumOutcome.Kind.SUCCESS,
+            output,
+            succeeded,
+            null,
+            List.of(
+                outputRecord, resultRecord(succeeded), done(datum, true, output.getOutputHash())));
       }
       case RECOVERED -> {
         DatumResult recovered =
             result.setState(DatumState.RECOVERED).setError(execution.error()).build();
-        records.add(resultRecord(recovered));
-        records.add(done(datum, true, null));
+        if (datum.getCompareOnly()) {
+          return new DatumOutcome(
+              DatumOutcome.Kind.RECOVERED,
+              null,
+              recovered,
+              execution.error(),
+              List.of(resultRecord(recovered)));
+        }
+        // The member's output is removed: an older output must not stay current.
         return new DatumOutcome(
-            DatumOutcome.Kind.RECOVERED, null, recovered, execution.error(), records);
+            DatumOutcome.Kind.RECOVERED,
+            null,
+            recovered,
+            execution.error(),
+            List.of(tombstone(datum), resultRecord(recovered), done(datum, true, null)));
       }
       default -> {
-        String error =
-            execution.stderr().isEmpty()
-                ? execution.error()
-                : execution.error() + "\n-- stderr (end) --\n" + execution.stderr();
-        DatumResult failed = result.setState(DatumState.FAILED).setError(error).build();
-        records.add(resultRecord(failed));
-        records.add(failedRecord(record, execution, datum));
-        records.add(done(datum, false, null));
-        return new DatumOutcome(DatumOutcome.Kind.FAILED, null, failed, execution.error(), records);
+        return failed(
+            unit, datum, result, execution.error(), execution.attempts(), execution.stderr());
       }
     }
+  }
+
+  /** Runs the datum's own transform, or says why it cannot run here. */
+  private DatumExecution.Result execute(Datum datum) {
+    MemberObject member = datum.getMemberObject();
+    Optional<RepoLayout> layout = layouts.apply(member.getRepo());
+    if (layout.isEmpty()) {
+      return notRun(1, "datum names unknown repo " + member.getRepo());
+    }
+    TransformSelector.Selection selection;
+    try {
+      selection = transforms.select(datum.getSpecHash());
+    } catch (InterruptedException e) {
+      throw new InterruptException(e); // stopping: the datum is left to the partition's next owner
+    }
+    if (selection.error() != null) {
+      return notRun(0, selection.error());
+    }
+    return selection.execution().execute(datum, layout.get());
+  }
+
+  private static DatumExecution.Result notRun(int attempts, String error) {
+    return new DatumExecution.Result(DatumState.FAILED, null, attempts, error, "", null);
+  }
+
+  private DatumResult.Builder result(Datum datum, long startedAt) {
+    MemberObject member = datum.getMemberObject();
+    return DatumResult.newBuilder()
+        .setJobId(datum.getJobId())
+        .setPipeline(datum.getPipeline())
+        .setMember(member.getMember())
+        .setRepo(member.getRepo())
+        .setDatumHash(datum.getDatumHash())
+        .setProcessorId(processorId)
+        .setStartedAt(startedAt)
+        .setRestart(datum.getMode() == JobMode.FAILED_ONLY);
+  }
+
+  /** A FAILED datum: its result, its records on the failed topic and (unless compare-only) done. */
+  private DatumOutcome failed(
+      DatumUnit unit,
+      Datum datum,
+      DatumResult.Builder result,
+      String error,
+      int attempts,
+      String stderr) {
+    String text = stderr.isEmpty() ? error : error + "\n-- stderr (end) --\n" + stderr;
+    DatumResult failed = result.setState(DatumState.FAILED).setError(text).build();
+    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+    records.add(resultRecord(failed));
+    records.addAll(failedRecords(unit, provenance(datum), error, attempts, stderr));
+    if (!datum.getCompareOnly()) {
+      records.add(done(datum, false, null));
+    }
+    return new DatumOutcome(DatumOutcome.Kind.FAILED, null, failed, error, records);
+  }
+
+  /**
+   * A unit that is not a datum (undecodable, or parts that do not fit): its records on the failed
+   * topic, and a FAILED result with a DatumDone when the datum or the record's headers name the
+   * job, so the job does not wait for it forever.
+   */
+  private DatumOutcome invalid(DatumUnit unit, long startedAt, long start) {
+    Datum datum = unit.datum();
+    String error = unit.error();
+    if (datum != null) {
+      DatumResult failed =
+          result(datum, startedAt)
+              .setState(DatumState.FAILED)
+              .setAttempts(0)
+              .setDurationMicros(micros(start))
+              .setError(error)
+              .build();
+      List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+      records.add(resultRecord(failed));
+      records.addAll(failedRecords(unit, provenance(datum), error, 0, ""));
+      if (!datum.getCompareOnly()) {
+        records.add(done(datum, false, null));
+      }
+      return new DatumOutcome(DatumOutcome.Kind.INVALID, null, failed, error, records);
+    }
+    ConsumerRecord<byte[], byte[]> first = unit.records().get(0);
+    RecordHeaders named = new RecordHeaders();
+    for (Header header : first.headers()) {
+      named.add(header); // the member side's job ID, datum hash and repo, as they came
+    }
+    String jobId = Headers.text(first.headers(), Headers.JOB_ID);
+    String datumHash = Headers.text(first.headers(), Headers.DATUM_HASH);
+    String repo = Headers.text(first.headers(), Headers.REPO);
+    List<ProducerRecord<byte[], byte[]>> failedRecords = failedRecords(unit, named, error, 0, "");
+    if (jobId == null || datumHash == null || repo == null || first.key() == null) {
+      return new DatumOutcome(DatumOutcome.Kind.INVALID, null, null, error, failedRecords);
+    }
+    String member = new String(first.key(), StandardCharsets.UTF_8);
+    DatumResult failed =
+        DatumResult.newBuilder()
+            .setJobId(jobId)
+            .setPipeline(pipeline)
+            .setMember(member)
+            .setRepo(repo)
+            .setDatumHash(datumHash)
+            .setProcessorId(processorId)
+            .setStartedAt(startedAt)
+            .setState(DatumState.FAILED)
+            .setAttempts(0)
+            .setDurationMicros(micros(start))
+            .setError(error)
+            .build();
+    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
+    records.add(resultRecord(failed));
+    records.addAll(failedRecords);
+    records.add(done(repo, member, jobId, datumHash, false, null));
+    return new DatumOutcome(DatumOutcome.Kind.INVALID, null, failed, error, records);
   }
 
   /** A removal datum: the member's rows were all deleted as of the job's commit. */
@@ -202,8 +414,10 @@ public final class DatumMapper implements AutoCloseable {
 
   private static Output output(Datum datum, TransformOutput result, String sourceTopic) {
     MemberObject member = datum.getMemberObject();
-    List<InputRef> inputs = new ArrayList<>(member.getRows().size());
-    for (Row row : member.getRows()) {
+    List<Row> rows = member.getRows();
+    int listed = Math.min(rows.size(), MAX_INPUT_REFS);
+    List<InputRef> inputs = new ArrayList<>(listed);
+    for (Row row : rows.subList(0, listed)) {
       inputs.add(
           InputRef.newBuilder()
               .setTopic(sourceTopic)
@@ -223,32 +437,32 @@ public final class DatumMapper implements AutoCloseable {
         .setData(ByteBuffer.wrap(result.data()))
         .setOutputHash(Hashing.bytesHash(result.data()))
         .setInputs(inputs)
+        .setInputCount(listed < rows.size() ? rows.size() : -1L)
         .build();
   }
 
   private ProducerRecord<byte[], byte[]> outputRecord(Output output) {
-    RecordHeaders headers =
-        provenance(
+    return new ProducerRecord<>(
+        outputs.name(),
+        null,
+        outputs.key(output.getMember()),
+        outputs.value(output),
+        provenanceOf(
             output.getPipeline(),
             output.getJobId(),
             output.getCommitId(),
             output.getGlobalId(),
-            output.getDatumHash());
-    return new ProducerRecord<>(
-        outputs.name(), null, outputs.key(output.getMember()), outputs.value(output), headers);
+            output.getDatumHash()));
   }
 
   /** A null value on the compacted output topic: the member's output is gone. */
   private ProducerRecord<byte[], byte[]> tombstone(Datum datum) {
-    RecordHeaders headers =
-        provenance(
-            datum.getPipeline(),
-            datum.getJobId(),
-            datum.getCommitId(),
-            datum.getGlobalId(),
-            datum.getDatumHash());
     return new ProducerRecord<>(
-        outputs.name(), null, outputs.key(datum.getMemberObject().getMember()), null, headers);
+        outputs.name(),
+        null,
+        outputs.key(datum.getMemberObject().getMember()),
+        null,
+        provenance(datum));
   }
 
   private ProducerRecord<byte[], byte[]> resultRecord(DatumResult result) {
@@ -256,54 +470,79 @@ public final class DatumMapper implements AutoCloseable {
         results.name(), results.key(result.getJobId()), results.value(result));
   }
 
-  /** The outcome for the member side, on the member's partition of the repo's by-member topic. */
   private ProducerRecord<byte[], byte[]> done(Datum datum, boolean succeeded, String outputHash) {
     MemberObject member = datum.getMemberObject();
-    Topic<String, MemberEvent> byMember = topics.byMember(member.getRepo());
+    return done(
+        member.getRepo(),
+        member.getMember(),
+        datum.getJobId(),
+        datum.getDatumHash(),
+        succeeded,
+        outputHash);
+  }
+
+  /** The outcome for the member side, on the member's partition of the repo's by-member topic. */
+  private ProducerRecord<byte[], byte[]> done(
+      String repo,
+      String member,
+      String jobId,
+      String datumHash,
+      boolean succeeded,
+      String outputHash) {
+    Topic<String, MemberEvent> byMember = topics.byMember(repo);
     DatumDone done =
         DatumDone.newBuilder()
-            .setPipeline(datum.getPipeline())
-            .setMember(member.getMember())
-            .setJobId(datum.getJobId())
-            .setDatumHash(datum.getDatumHash())
+            .setPipeline(pipeline)
+            .setMember(member)
+            .setJobId(jobId)
+            .setDatumHash(datumHash)
             .setSucceeded(succeeded)
             .setOutputHash(outputHash)
             .build();
     return new ProducerRecord<>(
         byMember.name(),
-        byMember.key(member.getMember()),
+        byMember.key(member),
         byMember.value(MemberEvent.newBuilder().setEvent(done).build()));
   }
 
-  /** The datum's original bytes with the error, attempts, stderr and its provenance. */
-  private ProducerRecord<byte[], byte[]> failedRecord(
-      ConsumerRecord<byte[], byte[]> record, DatumExecution.Result execution, Datum datum) {
-    RecordHeaders headers =
-        provenance(
-            datum.getPipeline(),
-            datum.getJobId(),
-            datum.getCommitId(),
-            datum.getGlobalId(),
-            datum.getDatumHash());
-    headers.add(ERROR_HEADER, Headers.bytes(execution.error()));
-    headers.add(Headers.ATTEMPTS, Headers.bytes(Integer.toString(execution.attempts())));
-    if (!execution.stderr().isEmpty()) {
-      headers.add(Headers.STDERR, Headers.bytes(execution.stderr()));
+  /**
+   * The unit's original records (every part of a datum in parts) with the error, attempts, stderr,
+   * {@code provenance} and their source position. A record that would be too large to send loses
+   * its stderr header, then its value (its source position still finds it on the datum topic).
+   */
+  private List<ProducerRecord<byte[], byte[]>> failedRecords(
+      DatumUnit unit, RecordHeaders provenance, String error, int attempts, String stderr) {
+    List<ProducerRecord<byte[], byte[]>> failed = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> record : unit.records()) {
+      RecordHeaders headers = new RecordHeaders(provenance.toArray());
+      headers.add(ERROR_HEADER, Headers.bytes(error));
+      headers.add(Headers.ATTEMPTS, Headers.bytes(Integer.toString(attempts)));
+      addSource(headers, record);
+      ProducerRecord<byte[], byte[]> plain =
+          new ProducerRecord<>(failedTopic, null, record.key(), record.value(), headers);
+      ProducerRecord<byte[], byte[]> chosen = plain;
+      if (!stderr.isEmpty()) {
+        RecordHeaders withStderr = new RecordHeaders(headers.toArray());
+        withStderr.add(Headers.STDERR, Headers.bytes(stderr));
+        chosen = new ProducerRecord<>(failedTopic, null, record.key(), record.value(), withStderr);
+        if (size(chosen) > maxRecordBytes) {
+          chosen = plain;
+        }
+      }
+      if (size(chosen) > maxRecordBytes) {
+        headers.add(
+            Headers.OMITTED,
+            Headers.bytes(
+                "value of "
+                    + record.value().length
+                    + " bytes left out to stay under "
+                    + maxRecordBytes
+                    + " bytes; see the source position"));
+        chosen = new ProducerRecord<>(failedTopic, null, record.key(), null, headers);
+      }
+      failed.add(chosen);
     }
-    addSource(headers, record);
-    return new ProducerRecord<>(failedTopic, null, record.key(), record.value(), headers);
-  }
-
-  private DatumOutcome invalid(ConsumerRecord<byte[], byte[]> record, String error) {
-    RecordHeaders headers = new RecordHeaders();
-    headers.add(ERROR_HEADER, Headers.bytes(error));
-    addSource(headers, record);
-    return new DatumOutcome(
-        DatumOutcome.Kind.INVALID,
-        null,
-        null,
-        error,
-        List.of(new ProducerRecord<>(failedTopic, null, record.key(), record.value(), headers)));
+    return failed;
   }
 
   private static void addSource(RecordHeaders headers, ConsumerRecord<byte[], byte[]> record) {
@@ -312,7 +551,16 @@ public final class DatumMapper implements AutoCloseable {
     headers.add(Headers.SOURCE_OFFSET, Headers.bytes(Long.toString(record.offset())));
   }
 
-  private static RecordHeaders provenance(
+  private static RecordHeaders provenance(Datum datum) {
+    return provenanceOf(
+        datum.getPipeline(),
+        datum.getJobId(),
+        datum.getCommitId(),
+        datum.getGlobalId(),
+        datum.getDatumHash());
+  }
+
+  private static RecordHeaders provenanceOf(
       String pipeline, String jobId, String commitId, String globalId, String datumHash) {
     RecordHeaders headers = new RecordHeaders();
     headers.add(Headers.PIPELINE, Headers.bytes(pipeline));
@@ -321,6 +569,29 @@ public final class DatumMapper implements AutoCloseable {
     headers.add(Headers.GLOBAL_ID, Headers.bytes(globalId));
     headers.add(Headers.DATUM_HASH, Headers.bytes(datumHash));
     return headers;
+  }
+
+  /**
+   * An upper bound of the bytes the producer counts for a record alone in its batch (Kafka's own
+   * estimate: batch header, record overhead, length-prefixed key, value and headers).
+   */
+  static long size(ProducerRecord<byte[], byte[]> record) {
+    long size =
+        BATCH_OVERHEAD
+            + RECORD_OVERHEAD
+            + VARINT
+            + (record.key() == null ? 0 : record.key().length)
+            + VARINT
+            + (record.value() == null ? 0 : record.value().length)
+            + VARINT;
+    for (Header header : record.headers()) {
+      size +=
+          VARINT
+              + header.key().getBytes(StandardCharsets.UTF_8).length
+              + VARINT
+              + (header.value() == null ? 0 : header.value().length);
+    }
+    return size;
   }
 
   /**
@@ -347,6 +618,6 @@ public final class DatumMapper implements AutoCloseable {
   /** Stops the transform (worker processes) and deletes its work directories. */
   @Override
   public void close() {
-    execution.close();
+    transforms.close();
   }
 }

@@ -13,8 +13,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  *
  * @param kind how the datum ended
  * @param output the output written to {@code <pipeline>.output}; null unless {@link Kind#SUCCESS}
- * @param result the result written to {@code tusk.datum-results}; null for {@link Kind#INVALID} (a
- *     record that cannot be decoded names no job)
+ * @param result the result written to {@code tusk.datum-results}; null for an {@link Kind#INVALID}
+ *     record that names no job (it cannot be decoded and has no job headers)
  * @param error why the datum failed, in Tusk's words (no stderr); null on success
  * @param records the records to send, in order
  */
@@ -32,12 +32,21 @@ public record DatumOutcome(
     /** Every attempt failed, and there was no error command or it failed too. */
     FAILED,
     /**
-     * Every attempt failed but the error command succeeded: no output, the datum counts as done.
+     * Every attempt failed but the error command succeeded: the member's output is removed (a
+     * tombstone), the datum counts as done.
      */
     RECOVERED,
     /** A removal datum (the member's rows are all deleted): a tombstone replaces its output. */
     REMOVED,
-    /** The record is not a datum (cannot be decoded); it goes to the failed topic only. */
+    /**
+     * A compare-only datum (a re-run over another commit than the outputs reflect): the output was
+     * computed and compared with the expected hash, and nothing but the result was written.
+     */
+    COMPARED,
+    /**
+     * The record is not a datum (cannot be decoded), or the parts of a datum do not fit together:
+     * it goes to the failed topic, with a FAILED result when it names its job.
+     */
     INVALID;
 
     /** The value of the {@code outcome} metric tag. */

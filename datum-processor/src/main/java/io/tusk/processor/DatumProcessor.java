@@ -9,12 +9,12 @@ import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.processor.transform.CommandRunner;
+import io.tusk.processor.transform.DatumExecution;
 import io.tusk.processor.transform.TransformRunners;
 import io.tusk.processor.transform.WorkerRunner;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.TransformKind;
-import io.tusk.schemas.TransformSpec;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.io.UncheckedIOException;
@@ -41,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * a {@code DatumDone} to {@code <repo>.by-member} and the consumed offsets in one transaction
  * (exactly once). Transforms are Java classes, commands run per datum, or long-lived workers (see
  * {@link io.tusk.processor.transform}); a datum is tried {@code datumTries} times, then recovered
- * by the error command or FAILED, its bytes on {@code <pipeline>.failed}.
+ * by the error command or FAILED, its bytes on {@code <pipeline>.failed}. Each worker runs the
+ * transform of each datum's spec hash: after a pipeline update it loads the new spec's transform
+ * from {@code tusk.pipelines} on the first datum of the new hash (see {@link TransformSelector}).
  *
  * <p>Instances with different {@code TUSK_INSTANCE_ID}s share the work through the consumer group
  * {@code tusk-processor-<pipeline>}; each of an instance's {@code TUSK_PROCESSOR_THREADS} threads
@@ -70,7 +72,8 @@ public final class DatumProcessor implements AutoCloseable {
   private final CountDownLatch pipelineSeen = new CountDownLatch(1);
   private CompactedTopicView<RepoSpec> repos;
   private CompactedTopicView<PipelineSpec> pipelines;
-  private volatile TransformSpec loadedTransform;
+  private PipelineSpecWatch pipelineSpec;
+  private volatile boolean workersStarted;
   private Vertx vertx;
   private HttpServer server;
 
@@ -110,28 +113,33 @@ public final class DatumProcessor implements AutoCloseable {
   private void startUp() {
     KafkaSettings settings = config.kafka();
     Topics topics = new Topics(settings.registryClient());
+    PipelineSpec spec;
     try (TopicAdmin admin = new TopicAdmin(settings)) {
       admin.ensureSystemTopics();
       repos = CompactedTopicView.start(settings, topics.repos, VIEW_TIMEOUT);
       pipelines = CompactedTopicView.start(settings, topics.pipelines, VIEW_TIMEOUT);
+      pipelineSpec = new PipelineSpecWatch(() -> pipelines.get(config.pipeline()));
       pipelines.addListener(this::onPipelineUpdate);
-      PipelineSpec spec = awaitPipeline();
+      pipelineSpec.refresh(); // what the view read before the listener was added
+      spec = awaitPipeline();
       ClassLoader loader = classLoader();
       // Fails start with a clear message; each worker then makes a runner of its own.
       checkTransform(spec, loader);
-      loadedTransform = spec.getTransform();
       // Usually made with the pipeline; creating them here keeps outputs off auto-created topics.
       admin.createPipelineTopics(spec);
       startWorkers(topics, spec, loader);
+      workersStarted = true;
     }
     observability.addHealthCheck("repos-view", repos::isHealthy);
     observability.addHealthCheck("pipelines-view", pipelines::isHealthy);
     startHttp();
     log.info(
-        "Processing pipeline {} with {} transform {} on {} thread(s) as instance {}; HTTP on port {}",
+        "Processing pipeline {} with {} transform {} (spec hash {}) on {} thread(s) as instance {};"
+            + " HTTP on port {}",
         config.pipeline(),
-        loadedTransform.getKind(),
-        describe(loadedTransform),
+        spec.getTransform().getKind(),
+        TransformSelector.describe(spec.getTransform()),
+        spec.getSpecHash(),
         config.threads(),
         settings.instanceId(),
         httpPort());
@@ -173,17 +181,25 @@ public final class DatumProcessor implements AutoCloseable {
     if (spec != null) {
       pipelineSeen.countDown();
     }
-    TransformSpec current = loadedTransform;
-    if (current == null) {
-      return;
+    PipelineSpecWatch watch = pipelineSpec;
+    if (watch != null) {
+      watch.refresh();
+    }
+    if (!workersStarted) {
+      return; // still starting: the start log names the spec
     }
     if (spec == null) {
-      log.warn("Pipeline {} was deleted; this processor keeps running until stopped", name);
-    } else if (!spec.getTransform().equals(current)) {
       log.warn(
-          "Pipeline {} now names transform {}; restart its processors to apply it",
+          "Pipeline {} was deleted; its processors keep running (a pipeline created again under"
+              + " this name is run from its first datum on)",
+          name);
+    } else {
+      log.info(
+          "Pipeline {} now has spec hash {} (transform {}); workers switch to it on its first"
+              + " datum",
           name,
-          describe(spec.getTransform()));
+          spec.getSpecHash(),
+          TransformSelector.describe(spec.getTransform()));
     }
   }
 
@@ -195,34 +211,38 @@ public final class DatumProcessor implements AutoCloseable {
           "pipeline "
               + spec.getName()
               + " names transform '"
-              + describe(spec.getTransform())
+              + TransformSelector.describe(spec.getTransform())
               + "', which this processor cannot run: "
               + e.getMessage());
     }
-  }
-
-  private static String describe(TransformSpec transform) {
-    return transform.getKind() == TransformKind.JAVA
-        ? transform.getName()
-        : String.join(" ", transform.getCmd());
   }
 
   private void startWorkers(Topics topics, PipelineSpec spec, ClassLoader loader) {
     ProcessorMetrics metrics = new ProcessorMetrics(observability.registry(), config.pipeline());
     RepoLayouts layouts = new RepoLayouts(repos);
     Duration maxPollInterval = maxPollInterval(spec);
+    int maxRecordBytes =
+        DatumMapper.maxRecordBytes(config.kafka().producer(SERVICE, config.groupId()));
     for (int i = 0; i < config.threads(); i++) {
       String processorId = config.kafka().instanceId() + "-" + i;
       Path workDir = workDir(i);
       workDirs.add(workDir);
+      TransformSelector transforms =
+          new TransformSelector(
+              config.pipeline(),
+              pipelineSpec,
+              executions(loader, workDir, metrics),
+              spec,
+              TransformSelector.SPEC_WAIT);
       DatumMapper mapper =
           new DatumMapper(
               config.pipeline(),
               processorId,
-              TransformRunners.create(spec, loader, workDir, metrics::workerStarted),
+              transforms,
               layouts,
               topics,
-              Clock.systemUTC());
+              Clock.systemUTC(),
+              maxRecordBytes);
       DatumWorker worker =
           new DatumWorker(config, i, mapper, maxPollInterval, metrics, observability);
       Thread thread = new Thread(worker, "tusk-processor-" + config.pipeline() + "-" + i);
@@ -232,6 +252,22 @@ public final class DatumProcessor implements AutoCloseable {
       observability.addHealthCheck("worker-" + i, () -> worker.isHealthy() && thread.isAlive());
       thread.start();
     }
+  }
+
+  /** How one worker makes the execution of a spec's transform, in its own work directory. */
+  private static TransformSelector.ExecutionFactory executions(
+      ClassLoader loader, Path workDir, ProcessorMetrics metrics) {
+    return new TransformSelector.ExecutionFactory() {
+      @Override
+      public void check(PipelineSpec spec) {
+        TransformRunners.check(spec, loader);
+      }
+
+      @Override
+      public DatumExecution create(PipelineSpec spec) {
+        return TransformRunners.create(spec, loader, workDir, metrics::workerStarted);
+      }
+    };
   }
 
   /**

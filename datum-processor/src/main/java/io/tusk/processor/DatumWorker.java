@@ -10,16 +10,18 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -42,6 +44,17 @@ import org.slf4j.LoggerFactory;
  * its datums take long) is one transaction holding every datum's output or failure record, its
  * result, its {@code DatumDone}, and the consumed offsets, so a datum's effects are committed
  * exactly once.
+ *
+ * <p>A datum may come in parts: a {@link DatumAssembler} per assigned partition turns records into
+ * whole datums in the order of their first record, and a partition is processed up to its first
+ * datum still waiting for parts. The offset committed for a partition is the first offset of its
+ * first datum not processed (or the position when none is left), so a re-read rebuilds exactly the
+ * datums not done; parts of datums done before that offset are dropped as orphans.
+ *
+ * <p>Datums deleted by retention before they were processed (the committed offset is below the
+ * partition's log start) are logged as an ERROR with the offset range and counted ({@code
+ * tusk.processor.datums.lost}); the worker goes on from the log start, and the member side sends
+ * those members again on the pipeline's next job.
  *
  * <p>Failures are sorted: a failing transform or a bad record is data (the {@link DatumMapper}
  * turns it into a FAILED result); a transient Kafka error aborts the transaction, rewinds to the
@@ -80,6 +93,7 @@ final class DatumWorker implements Runnable {
   private final ProcessorMetrics metrics;
   private final Observability observability;
   private final CountDownLatch stopRequested = new CountDownLatch(1);
+  private final Map<TopicPartition, DatumAssembler> assemblers = new HashMap<>();
 
   private volatile boolean running = true;
   private volatile boolean failed;
@@ -92,7 +106,7 @@ final class DatumWorker implements Runnable {
   /**
    * @param config the processor's configuration
    * @param thread this worker's number within the instance
-   * @param mapper the mapper holding this worker's own transform (closed when the worker ends)
+   * @param mapper the mapper holding this worker's own transforms (closed when the worker ends)
    * @param maxPollInterval the longest a poll's datums may take (tries, timeouts, error command)
    */
   DatumWorker(
@@ -146,6 +160,9 @@ final class DatumWorker implements Runnable {
     // Static membership: a restarted instance (same instance ID) takes its partitions back at
     // once, without a rebalance, instead of waiting for the dead member's session to expire.
     props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, clientId);
+    // No silent reset: a committed offset below the log start means datums expired unprocessed,
+    // which the worker reports (skipExpired); with no committed offset it starts at the beginning.
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
     KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props);
     try {
       consumer = c;
@@ -216,6 +233,10 @@ final class DatumWorker implements Runnable {
         attempt = 0;
       } catch (WakeupException | InterruptException e) {
         throw e;
+      } catch (OffsetOutOfRangeException e) {
+        skipExpired(c, e.offsetOutOfRangePartitions());
+      } catch (NoOffsetForPartitionException e) {
+        c.seekToBeginning(e.partitions()); // the group has committed nothing there yet
       } catch (ProducerFencedException
           | InvalidProducerEpochException
           | OutOfOrderSequenceException e) {
@@ -233,47 +254,54 @@ final class DatumWorker implements Runnable {
   }
 
   /**
-   * Computes the poll's datums, then writes everything they produced and the consumed positions in
-   * one transaction. The transforms run before the transaction begins, so a slow transform never
-   * holds a transaction open. When computing takes longer than {@link #COMMIT_INTERVAL} (or its
-   * records grow past {@link #MAX_TRANSACTION_BYTES}) the poll is cut: what is done commits, and
-   * the consumer is sent back to the first datum not done, which the next poll returns.
+   * Assembles the poll's records into datums and computes those ready, then writes everything they
+   * produced and the offsets in one transaction. The transforms run before the transaction begins,
+   * so a slow transform never holds a transaction open. When computing takes longer than {@link
+   * #COMMIT_INTERVAL} (or its records grow past {@link #MAX_TRANSACTION_BYTES}) the poll is cut:
+   * what is done commits, and the consumer is sent back to the first datum not done (its first
+   * record), which the next polls assemble again.
    */
   private void process(KafkaConsumer<byte[], byte[]> c, ConsumerRecords<byte[], byte[]> records) {
+    for (TopicPartition partition : records.partitions()) {
+      DatumAssembler assembler =
+          assemblers.computeIfAbsent(partition, p -> new DatumAssembler(mapper::decode));
+      records.records(partition).forEach(assembler::add);
+    }
     long deadline = System.nanoTime() + COMMIT_INTERVAL.toNanos();
     List<DatumOutcome> outcomes = new ArrayList<>(records.count());
     List<String> sources = new ArrayList<>(records.count());
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     Map<TopicPartition, Long> resume = new HashMap<>();
     long bytes = 0;
+    boolean cut = false;
     computing = true;
     try {
       for (TopicPartition partition : records.partitions()) {
-        List<ConsumerRecord<byte[], byte[]>> partitionRecords = records.records(partition);
-        int done = 0;
-        while (done < partitionRecords.size()
-            && resume.isEmpty()
-            && running
-            && (outcomes.isEmpty()
-                || (System.nanoTime() < deadline && bytes < MAX_TRANSACTION_BYTES))) {
-          ConsumerRecord<byte[], byte[]> record = partitionRecords.get(done);
-          DatumOutcome outcome = mapper.map(record);
+        DatumAssembler assembler = assemblers.get(partition);
+        for (DatumUnit unit = assembler.peekReady();
+            unit != null && !cut && running;
+            unit = assembler.peekReady()) {
+          if (!outcomes.isEmpty()
+              && (System.nanoTime() >= deadline || bytes >= MAX_TRANSACTION_BYTES)) {
+            cut = true;
+            break;
+          }
+          DatumOutcome outcome = mapper.map(unit);
+          assembler.removeFirst();
           for (ProducerRecord<byte[], byte[]> out : outcome.records()) {
             bytes += size(out);
           }
           outcomes.add(outcome);
-          sources.add(record.topic() + "-" + record.partition() + "@" + record.offset());
-          done++;
+          sources.add(partition + "@" + unit.firstOffset());
         }
-        if (done == partitionRecords.size()) {
-          // The position (not last offset + 1) also steps over transaction markers.
-          offsets.put(partition, new OffsetAndMetadata(c.position(partition)));
-        } else {
-          if (done > 0) {
-            offsets.put(
-                partition, new OffsetAndMetadata(partitionRecords.get(done - 1).offset() + 1));
-          }
-          resume.put(partition, partitionRecords.get(done).offset());
+        OptionalLong notDone = assembler.firstOffset();
+        // The position (not last offset + 1) also steps over transaction markers.
+        offsets.put(
+            partition,
+            new OffsetAndMetadata(
+                notDone.isPresent() ? notDone.getAsLong() : c.position(partition)));
+        if (assembler.peekReady() != null) {
+          resume.put(partition, notDone.getAsLong());
         }
       }
     } finally {
@@ -294,7 +322,13 @@ final class DatumWorker implements Runnable {
     producer.sendOffsetsToTransaction(offsets, c.groupMetadata());
     producer.commitTransaction();
     inTransaction = false;
-    resume.forEach(c::seek);
+    // A cut partition is read again from its first datum not done; what was buffered after it is
+    // rebuilt from there (parts of datums done are then orphans).
+    resume.forEach(
+        (partition, offset) -> {
+          c.seek(partition, offset);
+          assemblers.get(partition).clear();
+        });
 
     // Counted and reported only once committed: an aborted poll is redone, not double counted.
     for (int i = 0; i < outcomes.size(); i++) {
@@ -314,6 +348,46 @@ final class DatumWorker implements Runnable {
     }
     metrics.committed(outcomes.size());
     log.debug("Worker {} committed {} datums", clientId, outcomes.size());
+  }
+
+  /**
+   * Goes on from the log start of partitions whose fetch position was deleted. Below the log start,
+   * the datums from the first one not processed up to it expired unprocessed: an ERROR names the
+   * range and the count goes to a metric. Above the end, the topic was deleted and created again:
+   * its new datums are read from the start.
+   */
+  private void skipExpired(KafkaConsumer<byte[], byte[]> c, Map<TopicPartition, Long> positions) {
+    Map<TopicPartition, Long> starts = c.beginningOffsets(positions.keySet());
+    for (Map.Entry<TopicPartition, Long> entry : positions.entrySet()) {
+      TopicPartition partition = entry.getKey();
+      long from = entry.getValue();
+      DatumAssembler assembler = assemblers.remove(partition);
+      if (assembler != null && assembler.firstOffset().isPresent()) {
+        from = Math.min(from, assembler.firstOffset().getAsLong()); // buffered parts are lost too
+      }
+      long start = starts.get(partition);
+      if (from < start) {
+        log.error(
+            "Worker {}: the datums at offsets {} to {} of {} expired (retention) before they were"
+                + " processed; going on from offset {}. The member side sends those members"
+                + " again on the pipeline's next job",
+            clientId,
+            from,
+            start - 1,
+            partition,
+            start);
+        metrics.lost(start - from);
+      } else {
+        log.warn(
+            "Worker {}: offset {} of {} is beyond its end (was the topic created again?);"
+                + " reading it from offset {}",
+            clientId,
+            from,
+            partition,
+            start);
+      }
+      c.seek(partition, start);
+    }
   }
 
   private static long size(ProducerRecord<byte[], byte[]> record) {
@@ -364,8 +438,12 @@ final class DatumWorker implements Runnable {
     }
   }
 
-  /** Seeks every assigned partition back to its committed offset, undoing the aborted poll. */
+  /**
+   * Seeks every assigned partition back to its committed offset, undoing the aborted poll; the
+   * assemblers start again from there.
+   */
   private void rewind(KafkaConsumer<byte[], byte[]> c) {
+    assemblers.clear();
     Set<TopicPartition> assigned = c.assignment();
     if (assigned.isEmpty()) {
       return;
@@ -441,7 +519,10 @@ final class DatumWorker implements Runnable {
     log.error("Worker {} stopped on a fatal error", clientId, e);
   }
 
-  /** Logs assignment changes; there is nothing to commit, as no transaction is open in poll. */
+  /**
+   * Logs assignment changes and forgets the datums buffered for partitions that go; there is
+   * nothing to commit, as no transaction is open in poll.
+   */
   private final class RebalanceLogger implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
@@ -455,11 +536,13 @@ final class DatumWorker implements Runnable {
       if (!partitions.isEmpty()) {
         log.info("Worker {} revoked {}", clientId, partitions);
       }
+      partitions.forEach(assemblers::remove);
     }
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
       log.warn("Worker {} lost {}", clientId, partitions);
+      partitions.forEach(assemblers::remove);
     }
   }
 }

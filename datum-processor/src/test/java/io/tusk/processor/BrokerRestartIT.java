@@ -71,7 +71,7 @@ class BrokerRestartIT {
                       stack.bootstrapServers(), stack.registryUrl(), pipeline, "restart-a", 2)));
 
       // When a job of 2,000 datums is under way
-      Map<String, Datum> datums = ProcessorItSupport.datums(pipeline, repo, DATUMS, 7);
+      Map<String, Datum> datums = ProcessorItSupport.datums(spec, repo, DATUMS, 7);
       String jobId = datums.values().iterator().next().getJobId();
       Map<String, String> clean = ProcessorItSupport.cleanRunHashes(datums, repo);
       try (ProcessorItSupport.ResultWatcher watcher =

@@ -41,6 +41,8 @@ import org.apache.avro.Schema;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.TimestampType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,6 +51,7 @@ class DatumMapperTest {
   private static final RepoSpec REPO = OmopFixtures.repo("omop");
   private static final Clock CLOCK =
       Clock.fixed(Instant.ofEpochMilli(1_700_000_000_000L), ZoneOffset.UTC);
+  private static final int MAX_RECORD_BYTES = 1024 * 1024;
 
   private final Topics topics = new Topics(new InMemorySchemaRegistryClient());
 
@@ -62,14 +65,22 @@ class DatumMapperTest {
   }
 
   private DatumMapper mapper(DatumExecution execution, Topics topics, RepoSpec spec) {
+    return mapper(execution, topics, spec, MAX_RECORD_BYTES);
+  }
+
+  /** A mapper whose transform is the one of the datums' spec hash (see OmopFixtures.datum). */
+  private DatumMapper mapper(
+      DatumExecution execution, Topics topics, RepoSpec spec, int maxRecordBytes) {
     RepoLayout layout = new RepoLayout(spec);
     return new DatumMapper(
         PIPELINE,
         "instance-a-0",
-        execution,
+        TestSpecs.holding(
+            TestSpecs.javaSpec(PIPELINE, spec.getName(), "gibleed-insights"), execution),
         repo -> repo.equals(spec.getName()) ? Optional.of(layout) : Optional.empty(),
         topics,
-        CLOCK);
+        CLOCK,
+        maxRecordBytes);
   }
 
   @Test
@@ -374,8 +385,9 @@ class DatumMapperTest {
     // When it is mapped
     DatumOutcome outcome = mapper(execution, topics).map(record(datum, 1));
 
-    // Then it is RECOVERED after 2 attempts: no output, no failed record, the member side told it
-    // succeeded, and the log shows both attempts
+    // Then it is RECOVERED after 2 attempts: the member's output is removed (a tombstone with
+    // provenance), no failed record, the member side told it succeeded without an output hash, and
+    // the log shows both attempts
     assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.RECOVERED);
     assertThat(outcome.result().getState()).isEqualTo(DatumState.RECOVERED);
     assertThat(outcome.result().getAttempts()).isEqualTo(2);
@@ -385,8 +397,292 @@ class DatumMapperTest {
         .contains("== errCmd: ok");
     assertThat(outcome.records())
         .extracting(ProducerRecord::topic)
-        .containsExactly("tusk.datum-results", "omop.by-member");
-    assertDone(outcome.records().get(1), datum, true, null);
+        .containsExactly("gibleed.output", "tusk.datum-results", "omop.by-member");
+    ProducerRecord<byte[], byte[]> tombstone = outcome.records().get(0);
+    assertThat(new String(tombstone.key(), StandardCharsets.UTF_8)).isEqualTo("31");
+    assertThat(tombstone.value()).isNull();
+    assertThat(header(tombstone, Headers.JOB_ID)).isEqualTo("job-3");
+    assertThat(header(tombstone, Headers.COMMIT_ID)).isEqualTo("commit-7");
+    assertThat(header(tombstone, Headers.DATUM_HASH)).isEqualTo(datum.getDatumHash());
+    assertDone(outcome.records().get(2), datum, true, null);
+  }
+
+  @Test
+  void shouldWriteOnlyTheResultWithTheComparisonWhenTheDatumIsCompareOnly() {
+    // Given a datum's real output hash, and the datum re-run compare-only expecting it or another
+    Datum datum = datum("4242");
+    String actual =
+        mapper(new GiBleedInsights(), topics).map(record(datum, 1)).result().getOutputHash();
+    Datum same = Datum.newBuilder(datum).setCompareOnly(true).setExpectedOutputHash(actual).build();
+    Datum other = Datum.newBuilder(datum).setCompareOnly(true).setExpectedOutputHash("ff").build();
+    Datum unknown = Datum.newBuilder(datum).setCompareOnly(true).build();
+
+    // When they are mapped
+    DatumOutcome identical = mapper(new GiBleedInsights(), topics).map(record(same, 2));
+    DatumOutcome different = mapper(new GiBleedInsights(), topics).map(record(other, 3));
+    DatumOutcome noExpectation = mapper(new GiBleedInsights(), topics).map(record(unknown, 4));
+
+    // Then each writes its SUCCESS result with the output hash and the comparison, and nothing
+    // else: no output, no DatumDone (the member side's state must not change)
+    for (DatumOutcome outcome : List.of(identical, different, noExpectation)) {
+      assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.COMPARED);
+      assertThat(outcome.output()).isNull();
+      assertThat(outcome.records())
+          .extracting(ProducerRecord::topic)
+          .containsExactly("tusk.datum-results");
+      assertThat(outcome.result().getState()).isEqualTo(DatumState.SUCCESS);
+      assertThat(outcome.result().getOutputHash()).isEqualTo(actual);
+    }
+    assertThat(identical.result().getIdentical()).isTrue();
+    assertThat(different.result().getIdentical()).isFalse();
+    assertThat(noExpectation.result().getIdentical()).isNull();
+  }
+
+  @Test
+  void shouldWriteTheResultAndFailedRecordButNoDoneWhenACompareOnlyDatumFails() {
+    // Given a compare-only datum and a transform that throws
+    Transform failing =
+        input -> {
+          throw new IllegalStateException("broken");
+        };
+    Datum datum = Datum.newBuilder(datum("5")).setCompareOnly(true).build();
+
+    // When it is mapped
+    DatumOutcome outcome = mapper(failing, topics).map(record(datum, 1));
+
+    // Then its FAILED result and failed record are written, and nothing for the member side
+    assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.FAILED);
+    assertThat(outcome.records())
+        .extracting(ProducerRecord::topic)
+        .containsExactly("tusk.datum-results", "gibleed.failed");
+  }
+
+  @Test
+  void shouldWriteOnlyTheResultWhenACompareOnlyDatumIsRecovered(@TempDir Path work) {
+    // Given a compare-only datum, a failing transform and an error command that succeeds
+    Transform failing =
+        input -> {
+          throw new IllegalStateException("broken");
+        };
+    DatumExecution execution =
+        new DatumExecution(
+            new JavaRunner(() -> failing),
+            1,
+            null,
+            new CommandRunner(List.of("true"), Map.of(), "csv", work, 1024),
+            List.of("true"));
+    Datum datum = Datum.newBuilder(datum("6")).setCompareOnly(true).build();
+
+    // When it is mapped / Then only its RECOVERED result is written: no tombstone, no DatumDone
+    DatumOutcome outcome = mapper(execution, topics).map(record(datum, 1));
+    assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.RECOVERED);
+    assertThat(outcome.records())
+        .extracting(ProducerRecord::topic)
+        .containsExactly("tusk.datum-results");
+  }
+
+  @Test
+  void shouldFailTheDatumAndTheJobHearsOfItWhenAnUndecodableRecordNamesItsJob() {
+    // Given bytes that are not a datum, keyed by member, with the member side's headers
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(Headers.JOB_ID, Headers.bytes("job-8"));
+    headers.add(Headers.DATUM_HASH, Headers.bytes("hash-8"));
+    headers.add(Headers.REPO, Headers.bytes("omop"));
+    byte[] garbage = "not avro".getBytes(StandardCharsets.UTF_8);
+    ConsumerRecord<byte[], byte[]> record =
+        new ConsumerRecord<>(
+            PIPELINE + ".datums",
+            2,
+            4L,
+            0L,
+            TimestampType.CREATE_TIME,
+            2,
+            garbage.length,
+            "88".getBytes(StandardCharsets.UTF_8),
+            garbage,
+            headers,
+            Optional.empty());
+
+    // When it is mapped
+    DatumOutcome outcome = mapper(new GiBleedInsights(), topics).map(record);
+
+    // Then a FAILED result and a failed DatumDone name the job, member and hash, and the bytes go
+    // to the failed topic with the error
+    assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.INVALID);
+    assertThat(outcome.records())
+        .extracting(ProducerRecord::topic)
+        .containsExactly("tusk.datum-results", "gibleed.failed", "omop.by-member");
+    DatumResult result = outcome.result();
+    assertThat(result.getState()).isEqualTo(DatumState.FAILED);
+    assertThat(result.getJobId()).isEqualTo("job-8");
+    assertThat(result.getMember()).isEqualTo("88");
+    assertThat(result.getDatumHash()).isEqualTo("hash-8");
+    assertThat(result.getRepo()).isEqualTo("omop");
+    assertThat(result.getPipeline()).isEqualTo(PIPELINE);
+    assertThat(result.getError()).startsWith("undecodable datum: ");
+    assertThat(outcome.records().get(1).value()).isEqualTo(garbage);
+    assertThat(header(outcome.records().get(1), Headers.JOB_ID)).isEqualTo("job-8");
+    MemberEvent event = topics.byMember("omop").readValue(outcome.records().get(2).value());
+    assertThat(event.getEvent())
+        .isEqualTo(
+            DatumDone.newBuilder()
+                .setPipeline(PIPELINE)
+                .setMember("88")
+                .setJobId("job-8")
+                .setDatumHash("hash-8")
+                .setSucceeded(false)
+                .setOutputHash(null)
+                .build());
+  }
+
+  @Test
+  void shouldFailTheDatumWithAClearErrorWhenItsOutputRecordWouldBeTooLarge() {
+    // Given a member of 200 rows, and a producer limit of 3000 bytes: under its output record
+    OmopFixtures.Member member = OmopFixtures.member("4242");
+    LocalDate day = LocalDate.of(2000, 1, 1);
+    for (int i = 0; i < 200; i++) {
+      member.visit(day.plusDays(i), day.plusDays(i + 1));
+    }
+    Datum datum =
+        OmopFixtures.datum(PIPELINE, "job-3", "commit-7", member.object(REPO, "commit-7"));
+    DatumExecution execution =
+        new DatumExecution(new JavaRunner(GiBleedInsights::new), 1, null, null, List.of());
+    int limit = 3000;
+
+    // When it is mapped
+    DatumOutcome outcome = mapper(execution, topics, REPO, limit).map(record(datum, 1));
+
+    // Then it FAILS naming both sizes, without an output; the member side hears of the failure
+    assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.FAILED);
+    assertThat(outcome.result().getError())
+        .matches("output of \\d+ bytes exceeds the limit of 3000 bytes .*");
+    assertThat(outcome.records())
+        .extracting(ProducerRecord::topic)
+        .containsExactly("tusk.datum-results", "gibleed.failed", "omop.by-member");
+    assertDone(outcome.records().get(2), datum, false, null);
+    // The failed copy of the datum would be too large as well: its value is left out, its source
+    // position kept
+    ProducerRecord<byte[], byte[]> failed = outcome.records().get(1);
+    assertThat(failed.value()).isNull();
+    assertThat(header(failed, Headers.OMITTED)).contains("left out");
+    assertThat(header(failed, Headers.SOURCE_OFFSET)).isEqualTo("1");
+    assertThat(DatumMapper.size(failed)).isLessThanOrEqualTo(limit);
+  }
+
+  @Test
+  void shouldListTheFirstInputsAndCountThemAllWhenAMemberHasManyRows() {
+    // Given a member with more rows than an output lists
+    OmopFixtures.Member member = OmopFixtures.member("77");
+    LocalDate day = LocalDate.of(2000, 1, 1);
+    for (int i = 0; i < DatumMapper.MAX_INPUT_REFS + 5; i++) {
+      member.visit(day.plusDays(i), day.plusDays(i + 1));
+    }
+    Datum datum =
+        OmopFixtures.datum(PIPELINE, "job-3", "commit-7", member.object(REPO, "commit-7"));
+
+    // When it is mapped
+    DatumOutcome outcome = mapper(new GiBleedInsights(), topics).map(record(datum, 1));
+
+    // Then the output lists the first rows and says how many there were
+    assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.SUCCESS);
+    assertThat(outcome.output().getInputs()).hasSize(DatumMapper.MAX_INPUT_REFS);
+    assertThat(outcome.output().getInputCount()).isEqualTo(DatumMapper.MAX_INPUT_REFS + 5);
+    assertThat(outcome.output().getInputs().get(0).getOffset())
+        .isEqualTo(datum.getMemberObject().getRows().get(0).getSourceOffset());
+    // A member within the cap lists all of them
+    assertThat(
+            mapper(new GiBleedInsights(), topics)
+                .map(record(datum("4"), 2))
+                .output()
+                .getInputCount())
+        .isEqualTo(-1);
+  }
+
+  @Test
+  void shouldFailNamingBothHashesWithoutRunningAnyTransformWhenTheDatumsSpecIsUnknown() {
+    // Given a datum of a spec hash the worker does not hold and the pipeline no longer has
+    Datum datum = Datum.newBuilder(datum("12")).setSpecHash("old-spec-hash").build();
+    Transform never =
+        input -> {
+          throw new AssertionError("a transform ran under another spec hash");
+        };
+
+    // When it is mapped
+    DatumOutcome outcome = mapper(never, topics).map(record(datum, 1));
+
+    // Then it FAILED without an attempt, naming the datum's hash and the pipeline's
+    assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.FAILED);
+    assertThat(outcome.result().getAttempts()).isZero();
+    assertThat(outcome.result().getError())
+        .contains("old-spec-hash")
+        .contains(datum("12").getSpecHash());
+    assertThat(outcome.records())
+        .extracting(ProducerRecord::topic)
+        .containsExactly("tusk.datum-results", "gibleed.failed", "omop.by-member");
+  }
+
+  @Test
+  void shouldRunTheTransformOnEveryRowWhenTheDatumCameInParts() {
+    // Given a datum assembled from four parts
+    Datum whole = datum("4242");
+    DatumAssembler assembler = new DatumAssembler(mapper(new GiBleedInsights(), topics)::decode);
+    List<Datum> parts = OmopFixtures.parts(whole, 4);
+    for (int i = 0; i < parts.size(); i++) {
+      assembler.add(record(parts.get(i), 20 + i));
+    }
+
+    // When it is mapped
+    DatumOutcome outcome = mapper(new GiBleedInsights(), topics).map(assembler.peekReady());
+
+    // Then the output is the one the whole datum gives, with an input per row
+    DatumOutcome wholeOutcome = mapper(new GiBleedInsights(), topics).map(record(whole, 1));
+    assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.SUCCESS);
+    assertThat(outcome.output().getOutputHash()).isEqualTo(wholeOutcome.output().getOutputHash());
+    assertThat(outcome.output().getInputs()).isEqualTo(wholeOutcome.output().getInputs());
+  }
+
+  @Test
+  void shouldFailTheDatumAndKeepEveryPartWhenItsPartsDoNotFit() {
+    // Given parts 0 and 2 of a datum in 3 parts (part 1 missing)
+    Datum whole = datum("4242");
+    DatumAssembler assembler = new DatumAssembler(mapper(new GiBleedInsights(), topics)::decode);
+    List<Datum> parts = OmopFixtures.parts(whole, 3);
+    assembler.add(record(parts.get(0), 30));
+    assembler.add(record(parts.get(2), 31));
+
+    // When it is mapped
+    DatumOutcome outcome = mapper(new GiBleedInsights(), topics).map(assembler.peekReady());
+
+    // Then it fails without running, both parts go to the failed topic, the job hears of it
+    assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.INVALID);
+    assertThat(outcome.result().getState()).isEqualTo(DatumState.FAILED);
+    assertThat(outcome.result().getError()).contains("incomplete after part 0");
+    assertThat(outcome.records())
+        .extracting(ProducerRecord::topic)
+        .containsExactly(
+            "tusk.datum-results", "gibleed.failed", "gibleed.failed", "omop.by-member");
+    assertThat(outcome.records().subList(1, 3))
+        .extracting(r -> header(r, Headers.SOURCE_OFFSET))
+        .containsExactly("30", "31");
+    assertDone(outcome.records().get(3), whole, false, null);
+  }
+
+  @Test
+  void shouldReadTheRecordLimitFromTheProducerSettings() {
+    // Given producer settings with and without max.request.size
+    Map<String, Object> defaults =
+        new java.util.HashMap<>(
+            Map.of(
+                "bootstrap.servers", "localhost:9092",
+                "key.serializer", org.apache.kafka.common.serialization.ByteArraySerializer.class,
+                "value.serializer",
+                    org.apache.kafka.common.serialization.ByteArraySerializer.class));
+    Map<String, Object> raised = new java.util.HashMap<>(defaults);
+    raised.put("max.request.size", 5_000_000);
+
+    // When / Then the limit is Kafka's default 1 MiB, or the setting
+    assertThat(DatumMapper.maxRecordBytes(defaults)).isEqualTo(1024 * 1024);
+    assertThat(DatumMapper.maxRecordBytes(raised)).isEqualTo(5_000_000);
   }
 
   private static byte[] bytes(ByteBuffer buffer) {

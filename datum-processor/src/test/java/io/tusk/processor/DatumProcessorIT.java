@@ -1,12 +1,13 @@
 package io.tusk.processor;
 
+import static io.tusk.processor.ProcessorItSupport.get;
+import static io.tusk.processor.ProcessorItSupport.readCommitted;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tusk.common.Ids;
 import io.tusk.common.config.ConfigException;
 import io.tusk.common.config.KafkaSettings;
-import io.tusk.common.kafka.Consumers;
 import io.tusk.common.member.Hashing;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicNames;
@@ -22,14 +23,9 @@ import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,12 +39,10 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.GroupState;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -92,7 +86,7 @@ class DatumProcessorIT {
       // When 200 datums of one job are written, the failing member's first
       String jobId = Ids.newId();
       Random random = new Random(7);
-      Map<String, Datum> datums = datums(pipeline, repo, jobId, 1000, DATUMS, random);
+      Map<String, Datum> datums = datums(spec, repo, jobId, 1000, DATUMS, random);
       long started = System.nanoTime();
       Map<String, RecordMetadata> written = writeDatums(settings, topics, pipeline, datums);
 
@@ -164,7 +158,7 @@ class DatumProcessorIT {
 
       // And a second, larger job on the warm pipeline also gets exactly one result per datum
       String secondJob = Ids.newId();
-      Map<String, Datum> more = datums(pipeline, repo, secondJob, 5000, WARM_DATUMS, random);
+      Map<String, Datum> more = datums(spec, repo, secondJob, 5000, WARM_DATUMS, random);
       long warmStarted = System.nanoTime();
       writeDatums(settings, topics, pipeline, more);
       List<ConsumerRecord<byte[], byte[]>> warmResults =
@@ -202,12 +196,12 @@ class DatumProcessorIT {
     KafkaSettings settings = config.kafka();
     Topics topics = new Topics(settings.registryClient());
     RepoSpec repo = OmopFixtures.repo(repoName);
-    ProcessorItSupport.register(
-        settings, topics, repo, pipelineSpec(pipeline, repoName, GiBleedInsights.NAME));
+    PipelineSpec spec = pipelineSpec(pipeline, repoName, GiBleedInsights.NAME);
+    ProcessorItSupport.register(settings, topics, repo, spec);
     try (DatumProcessor processor = DatumProcessor.start(config)) {
       Random random = new Random(11);
       String firstJob = Ids.newId();
-      writeDatums(settings, topics, pipeline, datums(pipeline, repo, firstJob, 2000, 50, random));
+      writeDatums(settings, topics, pipeline, datums(spec, repo, firstJob, 2000, 50, random));
       readCommitted(settings, TopicNames.DATUM_RESULTS, byKey(firstJob), 50);
 
       // When another producer takes its transactional ID, and a second job arrives
@@ -217,7 +211,7 @@ class DatumProcessorIT {
         zombie.initTransactions();
       }
       String secondJob = Ids.newId();
-      Map<String, Datum> second = datums(pipeline, repo, secondJob, 3000, 50, random);
+      Map<String, Datum> second = datums(spec, repo, secondJob, 3000, 50, random);
       writeDatums(settings, topics, pipeline, second);
 
       // Then the processor replaces its producer and commits every datum of the second job once
@@ -300,18 +294,20 @@ class DatumProcessorIT {
   }
 
   private static Map<String, Datum> datums(
-      String pipeline, RepoSpec repo, String jobId, int firstMember, int count, Random random) {
+      PipelineSpec spec, RepoSpec repo, String jobId, int firstMember, int count, Random random) {
     String commitId = Ids.newId();
     Map<String, Datum> datums = new LinkedHashMap<>();
     for (int i = 0; i < count; i++) {
       String member = Integer.toString(firstMember + i);
       datums.put(
           member,
-          OmopFixtures.datum(
-              pipeline,
-              jobId,
-              commitId,
-              OmopFixtures.random(random, member).object(repo, commitId)));
+          ProcessorItSupport.withSpec(
+              OmopFixtures.datum(
+                  spec.getName(),
+                  jobId,
+                  commitId,
+                  OmopFixtures.random(random, member).object(repo, commitId)),
+              spec));
     }
     return datums;
   }
@@ -394,49 +390,6 @@ class DatumProcessorIT {
     }
   }
 
-  /**
-   * Reads {@code topic} from the beginning with a read_committed consumer until {@code expected}
-   * matching records arrived, then on to the end, so duplicates would show.
-   */
-  private static List<ConsumerRecord<byte[], byte[]>> readCommitted(
-      KafkaSettings settings,
-      String topic,
-      Predicate<ConsumerRecord<byte[], byte[]>> filter,
-      int expected) {
-    List<ConsumerRecord<byte[], byte[]>> matching = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(settings.consumer("datum-processor-it-reader", null))) {
-      List<TopicPartition> partitions =
-          Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
-      long deadline = System.nanoTime() + DEADLINE.toNanos();
-      while (matching.size() < expected && System.nanoTime() < deadline) {
-        consumer
-            .poll(Duration.ofMillis(200))
-            .forEach(
-                r -> {
-                  if (filter.test(r)) {
-                    matching.add(r);
-                  }
-                });
-      }
-      assertThat(matching.size()).as("records read from " + topic).isGreaterThanOrEqualTo(expected);
-      // For read_committed consumers the end offsets are the last stable offsets.
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())
-          && System.nanoTime() < deadline) {
-        consumer
-            .poll(Duration.ofMillis(200))
-            .forEach(
-                r -> {
-                  if (filter.test(r)) {
-                    matching.add(r);
-                  }
-                });
-      }
-    }
-    return matching;
-  }
-
   private static void awaitTrue(String what, BooleanSupplier condition) {
     long deadline = System.nanoTime() + DEADLINE.toNanos();
     while (!condition.getAsBoolean()) {
@@ -450,16 +403,6 @@ class DatumProcessorIT {
         throw new AssertionError("interrupted waiting for " + what, e);
       }
     }
-  }
-
-  /** A GET with the JDK client's defaults (it tries an h2c upgrade), bounded in time. */
-  private static HttpResponse<String> get(int port, String path) throws Exception {
-    return HttpClient.newHttpClient()
-        .send(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .timeout(Duration.ofSeconds(30))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
   }
 
   private static byte[] bytes(ByteBuffer buffer) {

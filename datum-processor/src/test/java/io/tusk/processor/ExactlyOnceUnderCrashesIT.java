@@ -83,7 +83,7 @@ class ExactlyOnceUnderCrashesIT {
       awaitGroup(settings, "tusk-processor-" + pipeline, PROCESSES);
 
       // When a job of 5,000 datums is written
-      Map<String, Datum> datums = ProcessorItSupport.datums(pipeline, repo, DATUMS, 42);
+      Map<String, Datum> datums = ProcessorItSupport.datums(spec, repo, DATUMS, 42);
       String jobId = datums.values().iterator().next().getJobId();
       Map<String, String> clean = ProcessorItSupport.cleanRunHashes(datums, repo);
       try (ProcessorItSupport.ResultWatcher watcher =

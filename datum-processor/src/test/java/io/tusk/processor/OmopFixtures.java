@@ -177,6 +177,27 @@ public final class OmopFixtures {
   }
 
   /**
+   * {@code whole} as the member side sends a large datum: {@code parts} records (part 0..parts-1,
+   * each a slice of the rows, in order), all with the same job, datum hash and member; the member
+   * object says how many rows and parts there are.
+   */
+  public static List<Datum> parts(Datum whole, int parts) {
+    List<Row> rows = whole.getMemberObject().getRows();
+    List<Datum> split = new ArrayList<>(parts);
+    for (int i = 0; i < parts; i++) {
+      List<Row> slice = rows.subList(rows.size() * i / parts, rows.size() * (i + 1) / parts);
+      MemberObject member =
+          MemberObject.newBuilder(whole.getMemberObject())
+              .setRows(new ArrayList<>(slice))
+              .setRowCount(rows.size())
+              .setParts(parts)
+              .build();
+      split.add(Datum.newBuilder(whole).setMemberObject(member).setPart(i).setParts(parts).build());
+    }
+    return split;
+  }
+
+  /**
    * A plausible member: a PERSON row, a few NSAID and other drug eras, common and chronic
    * conditions, sometimes a GI bleed, visits, procedures and an observation; dates from 1990 on.
    */

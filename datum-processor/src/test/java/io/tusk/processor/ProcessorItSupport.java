@@ -20,8 +20,13 @@ import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +35,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -38,6 +44,8 @@ import org.apache.kafka.common.TopicPartition;
 
 /** What the processor ITs share: playing the member side (specs, datums) and reading results. */
 final class ProcessorItSupport {
+  private static final Duration READ_DEADLINE = Duration.ofSeconds(120);
+
   private ProcessorItSupport() {}
 
   static Map<String, String> env(
@@ -94,8 +102,8 @@ final class ProcessorItSupport {
     }
   }
 
-  /** One job's datums of {@code count} plausible members, keyed by member. */
-  static Map<String, Datum> datums(String pipeline, RepoSpec repo, int count, long seed) {
+  /** One job's datums of {@code spec} for {@code count} plausible members, keyed by member. */
+  static Map<String, Datum> datums(PipelineSpec spec, RepoSpec repo, int count, long seed) {
     Random random = new Random(seed);
     String jobId = Ids.newId();
     String commitId = Ids.newId();
@@ -104,13 +112,23 @@ final class ProcessorItSupport {
       String member = Integer.toString(10_000 + i);
       datums.put(
           member,
-          OmopFixtures.datum(
-              pipeline,
-              jobId,
-              commitId,
-              OmopFixtures.random(random, member).object(repo, commitId)));
+          withSpec(
+              OmopFixtures.datum(
+                  spec.getName(),
+                  jobId,
+                  commitId,
+                  OmopFixtures.random(random, member).object(repo, commitId)),
+              spec));
     }
     return datums;
+  }
+
+  /** {@code datum} as a job of {@code spec} makes it: its spec hash and datum hash. */
+  static Datum withSpec(Datum datum, PipelineSpec spec) {
+    return Datum.newBuilder(datum)
+        .setSpecHash(spec.getSpecHash())
+        .setDatumHash(Hashing.datumHash(spec.getSpecHash(), datum.getMemberObject().getHash()))
+        .build();
   }
 
   static void writeDatums(
@@ -250,6 +268,59 @@ final class ProcessorItSupport {
           .isEqualTo(cleanHashes.get(output.getMember()));
     }
     assertThat(outputs.keySet()).isEqualTo(cleanHashes.keySet());
+  }
+
+  /**
+   * Reads {@code topic} from the beginning with a read_committed consumer until {@code expected}
+   * matching records arrived, then on to the end, so duplicates would show.
+   */
+  static List<ConsumerRecord<byte[], byte[]>> readCommitted(
+      KafkaSettings settings,
+      String topic,
+      Predicate<ConsumerRecord<byte[], byte[]>> filter,
+      int expected) {
+    List<ConsumerRecord<byte[], byte[]>> matching = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(settings.consumer("datum-processor-it-reader", null))) {
+      List<TopicPartition> partitions =
+          Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
+      long deadline = System.nanoTime() + READ_DEADLINE.toNanos();
+      while (matching.size() < expected && System.nanoTime() < deadline) {
+        consumer
+            .poll(Duration.ofMillis(200))
+            .forEach(
+                r -> {
+                  if (filter.test(r)) {
+                    matching.add(r);
+                  }
+                });
+      }
+      assertThat(matching.size()).as("records read from " + topic).isGreaterThanOrEqualTo(expected);
+      // For read_committed consumers the end offsets are the last stable offsets.
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())
+          && System.nanoTime() < deadline) {
+        consumer
+            .poll(Duration.ofMillis(200))
+            .forEach(
+                r -> {
+                  if (filter.test(r)) {
+                    matching.add(r);
+                  }
+                });
+      }
+    }
+    return matching;
+  }
+
+  /** A GET with the JDK client's defaults (it tries an h2c upgrade), bounded in time. */
+  static HttpResponse<String> get(int port, String path) throws Exception {
+    return HttpClient.newHttpClient()
+        .send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(30))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 
   static void awaitTrue(String what, Duration timeout, BooleanSupplier condition) {

@@ -54,7 +54,7 @@ class ScaleOutIT {
     String instanceA = "scale-a-" + suffix;
     String instanceB = "scale-b-" + suffix;
     try (DatumProcessor a = DatumProcessor.start(config(stack, pipeline, instanceA))) {
-      Map<String, Datum> datums = ProcessorItSupport.datums(pipeline, repo, DATUMS, 3);
+      Map<String, Datum> datums = ProcessorItSupport.datums(spec, repo, DATUMS, 3);
       String jobId = datums.values().iterator().next().getJobId();
       Map<String, String> clean = ProcessorItSupport.cleanRunHashes(datums, repo);
       long joinedAt;

@@ -37,15 +37,31 @@ public final class Headers {
   /** On {@code <pipeline>.failed}: the last 4 KiB of the transform's stderr (commands, workers). */
   public static final String STDERR = "tusk.stderr";
 
+  /**
+   * On {@code <pipeline>.failed}: why the original record's value was left out (the record would
+   * have been too large to send); its source headers say where the value is.
+   */
+  public static final String OMITTED = "tusk.omitted";
+
   /** Provenance on {@code <pipeline>.output}. */
   public static final String PIPELINE = "tusk.pipeline";
 
+  /**
+   * Provenance on {@code <pipeline>.output}; also on every {@code <pipeline>.datums} record, so a
+   * datum that cannot be decoded still names its job (its key is the member).
+   */
   public static final String JOB_ID = "tusk.job";
+
   public static final String COMMIT_ID = "tusk.commit";
   public static final String GLOBAL_ID = "tusk.global";
+
+  /** Provenance on {@code <pipeline>.output}; also on every {@code <pipeline>.datums} record. */
   public static final String DATUM_HASH = "tusk.datum-hash";
 
-  /** On internal records whose value does not name their repo: the repo they belong to. */
+  /**
+   * On internal records whose value does not name their repo: the repo they belong to; also on
+   * every {@code <pipeline>.datums} record (the repo whose by-member topic hears the outcome).
+   */
   public static final String REPO = "tusk.repo";
 
   private Headers() {}

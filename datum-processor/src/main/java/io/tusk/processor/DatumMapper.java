@@ -129,14 +129,22 @@ public final class DatumMapper implements AutoCloseable {
   }
 
   /**
-   * The largest record a producer with these settings sends: the producer refuses a record larger
-   * than {@code max.request.size} or {@code buffer.memory} (their defaults when not set).
+   * Room kept below the producer's limit: the lineage service copies every output, with its
+   * position and timestamp, into a repartition topic and a store changelog whose records must fit
+   * the same default limit.
+   */
+  static final int LINEAGE_HEADROOM_BYTES = 16 * 1024;
+
+  /**
+   * The largest output record the processor writes: the producer refuses a record larger than
+   * {@code max.request.size} or {@code buffer.memory} (their defaults when not set), less {@link
+   * #LINEAGE_HEADROOM_BYTES}.
    */
   static int maxRecordBytes(Map<String, Object> producerSettings) {
     Map<String, Object> parsed = ProducerConfig.configDef().parse(producerSettings);
     int maxRequest = (Integer) parsed.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
     long memory = (Long) parsed.get(ProducerConfig.BUFFER_MEMORY_CONFIG);
-    return (int) Math.min(maxRequest, memory);
+    return (int) Math.min(maxRequest, memory) - LINEAGE_HEADROOM_BYTES;
   }
 
   /**

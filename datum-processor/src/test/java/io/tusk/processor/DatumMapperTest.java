@@ -681,8 +681,10 @@ class DatumMapperTest {
     raised.put("max.request.size", 5_000_000);
 
     // When / Then the limit is Kafka's default 1 MiB, or the setting
-    assertThat(DatumMapper.maxRecordBytes(defaults)).isEqualTo(1024 * 1024);
-    assertThat(DatumMapper.maxRecordBytes(raised)).isEqualTo(5_000_000);
+    assertThat(DatumMapper.maxRecordBytes(defaults))
+        .isEqualTo(1024 * 1024 - DatumMapper.LINEAGE_HEADROOM_BYTES);
+    assertThat(DatumMapper.maxRecordBytes(raised))
+        .isEqualTo(5_000_000 - DatumMapper.LINEAGE_HEADROOM_BYTES);
   }
 
   private static byte[] bytes(ByteBuffer buffer) {

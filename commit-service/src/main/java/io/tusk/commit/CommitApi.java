@@ -1,6 +1,5 @@
 package io.tusk.commit;
 
-import io.tusk.common.commit.CommitSealer;
 import io.tusk.common.http.ApiException;
 import io.tusk.common.http.HttpErrors;
 import io.tusk.common.json.AvroJson;

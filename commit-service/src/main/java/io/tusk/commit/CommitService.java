@@ -1,6 +1,5 @@
 package io.tusk.commit;
 
-import io.tusk.common.commit.CommitSealer;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
@@ -32,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * Tusk's control plane: an HTTP API (see {@link CommitApi}) over repos, commits, branches and
  * pipelines. It writes specs to {@code tusk.repos} and {@code tusk.pipelines}, creates the repos'
  * and pipelines' topics, and seals commits (step 1 of the commit protocol in docs/internals.md),
- * moves branches and requests jobs with common's {@link CommitSealer}. One instance per deployment:
+ * moves branches and requests jobs with its {@link CommitSealer}. One instance per deployment:
  * it owns sealing.
  */
 public final class CommitService implements AutoCloseable {

@@ -18,8 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Jobs started on an existing commit of a finished job: re-runs (a new job over the same input
  * commit) and restarts (the failed datums of the same job again). Both are {@code JobRequest}s
- * written by {@link io.tusk.common.commit.CommitSealer#requestJobs}, queued with the repo's other
- * changes.
+ * written by {@link CommitSealer#requestJobs}, queued with the repo's other changes.
  */
 final class JobControl {
   private static final Logger log = LoggerFactory.getLogger(JobControl.class);

@@ -2,7 +2,6 @@ package io.tusk.commit;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.tusk.common.commit.CommitSealer;
 import io.tusk.common.http.ApiException;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.Branch;

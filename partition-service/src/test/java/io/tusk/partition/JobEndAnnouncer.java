@@ -1,6 +1,6 @@
 package io.tusk.partition;
 
-import io.tusk.common.commit.CommitSealer;
+import io.tusk.commit.CommitSealer;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.topics.Topics;

@@ -1,4 +1,4 @@
-package io.tusk.common.commit;
+package io.tusk.commit;
 
 import io.tusk.common.Ids;
 import io.tusk.common.config.KafkaSettings;

@@ -23,7 +23,7 @@ final class CommitIndex {
   private final Map<String, Commit> byId = new ConcurrentHashMap<>();
   private final Map<String, ConcurrentNavigableMap<Long, Commit>> byRepo =
       new ConcurrentHashMap<>();
-  private final Map<String, String> bySourceJob = new ConcurrentHashMap<>();
+  private final Map<String, String> bySource = new ConcurrentHashMap<>();
 
   /**
    * Records a commit read from the topic or just sealed; null {@code commit} is a tombstone.
@@ -36,7 +36,7 @@ final class CommitIndex {
       if (removed != null) {
         writable(removed.getRepo()).remove(removed.getSequence(), removed);
         if (removed.getSourceJob() != null) {
-          bySourceJob.remove(sourceKey(removed.getRepo(), removed.getSourceJob()), id);
+          bySource.remove(sourceKey(removed), id);
         }
       }
       return;
@@ -44,18 +44,25 @@ final class CommitIndex {
     Commit merged = byId.merge(id, commit, (old, update) -> old.getStats() != null ? old : update);
     writable(merged.getRepo()).put(merged.getSequence(), merged);
     if (merged.getSourceJob() != null) {
-      bySourceJob.put(sourceKey(merged.getRepo(), merged.getSourceJob()), id);
+      bySource.put(sourceKey(merged), id);
     }
   }
 
-  /** The output commit of {@code repo} that the upstream job {@code sourceJob} sealed. */
-  Optional<Commit> bySourceJob(String repo, String sourceJob) {
-    String id = bySourceJob.get(sourceKey(repo, sourceJob));
+  /**
+   * The output commit of {@code repo} that round {@code round} of upstream job {@code sourceJob}
+   * sealed (0: the job's end, n: its n-th restart round).
+   */
+  Optional<Commit> bySource(String repo, String sourceJob, int round) {
+    String id = bySource.get(sourceKey(repo, sourceJob, round));
     return id == null ? Optional.empty() : get(id);
   }
 
-  private static String sourceKey(String repo, String sourceJob) {
-    return repo + "/" + sourceJob;
+  private static String sourceKey(Commit commit) {
+    return sourceKey(commit.getRepo(), commit.getSourceJob(), commit.getSourceRound());
+  }
+
+  private static String sourceKey(String repo, String sourceJob, int round) {
+    return repo + "/" + sourceJob + "/" + round;
   }
 
   /** The commit with {@code id}. */

@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * Tusk's control plane: an HTTP API (see {@link CommitApi}) over repos, commits, branches and
  * pipelines. It writes specs to {@code tusk.repos} and {@code tusk.pipelines}, creates the repos'
  * and pipelines' topics, and seals commits (step 1 of the commit protocol in docs/internals.md),
- * moves branches and requests jobs with its {@link CommitSealer}. One instance per deployment:
- * it owns sealing.
+ * moves branches and requests jobs with its {@link CommitSealer}. One instance per deployment: it
+ * owns sealing.
  */
 public final class CommitService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CommitService.class);

@@ -229,7 +229,7 @@ final class ControlPlane {
     RepoSpec repo = repo(repoName);
     Requests.branchName("branch", branch);
     requireNotDerived(repo);
-    return tasks.submit(repoQueue(repoName), () -> sealNow(repoName, branch, null, null));
+    return tasks.submit(repoQueue(repoName), () -> sealNow(repoName, branch, null));
   }
 
   /**
@@ -247,7 +247,7 @@ final class ControlPlane {
           if (!Objects.equals(latest, seenLatest)) {
             return null;
           }
-          return sealNow(repoName, MASTER, null, null);
+          return sealNow(repoName, MASTER, null);
         });
   }
 
@@ -265,15 +265,13 @@ final class ControlPlane {
   /**
    * Seals on the calling worker thread, inside the repo's queue.
    *
-   * @param sourceJob the upstream job of an output commit, else null
-   * @param globalId the global ID to carry, or null for the commit's own
+   * @param source the upstream job round of an output commit, else null
    */
-  Commit sealNow(String repoName, String branch, String sourceJob, String globalId) {
+  Commit sealNow(String repoName, String branch, CommitSealer.OutputSource source) {
     RepoSpec repo = repo(repoName);
     Commit parent = commits.latest(repoName).orElse(null);
     List<PipelineSpec> jobs = following(repoName, branch);
-    Commit commit =
-        sealTimer.record(() -> sealer.seal(repo, parent, jobs, branch, sourceJob, globalId));
+    Commit commit = sealTimer.record(() -> sealer.seal(repo, parent, jobs, branch, source));
     commits.record(commit.getId(), commit);
     branches.put(
         TopicNames.branchKey(repoName, branch), CommitSealer.branchAt(repoName, branch, commit));

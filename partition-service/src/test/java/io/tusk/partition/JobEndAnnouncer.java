@@ -45,7 +45,8 @@ final class JobEndAnnouncer implements AutoCloseable {
                                     repo.getName(),
                                     repo.getMemberPartitions(),
                                     request.getPipeline(),
-                                    request.getJobId()));
+                                    request.getJobId(),
+                                    request.getRound()));
                   }
                 }
               } catch (WakeupException e) {

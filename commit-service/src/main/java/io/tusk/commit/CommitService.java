@@ -130,7 +130,7 @@ public final class CommitService implements AutoCloseable {
       CommitApi api =
           new CommitApi(
               control,
-              new PipelineControl(control, observability.registry()),
+              new PipelineControl(control, config.memberPartitions(), observability.registry()),
               new JobControl(control, jobs),
               new RejectedRows(kafka),
               open(opened, new PartitionProxy(vertx, config.partitionUrl())),

@@ -152,6 +152,59 @@ final class ControlPlane {
     return commit;
   }
 
+  /**
+   * 410 unless {@code commit} is within its repo's history: the partition service prunes the member
+   * versions of commits below {@code latest sequence - historyRetention + 1} (the floor), so a job
+   * or a branch head there would read a history that is gone.
+   *
+   * @param what what the commit is to the request, for the message (e.g. "head")
+   */
+  void requireKept(Commit commit, String what) {
+    RepoSpec repo = repo(commit.getRepo());
+    long floor = historyFloor(repo);
+    if (commit.getSequence() < floor) {
+      throw new ApiException(
+          410,
+          "gone",
+          "commit "
+              + commit.getId()
+              + " ("
+              + what
+              + ", sequence "
+              + commit.getSequence()
+              + ") of repo '"
+              + repo.getName()
+              + "' is older than its history retention of "
+              + repo.getHistoryRetention()
+              + " commits: the oldest sequence kept is "
+              + floor);
+    }
+  }
+
+  /** The lowest commit sequence of {@code repo} whose member versions are kept (1 until pruned). */
+  long historyFloor(RepoSpec repo) {
+    long latest = commits.latest(repo.getName()).map(Commit::getSequence).orElse(0L);
+    return Math.max(1, latest - Math.max(1, repo.getHistoryRetention()) + 1);
+  }
+
+  /**
+   * 503 unless {@code commit} is complete (the partition service wrote it back with its stats):
+   * before that its member versions are not all built, and a query would see a partial commit.
+   */
+  static void requireComplete(Commit commit, String field) {
+    if (commit.getStats() == null) {
+      throw ApiException.unavailable(
+          "commit "
+              + commit.getId()
+              + " ("
+              + field
+              + ") of repo '"
+              + commit.getRepo()
+              + "' is sealed but not complete yet: its rows are still being partitioned into"
+              + " members; retry shortly");
+    }
+  }
+
   // ---- repos
 
   /** Creates a repo: its spec, its topics and its master branch (no head yet). */
@@ -291,7 +344,7 @@ final class ControlPlane {
     repo(repoName);
     Requests.branchName("name", name);
     if (headId != null) {
-      commitOf(repoName, "head", headId);
+      requireKept(commitOf(repoName, "head", headId), "head");
     }
     requireNoBranch(repoName, name);
     return tasks.submit(
@@ -299,13 +352,16 @@ final class ControlPlane {
         () -> {
           requireNoBranch(repoName, name);
           Commit head = headId == null ? null : commitOf(repoName, "head", headId);
+          if (head != null) {
+            requireKept(head, "head");
+          }
           return writeBranch(repoName, name, head);
         });
   }
 
   /**
-   * Moves a branch to another commit of its repo (older: a rewind) and starts a full job at the new
-   * head for every pipeline following it, in one transaction.
+   * Moves a branch to another commit of its repo (older: a rewind, but not below the history floor:
+   * 410) and starts a full job at the new head for every pipeline following it, in one transaction.
    *
    * @param expectedHead if not null, the move happens only if the head is still this commit (else
    *     409): a compare-and-set for concurrent writers
@@ -314,7 +370,7 @@ final class ControlPlane {
       String repoName, String name, String headId, String expectedHead) {
     repo(repoName);
     branch(repoName, name);
-    commitOf(repoName, "head", headId);
+    requireKept(commitOf(repoName, "head", headId), "head");
     if (expectedHead != null) {
       Requests.commitId("expectedHead", expectedHead);
     }
@@ -333,7 +389,10 @@ final class ControlPlane {
                     + ", not at expectedHead "
                     + expectedHead);
           }
-          return writeBranch(repoName, name, commitOf(repoName, "head", headId));
+          Commit head = commitOf(repoName, "head", headId);
+          // Seals queued before this move may have raised the floor.
+          requireKept(head, "head");
+          return writeBranch(repoName, name, head);
         });
   }
 

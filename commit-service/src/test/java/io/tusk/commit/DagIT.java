@@ -14,9 +14,12 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -172,6 +175,53 @@ class DagIT extends CommitServiceItBase {
             ids -> ids.size() >= 3,
             "job ends announced on " + repo);
     assertThat(announced).containsExactlyInAnyOrder(job + "/0", job + "/1", secondJob + "/0");
+  }
+
+  @Test
+  void shouldGiveADerivedRepoTheConfiguredMemberPartitionsWhenTheDeploymentSetsThem()
+      throws Exception {
+    // Given a commit service configured with 3 member partitions for every repo
+    CommitServiceConfig config =
+        config("commit-service-it-" + suffix(), Map.of("TUSK_MEMBER_PARTITIONS", "3"));
+    try (CommitService configured = CommitService.start(config)) {
+      WebClient own =
+          WebClient.create(
+              vertx,
+              new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(configured.port()));
+      try {
+        // When a repo, an upstream pipeline with 2 output partitions and a downstream pipeline
+        // reading its outputs are created
+        String repo = "it-repo-" + suffix();
+        String upstream = "it-up-" + suffix();
+        String downstream = "it-down-" + suffix();
+        assertThat(await(own.post("/repos").sendJsonObject(repoBody(repo))).statusCode())
+            .isEqualTo(201);
+        assertThat(
+                await(
+                        own.post("/pipelines")
+                            .sendJsonObject(pipelineBody(upstream, repo).put("parallelism", 2)))
+                    .statusCode())
+            .isEqualTo(201);
+        HttpResponse<Buffer> created =
+            await(own.post("/pipelines").sendJsonObject(derivedPipelineBody(downstream, upstream)));
+        assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+
+        // Then the derived repo reads the 2 output partitions into the deployment's 3 member
+        // partitions, like every other repo
+        String derived = upstream + "-by-person_id";
+        JsonObject spec = await(own.get("/repos/" + derived).send()).bodyAsJsonObject();
+        assertThat(spec.getInteger("updatePartitions")).isEqualTo(2);
+        assertThat(spec.getInteger("memberPartitions")).isEqualTo(3);
+        assertThat(
+                await(own.get("/repos/" + repo).send())
+                    .bodyAsJsonObject()
+                    .getInteger("memberPartitions"))
+            .isEqualTo(3);
+        assertTopic(TopicNames.byMember(derived), 3, "delete", null);
+      } finally {
+        own.close();
+      }
+    }
   }
 
   private static JsonObject derivedPipelineBody(String name, String upstream) {

@@ -74,16 +74,16 @@ public final class CommitService implements AutoCloseable {
           open(opened, CompactedTopicView.start(kafka, topics.repos, VIEW_TIMEOUT));
       CompactedTopicView<PipelineSpec> pipelines =
           open(opened, CompactedTopicView.start(kafka, topics.pipelines, VIEW_TIMEOUT));
-      CompactedTopicView<Commit> commitView =
-          open(opened, CompactedTopicView.start(kafka, topics.commits, VIEW_TIMEOUT));
       CompactedTopicView<Branch> branches =
           open(opened, CompactedTopicView.start(kafka, topics.branches, VIEW_TIMEOUT));
-      CompactedTopicView<Job> jobView =
-          open(opened, CompactedTopicView.start(kafka, topics.jobs, VIEW_TIMEOUT));
+      // Commits and jobs grow with the deployment's history: their indexes keep them compactly and
+      // are the only copy, fed in topic order from the first record.
+      CommitIndex commits = new CommitIndex();
+      TopicFeed<Commit> commitFeed =
+          open(opened, TopicFeed.start(kafka, topics.commits, VIEW_TIMEOUT, commits::record));
       JobIndex jobs = new JobIndex();
-      jobView.addListener(jobs::record);
-      jobView.snapshot().forEach(jobs::record);
-      CommitIndex commits = index(commitView);
+      TopicFeed<Job> jobFeed =
+          open(opened, TopicFeed.start(kafka, topics.jobs, VIEW_TIMEOUT, jobs::record));
       ensureTopics(topicAdmin, repos, pipelines);
       CommitSealer sealer = open(opened, new CommitSealer(kafka, topics, topicAdmin.admin()));
       KafkaProducer<byte[], byte[]> specProducer =
@@ -94,9 +94,9 @@ public final class CommitService implements AutoCloseable {
       observability.bind(specProducer, "spec-producer");
       observability.addHealthCheck("repos-view", repos::isHealthy);
       observability.addHealthCheck("pipelines-view", pipelines::isHealthy);
-      observability.addHealthCheck("commits-view", commitView::isHealthy);
+      observability.addHealthCheck("commits-feed", commitFeed::isHealthy);
       observability.addHealthCheck("branches-view", branches::isHealthy);
-      observability.addHealthCheck("jobs-view", jobView::isHealthy);
+      observability.addHealthCheck("jobs-feed", jobFeed::isHealthy);
 
       Vertx vertx = Vertx.vertx();
       opened.push(() -> await(vertx.close(), "closing Vert.x"));
@@ -163,17 +163,6 @@ public final class CommitService implements AutoCloseable {
   @Override
   public void close() {
     closeAll(resources);
-  }
-
-  /**
-   * Indexes the commits of the view. The listener goes on before the snapshot is read, so no update
-   * falls between them; the index merges duplicates.
-   */
-  private static CommitIndex index(CompactedTopicView<Commit> view) {
-    CommitIndex index = new CommitIndex();
-    view.addListener(index::record);
-    view.snapshot().forEach(index::record);
-    return index;
   }
 
   /**

@@ -380,13 +380,27 @@ abstract class CommitServiceItBase {
 
   /** Polls {@code probe} until {@code done} holds, failing after {@link #DEADLINE}. */
   static <T> T eventually(Supplier<T> probe, Predicate<T> done, String what) {
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    return eventually(probe, done, DEADLINE, what);
+  }
+
+  /** Polls {@code probe} until {@code done} holds, failing after {@code within}. */
+  static <T> T eventually(Supplier<T> probe, Predicate<T> done, Duration within, String what) {
+    T value = lastUntil(probe, done, within, what);
+    assertThat(done.test(value)).as("%s within %s", what, within).isTrue();
+    return value;
+  }
+
+  /**
+   * Polls {@code probe} until {@code done} holds or {@code within} has passed, and returns the last
+   * value, for a test to describe what is wrong with it.
+   */
+  static <T> T lastUntil(Supplier<T> probe, Predicate<T> done, Duration within, String what) {
+    long deadline = System.nanoTime() + within.toNanos();
     while (true) {
       T value = probe.get();
-      if (done.test(value)) {
+      if (done.test(value) || System.nanoTime() > deadline) {
         return value;
       }
-      assertThat(System.nanoTime()).as("%s within %s", what, DEADLINE).isLessThan(deadline);
       try {
         TimeUnit.MILLISECONDS.sleep(100);
       } catch (InterruptedException e) {

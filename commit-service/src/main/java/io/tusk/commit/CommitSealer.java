@@ -35,6 +35,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +61,9 @@ public final class CommitSealer implements AutoCloseable {
 
   /** Longest a seal waits for the markers of a transaction that was just committed. */
   private static final java.time.Duration MARKER_WAIT = java.time.Duration.ofMillis(500);
+
+  private static final int UNKNOWN_TOPIC_ATTEMPTS = 10;
+  private static final long UNKNOWN_TOPIC_BACKOFF_MS = 200;
 
   private final KafkaSettings settings;
   private final Topics topics;
@@ -378,16 +382,32 @@ public final class CommitSealer implements AutoCloseable {
     }
   }
 
+  /**
+   * The end offsets of {@code request}'s partitions. A repo's topics created a moment ago may not
+   * be in every broker's metadata yet (a seal right after the repo's creation), so an unknown topic
+   * is asked again a few times before it counts as a failure.
+   */
   private Map<TopicPartition, Long> offsets(
       Map<TopicPartition, OffsetSpec> request, IsolationLevel isolation)
       throws InterruptedException, ExecutionException, TimeoutException {
-    Map<TopicPartition, Long> offsets = new HashMap<>();
-    admin
-        .listOffsets(request, new ListOffsetsOptions(isolation))
-        .all()
-        .get(30, TimeUnit.SECONDS)
-        .forEach((partition, info) -> offsets.put(partition, info.offset()));
-    return offsets;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        Map<TopicPartition, Long> offsets = new HashMap<>();
+        admin
+            .listOffsets(request, new ListOffsetsOptions(isolation))
+            .all()
+            .get(30, TimeUnit.SECONDS)
+            .forEach((partition, info) -> offsets.put(partition, info.offset()));
+        return offsets;
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+            || attempt == UNKNOWN_TOPIC_ATTEMPTS) {
+          throw e;
+        }
+        log.info("Topic metadata not there yet (attempt {}): {}", attempt, e.getMessage());
+        TimeUnit.MILLISECONDS.sleep(UNKNOWN_TOPIC_BACKOFF_MS);
+      }
+    }
   }
 
   private static List<PartitionOffset> zeroes(List<PartitionOffset> end) {

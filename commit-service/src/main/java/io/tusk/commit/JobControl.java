@@ -52,7 +52,8 @@ final class JobControl {
 
   /**
    * Re-runs a job: a new job (kind RERUN) of its pipeline over its input commit, REPROCESS (every
-   * member, outputs compared with the earlier ones) or FULL (only datums without a success).
+   * member, outputs compared with the earlier ones) or FULL (only datums without a success). 410
+   * when the job's commit is below the history floor.
    */
   Future<ControlPlane.StartedJob> rerun(String id, boolean reprocess) {
     Job job = job(id);

@@ -1,6 +1,5 @@
 package io.tusk.commit;
 
-import io.tusk.common.commit.CommitSealer;
 import io.tusk.common.http.ApiException;
 import io.tusk.common.http.HttpErrors;
 import io.tusk.common.json.AvroJson;
@@ -249,14 +248,15 @@ final class CommitApi {
 
   /**
    * The repo of a forwarded query, after checking that the commits its parameters name are commits
-   * of it (so unknown commits are the same 4xx here as everywhere).
+   * of it (so unknown commits are the same 4xx here as everywhere) and complete (503 while one is
+   * sealed but its member versions are still being built).
    */
   private String checkedCommits(RoutingContext ctx, String... parameters) {
     String repo = control.repo(ctx.pathParam("repo")).getName();
     for (String parameter : parameters) {
       String id = ctx.queryParams().get(parameter);
       if (id != null) {
-        control.commitOf(repo, parameter, id);
+        ControlPlane.requireComplete(control.commitOf(repo, parameter, id), parameter);
       }
     }
     return repo;

@@ -1,6 +1,5 @@
 package io.tusk.commit;
 
-import io.tusk.common.commit.CommitSealer;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
@@ -32,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * Tusk's control plane: an HTTP API (see {@link CommitApi}) over repos, commits, branches and
  * pipelines. It writes specs to {@code tusk.repos} and {@code tusk.pipelines}, creates the repos'
  * and pipelines' topics, and seals commits (step 1 of the commit protocol in docs/internals.md),
- * moves branches and requests jobs with common's {@link CommitSealer}. One instance per deployment:
- * it owns sealing.
+ * moves branches and requests jobs with its {@link CommitSealer}. One instance per deployment: it
+ * owns sealing.
  */
 public final class CommitService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CommitService.class);
@@ -75,16 +74,16 @@ public final class CommitService implements AutoCloseable {
           open(opened, CompactedTopicView.start(kafka, topics.repos, VIEW_TIMEOUT));
       CompactedTopicView<PipelineSpec> pipelines =
           open(opened, CompactedTopicView.start(kafka, topics.pipelines, VIEW_TIMEOUT));
-      CompactedTopicView<Commit> commitView =
-          open(opened, CompactedTopicView.start(kafka, topics.commits, VIEW_TIMEOUT));
       CompactedTopicView<Branch> branches =
           open(opened, CompactedTopicView.start(kafka, topics.branches, VIEW_TIMEOUT));
-      CompactedTopicView<Job> jobView =
-          open(opened, CompactedTopicView.start(kafka, topics.jobs, VIEW_TIMEOUT));
+      // Commits and jobs grow with the deployment's history: their indexes keep them compactly and
+      // are the only copy, fed in topic order from the first record.
+      CommitIndex commits = new CommitIndex();
+      TopicFeed<Commit> commitFeed =
+          open(opened, TopicFeed.start(kafka, topics.commits, VIEW_TIMEOUT, commits::record));
       JobIndex jobs = new JobIndex();
-      jobView.addListener(jobs::record);
-      jobView.snapshot().forEach(jobs::record);
-      CommitIndex commits = index(commitView);
+      TopicFeed<Job> jobFeed =
+          open(opened, TopicFeed.start(kafka, topics.jobs, VIEW_TIMEOUT, jobs::record));
       ensureTopics(topicAdmin, repos, pipelines);
       CommitSealer sealer = open(opened, new CommitSealer(kafka, topics, topicAdmin.admin()));
       KafkaProducer<byte[], byte[]> specProducer =
@@ -95,9 +94,9 @@ public final class CommitService implements AutoCloseable {
       observability.bind(specProducer, "spec-producer");
       observability.addHealthCheck("repos-view", repos::isHealthy);
       observability.addHealthCheck("pipelines-view", pipelines::isHealthy);
-      observability.addHealthCheck("commits-view", commitView::isHealthy);
+      observability.addHealthCheck("commits-feed", commitFeed::isHealthy);
       observability.addHealthCheck("branches-view", branches::isHealthy);
-      observability.addHealthCheck("jobs-view", jobView::isHealthy);
+      observability.addHealthCheck("jobs-feed", jobFeed::isHealthy);
 
       Vertx vertx = Vertx.vertx();
       opened.push(() -> await(vertx.close(), "closing Vert.x"));
@@ -131,7 +130,7 @@ public final class CommitService implements AutoCloseable {
       CommitApi api =
           new CommitApi(
               control,
-              new PipelineControl(control, observability.registry()),
+              new PipelineControl(control, config.memberPartitions(), observability.registry()),
               new JobControl(control, jobs),
               new RejectedRows(kafka),
               open(opened, new PartitionProxy(vertx, config.partitionUrl())),
@@ -164,17 +163,6 @@ public final class CommitService implements AutoCloseable {
   @Override
   public void close() {
     closeAll(resources);
-  }
-
-  /**
-   * Indexes the commits of the view. The listener goes on before the snapshot is read, so no update
-   * falls between them; the index merges duplicates.
-   */
-  private static CommitIndex index(CompactedTopicView<Commit> view) {
-    CommitIndex index = new CommitIndex();
-    view.addListener(index::record);
-    view.snapshot().forEach(index::record);
-    return index;
   }
 
   /**

@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.tusk.common.Ids;
-import io.tusk.common.commit.CommitSealer;
 import io.tusk.common.http.ApiException;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.topics.Topic;
@@ -153,6 +152,59 @@ final class ControlPlane {
     return commit;
   }
 
+  /**
+   * 410 unless {@code commit} is within its repo's history: the partition service prunes the member
+   * versions of commits below {@code latest sequence - historyRetention + 1} (the floor), so a job
+   * or a branch head there would read a history that is gone.
+   *
+   * @param what what the commit is to the request, for the message (e.g. "head")
+   */
+  void requireKept(Commit commit, String what) {
+    RepoSpec repo = repo(commit.getRepo());
+    long floor = historyFloor(repo);
+    if (commit.getSequence() < floor) {
+      throw new ApiException(
+          410,
+          "gone",
+          "commit "
+              + commit.getId()
+              + " ("
+              + what
+              + ", sequence "
+              + commit.getSequence()
+              + ") of repo '"
+              + repo.getName()
+              + "' is older than its history retention of "
+              + repo.getHistoryRetention()
+              + " commits: the oldest sequence kept is "
+              + floor);
+    }
+  }
+
+  /** The lowest commit sequence of {@code repo} whose member versions are kept (1 until pruned). */
+  long historyFloor(RepoSpec repo) {
+    long latest = commits.latest(repo.getName()).map(Commit::getSequence).orElse(0L);
+    return Math.max(1, latest - Math.max(1, repo.getHistoryRetention()) + 1);
+  }
+
+  /**
+   * 503 unless {@code commit} is complete (the partition service wrote it back with its stats):
+   * before that its member versions are not all built, and a query would see a partial commit.
+   */
+  static void requireComplete(Commit commit, String field) {
+    if (commit.getStats() == null) {
+      throw ApiException.unavailable(
+          "commit "
+              + commit.getId()
+              + " ("
+              + field
+              + ") of repo '"
+              + commit.getRepo()
+              + "' is sealed but not complete yet: its rows are still being partitioned into"
+              + " members; retry shortly");
+    }
+  }
+
   // ---- repos
 
   /** Creates a repo: its spec, its topics and its master branch (no head yet). */
@@ -230,7 +282,7 @@ final class ControlPlane {
     RepoSpec repo = repo(repoName);
     Requests.branchName("branch", branch);
     requireNotDerived(repo);
-    return tasks.submit(repoQueue(repoName), () -> sealNow(repoName, branch, null, null));
+    return tasks.submit(repoQueue(repoName), () -> sealNow(repoName, branch, null));
   }
 
   /**
@@ -248,7 +300,7 @@ final class ControlPlane {
           if (!Objects.equals(latest, seenLatest)) {
             return null;
           }
-          return sealNow(repoName, MASTER, null, null);
+          return sealNow(repoName, MASTER, null);
         });
   }
 
@@ -266,15 +318,13 @@ final class ControlPlane {
   /**
    * Seals on the calling worker thread, inside the repo's queue.
    *
-   * @param sourceJob the upstream job of an output commit, else null
-   * @param globalId the global ID to carry, or null for the commit's own
+   * @param source the upstream job round of an output commit, else null
    */
-  Commit sealNow(String repoName, String branch, String sourceJob, String globalId) {
+  Commit sealNow(String repoName, String branch, CommitSealer.OutputSource source) {
     RepoSpec repo = repo(repoName);
     Commit parent = commits.latest(repoName).orElse(null);
     List<PipelineSpec> jobs = following(repoName, branch);
-    Commit commit =
-        sealTimer.record(() -> sealer.seal(repo, parent, jobs, branch, sourceJob, globalId));
+    Commit commit = sealTimer.record(() -> sealer.seal(repo, parent, jobs, branch, source));
     commits.record(commit.getId(), commit);
     branches.put(
         TopicNames.branchKey(repoName, branch), CommitSealer.branchAt(repoName, branch, commit));
@@ -294,7 +344,7 @@ final class ControlPlane {
     repo(repoName);
     Requests.branchName("name", name);
     if (headId != null) {
-      commitOf(repoName, "head", headId);
+      requireKept(commitOf(repoName, "head", headId), "head");
     }
     requireNoBranch(repoName, name);
     return tasks.submit(
@@ -302,13 +352,16 @@ final class ControlPlane {
         () -> {
           requireNoBranch(repoName, name);
           Commit head = headId == null ? null : commitOf(repoName, "head", headId);
+          if (head != null) {
+            requireKept(head, "head");
+          }
           return writeBranch(repoName, name, head);
         });
   }
 
   /**
-   * Moves a branch to another commit of its repo (older: a rewind) and starts a full job at the new
-   * head for every pipeline following it, in one transaction.
+   * Moves a branch to another commit of its repo (older: a rewind, but not below the history floor:
+   * 410) and starts a full job at the new head for every pipeline following it, in one transaction.
    *
    * @param expectedHead if not null, the move happens only if the head is still this commit (else
    *     409): a compare-and-set for concurrent writers
@@ -317,7 +370,7 @@ final class ControlPlane {
       String repoName, String name, String headId, String expectedHead) {
     repo(repoName);
     branch(repoName, name);
-    commitOf(repoName, "head", headId);
+    requireKept(commitOf(repoName, "head", headId), "head");
     if (expectedHead != null) {
       Requests.commitId("expectedHead", expectedHead);
     }
@@ -336,7 +389,10 @@ final class ControlPlane {
                     + ", not at expectedHead "
                     + expectedHead);
           }
-          return writeBranch(repoName, name, commitOf(repoName, "head", headId));
+          Commit head = commitOf(repoName, "head", headId);
+          // Seals queued before this move may have raised the floor.
+          requireKept(head, "head");
+          return writeBranch(repoName, name, head);
         });
   }
 

@@ -18,8 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Jobs started on an existing commit of a finished job: re-runs (a new job over the same input
  * commit) and restarts (the failed datums of the same job again). Both are {@code JobRequest}s
- * written by {@link io.tusk.common.commit.CommitSealer#requestJobs}, queued with the repo's other
- * changes.
+ * written by {@link CommitSealer#requestJobs}, queued with the repo's other changes.
  */
 final class JobControl {
   private static final Logger log = LoggerFactory.getLogger(JobControl.class);
@@ -53,7 +52,8 @@ final class JobControl {
 
   /**
    * Re-runs a job: a new job (kind RERUN) of its pipeline over its input commit, REPROCESS (every
-   * member, outputs compared with the earlier ones) or FULL (only datums without a success).
+   * member, outputs compared with the earlier ones) or FULL (only datums without a success). 410
+   * when the job's commit is below the history floor.
    */
   Future<ControlPlane.StartedJob> rerun(String id, boolean reprocess) {
     Job job = job(id);
@@ -78,17 +78,21 @@ final class JobControl {
 
   /**
    * Restarts the failed datums of an ended job: the same job ID, mode FAILED_ONLY. 409 unless the
-   * job has ended with failed datums.
+   * job has ended with failed datums and its pipeline's spec is still the one it ran; 410 when its
+   * commit is below the history floor.
    */
   Future<ControlPlane.StartedJob> restart(String id) {
     Job requested = job(id);
     requireRestartable(requested);
+    requireSameSpec(requested, target(requested).pipeline());
     return control.tasks.submit(
         ControlPlane.repoQueue(requested.getRepo()),
         () -> {
           Job job = job(id);
           requireRestartable(job);
           Target target = target(job);
+          requireSameSpec(job, target.pipeline());
+          // Jobs recorded before spec hashes were kept have none: they run the current spec.
           String specHash =
               job.getSpecHash().isEmpty() ? target.pipeline().getSpecHash() : job.getSpecHash();
           JobRef ref =
@@ -141,7 +145,28 @@ final class JobControl {
                 () ->
                     ApiException.conflict(
                         "commit " + job.getCommitId() + " of job " + job.getId() + " is unknown"));
+    control.requireKept(commit, "the input commit of job " + job.getId());
     return new Target(pipeline, repo, commit);
+  }
+
+  /**
+   * A restart re-runs datums into the same job, whose outputs are recorded under its spec hash: 409
+   * once the pipeline runs another spec.
+   */
+  private static void requireSameSpec(Job job, PipelineSpec pipeline) {
+    if (!job.getSpecHash().isEmpty() && !job.getSpecHash().equals(pipeline.getSpecHash())) {
+      throw ApiException.conflict(
+          "pipeline '"
+              + pipeline.getName()
+              + "' was updated since job "
+              + job.getId()
+              + " ran (spec hash "
+              + job.getSpecHash()
+              + ", now "
+              + pipeline.getSpecHash()
+              + "): its UPDATE job reprocessed every member; to run this job's commit again,"
+              + " rerun the job");
+    }
   }
 
   private static void requireRestartable(Job job) {

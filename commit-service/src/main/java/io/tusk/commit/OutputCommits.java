@@ -28,15 +28,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Seals the output commits of the DAG: for each {@link SealRequest} on {@code tusk.seal-requests}
  * (a job of pipeline P ended), seals every repo derived from P's outputs on master, with {@code
- * sourceJob} = the job and the request's global ID, which starts the downstream pipelines'
- * incremental jobs, then announces the job's end on its input repo (JobDone), which lets P's next
- * job start. One global ID thus runs through the whole DAG, and each output commit holds exactly
- * the outputs of its job and the jobs before it.
+ * sourceJob} = the job, {@code sourceRound} = the request's round (0 for the job's end, n for its
+ * n-th restart round) and the request's global ID, which starts the downstream pipelines'
+ * incremental jobs, then announces the round's end on its input repo (JobDone with the round),
+ * which lets P's next job start. One global ID thus runs through the whole DAG, and each output
+ * commit holds exactly the outputs of its job and the jobs before it.
  *
  * <p>A consumer in group {@code tusk-commit-sealer} on its own thread; offsets are committed after
- * the seals, and a request whose job already has an output commit in a repo is skipped there, so a
- * request read twice (after a crash) seals once. A seal that fails is retried from the same record
- * after a pause; an undecodable record is logged, counted and skipped.
+ * the seals, and a request whose job round already has an output commit in a repo is skipped there,
+ * so a request read twice (after a crash) seals once. A seal that fails is retried from the same
+ * record after a pause; an undecodable record is logged, counted and skipped.
  */
 final class OutputCommits implements AutoCloseable {
   static final String GROUP_ID = "tusk-commit-sealer";
@@ -69,7 +70,8 @@ final class OutputCommits implements AutoCloseable {
             .register(metrics);
     this.skipped =
         Counter.builder("tusk.output.commits.duplicate")
-            .description("Seal requests skipped in a repo because their job had its output commit")
+            .description(
+                "Seal requests skipped in a repo because their job round had its output commit")
             .register(metrics);
     this.undecodable =
         Counter.builder("tusk.seal.requests.undecodable")
@@ -161,13 +163,21 @@ final class OutputCommits implements AutoCloseable {
             input.getName(),
             input.getMemberPartitions(),
             request.getPipeline(),
-            request.getJobId());
+            request.getJobId(),
+            request.getRound());
       }
     }
   }
 
-  /** Seals {@code repo} for the request's job unless that job already has its output commit. */
+  /**
+   * Seals {@code repo} for the request's job round unless that round already has its output commit
+   * there: each restart round of a job gets an output commit of its own (its recovered outputs),
+   * and a request read twice seals once.
+   */
   private void sealOnce(String repo, SealRequest request) {
+    CommitSealer.OutputSource source =
+        new CommitSealer.OutputSource(
+            request.getJobId(), request.getRound(), request.getGlobalId());
     try {
       Commit commit =
           control
@@ -175,25 +185,33 @@ final class OutputCommits implements AutoCloseable {
               .submit(
                   ControlPlane.repoQueue(repo),
                   () -> {
-                    if (control.commits.bySourceJob(repo, request.getJobId()).isPresent()) {
+                    if (control
+                        .commits
+                        .bySource(repo, source.jobId(), source.round())
+                        .isPresent()) {
                       return null;
                     }
-                    return control.sealNow(
-                        repo, ControlPlane.MASTER, request.getJobId(), request.getGlobalId());
+                    return control.sealNow(repo, ControlPlane.MASTER, source);
                   })
               .toCompletionStage()
               .toCompletableFuture()
               .get(SEAL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
       if (commit == null) {
         skipped.increment();
-        log.info("Job {} already has its output commit in repo {}", request.getJobId(), repo);
+        log.info(
+            "Round {} of job {} already has its output commit in repo {}",
+            source.round(),
+            source.jobId(),
+            repo);
       } else {
         sealed.increment();
         log.info(
-            "Output commit {} of repo {} for job {} of pipeline {} ({} downstream jobs)",
+            "Output commit {} of repo {} for round {} of job {} of pipeline {} ({} downstream"
+                + " jobs)",
             commit.getId(),
             repo,
-            request.getJobId(),
+            source.round(),
+            source.jobId(),
             request.getPipeline(),
             commit.getJobs().size());
       }

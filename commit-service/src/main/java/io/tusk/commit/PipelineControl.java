@@ -2,7 +2,6 @@ package io.tusk.commit;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.tusk.common.commit.CommitSealer;
 import io.tusk.common.http.ApiException;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.Branch;
@@ -43,13 +42,19 @@ final class PipelineControl {
   private static final long DESCRIBE_BACKOFF_MS = 300;
 
   private final ControlPlane control;
+  private final int memberPartitions;
   private final Counter pipelineCounter;
 
   /** A pipeline as written, with the job its change started (null: none). */
   record PipelineChange(PipelineSpec spec, ControlPlane.StartedJob job) {}
 
-  PipelineControl(ControlPlane control, MeterRegistry metrics) {
+  /**
+   * @param memberPartitions the deployment's member partition count ({@code
+   *     TUSK_MEMBER_PARTITIONS}), or 0 when each repo chooses
+   */
+  PipelineControl(ControlPlane control, int memberPartitions, MeterRegistry metrics) {
     this.control = control;
+    this.memberPartitions = memberPartitions;
     this.pipelineCounter =
         Counter.builder("tusk.pipelines.created")
             .description("Pipelines created")
@@ -220,7 +225,10 @@ final class PipelineControl {
   /**
    * Creates the repo of the upstream pipeline's outputs a pipeline input reads, unless it exists:
    * rows are the upstream {@code Output}s on {@code <pipeline>.output}, one table {@code output}
-   * with columns (member, memberKey, data), row key member, members named by memberKey.
+   * with columns (member, memberKey, data), row key member, members named by memberKey. Its updates
+   * topic is the output topic, so it has that topic's partitions; its member side has the
+   * deployment's member partition count like every other repo (the output topic's count when none
+   * is configured).
    */
   private void ensureDerivedRepo(PipelineSpec spec) {
     String upstream = spec.getInputPipeline();
@@ -244,7 +252,7 @@ final class PipelineControl {
                         .setRowKey(List.of("member"))
                         .build()))
             .setUpdatePartitions(partitions)
-            .setMemberPartitions(partitions)
+            .setMemberPartitions(memberPartitions > 0 ? memberPartitions : partitions)
             .setCreatedAt(System.currentTimeMillis())
             .setUpdatesTopic(outputTopic)
             .setSourcePipeline(upstream)

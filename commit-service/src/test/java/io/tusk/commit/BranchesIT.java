@@ -243,6 +243,39 @@ class BranchesIT extends CommitServiceItBase {
         "expectedHead");
   }
 
+  @Test
+  void shouldAnswer410WhenABranchIsCreatedOrMovedBelowTheHistoryFloor() throws Exception {
+    // Given a repo keeping 2 commits of history, and 3 commits: the floor is sequence 2
+    String repo = "it-repo-" + suffix();
+    HttpResponse<Buffer> created = post("/repos", repoBody(repo).put("historyRetention", 2));
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    String first = seal(repo, null).getString("id");
+    String second = seal(repo, null).getString("id");
+    seal(repo, null);
+    String branches = "/repos/" + repo + "/branches";
+
+    // When a branch is created at the first commit, and master is moved there
+    HttpResponse<Buffer> create =
+        post(branches, new JsonObject().put("name", "old").put("head", first));
+    HttpResponse<Buffer> move = put(branches + "/master", new JsonObject().put("head", first));
+
+    // Then both are 410s naming the commit, its sequence and the oldest sequence kept
+    for (HttpResponse<Buffer> refused : List.of(create, move)) {
+      assertError(refused, 410, "commit " + first + " (head, sequence 1)");
+      assertThat(refused.bodyAsJsonObject().getString("error")).isEqualTo("gone");
+      assertThat(refused.bodyAsJsonObject().getString("message"))
+          .contains("oldest sequence kept is 2");
+    }
+    assertError(get(branches + "/old"), 404, "no branch 'old'");
+
+    // And the floor itself is still kept: a branch there and a rewind there work
+    HttpResponse<Buffer> atFloor =
+        post(branches, new JsonObject().put("name", "kept").put("head", second));
+    assertThat(atFloor.statusCode()).as(atFloor.bodyAsString()).isEqualTo(201);
+    HttpResponse<Buffer> rewind = put(branches + "/master", new JsonObject().put("head", second));
+    assertThat(rewind.statusCode()).as(rewind.bodyAsString()).isEqualTo(200);
+  }
+
   private static Branch storedBranch(String repo, String branch) {
     try (CompactedTopicView<Branch> view =
         CompactedTopicView.start(

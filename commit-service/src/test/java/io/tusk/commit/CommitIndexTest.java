@@ -63,20 +63,26 @@ class CommitIndexTest {
   }
 
   @Test
-  void shouldFindTheOutputCommitWhenAskedByItsSourceJob() {
-    // Given an output commit of a derived repo sealed for upstream job j1
+  void shouldFindTheOutputCommitOfEachRoundWhenAskedByItsSourceJobAndRound() {
+    // Given output commits of a derived repo sealed for upstream job j1's end and its first restart
     CommitIndex index = new CommitIndex();
-    Commit output = Commit.newBuilder(commit("gi-by-k", 1, null)).setSourceJob("j1").build();
-    index.record(output.getId(), output);
+    Commit end = Commit.newBuilder(commit("gi-by-k", 1, null)).setSourceJob("j1").build();
+    Commit restart =
+        Commit.newBuilder(commit("gi-by-k", 2, null)).setSourceJob("j1").setSourceRound(1).build();
+    index.record(end.getId(), end);
+    index.record(restart.getId(), restart);
 
-    // Then it is found by (repo, source job), and nothing for another job or repo
-    assertThat(index.bySourceJob("gi-by-k", "j1")).contains(output);
-    assertThat(index.bySourceJob("gi-by-k", "j2")).isEmpty();
-    assertThat(index.bySourceJob("other", "j1")).isEmpty();
+    // Then each is found by (repo, source job, round), and nothing for another job, round or repo
+    assertThat(index.bySource("gi-by-k", "j1", 0)).contains(end);
+    assertThat(index.bySource("gi-by-k", "j1", 1)).contains(restart);
+    assertThat(index.bySource("gi-by-k", "j1", 2)).isEmpty();
+    assertThat(index.bySource("gi-by-k", "j2", 0)).isEmpty();
+    assertThat(index.bySource("other", "j1", 0)).isEmpty();
 
     // And a tombstone forgets it
-    index.record(output.getId(), null);
-    assertThat(index.bySourceJob("gi-by-k", "j1")).isEmpty();
+    index.record(end.getId(), null);
+    assertThat(index.bySource("gi-by-k", "j1", 0)).isEmpty();
+    assertThat(index.bySource("gi-by-k", "j1", 1)).contains(restart);
   }
 
   private static Commit commit(String repo, long sequence, CommitStats stats) {

@@ -337,12 +337,13 @@ class CommitServiceIT extends CommitServiceItBase {
     HttpResponse<Buffer> health = get("/health");
     HttpResponse<Buffer> metrics = get("/metrics");
 
-    // Then the views are up and the service's metrics are exposed
+    // Then the views and feeds are up and the service's metrics are exposed
     assertThat(health.statusCode()).as(health.bodyAsString()).isEqualTo(200);
     assertThat(health.bodyAsJsonObject().getJsonObject("checks").getMap())
         .containsEntry("repos-view", "UP")
         .containsEntry("pipelines-view", "UP")
-        .containsEntry("commits-view", "UP");
+        .containsEntry("commits-feed", "UP")
+        .containsEntry("jobs-feed", "UP");
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.bodyAsString()).contains("tusk_commits_sealed");
   }

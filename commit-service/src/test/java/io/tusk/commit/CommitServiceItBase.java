@@ -9,6 +9,7 @@ import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
 import io.tusk.localstack.LocalStackExtension;
 import io.tusk.schemas.Commit;
+import io.tusk.schemas.CommitStats;
 import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.Seal;
 import io.vertx.core.Future;
@@ -41,6 +42,7 @@ import org.apache.kafka.clients.admin.ListOffsetsOptions;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
@@ -64,6 +66,7 @@ abstract class CommitServiceItBase {
   static final List<String> COLUMNS =
       List.of("CONDITION_ERA_ID", "PERSON_ID", "CONDITION_CONCEPT_ID");
 
+  static LocalStack localStack;
   static KafkaSettings settings;
   static Topics topics;
   static Admin admin;
@@ -87,14 +90,8 @@ abstract class CommitServiceItBase {
                 .createHttpServer()
                 .requestHandler(request -> partitionHandler.handle(request))
                 .listen(0, "127.0.0.1"));
-    Map<String, String> env = new HashMap<>();
-    env.put("TUSK_PARTITION_URL", "http://127.0.0.1:" + partitionServer.actualPort());
-    env.put("TUSK_BOOTSTRAP_SERVERS", stack.bootstrapServers());
-    env.put("TUSK_REGISTRY_URL", stack.registryUrl());
-    env.put("TUSK_INSTANCE_ID", instance);
-    env.put("TUSK_HTTP_HOST", "127.0.0.1");
-    env.put("TUSK_HTTP_PORT", "0");
-    CommitServiceConfig config = CommitServiceConfig.from(env);
+    localStack = stack;
+    CommitServiceConfig config = config(instance, Map.of());
     settings = config.kafka().withInstanceId(instance + "-test");
     topics = new Topics(settings.registryClient());
     admin = Admin.create(settings.admin("commit-service-it-admin"));
@@ -103,6 +100,22 @@ abstract class CommitServiceItBase {
         WebClient.create(
             vertx,
             new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.port()));
+  }
+
+  /**
+   * The configuration of a commit service on the test's broker and registry, forwarding member
+   * queries to {@link #partitionServer}, with {@code extra} environment keys on top.
+   */
+  static CommitServiceConfig config(String instance, Map<String, String> extra) {
+    Map<String, String> env = new HashMap<>();
+    env.put("TUSK_PARTITION_URL", "http://127.0.0.1:" + partitionServer.actualPort());
+    env.put("TUSK_BOOTSTRAP_SERVERS", localStack.bootstrapServers());
+    env.put("TUSK_REGISTRY_URL", localStack.registryUrl());
+    env.put("TUSK_INSTANCE_ID", instance);
+    env.put("TUSK_HTTP_HOST", "127.0.0.1");
+    env.put("TUSK_HTTP_PORT", "0");
+    env.putAll(extra);
+    return CommitServiceConfig.from(env);
   }
 
   @AfterAll
@@ -130,6 +143,37 @@ abstract class CommitServiceItBase {
             settings.withInstanceId("it-commits-" + suffix()), topics.commits, DEADLINE)) {
       return eventually(() -> view.get(id).orElse(null), c -> c != null, "commit " + id);
     }
+  }
+
+  /**
+   * Completes a sealed commit as the partition service does (writes it back to {@code tusk.commits}
+   * with its stats) and waits until the service sees it complete.
+   */
+  static void complete(String id) throws Exception {
+    Commit sealed = storedCommit(id);
+    Commit complete =
+        Commit.newBuilder(sealed)
+            .setStats(
+                CommitStats.newBuilder()
+                    .setRows(0)
+                    .setRejected(0)
+                    .setMembers(0)
+                    .setChangedMembers(0)
+                    .setCompletedAt(System.currentTimeMillis())
+                    .build())
+            .build();
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(settings.producer("it-partition-" + suffix(), null))) {
+      producer
+          .send(
+              new ProducerRecord<>(
+                  topics.commits.name(), topics.commits.key(id), topics.commits.value(complete)))
+          .get(30, TimeUnit.SECONDS);
+    }
+    eventually(
+        () -> get("/commits/" + id).bodyAsJsonObject().getString("state"),
+        "complete"::equals,
+        "commit " + id + " complete");
   }
 
   static String createRepo(int partitions, int memberPartitions) throws Exception {
@@ -336,13 +380,27 @@ abstract class CommitServiceItBase {
 
   /** Polls {@code probe} until {@code done} holds, failing after {@link #DEADLINE}. */
   static <T> T eventually(Supplier<T> probe, Predicate<T> done, String what) {
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
+    return eventually(probe, done, DEADLINE, what);
+  }
+
+  /** Polls {@code probe} until {@code done} holds, failing after {@code within}. */
+  static <T> T eventually(Supplier<T> probe, Predicate<T> done, Duration within, String what) {
+    T value = lastUntil(probe, done, within, what);
+    assertThat(done.test(value)).as("%s within %s", what, within).isTrue();
+    return value;
+  }
+
+  /**
+   * Polls {@code probe} until {@code done} holds or {@code within} has passed, and returns the last
+   * value, for a test to describe what is wrong with it.
+   */
+  static <T> T lastUntil(Supplier<T> probe, Predicate<T> done, Duration within, String what) {
+    long deadline = System.nanoTime() + within.toNanos();
     while (true) {
       T value = probe.get();
-      if (done.test(value)) {
+      if (done.test(value) || System.nanoTime() > deadline) {
         return value;
       }
-      assertThat(System.nanoTime()).as("%s within %s", what, DEADLINE).isLessThan(deadline);
       try {
         TimeUnit.MILLISECONDS.sleep(100);
       } catch (InterruptedException e) {

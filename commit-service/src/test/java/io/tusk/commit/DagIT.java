@@ -14,9 +14,12 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -97,7 +100,7 @@ class DagIT extends CommitServiceItBase {
   }
 
   @Test
-  void shouldSealTheDerivedRepoOnceWhenAnUpstreamJobEnds() throws Exception {
+  void shouldSealTheDerivedRepoOncePerRoundWhenAnUpstreamJobEnds() throws Exception {
     // Given an upstream pipeline, a downstream one reading its outputs, and one upstream output
     String repo = createRepo(1, 1);
     String upstream = "it-up-" + suffix();
@@ -111,21 +114,29 @@ class DagIT extends CommitServiceItBase {
     String globalId = Ids.newId();
     writeOutput(upstream, job, globalId);
 
-    // When the upstream job's seal request arrives, twice, then one of a second job
+    // When the upstream job's seal request arrives twice, then that of its first restart round
+    // twice, then one of a second job
     String secondJob = Ids.newId();
-    writeSealRequest(upstream, repo, job, globalId);
-    writeSealRequest(upstream, repo, job, globalId);
-    writeSealRequest(upstream, repo, secondJob, Ids.newId());
+    writeSealRequest(upstream, repo, job, 0, globalId);
+    writeSealRequest(upstream, repo, job, 0, globalId);
+    writeSealRequest(upstream, repo, job, 1, globalId);
+    writeSealRequest(upstream, repo, job, 1, globalId);
+    writeSealRequest(upstream, repo, secondJob, 0, Ids.newId());
 
-    // Then the derived repo has exactly two output commits, one per job
+    // Then the derived repo has exactly three output commits, one per job round
     JsonArray commits =
         eventually(
             () -> get("/repos/" + derived + "/commits").bodyAsJsonArray(),
-            list -> list.size() >= 2,
-            "two output commits of " + derived);
-    assertThat(commits).hasSize(2);
-    JsonObject first = commits.getJsonObject(1);
+            list -> list.size() >= 3,
+            "three output commits of " + derived);
+    assertThat(commits).hasSize(3);
+    JsonObject first = commits.getJsonObject(2);
     assertThat(first.getString("sourceJob")).isEqualTo(job);
+    assertThat(first.getInteger("sourceRound")).isZero();
+    JsonObject restart = commits.getJsonObject(1);
+    assertThat(restart.getString("sourceJob")).isEqualTo(job);
+    assertThat(restart.getInteger("sourceRound")).isEqualTo(1);
+    assertThat(restart.getString("globalId")).isEqualTo(globalId);
     assertThat(commits.getJsonObject(0).getString("sourceJob")).isEqualTo(secondJob);
 
     // And the first covers the output, carries the upstream global ID and starts the downstream job
@@ -141,25 +152,76 @@ class DagIT extends CommitServiceItBase {
 
     // And the member side got the seal with the downstream job
     List<MemberEvent> events = byMemberEvents(derived, 1).get(0);
-    assertThat(events).hasSize(2);
+    assertThat(events).hasSize(3);
     Seal seal = (Seal) events.get(0).getEvent();
     assertThat(seal.getCommit().getId()).isEqualTo(first.getString("id"));
     assertThat(seal.getCommit().getJobs().get(0).getPipeline()).isEqualTo(downstream);
     assertThat(seal.getCommit().getJobs().get(0).getMode()).isEqualTo(JobMode.INCREMENTAL);
 
-    // And after sealing, the upstream jobs' ends were announced on the input repo, letting the
-    // upstream pipeline's next job start
+    Seal restartSeal = (Seal) events.get(1).getEvent();
+    assertThat(restartSeal.getCommit().getSourceRound()).isEqualTo(1);
+
+    // And after sealing, the ends of the upstream job rounds were announced on the input repo with
+    // their rounds, letting the upstream pipeline's next job (or queued restart) start
     List<String> announced =
         eventually(
             () ->
                 byMemberEvents(repo, 1).get(0).stream()
                     .filter(e -> e.getEvent() instanceof JobDone)
-                    .map(e -> ((JobDone) e.getEvent()).getJobId())
+                    .map(e -> (JobDone) e.getEvent())
+                    .map(done -> done.getJobId() + "/" + done.getRound())
                     .distinct()
                     .toList(),
-            ids -> ids.size() >= 2,
+            ids -> ids.size() >= 3,
             "job ends announced on " + repo);
-    assertThat(announced).containsExactlyInAnyOrder(job, secondJob);
+    assertThat(announced).containsExactlyInAnyOrder(job + "/0", job + "/1", secondJob + "/0");
+  }
+
+  @Test
+  void shouldGiveADerivedRepoTheConfiguredMemberPartitionsWhenTheDeploymentSetsThem()
+      throws Exception {
+    // Given a commit service configured with 3 member partitions for every repo
+    CommitServiceConfig config =
+        config("commit-service-it-" + suffix(), Map.of("TUSK_MEMBER_PARTITIONS", "3"));
+    try (CommitService configured = CommitService.start(config)) {
+      WebClient own =
+          WebClient.create(
+              vertx,
+              new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(configured.port()));
+      try {
+        // When a repo, an upstream pipeline with 2 output partitions and a downstream pipeline
+        // reading its outputs are created
+        String repo = "it-repo-" + suffix();
+        String upstream = "it-up-" + suffix();
+        String downstream = "it-down-" + suffix();
+        assertThat(await(own.post("/repos").sendJsonObject(repoBody(repo))).statusCode())
+            .isEqualTo(201);
+        assertThat(
+                await(
+                        own.post("/pipelines")
+                            .sendJsonObject(pipelineBody(upstream, repo).put("parallelism", 2)))
+                    .statusCode())
+            .isEqualTo(201);
+        HttpResponse<Buffer> created =
+            await(own.post("/pipelines").sendJsonObject(derivedPipelineBody(downstream, upstream)));
+        assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+
+        // Then the derived repo reads the 2 output partitions into the deployment's 3 member
+        // partitions, like every other repo
+        String derived = upstream + "-by-person_id";
+        JsonObject spec = await(own.get("/repos/" + derived).send()).bodyAsJsonObject();
+        assertThat(spec.getInteger("updatePartitions")).isEqualTo(2);
+        assertThat(spec.getInteger("memberPartitions")).isEqualTo(3);
+        assertThat(
+                await(own.get("/repos/" + repo).send())
+                    .bodyAsJsonObject()
+                    .getInteger("memberPartitions"))
+            .isEqualTo(3);
+        assertTopic(TopicNames.byMember(derived), 3, "delete", null);
+      } finally {
+        own.close();
+      }
+    }
   }
 
   private static JsonObject derivedPipelineBody(String name, String upstream) {
@@ -201,14 +263,15 @@ class DagIT extends CommitServiceItBase {
    * A seal request as the job tracker writes it; all go to partition 0 so they are read in the
    * order written.
    */
-  private static void writeSealRequest(String pipeline, String repo, String job, String globalId)
-      throws Exception {
+  private static void writeSealRequest(
+      String pipeline, String repo, String job, int round, String globalId) throws Exception {
     SealRequest request =
         SealRequest.newBuilder()
             .setRepo(repo)
             .setPipeline(pipeline)
             .setJobId(job)
             .setGlobalId(globalId)
+            .setRound(round)
             .setRequestedAt(System.currentTimeMillis())
             .build();
     try (KafkaProducer<byte[], byte[]> producer =

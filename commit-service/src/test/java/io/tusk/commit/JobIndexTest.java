@@ -57,4 +57,20 @@ class JobIndexTest {
     assertThat(index.get("j1")).isEmpty();
     assertThat(index.ofCommit("c1")).isEmpty();
   }
+
+  @Test
+  void shouldListAJobUnderItsNewCommitWhenARecordMovesIt() {
+    // Given two jobs on commit c1
+    JobIndex index = new JobIndex();
+    index.record("j1", job("j1", "c1", 100, JobState.RUNNING));
+    index.record("j2", job("j2", "c1", 200, JobState.RUNNING));
+
+    // When j1 is written again with commit c2, and updated there
+    index.record("j1", job("j1", "c2", 100, JobState.RUNNING));
+    index.record("j1", job("j1", "c2", 100, JobState.SUCCESS));
+
+    // Then c1 lists only j2 and c2 lists j1 once, in its latest state
+    assertThat(index.ofCommit("c1")).extracting(Job::getId).containsExactly("j2");
+    assertThat(index.ofCommit("c2")).extracting(Job::getState).containsExactly(JobState.SUCCESS);
+  }
 }

@@ -119,6 +119,65 @@ class JobsIT extends CommitServiceItBase {
     assertError(post("/jobs/" + jobId + "/rerun", null), 409, "was deleted");
   }
 
+  @Test
+  void shouldAnswer410WhenAJobBelowTheHistoryFloorIsRerunOrRestarted() throws Exception {
+    // Given a repo keeping 1 commit of history, a pipeline, and a failed job on its first commit
+    String repo = "it-repo-" + suffix();
+    HttpResponse<Buffer> created = post("/repos", repoBody(repo).put("historyRetention", 1));
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    String pipeline = "it-pipe-" + suffix();
+    assertThat(post("/pipelines", pipelineBody(pipeline, repo)).statusCode()).isEqualTo(201);
+    JsonObject first = seal(repo, null);
+    String jobId = first.getJsonArray("jobs").getJsonObject(0).getString("jobId");
+    writeJob(job(jobId, pipeline, repo, first.getString("id"), JobState.FAILURE, 1));
+    eventuallyTracked(first.getString("id"), jobId);
+
+    // When a second commit moves the floor to sequence 2
+    seal(repo, null);
+
+    // Then a re-run and a restart of the job are 410s naming its commit and the floor
+    for (String action : List.of("rerun?reprocess=true", "rerun", "restart")) {
+      HttpResponse<Buffer> refused = post("/jobs/" + jobId + "/" + action, null);
+      assertError(
+          refused, 410, "commit " + first.getString("id") + " (the input commit of job " + jobId);
+      assertThat(refused.bodyAsJsonObject().getString("message"))
+          .contains("sequence 1")
+          .contains("oldest sequence kept is 2");
+    }
+  }
+
+  @Test
+  void shouldRefuseARestartWhenThePipelineWasUpdatedSinceTheJob() throws Exception {
+    // Given a job that failed under the pipeline's current spec
+    String repo = createRepo(1, 1);
+    String pipeline = "it-pipe-" + suffix();
+    HttpResponse<Buffer> created = post("/pipelines", pipelineBody(pipeline, repo));
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    String specHash = created.bodyAsJsonObject().getString("specHash");
+    JsonObject commit = seal(repo, null);
+    String jobId = commit.getJsonArray("jobs").getJsonObject(0).getString("jobId");
+    writeJob(
+        Job.newBuilder(job(jobId, pipeline, repo, commit.getString("id"), JobState.FAILURE, 2))
+            .setSpecHash(specHash)
+            .build());
+
+    // When it is restarted, then the pipeline is updated (errCmd is part of the spec hash) and the
+    // job restarted again
+    HttpResponse<Buffer> sameSpec = eventuallyAccepted("/jobs/" + jobId + "/restart");
+    HttpResponse<Buffer> updated =
+        put("/pipelines/" + pipeline, pipelineBody(pipeline, repo).put("errCmd", List.of("true")));
+    HttpResponse<Buffer> afterUpdate = post("/jobs/" + jobId + "/restart", null);
+
+    // Then the first restart ran under the job's spec hash, the second is a 409 that says why
+    assertThat(sameSpec.bodyAsJsonObject().getString("specHash")).isEqualTo(specHash);
+    assertThat(updated.statusCode()).as(updated.bodyAsString()).isEqualTo(200);
+    assertThat(updated.bodyAsJsonObject().getString("specHash")).isNotEqualTo(specHash);
+    assertError(afterUpdate, 409, "was updated since job " + jobId);
+    assertThat(afterUpdate.bodyAsJsonObject().getString("message"))
+        .contains("UPDATE job reprocessed every member")
+        .contains("rerun the job");
+  }
+
   /** POSTs until the service's view has the job (404 before), then expects 202. */
   private static HttpResponse<Buffer> eventuallyAccepted(String path) {
     HttpResponse<Buffer> response =
@@ -135,6 +194,17 @@ class JobsIT extends CommitServiceItBase {
     eventually(
         () -> postNow("/jobs/" + jobId + "/restart").statusCode(),
         status -> status != 404,
+        "job " + jobId + " known");
+  }
+
+  /** Waits until the service's view of {@code tusk.jobs} has a job, reading its commit. */
+  private static void eventuallyTracked(String commitId, String jobId) {
+    eventually(
+        () -> get("/commits/" + commitId).bodyAsJsonObject().getJsonArray("jobs"),
+        jobs ->
+            jobs.stream()
+                .map(JsonObject.class::cast)
+                .anyMatch(j -> jobId.equals(j.getString("jobId")) && j.getString("state") != null),
         "job " + jobId + " known");
   }
 

@@ -6,6 +6,7 @@ import io.tusk.common.Ids;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -23,6 +24,8 @@ class ProxyIT extends CommitServiceItBase {
     String repo = createRepo(1, 1);
     String first = seal(repo, null).getString("id");
     String second = seal(repo, null).getString("id");
+    complete(first);
+    complete(second);
     CopyOnWriteArrayList<String> asked = new CopyOnWriteArrayList<>();
     partitionHandler =
         request -> {
@@ -98,6 +101,42 @@ class ProxyIT extends CommitServiceItBase {
     assertError(get("/repos/" + repo + "/diff?from=" + other), 400, "from '" + other + "'");
     assertError(get("/repos/" + repo + "/diff/p7?to=" + Ids.newId()), 404, "no commit");
     assertThat(asked).isEmpty();
+  }
+
+  @Test
+  void shouldAnswer503WhenACommitIsSealedButNotComplete() throws Exception {
+    // Given a complete commit and a newer one that is only sealed, and a partition service that
+    // counts what it is asked
+    String repo = createRepo(1, 1);
+    String complete = seal(repo, null).getString("id");
+    complete(complete);
+    String sealed = seal(repo, null).getString("id");
+    CopyOnWriteArrayList<String> asked = new CopyOnWriteArrayList<>();
+    partitionHandler =
+        request -> {
+          asked.add(request.uri());
+          request.response().putHeader("Content-Type", "application/json").end("{}");
+        };
+
+    // When the member is asked as of the sealed commit, and diffs to or from it
+    List<HttpResponse<Buffer>> answers =
+        List.of(
+            get("/repos/" + repo + "/members/p7?at=" + sealed),
+            get("/repos/" + repo + "/diff?from=" + complete + "&to=" + sealed),
+            get("/repos/" + repo + "/diff/p7?from=" + sealed + "&to=" + complete));
+
+    // Then each is a 503 with Retry-After: 1 saying the commit is not complete, not forwarded
+    for (HttpResponse<Buffer> answer : answers) {
+      assertError(answer, 503, "commit " + sealed);
+      assertThat(answer.getHeader("Retry-After")).isEqualTo("1");
+      assertThat(answer.bodyAsJsonObject().getString("message")).contains("not complete yet");
+    }
+    assertThat(asked).isEmpty();
+
+    // And once it is complete, the same query is forwarded
+    complete(sealed);
+    assertThat(get("/repos/" + repo + "/members/p7?at=" + sealed).statusCode()).isEqualTo(200);
+    assertThat(asked).hasSize(1);
   }
 
   @Test

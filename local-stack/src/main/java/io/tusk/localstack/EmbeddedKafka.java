@@ -23,6 +23,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.common.utils.internals.Exit;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.MetadataVersion;
 import org.slf4j.Logger;
@@ -81,6 +82,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
     String clusterId = formatIfNeeded(dir);
 
+    stopRegistriesBeforeHalting();
     KafkaRaftServer server =
         new KafkaRaftServer(
             KafkaConfig.fromProps(brokerProperties(dir, brokerPort, ctlPort), false), Time.SYSTEM);
@@ -99,6 +101,20 @@ public final class EmbeddedKafka implements AutoCloseable {
         dir,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
     return kafka;
+  }
+
+  /**
+   * Kafka halts the JVM on a fatal error (e.g. its controller cannot bind its port), which skips
+   * shutdown hooks and would leave the registry's child JVM running: stop it first. Kafka's halt
+   * procedure is global; setting it again is harmless.
+   */
+  private static void stopRegistriesBeforeHalting() {
+    Exit.setHaltProcedure(
+        (status, message) -> {
+          LOG.error("Kafka is halting this JVM (status {}): {}", status, message);
+          EmbeddedRegistry.stopAllChildren();
+          Runtime.getRuntime().halt(status);
+        });
   }
 
   /** The client bootstrap address, {@code 127.0.0.1:<port>}. */

@@ -151,6 +151,21 @@ public final class EmbeddedRegistry implements AutoCloseable {
     return leftover.isPresent();
   }
 
+  /**
+   * Stops every registry this JVM launched that still runs, at once: for a JVM about to halt (Kafka
+   * halts on fatal errors), where shutdown hooks do not run and a child would outlive it.
+   */
+  static void stopAllChildren() {
+    ProcessHandle.current()
+        .children()
+        .filter(EmbeddedRegistry::isRunner)
+        .forEach(
+            child -> {
+              LOG.warn("Stopping the registry (pid {}) before this JVM halts", child.pid());
+              destroyTree(child);
+            });
+  }
+
   /** The Confluent-compatible base URL, {@code http://127.0.0.1:<port>/apis/ccompat/v7}. */
   public String url() {
     return "http://127.0.0.1:" + port + API_PATH;
@@ -324,15 +339,11 @@ public final class EmbeddedRegistry implements AutoCloseable {
       return Optional.empty();
     }
     // PIDs are reused: only a process that runs Apicurio's runner is ours.
-    return ProcessHandle.of(pid)
-        .filter(ProcessHandle::isAlive)
-        .filter(
-            handle ->
-                handle
-                    .info()
-                    .commandLine()
-                    .map(line -> line.contains(RUNNER_PREFIX))
-                    .orElse(false));
+    return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(EmbeddedRegistry::isRunner);
+  }
+
+  private static boolean isRunner(ProcessHandle handle) {
+    return handle.info().commandLine().map(line -> line.contains(RUNNER_PREFIX)).orElse(false);
   }
 
   /** SIGTERM to the process and its descendants, SIGKILL to whatever is left after the grace. */

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -42,6 +44,15 @@ public final class LocalStack implements AutoCloseable {
     public static Ports defaults() {
       return new Ports(9092, 9093, 8081);
     }
+
+    /** Each port by what wants it, for {@link PortCheck}. */
+    public Map<String, Integer> byUser() {
+      Map<String, Integer> ports = new LinkedHashMap<>();
+      ports.put("Kafka", kafka);
+      ports.put("the Kafka controller", controller);
+      ports.put("the schema registry", registry);
+      return ports;
+    }
   }
 
   private final Path home;
@@ -56,13 +67,16 @@ public final class LocalStack implements AutoCloseable {
 
   /**
    * Starts the broker and the registry concurrently under {@code home} and returns when both are
-   * ready. If either fails, whatever did start is stopped before the failure is thrown.
+   * ready. Fixed ports are checked first; if either part fails, whatever did start is stopped
+   * before the failure is thrown.
    *
-   * @throws IllegalStateException or {@link UncheckedIOException} if either fails to start
+   * @throws IllegalStateException naming the port if a fixed port is taken, or (also {@link
+   *     UncheckedIOException}) if either part fails to start
    */
   public static LocalStack start(Path home, Ports ports) {
     Objects.requireNonNull(home, "home");
     Objects.requireNonNull(ports, "ports");
+    PortCheck.requireFree(ports.byUser());
     long startNanos = System.nanoTime();
     Path dir = home.toAbsolutePath();
     try {

@@ -1,6 +1,6 @@
 package io.tusk.partition;
 
-import io.tusk.common.commit.CommitSealer;
+import io.tusk.commit.CommitSealer;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.topics.Topics;
@@ -45,7 +45,8 @@ final class JobEndAnnouncer implements AutoCloseable {
                                     repo.getName(),
                                     repo.getMemberPartitions(),
                                     request.getPipeline(),
-                                    request.getJobId()));
+                                    request.getJobId(),
+                                    request.getRound()));
                   }
                 }
               } catch (WakeupException e) {

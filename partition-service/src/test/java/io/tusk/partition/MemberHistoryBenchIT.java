@@ -2,7 +2,7 @@ package io.tusk.partition;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tusk.common.commit.CommitSealer;
+import io.tusk.commit.CommitSealer;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.TopicAdmin;

@@ -1,6 +1,7 @@
 package io.tusk.cli.local;
 
 import io.tusk.localstack.LocalStack;
+import io.tusk.localstack.PortCheck;
 import java.nio.file.Path;
 
 /**
@@ -21,12 +22,17 @@ public final class LocalTusk implements AutoCloseable {
     return start(home, ports, processors, true);
   }
 
-  /** As {@link #start(Path, Ports, int)}, optionally without the partition service. */
+  /**
+   * As {@link #start(Path, Ports, int)}, optionally without the partition service. Every fixed port
+   * is checked before anything starts; a failure later stops whatever had started (the registry's
+   * child JVM included) before it is thrown.
+   *
+   * @throws IllegalStateException naming the port and what wanted it, if a fixed port is taken
+   */
   public static LocalTusk start(
       Path home, Ports ports, int processors, boolean withPartitionService) {
-    LocalStack stack =
-        LocalStack.start(
-            home, new LocalStack.Ports(ports.kafka(), ports.controller(), ports.registry()));
+    PortCheck.requireFree(ports.byUser());
+    LocalStack stack = LocalStack.start(home, ports.stack());
     try {
       return new LocalTusk(
           stack,
@@ -37,7 +43,7 @@ public final class LocalTusk implements AutoCloseable {
               ports,
               processors,
               withPartitionService));
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       stack.close();
       throw e;
     }

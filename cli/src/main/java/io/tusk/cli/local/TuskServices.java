@@ -88,7 +88,7 @@ public final class TuskServices implements AutoCloseable {
                           home.resolve("state/lineage-service")))));
       services.add(ProcessorSupervisor.start(base, processorsPerPipeline));
       return services;
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
       services.close();
       throw e;
     }

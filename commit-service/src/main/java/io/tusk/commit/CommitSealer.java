@@ -1,4 +1,4 @@
-package io.tusk.common.commit;
+package io.tusk.commit;
 
 import io.tusk.common.Ids;
 import io.tusk.common.config.KafkaSettings;
@@ -35,6 +35,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +62,9 @@ public final class CommitSealer implements AutoCloseable {
   /** Longest a seal waits for the markers of a transaction that was just committed. */
   private static final java.time.Duration MARKER_WAIT = java.time.Duration.ofMillis(500);
 
+  private static final int UNKNOWN_TOPIC_ATTEMPTS = 10;
+  private static final long UNKNOWN_TOPIC_BACKOFF_MS = 200;
+
   private final KafkaSettings settings;
   private final Topics topics;
   private final Admin admin;
@@ -81,13 +85,24 @@ public final class CommitSealer implements AutoCloseable {
   }
 
   /**
+   * What an output commit of a derived repo is sealed for: the end of upstream job {@code jobId}
+   * (round 0) or of its {@code round}-th restart round, carrying that job's global ID.
+   */
+  public record OutputSource(String jobId, int round, String globalId) {
+    public OutputSource {
+      Objects.requireNonNull(jobId, "jobId");
+      Objects.requireNonNull(globalId, "globalId");
+    }
+  }
+
+  /**
    * Seals the next commit of {@code repo} on branch {@code master}, with a new global ID.
    *
    * @param parent the repo's latest commit, or null for its first
    * @param pipelines the pipelines to start a job for (those following the branch)
    */
   public Commit seal(RepoSpec repo, Commit parent, List<PipelineSpec> pipelines) {
-    return seal(repo, parent, pipelines, "master", null, null);
+    return seal(repo, parent, pipelines, "master", null);
   }
 
   /**
@@ -96,17 +111,15 @@ public final class CommitSealer implements AutoCloseable {
    * @param parent the repo's latest commit (the log is linear whatever the branch), or null
    * @param pipelines the pipelines to start an incremental job for (those following {@code branch})
    * @param branch the branch whose head moves to the new commit
-   * @param sourceJob for an output commit of a derived repo, the upstream job that ended; else null
-   * @param globalId the global ID to carry (an output commit carries its upstream commit's); null
-   *     for a new one (the commit's own ID)
+   * @param source for an output commit of a derived repo, the upstream job round that ended (the
+   *     commit carries its job, round and global ID); null for a commit with its own global ID
    */
   public synchronized Commit seal(
       RepoSpec repo,
       Commit parent,
       List<PipelineSpec> pipelines,
       String branch,
-      String sourceJob,
-      String globalId) {
+      OutputSource source) {
     Objects.requireNonNull(repo, "repo");
     Objects.requireNonNull(branch, "branch");
     String id = Ids.newId();
@@ -129,14 +142,15 @@ public final class CommitSealer implements AutoCloseable {
             .setRepo(repo.getName())
             .setSequence(parent == null ? 1 : parent.getSequence() + 1)
             .setParent(parent == null ? null : parent.getId())
-            .setGlobalId(globalId == null ? id : globalId)
+            .setGlobalId(source == null ? id : source.globalId())
             .setCreatedAt(System.currentTimeMillis())
             .setStartOffsets(start)
             .setEndOffsets(end)
             .setJobs(jobs)
             .setStats(null)
             .setBranch(branch)
-            .setSourceJob(sourceJob)
+            .setSourceJob(source == null ? null : source.jobId())
+            .setSourceRound(source == null ? 0 : source.round())
             .build();
     byte[] seal =
         topics
@@ -236,23 +250,30 @@ public final class CommitSealer implements AutoCloseable {
   }
 
   /**
-   * Announces that job {@code jobId} of {@code pipeline} ended: a {@link JobDone} to every
-   * partition of {@code <repo>.by-member}, in one transaction. The commit service sends it after
-   * sealing the job's output commits, so the pipeline's next job (which the member side holds back
-   * until then) cannot write outputs into them. A repeated announcement is harmless.
+   * Announces that round {@code round} of job {@code jobId} of {@code pipeline} ended (0: the job's
+   * first end, n: its n-th restart round): a {@link JobDone} to every partition of {@code
+   * <repo>.by-member}, in one transaction. The commit service sends it after sealing the round's
+   * output commits, so the pipeline's next job (which the member side holds back until then) cannot
+   * write outputs into them. The member side matches the round, so a repeated announcement of an
+   * earlier round cannot end a queued restart.
    */
   public synchronized void announceJobDone(
-      String repo, int memberPartitions, String pipeline, String jobId) {
+      String repo, int memberPartitions, String pipeline, String jobId, int round) {
     byte[] done =
         topics
             .byMember(repo)
             .value(
                 MemberEvent.newBuilder()
-                    .setEvent(JobDone.newBuilder().setPipeline(pipeline).setJobId(jobId).build())
+                    .setEvent(
+                        JobDone.newBuilder()
+                            .setPipeline(pipeline)
+                            .setJobId(jobId)
+                            .setRound(round)
+                            .build())
                     .build());
     String byMember = TopicNames.byMember(repo);
     transact(
-        "announce the end of job " + jobId,
+        "announce the end of round " + round + " of job " + jobId,
         tx -> {
           for (int partition = 0; partition < memberPartitions; partition++) {
             tx.send(new ProducerRecord<>(byMember, partition, null, done));
@@ -361,16 +382,32 @@ public final class CommitSealer implements AutoCloseable {
     }
   }
 
+  /**
+   * The end offsets of {@code request}'s partitions. A repo's topics created a moment ago may not
+   * be in every broker's metadata yet (a seal right after the repo's creation), so an unknown topic
+   * is asked again a few times before it counts as a failure.
+   */
   private Map<TopicPartition, Long> offsets(
       Map<TopicPartition, OffsetSpec> request, IsolationLevel isolation)
       throws InterruptedException, ExecutionException, TimeoutException {
-    Map<TopicPartition, Long> offsets = new HashMap<>();
-    admin
-        .listOffsets(request, new ListOffsetsOptions(isolation))
-        .all()
-        .get(30, TimeUnit.SECONDS)
-        .forEach((partition, info) -> offsets.put(partition, info.offset()));
-    return offsets;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        Map<TopicPartition, Long> offsets = new HashMap<>();
+        admin
+            .listOffsets(request, new ListOffsetsOptions(isolation))
+            .all()
+            .get(30, TimeUnit.SECONDS)
+            .forEach((partition, info) -> offsets.put(partition, info.offset()));
+        return offsets;
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
+            || attempt == UNKNOWN_TOPIC_ATTEMPTS) {
+          throw e;
+        }
+        log.info("Topic metadata not there yet (attempt {}): {}", attempt, e.getMessage());
+        TimeUnit.MILLISECONDS.sleep(UNKNOWN_TOPIC_BACKOFF_MS);
+      }
+    }
   }
 
   private static List<PartitionOffset> zeroes(List<PartitionOffset> end) {

@@ -1,0 +1,155 @@
+package io.tusk.commit;
+
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.Consumers;
+import io.tusk.common.topics.Topic;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Feeds every record of a compacted topic, from its beginning and in offset order per partition, to
+ * one listener on the feed's own thread, for as long as it runs. Unlike {@code CompactedTopicView}
+ * it keeps no copy of the values: the listener's index is the only one (the commit and job indexes
+ * hold their records compactly), and since the listener is there before the first record is read,
+ * no snapshot is ever replayed over newer records.
+ */
+final class TopicFeed<V> implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(TopicFeed.class);
+
+  private final Topic<String, V> topic;
+  private final BiConsumer<String, V> listener;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final CountDownLatch caughtUp = new CountDownLatch(1);
+  private final Thread thread;
+  private volatile boolean running = true;
+  private volatile RuntimeException failure;
+
+  private TopicFeed(
+      KafkaSettings settings, Topic<String, V> topic, BiConsumer<String, V> listener) {
+    this.topic = topic;
+    this.listener = listener;
+    String clientId = "tusk-feed-" + topic.name() + "-" + settings.instanceId();
+    this.consumer = new KafkaConsumer<>(settings.consumer(clientId, null));
+    this.thread = new Thread(this::run, clientId);
+    this.thread.setDaemon(true);
+  }
+
+  /**
+   * Starts feeding {@code listener} (null value: a tombstone) and returns once it has been given
+   * every record the topic held when this was called.
+   *
+   * @throws KafkaException if the feed cannot catch up within {@code timeout}
+   */
+  static <V> TopicFeed<V> start(
+      KafkaSettings settings,
+      Topic<String, V> topic,
+      Duration timeout,
+      BiConsumer<String, V> listener) {
+    TopicFeed<V> feed =
+        new TopicFeed<>(
+            Objects.requireNonNull(settings, "settings"),
+            Objects.requireNonNull(topic, "topic"),
+            Objects.requireNonNull(listener, "listener"));
+    feed.thread.start();
+    try {
+      if (!feed.caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        feed.close();
+        throw new KafkaException("feed of " + topic.name() + " did not catch up within " + timeout);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      feed.close();
+      throw new KafkaException("interrupted starting the feed of " + topic.name(), e);
+    }
+    if (feed.failure != null) {
+      throw feed.failure;
+    }
+    return feed;
+  }
+
+  /** True while the feed is reading. */
+  boolean isHealthy() {
+    return thread.isAlive() && failure == null;
+  }
+
+  private void run() {
+    try {
+      List<TopicPartition> partitions =
+          Consumers.assignFromBeginning(consumer, topic.name(), Duration.ofSeconds(60));
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      long records = 0;
+      while (running) {
+        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+          feed(record);
+          records++;
+        }
+        if (caughtUp.getCount() > 0
+            && end.entrySet().stream()
+                .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+          log.info("Feed of {} caught up after {} records", topic.name(), records);
+          caughtUp.countDown();
+        }
+      }
+    } catch (WakeupException e) {
+      if (running) {
+        failure = new KafkaException("feed of " + topic.name() + " woken up unexpectedly", e);
+      }
+    } catch (RuntimeException e) {
+      failure = e;
+      log.error("Feed of {} stopped", topic.name(), e);
+    } finally {
+      consumer.close();
+      caughtUp.countDown();
+    }
+  }
+
+  private void feed(ConsumerRecord<byte[], byte[]> record) {
+    String key;
+    V value;
+    try {
+      key = topic.readKey(record.key());
+      value = record.value() == null ? null : topic.readValue(record.value());
+    } catch (SerializationException e) {
+      // One undecodable record must not stop the feed; its position is logged, never its bytes.
+      log.error(
+          "Skipping undecodable record of {} at partition {} offset {}: {}",
+          topic.name(),
+          record.partition(),
+          record.offset(),
+          e.getMessage());
+      return;
+    }
+    if (key == null) {
+      return;
+    }
+    try {
+      listener.accept(key, value);
+    } catch (RuntimeException e) {
+      log.error("Listener of the feed of {} failed on key {}", topic.name(), key, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    consumer.wakeup();
+    try {
+      thread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,5 +1,6 @@
 package io.tusk.commit;
 
+import io.tusk.common.kafka.TopicFeed;
 import io.tusk.schemas.Commit;
 import java.util.Collections;
 import java.util.List;

@@ -2,6 +2,7 @@ package io.tusk.commit;
 
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.kafka.CompactedTopicView;
+import io.tusk.common.kafka.TopicFeed;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.service.ServiceRunner;
 import io.tusk.common.topics.TopicAdmin;

@@ -1,5 +1,6 @@
 package io.tusk.commit;
 
+import io.tusk.common.kafka.TopicFeed;
 import io.tusk.schemas.Job;
 import java.util.Arrays;
 import java.util.Comparator;

@@ -1,7 +1,6 @@
-package io.tusk.commit;
+package io.tusk.common.kafka;
 
 import io.tusk.common.config.KafkaSettings;
-import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.Topic;
 import java.time.Duration;
 import java.util.List;
@@ -21,12 +20,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Feeds every record of a compacted topic, from its beginning and in offset order per partition, to
- * one listener on the feed's own thread, for as long as it runs. Unlike {@code CompactedTopicView}
- * it keeps no copy of the values: the listener's index is the only one (the commit and job indexes
- * hold their records compactly), and since the listener is there before the first record is read,
- * no snapshot is ever replayed over newer records.
+ * one listener on the feed's own thread, for as long as it runs. It keeps no copy of the values:
+ * the listener decides what to keep ({@link CompactedTopicView} keeps the latest value per key; the
+ * commit service's indexes hold their records compactly), and since the listener is there before
+ * the first record is read, no snapshot is ever replayed over newer records.
  */
-final class TopicFeed<V> implements AutoCloseable {
+public final class TopicFeed<V> implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TopicFeed.class);
 
   private final Topic<String, V> topic;
@@ -38,10 +37,10 @@ final class TopicFeed<V> implements AutoCloseable {
   private volatile RuntimeException failure;
 
   private TopicFeed(
-      KafkaSettings settings, Topic<String, V> topic, BiConsumer<String, V> listener) {
+      KafkaSettings settings, Topic<String, V> topic, String name, BiConsumer<String, V> listener) {
     this.topic = topic;
     this.listener = listener;
-    String clientId = "tusk-feed-" + topic.name() + "-" + settings.instanceId();
+    String clientId = "tusk-" + name + "-" + topic.name() + "-" + settings.instanceId();
     this.consumer = new KafkaConsumer<>(settings.consumer(clientId, null));
     this.thread = new Thread(this::run, clientId);
     this.thread.setDaemon(true);
@@ -53,15 +52,29 @@ final class TopicFeed<V> implements AutoCloseable {
    *
    * @throws KafkaException if the feed cannot catch up within {@code timeout}
    */
+  public static <V> TopicFeed<V> start(
+      KafkaSettings settings,
+      Topic<String, V> topic,
+      Duration timeout,
+      BiConsumer<String, V> listener) {
+    return start(settings, topic, "feed", timeout, listener);
+  }
+
+  /**
+   * As {@link #start(KafkaSettings, Topic, Duration, BiConsumer)}, with {@code name} in the
+   * consumer's client ID ({@code tusk-<name>-<topic>-<instance>}).
+   */
   static <V> TopicFeed<V> start(
       KafkaSettings settings,
       Topic<String, V> topic,
+      String name,
       Duration timeout,
       BiConsumer<String, V> listener) {
     TopicFeed<V> feed =
         new TopicFeed<>(
             Objects.requireNonNull(settings, "settings"),
             Objects.requireNonNull(topic, "topic"),
+            name,
             Objects.requireNonNull(listener, "listener"));
     feed.thread.start();
     try {
@@ -81,7 +94,7 @@ final class TopicFeed<V> implements AutoCloseable {
   }
 
   /** True while the feed is reading. */
-  boolean isHealthy() {
+  public boolean isHealthy() {
     return thread.isAlive() && failure == null;
   }
 
@@ -99,7 +112,7 @@ final class TopicFeed<V> implements AutoCloseable {
         if (caughtUp.getCount() > 0
             && end.entrySet().stream()
                 .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
-          log.info("Feed of {} caught up after {} records", topic.name(), records);
+          log.debug("Feed of {} caught up after {} records", topic.name(), records);
           caughtUp.countDown();
         }
       }

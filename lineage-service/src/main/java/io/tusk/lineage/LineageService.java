@@ -19,7 +19,6 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,8 +34,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.serialization.Serde;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -65,49 +62,6 @@ public final class LineageService implements AutoCloseable {
 
   /** The Kafka Streams application ID (consumer group, internal topic prefix). */
   public static final String APPLICATION_ID = "tusk-lineage";
-
-  /** Commit ID -> latest {@link io.tusk.schemas.Commit} (stats once the commit completed). */
-  public static final String COMMITS_STORE = "commits-store";
-
-  /** Job ID -> latest {@link io.tusk.schemas.Job} (live counts and state). */
-  public static final String JOBS_STORE = "jobs-store";
-
-  /** Commit ID -> IDs of the jobs it triggered, sorted. */
-  public static final String COMMIT_JOBS_STORE = "commit-jobs-store";
-
-  /**
-   * Jobs by pipeline ({@code p:<pipeline>\0<newest first>\0<job>}, {@code p:*} for all) and by
-   * global ID ({@code g:<globalId>\0<createdAt>\0<job>}) -> {@link io.tusk.schemas.Job}.
-   */
-  public static final String JOB_INDEX_STORE = "job-index-store";
-
-  /**
-   * Commits by global ID ({@code g:}), by repo newest first ({@code r:<repo>\0<sequence>}) and by
-   * the upstream job that sealed them ({@code s:<job>\0<commit>}) -> {@link
-   * io.tusk.schemas.Commit}.
-   */
-  public static final String COMMIT_INDEX_STORE = "commit-index-store";
-
-  /** {@code <job>\0<member>} -> latest {@link io.tusk.schemas.DatumResult}. */
-  public static final String DATUMS_STORE = "datums-store";
-
-  /** {@code <job>\0<STATE>\0<member>} -> "": a job's datums by state. */
-  public static final String DATUM_STATES_STORE = "datum-states-store";
-
-  /**
-   * {@code <pipeline>/<member>} -> latest {@link OutputEvent}; {@code <pipeline>/<member>\0<job>}
-   * -> the version that job wrote (removals included).
-   */
-  public static final String OUTPUTS_STORE = "outputs-store";
-
-  /**
-   * {@code <topic>/<partition>/<offset>\0o} -> the output written there; {@code
-   * <topic>/<partition>/<offset>\0r\0<pipeline>\0<member>\0<job>} -> an output that read that row.
-   */
-  public static final String ROWS_STORE = "rows-store";
-
-  /** {@code <job>\0<event type>} -> the OpenLineage event while unsent, "" once sent. */
-  public static final String OPENLINEAGE_STORE = "openlineage-store";
 
   /** Partitions of the outputs repartition topics when no deployment setting is given (tests). */
   static final int DEFAULT_OUTPUT_PARTITIONS = 6;
@@ -179,7 +133,7 @@ public final class LineageService implements AutoCloseable {
 
       Vertx vertx = Vertx.vertx();
       resources.add(() -> vertx.close().await(HTTP_TIMEOUT_SECONDS, TimeUnit.SECONDS));
-      StreamsStoreLocator locator = new StreamsStoreLocator(storeSerdes(topics));
+      StreamsStoreLocator locator = new StreamsStoreLocator(LineageStores.valueSerdes(topics));
       FunctionCounter.builder(
               "tusk.lineage.remote.reads", locator, StreamsStoreLocator::remoteReads)
           .description("Index reads answered by the instance that owns the key")
@@ -299,22 +253,6 @@ public final class LineageService implements AutoCloseable {
     } catch (TimeoutException e) {
       throw new IllegalStateException("timed out creating the OpenLineage topic", e);
     }
-  }
-
-  /** The value serde of every store, for reads between instances. */
-  static Map<String, Serde<?>> storeSerdes(Topics topics) {
-    Map<String, Serde<?>> serdes = new HashMap<>();
-    Serde<OutputEvent> events = OutputEvent.serde(topics.outputSerde());
-    serdes.put(COMMITS_STORE, topics.commits.valueSerde());
-    serdes.put(JOBS_STORE, topics.jobs.valueSerde());
-    serdes.put(COMMIT_JOBS_STORE, LineageTopology.jobIdsSerde());
-    serdes.put(JOB_INDEX_STORE, topics.jobs.valueSerde());
-    serdes.put(COMMIT_INDEX_STORE, topics.commits.valueSerde());
-    serdes.put(DATUMS_STORE, topics.datumResults.valueSerde());
-    serdes.put(DATUM_STATES_STORE, Serdes.String());
-    serdes.put(OUTPUTS_STORE, events);
-    serdes.put(ROWS_STORE, events);
-    return serdes;
   }
 
   /** The HTTP port (the actual one when the configured port was 0). */

@@ -1,0 +1,21 @@
+package io.tusk.common.service;
+
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A started service that can tell when it can no longer work, so that {@link ServiceRunner} ends
+ * the process with a non-zero status and a supervisor restarts it, instead of the process living on
+ * with nothing running (a Kafka Streams application stopped for good, say).
+ */
+public interface Service extends AutoCloseable {
+
+  /**
+   * Completes with the reason once the service cannot work any more; never completes while it works
+   * or after a {@link #close} asked of it.
+   */
+  CompletionStage<String> failure();
+
+  /** Stops everything the service runs; idempotent, and never throws. */
+  @Override
+  void close();
+}

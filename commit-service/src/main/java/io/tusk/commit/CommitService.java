@@ -19,8 +19,6 @@ import io.vertx.core.http.HttpServer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
@@ -132,12 +130,8 @@ public final class CommitService implements Service {
               lifecycle.open(new PartitionProxy(vertx, config.partitionUrl())),
               config.memberPartitions());
       HttpServer server =
-          Lifecycle.await(
-              vertx
-                  .createHttpServer(io.tusk.common.http.HttpServers.options())
-                  .requestHandler(api.router(vertx, observability))
-                  .listen(config.httpPort(), config.httpHost()),
-              "listening on " + config.httpHost() + ":" + config.httpPort());
+          lifecycle.serve(
+              vertx, api.router(vertx, observability), config.httpHost(), config.httpPort());
       log.info(
           "Commit service listening on {}:{} ({} repos, {} pipelines)",
           config.httpHost(),
@@ -156,15 +150,10 @@ public final class CommitService implements Service {
     return port;
   }
 
-  /** Never completes: the commit service has no part that stops for good while it runs. */
+  /** No part of the commit service stops for good while it runs, so it never fails it. */
   @Override
-  public CompletionStage<String> failure() {
-    return new CompletableFuture<>();
-  }
-
-  @Override
-  public void close() {
-    lifecycle.close();
+  public Lifecycle lifecycle() {
+    return lifecycle;
   }
 
   /**

@@ -2,7 +2,6 @@ package io.tusk.lineage;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.tusk.common.config.KafkaSettings;
-import io.tusk.common.http.HttpServers;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.service.Lifecycle;
@@ -26,7 +25,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -135,14 +133,7 @@ public final class LineageService implements Service {
       Router router = LineageApi.router(vertx, locator, catalog, rows);
       InternalStoreApi.mount(router, vertx, locator);
       observability.mount(router);
-      HttpServer server =
-          Lifecycle.await(
-              vertx
-                  .createHttpServer(HttpServers.options())
-                  .requestHandler(router)
-                  .listen(config.httpPort(), config.httpHost()),
-              "listening on " + config.httpHost() + ":" + config.httpPort());
-      lifecycle.open(() -> Lifecycle.await(server.close(), "closing the HTTP server"));
+      HttpServer server = lifecycle.serve(vertx, router, config.httpHost(), config.httpPort());
 
       // The advertised address needs the actual port, so Kafka Streams starts after the server.
       String advertised = advertisedUrl(config, server.actualPort());
@@ -255,13 +246,8 @@ public final class LineageService implements Service {
   }
 
   @Override
-  public CompletionStage<String> failure() {
-    return lifecycle.failure();
-  }
-
-  @Override
-  public void close() {
-    lifecycle.close();
+  public Lifecycle lifecycle() {
+    return lifecycle;
   }
 
   /** {@code TUSK_ADVERTISED_URL}, or http://(host name or bound address):(actual port). */

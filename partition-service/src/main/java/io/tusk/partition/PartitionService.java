@@ -2,7 +2,6 @@ package io.tusk.partition;
 
 import io.tusk.common.http.ApiException;
 import io.tusk.common.http.HttpErrors;
-import io.tusk.common.http.HttpServers;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.service.Lifecycle;
@@ -20,7 +19,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
-import java.util.concurrent.CompletionStage;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.streams.KafkaStreams;
@@ -133,13 +131,7 @@ public final class PartitionService implements Service {
     observability.mount(router);
     new MemberApi(vertx, queries).mount(router);
     HttpErrors.install(router);
-    HttpServer server =
-        Lifecycle.await(
-            vertx
-                .createHttpServer(HttpServers.options())
-                .requestHandler(router)
-                .listen(config.httpPort(), config.httpHost()),
-            "listening on " + config.httpHost() + ":" + config.httpPort());
+    HttpServer server = lifecycle.serve(vertx, router, config.httpHost(), config.httpPort());
     httpPort = server.actualPort();
     log.info(
         "Partition service {} running: {} rekeyer threads, {} stream threads, HTTP port {}",
@@ -172,14 +164,9 @@ public final class PartitionService implements Service {
     return observability.isHealthy();
   }
 
+  /** Closes the HTTP server, Kafka Streams, the rekeyers and the views, in that order. */
   @Override
-  public CompletionStage<String> failure() {
-    return lifecycle.failure();
-  }
-
-  /** Stops the HTTP server, Kafka Streams, the rekeyers and the repo view, in that order. */
-  @Override
-  public void close() {
-    lifecycle.close();
+  public Lifecycle lifecycle() {
+    return lifecycle;
   }
 }

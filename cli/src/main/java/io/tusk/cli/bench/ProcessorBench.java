@@ -493,15 +493,7 @@ public final class ProcessorBench implements Callable<Integer> {
       long firstCpu = 0;
       long deadline = System.nanoTime() + TIMEOUT.toNanos();
       while (System.nanoTime() < deadline) {
-        Map<TopicPartition, OffsetAndMetadata> committed =
-            admin
-                .listConsumerGroupOffsets(group)
-                .partitionsToOffsetAndMetadata()
-                .get(30, TimeUnit.SECONDS);
-        long done =
-            partitions.stream()
-                .mapToLong(p -> committed.containsKey(p) ? committed.get(p).offset() : 0)
-                .sum();
+        long done = Bench.committed(admin, group, partitions);
         long now = System.nanoTime();
         long cpuNow = os.getProcessCpuTime();
         if (firstDone < 0 && done > 0) {

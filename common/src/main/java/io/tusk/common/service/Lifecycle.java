@@ -1,6 +1,10 @@
 package io.tusk.common.service;
 
+import io.tusk.common.http.HttpServers;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -94,6 +98,21 @@ public final class Lifecycle implements AutoCloseable {
       throw new IllegalStateException(
           "timed out " + what + " after " + AWAIT_TIMEOUT.toSeconds() + " s", e);
     }
+  }
+
+  /**
+   * Serves {@code router} on {@code host:port} (0: any free port) and returns once it listens; the
+   * server is closed with the service, before everything opened earlier.
+   *
+   * @throws IllegalStateException if it cannot listen within {@link #AWAIT_TIMEOUT}
+   */
+  public HttpServer serve(Vertx vertx, Router router, String host, int port) {
+    HttpServer server =
+        await(
+            vertx.createHttpServer(HttpServers.options()).requestHandler(router).listen(port, host),
+            "listening on " + host + ":" + port);
+    open(() -> await(server.close(), "closing the HTTP server on " + host + ":" + port));
+    return server;
   }
 
   /** Closes everything opened, newest first; a failure to close one is logged, not thrown. */

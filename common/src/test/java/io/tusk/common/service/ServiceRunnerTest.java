@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tusk.common.config.ConfigException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -16,33 +15,24 @@ class ServiceRunnerTest {
   @Test
   @Timeout(30)
   void shouldExitNonZeroAndCloseWhenTheServiceReportsItCannotWork() throws Exception {
-    // Given a running service
-    CompletableFuture<String> failure = new CompletableFuture<>();
+    // Given a running service holding one resource
     AtomicBoolean closed = new AtomicBoolean();
-    Service service =
-        new Service() {
-          @Override
-          public CompletionStage<String> failure() {
-            return failure;
-          }
-
-          @Override
-          public void close() {
-            closed.set(true);
-          }
-        };
+    Lifecycle lifecycle = new Lifecycle("test-service");
+    lifecycle.open(() -> closed.set(true));
+    Service service = () -> lifecycle;
     CompletableFuture<Integer> exit = new CompletableFuture<>();
     CompletableFuture<Void> returned =
         CompletableFuture.runAsync(
             () -> ServiceRunner.run("test-service", () -> service, exit::complete));
 
     // When it reports that it cannot work any more
-    failure.complete("Kafka Streams stopped");
+    lifecycle.fail("Kafka Streams stopped");
 
     // Then the runner exits with status 1, and (since this exit returns) closes the service
     assertThat(exit.get(20, TimeUnit.SECONDS)).isEqualTo(ServiceRunner.FAILED);
     returned.get(20, TimeUnit.SECONDS);
     assertThat(closed).isTrue();
+    assertThat(lifecycle.isWorking()).isFalse();
   }
 
   @Test

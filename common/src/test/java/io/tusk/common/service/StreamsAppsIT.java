@@ -10,6 +10,7 @@ import io.tusk.localstack.LocalStackExtension;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,7 +20,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
@@ -99,16 +99,16 @@ class StreamsAppsIT {
                           lifecycle.open(new Observability("streams-apps-it"));
                       Vertx vertx = Vertx.vertx();
                       lifecycle.open(() -> Lifecycle.await(vertx.close(), "closing Vert.x"));
-                      HttpServer server =
-                          Lifecycle.await(
-                              observability.serve(vertx, "127.0.0.1", 0), "serving health");
+                      Router router = Router.router(vertx);
+                      observability.mount(router);
+                      HttpServer server = lifecycle.serve(vertx, router, "127.0.0.1", 0);
                       StreamsApps.start(
                           new KafkaStreams(builder.build(), props),
                           "poison-app",
                           lifecycle,
                           observability);
                       healthPort.complete(server.actualPort());
-                      return service(lifecycle);
+                      return (Service) () -> lifecycle;
                     },
                     status -> {
                       // Health as the supervisor would see it when the process exits.
@@ -156,19 +156,5 @@ class StreamsAppsIT {
     } catch (Exception e) {
       throw new IllegalStateException("GET /health failed", e);
     }
-  }
-
-  private static Service service(Lifecycle lifecycle) {
-    return new Service() {
-      @Override
-      public CompletionStage<String> failure() {
-        return lifecycle.failure();
-      }
-
-      @Override
-      public void close() {
-        lifecycle.close();
-      }
-    };
   }
 }

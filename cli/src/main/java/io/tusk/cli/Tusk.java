@@ -22,17 +22,11 @@ import io.tusk.cli.demo.OmopDemo;
 import io.tusk.cli.local.LocalTusk;
 import io.tusk.cli.local.Ports;
 import io.tusk.common.config.KafkaSettings;
-import io.tusk.localstack.LocalStack;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.util.Comparator;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -65,22 +59,6 @@ import picocli.CommandLine.Command;
       LineageCommand.class
     })
 public final class Tusk {
-
-  /**
-   * Where the repository is checked out ({@code tusk.root}, set by ./tusk; else the working
-   * directory).
-   */
-  public static Path root() {
-    return Paths.get(System.getProperty("tusk.root", ".")).toAbsolutePath().normalize();
-  }
-
-  /** Where the local stack keeps all its data ({@code TUSK_HOME}, default {@code <root>/.tusk}). */
-  public static Path home() {
-    String home = System.getenv("TUSK_HOME");
-    return home == null || home.isBlank()
-        ? root().resolve(".tusk")
-        : Paths.get(home).toAbsolutePath();
-  }
 
   public static void main(String[] args) {
     // Services log at WARN (Kafka clients at ERROR, the embedded broker not at all) during the demo
@@ -128,7 +106,7 @@ public final class Tusk {
     @Override
     public Integer call() throws InterruptedException {
       PrintStream out = System.out;
-      Path home = home();
+      Path home = Home.home();
       out.printf("Starting Tusk in %s ...%n", home);
       // The hook is registered before anything starts, so Ctrl-C during start-up also stops
       // cleanly.
@@ -167,13 +145,13 @@ public final class Tusk {
     @Override
     public Integer call() {
       PrintStream out = System.out;
-      Path home = home();
+      Path home = Home.home();
       if (Files.exists(home)) {
         out.printf("Removing the data of an earlier run in %s%n", home);
-        clean(home);
+        Home.clean(home);
       }
       OmopDataset dataset =
-          OmopDataset.read(data == null ? root().resolve("data/omop-gibleed") : data);
+          OmopDataset.read(data == null ? Home.root().resolve("data/omop-gibleed") : data);
       long start = System.nanoTime();
       try (LocalTusk tusk = LocalTusk.start(home, Ports.defaults(), 2)) {
         out.printf("[1/7] Started the local stack in %.1f s%n", (System.nanoTime() - start) / 1e9);
@@ -198,8 +176,8 @@ public final class Tusk {
   static final class Clean implements Callable<Integer> {
     @Override
     public Integer call() {
-      Path home = home();
-      clean(home);
+      Path home = Home.home();
+      Home.clean(home);
       System.out.println("Removed " + home);
       return 0;
     }
@@ -209,26 +187,5 @@ public final class Tusk {
     out.printf("      Kafka %s, schema registry %s%n", tusk.bootstrapServers(), tusk.registryUrl());
     out.printf(
         "      commit service %s, lineage service %s%n", tusk.commitUrl(), tusk.lineageUrl());
-  }
-
-  /** Kills a registry left behind by a crashed run, then deletes {@code home}. */
-  public static void clean(Path home) {
-    if (!Files.exists(home)) {
-      return;
-    }
-    LocalStack.killLeftovers(home);
-    try (Stream<Path> paths = Files.walk(home)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(Tusk::delete);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + home, e);
-    }
-  }
-
-  private static void delete(Path path) {
-    try {
-      Files.deleteIfExists(path);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + path, e);
-    }
   }
 }

@@ -4,6 +4,8 @@ import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.kafka.TopicFeed;
 import io.tusk.common.ops.Observability;
+import io.tusk.common.service.Lifecycle;
+import io.tusk.common.service.Service;
 import io.tusk.common.service.ServiceRunner;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.Topics;
@@ -12,17 +14,11 @@ import io.tusk.schemas.Commit;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
@@ -35,18 +31,17 @@ import org.slf4j.LoggerFactory;
  * moves branches and requests jobs with its {@link CommitSealer}. One instance per deployment: it
  * owns sealing.
  */
-public final class CommitService implements AutoCloseable {
+public final class CommitService implements Service {
   private static final Logger log = LoggerFactory.getLogger(CommitService.class);
   private static final Duration VIEW_TIMEOUT = Duration.ofSeconds(60);
-  private static final long HTTP_TIMEOUT_SECONDS = 30;
 
   /** Everything the service opened, closed in reverse order. */
-  private final Deque<AutoCloseable> resources;
+  private final Lifecycle lifecycle;
 
   private final int port;
 
-  private CommitService(Deque<AutoCloseable> resources, int port) {
-    this.resources = resources;
+  private CommitService(Lifecycle lifecycle, int port) {
+    this.lifecycle = lifecycle;
     this.port = port;
   }
 
@@ -65,31 +60,30 @@ public final class CommitService implements AutoCloseable {
   public static CommitService start(CommitServiceConfig config) {
     Objects.requireNonNull(config, "config");
     KafkaSettings kafka = config.kafka();
-    Deque<AutoCloseable> opened = new ArrayDeque<>();
+    Lifecycle lifecycle = new Lifecycle("commit-service");
     try {
       Topics topics = new Topics(kafka.registryClient());
-      TopicAdmin topicAdmin = open(opened, new TopicAdmin(kafka));
+      TopicAdmin topicAdmin = lifecycle.open(new TopicAdmin(kafka));
       topicAdmin.ensureSystemTopics();
-      Observability observability = open(opened, new Observability("commit-service"));
+      Observability observability = lifecycle.open(new Observability("commit-service"));
       CompactedTopicView<RepoSpec> repos =
-          open(opened, CompactedTopicView.start(kafka, topics.repos, VIEW_TIMEOUT));
+          lifecycle.open(CompactedTopicView.start(kafka, topics.repos, VIEW_TIMEOUT));
       CompactedTopicView<PipelineSpec> pipelines =
-          open(opened, CompactedTopicView.start(kafka, topics.pipelines, VIEW_TIMEOUT));
+          lifecycle.open(CompactedTopicView.start(kafka, topics.pipelines, VIEW_TIMEOUT));
       CompactedTopicView<Branch> branches =
-          open(opened, CompactedTopicView.start(kafka, topics.branches, VIEW_TIMEOUT));
+          lifecycle.open(CompactedTopicView.start(kafka, topics.branches, VIEW_TIMEOUT));
       // Commits and jobs grow with the deployment's history: their indexes keep them compactly and
       // are the only copy, fed in topic order from the first record.
       CommitIndex commits = new CommitIndex();
       TopicFeed<Commit> commitFeed =
-          open(opened, TopicFeed.start(kafka, topics.commits, VIEW_TIMEOUT, commits::record));
+          lifecycle.open(TopicFeed.start(kafka, topics.commits, VIEW_TIMEOUT, commits::record));
       JobIndex jobs = new JobIndex();
       TopicFeed<Job> jobFeed =
-          open(opened, TopicFeed.start(kafka, topics.jobs, VIEW_TIMEOUT, jobs::record));
+          lifecycle.open(TopicFeed.start(kafka, topics.jobs, VIEW_TIMEOUT, jobs::record));
       ensureTopics(topicAdmin, repos, pipelines);
-      CommitSealer sealer = open(opened, new CommitSealer(kafka, topics, topicAdmin.admin()));
+      CommitSealer sealer = lifecycle.open(new CommitSealer(kafka, topics, topicAdmin.admin()));
       KafkaProducer<byte[], byte[]> specProducer =
-          open(
-              opened,
+          lifecycle.open(
               new KafkaProducer<byte[], byte[]>(
                   kafka.producer("tusk-commit-service-" + kafka.instanceId(), null)));
       observability.bind(specProducer, "spec-producer");
@@ -100,7 +94,7 @@ public final class CommitService implements AutoCloseable {
       observability.addHealthCheck("jobs-feed", jobFeed::isHealthy);
 
       Vertx vertx = Vertx.vertx();
-      opened.push(() -> await(vertx.close(), "closing Vert.x"));
+      lifecycle.open(() -> Lifecycle.await(vertx.close(), "closing Vert.x"));
       ControlPlane control =
           new ControlPlane(
               topics,
@@ -115,12 +109,11 @@ public final class CommitService implements AutoCloseable {
               observability.registry());
       control.ensureMasterBranches();
       OutputCommits outputCommits =
-          open(opened, new OutputCommits(kafka, control, observability.registry()));
+          lifecycle.open(new OutputCommits(kafka, control, observability.registry()));
       outputCommits.start();
       observability.addHealthCheck("output-commits", outputCommits::isHealthy);
       TriggerScheduler triggers =
-          open(
-              opened,
+          lifecycle.open(
               new TriggerScheduler(
                   control,
                   topicAdmin.admin(),
@@ -134,24 +127,20 @@ public final class CommitService implements AutoCloseable {
               new PipelineControl(control, config.memberPartitions(), observability.registry()),
               new JobControl(control, jobs),
               new RejectedRows(kafka),
-              open(opened, new PartitionProxy(vertx, config.partitionUrl())),
+              lifecycle.open(new PartitionProxy(vertx, config.partitionUrl())),
               config.memberPartitions());
       HttpServer server =
-          await(
-              vertx
-                  .createHttpServer(io.tusk.common.http.HttpServers.options())
-                  .requestHandler(api.router(vertx, observability))
-                  .listen(config.httpPort(), config.httpHost()),
-              "listening on " + config.httpHost() + ":" + config.httpPort());
+          lifecycle.serve(
+              vertx, api.router(vertx, observability), config.httpHost(), config.httpPort());
       log.info(
           "Commit service listening on {}:{} ({} repos, {} pipelines)",
           config.httpHost(),
           server.actualPort(),
           repos.snapshot().size(),
           pipelines.snapshot().size());
-      return new CommitService(opened, server.actualPort());
+      return new CommitService(lifecycle, server.actualPort());
     } catch (RuntimeException e) {
-      closeAll(opened);
+      lifecycle.close();
       throw e;
     }
   }
@@ -161,9 +150,10 @@ public final class CommitService implements AutoCloseable {
     return port;
   }
 
+  /** No part of the commit service stops for good while it runs, so it never fails it. */
   @Override
-  public void close() {
-    closeAll(resources);
+  public Lifecycle lifecycle() {
+    return lifecycle;
   }
 
   /**
@@ -176,35 +166,5 @@ public final class CommitService implements AutoCloseable {
       CompactedTopicView<PipelineSpec> pipelines) {
     repos.snapshot().values().forEach(admin::createRepoTopics);
     pipelines.snapshot().values().forEach(admin::createPipelineTopics);
-  }
-
-  private static <T extends AutoCloseable> T open(Deque<AutoCloseable> opened, T resource) {
-    opened.push(resource);
-    return resource;
-  }
-
-  private static void closeAll(Deque<AutoCloseable> resources) {
-    while (!resources.isEmpty()) {
-      AutoCloseable resource = resources.pop();
-      try {
-        resource.close();
-      } catch (Exception e) {
-        log.warn("Closing {} failed", resource, e);
-      }
-    }
-  }
-
-  private static <T> T await(Future<T> future, String what) {
-    try {
-      return future
-          .toCompletionStage()
-          .toCompletableFuture()
-          .get(HTTP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted " + what, e);
-    } catch (ExecutionException | TimeoutException e) {
-      throw new IllegalStateException("failed " + what + ": " + e.getMessage(), e);
-    }
   }
 }

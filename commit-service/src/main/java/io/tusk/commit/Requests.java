@@ -1,118 +1,50 @@
 package io.tusk.commit;
 
+import static io.tusk.common.pipeline.SpecFields.echo;
+
 import io.tusk.common.Ids;
 import io.tusk.common.http.ApiException;
-import io.tusk.common.member.ColumnType;
-import io.tusk.common.pipeline.PipelineSpecException;
 import io.tusk.common.pipeline.PipelineSpecs;
+import io.tusk.common.pipeline.RepoSpecs;
+import io.tusk.common.pipeline.SpecException;
+import io.tusk.common.pipeline.SpecFields;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
-import io.tusk.schemas.RowFormat;
-import io.tusk.schemas.TableSpec;
 import io.tusk.schemas.Trigger;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.math.BigInteger;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.regex.Pattern;
+import java.util.function.Supplier;
 
 /**
  * Validation of the commit service's requests: pure functions from a request body or parameter to a
  * spec or value, or an {@link ApiException} (400) whose message starts with the offending field's
- * path (e.g. {@code tables[0].memberKey}). Unknown fields are refused too, so a typo such as {@code
- * "partition"} is not silently ignored.
+ * path (e.g. {@code tables[0].memberKey}). Bodies are read by common's one field validator ({@link
+ * SpecFields}): repo and pipeline specs by {@link RepoSpecs} and {@link PipelineSpecs}, so a typo
+ * such as {@code "partition"} is refused the same way everywhere.
  */
 final class Requests {
-  static final int MAX_PARTITIONS = 1000;
-  static final int DEFAULT_PARTITIONS = 3;
-  static final int DEFAULT_HISTORY_RETENTION = 52;
-  static final int MAX_HISTORY_RETENTION = 100_000;
   static final int DEFAULT_LIMIT = 50;
   static final int MAX_LIMIT = 1000;
-
-  private static final String NAME_RULE =
-      "must be 1-63 characters of a-z, 0-9, '-' and '_', start with a letter or digit,"
-          + " and not be 'tusk'";
-  private static final int MAX_ECHO = 64;
-  private static final Set<String> INPUT_FORMATS = Set.of("csv", "json");
-  private static final Set<String> TRIGGER_FIELDS = Set.of("everyRows", "everySeconds", "cron");
-  private static final long MAX_TRIGGER_SECONDS = 366L * 24 * 3600;
-  private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
   private Requests() {}
 
   /**
-   * The repo a {@code POST /repos} body describes.
+   * The repo a {@code POST /repos} body describes, parsed by the one parser of repo specs ({@link
+   * RepoSpecs}).
    *
    * @param memberPartitions the deployment's member partition count, or 0 when each repo chooses
    */
   static RepoSpec repoSpec(JsonObject body, long createdAt, int memberPartitions) {
     Objects.requireNonNull(body, "body");
-    Fields fields =
-        new Fields(
-            body,
-            "",
-            Set.of(
-                "name",
-                "format",
-                "defaultTable",
-                "tables",
-                "partitions",
-                "memberPartitions",
-                "historyRetention",
-                "trigger"));
-    String name = fields.name("name");
-    RowFormat format = format(fields);
-    List<TableSpec> tables = tables(fields);
-    Set<String> tableNames = new HashSet<>();
-    for (TableSpec table : tables) {
-      tableNames.add(table.getName());
-    }
-    String defaultTable = fields.optionalString("defaultTable");
-    if (defaultTable == null) {
-      defaultTable = tables.get(0).getName();
-    } else if (!tableNames.contains(defaultTable)) {
-      throw bad("defaultTable " + echo(defaultTable) + " is not the name of one of the tables");
-    }
-    int partitions = fields.integer("partitions", DEFAULT_PARTITIONS, 1, MAX_PARTITIONS);
-    // With a deployment-wide member partition count (the member topology's state is sized by it),
-    // a repo may state it, not choose another; without one, a repo chooses.
-    int requested =
-        fields.integer(
-            "memberPartitions",
-            memberPartitions > 0 ? memberPartitions : partitions,
-            1,
-            MAX_PARTITIONS);
-    if (memberPartitions > 0 && requested != memberPartitions) {
-      throw bad(
-          "memberPartitions is "
-              + memberPartitions
-              + " for every repo of this deployment (TUSK_MEMBER_PARTITIONS), got "
-              + requested);
-    }
-    int historyRetention =
-        fields.integer("historyRetention", DEFAULT_HISTORY_RETENTION, 1, MAX_HISTORY_RETENTION);
-    Trigger trigger =
-        fields.has("trigger") ? trigger(fields.object("trigger", TRIGGER_FIELDS)) : null;
-    return RepoSpec.newBuilder()
-        .setName(name)
-        .setFormat(format)
-        .setDefaultTable(defaultTable)
-        .setTables(tables)
-        .setUpdatePartitions(partitions)
-        .setMemberPartitions(requested)
-        .setHistoryRetention(historyRetention)
-        .setCreatedAt(createdAt)
-        .setTrigger(trigger)
-        .build();
+    return parsed(() -> RepoSpecs.fromDocument(document(body), createdAt, memberPartitions));
   }
 
   /**
@@ -121,28 +53,7 @@ final class Requests {
    */
   static Trigger trigger(JsonObject body) {
     Objects.requireNonNull(body, "body");
-    return trigger(new Fields(body, "", TRIGGER_FIELDS));
-  }
-
-  private static Trigger trigger(Fields fields) {
-    Long everyRows = fields.longValue("everyRows", 1, Long.MAX_VALUE);
-    Long everySeconds = fields.longValue("everySeconds", 1, MAX_TRIGGER_SECONDS);
-    String cron = fields.optionalString("cron");
-    if (cron != null) {
-      try {
-        Cron.parse(cron);
-      } catch (IllegalArgumentException e) {
-        throw bad(fields.pathOf("cron") + " " + echo(cron) + " " + e.getMessage());
-      }
-    }
-    if (everyRows == null && everySeconds == null && cron == null) {
-      return null;
-    }
-    return Trigger.newBuilder()
-        .setEveryRows(everyRows)
-        .setEverySeconds(everySeconds)
-        .setCron(cron)
-        .build();
+    return parsed(() -> RepoSpecs.trigger(document(body)));
   }
 
   /**
@@ -167,17 +78,15 @@ final class Requests {
       if (given != null && !previous.getName().equals(given)) {
         throw bad(
             "name "
-                + echo(String.valueOf(given))
+                + echo(given)
                 + " differs from the pipeline updated, "
                 + echo(previous.getName()));
       }
       fields.putIfAbsent("parallelism", previous.getParallelism());
     }
-    try {
-      return PipelineSpec.newBuilder(PipelineSpecs.fromDocument(fields, now)).setVersion(1).build();
-    } catch (PipelineSpecException e) {
-      throw bad(e.getMessage());
-    }
+    return parsed(
+        () ->
+            PipelineSpec.newBuilder(PipelineSpecs.fromDocument(fields, now)).setVersion(1).build());
   }
 
   /** The document a request body holds: a JSON object or YAML mapping (told apart by content). */
@@ -187,7 +96,7 @@ final class Requests {
     }
     try {
       return PipelineSpecs.readDocument(body);
-    } catch (PipelineSpecException e) {
+    } catch (SpecException e) {
       throw bad("request body: " + e.getMessage());
     }
   }
@@ -290,7 +199,7 @@ final class Requests {
   /** A repo or pipeline name in parameter {@code field}. */
   static String name(String field, String value) {
     if (!TopicNames.isValidName(value)) {
-      throw bad(field + " " + echo(String.valueOf(value)) + " " + NAME_RULE);
+      throw bad(field + " " + echo(value) + " " + SpecFields.NAME_RULE);
     }
     return value;
   }
@@ -301,7 +210,7 @@ final class Requests {
       throw bad(
           field
               + " "
-              + echo(String.valueOf(value))
+              + echo(value)
               + " must be 1-63 characters of a-z, 0-9, '-' and '_', starting with a letter or"
               + " digit");
     }
@@ -312,248 +221,70 @@ final class Requests {
   record NewBranch(String name, String head) {}
 
   static NewBranch newBranch(JsonObject body) {
-    Fields fields = new Fields(body, "", Set.of("name", "head"));
-    String name = branchName("name", fields.string("name"));
-    String head = fields.optionalString("head");
-    return new NewBranch(name, head == null ? null : commitId("head", head));
+    return parsed(
+        () -> {
+          SpecFields fields = SpecFields.of(document(body), Set.of("name", "head"));
+          String name = branchName("name", fields.string("name"));
+          String head = fields.optionalString("head");
+          return new NewBranch(name, head == null ? null : commitId("head", head));
+        });
   }
 
   /** A {@code PUT /repos/{repo}/branches/{branch}} body: the new head and optional expected one. */
   record BranchMove(String head, String expectedHead) {}
 
   static BranchMove branchMove(JsonObject body) {
-    Fields fields = new Fields(body, "", Set.of("head", "expectedHead"));
-    String head = commitId("head", fields.string("head"));
-    String expected = fields.optionalString("expectedHead");
-    return new BranchMove(head, expected == null ? null : commitId("expectedHead", expected));
+    return parsed(
+        () -> {
+          SpecFields fields = SpecFields.of(document(body), Set.of("head", "expectedHead"));
+          String head = commitId("head", fields.string("head"));
+          String expected = fields.optionalString("expectedHead");
+          return new BranchMove(head, expected == null ? null : commitId("expectedHead", expected));
+        });
   }
 
-  private static RowFormat format(Fields fields) {
-    String format = fields.optionalString("format");
-    if (format == null) {
-      return RowFormat.CSV;
+  /** Runs a parser of common's spec code, answering its {@link SpecException} as a 400. */
+  private static <T> T parsed(Supplier<T> parser) {
+    try {
+      return parser.get();
+    } catch (SpecException e) {
+      throw bad(e.getMessage());
     }
-    return switch (format.toLowerCase(Locale.ROOT)) {
-      case "csv" -> RowFormat.CSV;
-      case "json" -> RowFormat.JSON;
-      case "avro" -> RowFormat.AVRO;
-      default -> throw bad("format must be \"csv\", \"json\" or \"avro\", got " + echo(format));
-    };
   }
 
-  /** A table's {@code columnTypes}: column name to a type {@link ColumnType} knows. */
-  private static Map<String, String> columnTypes(Fields table, String path, List<String> columns) {
-    if (!table.has("columnTypes")) {
-      return Map.of();
-    }
-    Object value = table.json.getValue("columnTypes");
-    if (!(value instanceof JsonObject types)) {
-      throw bad(path + ".columnTypes must be an object of column name to type");
-    }
-    Map<String, String> result = new java.util.TreeMap<>();
-    for (String column : types.fieldNames()) {
-      String where = path + ".columnTypes." + column;
-      if (!columns.contains(column)) {
-        throw bad(where + " is not one of " + path + ".columns");
-      }
-      if (!(types.getValue(column) instanceof String type) || ColumnType.named(type).isEmpty()) {
-        throw bad(
-            where
-                + " must be one of string, int, long, double, boolean, date, timestamp, got "
-                + echo(String.valueOf(types.getValue(column))));
-      }
-      result.put(column, type.toLowerCase(Locale.ROOT));
-    }
-    return result;
+  /**
+   * A JSON body as the plain maps, lists and scalars {@link SpecFields} reads (Vert.x keeps a
+   * nested object as a map or as a {@link JsonObject}, depending on how the body was built).
+   */
+  private static Map<String, Object> document(JsonObject body) {
+    return plainMap(body.getMap());
   }
 
-  private static List<TableSpec> tables(Fields fields) {
-    JsonArray array = fields.array("tables");
-    if (array.isEmpty()) {
-      throw bad("tables must hold at least one table");
+  private static Map<String, Object> plainMap(Map<?, ?> map) {
+    Map<String, Object> plain = new LinkedHashMap<>();
+    map.forEach((field, value) -> plain.put(String.valueOf(field), plain(value)));
+    return plain;
+  }
+
+  private static Object plain(Object value) {
+    if (value instanceof JsonObject object) {
+      return plainMap(object.getMap());
     }
-    List<TableSpec> tables = new ArrayList<>();
-    Set<String> names = new HashSet<>();
-    for (int i = 0; i < array.size(); i++) {
-      String path = "tables[" + i + "]";
-      if (!(array.getValue(i) instanceof JsonObject json)) {
-        throw bad(path + " must be an object");
-      }
-      Fields table =
-          new Fields(
-              json,
-              path,
-              Set.of("name", "columns", "memberKey", "rowKey", "opColumn", "columnTypes"));
-      String name = table.string("name");
-      if (!names.add(name)) {
-        throw bad(path + ".name " + echo(name) + " is used by another table");
-      }
-      List<String> columns = table.uniqueStrings("columns", true);
-      String memberKey = table.string("memberKey");
-      if (!columns.contains(memberKey)) {
-        throw bad(path + ".memberKey " + echo(memberKey) + " is not one of " + path + ".columns");
-      }
-      List<String> rowKey = table.has("rowKey") ? table.uniqueStrings("rowKey", false) : List.of();
-      for (int k = 0; k < rowKey.size(); k++) {
-        if (!columns.contains(rowKey.get(k))) {
-          throw bad(
-              path
-                  + ".rowKey["
-                  + k
-                  + "] "
-                  + echo(rowKey.get(k))
-                  + " is not one of "
-                  + path
-                  + ".columns");
-        }
-      }
-      String opColumn = table.optionalString("opColumn");
-      if (opColumn != null && !columns.contains(opColumn)) {
-        throw bad(path + ".opColumn " + echo(opColumn) + " is not one of " + path + ".columns");
-      }
-      if (opColumn != null && rowKey.isEmpty()) {
-        throw bad(path + ".opColumn needs " + path + ".rowKey: a delete names the row it removes");
-      }
-      Map<String, String> columnTypes = columnTypes(table, path, columns);
-      tables.add(
-          TableSpec.newBuilder()
-              .setName(name)
-              .setColumns(columns)
-              .setMemberKey(memberKey)
-              .setRowKey(rowKey)
-              .setOpColumn(opColumn)
-              .setColumnTypes(columnTypes)
-              .build());
+    if (value instanceof Map<?, ?> map) {
+      return plainMap(map);
     }
-    return tables;
+    if (value instanceof JsonArray array) {
+      return plain(array.getList());
+    }
+    if (value instanceof List<?> list) {
+      List<Object> items = new ArrayList<>(list.size());
+      list.forEach(item -> items.add(plain(item)));
+      return items;
+    }
+    return value;
   }
 
   private static ApiException bad(String message) {
     return ApiException.badRequest(message);
-  }
-
-  /** A value quoted for an error message, cut short so a huge value does not flood it. */
-  private static String echo(String value) {
-    String shown = value.length() > MAX_ECHO ? value.substring(0, MAX_ECHO) + "..." : value;
-    return "'" + shown + "'";
-  }
-
-  /** Typed access to the fields of one JSON object; errors name the field's full path. */
-  private static final class Fields {
-    private final JsonObject json;
-    private final String path;
-
-    Fields(JsonObject json, String path, Set<String> known) {
-      this.json = json;
-      this.path = path;
-      for (String field : json.fieldNames()) {
-        if (!known.contains(field)) {
-          throw bad(pathOf(field) + " is not a known field (known: " + new TreeSet<>(known) + ")");
-        }
-      }
-    }
-
-    String pathOf(String field) {
-      return path.isEmpty() ? field : path + "." + field;
-    }
-
-    boolean has(String field) {
-      return json.getValue(field) != null;
-    }
-
-    String string(String field) {
-      String value = optionalString(field);
-      if (value == null) {
-        throw bad(pathOf(field) + " is required");
-      }
-      return value;
-    }
-
-    String optionalString(String field) {
-      Object value = json.getValue(field);
-      if (value == null) {
-        return null;
-      }
-      if (!(value instanceof String text) || text.isBlank()) {
-        throw bad(pathOf(field) + " must be a non-blank string");
-      }
-      return text.trim();
-    }
-
-    String name(String field) {
-      String name = string(field);
-      if (!TopicNames.isValidName(name)) {
-        throw bad(pathOf(field) + " " + echo(name) + " " + NAME_RULE);
-      }
-      return name;
-    }
-
-    int integer(String field, int defaultValue, int min, int max) {
-      Long value = longValue(field, min, max);
-      return value == null ? defaultValue : value.intValue(); // in [min, max]: exact
-    }
-
-    JsonArray array(String field) {
-      Object value = json.getValue(field);
-      if (value == null) {
-        throw bad(pathOf(field) + " is required");
-      }
-      if (!(value instanceof JsonArray array)) {
-        throw bad(pathOf(field) + " must be an array");
-      }
-      return array;
-    }
-
-    Fields object(String field, Set<String> known) {
-      Object value = json.getValue(field);
-      if (value == null) {
-        throw bad(pathOf(field) + " is required");
-      }
-      if (!(value instanceof JsonObject object)) {
-        throw bad(pathOf(field) + " must be an object");
-      }
-      return new Fields(object, pathOf(field), known);
-    }
-
-    /** An optional whole number from {@code min} to {@code max} (null when absent). */
-    Long longValue(String field, long min, long max) {
-      Object value = json.getValue(field);
-      if (value == null) {
-        return null;
-      }
-      String rule = pathOf(field) + " must be a whole number from " + min + " to " + max;
-      if (!(value instanceof Integer
-          || value instanceof Long
-          || value instanceof Short
-          || value instanceof BigInteger)) {
-        throw bad(rule + ", got " + echo(String.valueOf(value)));
-      }
-      BigInteger number = new BigInteger(value.toString());
-      if (number.compareTo(BigInteger.valueOf(min)) < 0
-          || number.compareTo(BigInteger.valueOf(max)) > 0) {
-        throw bad(rule + ", got " + number);
-      }
-      return number.longValueExact();
-    }
-
-    /** An array of distinct non-blank strings; {@code nonEmpty} refuses an empty array. */
-    List<String> uniqueStrings(String field, boolean nonEmpty) {
-      JsonArray array = array(field);
-      if (nonEmpty && array.isEmpty()) {
-        throw bad(pathOf(field) + " must not be empty");
-      }
-      List<String> values = new ArrayList<>();
-      for (int i = 0; i < array.size(); i++) {
-        String item = pathOf(field) + "[" + i + "]";
-        if (!(array.getValue(i) instanceof String text) || text.isBlank()) {
-          throw bad(item + " must be a non-blank string");
-        }
-        if (values.contains(text.trim())) {
-          throw bad(item + " " + echo(text.trim()) + " is listed twice");
-        }
-        values.add(text.trim());
-      }
-      return values;
-    }
   }
 }

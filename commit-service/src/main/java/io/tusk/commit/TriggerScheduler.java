@@ -2,6 +2,7 @@ package io.tusk.commit;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.tusk.common.pipeline.Cron;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.PartitionOffset;

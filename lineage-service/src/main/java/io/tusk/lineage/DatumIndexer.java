@@ -1,7 +1,6 @@
 package io.tusk.lineage;
 
 import io.tusk.schemas.DatumResult;
-import io.tusk.schemas.DatumState;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -27,21 +26,11 @@ final class DatumIndexer implements Processor<String, DatumResult, Void, Void> {
   private KeyValueStore<String, DatumResult> datums;
   private KeyValueStore<String, String> states;
 
-  /** The datums-store key of a job's datum for a member. */
-  static String key(String jobId, String member) {
-    return StoreKeys.join(jobId, member);
-  }
-
-  /** The datum-states-store key of a job's datum for a member in a state. */
-  static String stateKey(String jobId, DatumState state, String member) {
-    return StoreKeys.join(jobId, state.name(), member);
-  }
-
   @Override
   public void init(ProcessorContext<Void, Void> context) {
     this.context = context;
-    this.datums = context.getStateStore(LineageService.DATUMS_STORE);
-    this.states = context.getStateStore(LineageService.DATUM_STATES_STORE);
+    this.datums = context.getStateStore(LineageStores.DATUMS_STORE);
+    this.states = context.getStateStore(LineageStores.DATUM_STATES_STORE);
   }
 
   @Override
@@ -58,12 +47,17 @@ final class DatumIndexer implements Processor<String, DatumResult, Void, Void> {
           source.offset());
       return;
     }
-    String key = key(result.getJobId(), result.getMember());
+    String key = IndexKeys.datum(result.getJobId(), result.getMember());
     DatumResult previous = datums.get(key);
     if (previous != null && previous.getState() != result.getState()) {
-      states.delete(stateKey(result.getJobId(), previous.getState(), result.getMember()));
+      states.delete(
+          new IndexKeys.DatumStateKey(result.getJobId(), previous.getState(), result.getMember())
+              .encode());
     }
     datums.put(key, result);
-    states.put(stateKey(result.getJobId(), result.getState(), result.getMember()), "");
+    states.put(
+        new IndexKeys.DatumStateKey(result.getJobId(), result.getState(), result.getMember())
+            .encode(),
+        "");
   }
 }

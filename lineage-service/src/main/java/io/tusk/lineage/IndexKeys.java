@@ -2,6 +2,7 @@ package io.tusk.lineage;
 
 import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.Commit;
+import io.tusk.schemas.DatumState;
 import io.tusk.schemas.InputRef;
 import io.tusk.schemas.Job;
 import java.util.ArrayList;
@@ -9,8 +10,10 @@ import java.util.List;
 import org.apache.kafka.streams.KeyValue;
 
 /**
- * The keys under which commits, jobs and outputs are indexed besides their own IDs. Each key starts
- * with the routing key a query knows ({@code p:<pipeline>}, {@code g:<globalId>}, a row position,
+ * The composite keys of the index stores ({@link LineageStores}): the keys under which commits,
+ * jobs and outputs are indexed besides their own IDs, and the keys of datums and OpenLineage
+ * events, with a typed decoder next to each encoder a query decodes. Each key starts with the
+ * routing key a query knows ({@code p:<pipeline>}, {@code g:<globalId>}, a job ID, a row position,
  * ...), see {@link StoreKeys}.
  */
 final class IndexKeys {
@@ -37,6 +40,47 @@ final class IndexKeys {
   /** Routing key of the output commits a job's end sealed. */
   static String outputCommits(String jobId) {
     return "s:" + jobId;
+  }
+
+  /** The datums-store key of a job's datum for a member (routing key: the job). */
+  static String datum(String jobId, String member) {
+    return StoreKeys.join(jobId, member);
+  }
+
+  /** The datums-store prefix of every datum of a job. */
+  static String datumsOf(String jobId) {
+    return StoreKeys.prefix(jobId);
+  }
+
+  /**
+   * A datum-states-store key, {@code <job>\0<STATE>\0<member>}: a job's datum for a member in a
+   * state, so the datums of a job in one state are a range under {@link #prefix}.
+   */
+  record DatumStateKey(String jobId, DatumState state, String member) {
+    /** The prefix of the keys of a job's datums in {@code state}. */
+    static String prefix(String jobId, DatumState state) {
+      return StoreKeys.prefix(jobId, state.name());
+    }
+
+    /**
+     * The key {@link #encode} made.
+     *
+     * @throws IllegalArgumentException if {@code key} is not a datum-states key
+     */
+    static DatumStateKey decode(String key) {
+      String[] parts = StoreKeys.split(key, 3);
+      return new DatumStateKey(parts[0], DatumState.valueOf(parts[1]), parts[2]);
+    }
+
+    /** The store key. */
+    String encode() {
+      return StoreKeys.join(jobId, state.name(), member);
+    }
+  }
+
+  /** The openlineage-store key of a job's event of one type. */
+  static String openLineageEvent(String jobId, String eventType) {
+    return StoreKeys.join(jobId, eventType);
   }
 
   /** The job-index-store entries of a job. */

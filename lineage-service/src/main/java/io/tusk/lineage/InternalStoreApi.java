@@ -45,9 +45,9 @@ final class InternalStoreApi {
     } catch (NumberFormatException e) {
       throw ApiException.badRequest("query parameter 'limit' must be a whole number");
     }
-    if (limit < 1 || limit > LineageQueries.MAX_VERSIONS) {
+    if (limit < 1 || limit > IndexReads.MAX_VERSIONS) {
       throw ApiException.badRequest(
-          "query parameter 'limit' must be from 1 to " + LineageQueries.MAX_VERSIONS);
+          "query parameter 'limit' must be from 1 to " + IndexReads.MAX_VERSIONS);
     }
     answer(ctx, () -> locator.localRange(store, prefix, after, limit));
   }

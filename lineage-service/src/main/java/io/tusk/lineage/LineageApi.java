@@ -22,7 +22,9 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
  * pipelines, and the web page at {@code /}. Answers are JSON; errors are {@link HttpErrors} JSON
  * (400 naming the parameter, 404, 503 with Retry-After while the indexes are not queryable).
  *
- * <p>Store reads block, so queries run on worker threads ({@link LineageQueries}).
+ * <p>The queries themselves are one class per concern ({@link JobQueries}, {@link DatumQueries},
+ * {@link OutputQueries}, {@link ProvenanceQueries}, {@link SubvenanceQueries}); their store reads
+ * block, so they run on worker threads.
  */
 public final class LineageApi {
   /** Longest member key accepted in a path. */
@@ -38,16 +40,25 @@ public final class LineageApi {
   private static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
 
   private final Vertx vertx;
-  private final LineageQueries queries;
+  private final JobQueries jobs;
+  private final DatumQueries datums;
+  private final OutputQueries outputs;
+  private final ProvenanceQueries provenance;
+  private final SubvenanceQueries subvenance;
 
-  private LineageApi(Vertx vertx, LineageQueries queries) {
+  private LineageApi(Vertx vertx, StoreLocator stores, Catalog catalog, RowReader rows) {
     this.vertx = Objects.requireNonNull(vertx, "vertx");
-    this.queries = Objects.requireNonNull(queries, "queries");
+    IndexReads reads = new IndexReads(stores);
+    this.jobs = new JobQueries(reads, catalog);
+    this.datums = new DatumQueries(reads);
+    this.outputs = new OutputQueries(reads);
+    this.provenance = new ProvenanceQueries(reads, rows);
+    this.subvenance = new SubvenanceQueries(reads, catalog, rows);
   }
 
   /** A router serving the lineage queries and the web page, with JSON error handling. */
   public static Router router(Vertx vertx, StoreLocator stores, Catalog catalog, RowReader rows) {
-    LineageApi api = new LineageApi(vertx, new LineageQueries(stores, catalog, rows));
+    LineageApi api = new LineageApi(vertx, stores, catalog, rows);
     Router router = Router.router(vertx);
     StaticHandler page = StaticHandler.create("webroot").setCachingEnabled(false);
     // "/" is the page, "/ui/<file>" its script and style (the handler strips the route's prefix).
@@ -75,18 +86,18 @@ public final class LineageApi {
   }
 
   private void handleRepos(RoutingContext ctx) {
-    respond(ctx, queries::repos);
+    respond(ctx, jobs::repos);
   }
 
   private void handlePipelines(RoutingContext ctx) {
-    respond(ctx, queries::pipelines);
+    respond(ctx, jobs::pipelines);
   }
 
   private void handleRepoCommits(RoutingContext ctx) {
     String repo = nameParam(ctx, "repo");
     int limit = limit(ctx);
     String after = textQuery(ctx, "after");
-    respond(ctx, () -> queries.repoCommits(repo, limit, after));
+    respond(ctx, () -> jobs.repoCommits(repo, limit, after));
   }
 
   private void handleJobs(RoutingContext ctx) {
@@ -97,12 +108,12 @@ public final class LineageApi {
     String selected = pipeline == null || pipeline.isEmpty() ? null : pipeline;
     int limit = limit(ctx);
     String after = textQuery(ctx, "after");
-    respond(ctx, () -> queries.jobs(selected, limit, after));
+    respond(ctx, () -> jobs.jobs(selected, limit, after));
   }
 
   private void handleJob(RoutingContext ctx) {
     String id = idParam(ctx, "id");
-    respond(ctx, () -> queries.job(id));
+    respond(ctx, () -> jobs.job(id));
   }
 
   private void handleDatums(RoutingContext ctx) {
@@ -110,42 +121,42 @@ public final class LineageApi {
     DatumState state = stateQuery(ctx);
     int limit = limit(ctx);
     String after = textQuery(ctx, "after");
-    respond(ctx, () -> queries.datums(id, state, limit, after));
+    respond(ctx, () -> datums.datums(id, state, limit, after));
   }
 
   private void handleDatumLog(RoutingContext ctx) {
     String id = idParam(ctx, "id");
     String member = memberParam(ctx);
-    respond(ctx, () -> queries.datumLog(id, member));
+    respond(ctx, () -> datums.datumLog(id, member));
   }
 
   private void handleJobLogs(RoutingContext ctx) {
     String id = idParam(ctx, "id");
     int limit = limit(ctx);
     String after = textQuery(ctx, "after");
-    respond(ctx, () -> queries.jobLogs(id, limit, after));
+    respond(ctx, () -> datums.jobLogs(id, limit, after));
   }
 
   private void handleCommit(RoutingContext ctx) {
     String id = idParam(ctx, "id");
-    respond(ctx, () -> queries.commit(id));
+    respond(ctx, () -> jobs.commit(id));
   }
 
   private void handleGlobal(RoutingContext ctx) {
     String id = idParam(ctx, "id");
-    respond(ctx, () -> queries.global(id));
+    respond(ctx, () -> jobs.global(id));
   }
 
   private void handleOutput(RoutingContext ctx) {
     String pipeline = nameParam(ctx, "pipeline");
     String member = memberParam(ctx);
-    respond(ctx, () -> queries.output(pipeline, member));
+    respond(ctx, () -> outputs.output(pipeline, member));
   }
 
   private void handleLineage(RoutingContext ctx) {
     String pipeline = nameParam(ctx, "pipeline");
     String member = memberParam(ctx);
-    respond(ctx, () -> queries.lineage(pipeline, member));
+    respond(ctx, () -> provenance.lineage(pipeline, member));
   }
 
   private void handleProvenance(RoutingContext ctx) {
@@ -155,7 +166,7 @@ public final class LineageApi {
     int depth = depth(ctx);
     boolean content = booleanQuery(ctx, "content");
     int limit = limit(ctx);
-    respond(ctx, () -> queries.provenance(pipeline, member, at, depth, content, limit));
+    respond(ctx, () -> provenance.provenance(pipeline, member, at, depth, content, limit));
   }
 
   private void handleHistory(RoutingContext ctx) {
@@ -163,7 +174,7 @@ public final class LineageApi {
     String member = memberParam(ctx);
     int limit = limit(ctx);
     String after = idQuery(ctx, "after");
-    respond(ctx, () -> queries.history(pipeline, member, limit, after));
+    respond(ctx, () -> outputs.history(pipeline, member, limit, after));
   }
 
   private void handleChanges(RoutingContext ctx) {
@@ -171,7 +182,7 @@ public final class LineageApi {
     String member = memberParam(ctx);
     String from = idQuery(ctx, "from");
     String to = idQuery(ctx, "to");
-    respond(ctx, () -> queries.changes(pipeline, member, from, to));
+    respond(ctx, () -> outputs.changes(pipeline, member, from, to));
   }
 
   private void handleMemberSubvenance(RoutingContext ctx) {
@@ -180,7 +191,7 @@ public final class LineageApi {
     int depth = depth(ctx);
     int limit = limit(ctx);
     int after = (int) numberQuery(ctx, "after", 0, Integer.MAX_VALUE);
-    respond(ctx, () -> queries.memberSubvenance(repo, member, depth, limit, after));
+    respond(ctx, () -> subvenance.memberSubvenance(repo, member, depth, limit, after));
   }
 
   private void handleRowSubvenance(RoutingContext ctx) {
@@ -193,7 +204,7 @@ public final class LineageApi {
     int depth = depth(ctx);
     int limit = limit(ctx);
     int after = (int) numberQuery(ctx, "after", 0, Integer.MAX_VALUE);
-    respond(ctx, () -> queries.rowSubvenance(topic, partition, offset, depth, limit, after));
+    respond(ctx, () -> subvenance.rowSubvenance(topic, partition, offset, depth, limit, after));
   }
 
   /** Runs {@code query} on a worker thread and answers its JSON, or the JSON error. */
@@ -278,11 +289,12 @@ public final class LineageApi {
   }
 
   private static int limit(RoutingContext ctx) {
-    return (int) numberQuery(ctx, "limit", 1, LineageQueries.MAX_LIMIT, DEFAULT_LIMIT);
+    return (int) numberQuery(ctx, "limit", 1, IndexReads.MAX_LIMIT, DEFAULT_LIMIT);
   }
 
   private static int depth(RoutingContext ctx) {
-    return (int) numberQuery(ctx, "depth", 0, LineageQueries.MAX_DEPTH, LineageQueries.MAX_DEPTH);
+    return (int)
+        numberQuery(ctx, "depth", 0, ProvenanceQueries.MAX_DEPTH, ProvenanceQueries.MAX_DEPTH);
   }
 
   private static long numberQuery(RoutingContext ctx, String name, long min, long max) {

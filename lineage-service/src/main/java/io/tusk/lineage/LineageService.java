@@ -2,10 +2,12 @@ package io.tusk.lineage;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.tusk.common.config.KafkaSettings;
-import io.tusk.common.http.HttpServers;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
+import io.tusk.common.service.Lifecycle;
+import io.tusk.common.service.Service;
 import io.tusk.common.service.ServiceRunner;
+import io.tusk.common.service.StreamsApps;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
@@ -18,32 +20,24 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.serialization.Serde;
-import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.apache.kafka.streams.state.HostInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,72 +52,28 @@ import org.slf4j.LoggerFactory;
  * tusk.datum-results}, {@code tusk.repos}, {@code tusk.pipelines} and every {@code
  * <pipeline>.output} (by pattern, so pipelines created later are picked up within seconds). Several
  * instances share the indexes: each answers every query, reading the partitions other instances own
- * from them ({@link StreamsStoreLocator}).
+ * from them ({@link StreamsStoreLocator}). Kafka Streams threads that keep failing stop the
+ * indexes, turn {@code /health} DOWN and end the process ({@link StreamsApps}).
  */
-public final class LineageService implements AutoCloseable {
+public final class LineageService implements Service {
   private static final Logger log = LoggerFactory.getLogger(LineageService.class);
 
   /** The Kafka Streams application ID (consumer group, internal topic prefix). */
   public static final String APPLICATION_ID = "tusk-lineage";
 
-  /** Commit ID -> latest {@link io.tusk.schemas.Commit} (stats once the commit completed). */
-  public static final String COMMITS_STORE = "commits-store";
-
-  /** Job ID -> latest {@link io.tusk.schemas.Job} (live counts and state). */
-  public static final String JOBS_STORE = "jobs-store";
-
-  /** Commit ID -> IDs of the jobs it triggered, sorted. */
-  public static final String COMMIT_JOBS_STORE = "commit-jobs-store";
-
-  /**
-   * Jobs by pipeline ({@code p:<pipeline>\0<newest first>\0<job>}, {@code p:*} for all) and by
-   * global ID ({@code g:<globalId>\0<createdAt>\0<job>}) -> {@link io.tusk.schemas.Job}.
-   */
-  public static final String JOB_INDEX_STORE = "job-index-store";
-
-  /**
-   * Commits by global ID ({@code g:}), by repo newest first ({@code r:<repo>\0<sequence>}) and by
-   * the upstream job that sealed them ({@code s:<job>\0<commit>}) -> {@link
-   * io.tusk.schemas.Commit}.
-   */
-  public static final String COMMIT_INDEX_STORE = "commit-index-store";
-
-  /** {@code <job>\0<member>} -> latest {@link io.tusk.schemas.DatumResult}. */
-  public static final String DATUMS_STORE = "datums-store";
-
-  /** {@code <job>\0<STATE>\0<member>} -> "": a job's datums by state. */
-  public static final String DATUM_STATES_STORE = "datum-states-store";
-
-  /**
-   * {@code <pipeline>/<member>} -> latest {@link OutputEvent}; {@code <pipeline>/<member>\0<job>}
-   * -> the version that job wrote (removals included).
-   */
-  public static final String OUTPUTS_STORE = "outputs-store";
-
-  /**
-   * {@code <topic>/<partition>/<offset>\0o} -> the output written there; {@code
-   * <topic>/<partition>/<offset>\0r\0<pipeline>\0<member>\0<job>} -> an output that read that row.
-   */
-  public static final String ROWS_STORE = "rows-store";
-
-  /** {@code <job>\0<event type>} -> the OpenLineage event while unsent, "" once sent. */
-  public static final String OPENLINEAGE_STORE = "openlineage-store";
-
   /** Partitions of the outputs repartition topics when no deployment setting is given (tests). */
   static final int DEFAULT_OUTPUT_PARTITIONS = 6;
 
   private static final String SERVICE_NAME = "lineage-service";
-  private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  private static final String STREAMS_NAME = "lineage-streams";
   private static final Duration VIEW_TIMEOUT = Duration.ofSeconds(60);
-  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
-  private static final long HTTP_TIMEOUT_SECONDS = 30;
 
-  private final List<AutoCloseable> resources;
+  private final Lifecycle lifecycle;
   private final HttpServer server;
   private final String advertisedUrl;
 
-  private LineageService(List<AutoCloseable> resources, HttpServer server, String advertised) {
-    this.resources = resources;
+  private LineageService(Lifecycle lifecycle, HttpServer server, String advertised) {
+    this.lifecycle = lifecycle;
     this.server = server;
     this.advertisedUrl = advertised;
   }
@@ -150,16 +100,13 @@ public final class LineageService implements AutoCloseable {
     }
     Topics topics = new Topics(kafka.registryClient());
     // Closed in reverse order: HTTP first, so no query reaches a closing store.
-    List<AutoCloseable> resources = new ArrayList<>();
+    Lifecycle lifecycle = new Lifecycle(SERVICE_NAME);
     try {
-      Observability observability = new Observability(SERVICE_NAME);
-      resources.add(observability);
+      Observability observability = lifecycle.open(new Observability(SERVICE_NAME));
       CompactedTopicView<RepoSpec> repos =
-          CompactedTopicView.start(kafka, topics.repos, VIEW_TIMEOUT);
-      resources.add(repos);
+          lifecycle.open(CompactedTopicView.start(kafka, topics.repos, VIEW_TIMEOUT));
       CompactedTopicView<PipelineSpec> pipelines =
-          CompactedTopicView.start(kafka, topics.pipelines, VIEW_TIMEOUT);
-      resources.add(pipelines);
+          lifecycle.open(CompactedTopicView.start(kafka, topics.pipelines, VIEW_TIMEOUT));
       observability.addHealthCheck("repos-view", repos::isHealthy);
       observability.addHealthCheck("pipelines-view", pipelines::isHealthy);
       Catalog catalog =
@@ -174,12 +121,11 @@ public final class LineageService implements AutoCloseable {
               return pipelines.snapshot();
             }
           };
-      KafkaRowReader rows = new KafkaRowReader(kafka);
-      resources.add(rows);
+      KafkaRowReader rows = lifecycle.open(new KafkaRowReader(kafka));
 
       Vertx vertx = Vertx.vertx();
-      resources.add(() -> vertx.close().await(HTTP_TIMEOUT_SECONDS, TimeUnit.SECONDS));
-      StreamsStoreLocator locator = new StreamsStoreLocator(storeSerdes(topics));
+      lifecycle.open(() -> Lifecycle.await(vertx.close(), "closing Vert.x"));
+      StreamsStoreLocator locator = new StreamsStoreLocator(LineageStores.valueSerdes(topics));
       FunctionCounter.builder(
               "tusk.lineage.remote.reads", locator, StreamsStoreLocator::remoteReads)
           .description("Index reads answered by the instance that owns the key")
@@ -187,26 +133,18 @@ public final class LineageService implements AutoCloseable {
       Router router = LineageApi.router(vertx, locator, catalog, rows);
       InternalStoreApi.mount(router, vertx, locator);
       observability.mount(router);
-      HttpServer server =
-          vertx
-              .createHttpServer(HttpServers.options())
-              .requestHandler(router)
-              .listen(config.httpPort(), config.httpHost())
-              .await(HTTP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      resources.add(() -> server.close().await(HTTP_TIMEOUT_SECONDS, TimeUnit.SECONDS));
+      HttpServer server = lifecycle.serve(vertx, router, config.httpHost(), config.httpPort());
 
       // The advertised address needs the actual port, so Kafka Streams starts after the server.
       String advertised = advertisedUrl(config, server.actualPort());
       URI uri = URI.create(advertised);
       HostInfo self = new HostInfo(uri.getHost(), uri.getPort());
-      OpenLineage openLineage = openLineage(config, catalog, observability, resources);
+      OpenLineage openLineage = openLineage(config, catalog, observability, lifecycle);
       KafkaStreams streams =
           new KafkaStreams(
               LineageTopology.build(topics, kafka.systemPartitions(), openLineage),
               streamsProperties(config, self));
-      resources.add(() -> closeStreams(streams));
-      observability.bind(streams, "lineage-streams");
-      awaitRunning(streams, locator::stateChanged);
+      StreamsApps.start(streams, STREAMS_NAME, lifecycle, observability, locator::stateChanged);
       locator.attach(streams, self);
       log.info(
           "Lineage service serving on {}:{}, advertised as {} (Kafka Streams {})",
@@ -214,14 +152,10 @@ public final class LineageService implements AutoCloseable {
           server.actualPort(),
           advertised,
           streams.state());
-      return new LineageService(resources, server, advertised);
-    } catch (Exception e) {
-      // Also checked failures Vert.x rethrows from await (e.g. the port is taken).
-      closeAll(resources);
-      if (e instanceof RuntimeException runtime) {
-        throw runtime;
-      }
-      throw new IllegalStateException("cannot start the lineage service: " + e.getMessage(), e);
+      return new LineageService(lifecycle, server, advertised);
+    } catch (RuntimeException e) {
+      lifecycle.close();
+      throw e;
     }
   }
 
@@ -248,7 +182,7 @@ public final class LineageService implements AutoCloseable {
       LineageServiceConfig config,
       Catalog catalog,
       Observability observability,
-      List<AutoCloseable> resources) {
+      Lifecycle lifecycle) {
     OpenLineageSettings settings = config.openLineage();
     if (!settings.enabled()) {
       return null;
@@ -259,8 +193,8 @@ public final class LineageService implements AutoCloseable {
     OpenLineageEmitter emitter = null;
     if (!settings.url().isEmpty()) {
       emitter =
-          new OpenLineageEmitter(settings.url(), settings.backlog(), observability.registry());
-      resources.add(emitter);
+          lifecycle.open(
+              new OpenLineageEmitter(settings.url(), settings.backlog(), observability.registry()));
     }
     log.info(
         "OpenLineage events to {}{}",
@@ -301,22 +235,6 @@ public final class LineageService implements AutoCloseable {
     }
   }
 
-  /** The value serde of every store, for reads between instances. */
-  static Map<String, Serde<?>> storeSerdes(Topics topics) {
-    Map<String, Serde<?>> serdes = new HashMap<>();
-    Serde<OutputEvent> events = OutputEvent.serde(topics.outputSerde());
-    serdes.put(COMMITS_STORE, topics.commits.valueSerde());
-    serdes.put(JOBS_STORE, topics.jobs.valueSerde());
-    serdes.put(COMMIT_JOBS_STORE, LineageTopology.jobIdsSerde());
-    serdes.put(JOB_INDEX_STORE, topics.jobs.valueSerde());
-    serdes.put(COMMIT_INDEX_STORE, topics.commits.valueSerde());
-    serdes.put(DATUMS_STORE, topics.datumResults.valueSerde());
-    serdes.put(DATUM_STATES_STORE, Serdes.String());
-    serdes.put(OUTPUTS_STORE, events);
-    serdes.put(ROWS_STORE, events);
-    return serdes;
-  }
-
   /** The HTTP port (the actual one when the configured port was 0). */
   public int port() {
     return server.actualPort();
@@ -328,8 +246,8 @@ public final class LineageService implements AutoCloseable {
   }
 
   @Override
-  public void close() {
-    closeAll(resources);
+  public Lifecycle lifecycle() {
+    return lifecycle;
   }
 
   /** {@code TUSK_ADVERTISED_URL}, or http://(host name or bound address):(actual port). */
@@ -380,77 +298,5 @@ public final class LineageService implements AutoCloseable {
     // Operators' TUSK_KAFKA_* settings still win over the defaults above.
     props.putAll(kafka.clientOverrides());
     return props;
-  }
-
-  /**
-   * Starts {@code streams} and waits until it is RUNNING; {@code onChange} hears every later state
-   * change too (a listener can only be set before the start).
-   */
-  private static void awaitRunning(
-      KafkaStreams streams, java.util.function.Consumer<KafkaStreams.State> onChange) {
-    CountDownLatch settled = new CountDownLatch(1);
-    AtomicBoolean running = new AtomicBoolean();
-    streams.setStateListener(
-        (newState, oldState) -> {
-          log.info("Kafka Streams {} -> {}", oldState, newState);
-          onChange.accept(newState);
-          if (newState == KafkaStreams.State.RUNNING) {
-            running.set(true);
-            settled.countDown();
-          } else if (!newState.isRunningOrRebalancing() && newState != KafkaStreams.State.CREATED) {
-            settled.countDown();
-          }
-        });
-    streams.setUncaughtExceptionHandler(
-        e -> {
-          // Loud: the instance stops, /health turns DOWN and the orchestrator restarts it.
-          log.error("Kafka Streams thread failed; shutting the indexes down", e);
-          return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-        });
-    long startNanos = System.nanoTime();
-    streams.start();
-    try {
-      if (!settled.await(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new IllegalStateException(
-            "Kafka Streams did not reach RUNNING within "
-                + START_TIMEOUT.toSeconds()
-                + " s (state "
-                + streams.state()
-                + ")");
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for Kafka Streams", e);
-    }
-    if (!running.get()) {
-      throw new IllegalStateException(
-          "Kafka Streams stopped while starting (state " + streams.state() + ")");
-    }
-    log.info(
-        "Kafka Streams RUNNING after {} ms",
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
-  }
-
-  private static void closeStreams(KafkaStreams streams) {
-    // Leaving the group lets a restarted or other instance take the tasks at once instead of after
-    // the session timeout.
-    if (!streams.close(
-        CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-            .withTimeout(CLOSE_TIMEOUT))) {
-      log.warn("Kafka Streams did not close within {} s", CLOSE_TIMEOUT.toSeconds());
-    }
-  }
-
-  private static void closeAll(List<AutoCloseable> resources) {
-    for (int i = resources.size() - 1; i >= 0; i--) {
-      try {
-        resources.get(i).close();
-      } catch (TimeoutException | RuntimeException e) {
-        log.warn("Closing a resource of the lineage service failed", e);
-      } catch (Exception e) {
-        log.warn("Closing a resource of the lineage service failed", e);
-      }
-    }
-    resources.clear();
   }
 }

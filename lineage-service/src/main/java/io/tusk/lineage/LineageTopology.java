@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The lineage indexes as one Kafka Streams topology. Every store is keyed so that what one query
- * reads shares a partition (see {@link StoreKeys}); the stores and what they hold are the constants
- * of {@link LineageService}.
+ * reads shares a partition (see {@link StoreKeys}); the stores, what they hold and their serdes are
+ * {@link LineageStores}.
  */
 final class LineageTopology {
   private static final Logger log = LoggerFactory.getLogger(LineageTopology.class);
@@ -55,7 +55,7 @@ final class LineageTopology {
             topics.commits.name(),
             topics.commits.consumed().withName("commits"),
             Materialized.<String, Commit, KeyValueStore<Bytes, byte[]>>as(
-                    LineageService.COMMITS_STORE)
+                    LineageStores.COMMITS_STORE)
                 .withKeySerde(keys)
                 .withValueSerde(topics.commits.valueSerde()));
 
@@ -64,7 +64,7 @@ final class LineageTopology {
         builder.table(
             topics.jobs.name(),
             topics.jobs.consumed().withName("jobs"),
-            Materialized.<String, Job, KeyValueStore<Bytes, byte[]>>as(LineageService.JOBS_STORE)
+            Materialized.<String, Job, KeyValueStore<Bytes, byte[]>>as(LineageStores.JOBS_STORE)
                 .withKeySerde(keys)
                 .withValueSerde(topics.jobs.valueSerde()));
 
@@ -78,9 +78,9 @@ final class LineageTopology {
             (commitId, jobId, ids) -> withoutJob(ids, jobId),
             Named.as("commit-jobs"),
             Materialized.<String, List<String>, KeyValueStore<Bytes, byte[]>>as(
-                    LineageService.COMMIT_JOBS_STORE)
+                    LineageStores.COMMIT_JOBS_STORE)
                 .withKeySerde(keys)
-                .withValueSerde(jobIdsSerde()));
+                .withValueSerde(LineageStores.jobIdsSerde()));
 
     // Jobs by pipeline (newest first) and by global ID, each list in one partition.
     KStream<String, Job> jobChanges = jobs.toStream(Named.as("job-changes"));
@@ -96,7 +96,7 @@ final class LineageTopology {
         .toTable(
             Named.as("job-index-table"),
             Materialized.<String, Job, KeyValueStore<Bytes, byte[]>>as(
-                    LineageService.JOB_INDEX_STORE)
+                    LineageStores.JOB_INDEX_STORE)
                 .withKeySerde(keys)
                 .withValueSerde(topics.jobs.valueSerde()));
 
@@ -115,19 +115,19 @@ final class LineageTopology {
         .toTable(
             Named.as("commit-index-table"),
             Materialized.<String, Commit, KeyValueStore<Bytes, byte[]>>as(
-                    LineageService.COMMIT_INDEX_STORE)
+                    LineageStores.COMMIT_INDEX_STORE)
                 .withKeySerde(keys)
                 .withValueSerde(topics.commits.valueSerde()));
 
     // Datum results are keyed by job ID already: index them where they are.
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(LineageService.DATUMS_STORE),
+            Stores.persistentKeyValueStore(LineageStores.DATUMS_STORE),
             keys,
             topics.datumResults.valueSerde()));
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(LineageService.DATUM_STATES_STORE),
+            Stores.persistentKeyValueStore(LineageStores.DATUM_STATES_STORE),
             keys,
             Serdes.String()));
     builder.stream(
@@ -135,8 +135,8 @@ final class LineageTopology {
         .process(
             DatumIndexer::new,
             Named.as("datums-indexer"),
-            LineageService.DATUMS_STORE,
-            LineageService.DATUM_STATES_STORE);
+            LineageStores.DATUMS_STORE,
+            LineageStores.DATUM_STATES_STORE);
 
     // Outputs of every pipeline, also those created later, with the position they were written at.
     KStream<String, OutputEvent> outputs =
@@ -157,7 +157,7 @@ final class LineageTopology {
         .toTable(
             Named.as("outputs-table"),
             Materialized.<String, OutputEvent, KeyValueStore<Bytes, byte[]>>as(
-                    LineageService.OUTPUTS_STORE)
+                    LineageStores.OUTPUTS_STORE)
                 .withKeySerde(keys)
                 .withValueSerde(events));
 
@@ -173,7 +173,7 @@ final class LineageTopology {
         .toTable(
             Named.as("rows-table"),
             Materialized.<String, OutputEvent, KeyValueStore<Bytes, byte[]>>as(
-                    LineageService.ROWS_STORE)
+                    LineageStores.ROWS_STORE)
                 .withKeySerde(keys)
                 .withValueSerde(events));
 
@@ -188,7 +188,7 @@ final class LineageTopology {
       StreamsBuilder builder, KStream<String, Job> jobChanges, Serde<String> keys, OpenLineage ol) {
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(LineageService.OPENLINEAGE_STORE),
+            Stores.persistentKeyValueStore(LineageStores.OPENLINEAGE_STORE),
             keys,
             Serdes.String()));
     OpenLineageEvents events = new OpenLineageEvents(ol.settings(), ol.updatesTopicOfRepo());
@@ -196,7 +196,7 @@ final class LineageTopology {
         jobChanges.process(
             () -> new OpenLineageProcessor(events, ol.sink()),
             Named.as("openlineage-events"),
-            LineageService.OPENLINEAGE_STORE);
+            LineageStores.OPENLINEAGE_STORE);
     if (!ol.settings().topic().isEmpty()) {
       emitted.to(
           ol.settings().topic(), Produced.with(keys, Serdes.String()).withName("openlineage-sink"));
@@ -224,10 +224,5 @@ final class LineageTopology {
     List<String> result = new ArrayList<>(ids);
     result.remove(jobId);
     return result;
-  }
-
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  static Serde<List<String>> jobIdsSerde() {
-    return (Serde) Serdes.ListSerde(ArrayList.class, Serdes.String());
   }
 }

@@ -53,7 +53,7 @@ final class OpenLineageProcessor implements Processor<String, Job, String, Strin
   @Override
   public void init(ProcessorContext<String, String> context) {
     this.context = context;
-    this.store = context.getStateStore(LineageService.OPENLINEAGE_STORE);
+    this.store = context.getStateStore(LineageStores.OPENLINEAGE_STORE);
     context.schedule(PUNCTUATION, PunctuationType.WALL_CLOCK_TIME, now -> punctuate());
   }
 
@@ -64,7 +64,7 @@ final class OpenLineageProcessor implements Processor<String, Job, String, Strin
       return;
     }
     for (OpenLineageEvents.Type type : OpenLineageEvents.reached(job)) {
-      String key = StoreKeys.join(job.getId(), type.name());
+      String key = IndexKeys.openLineageEvent(job.getId(), type.name());
       if (store.get(key) != null) {
         continue;
       }

@@ -34,6 +34,21 @@ final class StoreKeys {
     return join(parts) + SEPARATOR;
   }
 
+  /**
+   * The {@code count} parts of a key made by {@link #join}; the last part keeps whatever follows
+   * its separator. Decoders next to the encoders use it, so no caller counts separators itself.
+   *
+   * @throws IllegalArgumentException if the key has fewer parts
+   */
+  static String[] split(String key, int count) {
+    String[] parts = key.split(String.valueOf(SEPARATOR), count);
+    if (parts.length != count) {
+      throw new IllegalArgumentException(
+          "a store key of " + parts.length + " parts where " + count + " were expected");
+    }
+    return parts;
+  }
+
   /** The routing key of a store key: the part before the first separator. */
   static String routing(String key) {
     int end = key.indexOf(SEPARATOR);

@@ -72,6 +72,7 @@ class LineageApiTest {
           "datumHash",
           "contentType",
           "outputHash",
+          "inputCount",
           "removed",
           "timestamp",
           "position",
@@ -242,7 +243,7 @@ class LineageApiTest {
     assertThat(body.fieldNames())
         .containsExactly("output", "datum", "job", "commit", "repo", "inputRows", "inputRowCount");
     assertThat(body.getJsonObject("output").fieldNames())
-        .containsExactlyElementsOf(OUTPUT_FIELDS.subList(0, 11));
+        .containsExactlyElementsOf(OUTPUT_FIELDS.subList(0, 12));
     assertThat(body.getJsonObject("datum"))
         .isEqualTo(
             new JsonObject()

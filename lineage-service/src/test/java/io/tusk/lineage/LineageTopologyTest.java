@@ -74,7 +74,7 @@ class LineageTopologyTest {
     jobs.pipeInput(jobId, job(jobId, commitId, "risk", JobState.SUCCESS, 3));
 
     // Then only the latest version is indexed
-    KeyValueStore<String, Job> store = driver.getKeyValueStore(LineageService.JOBS_STORE);
+    KeyValueStore<String, Job> store = driver.getKeyValueStore(LineageStores.JOBS_STORE);
     assertThat(store.get(jobId).getState()).isEqualTo(JobState.SUCCESS);
     assertThat(store.get(jobId).getProcessed()).isEqualTo(3L);
     try (KeyValueIterator<String, Job> all = store.all()) {
@@ -102,7 +102,7 @@ class LineageTopologyTest {
 
     // Then each commit lists each of its jobs once, sorted
     KeyValueStore<String, List<String>> store =
-        driver.getKeyValueStore(LineageService.COMMIT_JOBS_STORE);
+        driver.getKeyValueStore(LineageStores.COMMIT_JOBS_STORE);
     assertThat(store.get(commitA)).containsExactlyElementsOf(sorted(riskJob, costJob));
     assertThat(store.get(commitB)).containsExactly(otherJob);
   }
@@ -122,7 +122,7 @@ class LineageTopologyTest {
 
     // Then the commit lists only the other one
     KeyValueStore<String, List<String>> store =
-        driver.getKeyValueStore(LineageService.COMMIT_JOBS_STORE);
+        driver.getKeyValueStore(LineageStores.COMMIT_JOBS_STORE);
     assertThat(store.get(commitId)).containsExactly(keptJob);
   }
 
@@ -189,7 +189,7 @@ class LineageTopologyTest {
     input(topics.jobs).pipeInput(jobId, job(jobId, Ids.newId(), "risk", JobState.RUNNING, 0));
 
     // Then the valid job is indexed
-    KeyValueStore<String, Job> store = driver.getKeyValueStore(LineageService.JOBS_STORE);
+    KeyValueStore<String, Job> store = driver.getKeyValueStore(LineageStores.JOBS_STORE);
     assertThat(store.get(jobId)).isNotNull();
   }
 
@@ -221,11 +221,11 @@ class LineageTopologyTest {
   }
 
   private KeyValueStore<String, Commit> commitsStore() {
-    return driver.getKeyValueStore(LineageService.COMMITS_STORE);
+    return driver.getKeyValueStore(LineageStores.COMMITS_STORE);
   }
 
   private KeyValueStore<String, OutputEvent> outputsStore() {
-    return driver.getKeyValueStore(LineageService.OUTPUTS_STORE);
+    return driver.getKeyValueStore(LineageStores.OUTPUTS_STORE);
   }
 
   private static List<io.tusk.schemas.InputRef> inputs() {

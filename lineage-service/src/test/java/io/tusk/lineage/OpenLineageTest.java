@@ -182,7 +182,7 @@ class OpenLineageTest {
 
     // When the punctuation records the acknowledgements / Then every event is marked sent
     driver.advanceWallClockTime(Duration.ofSeconds(2));
-    KeyValueStore<String, String> store = driver.getKeyValueStore(LineageService.OPENLINEAGE_STORE);
+    KeyValueStore<String, String> store = driver.getKeyValueStore(LineageStores.OPENLINEAGE_STORE);
     assertThat(store.get(StoreKeys.join(ok, "COMPLETE"))).isEqualTo(OpenLineageProcessor.SENT);
     assertThat(store.get(StoreKeys.join(bad, "FAIL"))).isEqualTo(OpenLineageProcessor.SENT);
   }

@@ -15,6 +15,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -223,15 +224,7 @@ public final class Bench {
         streams.start();
         Instant deadline = Instant.now().plus(TIMEOUT);
         while (Instant.now().isBefore(deadline)) {
-          Map<TopicPartition, OffsetAndMetadata> committed =
-              admin
-                  .listConsumerGroupOffsets(appId)
-                  .partitionsToOffsetAndMetadata()
-                  .get(30, TimeUnit.SECONDS);
-          long done =
-              partitions.stream()
-                  .mapToLong(p -> committed.containsKey(p) ? committed.get(p).offset() : 0)
-                  .sum();
+          long done = committed(admin, appId, partitions);
           if (done >= rows) {
             return rows / ((System.nanoTime() - start) / 1e9);
           }
@@ -244,6 +237,19 @@ public final class Bench {
   }
 
   /** The ID of the benchmark pipeline's job that {@code commit} triggered. */
+  /** The sum of the offsets {@code group} committed on {@code partitions} (0 where none). */
+  static long committed(Admin admin, String group, Collection<TopicPartition> partitions)
+      throws Exception {
+    Map<TopicPartition, OffsetAndMetadata> committed =
+        admin
+            .listConsumerGroupOffsets(group)
+            .partitionsToOffsetAndMetadata()
+            .get(30, TimeUnit.SECONDS);
+    return partitions.stream()
+        .mapToLong(p -> committed.containsKey(p) ? committed.get(p).offset() : 0)
+        .sum();
+  }
+
   static String jobOf(JsonNode commit) {
     for (JsonNode job : commit.path("jobs")) {
       if (PIPELINE.equals(job.path("pipeline").asText())) {

@@ -1,6 +1,6 @@
 package io.tusk.cli.bench;
 
-import io.tusk.cli.Tusk;
+import io.tusk.cli.Home;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,12 +32,12 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path home = Tusk.home().resolve("bench");
-    Tusk.clean(home);
+    Path home = Home.home().resolve("bench");
+    Home.clean(home);
     try {
       new Bench(System.out, new SyntheticTable(members, rows), updateEvery, home).run();
     } finally {
-      Tusk.clean(home);
+      Home.clean(home);
     }
     return 0;
   }

@@ -9,7 +9,6 @@ import io.tusk.cli.local.Ports;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.topics.Topic;
 import io.tusk.common.topics.Topics;
-import io.tusk.lineage.LineageBenchmark;
 import io.tusk.schemas.Output;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -33,7 +32,7 @@ import org.apache.kafka.common.errors.WakeupException;
  * The lineage benchmark (issue 5). On a fresh local stack with every service, it indexes one output
  * per member of a generated table through the real pipeline (the same repo, table and {@link
  * MemberSummary} transform as {@link Bench}), then looks up provenance by key at a steady rate from
- * an open-loop load generator on loopback ({@link LineageBenchmark#lookups}), first on the steady
+ * an open-loop load generator on loopback ({@link LineageLookups#lookups}), first on the steady
  * index, then again while measuring the index's lag behind the outputs: commits adding rows to
  * single members are sealed during those lookups, and each new output is timed from being readable
  * in the pipeline's output topic to being queryable on the lineage service. Prints figures; it is
@@ -109,13 +108,13 @@ public final class LineageBench {
       String base = tusk.lineageUrl();
       // The last member's output is the one most likely written last; no lag then means every
       // output the job wrote has been read and committed by the lineage application.
-      LineageBenchmark.awaitQueryable(
+      LineageLookups.awaitQueryable(
           http, base + provenanceOf(SyntheticTable.memberId(outputs - 1)), Bench.TIMEOUT);
-      LineageBenchmark.awaitNoLag(settings, Bench.TIMEOUT);
+      LineageLookups.awaitNoLag(settings, Bench.TIMEOUT);
       double indexSeconds = seconds(System.nanoTime() - sealed);
       for (int i = 0; i < SPOT_CHECKS; i++) {
         String member = SyntheticTable.memberId((int) ((long) i * outputs / SPOT_CHECKS));
-        LineageBenchmark.awaitQueryable(http, base + provenanceOf(member), Duration.ofSeconds(10));
+        LineageLookups.awaitQueryable(http, base + provenanceOf(member), Duration.ofSeconds(10));
       }
       out.printf(
           "indexed %,d outputs: every index caught up %.1f s after the seal, %.1f s after the job"
@@ -125,13 +124,13 @@ public final class LineageBench {
       // First on the steady index alone, then again while update commits run through the
       // pipeline on the same cores (the index-lag samples): the two tell the lookups' own cost
       // from the machine's contention.
-      LineageBenchmark.Lookups steady =
-          LineageBenchmark.lookups(
+      LineageLookups.Lookups steady =
+          LineageLookups.lookups(
               http, base, Bench.PIPELINE, SyntheticTable::memberId, outputs, rate, duration);
       out.println("steady index:   " + steady.report());
       try (IndexLagProbe probe = new IndexLagProbe(settings, client, http, base, table)) {
-        LineageBenchmark.Lookups loaded =
-            LineageBenchmark.lookups(
+        LineageLookups.Lookups loaded =
+            LineageLookups.lookups(
                 http, base, Bench.PIPELINE, SyntheticTable::memberId, outputs, rate, duration);
         probe.finish();
         out.println("during updates: " + loaded.report());
@@ -141,7 +140,7 @@ public final class LineageBench {
   }
 
   private static String provenanceOf(String member) {
-    return LineageBenchmark.provenance(Bench.PIPELINE, member);
+    return LineageLookups.provenance(Bench.PIPELINE, member);
   }
 
   private static double seconds(long nanos) {
@@ -234,7 +233,7 @@ public final class LineageBench {
           loader.flush();
           long sealed = System.nanoTime();
           String jobId = Bench.jobOf(client.commit(Bench.REPO));
-          LineageBenchmark.awaitAnswer(
+          LineageLookups.awaitAnswer(
               http,
               base + provenanceOf(key),
               body -> jobId.equals(jobOf(body)),
@@ -284,11 +283,11 @@ public final class LineageBench {
               + " p99 %.0f ms, max %.0f ms",
           outputTopic.name(),
           lag.length,
-          millis(LineageBenchmark.percentile(lag, 50)),
-          millis(LineageBenchmark.percentile(lag, 99)),
+          millis(LineageLookups.percentile(lag, 50)),
+          millis(LineageLookups.percentile(lag, 99)),
           millis(lag[lag.length - 1]),
-          millis(LineageBenchmark.percentile(seal, 50)),
-          millis(LineageBenchmark.percentile(seal, 99)),
+          millis(LineageLookups.percentile(seal, 50)),
+          millis(LineageLookups.percentile(seal, 99)),
           millis(seal[seal.length - 1]));
     }
 

@@ -1,6 +1,6 @@
 package io.tusk.cli.bench;
 
-import io.tusk.cli.Tusk;
+import io.tusk.cli.Home;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -38,12 +38,12 @@ public final class LineageBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path home = Tusk.home().resolve("bench-lineage");
-    Tusk.clean(home);
+    Path home = Home.home().resolve("bench-lineage");
+    Home.clean(home);
     try {
       new LineageBench(System.out, outputs, rate, Duration.ofSeconds(seconds), home).run();
     } finally {
-      Tusk.clean(home);
+      Home.clean(home);
     }
     return 0;
   }

@@ -1,6 +1,6 @@
 package io.tusk.cli.bench;
 
-import io.tusk.cli.Tusk;
+import io.tusk.cli.Home;
 import io.tusk.cli.commands.LocalRun;
 import io.tusk.common.Ids;
 import io.tusk.common.config.KafkaSettings;
@@ -114,7 +114,7 @@ public final class ProcessorBench implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     out = System.out;
-    Path root = Tusk.root();
+    Path root = Home.root();
     Path dir = data == null ? root.resolve("data/omop-gibleed") : data;
     List<LocalRun.Input> inputs = new ArrayList<>();
     for (String table : TABLES) {
@@ -144,8 +144,8 @@ public final class ProcessorBench implements Callable<Integer> {
         datums, members.size(), (double) rows / members.size(), PARTITIONS);
 
     SkipCost skip = skipCost(layout);
-    Path home = Tusk.home().resolve("bench-processors");
-    Tusk.clean(home);
+    Path home = Home.home().resolve("bench-processors");
+    Home.clean(home);
     try (LocalStack started = LocalStack.start(home, LocalStack.Ports.ephemeral())) {
       stack = started;
       settings = KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), "bench");
@@ -215,7 +215,7 @@ public final class ProcessorBench implements Callable<Integer> {
           verdict(skip.total() <= 5),
           verdict(skip.shortCut() <= 5));
     } finally {
-      Tusk.clean(home);
+      Home.clean(home);
     }
     return 0;
   }
@@ -493,15 +493,7 @@ public final class ProcessorBench implements Callable<Integer> {
       long firstCpu = 0;
       long deadline = System.nanoTime() + TIMEOUT.toNanos();
       while (System.nanoTime() < deadline) {
-        Map<TopicPartition, OffsetAndMetadata> committed =
-            admin
-                .listConsumerGroupOffsets(group)
-                .partitionsToOffsetAndMetadata()
-                .get(30, TimeUnit.SECONDS);
-        long done =
-            partitions.stream()
-                .mapToLong(p -> committed.containsKey(p) ? committed.get(p).offset() : 0)
-                .sum();
+        long done = Bench.committed(admin, group, partitions);
         long now = System.nanoTime();
         long cpuNow = os.getProcessCpuTime();
         if (firstDone < 0 && done > 0) {

@@ -1,6 +1,6 @@
 package io.tusk.cli.bench;
 
-import io.tusk.cli.Tusk;
+import io.tusk.cli.Home;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -44,14 +44,14 @@ public final class VersioningBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path home = Tusk.home().resolve("bench-versioning");
-    Tusk.clean(home);
+    Path home = Home.home().resolve("bench-versioning");
+    Home.clean(home);
     try {
       new VersioningBench(
               System.out, new SyntheticTable(members, rows), lookups, rate, seconds, home)
           .run();
     } finally {
-      Tusk.clean(home);
+      Home.clean(home);
     }
     return 0;
   }

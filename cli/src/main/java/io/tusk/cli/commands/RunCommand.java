@@ -1,7 +1,7 @@
 package io.tusk.cli.commands;
 
-import io.tusk.common.pipeline.PipelineSpecException;
 import io.tusk.common.pipeline.PipelineSpecs;
+import io.tusk.common.pipeline.SpecException;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.TransformSpec;
 import java.nio.file.Files;
@@ -74,7 +74,7 @@ public final class RunCommand implements Callable<Integer> {
     PipelineSpec spec;
     try {
       spec = PipelineSpecs.parse(Files.readString(specFile), System.currentTimeMillis());
-    } catch (PipelineSpecException e) {
+    } catch (SpecException e) {
       System.err.println(specFile + ": " + e.getMessage());
       return 2;
     }

@@ -1,5 +1,7 @@
 package io.tusk.common.pipeline;
 
+import static io.tusk.common.pipeline.SpecFields.echo;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,7 +11,6 @@ import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
 import io.tusk.schemas.serde.TrustedClasses;
-import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,7 +20,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -49,7 +49,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * }</pre>
  *
  * Unknown fields are refused so a typo is not silently ignored; every error is a {@link
- * PipelineSpecException} naming the field's path.
+ * SpecException} naming the field's path.
  */
 public final class PipelineSpecs {
   public static final int DEFAULT_PARALLELISM = 4;
@@ -67,9 +67,6 @@ public final class PipelineSpecs {
   private static final Pattern DURATION_PART = Pattern.compile("(\\d+)(ms|s|m|h|d)");
   private static final String DURATION_RULE =
       "must be a duration such as \"30s\", \"5m\" or \"1h30m\" (units ms, s, m, h, d)";
-  private static final String NAME_RULE =
-      "must be 1-63 characters of a-z, 0-9, '-' and '_', start with a letter or digit,"
-          + " and not be 'tusk'";
   private static final Set<String> TOP_FIELDS =
       Set.of(
           "name",
@@ -83,7 +80,6 @@ public final class PipelineSpecs {
           "keepOutputsOnUpdate");
   private static final Set<String> TRANSFORM_FIELDS =
       Set.of("java", "cmd", "worker", "env", "inputFormat");
-  private static final int MAX_ECHO = 64;
 
   /**
    * Columns of a derived repo's table besides the member key: the upstream member and the output.
@@ -103,8 +99,8 @@ public final class PipelineSpecs {
    * Parses a JSON (text starting with '{') or YAML document into a validated spec.
    *
    * @param createdAt epoch milliseconds stamped on the spec
-   * @throws PipelineSpecException naming the offending field, or with an empty field when the text
-   *     is not a document
+   * @throws SpecException naming the offending field, or with an empty field when the text is not a
+   *     document
    */
   public static PipelineSpec parse(String text, long createdAt) {
     return fromDocument(readDocument(text), createdAt);
@@ -113,20 +109,20 @@ public final class PipelineSpecs {
   /**
    * Reads a JSON or YAML document into plain maps, lists and scalars.
    *
-   * @throws PipelineSpecException if the text is not one JSON or YAML object
+   * @throws SpecException if the text is not one JSON or YAML object
    */
   public static Map<String, Object> readDocument(String text) {
     Objects.requireNonNull(text, "text");
     String trimmed = text.strip();
     if (trimmed.isEmpty()) {
-      throw new PipelineSpecException("", "the spec document is empty");
+      throw new SpecException("", "the spec document is empty");
     }
     Object document;
     if (trimmed.startsWith("{")) {
       try {
         document = JSON.readValue(trimmed, new TypeReference<Map<String, Object>>() {});
       } catch (JsonProcessingException e) {
-        throw new PipelineSpecException(
+        throw new SpecException(
             "",
             "the spec is not valid JSON (line "
                 + e.getLocation().getLineNr()
@@ -138,11 +134,11 @@ public final class PipelineSpecs {
       try {
         document = new Yaml(new SafeConstructor(new LoaderOptions())).load(trimmed);
       } catch (YAMLException e) {
-        throw new PipelineSpecException("", "the spec is not valid YAML: " + firstLine(e));
+        throw new SpecException("", "the spec is not valid YAML: " + firstLine(e));
       }
     }
     if (!(document instanceof Map<?, ?> map)) {
-      throw new PipelineSpecException("", "the spec must be an object (a map of fields)");
+      throw new SpecException("", "the spec must be an object (a map of fields)");
     }
     Map<String, Object> fields = new LinkedHashMap<>();
     map.forEach((key, value) -> fields.put(String.valueOf(key), value));
@@ -153,11 +149,11 @@ public final class PipelineSpecs {
    * Validates a document already read into maps (e.g. a JSON request body) and builds the spec.
    *
    * @param createdAt epoch milliseconds stamped on the spec (also its {@code updatedAt})
-   * @throws PipelineSpecException naming the offending field
+   * @throws SpecException naming the offending field
    */
   public static PipelineSpec fromDocument(Map<String, ?> document, long createdAt) {
     Objects.requireNonNull(document, "document");
-    Fields fields = new Fields(document, "", TOP_FIELDS);
+    SpecFields fields = SpecFields.of(document, TOP_FIELDS);
     String name = fields.name("name");
     PipelineSpec.Builder spec =
         PipelineSpec.newBuilder().setName(name).setCreatedAt(createdAt).setUpdatedAt(createdAt);
@@ -165,9 +161,9 @@ public final class PipelineSpecs {
     spec.setTransform(transform(fields.object("transform", TRANSFORM_FIELDS)));
     spec.setParallelism(fields.integer("parallelism", DEFAULT_PARALLELISM, 1, MAX_PARALLELISM));
     spec.setDatumTries(fields.integer("datumTries", DEFAULT_DATUM_TRIES, 1, MAX_DATUM_TRIES));
-    spec.setDatumTimeoutMs(fields.durationMillis("datumTimeout"));
-    spec.setJobTimeoutMs(fields.durationMillis("jobTimeout"));
-    spec.setErrCmd(fields.has("errCmd") ? fields.strings("errCmd", true) : List.of());
+    spec.setDatumTimeoutMs(durationMillis(fields, "datumTimeout"));
+    spec.setJobTimeoutMs(durationMillis(fields, "jobTimeout"));
+    spec.setErrCmd(fields.has("errCmd") ? fields.command("errCmd", true) : List.of());
     spec.setKeepOutputsOnUpdate(fields.bool("keepOutputsOnUpdate", false));
     spec.setSpecHash("");
     PipelineSpec built = spec.build();
@@ -214,7 +210,7 @@ public final class PipelineSpecs {
    * Parses a duration such as {@code 30s}, {@code 5m}, {@code 1h30m} or {@code 250ms}.
    *
    * @param field the field path named in the error
-   * @throws PipelineSpecException if the text is not a positive duration
+   * @throws SpecException if the text is not a positive duration
    */
   public static Duration duration(String field, String text) {
     String value = text == null ? "" : text.strip().toLowerCase(Locale.ROOT);
@@ -235,25 +231,25 @@ public final class PipelineSpecs {
                   default -> Duration.ofDays(amount);
                 });
       } catch (NumberFormatException | ArithmeticException e) {
-        throw new PipelineSpecException(field, "is too long, got " + echo(text));
+        throw new SpecException(field, "is too long, got " + echo(text));
       }
       end = part.end();
       part.region(end, value.length());
     }
     if (value.isEmpty() || end != value.length()) {
-      throw new PipelineSpecException(field, DURATION_RULE + ", got " + echo(text));
+      throw new SpecException(field, DURATION_RULE + ", got " + echo(text));
     }
     if (total.isZero()) {
-      throw new PipelineSpecException(field, "must be longer than zero, got " + echo(text));
+      throw new SpecException(field, "must be longer than zero, got " + echo(text));
     }
     return total;
   }
 
-  private static void input(Fields input, String name, PipelineSpec.Builder spec) {
+  private static void input(SpecFields input, String name, PipelineSpec.Builder spec) {
     boolean repo = input.has("repo");
     boolean pipeline = input.has("pipeline");
     if (repo == pipeline) {
-      throw new PipelineSpecException(
+      throw new SpecException(
           input.path(),
           "must name either a repo ({repo, branch}) or a pipeline ({pipeline,"
               + " memberKey}), not "
@@ -268,19 +264,19 @@ public final class PipelineSpecs {
     input.refuse("branch", "applies to a repo input only");
     String upstream = input.name("pipeline");
     if (upstream.equals(name)) {
-      throw new PipelineSpecException(input.pathOf("pipeline"), "cannot be the pipeline itself");
+      throw new SpecException(input.pathOf("pipeline"), "cannot be the pipeline itself");
     }
     String memberKey = input.string("memberKey");
     if (DERIVED_COLUMNS.contains(memberKey)) {
-      throw new PipelineSpecException(
+      throw new SpecException(
           input.pathOf("memberKey"),
           echo(memberKey) + " is a column of the derived repo's own table " + DERIVED_COLUMNS);
     }
     String derived = TopicNames.derivedRepo(upstream, memberKey);
     if (!TopicNames.isValidName(derived)) {
-      throw new PipelineSpecException(
+      throw new SpecException(
           input.pathOf("memberKey"),
-          "makes the derived repo name " + echo(derived) + ", which " + NAME_RULE);
+          "makes the derived repo name " + echo(derived) + ", which " + SpecFields.NAME_RULE);
     }
     spec.setInputRepo(derived)
         .setInputBranch(DEFAULT_BRANCH)
@@ -288,11 +284,11 @@ public final class PipelineSpecs {
         .setInputMemberKey(memberKey);
   }
 
-  private static TransformSpec transform(Fields transform) {
+  private static TransformSpec transform(SpecFields transform) {
     boolean java = transform.has("java");
     boolean cmd = transform.has("cmd");
     if (java == cmd) {
-      throw new PipelineSpecException(
+      throw new SpecException(
           transform.path(),
           "must give either java (a class or registered name) or cmd (a command), not "
               + (java ? "both" : "neither"));
@@ -301,32 +297,68 @@ public final class PipelineSpecs {
     TransformSpec.Builder spec = TransformSpec.newBuilder().setName("").setCmd(List.of());
     if (java) {
       if (worker) {
-        throw new PipelineSpecException(
-            transform.pathOf("worker"), "applies to cmd transforms only");
+        throw new SpecException(transform.pathOf("worker"), "applies to cmd transforms only");
       }
       transform.refuse("env", "applies to cmd transforms only");
       transform.refuse("inputFormat", "applies to cmd transforms only");
       return spec.setKind(TransformKind.JAVA).setName(transform.string("java")).build();
     }
     spec.setKind(worker ? TransformKind.WORKER : TransformKind.COMMAND)
-        .setCmd(transform.strings("cmd", false))
-        .setEnv(transform.has("env") ? transform.env("env") : Map.of());
+        .setCmd(transform.command("cmd", false))
+        .setEnv(transform.has("env") ? env(transform, "env") : Map.of());
     String format = transform.optionalString("inputFormat");
     if (format != null) {
       if (worker) {
-        throw new PipelineSpecException(
+        throw new SpecException(
             transform.pathOf("inputFormat"),
             "applies to per-datum commands only (a worker reads JSON lines on stdin)");
       }
       format = format.toLowerCase(Locale.ROOT);
       if (!format.equals(CSV) && !format.equals(JSON_LINES)) {
-        throw new PipelineSpecException(
+        throw new SpecException(
             transform.pathOf("inputFormat"),
             "must be \"" + CSV + "\" or \"" + JSON_LINES + "\", got " + echo(format));
       }
       spec.setInputFormat(format);
     }
     return spec.build();
+  }
+
+  private static Long durationMillis(SpecFields fields, String field) {
+    Object value = fields.value(field);
+    if (value == null) {
+      return null;
+    }
+    if (!(value instanceof String text)) {
+      throw new SpecException(fields.pathOf(field), DURATION_RULE + ", got " + echo(value));
+    }
+    return duration(fields.pathOf(field), text).toMillis();
+  }
+
+  /** A map of environment variable names to scalar values (numbers become text). */
+  private static Map<String, String> env(SpecFields fields, String field) {
+    if (!(fields.value(field) instanceof Map<?, ?> entries)) {
+      throw new SpecException(fields.pathOf(field), "must be an object of names to values");
+    }
+    Map<String, String> env = new TreeMap<>();
+    for (Map.Entry<?, ?> entry : entries.entrySet()) {
+      String key = String.valueOf(entry.getKey());
+      String keyPath = fields.pathOf(field) + "." + key;
+      if (!ENV_NAME.matcher(key).matches()) {
+        throw new SpecException(
+            keyPath, "is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
+      }
+      if (key.startsWith(RESERVED_ENV_PREFIX)) {
+        throw new SpecException(
+            keyPath, "is reserved: Tusk sets the " + RESERVED_ENV_PREFIX + "* variables");
+      }
+      Object item = entry.getValue();
+      if (!(item instanceof String || item instanceof Number || item instanceof Boolean)) {
+        throw new SpecException(keyPath, "must be a string, number or boolean");
+      }
+      env.put(key, item.toString());
+    }
+    return env;
   }
 
   private static void addList(List<String> parts, List<String> values) {
@@ -338,181 +370,5 @@ public final class PipelineSpecs {
     String message = String.valueOf(e.getMessage());
     int newline = message.indexOf('\n');
     return newline < 0 ? message : message.substring(0, newline);
-  }
-
-  /** A value quoted for an error message, cut short so a huge value does not flood it. */
-  private static String echo(Object value) {
-    String text = String.valueOf(value);
-    String shown = text.length() > MAX_ECHO ? text.substring(0, MAX_ECHO) + "..." : text;
-    return "'" + shown + "'";
-  }
-
-  /** Typed access to the fields of one object; errors name the field's full path. */
-  private static final class Fields {
-    private final Map<String, ?> map;
-    private final String path;
-
-    Fields(Map<String, ?> map, String path, Set<String> known) {
-      this.map = map;
-      this.path = path;
-      for (String field : map.keySet()) {
-        if (!known.contains(field)) {
-          throw new PipelineSpecException(
-              pathOf(field), "is not a known field (known: " + new TreeSet<>(known) + ")");
-        }
-      }
-    }
-
-    String path() {
-      return path;
-    }
-
-    String pathOf(String field) {
-      return path.isEmpty() ? field : path + "." + field;
-    }
-
-    boolean has(String field) {
-      return map.get(field) != null;
-    }
-
-    void refuse(String field, String why) {
-      if (has(field)) {
-        throw new PipelineSpecException(pathOf(field), why);
-      }
-    }
-
-    String string(String field) {
-      String value = optionalString(field);
-      if (value == null) {
-        throw new PipelineSpecException(pathOf(field), "is required");
-      }
-      return value;
-    }
-
-    String optionalString(String field) {
-      Object value = map.get(field);
-      if (value == null) {
-        return null;
-      }
-      if (!(value instanceof String text) || text.isBlank()) {
-        throw new PipelineSpecException(pathOf(field), "must be a non-blank string");
-      }
-      return text.strip();
-    }
-
-    String name(String field) {
-      String name = string(field);
-      if (!TopicNames.isValidName(name)) {
-        throw new PipelineSpecException(pathOf(field), echo(name) + " " + NAME_RULE);
-      }
-      return name;
-    }
-
-    int integer(String field, int defaultValue, int min, int max) {
-      Object value = map.get(field);
-      if (value == null) {
-        return defaultValue;
-      }
-      String rule = "must be a whole number from " + min + " to " + max;
-      if (!(value instanceof Integer || value instanceof Long || value instanceof BigInteger)) {
-        throw new PipelineSpecException(pathOf(field), rule + ", got " + echo(value));
-      }
-      BigInteger number = new BigInteger(value.toString());
-      if (number.compareTo(BigInteger.valueOf(min)) < 0
-          || number.compareTo(BigInteger.valueOf(max)) > 0) {
-        throw new PipelineSpecException(pathOf(field), rule + ", got " + number);
-      }
-      return number.intValueExact();
-    }
-
-    boolean bool(String field, boolean defaultValue) {
-      Object value = map.get(field);
-      if (value == null) {
-        return defaultValue;
-      }
-      if (!(value instanceof Boolean flag)) {
-        throw new PipelineSpecException(pathOf(field), "must be true or false, got " + echo(value));
-      }
-      return flag;
-    }
-
-    Long durationMillis(String field) {
-      Object value = map.get(field);
-      if (value == null) {
-        return null;
-      }
-      if (!(value instanceof String text)) {
-        throw new PipelineSpecException(pathOf(field), DURATION_RULE + ", got " + echo(value));
-      }
-      return duration(pathOf(field), text).toMillis();
-    }
-
-    /** An array of non-blank strings; {@code mayBeEmpty} allows {@code []}. */
-    List<String> strings(String field, boolean mayBeEmpty) {
-      Object value = map.get(field);
-      if (!(value instanceof List<?> list)) {
-        throw new PipelineSpecException(
-            pathOf(field), "must be an array of strings (the command and its arguments)");
-      }
-      if (list.isEmpty() && !mayBeEmpty) {
-        throw new PipelineSpecException(pathOf(field), "must not be empty");
-      }
-      List<String> values = new ArrayList<>(list.size());
-      for (int i = 0; i < list.size(); i++) {
-        Object item = list.get(i);
-        String itemPath = pathOf(field) + "[" + i + "]";
-        if (item instanceof String text && !text.isEmpty()) {
-          values.add(text);
-        } else if (item instanceof Number || item instanceof Boolean) {
-          values.add(item.toString());
-        } else {
-          throw new PipelineSpecException(itemPath, "must be a non-empty string");
-        }
-      }
-      if (!values.isEmpty() && values.get(0).isBlank()) {
-        throw new PipelineSpecException(pathOf(field) + "[0]", "must name a program");
-      }
-      return values;
-    }
-
-    /** A map of environment variable names to scalar values (numbers become text). */
-    Map<String, String> env(String field) {
-      Object value = map.get(field);
-      if (!(value instanceof Map<?, ?> entries)) {
-        throw new PipelineSpecException(pathOf(field), "must be an object of names to values");
-      }
-      Map<String, String> env = new TreeMap<>();
-      for (Map.Entry<?, ?> entry : entries.entrySet()) {
-        String key = String.valueOf(entry.getKey());
-        String keyPath = pathOf(field) + "." + key;
-        if (!ENV_NAME.matcher(key).matches()) {
-          throw new PipelineSpecException(
-              keyPath, "is not a valid environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
-        }
-        if (key.startsWith(RESERVED_ENV_PREFIX)) {
-          throw new PipelineSpecException(
-              keyPath, "is reserved: Tusk sets the " + RESERVED_ENV_PREFIX + "* variables");
-        }
-        Object item = entry.getValue();
-        if (!(item instanceof String || item instanceof Number || item instanceof Boolean)) {
-          throw new PipelineSpecException(keyPath, "must be a string, number or boolean");
-        }
-        env.put(key, item.toString());
-      }
-      return env;
-    }
-
-    Fields object(String field, Set<String> known) {
-      Object value = map.get(field);
-      if (value == null) {
-        throw new PipelineSpecException(pathOf(field), "is required");
-      }
-      if (!(value instanceof Map<?, ?> object)) {
-        throw new PipelineSpecException(pathOf(field), "must be an object");
-      }
-      Map<String, Object> fields = new LinkedHashMap<>();
-      object.forEach((key, item) -> fields.put(String.valueOf(key), item));
-      return new Fields(fields, pathOf(field), known);
-    }
   }
 }

@@ -164,21 +164,20 @@ class PipelineSpecsTest {
   void shouldNameTheFieldWhenTheSpecIsInvalid(String yaml, String field) {
     // When an invalid spec is parsed / Then the error names the field
     assertThatThrownBy(() -> PipelineSpecs.parse(yaml.replace("\\n", "\n"), 0))
-        .isInstanceOfSatisfying(
-            PipelineSpecException.class, e -> assertThat(e.field()).isEqualTo(field))
+        .isInstanceOfSatisfying(SpecException.class, e -> assertThat(e.field()).isEqualTo(field))
         .hasMessageStartingWith(field + " ");
   }
 
   @Test
   void shouldRefuseTextThatIsNotAnObject() {
     assertThatThrownBy(() -> PipelineSpecs.parse("{\"name\": ", 0))
-        .isInstanceOf(PipelineSpecException.class)
+        .isInstanceOf(SpecException.class)
         .hasMessageContaining("not valid JSON");
     assertThatThrownBy(() -> PipelineSpecs.parse("- a\n- b\n", 0))
-        .isInstanceOf(PipelineSpecException.class)
+        .isInstanceOf(SpecException.class)
         .hasMessageContaining("must be an object");
     assertThatThrownBy(() -> PipelineSpecs.parse("a: [", 0))
-        .isInstanceOf(PipelineSpecException.class)
+        .isInstanceOf(SpecException.class)
         .hasMessageContaining("not valid YAML");
   }
 
@@ -196,6 +195,6 @@ class PipelineSpecsTest {
         .allSatisfy(
             bad ->
                 assertThatThrownBy(() -> PipelineSpecs.duration("x", bad))
-                    .isInstanceOf(PipelineSpecException.class));
+                    .isInstanceOf(SpecException.class));
   }
 }

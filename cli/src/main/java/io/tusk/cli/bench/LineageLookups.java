@@ -1,6 +1,7 @@
-package io.tusk.lineage;
+package io.tusk.cli.bench;
 
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.lineage.LineageService;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,25 +26,25 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * The measuring side of the lineage benchmark ({@code tusk bench lineage}, which fills the index
- * through a real pipeline): an open-loop load generator of provenance lookups on loopback, waits
- * for an output to be queryable and for the lineage application to catch up, and percentiles.
+ * The measuring side of the lineage benchmark ({@link LineageBench}, which fills the index through
+ * a real pipeline): an open-loop load generator of provenance lookups on loopback, waits for an
+ * output to be queryable and for the lineage application to catch up, and percentiles.
  *
  * <p>Latency is measured from each request's scheduled send time, so a stalled server cannot hide
  * its queueing delay (no coordinated omission).
  */
-public final class LineageBenchmark {
-  private LineageBenchmark() {}
+final class LineageLookups {
+  private LineageLookups() {}
 
   /**
    * The figures of a run of lookups.
    *
    * @param latencyMicros p50, p99, p99.9 and max
    */
-  public record Lookups(long requests, long errors, double achievedRate, long[] latencyMicros) {
+  record Lookups(long requests, long errors, double achievedRate, long[] latencyMicros) {
 
     /** The figures as one line of text. */
-    public String report() {
+    String report() {
       return String.format(
           "provenance lookups: %,d requests at %.0f/s, %d errors; latency p50 %.2f ms,"
               + " p99 %.2f ms, p99.9 %.2f ms, max %.2f ms",
@@ -65,7 +66,7 @@ public final class LineageBenchmark {
    * @param base the lineage service's base URL
    * @param member the key of member {@code i}, for {@code 0 <= i < members}
    */
-  public static Lookups lookups(
+  static Lookups lookups(
       HttpClient http,
       String base,
       String pipeline,
@@ -125,13 +126,12 @@ public final class LineageBenchmark {
   }
 
   /** The path of a member's provenance on the lineage service. */
-  public static String provenance(String pipeline, String member) {
+  static String provenance(String pipeline, String member) {
     return "/pipelines/" + pipeline + "/outputs/" + member + "/provenance";
   }
 
   /** Polls {@code url} until it answers 200. */
-  public static void awaitQueryable(HttpClient http, String url, Duration deadline)
-      throws Exception {
+  static void awaitQueryable(HttpClient http, String url, Duration deadline) throws Exception {
     awaitAnswer(http, url, body -> true, deadline);
   }
 
@@ -139,8 +139,8 @@ public final class LineageBenchmark {
    * Polls {@code url} every 2 ms (fine enough to time index lag in milliseconds) until it answers
    * 200 with a body {@code ready} accepts.
    */
-  public static void awaitAnswer(
-      HttpClient http, String url, Predicate<String> ready, Duration deadline) throws Exception {
+  static void awaitAnswer(HttpClient http, String url, Predicate<String> ready, Duration deadline)
+      throws Exception {
     long end = System.nanoTime() + deadline.toNanos();
     HttpRequest request = HttpRequest.newBuilder(URI.create(url)).build();
     while (true) {
@@ -156,7 +156,7 @@ public final class LineageBenchmark {
   }
 
   /** Waits until the lineage application has committed every record of every topic it reads. */
-  public static void awaitNoLag(KafkaSettings kafka, Duration deadline) throws Exception {
+  static void awaitNoLag(KafkaSettings kafka, Duration deadline) throws Exception {
     long end = System.nanoTime() + deadline.toNanos();
     try (Admin admin = Admin.create(kafka.admin("tusk-lineage-bench-lag"))) {
       while (true) {
@@ -184,7 +184,7 @@ public final class LineageBenchmark {
   }
 
   /** The {@code percent} percentile of sorted values (nearest rank). */
-  public static long percentile(long[] sorted, double percent) {
+  static long percentile(long[] sorted, double percent) {
     int index = (int) Math.ceil(percent / 100.0 * sorted.length) - 1;
     return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
   }

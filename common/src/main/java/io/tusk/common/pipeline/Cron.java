@@ -1,4 +1,4 @@
-package io.tusk.commit;
+package io.tusk.common.pipeline;
 
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -14,9 +14,10 @@ import java.util.Optional;
  * {@code *}, a number {@code a}, a range {@code a-b}, any of those three followed by a step {@code
  * /s} (for {@code a/s}: every s-th value from a on), or a comma-separated list of those. Day of
  * week runs 0-7 with 0 and 7 both Sunday. As in Vixie cron, when both day fields are restricted a
- * day matches if either does.
+ * day matches if either does. A repo's trigger ({@link RepoSpecs}) is checked with it, and the
+ * commit service seals on its schedule.
  */
-final class Cron {
+public final class Cron {
   /** How far ahead {@link #next} looks: long enough for "29 February on a Monday". */
   private static final int SEARCH_YEARS = 30;
 
@@ -49,7 +50,7 @@ final class Cron {
    *
    * @throws IllegalArgumentException saying which field is wrong, or that the schedule never fires
    */
-  static Cron parse(String expression) {
+  public static Cron parse(String expression) {
     Objects.requireNonNull(expression, "expression");
     String[] fields = expression.trim().split("\\s+");
     if (fields.length != 5) {
@@ -66,7 +67,7 @@ final class Cron {
   }
 
   /** True if the schedule fires in the minute of {@code time} (taken in UTC). */
-  boolean matches(ZonedDateTime time) {
+  public boolean matches(ZonedDateTime time) {
     ZonedDateTime utc = time.withZoneSameInstant(ZoneOffset.UTC);
     return minutes.get(utc.getMinute())
         && hours.get(utc.getHour())
@@ -75,7 +76,7 @@ final class Cron {
   }
 
   /** The first minute strictly after {@code after} in which the schedule fires. */
-  Optional<ZonedDateTime> next(ZonedDateTime after) {
+  public Optional<ZonedDateTime> next(ZonedDateTime after) {
     LocalDateTime time =
         after
             .withZoneSameInstant(ZoneOffset.UTC)

@@ -1,4 +1,4 @@
-package io.tusk.commit;
+package io.tusk.common.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -55,7 +55,7 @@ final class ProvenanceQueries {
         .put("commit", commit == null ? null : AvroJson.toJson(commit))
         .put("repo", repoOf(job, commit))
         .put("inputRows", inputs(event))
-        .put("inputRowCount", event.output().getInputs().size());
+        .put("inputRowCount", QueryJson.inputCount(event.output()));
   }
 
   /**
@@ -93,9 +93,10 @@ final class ProvenanceQueries {
       }
       rows.add(row);
     }
-    return node.put("inputCount", inputs.size())
+    boolean cut = event.output() != null && QueryJson.inputsCut(event.output());
+    return node.put("inputCount", event.output() == null ? 0 : QueryJson.inputCount(event.output()))
         .put("inputs", rows)
-        .put("inputsTruncated", inputs.size() > limit);
+        .put("inputsTruncated", inputs.size() > limit || cut);
   }
 
   /** The upstream output an input row on {@code <pipeline>.output} is, expanded while allowed. */

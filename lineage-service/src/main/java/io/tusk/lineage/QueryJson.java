@@ -78,7 +78,20 @@ final class QueryJson {
         .put("removed", event.removed())
         .put("timestamp", event.timestamp())
         .put("position", position(event))
-        .put("inputCount", output == null ? 0 : output.getInputs().size());
+        .put("inputCount", output == null ? 0 : inputCount(output));
+  }
+
+  /**
+   * How many input rows made an output: its input list, or for a member with more input rows than
+   * one record lists ({@code Output.inputCount}), the full count.
+   */
+  static long inputCount(Output output) {
+    return output.getInputCount() >= 0 ? output.getInputCount() : output.getInputs().size();
+  }
+
+  /** Whether an output's input list was cut short by the processor (a very large member). */
+  static boolean inputsCut(Output output) {
+    return output.getInputCount() > output.getInputs().size();
   }
 
   /** Where an output record was written: topic, partition, offset. */

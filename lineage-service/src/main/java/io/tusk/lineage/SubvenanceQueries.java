@@ -6,6 +6,7 @@ import io.tusk.common.http.ApiException;
 import io.tusk.common.member.ParseResult;
 import io.tusk.common.member.RowParser;
 import io.tusk.common.topics.TopicNames;
+import io.tusk.schemas.Commit;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.vertx.core.json.JsonArray;
@@ -153,20 +154,36 @@ final class SubvenanceQueries {
         .forEach(
             p ->
                 reads.versions(p, accepted.member()).stream()
-                    .filter(version -> readsRow(version, topic, partition, offset))
+                    .filter(version -> readsRow(version, topic, partition, offset, reads))
                     .forEach(readers::add));
     return readers;
   }
 
-  /** True if {@code version} lists the row at the position among its inputs. */
-  private static boolean readsRow(OutputEvent version, String topic, int partition, long offset) {
-    return version.output() != null
-        && version.output().getInputs().stream()
+  /**
+   * True if {@code version} read the row at the position: it lists it among its inputs, or, when
+   * its list was cut short (a member with more input rows than one output record lists), the row
+   * was in the repo before the version's commit ended (the member's rows as of that commit, which
+   * the member API lists, may have replaced it since: the answer can be wider, never narrower).
+   */
+  private static boolean readsRow(
+      OutputEvent version, String topic, int partition, long offset, IndexReads reads) {
+    if (version.output() == null) {
+      return false;
+    }
+    boolean listed =
+        version.output().getInputs().stream()
             .anyMatch(
                 input ->
                     input.getOffset() == offset
                         && input.getPartition() == partition
                         && input.getTopic().equals(topic));
+    if (listed || !QueryJson.inputsCut(version.output())) {
+      return listed;
+    }
+    Commit commit = reads.commit(version.commitId());
+    return commit != null
+        && commit.getEndOffsets().stream()
+            .anyMatch(end -> end.getPartition() == partition && offset < end.getOffset());
   }
 
   private static String versionId(OutputEvent event) {

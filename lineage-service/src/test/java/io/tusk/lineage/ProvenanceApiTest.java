@@ -243,6 +243,34 @@ class ProvenanceApiTest extends ApiTestBase {
   }
 
   @Test
+  void shouldGiveTheFullInputCountWhenTheOutputListsOnlyTheFirstInputs() throws Exception {
+    // Given job 3's output of member 1001, a member so large its output lists 2 of 5,000 inputs
+    Output cut =
+        Output.newBuilder(
+                output(
+                    "risk",
+                    "1001",
+                    j3,
+                    c3,
+                    "application/json",
+                    "{\"provider\":\"p7\"}",
+                    List.of(
+                        inputRef("claims.updates", 0, 3L, "CONDITION_ERA"),
+                        inputRef("claims.updates", 0, 4L, "CONDITION_ERA"))))
+            .setInputCount(5_000)
+            .build();
+    pipe(topics.output("risk"), "1001", cut, new RecordHeaders(), T0 + 300);
+
+    // When its provenance is asked for
+    JsonObject body = json("/pipelines/risk/outputs/1001/provenance");
+
+    // Then it counts every input and says the list is cut short
+    assertThat(body.getLong("inputCount")).isEqualTo(5_000);
+    assertThat(body.getJsonArray("inputs")).hasSize(2);
+    assertThat(body.getBoolean("inputsTruncated")).isTrue();
+  }
+
+  @Test
   void shouldAnswer400Or404WhenProvenanceParametersAreBad() throws Exception {
     assertError(
         get("/pipelines/risk/outputs/1001/provenance?depth=11"), 400, "bad_request", "'depth'");

@@ -297,7 +297,7 @@ final class DatumEmission {
       }
       if ((mode == JobMode.INCREMENTAL || mode == JobMode.FULL)
           && status != null
-          && status.isCurrent(datumHash)) {
+          && (status.isCurrent(datumHash) || (!removed && keptCurrent(status, version)))) {
         return;
       }
       MemberObject object = removed ? removal(member) : task.versions.whole(version);
@@ -330,6 +330,19 @@ final class DatumEmission {
         removals++;
       }
       budget.changed();
+    }
+
+    /**
+     * Whether the member's current output came from an earlier spec the pipeline keeps the outputs
+     * of (updates with keepOutputsOnUpdate), over the same member content.
+     */
+    private boolean keptCurrent(DatumStatus status, MemberObject version) {
+      for (String kept : job.getKeptSpecHashes()) {
+        if (status.isCurrent(Hashing.datumHash(kept, version.getHash()))) {
+          return true;
+        }
+      }
+      return false;
     }
 
     /** The member object of a removal datum: no rows, no hash. */

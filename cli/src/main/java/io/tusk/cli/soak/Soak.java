@@ -1,0 +1,613 @@
+package io.tusk.cli.soak;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tusk.cli.TuskClient;
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.topics.TopicNames;
+import io.tusk.common.topics.Topics;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.TreeMap;
+
+/**
+ * The model-based soak: runs a seeded random sequence of operations against the real services and,
+ * after each one has settled (every job it started has ended), compares Tusk with the reference
+ * model ({@link RepoModel}, {@link PipelineModel}): each job's counts and datums, every current
+ * output of both stages, the input rows outputs name, commits, and a sample of members as of
+ * commits and diffs. The first difference throws a {@link SoakMismatch} naming the seed and the
+ * operation; with {@code keepGoing} the differences are collected, the model adopts Tusk's state,
+ * and the run goes on.
+ */
+public final class Soak {
+  private static final Duration COMPARE_ONLY_SEAL_WAIT = Duration.ofSeconds(10);
+  private static final Duration DATUMS_WAIT = Duration.ofSeconds(20);
+  private static final List<String> SAMPLE_MEMBERS =
+      List.of("m01", "m02", "m03", "m04", "m05", "m06", "m07", "m08");
+
+  /**
+   * One run's settings.
+   *
+   * @param prefix the start of the repo's and pipelines' names (unique per run: a shared broker
+   *     keeps every name's topics)
+   */
+  public record Settings(
+      long seed, int ops, boolean keepGoing, String prefix, int partitions, int historyRetention) {}
+
+  /** What a run did. */
+  public record Summary(int ops, int jobs, long datums, List<String> mismatches) {}
+
+  private final Settings settings;
+  private final PrintStream out;
+  private final SoakDriver driver;
+  private final KafkaSettings kafka;
+  private final Topics topics;
+  private final SoakState state;
+  private final OpGenerator generator;
+  private final Random sampling;
+  private final Map<String, OutputReader> readers = new HashMap<>();
+  private final Map<String, Integer> outputCommitsSeen = new HashMap<>();
+  private final List<String> mismatches = new ArrayList<>();
+  private int opIndex;
+  private Op op;
+  private int jobs;
+  private long datums;
+
+  public Soak(
+      Settings settings,
+      TuskClient client,
+      KafkaSettings kafka,
+      ProcessorControl processors,
+      PrintStream out) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+    this.out = Objects.requireNonNull(out, "out");
+    this.kafka = Objects.requireNonNull(kafka, "kafka");
+    this.driver = new SoakDriver(client, kafka, processors);
+    this.topics = new Topics(kafka.registryClient());
+    this.state = new SoakState(new RepoModel(settings.prefix(), settings.historyRetention()));
+    this.generator = new OpGenerator(settings.seed(), state);
+    this.sampling = new Random(settings.seed() * 31 + 7);
+  }
+
+  /**
+   * Runs every operation.
+   *
+   * @throws SoakMismatch at the first difference, unless {@code keepGoing}
+   */
+  public Summary run() {
+    long start = System.nanoTime();
+    out.printf(
+        "soak: seed %d, %d operations, repo %s (%d partitions, historyRetention %d)%n",
+        settings.seed(),
+        settings.ops(),
+        settings.prefix(),
+        settings.partitions(),
+        settings.historyRetention());
+    FailSwitch.set(true);
+    try {
+      driver
+          .client()
+          .createRepo(
+              SoakTables.repoSpec(
+                  settings.prefix(), settings.partitions(), settings.historyRetention()));
+      for (opIndex = 1; opIndex <= settings.ops(); opIndex++) {
+        op = generator.next();
+        out.printf("[seed %d op %d] %s%n", settings.seed(), opIndex, op.describe());
+        try {
+          apply(op);
+          if (op instanceof Op.Seal || opIndex % 5 == 0) {
+            sample();
+          }
+        } catch (TuskClient.ApiError | IllegalStateException e) {
+          report(List.of("unexpected: " + e.getMessage()), () -> {});
+        }
+      }
+    } finally {
+      readers.values().forEach(OutputReader::close);
+      driver.close();
+      FailSwitch.set(true);
+    }
+    out.printf(
+        "soak: seed %d done: %d operations, %d jobs checked (%d datums), %d mismatches, %.1f s%n",
+        settings.seed(),
+        settings.ops(),
+        jobs,
+        datums,
+        mismatches.size(),
+        (System.nanoTime() - start) / 1e9);
+    return new Summary(settings.ops(), jobs, datums, List.copyOf(mismatches));
+  }
+
+  private void apply(Op op) {
+    if (op instanceof Op.Produce produce) {
+      driver.produce(state.repo.name(), produce.rows()).forEach(state.repo::sent);
+    } else if (op instanceof Op.Seal seal) {
+      seal(seal);
+    } else if (op instanceof Op.CreateBranch create) {
+      String head = state.repo.commitAt(create.atSequence()).id();
+      JsonNode answer = driver.createBranch(state.repo.name(), create.name(), head);
+      state.repo.moveBranch(create.name(), head);
+      expectJobs(answer.path("jobs"), null);
+    } else if (op instanceof Op.MoveBranch move) {
+      RepoModel.CommitInfo target = state.repo.commitAt(move.toSequence());
+      JsonNode answer = driver.moveBranch(state.repo.name(), move.name(), target.id());
+      state.repo.moveBranch(move.name(), target.id());
+      boolean followed = move.name().equals("master") && state.rows != null;
+      String job = expectJobs(answer.path("jobs"), followed ? state.rows.name() : null);
+      if (job != null) {
+        runRowsJob(job, target, PipelineModel.Mode.CHANGED);
+      }
+    } else if (op instanceof Op.DeleteBranch delete) {
+      driver.deleteBranch(state.repo.name(), delete.name());
+      state.repo.deleteBranch(delete.name());
+    } else if (op instanceof Op.CreatePipeline create) {
+      createPipeline(create);
+    } else if (op instanceof Op.UpdatePipeline update) {
+      updatePipeline(update);
+    } else if (op instanceof Op.DeletePipeline delete) {
+      deletePipeline(delete);
+    } else if (op instanceof Op.Restart) {
+      restart();
+    } else if (op instanceof Op.Rerun rerun) {
+      rerun(rerun);
+    } else if (op instanceof Op.SetFlaky flaky) {
+      FailSwitch.set(flaky.fails());
+      state.flakyFails = flaky.fails();
+    } else if (op instanceof Op.ProbeFloor probe) {
+      probeFloor(probe);
+    } else {
+      throw new IllegalArgumentException("unknown operation " + op);
+    }
+  }
+
+  private void seal(Op.Seal seal) {
+    String rows = state.rows == null ? null : state.rows.name();
+    boolean stop = seal.stopProcessor() && rows != null;
+    if (stop) {
+      driver.processors().stop(rows);
+    }
+    RepoModel.CommitInfo commit;
+    JsonNode complete;
+    String job;
+    try {
+      JsonNode answer = driver.seal(state.repo.name(), seal.branch());
+      commit = commitInfo(answer);
+      state.repo.sealed(commit, seal.branch());
+      job = expectJobs(answer.path("jobs"), seal.branch().equals("master") ? rows : null);
+      complete = driver.awaitCommitComplete(state.repo.name(), commit.id());
+    } finally {
+      if (stop) {
+        driver.processors().start(rows);
+      }
+    }
+    report(SoakChecks.commit(state.repo, commit, complete), () -> {});
+    if (job != null) {
+      runRowsJob(job, commit, PipelineModel.Mode.CHANGED);
+    }
+  }
+
+  private void createPipeline(Op.CreatePipeline create) {
+    String name =
+        settings.prefix()
+            + "-"
+            + create.stage().name().toLowerCase()
+            + "-"
+            + ++state.pipelinesCreated;
+    if (create.stage() == PipelineModel.Stage.ROWS) {
+      JsonNode answer =
+          driver.createPipeline(
+              SoakDriver.rowsSpec(
+                  name, state.repo.name(), create.variant(), create.errCmd(), false));
+      state.rows =
+          new PipelineModel(name, PipelineModel.Stage.ROWS, create.variant(), create.errCmd());
+      state.derivedRepoExists = false;
+      state.derivedRepoHasHead = false;
+      readers.put(name, new OutputReader(kafka, topics, name));
+      String head = state.repo.heads().get("master");
+      String job = expectJob(answer.path("job"), head != null, "creating " + name);
+      if (job != null) {
+        runRowsJob(job, state.repo.commit(head), PipelineModel.Mode.CHANGED);
+      }
+    } else {
+      JsonNode answer = driver.createPipeline(SoakDriver.groupsSpec(name, state.rows.name()));
+      state.groups = new PipelineModel(name, PipelineModel.Stage.GROUPS, "a", false);
+      state.derivedRepoExists = true;
+      readers.put(name, new OutputReader(kafka, topics, name));
+      JsonNode job = answer.path("job");
+      if (job.isObject()) {
+        runGroupsJob(job.path("jobId").asText(), job.path("commitId").asText());
+      } else if (state.derivedRepoHasHead) {
+        report(
+            List.of("creating " + name + " on a derived repo with a head started no job"),
+            () -> {});
+      }
+    }
+  }
+
+  private void updatePipeline(Op.UpdatePipeline update) {
+    PipelineModel rows = state.rows;
+    JsonNode answer =
+        driver.updatePipeline(
+            rows.name(),
+            SoakDriver.rowsSpec(
+                rows.name(),
+                state.repo.name(),
+                update.variant(),
+                update.errCmd(),
+                update.keepOutputs()));
+    rows.update(update.variant(), update.errCmd(), update.keepOutputs());
+    String head = state.repo.heads().get("master");
+    String job =
+        expectJob(
+            answer.path("job"), head != null && !update.keepOutputs(), "updating " + rows.name());
+    if (job != null) {
+      runRowsJob(job, state.repo.commit(head), PipelineModel.Mode.CHANGED);
+    }
+  }
+
+  private void deletePipeline(Op.DeletePipeline delete) {
+    if (delete.stage() == PipelineModel.Stage.GROUPS) {
+      driver.deletePipeline(state.groups.name());
+      readers.remove(state.groups.name()).close();
+      state.groups = null;
+      return;
+    }
+    String rows = state.rows.name();
+    if (state.groups != null) {
+      int status = statusOf(() -> driver.deletePipeline(rows));
+      if (status != 409) {
+        report(
+            List.of(
+                "deleting "
+                    + rows
+                    + " while "
+                    + state.groups.name()
+                    + " reads it: expected 409, actual "
+                    + status),
+            () -> {});
+      }
+      if (status / 100 != 2) {
+        return;
+      }
+      readers.remove(state.groups.name()).close();
+      state.groups = null;
+    } else {
+      driver.deletePipeline(rows);
+    }
+    readers.remove(rows).close();
+    state.rows = null;
+    state.derivedRepoExists = false;
+    state.derivedRepoHasHead = false;
+  }
+
+  private void restart() {
+    PipelineModel rows = state.rows;
+    ExpectedJob job = rows.lastWritingJob();
+    if (rows.specChangedSinceLastJob()) {
+      int status = statusOf(() -> driver.restart(job.jobId()));
+      if (status != 409) {
+        report(
+            List.of(
+                "restart of job "
+                    + job.jobId()
+                    + " after a spec change: expected 409, actual "
+                    + status),
+            () -> {});
+      }
+      if (status / 100 == 2) {
+        driver.awaitJobEnd(job.jobId());
+      }
+      return;
+    }
+    long finishedAt = driver.client().job(job.jobId()).path("finishedAt").asLong();
+    // The datums that failed in the job (and are still failed) run again.
+    long restarted =
+        job.datums().entrySet().stream()
+            .filter(e -> e.getValue().equals(PipelineModel.FAILED))
+            .filter(e -> rows.failed().contains(e.getKey()))
+            .count();
+    driver.restart(job.jobId());
+    RepoModel.CommitInfo commit = state.repo.commit(job.commitId());
+    ExpectedJob expected =
+        rows.restart(ModelInput.ofMembers(state.repo.membersAt(commit), state.flakyFails));
+    JsonNode actual = driver.awaitRestartEnd(job.jobId(), finishedAt);
+    checkRowsJob(expected, actual, restarted);
+  }
+
+  private void rerun(Op.Rerun rerun) {
+    PipelineModel rows = state.rows;
+    ExpectedJob original = rows.jobs().get(rerun.jobIndex());
+    RepoModel.CommitInfo commit = state.repo.commit(original.commitId());
+    PipelineModel.Mode mode =
+        !rerun.reprocess()
+            ? PipelineModel.Mode.CHANGED
+            : commit.id().equals(rows.processedCommit())
+                ? PipelineModel.Mode.REPROCESS
+                : PipelineModel.Mode.COMPARE_ONLY;
+    JsonNode answer = driver.rerun(original.jobId(), rerun.reprocess());
+    runRowsJob(answer.path("jobId").asText(), commit, mode);
+  }
+
+  private void probeFloor(Op.ProbeFloor probe) {
+    RepoModel.CommitInfo old = state.repo.commitAt(probe.sequence());
+    List<String> problems = new ArrayList<>();
+    int member = statusOf(() -> driver.member(state.repo.name(), probe.member(), old.id()));
+    if (member != 410) {
+      problems.add(
+          "member "
+              + probe.member()
+              + " as of commit #"
+              + probe.sequence()
+              + " (beyond the history floor): expected 410, actual "
+              + member);
+    }
+    String name = "floor" + opIndex;
+    int branch = statusOf(() -> driver.createBranch(state.repo.name(), name, old.id()));
+    if (branch != 410) {
+      problems.add(
+          "branch created at commit #"
+              + probe.sequence()
+              + " (beyond the history floor): expected 410, actual "
+              + branch);
+    }
+    if (branch / 100 == 2) {
+      driver.deleteBranch(state.repo.name(), name);
+    }
+    report(problems, () -> {});
+  }
+
+  /** Runs the model's job, waits for Tusk's, compares them, then follows it downstream. */
+  private void runRowsJob(String jobId, RepoModel.CommitInfo commit, PipelineModel.Mode mode) {
+    ExpectedJob expected =
+        state.rows.run(
+            jobId,
+            commit.id(),
+            ModelInput.ofMembers(state.repo.membersAt(commit), state.flakyFails),
+            mode);
+    checkRowsJob(expected, driver.awaitJobEnd(jobId), 0);
+  }
+
+  private void checkRowsJob(ExpectedJob expected, JsonNode actual, long restarted) {
+    PipelineModel rows = state.rows;
+    OutputReader reader = readers.get(rows.name());
+    List<JsonNode> datumList = awaitDatums(expected.jobId(), actual, restarted);
+    reader.catchUp();
+    List<String> problems = new ArrayList<>(SoakChecks.job(expected, actual, datumList));
+    problems.addAll(SoakChecks.outputs(rows, reader));
+    problems.addAll(
+        SoakChecks.rowsProvenance(
+            expected, reader, state.repo, TopicNames.updates(state.repo.name())));
+    printJob(rows, expected, actual);
+    report(problems, () -> rows.adopt(reader.currentData(), SoakChecks.datumStates(datumList)));
+    followDownstream(expected);
+  }
+
+  /** After a first-stage job ended: its output commit, and the second stage's job on it. */
+  private void followDownstream(ExpectedJob upstream) {
+    if (!state.derivedRepoExists) {
+      return;
+    }
+    int seen = outputCommitsSeen.getOrDefault(upstream.jobId(), 0);
+    List<String> commits;
+    try {
+      commits =
+          driver.awaitOutputCommits(
+              upstream.jobId(),
+              seen + 1,
+              upstream.compareOnly() ? COMPARE_ONLY_SEAL_WAIT : SoakDriver.JOB_TIMEOUT);
+    } catch (IllegalStateException e) {
+      if (!upstream.compareOnly()) {
+        report(
+            List.of("job " + upstream.jobId() + " sealed no output commit: " + e.getMessage()),
+            () -> {});
+      }
+      return;
+    }
+    outputCommitsSeen.put(upstream.jobId(), commits.size());
+    state.derivedRepoHasHead = true;
+    if (state.groups == null) {
+      return;
+    }
+    String outputCommit = commits.get(commits.size() - 1);
+    String job = null;
+    for (JsonNode ref : driver.commitJobs(outputCommit)) {
+      if (ref.path("pipeline").asText().equals(state.groups.name())) {
+        job = ref.path("jobId").asText();
+      }
+    }
+    if (job == null) {
+      report(
+          List.of(
+              "output commit "
+                  + outputCommit
+                  + " of job "
+                  + upstream.jobId()
+                  + " started no job of "
+                  + state.groups.name()),
+          () -> {});
+      return;
+    }
+    runGroupsJob(job, outputCommit);
+  }
+
+  private void runGroupsJob(String jobId, String commitId) {
+    PipelineModel groups = state.groups;
+    OutputReader reader = readers.get(groups.name());
+    TreeMap<String, String> upstream = new TreeMap<>(state.rows.currentData());
+    ExpectedJob expected =
+        groups.run(jobId, commitId, ModelInput.ofGroups(upstream), PipelineModel.Mode.CHANGED);
+    JsonNode actual = driver.awaitJobEnd(jobId);
+    List<JsonNode> datumList = awaitDatums(jobId, actual, 0);
+    reader.catchUp();
+    readers.get(state.rows.name()).catchUp();
+    List<String> problems = new ArrayList<>(SoakChecks.job(expected, actual, datumList));
+    problems.addAll(SoakChecks.outputs(groups, reader));
+    problems.addAll(
+        SoakChecks.groupsProvenance(expected, reader, readers.get(state.rows.name()), upstream));
+    printJob(groups, expected, actual);
+    report(problems, () -> groups.adopt(reader.currentData(), SoakChecks.datumStates(datumList)));
+  }
+
+  /**
+   * The job's datums once the lineage service has indexed a result for every datum the job counted
+   * (the index trails the job's end), {@code restarted} of them from a restart; after a short wait,
+   * whatever is there (the comparison then says what is missing).
+   */
+  private List<JsonNode> awaitDatums(String jobId, JsonNode job, long restarted) {
+    long results =
+        job.path("processed").asLong()
+            + job.path("failed").asLong()
+            + job.path("recovered").asLong();
+    long deadline = System.nanoTime() + DATUMS_WAIT.toNanos();
+    List<JsonNode> list = List.of();
+    while (true) {
+      try {
+        list = driver.datums(jobId);
+      } catch (TuskClient.ApiError e) {
+        if (e.status() != 404 && e.status() != 503) {
+          throw e;
+        }
+      }
+      long fromRestart = list.stream().filter(d -> d.path("restart").asBoolean()).count();
+      if ((list.size() >= results && fromRestart >= restarted) || System.nanoTime() > deadline) {
+        datums += list.size();
+        return list;
+      }
+      pause();
+    }
+  }
+
+  /** A few members as of a retained commit, and the diff of two retained commits. */
+  private void sample() {
+    List<RepoModel.CommitInfo> retained =
+        state.repo.commits().stream().filter(state.repo::retained).toList();
+    if (retained.isEmpty()) {
+      return;
+    }
+    List<String> problems = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      RepoModel.CommitInfo at = retained.get(sampling.nextInt(retained.size()));
+      String member = SAMPLE_MEMBERS.get(sampling.nextInt(SAMPLE_MEMBERS.size()));
+      problems.addAll(
+          SoakChecks.member(
+              state.repo, at, member, driver.member(state.repo.name(), member, at.id())));
+    }
+    if (retained.size() >= 2) {
+      int a = sampling.nextInt(retained.size());
+      int b = sampling.nextInt(retained.size());
+      if (a != b) {
+        RepoModel.CommitInfo from = retained.get(Math.min(a, b));
+        RepoModel.CommitInfo to = retained.get(Math.max(a, b));
+        problems.addAll(
+            SoakChecks.diff(
+                state.repo, from, to, driver.diff(state.repo.name(), from.id(), to.id())));
+      }
+    }
+    report(problems, () -> {});
+  }
+
+  /** The one job of {@code pipeline} among a change's job references (null: none expected). */
+  private String expectJobs(JsonNode refs, String pipeline) {
+    List<String> found = new ArrayList<>();
+    refs.forEach(
+        ref -> found.add(ref.path("pipeline").asText() + "=" + ref.path("jobId").asText()));
+    boolean ok =
+        pipeline == null
+            ? found.isEmpty()
+            : found.size() == 1 && found.get(0).startsWith(pipeline + "=");
+    if (!ok) {
+      report(
+          List.of(
+              "jobs started: expected "
+                  + (pipeline == null ? "none" : "one of " + pipeline)
+                  + ", actual "
+                  + found),
+          () -> {});
+    }
+    for (JsonNode ref : refs) {
+      if (ref.path("pipeline").asText().equals(pipeline)) {
+        return ref.path("jobId").asText();
+      }
+    }
+    return null;
+  }
+
+  /** The started job of a pipeline change, checked against whether one was expected. */
+  private String expectJob(JsonNode job, boolean expected, String what) {
+    boolean started = job.isObject();
+    if (started != expected) {
+      report(
+          List.of(
+              what
+                  + ": expected "
+                  + (expected ? "a job" : "no job")
+                  + ", actual "
+                  + (started ? "job " + job.path("jobId").asText() : "none")),
+          () -> {});
+    }
+    return started ? job.path("jobId").asText() : null;
+  }
+
+  private static RepoModel.CommitInfo commitInfo(JsonNode commit) {
+    Map<Integer, Long> end = new TreeMap<>();
+    commit
+        .path("endOffsets")
+        .forEach(o -> end.put(o.path("partition").asInt(), o.path("offset").asLong()));
+    return new RepoModel.CommitInfo(
+        commit.path("id").asText(), commit.path("sequence").asLong(), end);
+  }
+
+  /** The HTTP status of a call (2xx as 200). */
+  private static int statusOf(Runnable call) {
+    try {
+      call.run();
+      return 200;
+    } catch (TuskClient.ApiError e) {
+      return e.status();
+    }
+  }
+
+  private void printJob(PipelineModel pipeline, ExpectedJob expected, JsonNode actual) {
+    jobs++;
+    out.printf(
+        "    job %s of %s over commit %s: %s, total %d, processed %d, failed %d, recovered %d, skipped %d%s%n",
+        expected.jobId(),
+        pipeline.name(),
+        expected.commitId(),
+        actual.path("state").asText(),
+        actual.path("total").asLong(),
+        actual.path("processed").asLong(),
+        actual.path("failed").asLong(),
+        actual.path("recovered").asLong(),
+        actual.path("skipped").asLong(),
+        expected.compareOnly() ? " (compare-only)" : "");
+  }
+
+  /** Throws (or, with keepGoing, records, resyncs the model and prints) the differences. */
+  private void report(List<String> problems, Runnable adopt) {
+    if (problems.isEmpty()) {
+      return;
+    }
+    SoakMismatch mismatch = new SoakMismatch(settings.seed(), opIndex, op, problems);
+    if (!settings.keepGoing()) {
+      throw mismatch;
+    }
+    out.println("MISMATCH " + mismatch.getMessage());
+    mismatches.add(mismatch.getMessage());
+    adopt.run();
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(100);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}

@@ -123,6 +123,12 @@ public final class ProcessorSupervisor implements AutoCloseable {
   }
 
   private void startProcessors(String pipeline) {
+    if (pipelines.get(pipeline).isEmpty()) {
+      // Deleted since it was scheduled: a processor would wait for it in vain and hold up the
+      // processors of the pipelines created after it.
+      log.info("Pipeline {} was deleted before its processors started", pipeline);
+      return;
+    }
     for (int i = 0; i < instances && !closed; i++) {
       Map<String, String> env = new HashMap<>(baseEnv);
       env.put("TUSK_PIPELINE", pipeline);

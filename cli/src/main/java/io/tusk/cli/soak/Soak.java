@@ -97,7 +97,9 @@ public final class Soak {
                   settings.prefix(), settings.partitions(), settings.historyRetention()));
       for (opIndex = 1; opIndex <= settings.ops(); opIndex++) {
         op = generator.next();
-        out.printf("[seed %d op %d] %s%n", settings.seed(), opIndex, op.describe());
+        out.printf(
+            "[seed %d op %d, %.1f s] %s%n",
+            settings.seed(), opIndex, (System.nanoTime() - start) / 1e9, op.describe());
         try {
           apply(op);
           if (op instanceof Op.Seal || opIndex % 5 == 0) {

@@ -40,10 +40,14 @@ final class PipelineModel {
   /**
    * A member's current output state.
    *
-   * @param key the spec and content it was computed for
+   * @param spec the spec whose transform computed it
+   * @param content the member content it was computed from
    * @param data the output, or null when the datum was recovered (its output is removed)
+   * @param acceptedAs the spec it counts as current for: its own, or the spec of an update that
+   *     kept outputs ({@code keepOutputsOnUpdate}: later jobs use the new spec only for changed
+   *     members)
    */
-  record OutputState(String key, String data) {}
+  record OutputState(String spec, String content, String data, String acceptedAs) {}
 
   private final String name;
   private final Stage stage;
@@ -127,9 +131,12 @@ final class PipelineModel {
     long total = inputs.size();
     for (Map.Entry<String, ModelInput> entry : inputs.entrySet()) {
       String member = entry.getKey();
-      String key = key(entry.getValue());
       OutputState current = outputs.get(member);
-      boolean differs = current == null || !current.key().equals(key) || failed.contains(member);
+      boolean differs =
+          current == null
+              || !current.content().equals(entry.getValue().contentKey())
+              || !current.acceptedAs().equals(specId())
+              || failed.contains(member);
       if (mode != Mode.CHANGED || differs) {
         datums.put(member, process(member, entry.getValue(), write));
       }
@@ -183,15 +190,17 @@ final class PipelineModel {
 
   /** A spec update: the next jobs run the new transform. */
   void update(String newVariant, boolean newErrCmd, boolean keepOutputs) {
-    String oldSpec = specId();
     variant = newVariant;
     errCmd = newErrCmd;
-    if (keepOutputs) {
-      // The kept outputs count as the new spec's for unchanged members.
-      outputs.replaceAll(
-          (member, state) ->
-              new OutputState(specId() + state.key().substring(oldSpec.length()), state.data()));
-    }
+    // Kept outputs count as the new spec's for unchanged members; otherwise an output is current
+    // only for the spec that computed it (an update back to that spec needs no new run).
+    outputs.replaceAll(
+        (member, state) ->
+            new OutputState(
+                state.spec(),
+                state.content(),
+                state.data(),
+                keepOutputs ? specId() : state.spec()));
   }
 
   /**
@@ -209,7 +218,7 @@ final class PipelineModel {
         if (actual == null) {
           outputs.remove(member);
         } else {
-          outputs.put(member, new OutputState("?unknown", actual));
+          outputs.put(member, new OutputState("?", "?", actual, "?"));
         }
       }
     }
@@ -223,15 +232,11 @@ final class PipelineModel {
         });
   }
 
-  private String key(ModelInput input) {
-    return specId() + "\u0000" + input.contentKey();
-  }
-
   private String process(String member, ModelInput input, boolean write) {
     if (input.fails()) {
       if (errCmd) {
         if (write) {
-          outputs.put(member, new OutputState(key(input), null));
+          outputs.put(member, new OutputState(specId(), input.contentKey(), null, specId()));
           failed.remove(member);
         }
         return RECOVERED;
@@ -242,7 +247,9 @@ final class PipelineModel {
       return FAILED;
     }
     if (write) {
-      outputs.put(member, new OutputState(key(input), input.outputOf().apply(variant)));
+      outputs.put(
+          member,
+          new OutputState(specId(), input.contentKey(), input.outputOf().apply(variant), specId()));
       failed.remove(member);
     }
     return SUCCESS;

@@ -26,6 +26,7 @@ import java.util.TreeMap;
  */
 public final class Soak {
   private static final Duration COMPARE_ONLY_SEAL_WAIT = Duration.ofSeconds(10);
+  private static final Duration OUTPUT_COMMIT_WAIT = Duration.ofSeconds(30);
   private static final Duration DATUMS_WAIT = Duration.ofSeconds(20);
   private static final List<String> SAMPLE_MEMBERS =
       List.of("m01", "m02", "m03", "m04", "m05", "m06", "m07", "m08");
@@ -53,6 +54,7 @@ public final class Soak {
   private final Map<String, OutputReader> readers = new HashMap<>();
   private final Map<String, Integer> outputCommitsSeen = new HashMap<>();
   private final List<String> mismatches = new ArrayList<>();
+  private final List<String> created = new ArrayList<>();
   private int opIndex;
   private Op op;
   private int jobs;
@@ -111,6 +113,7 @@ public final class Soak {
       }
     } finally {
       readers.values().forEach(OutputReader::close);
+      stopProcessors();
       driver.close();
       FailSwitch.set(true);
     }
@@ -125,9 +128,26 @@ public final class Soak {
     return new Summary(settings.ops(), jobs, datums, List.copyOf(mismatches));
   }
 
+  /**
+   * Stops the processors of every pipeline this run created, so later runs on the same stack do not
+   * share the machine with idle ones.
+   */
+  private void stopProcessors() {
+    for (String pipeline : created) {
+      try {
+        driver.processors().stop(pipeline);
+      } catch (IllegalArgumentException e) {
+        // Deleted before its processors started: none run.
+        out.printf("    (no processors to stop for %s)%n", pipeline);
+      }
+    }
+  }
+
   private void apply(Op op) {
     if (op instanceof Op.Produce produce) {
-      driver.produce(state.repo.name(), produce.rows()).forEach(state.repo::sent);
+      List<SentRow> sent = driver.produce(state.repo.name(), produce.rows());
+      sent.forEach(state.repo::sent);
+      printPositions(produce.rows(), sent);
     } else if (op instanceof Op.Seal seal) {
       seal(seal);
     } else if (op instanceof Op.CreateBranch create) {
@@ -200,6 +220,7 @@ public final class Soak {
             + create.stage().name().toLowerCase()
             + "-"
             + ++state.pipelinesCreated;
+    created.add(name);
     if (create.stage() == PipelineModel.Stage.ROWS) {
       JsonNode answer =
           driver.createPipeline(
@@ -401,7 +422,7 @@ public final class Soak {
           driver.awaitOutputCommits(
               upstream.jobId(),
               seen + 1,
-              upstream.compareOnly() ? COMPARE_ONLY_SEAL_WAIT : SoakDriver.JOB_TIMEOUT);
+              upstream.compareOnly() ? COMPARE_ONLY_SEAL_WAIT : OUTPUT_COMMIT_WAIT);
     } catch (IllegalStateException e) {
       if (!upstream.compareOnly()) {
         report(
@@ -476,7 +497,14 @@ public final class Soak {
         }
       }
       long fromRestart = list.stream().filter(d -> d.path("restart").asBoolean()).count();
-      if ((list.size() >= results && fromRestart >= restarted) || System.nanoTime() > deadline) {
+      if (list.size() >= results && fromRestart >= restarted) {
+        datums += list.size();
+        return list;
+      }
+      if (System.nanoTime() > deadline) {
+        out.printf(
+            "    (job %s: %d datums indexed, %d from a restart, after %s; the job counts %d)%n",
+            jobId, list.size(), fromRestart, DATUMS_WAIT, results);
         datums += list.size();
         return list;
       }
@@ -572,6 +600,22 @@ public final class Soak {
     } catch (TuskClient.ApiError e) {
       return e.status();
     }
+  }
+
+  /** Where each record went: with the seed, what a reproduction needs to explain a difference. */
+  private void printPositions(List<Op.RowToSend> rows, List<SentRow> sent) {
+    StringBuilder line = new StringBuilder("    sent");
+    for (int i = 0; i < rows.size(); i++) {
+      SentRow row = sent.get(i);
+      line.append(' ')
+          .append(rows.get(i).id())
+          .append(row.valid() ? "/" + row.member() : "")
+          .append('@')
+          .append(row.partition())
+          .append(':')
+          .append(row.offset());
+    }
+    out.println(line);
   }
 
   private void printJob(PipelineModel pipeline, ExpectedJob expected, JsonNode actual) {

@@ -32,6 +32,14 @@ public final class SoakCommand implements Callable<Integer> {
   Long seed;
 
   @Option(
+      names = "--runs",
+      defaultValue = "1",
+      description =
+          "Seeds to run one after the other on the same stack: --seed, --seed + 1, ... (default"
+              + " ${DEFAULT-VALUE}); each stops at its first difference.")
+  int runs;
+
+  @Option(
       names = "--keep-going",
       description = "Report every difference and go on instead of stopping at the first.")
   boolean keepGoing;
@@ -57,18 +65,28 @@ public final class SoakCommand implements Callable<Integer> {
               tusk.processors().startAgain(pipeline);
             }
           };
-      Soak.Summary summary =
-          new Soak(
-                  new Soak.Settings(chosen, ops, keepGoing, "soak", 3, 5),
-                  client,
-                  kafka,
-                  processors,
-                  System.out)
-              .run();
-      return summary.mismatches().isEmpty() ? 0 : 1;
-    } catch (SoakMismatch mismatch) {
-      System.out.println("MISMATCH " + mismatch.getMessage());
-      return 1;
+      int failed = 0;
+      for (int run = 0; run < runs; run++) {
+        long runSeed = chosen + run;
+        try {
+          Soak.Summary summary =
+              new Soak(
+                      new Soak.Settings(runSeed, ops, keepGoing, "soak" + run, 3, 5),
+                      client,
+                      kafka,
+                      processors,
+                      System.out)
+                  .run();
+          failed += summary.mismatches().isEmpty() ? 0 : 1;
+        } catch (SoakMismatch mismatch) {
+          System.out.println("MISMATCH " + mismatch.getMessage());
+          failed++;
+        }
+      }
+      if (runs > 1) {
+        System.out.printf("soak: %d of %d seeds differed from the model%n", failed, runs);
+      }
+      return failed == 0 ? 0 : 1;
     } finally {
       Tusk.clean(home);
     }

@@ -88,21 +88,40 @@ class PipelineModelTest {
     pipeline.run(
         "j1", "c1", inputs("m1", "x", false, "m2", "y", false), PipelineModel.Mode.CHANGED);
 
-    // When it is updated to b keeping outputs, then a job sees m2 changed
-    pipeline.update("b", false, true);
+    // When it is updated to b without keeping outputs
+    pipeline.update("b", false, false);
+    ExpectedJob full =
+        pipeline.run(
+            "j2", "c1", inputs("m1", "x", false, "m2", "y", false), PipelineModel.Mode.CHANGED);
+
+    // Then every member runs under b
+    assertThat(full.datums()).containsOnlyKeys("m1", "m2");
+    assertThat(pipeline.currentData()).containsEntry("m1", "b:x").containsEntry("m2", "b:y");
+  }
+
+  @Test
+  void shouldRunOnlyChangedMembersAfterAnUpdateThatKeepsOutputs() {
+    // Given outputs of m1 and m2 under variant b
+    PipelineModel pipeline = new PipelineModel("p", PipelineModel.Stage.ROWS, "b", false);
+    pipeline.run(
+        "j1", "c1", inputs("m1", "x", false, "m2", "y", false), PipelineModel.Mode.CHANGED);
+
+    // When it is updated to a keeping outputs, and a job sees m2 changed
+    pipeline.update("a", false, true);
     ExpectedJob kept =
         pipeline.run(
             "j2", "c2", inputs("m1", "x", false, "m2", "z", false), PipelineModel.Mode.CHANGED);
-    // And then updated back to a without keeping outputs
-    pipeline.update("a", false, false);
-    ExpectedJob full =
+    // And then updated back to b without keeping outputs
+    pipeline.update("b", false, false);
+    ExpectedJob back =
         pipeline.run(
             "j3", "c2", inputs("m1", "x", false, "m2", "z", false), PipelineModel.Mode.CHANGED);
 
-    // Then the first job ran only m2 under b (m1 kept a's output), the second ran both under a
+    // Then the first job ran only m2 (under a; m1 keeps b's output), and the update back to b
+    // ran only m2 again: m1's output was computed by b from the same content
     assertThat(kept.datums()).containsOnlyKeys("m2");
-    assertThat(full.datums()).containsOnlyKeys("m1", "m2");
-    assertThat(pipeline.currentData()).containsEntry("m1", "a:x").containsEntry("m2", "a:z");
+    assertThat(back.datums()).containsOnlyKeys("m2");
+    assertThat(pipeline.currentData()).containsEntry("m1", "b:x").containsEntry("m2", "b:z");
   }
 
   @Test

@@ -17,7 +17,9 @@ import java.util.function.Supplier;
  */
 final class OpGenerator {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final List<String> MEMBERS =
+
+  /** Every member rows name. */
+  static final List<String> MEMBERS =
       List.of("m01", "m02", "m03", "m04", "m05", "m06", "m07", "m08");
 
   /** Only these members get notes (un-keyed rows stay forever): the others can disappear. */

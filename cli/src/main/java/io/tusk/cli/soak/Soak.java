@@ -28,8 +28,6 @@ public final class Soak {
   private static final Duration COMPARE_ONLY_SEAL_WAIT = Duration.ofSeconds(10);
   private static final Duration OUTPUT_COMMIT_WAIT = Duration.ofSeconds(30);
   private static final Duration DATUMS_WAIT = Duration.ofSeconds(20);
-  private static final List<String> SAMPLE_MEMBERS =
-      List.of("m01", "m02", "m03", "m04", "m05", "m06", "m07", "m08");
 
   /**
    * One run's settings.
@@ -207,7 +205,14 @@ public final class Soak {
         driver.processors().start(rows);
       }
     }
-    report(SoakChecks.commit(state.repo, commit, complete), () -> {});
+    // The commit's counts, and every member as of it (few members: all of them).
+    List<String> problems = new ArrayList<>(SoakChecks.commit(state.repo, commit, complete));
+    for (String member : OpGenerator.MEMBERS) {
+      problems.addAll(
+          SoakChecks.member(
+              state.repo, commit, member, driver.member(state.repo.name(), member, commit.id())));
+    }
+    report(problems, () -> {});
     if (job != null) {
       runRowsJob(job, commit, PipelineModel.Mode.CHANGED);
     }
@@ -522,7 +527,7 @@ public final class Soak {
     List<String> problems = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
       RepoModel.CommitInfo at = retained.get(sampling.nextInt(retained.size()));
-      String member = SAMPLE_MEMBERS.get(sampling.nextInt(SAMPLE_MEMBERS.size()));
+      String member = OpGenerator.MEMBERS.get(sampling.nextInt(OpGenerator.MEMBERS.size()));
       problems.addAll(
           SoakChecks.member(
               state.repo, at, member, driver.member(state.repo.name(), member, at.id())));

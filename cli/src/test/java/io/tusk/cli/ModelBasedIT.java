@@ -79,7 +79,7 @@ class ModelBasedIT {
     // difference throws, naming the seed and the operation)
     Soak.Summary summary =
         new Soak(
-                new Soak.Settings(seed, OPS, false, prefix, 3, 5),
+                new Soak.Settings(seed, OPS, false, prefix, 3, 5, false),
                 new TuskClient(services.commitUrl(), services.lineageUrl()),
                 kafka,
                 processors,

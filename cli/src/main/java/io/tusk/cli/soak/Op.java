@@ -15,9 +15,16 @@ sealed interface Op {
    * @param payload the record value as sent
    * @param kind why it was generated (new, correct, resend, delete, move, note, malformed...)
    * @param id the event ID or note member it concerns (for printing)
+   * @param key the record key (it decides the partition)
    */
   record RowToSend(
-      String table, String format, List<String> values, String payload, String kind, String id) {}
+      String table,
+      String format,
+      List<String> values,
+      String payload,
+      String kind,
+      String id,
+      String key) {}
 
   /** Produce rows to the updates topic. */
   record Produce(List<RowToSend> rows) implements Op {

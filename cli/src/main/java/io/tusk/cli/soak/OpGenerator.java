@@ -28,9 +28,20 @@ final class OpGenerator {
   private static final List<String> CODES = List.of("A", "B", "C");
   private static final List<String> AMOUNTS = List.of("1", "2.5", "10", "-3", "7.25", "0");
   private static final List<String> DELETE_OPS = List.of("D", "d", " D ", "delete", "DELETE");
+  private static final List<String> PLAIN_DELETE_OPS = List.of("D", "d", "delete", "DELETE");
 
   private final Random random;
   private final SoakState state;
+
+  /**
+   * Avoid the row cases that are hardest to get right (see {@link Soak.Settings#simpleRows()}): one
+   * version per key between seals, records keyed by event ID (one partition per key), deletes
+   * naming the row's owner with a plain op value.
+   */
+  private final boolean simpleRows;
+
+  /** Keys given a version since the last seal (simple rows touch each at most once). */
+  private final java.util.Set<String> touched = new java.util.HashSet<>();
 
   /** The generator's own view of each event key's newest values (null once deleted). */
   private final Map<String, List<String>> latest = new TreeMap<>();
@@ -39,9 +50,10 @@ final class OpGenerator {
   private int nextNote = 1;
   private int nextBranch = 1;
 
-  OpGenerator(long seed, SoakState state) {
+  OpGenerator(long seed, SoakState state, boolean simpleRows) {
     this.random = new Random(seed);
     this.state = state;
+    this.simpleRows = simpleRows;
   }
 
   /** A weighted choice. */
@@ -119,7 +131,11 @@ final class OpGenerator {
     for (Choice choice : choices) {
       roll -= choice.weight();
       if (roll < 0) {
-        return choice.op().get();
+        Op op = choice.op().get();
+        if (op instanceof Op.Seal) {
+          touched.clear();
+        }
+        return op;
       }
     }
     throw new IllegalStateException("no operation chosen");
@@ -194,8 +210,9 @@ final class OpGenerator {
       return event("resend", key, member, code, amount, op);
     }
     if (roll < 63) {
-      String names = random.nextInt(5) == 0 ? pick(MEMBERS) : member;
-      return event("delete", key, names, code, amount, pick(DELETE_OPS));
+      String names = !simpleRows && random.nextInt(5) == 0 ? pick(MEMBERS) : member;
+      return event(
+          "delete", key, names, code, amount, pick(simpleRows ? PLAIN_DELETE_OPS : DELETE_OPS));
     }
     if (roll < 73) {
       return event("move", key, otherThan(MEMBERS, member), code, amount, op);
@@ -229,8 +246,12 @@ final class OpGenerator {
       String kind, String id, String member, String code, String amount, String op) {
     List<String> values = java.util.Arrays.asList(id, member, code, amount, op);
     latest.put(id, SoakTables.isDelete(op) ? null : values);
+    touched.add(id);
+    // Producers usually key rows by member, so a moved row changes partition; simple rows keep
+    // every version of a key in one partition.
+    String key = simpleRows ? id : member;
     if (random.nextBoolean()) {
-      return new Op.RowToSend(SoakTables.EVENT, "csv", values, csv(values), kind, id);
+      return new Op.RowToSend(SoakTables.EVENT, "csv", values, csv(values), kind, id, key);
     }
     ObjectNode json = JSON.createObjectNode().put("EVENT_ID", id).put("MEMBER", member);
     json.put("CODE", code);
@@ -244,16 +265,16 @@ final class OpGenerator {
     } else if (random.nextBoolean()) {
       json.putNull("OP");
     }
-    return new Op.RowToSend(SoakTables.EVENT, "json", values, json.toString(), kind, id);
+    return new Op.RowToSend(SoakTables.EVENT, "json", values, json.toString(), kind, id, key);
   }
 
   private Op.RowToSend note(String member, String text) {
     List<String> values = List.of(member, text);
     if (random.nextBoolean()) {
-      return new Op.RowToSend(SoakTables.NOTE, "csv", values, csv(values), "note", member);
+      return new Op.RowToSend(SoakTables.NOTE, "csv", values, csv(values), "note", member, member);
     }
     String json = JSON.createObjectNode().put("MEMBER", member).put("TEXT", text).toString();
-    return new Op.RowToSend(SoakTables.NOTE, "json", values, json, "note", member);
+    return new Op.RowToSend(SoakTables.NOTE, "json", values, json, "note", member, member);
   }
 
   private Op.RowToSend malformed(String key) {
@@ -277,7 +298,7 @@ final class OpGenerator {
 
   private static Op.RowToSend bad(
       String table, String format, String payload, String reason, String id) {
-    return new Op.RowToSend(table, format, null, payload, "malformed-" + reason, id);
+    return new Op.RowToSend(table, format, null, payload, "malformed-" + reason, id, id);
   }
 
   private static String csv(List<String> values) {

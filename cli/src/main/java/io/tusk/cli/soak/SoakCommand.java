@@ -40,6 +40,13 @@ public final class SoakCommand implements Callable<Integer> {
   int runs;
 
   @Option(
+      names = "--simple-rows",
+      description =
+          "Avoid the hardest row cases: one version per key per commit, records keyed by row key,"
+              + " deletes naming the row's member, plain op values.")
+  boolean simpleRows;
+
+  @Option(
       names = "--keep-going",
       description = "Report every difference and go on instead of stopping at the first.")
   boolean keepGoing;
@@ -71,7 +78,7 @@ public final class SoakCommand implements Callable<Integer> {
         try {
           Soak.Summary summary =
               new Soak(
-                      new Soak.Settings(runSeed, ops, keepGoing, "soak" + run, 3, 5),
+                      new Soak.Settings(runSeed, ops, keepGoing, "soak" + run, 3, 5, simpleRows),
                       client,
                       kafka,
                       processors,

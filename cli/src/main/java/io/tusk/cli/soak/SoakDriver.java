@@ -45,16 +45,11 @@ final class SoakDriver implements AutoCloseable {
     return processors;
   }
 
-  /**
-   * Sends the records one by one, returning where Kafka put each. Rows are keyed by the member they
-   * name, as producers usually do, so a row that moves to another member may change partition (and
-   * two versions of one key in a commit then come from different partitions).
-   */
+  /** Sends the records one by one (keyed as the generator chose), returning where each went. */
   List<SentRow> produce(String repo, List<Op.RowToSend> rows) {
     List<SentRow> sent = new ArrayList<>();
     for (Op.RowToSend row : rows) {
-      String key =
-          row.values() == null ? row.id() : row.values().get(SoakTables.memberIndex(row.table()));
+      String key = row.key();
       ProducerRecord<byte[], byte[]> record =
           new ProducerRecord<>(
               TopicNames.updates(repo),

@@ -182,12 +182,12 @@ final class OpGenerator {
   private Op.RowToSend row() {
     List<String> live =
         latest.entrySet().stream()
-            .filter(e -> e.getValue() != null)
+            .filter(e -> e.getValue() != null && untouched(e.getKey()))
             .map(Map.Entry::getKey)
             .toList();
     List<String> dead =
         latest.entrySet().stream()
-            .filter(e -> e.getValue() == null)
+            .filter(e -> e.getValue() == null && untouched(e.getKey()))
             .map(Map.Entry::getKey)
             .toList();
     int roll = random.nextInt(100);
@@ -235,6 +235,11 @@ final class OpGenerator {
       return event("op-u", key, member, code, amount, "U");
     }
     return event("delete-unknown", "x" + nextEvent++, pick(MEMBERS), "A", "1", "D");
+  }
+
+  /** True if the key may get another version now (simple rows: once between seals). */
+  private boolean untouched(String key) {
+    return !simpleRows || !touched.contains(key);
   }
 
   private <T> T otherThan(List<T> items, T current) {

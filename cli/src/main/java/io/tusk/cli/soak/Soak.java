@@ -3,10 +3,8 @@ package io.tusk.cli.soak;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tusk.cli.TuskClient;
 import io.tusk.common.config.KafkaSettings;
-import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import java.io.PrintStream;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,9 +23,6 @@ import java.util.TreeMap;
  * and the run goes on.
  */
 public final class Soak {
-  private static final Duration COMPARE_ONLY_SEAL_WAIT = Duration.ofSeconds(10);
-  private static final Duration OUTPUT_COMMIT_WAIT = Duration.ofSeconds(30);
-  private static final Duration DATUMS_WAIT = Duration.ofSeconds(20);
 
   /**
    * One run's settings.
@@ -59,13 +54,11 @@ public final class Soak {
   private final OpGenerator generator;
   private final Random sampling;
   private final Map<String, OutputReader> readers = new HashMap<>();
-  private final Map<String, Integer> outputCommitsSeen = new HashMap<>();
   private final List<String> mismatches = new ArrayList<>();
   private final List<String> created = new ArrayList<>();
   private int opIndex;
   private Op op;
-  private int jobs;
-  private long datums;
+  private final JobFollower jobs;
 
   public Soak(
       Settings settings,
@@ -81,6 +74,7 @@ public final class Soak {
     this.state = new SoakState(new RepoModel(settings.prefix(), settings.historyRetention()));
     this.generator = new OpGenerator(settings.seed(), state, settings.simpleRows());
     this.sampling = new Random(settings.seed() * 31 + 7);
+    this.jobs = new JobFollower(state, driver, readers, out, this::report);
   }
 
   /**
@@ -128,11 +122,12 @@ public final class Soak {
         "soak: seed %d done: %d operations, %d jobs checked (%d datums), %d mismatches, %.1f s%n",
         settings.seed(),
         settings.ops(),
-        jobs,
-        datums,
+        jobs.jobsChecked(),
+        jobs.datumsChecked(),
         mismatches.size(),
         (System.nanoTime() - start) / 1e9);
-    return new Summary(settings.ops(), jobs, datums, List.copyOf(mismatches));
+    return new Summary(
+        settings.ops(), jobs.jobsChecked(), jobs.datumsChecked(), List.copyOf(mismatches));
   }
 
   /**
@@ -169,7 +164,7 @@ public final class Soak {
       boolean followed = move.name().equals("master") && state.rows != null;
       String job = expectJobs(answer.path("jobs"), followed ? state.rows.name() : null);
       if (job != null) {
-        runRowsJob(job, target, PipelineModel.Mode.CHANGED);
+        jobs.runRows(job, target, PipelineModel.Mode.CHANGED);
       }
     } else if (op instanceof Op.DeleteBranch delete) {
       driver.deleteBranch(state.repo.name(), delete.name());
@@ -223,7 +218,7 @@ public final class Soak {
     }
     report(problems, () -> {});
     if (job != null) {
-      runRowsJob(job, commit, PipelineModel.Mode.CHANGED);
+      jobs.runRows(job, commit, PipelineModel.Mode.CHANGED);
     }
   }
 
@@ -248,7 +243,7 @@ public final class Soak {
       String head = state.repo.heads().get("master");
       String job = expectJob(answer.path("job"), head != null, "creating " + name);
       if (job != null) {
-        runRowsJob(job, state.repo.commit(head), PipelineModel.Mode.CHANGED);
+        jobs.runRows(job, state.repo.commit(head), PipelineModel.Mode.CHANGED);
       }
     } else {
       JsonNode answer = driver.createPipeline(SoakDriver.groupsSpec(name, state.rows.name()));
@@ -257,7 +252,7 @@ public final class Soak {
       readers.put(name, new OutputReader(kafka, topics, name));
       JsonNode job = answer.path("job");
       if (job.isObject()) {
-        runGroupsJob(job.path("jobId").asText(), job.path("commitId").asText());
+        jobs.runGroups(job.path("jobId").asText(), job.path("commitId").asText());
       } else if (state.derivedRepoHasHead) {
         report(
             List.of("creating " + name + " on a derived repo with a head started no job"),
@@ -283,7 +278,7 @@ public final class Soak {
         expectJob(
             answer.path("job"), head != null && !update.keepOutputs(), "updating " + rows.name());
     if (job != null) {
-      runRowsJob(job, state.repo.commit(head), PipelineModel.Mode.CHANGED);
+      jobs.runRows(job, state.repo.commit(head), PipelineModel.Mode.CHANGED);
     }
   }
 
@@ -353,7 +348,7 @@ public final class Soak {
     ExpectedJob expected =
         rows.restart(ModelInput.ofMembers(state.repo.membersAt(commit), state.flakyFails));
     JsonNode actual = driver.awaitRestartEnd(job.jobId(), finishedAt);
-    checkRowsJob(expected, actual, restarted);
+    jobs.checkRows(expected, actual, restarted);
   }
 
   private void rerun(Op.Rerun rerun) {
@@ -367,7 +362,7 @@ public final class Soak {
                 ? PipelineModel.Mode.REPROCESS
                 : PipelineModel.Mode.COMPARE_ONLY;
     JsonNode answer = driver.rerun(original.jobId(), rerun.reprocess());
-    runRowsJob(answer.path("jobId").asText(), commit, mode);
+    jobs.runRows(answer.path("jobId").asText(), commit, mode);
   }
 
   private void probeFloor(Op.ProbeFloor probe) {
@@ -396,134 +391,6 @@ public final class Soak {
       driver.deleteBranch(state.repo.name(), name);
     }
     report(problems, () -> {});
-  }
-
-  /** Runs the model's job, waits for Tusk's, compares them, then follows it downstream. */
-  private void runRowsJob(String jobId, RepoModel.CommitInfo commit, PipelineModel.Mode mode) {
-    ExpectedJob expected =
-        state.rows.run(
-            jobId,
-            commit.id(),
-            ModelInput.ofMembers(state.repo.membersAt(commit), state.flakyFails),
-            mode);
-    checkRowsJob(expected, driver.awaitJobEnd(jobId), 0);
-  }
-
-  private void checkRowsJob(ExpectedJob expected, JsonNode actual, long restarted) {
-    PipelineModel rows = state.rows;
-    OutputReader reader = readers.get(rows.name());
-    List<JsonNode> datumList = awaitDatums(expected.jobId(), actual, restarted);
-    reader.catchUp();
-    List<String> problems = new ArrayList<>(SoakChecks.job(expected, actual, datumList));
-    problems.addAll(SoakChecks.outputs(rows, reader));
-    problems.addAll(
-        SoakChecks.rowsProvenance(
-            expected, reader, state.repo, TopicNames.updates(state.repo.name())));
-    printJob(rows, expected, actual);
-    report(problems, () -> rows.adopt(reader.currentData(), SoakChecks.datumStates(datumList)));
-    followDownstream(expected);
-  }
-
-  /** After a first-stage job ended: its output commit, and the second stage's job on it. */
-  private void followDownstream(ExpectedJob upstream) {
-    if (!state.derivedRepoExists) {
-      return;
-    }
-    int seen = outputCommitsSeen.getOrDefault(upstream.jobId(), 0);
-    List<String> commits;
-    try {
-      commits =
-          driver.awaitOutputCommits(
-              upstream.jobId(),
-              seen + 1,
-              upstream.compareOnly() ? COMPARE_ONLY_SEAL_WAIT : OUTPUT_COMMIT_WAIT);
-    } catch (IllegalStateException e) {
-      if (!upstream.compareOnly()) {
-        report(
-            List.of("job " + upstream.jobId() + " sealed no output commit: " + e.getMessage()),
-            () -> {});
-      }
-      return;
-    }
-    outputCommitsSeen.put(upstream.jobId(), commits.size());
-    state.derivedRepoHasHead = true;
-    if (state.groups == null) {
-      return;
-    }
-    String outputCommit = commits.get(commits.size() - 1);
-    String job = null;
-    for (JsonNode ref : driver.commitJobs(outputCommit)) {
-      if (ref.path("pipeline").asText().equals(state.groups.name())) {
-        job = ref.path("jobId").asText();
-      }
-    }
-    if (job == null) {
-      report(
-          List.of(
-              "output commit "
-                  + outputCommit
-                  + " of job "
-                  + upstream.jobId()
-                  + " started no job of "
-                  + state.groups.name()),
-          () -> {});
-      return;
-    }
-    runGroupsJob(job, outputCommit);
-  }
-
-  private void runGroupsJob(String jobId, String commitId) {
-    PipelineModel groups = state.groups;
-    OutputReader reader = readers.get(groups.name());
-    TreeMap<String, String> upstream = new TreeMap<>(state.rows.currentData());
-    ExpectedJob expected =
-        groups.run(jobId, commitId, ModelInput.ofGroups(upstream), PipelineModel.Mode.CHANGED);
-    JsonNode actual = driver.awaitJobEnd(jobId);
-    List<JsonNode> datumList = awaitDatums(jobId, actual, 0);
-    reader.catchUp();
-    readers.get(state.rows.name()).catchUp();
-    List<String> problems = new ArrayList<>(SoakChecks.job(expected, actual, datumList));
-    problems.addAll(SoakChecks.outputs(groups, reader));
-    problems.addAll(
-        SoakChecks.groupsProvenance(expected, reader, readers.get(state.rows.name()), upstream));
-    printJob(groups, expected, actual);
-    report(problems, () -> groups.adopt(reader.currentData(), SoakChecks.datumStates(datumList)));
-  }
-
-  /**
-   * The job's datums once the lineage service has indexed a result for every datum the job counted
-   * (the index trails the job's end), {@code restarted} of them from a restart; after a short wait,
-   * whatever is there (the comparison then says what is missing).
-   */
-  private List<JsonNode> awaitDatums(String jobId, JsonNode job, long restarted) {
-    long results =
-        job.path("processed").asLong()
-            + job.path("failed").asLong()
-            + job.path("recovered").asLong();
-    long deadline = System.nanoTime() + DATUMS_WAIT.toNanos();
-    List<JsonNode> list = List.of();
-    while (true) {
-      try {
-        list = driver.datums(jobId);
-      } catch (TuskClient.ApiError e) {
-        if (e.status() != 404 && e.status() != 503) {
-          throw e;
-        }
-      }
-      long fromRestart = list.stream().filter(d -> d.path("restart").asBoolean()).count();
-      if (list.size() >= results && fromRestart >= restarted) {
-        datums += list.size();
-        return list;
-      }
-      if (System.nanoTime() > deadline) {
-        out.printf(
-            "    (job %s: %d datums indexed, %d from a restart, after %s; the job counts %d)%n",
-            jobId, list.size(), fromRestart, DATUMS_WAIT, results);
-        datums += list.size();
-        return list;
-      }
-      pause();
-    }
   }
 
   /** A few members as of a retained commit, and the diff of two retained commits. */
@@ -632,22 +499,6 @@ public final class Soak {
     out.println(line);
   }
 
-  private void printJob(PipelineModel pipeline, ExpectedJob expected, JsonNode actual) {
-    jobs++;
-    out.printf(
-        "    job %s of %s over commit %s: %s, total %d, processed %d, failed %d, recovered %d, skipped %d%s%n",
-        expected.jobId(),
-        pipeline.name(),
-        expected.commitId(),
-        actual.path("state").asText(),
-        actual.path("total").asLong(),
-        actual.path("processed").asLong(),
-        actual.path("failed").asLong(),
-        actual.path("recovered").asLong(),
-        actual.path("skipped").asLong(),
-        expected.compareOnly() ? " (compare-only)" : "");
-  }
-
   /** Throws (or, with keepGoing, records, resyncs the model and prints) the differences. */
   private void report(List<String> problems, Runnable adopt) {
     if (problems.isEmpty()) {
@@ -660,14 +511,5 @@ public final class Soak {
     out.println("MISMATCH " + mismatch.getMessage());
     mismatches.add(mismatch.getMessage());
     adopt.run();
-  }
-
-  private static void pause() {
-    try {
-      Thread.sleep(100);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
   }
 }

@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.RawValue;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Supplier;
 
@@ -41,7 +44,7 @@ final class OpGenerator {
   private final boolean simpleRows;
 
   /** Keys given a version since the last seal (simple rows touch each at most once). */
-  private final java.util.Set<String> touched = new java.util.HashSet<>();
+  private final Set<String> touched = new HashSet<>();
 
   /** The generator's own view of each event key's newest values (null once deleted). */
   private final Map<String, List<String>> latest = new TreeMap<>();
@@ -249,7 +252,7 @@ final class OpGenerator {
 
   private Op.RowToSend event(
       String kind, String id, String member, String code, String amount, String op) {
-    List<String> values = java.util.Arrays.asList(id, member, code, amount, op);
+    List<String> values = Arrays.asList(id, member, code, amount, op);
     latest.put(id, SoakTables.isDelete(op) ? null : values);
     touched.add(id);
     // Producers usually key rows by member, so a moved row changes partition; simple rows keep

@@ -3,8 +3,10 @@ package io.tusk.cli.soak;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tusk.schemas.InputRef;
 import io.tusk.schemas.Output;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
@@ -165,8 +167,7 @@ final class SoakChecks {
                   + ", not an output of the first stage");
         } else {
           named.put(
-              row.getMember(),
-              java.nio.charset.StandardCharsets.UTF_8.decode(row.getData().duplicate()).toString());
+              row.getMember(), StandardCharsets.UTF_8.decode(row.getData().duplicate()).toString());
         }
       }
       if (!named.equals(expected)) {
@@ -237,8 +238,7 @@ final class SoakChecks {
         .forEach(
             m ->
                 changes.put(
-                    m.path("member").asText(),
-                    m.path("change").asText().toLowerCase(java.util.Locale.ROOT)));
+                    m.path("member").asText(), m.path("change").asText().toLowerCase(Locale.ROOT)));
     List<String> problems = new ArrayList<>();
     if (!expected.equals(changes)) {
       problems.add(

@@ -1,6 +1,6 @@
 package io.tusk.cli.soak;
 
-import io.tusk.cli.Tusk;
+import io.tusk.cli.Home;
 import io.tusk.cli.TuskClient;
 import io.tusk.cli.local.LocalTusk;
 import io.tusk.cli.local.Ports;
@@ -55,8 +55,8 @@ public final class SoakCommand implements Callable<Integer> {
   public Integer call() {
     long chosen = seed != null ? seed : System.nanoTime();
     System.out.printf("soak seed %d (rerun with --seed %d)%n", chosen, chosen);
-    Path home = Tusk.home().resolve("soak");
-    Tusk.clean(home);
+    Path home = Home.home().resolve("soak");
+    Home.clean(home);
     try (LocalTusk tusk = LocalTusk.start(home, Ports.ephemeral(), 1)) {
       TuskClient client = new TuskClient(tusk.commitUrl(), tusk.lineageUrl());
       KafkaSettings kafka = KafkaSettings.of(tusk.bootstrapServers(), tusk.registryUrl(), "soak");
@@ -95,7 +95,7 @@ public final class SoakCommand implements Callable<Integer> {
       }
       return failed == 0 ? 0 : 1;
     } finally {
-      Tusk.clean(home);
+      Home.clean(home);
     }
   }
 }

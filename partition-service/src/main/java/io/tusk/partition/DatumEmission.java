@@ -295,7 +295,9 @@ final class DatumEmission {
       if (status != null && status.pendingIn(job.getJobId(), datumHash)) {
         return; // emitted by this job already
       }
+      // A compare-only re-run checks every member, as a reprocess does.
       if ((mode == JobMode.INCREMENTAL || mode == JobMode.FULL)
+          && !compareOnly
           && status != null
           && (status.isCurrent(datumHash) || (!removed && keptCurrent(status, version)))) {
         return;

@@ -33,7 +33,7 @@ final class PipelineModel {
     CHANGED,
     /** A re-run with reprocess over the commit the outputs reflect: every member, written. */
     REPROCESS,
-    /** A re-run with reprocess over another commit: every member, nothing written. */
+    /** A re-run (with reprocess or not) over another commit: every member, nothing written. */
     COMPARE_ONLY
   }
 

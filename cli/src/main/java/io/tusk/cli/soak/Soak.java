@@ -355,12 +355,11 @@ public final class Soak {
     PipelineModel rows = state.rows;
     ExpectedJob original = rows.jobs().get(rerun.jobIndex());
     RepoModel.CommitInfo commit = state.repo.commit(original.commitId());
+    // Over another commit than the one the outputs reflect, any re-run only compares.
     PipelineModel.Mode mode =
-        !rerun.reprocess()
-            ? PipelineModel.Mode.CHANGED
-            : commit.id().equals(rows.processedCommit())
-                ? PipelineModel.Mode.REPROCESS
-                : PipelineModel.Mode.COMPARE_ONLY;
+        !commit.id().equals(rows.processedCommit())
+            ? PipelineModel.Mode.COMPARE_ONLY
+            : rerun.reprocess() ? PipelineModel.Mode.REPROCESS : PipelineModel.Mode.CHANGED;
     JsonNode answer = driver.rerun(original.jobId(), rerun.reprocess());
     jobs.runRows(answer.path("jobId").asText(), commit, mode);
   }

@@ -11,6 +11,7 @@ import io.tusk.schemas.Job;
 import io.tusk.schemas.JobState;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -37,15 +38,22 @@ final class JobQueries {
   /** {@code GET /jobs/{id}}: the job, its output commits and duration. */
   JsonObject job(String id) {
     Job job = found(reads.job(id), "no job " + id);
-    JsonArray outputCommits = new JsonArray();
+    // In the order they were sealed: the job's end first, then each restart round's.
+    List<Commit> sealed = new ArrayList<>();
     for (KeyValue<String, Commit> entry :
         reads.<Commit>range(
             LineageStores.COMMIT_INDEX_STORE,
             StoreKeys.prefix(IndexKeys.outputCommits(id)),
             null,
             IndexReads.MAX_LIMIT)) {
-      outputCommits.add(entry.value.getId());
+      sealed.add(entry.value);
     }
+    sealed.sort(
+        Comparator.comparingInt(Commit::getSourceRound)
+            .thenComparingLong(Commit::getCreatedAt)
+            .thenComparing(Commit::getId));
+    JsonArray outputCommits = new JsonArray();
+    sealed.forEach(commit -> outputCommits.add(commit.getId()));
     return AvroJson.toJson(job)
         .put("outputCommit", outputCommits.isEmpty() ? null : outputCommits.getString(0))
         .put("outputCommits", outputCommits)

@@ -33,6 +33,7 @@ final class PartitionStores {
   static final String RELEASE_MARKERS = "release-markers-store";
   static final String ROW_OWNERS = "row-owners-store";
   static final String CLAIM_MARKERS = "claim-markers-store";
+  static final String CONTESTED_KEYS = "contested-keys-store";
 
   // Commit aggregator.
   static final String COMMIT_PARTS = "commit-parts-store";

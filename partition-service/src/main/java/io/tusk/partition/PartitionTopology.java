@@ -167,6 +167,8 @@ public final class PartitionTopology {
     topology.addProcessor(owner, RowOwnerProcessor::new, "row-owners-source");
     topology.addStateStore(store(PartitionStores.ROW_OWNERS, RowOwnerProcessor.Owner.SERDE), owner);
     topology.addStateStore(store(PartitionStores.CLAIM_MARKERS, Serdes.Long()), owner);
+    topology.addStateStore(
+        store(PartitionStores.CONTESTED_KEYS, RowOwnerProcessor.Contest.SERDE), owner);
     TopicNameExtractor<String, MemberEvent> byMemberTopic =
         (key, value, context) -> TopicNames.byMember(repoOf(context));
     topology.addSink(

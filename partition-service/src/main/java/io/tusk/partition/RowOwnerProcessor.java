@@ -13,6 +13,7 @@ import java.util.List;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -79,15 +80,55 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
     }
   }
 
+  /** A contested key of one commit: its row key and every member that held it then. */
+  record Contest(String table, List<String> rowKey, List<String> holders) {
+    static final Serde<Contest> SERDE =
+        Binary.serde(
+            "contest",
+            (byte) 1,
+            (c, w) -> {
+              w.putString(c.table()).putInt(c.rowKey().size());
+              c.rowKey().forEach(w::putString);
+              w.putInt(c.holders().size());
+              c.holders().forEach(w::putString);
+            },
+            r -> {
+              String table = r.getString();
+              int keys = r.getInt();
+              List<String> rowKey = new ArrayList<>(keys);
+              for (int i = 0; i < keys; i++) {
+                rowKey.add(r.getString());
+              }
+              int n = r.getInt();
+              List<String> holders = new ArrayList<>(n);
+              for (int i = 0; i < n; i++) {
+                holders.add(r.getString());
+              }
+              return new Contest(table, rowKey, holders);
+            });
+
+    /** The contest with one more holder (once). */
+    Contest with(String holder) {
+      if (holders.contains(holder)) {
+        return this;
+      }
+      List<String> more = new ArrayList<>(holders);
+      more.add(holder);
+      return new Contest(table, rowKey, more);
+    }
+  }
+
   private ProcessorContext<String, Object> context;
   private KeyValueStore<Bytes, Owner> owners;
   private KeyValueStore<Bytes, Long> markers;
+  private KeyValueStore<Bytes, Contest> contests;
 
   @Override
   public void init(ProcessorContext<String, Object> context) {
     this.context = context;
     owners = context.getStateStore(PartitionStores.ROW_OWNERS);
     markers = context.getStateStore(PartitionStores.CLAIM_MARKERS);
+    contests = context.getStateStore(PartitionStores.CONTESTED_KEYS);
   }
 
   @Override
@@ -115,30 +156,70 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
   private void onClaim(String repo, Claim claim) {
     Bytes key = StoreKeys.owner(repo, claim.getTable(), claim.getRowKey());
     Owner owner = owners.get(key);
-    if (owner == null) {
-      owners.put(key, Owner.of(claim));
+    Owner claimant = Owner.of(claim);
+    if (owner != null && owner.sequence() > claim.getSequence()) {
+      log.error(
+          "Claim of commit {} after one of commit {} in repo {}; ignored",
+          claim.getSequence(),
+          owner.sequence(),
+          repo);
       return;
     }
-    boolean claimantWins = owner.sequence() != claim.getSequence() || owner.precedes(claim);
-    Owner winner = claimantWins ? Owner.of(claim) : owner;
-    Owner loser = claimantWins ? owner : Owner.of(claim);
-    if (claimantWins) {
-      owners.put(key, winner);
+    Bytes contestKey =
+        StoreKeys.contest(repo, claim.getSequence(), claim.getTable(), claim.getRowKey());
+    if (owner == null || owner.sequence() < claim.getSequence()) {
+      // The commit's first claim of the key: the owner from before holds it too, unless it is the
+      // claimant itself (its own rows, deletes included, are applied in order).
+      owners.put(key, claimant);
+      if (owner != null && owner.holds() && !owner.member().equals(claim.getMember())) {
+        Contest contest = new Contest(claim.getTable(), claim.getRowKey(), List.of(owner.member()));
+        contests.put(contestKey, claimant.holds() ? contest.with(claim.getMember()) : contest);
+      }
+      return;
     }
-    // The loser keeps the row unless it is the winner itself (its own rows are applied in order)
-    // or holds none (a delete).
-    if (loser.holds() && !(winner.holds() && winner.member().equals(loser.member()))) {
-      release(repo, claim, loser.member(), winner.holds() ? winner.member() : "");
+    // Another claim of the same commit: the latest in source order wins.
+    Contest contest = contests.get(contestKey);
+    if (contest == null) {
+      contest =
+          new Contest(
+              claim.getTable(),
+              claim.getRowKey(),
+              owner.holds() ? List.of(owner.member()) : List.of());
+    }
+    contests.put(contestKey, claimant.holds() ? contest.with(claim.getMember()) : contest);
+    if (owner.precedes(claim)) {
+      owners.put(key, claimant);
     }
   }
 
-  private void release(String repo, Claim claim, String loser, String winner) {
+  /** Every holder of the commit's contested keys but their winner loses the row. */
+  private void releaseContested(String repo, long sequence) {
+    Bytes prefix = StoreKeys.changedSet(repo, sequence);
+    List<KeyValue<Bytes, Contest>> contested = new ArrayList<>();
+    try (KeyValueIterator<Bytes, Contest> all =
+        contests.range(prefix, StoreKeys.upperBound(prefix))) {
+      all.forEachRemaining(contested::add);
+    }
+    for (KeyValue<Bytes, Contest> entry : contested) {
+      Contest contest = entry.value;
+      Owner winner = owners.get(StoreKeys.owner(repo, contest.table(), contest.rowKey()));
+      String kept = winner != null && winner.holds() ? winner.member() : "";
+      for (String holder : contest.holders()) {
+        if (!holder.equals(kept)) {
+          release(repo, contest, sequence, holder, kept);
+        }
+      }
+      contests.delete(entry.key);
+    }
+  }
+
+  private void release(String repo, Contest contest, long sequence, String loser, String winner) {
     Release release =
         Release.newBuilder()
-            .setTable(claim.getTable())
-            .setRowKey(claim.getRowKey())
+            .setTable(contest.table())
+            .setRowKey(contest.rowKey())
             .setMember(loser)
-            .setSequence(claim.getSequence())
+            .setSequence(sequence)
             .setClaimedBy(winner)
             .build();
     // Keyed by the losing member: the default partitioner finds its by-member partition.
@@ -159,6 +240,7 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
       return;
     }
     seen.forEach(markers::delete);
+    releaseContested(repo, done.getSequence());
     ReleasesDone released =
         ReleasesDone.newBuilder()
             .setSequence(done.getSequence())

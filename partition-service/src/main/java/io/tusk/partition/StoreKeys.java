@@ -100,6 +100,16 @@ final class StoreKeys {
     return new Builder().string(repo).number(sequence).integer(partition).build();
   }
 
+  /** A row key contested in a commit: {@code repo | sequence | table | row key}. */
+  static Bytes contest(String repo, long sequence, String table, List<String> key) {
+    return new Builder()
+        .string(repo)
+        .number(sequence)
+        .string(table)
+        .string(rowKeyText(key))
+        .build();
+  }
+
   /** The owner of a row key: {@code repo | table | row key}. */
   static Bytes owner(String repo, String table, List<String> key) {
     return new Builder().string(repo).string(table).string(rowKeyText(key)).build();

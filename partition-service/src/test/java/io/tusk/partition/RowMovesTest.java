@@ -242,6 +242,35 @@ class RowMovesTest {
   }
 
   @Test
+  void shouldLetTheOwnerKeepItsRowWhenAnEarlierClaimOfAnotherMemberArrivesFirst() {
+    // Given M1 holding k1 after commit 1
+    f.row(claim(0, 0, "M1", "k1", "5"));
+    Commit c1 = commit(1, new long[] {0, 0, 0}, new long[] {1, 0, 0});
+    f.seal(REPO, c1, 2);
+    f.barriersAtEnd(c1);
+    f.otherClaimsDone(REPO, 1, 2);
+    f.otherReleasesDone(REPO, 1, 2);
+
+    // When commit 2 has M2's row of k1 in source partition 0 (its claim, from member partition 1,
+    // arrives first) and M1's correction of k1 in partition 1, which comes later in source order
+    f.claim(REPO, foreignClaim("M2", "k1", 2, 1, 0, 9));
+    f.row(claim(1, 0, "M1", "k1", "6"));
+    Commit c2 = commit(2, new long[] {1, 0, 0}, new long[] {1, 1, 0});
+    f.seal(REPO, c2, 2);
+    f.barriersAtEnd(c2);
+    f.otherClaimsDone(REPO, 2, 2);
+    f.otherReleasesDone(REPO, 2, 2);
+
+    // Then M1 keeps k1 with its correction: no early release took it away
+    MemberObject m1 = latest("M1");
+    assertThat(claimIds(m1)).containsExactly("k1");
+    assertThat(m1.getRows().get(0).getValues().get(2)).isEqualTo("6");
+    KeyValueStore<Bytes, RowOwnerProcessor.Owner> owners =
+        f.driver.getKeyValueStore(PartitionStores.ROW_OWNERS);
+    assertThat(owners.get(StoreKeys.owner(REPO, "claims", List.of("k1"))).member()).isEqualTo("M1");
+  }
+
+  @Test
   void shouldDeleteTheRowWhateverMemberHoldsItWhenADeleteByRowKeyArrives() {
     // Given A with claims x1 and a1 in commit 1, processed
     f.row(claim(0, 0, "A", "x1", "5"));

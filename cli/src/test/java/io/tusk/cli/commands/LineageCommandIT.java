@@ -16,7 +16,7 @@ import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
+import io.tusk.testfixtures.LocalStackExtension;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;

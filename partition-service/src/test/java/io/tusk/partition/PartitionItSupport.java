@@ -16,6 +16,7 @@ import java.util.UUID;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -99,18 +100,9 @@ final class PartitionItSupport {
         topic + " stable (no open transaction)",
         deadline,
         () -> {
-          var stable =
-              admin
-                  .admin()
-                  .listOffsets(request, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
-                  .all()
-                  .get();
-          var end =
-              admin
-                  .admin()
-                  .listOffsets(request, new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED))
-                  .all()
-                  .get();
+          // The last stable offset is the end offset a read_committed reader sees.
+          var stable = offsets(admin, request, IsolationLevel.READ_COMMITTED);
+          var end = offsets(admin, request, IsolationLevel.READ_UNCOMMITTED);
           return request.keySet().stream()
               .allMatch(tp -> stable.get(tp).offset() == end.get(tp).offset());
         });
@@ -139,6 +131,12 @@ final class PartitionItSupport {
                       committed.get(tp) != null
                           && committed.get(tp).offset() >= end.get(tp).offset());
         });
+  }
+
+  private static Map<TopicPartition, ListOffsetsResultInfo> offsets(
+      TopicAdmin admin, Map<TopicPartition, OffsetSpec> request, IsolationLevel isolation)
+      throws Exception {
+    return admin.admin().listOffsets(request, new ListOffsetsOptions(isolation)).all().get();
   }
 
   /** A request for the latest offset of every partition of {@code topic}. */

@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class AwaitTest {
   private static final Duration SHORT = Duration.ofMillis(300);
@@ -72,28 +75,15 @@ class AwaitTest {
         .hasMessage("a green light: not within 300 ms; last: red");
   }
 
-  @Test
-  void shouldPassAssertionErrorsAndRuntimeExceptionsOfTheConditionThrough() {
-    assertThatThrownBy(
-            () ->
-                Await.until(
-                    "x",
-                    SHORT,
-                    () -> {
-                      throw new AssertionError("inner");
-                    }))
-        .isInstanceOf(AssertionError.class)
-        .hasMessage("inner");
-    assertThatThrownBy(
-            () ->
-                Await.until(
-                    "x",
-                    SHORT,
-                    () -> {
-                      throw new IllegalArgumentException("bad");
-                    }))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("bad");
+  static Stream<Throwable> uncheckedFailures() {
+    return Stream.of(new AssertionError("inner"), new IllegalArgumentException("bad"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("uncheckedFailures")
+  void shouldPassTheConditionsOwnFailureThroughWhenItIsUnchecked(Throwable failure) {
+    assertThatThrownBy(() -> Await.until("x", SHORT, () -> throwUnchecked(failure)))
+        .isSameAs(failure);
   }
 
   @Test
@@ -125,5 +115,12 @@ class AwaitTest {
     } finally {
       Thread.interrupted();
     }
+  }
+
+  private static boolean throwUnchecked(Throwable failure) {
+    if (failure instanceof Error error) {
+      throw error;
+    }
+    throw (RuntimeException) failure;
   }
 }

@@ -13,9 +13,11 @@ import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.Topic;
 import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
 import io.tusk.schemas.DatumResult;
 import io.tusk.schemas.Output;
+import io.tusk.testfixtures.Await;
+import io.tusk.testfixtures.LocalStackExtension;
+import io.tusk.testfixtures.TopicReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -24,7 +26,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
-import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,7 +36,6 @@ import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -271,28 +271,23 @@ class DemoIT {
   }
 
   /**
-   * Reads a topic to its end (read_committed), waiting up to a deadline for at least {@code
-   * atLeast} records.
+   * Reads a topic to its end (read_committed), and again while it holds fewer than {@code atLeast}
+   * records (the demo may still be writing), up to a deadline.
    */
   private static List<ConsumerRecord<byte[], byte[]>> readAll(
       KafkaSettings settings, String topic, int atLeast) {
+    Duration deadline = Duration.ofMinutes(2);
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(settings.consumer("demo-it-reader", null))) {
-      List<TopicPartition> partitions =
-          Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
+      Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
       List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-      Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      while (Instant.now().isBefore(deadline)) {
-        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-        boolean atEnd = partitions.stream().allMatch(p -> consumer.position(p) >= end.get(p));
-        if (atEnd && records.size() >= atLeast) {
-          return records;
-        }
-        if (atEnd) {
-          end.putAll(consumer.endOffsets(partitions));
-        }
-      }
+      Await.until(
+          atLeast + " records on " + topic,
+          deadline,
+          () -> {
+            records.addAll(TopicReader.readToEnd(consumer, deadline));
+            return records.size() >= atLeast;
+          });
       return records;
     }
   }

@@ -7,11 +7,13 @@ import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitStats;
 import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.Seal;
+import io.tusk.testfixtures.Await;
+import io.tusk.testfixtures.LocalStackExtension;
+import io.tusk.testfixtures.TopicReader;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -340,13 +342,8 @@ abstract class CommitServiceItBase {
       }
       consumer.assign(assigned);
       consumer.seekToBeginning(assigned);
-      Map<TopicPartition, Long> end = consumer.endOffsets(assigned);
-      long deadline = System.nanoTime() + DEADLINE.toNanos();
-      while (!assigned.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp))) {
-        assertThat(System.nanoTime()).as("read %s within %s", topic, DEADLINE).isLessThan(deadline);
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          events.get(record.partition()).add(topics.byMember(repo).readValue(record.value()));
-        }
+      for (ConsumerRecord<byte[], byte[]> record : TopicReader.readToEnd(consumer, DEADLINE)) {
+        events.get(record.partition()).add(topics.byMember(repo).readValue(record.value()));
       }
     }
     return events;
@@ -380,34 +377,7 @@ abstract class CommitServiceItBase {
 
   /** Polls {@code probe} until {@code done} holds, failing after {@link #DEADLINE}. */
   static <T> T eventually(Supplier<T> probe, Predicate<T> done, String what) {
-    return eventually(probe, done, DEADLINE, what);
-  }
-
-  /** Polls {@code probe} until {@code done} holds, failing after {@code within}. */
-  static <T> T eventually(Supplier<T> probe, Predicate<T> done, Duration within, String what) {
-    T value = lastUntil(probe, done, within, what);
-    assertThat(done.test(value)).as("%s within %s", what, within).isTrue();
-    return value;
-  }
-
-  /**
-   * Polls {@code probe} until {@code done} holds or {@code within} has passed, and returns the last
-   * value, for a test to describe what is wrong with it.
-   */
-  static <T> T lastUntil(Supplier<T> probe, Predicate<T> done, Duration within, String what) {
-    long deadline = System.nanoTime() + within.toNanos();
-    while (true) {
-      T value = probe.get();
-      if (done.test(value) || System.nanoTime() > deadline) {
-        return value;
-      }
-      try {
-        TimeUnit.MILLISECONDS.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted waiting for " + what, e);
-      }
-    }
+    return Await.until(what, DEADLINE, probe::get, done);
   }
 
   static String suffix() {

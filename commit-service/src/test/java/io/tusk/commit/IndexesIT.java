@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tusk.common.Ids;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobState;
+import io.tusk.testfixtures.Await;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -75,20 +76,12 @@ class IndexesIT extends CommitServiceItBase {
     try (restarted) {
       Map<String, String> expected = new HashMap<>();
       ids.forEach(id -> expected.put(id, ended.contains(id) ? "SUCCESS" : "RUNNING"));
-      Map<String, String> states =
-          lastUntil(
-              () -> jobStates(own, commitId),
-              expected::equals,
-              Duration.ofSeconds(30),
-              "every job in its newest state");
-      Map<String, String> stale = new HashMap<>();
-      expected.forEach(
-          (id, state) -> {
-            if (!state.equals(states.get(id))) {
-              stale.put(id, states.get(id) + " instead of " + state);
-            }
-          });
-      assertThat(stale).as("jobs not in the state written last").isEmpty();
+      // A failure names the jobs not in the state written last (the last value seen).
+      Await.until(
+          "every job in its newest state",
+          Duration.ofSeconds(30),
+          () -> stale(expected, jobStates(own, commitId)),
+          Map::isEmpty);
       assertThat(ended).isNotEmpty();
     } finally {
       own.close();
@@ -127,6 +120,19 @@ class IndexesIT extends CommitServiceItBase {
     producer.send(
         new ProducerRecord<>(
             topics.jobs.name(), topics.jobs.key(job.getId()), topics.jobs.value(job)));
+  }
+
+  /** The jobs whose state is not the expected one: "<state> instead of <expected>", by job ID. */
+  private static Map<String, String> stale(
+      Map<String, String> expected, Map<String, String> states) {
+    Map<String, String> stale = new HashMap<>();
+    expected.forEach(
+        (id, state) -> {
+          if (!state.equals(states.get(id))) {
+            stale.put(id, states.get(id) + " instead of " + state);
+          }
+        });
+    return stale;
   }
 
   /** The state of every job the service lists on the commit, by job ID. */

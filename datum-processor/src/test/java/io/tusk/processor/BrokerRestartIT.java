@@ -2,7 +2,6 @@ package io.tusk.processor;
 
 import static io.tusk.processor.ProcessorItSupport.assertOneOutputEach;
 import static io.tusk.processor.ProcessorItSupport.assertOneSuccessEach;
-import static io.tusk.processor.ProcessorItSupport.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.Ids;
@@ -13,6 +12,7 @@ import io.tusk.localstack.LocalStack;
 import io.tusk.schemas.Datum;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.testfixtures.Await;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -77,7 +77,7 @@ class BrokerRestartIT {
       try (ProcessorItSupport.ResultWatcher watcher =
           new ProcessorItSupport.ResultWatcher(settings, topics, jobId)) {
         ProcessorItSupport.writeDatums(settings, topics, pipeline, datums);
-        awaitTrue("300 results", DEADLINE, () -> watcher.done() >= 300);
+        Await.until("300 results", DEADLINE, () -> watcher.done() >= 300);
 
         // And the broker stops and starts again on the same data directory and ports
         long down = System.nanoTime();
@@ -88,7 +88,7 @@ class BrokerRestartIT {
             "Broker back after {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - down));
 
         // Then the job completes
-        awaitTrue("all " + DATUMS + " results", DEADLINE, () -> watcher.done() >= DATUMS);
+        Await.until("all " + DATUMS + " results", DEADLINE, () -> watcher.done() >= DATUMS);
       }
 
       // And nothing was lost or done twice: one SUCCESS result and one clean output per datum

@@ -13,7 +13,6 @@ import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
 import io.tusk.processor.examples.GiBleedInsights;
 import io.tusk.schemas.Datum;
 import io.tusk.schemas.DatumResult;
@@ -23,6 +22,8 @@ import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
+import io.tusk.testfixtures.Await;
+import io.tusk.testfixtures.LocalStackExtension;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -33,7 +34,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -373,8 +373,9 @@ class DatumProcessorIT {
   /** Waits until the group is stable with two members that both hold partitions. */
   private static void awaitGroupOfTwoWithPartitions(KafkaSettings settings, String group) {
     try (Admin admin = Admin.create(settings.admin("datum-processor-it"))) {
-      awaitTrue(
+      Await.until(
           "group " + group + " stable with two members holding partitions",
+          DEADLINE,
           () -> {
             try {
               ConsumerGroupDescription description =
@@ -387,21 +388,6 @@ class DatumProcessorIT {
               return false;
             }
           });
-    }
-  }
-
-  private static void awaitTrue(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      try {
-        Thread.sleep(200); // poll interval of the condition, not a wait in itself
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted waiting for " + what, e);
-      }
     }
   }
 

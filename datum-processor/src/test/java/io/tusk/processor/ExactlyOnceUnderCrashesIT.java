@@ -2,7 +2,6 @@ package io.tusk.processor;
 
 import static io.tusk.processor.ProcessorItSupport.assertOneOutputEach;
 import static io.tusk.processor.ProcessorItSupport.assertOneSuccessEach;
-import static io.tusk.processor.ProcessorItSupport.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.Ids;
@@ -10,12 +9,13 @@ import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
 import io.tusk.schemas.Datum;
 import io.tusk.schemas.DatumDone;
 import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.testfixtures.Await;
+import io.tusk.testfixtures.LocalStackExtension;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -96,7 +96,7 @@ class ExactlyOnceUnderCrashesIT {
         Random random = new Random();
         for (int kill = 1; kill <= KILLS; kill++) {
           int target = Math.min(DATUMS - 1, watcher.done() + 150 + random.nextInt(500));
-          awaitTrue(
+          Await.until(
               "the job to reach " + target + " results", DEADLINE, () -> watcher.done() >= target);
           int victim = random.nextInt(PROCESSES);
           Process process = processes.get(victim);
@@ -112,7 +112,7 @@ class ExactlyOnceUnderCrashesIT {
         }
 
         // Then the job completes
-        awaitTrue("all " + DATUMS + " results", DEADLINE, () -> watcher.done() >= DATUMS);
+        Await.until("all " + DATUMS + " results", DEADLINE, () -> watcher.done() >= DATUMS);
         log.info(
             "{} datums with {} kills took {} s",
             DATUMS,
@@ -176,7 +176,7 @@ class ExactlyOnceUnderCrashesIT {
 
   private static void awaitGroup(KafkaSettings settings, String group, int members) {
     try (Admin admin = Admin.create(settings.admin("crash-it-admin"))) {
-      awaitTrue(
+      Await.until(
           "group " + group + " stable with " + members + " members holding partitions",
           Duration.ofSeconds(120),
           () -> {

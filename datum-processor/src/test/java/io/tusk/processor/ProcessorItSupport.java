@@ -20,6 +20,8 @@ import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
+import io.tusk.testfixtures.Await;
+import io.tusk.testfixtures.TopicReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,7 +36,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -169,16 +170,8 @@ final class ProcessorItSupport {
   static List<ConsumerRecord<byte[], byte[]>> readAll(KafkaSettings settings, String topic) {
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(settings.consumer("datum-processor-it-reader", null))) {
-      List<TopicPartition> partitions =
-          Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      List<ConsumerRecord<byte[], byte[]>> records = new java.util.ArrayList<>();
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
-        assertThat(System.nanoTime()).as("reading " + topic).isLessThan(deadline);
-        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-      }
-      return records;
+      Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
+      return TopicReader.readToEnd(consumer, Duration.ofSeconds(60));
     }
   }
 
@@ -282,35 +275,27 @@ final class ProcessorItSupport {
     List<ConsumerRecord<byte[], byte[]>> matching = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(settings.consumer("datum-processor-it-reader", null))) {
-      List<TopicPartition> partitions =
-          Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
-      long deadline = System.nanoTime() + READ_DEADLINE.toNanos();
-      while (matching.size() < expected && System.nanoTime() < deadline) {
-        consumer
-            .poll(Duration.ofMillis(200))
-            .forEach(
-                r -> {
-                  if (filter.test(r)) {
-                    matching.add(r);
-                  }
-                });
-      }
-      assertThat(matching.size()).as("records read from " + topic).isGreaterThanOrEqualTo(expected);
+      Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
+      Await.until(
+          expected + " records read from " + topic,
+          READ_DEADLINE,
+          Await.NO_PAUSE,
+          () -> {
+            if (matching.size() < expected) {
+              consumer.poll(Duration.ofMillis(200)).forEach(r -> keepIf(filter, r, matching));
+            }
+            return matching.size() >= expected;
+          });
       // For read_committed consumers the end offsets are the last stable offsets.
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())
-          && System.nanoTime() < deadline) {
-        consumer
-            .poll(Duration.ofMillis(200))
-            .forEach(
-                r -> {
-                  if (filter.test(r)) {
-                    matching.add(r);
-                  }
-                });
-      }
+      TopicReader.readToEnd(consumer, READ_DEADLINE).forEach(r -> keepIf(filter, r, matching));
     }
     return matching;
+  }
+
+  private static <T> void keepIf(Predicate<T> filter, T value, List<T> kept) {
+    if (filter.test(value)) {
+      kept.add(value);
+    }
   }
 
   /** A GET with the JDK client's defaults (it tries an h2c upgrade), bounded in time. */
@@ -321,20 +306,5 @@ final class ProcessorItSupport {
                 .timeout(Duration.ofSeconds(30))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
-  }
-
-  static void awaitTrue(String what, Duration timeout, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout + " waiting for " + what);
-      }
-      try {
-        Thread.sleep(100); // poll interval of the condition, not a wait in itself
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted waiting for " + what, e);
-      }
-    }
   }
 }

@@ -2,18 +2,18 @@ package io.tusk.processor;
 
 import static io.tusk.processor.ProcessorItSupport.assertOneOutputEach;
 import static io.tusk.processor.ProcessorItSupport.assertOneSuccessEach;
-import static io.tusk.processor.ProcessorItSupport.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.Ids;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
 import io.tusk.schemas.Datum;
 import io.tusk.schemas.DatumResult;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.testfixtures.Await;
+import io.tusk.testfixtures.LocalStackExtension;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -61,7 +61,7 @@ class ScaleOutIT {
       try (ProcessorItSupport.ResultWatcher watcher =
           new ProcessorItSupport.ResultWatcher(settings, topics, jobId)) {
         ProcessorItSupport.writeDatums(settings, topics, pipeline, datums);
-        awaitTrue("300 results", DEADLINE, () -> watcher.done() >= 300);
+        Await.until("300 results", DEADLINE, () -> watcher.done() >= 300);
 
         // When a second instance starts mid-job
         joinedAt = System.currentTimeMillis();
@@ -69,11 +69,11 @@ class ScaleOutIT {
           log.info("Second instance started at {} results", watcher.done());
 
           // Then both process datums until the job is done
-          awaitTrue(
+          Await.until(
               "results from the second instance",
               DEADLINE,
               () -> watcher.processors().contains(instanceB + "-0"));
-          awaitTrue("all " + DATUMS + " results", DEADLINE, () -> watcher.done() >= DATUMS);
+          Await.until("all " + DATUMS + " results", DEADLINE, () -> watcher.done() >= DATUMS);
         }
       }
 

@@ -10,6 +10,7 @@ import io.tusk.processor.transform.TransformRunner;
 import io.tusk.processor.transform.TransformRunners;
 import io.tusk.schemas.Datum;
 import io.tusk.schemas.PipelineSpec;
+import io.tusk.testfixtures.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -137,7 +138,7 @@ class TransformSelectorTest {
     CompletableFuture<Void> update =
         CompletableFuture.runAsync(
             () -> {
-              ProcessorItSupport.awaitTrue(
+              Await.until(
                   "the datum waiting for its spec",
                   Duration.ofSeconds(10),
                   () -> caller.getState() == Thread.State.TIMED_WAITING);

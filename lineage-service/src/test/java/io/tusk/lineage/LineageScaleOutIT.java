@@ -8,7 +8,6 @@ import static io.tusk.lineage.Fixtures.output;
 import static io.tusk.lineage.Fixtures.outputCommit;
 import static io.tusk.lineage.Fixtures.sealedCommit;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import io.tusk.common.Ids;
 import io.tusk.common.config.KafkaSettings;
@@ -17,11 +16,12 @@ import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.JobState;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.testfixtures.Await;
+import io.tusk.testfixtures.LocalStackExtension;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -35,6 +35,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -62,6 +63,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LineageScaleOutIT {
   private static final Duration DEADLINE = Duration.ofSeconds(120);
+  private static final Duration POLL_INTERVAL = Duration.ofMillis(200);
   private static final int MEMBERS = 12;
 
   private final String suffix = Ids.newId().substring(0, 8);
@@ -241,33 +243,35 @@ class LineageScaleOutIT {
     leaving.close();
 
     // Then every answer meanwhile is 200 or 503 with Retry-After, until the first answers alone
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    int unavailable = 0;
-    while (true) {
-      HttpResponse<Buffer> response = get(services.get(0), path);
-      if (response.statusCode() == 200
-          && response.bodyAsJsonObject().getJsonArray("inputs").stream()
-              .allMatch(r -> ((JsonObject) r).getJsonObject("upstream") != null)
-          && remoteFree(services.get(0), path)) {
-        break;
-      }
-      if (response.statusCode() == 503) {
-        assertThat(response.getHeader("Retry-After")).isEqualTo("1");
-        unavailable++;
-      } else {
-        assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
-      }
-      assertThat(System.nanoTime())
-          .as("the first instance answers alone in time")
-          .isLessThan(deadline);
-      Thread.sleep(200); // poll interval, bounded by the deadline
-    }
+    AtomicInteger unavailable = new AtomicInteger();
+    Await.until(
+        "the first instance answers alone",
+        DEADLINE,
+        POLL_INTERVAL,
+        () -> {
+          HttpResponse<Buffer> response = get(services.get(0), path);
+          if (response.statusCode() == 200
+              && response.bodyAsJsonObject().getJsonArray("inputs").stream()
+                  .allMatch(r -> ((JsonObject) r).getJsonObject("upstream") != null)
+              && remoteFree(services.get(0), path)) {
+            return true;
+          }
+          if (response.statusCode() == 503) {
+            assertThat(response.getHeader("Retry-After")).isEqualTo("1");
+            unavailable.incrementAndGet();
+          } else {
+            assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
+          }
+          return false;
+        });
     // And the global view is complete from the single instance
     JsonObject global =
         await(services.get(0), "/global/" + commitId, b -> b.getJsonArray("jobs").size() == 2);
     assertThat(global.getJsonArray("commits")).hasSize(2);
     org.slf4j.LoggerFactory.getLogger(LineageScaleOutIT.class)
-        .info("While the second instance left: {} answers were 503 with Retry-After", unavailable);
+        .info(
+            "While the second instance left: {} answers were 503 with Retry-After",
+            unavailable.get());
   }
 
   /** True if answering {@code path} read nothing from another instance (it owns everything). */
@@ -357,26 +361,17 @@ class LineageScaleOutIT {
     return client.get(service.port(), "127.0.0.1", path).send().await(30, TimeUnit.SECONDS);
   }
 
-  private JsonObject await(LineageService service, String path, Predicate<JsonObject> done)
-      throws Exception {
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    HttpResponse<Buffer> last = null;
-    while (System.nanoTime() < deadline) {
-      last = get(service, path);
-      if (last.statusCode() == 200 && done.test(last.bodyAsJsonObject())) {
-        return last.bodyAsJsonObject();
-      }
-      Thread.sleep(200); // poll interval, bounded by the deadline
-    }
-    return fail(
-        "GET "
-            + path
-            + " on "
-            + service.advertisedUrl()
-            + " did not answer as expected within "
-            + DEADLINE.toSeconds()
-            + " s; last: "
-            + (last == null ? "none" : last.statusCode() + " " + last.bodyAsString()));
+  /**
+   * Polls {@code path} on {@code service} until it answers 200 with a body satisfying {@code done}.
+   */
+  private JsonObject await(LineageService service, String path, Predicate<JsonObject> done) {
+    return Await.until(
+            "GET " + path + " on " + service.advertisedUrl() + " answers as expected",
+            DEADLINE,
+            POLL_INTERVAL,
+            () -> HttpAnswer.of(get(service, path)),
+            answer -> answer.okAnd(done))
+        .json();
   }
 
   private long remoteReads(LineageService service) throws Exception {

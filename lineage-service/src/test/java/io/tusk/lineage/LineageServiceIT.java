@@ -6,7 +6,6 @@ import static io.tusk.lineage.Fixtures.job;
 import static io.tusk.lineage.Fixtures.output;
 import static io.tusk.lineage.Fixtures.sealedCommit;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
 
 import io.tusk.common.Ids;
 import io.tusk.common.config.KafkaSettings;
@@ -16,12 +15,13 @@ import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.JobState;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
+import io.tusk.testfixtures.Await;
+import io.tusk.testfixtures.LocalStackExtension;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
@@ -41,7 +41,6 @@ import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -67,7 +66,7 @@ class LineageServiceIT {
   private static final int LATENCY_SAMPLES = 500;
   private static final int WARM_UP_REQUESTS = 200;
   private static final int FRESHNESS_SAMPLES = 20;
-  private static final long FRESHNESS_POLL_MILLIS = 5;
+  private static final Duration FRESHNESS_POLL = Duration.ofMillis(5);
 
   private final String suffix = Ids.newId().substring(0, 8);
   private final String repo = "lin-it-" + suffix;
@@ -381,10 +380,8 @@ class LineageServiceIT {
     String runId = OpenLineageEvents.runId(jobId);
 
     // When the service has indexed it / Then the endpoint got START then COMPLETE, valid, once each
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    while (eventsOf(runId).size() < 2 && System.nanoTime() < deadline) {
-      Thread.sleep(POLL_INTERVAL.toMillis()); // poll interval, bounded by the deadline
-    }
+    Await.until(
+        "two events of run " + runId, DEADLINE, POLL_INTERVAL, () -> eventsOf(runId).size() >= 2);
     List<JsonObject> events = eventsOf(runId);
     assertThat(events)
         .extracting(e -> e.getString("eventType"))
@@ -396,14 +393,17 @@ class LineageServiceIT {
     List<String> keys = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(settings.consumer("lin-it-events-" + suffix, null))) {
-      List<TopicPartition> partitions =
-          Consumers.assignFromBeginning(consumer, eventsTopic, Duration.ofSeconds(30));
-      long end = System.nanoTime() + DEADLINE.toNanos();
-      while (keys.stream().filter(runId::equals).count() < 2 && System.nanoTime() < end) {
-        consumer
-            .poll(Duration.ofMillis(200))
-            .forEach(r -> keys.add(new String(r.key(), StandardCharsets.UTF_8)));
-      }
+      Consumers.assignFromBeginning(consumer, eventsTopic, Duration.ofSeconds(30));
+      Await.until(
+          "two events of run " + runId + " on " + eventsTopic,
+          DEADLINE,
+          Await.NO_PAUSE,
+          () -> {
+            consumer
+                .poll(Duration.ofMillis(200))
+                .forEach(r -> keys.add(new String(r.key(), StandardCharsets.UTF_8)));
+            return keys.stream().filter(runId::equals).count() >= 2;
+          });
     }
     assertThat(keys).filteredOn(runId::equals).hasSize(2);
   }
@@ -418,13 +418,11 @@ class LineageServiceIT {
   private long millisUntilVisible(Action send, String path) throws Exception {
     long start = System.nanoTime();
     send.run();
-    long deadline = start + DEADLINE.toNanos();
-    while (get(path).statusCode() != 200) {
-      if (System.nanoTime() > deadline) {
-        fail("GET " + path + " did not answer 200 within " + DEADLINE.toSeconds() + " s");
-      }
-      Thread.sleep(FRESHNESS_POLL_MILLIS); // poll interval, bounded by the deadline
-    }
+    Await.until(
+        "GET " + path + " answers 200",
+        DEADLINE,
+        FRESHNESS_POLL,
+        () -> get(path).statusCode() == 200);
     return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
   }
 
@@ -464,23 +462,14 @@ class LineageServiceIT {
   }
 
   /** Polls {@code path} until it answers 200 with a body that satisfies {@code done}. */
-  private JsonObject awaitJson(String path, Predicate<JsonObject> done) throws Exception {
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    HttpResponse<Buffer> last = null;
-    while (System.nanoTime() < deadline) {
-      last = get(path);
-      if (last.statusCode() == 200 && done.test(last.bodyAsJsonObject())) {
-        return last.bodyAsJsonObject();
-      }
-      Thread.sleep(POLL_INTERVAL.toMillis()); // poll interval, bounded by the deadline
-    }
-    return fail(
-        "GET "
-            + path
-            + " did not answer as expected within "
-            + DEADLINE.toSeconds()
-            + " s; last: "
-            + (last == null ? "none" : last.statusCode() + " " + last.bodyAsString()));
+  private JsonObject awaitJson(String path, Predicate<JsonObject> done) {
+    return Await.until(
+            "GET " + path + " answers as expected",
+            DEADLINE,
+            POLL_INTERVAL,
+            () -> HttpAnswer.of(get(path)),
+            answer -> answer.okAnd(done))
+        .json();
   }
 
   private static PipelineSpec pipelineSpec(String name) {

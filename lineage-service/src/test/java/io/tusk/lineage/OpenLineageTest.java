@@ -10,6 +10,7 @@ import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobState;
 import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
+import io.tusk.testfixtures.Await;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
@@ -25,7 +26,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
@@ -44,6 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(VertxExtension.class)
 class OpenLineageTest {
   private static final Duration DEADLINE = Duration.ofSeconds(30);
+  private static final Duration POLL_INTERVAL = Duration.ofMillis(20);
   private static final String EVENTS_TOPIC = "tusk.openlineage-test";
 
   private final Topics topics = new Topics(new InMemorySchemaRegistryClient());
@@ -128,12 +129,14 @@ class OpenLineageTest {
 
     // Then the endpoint receives START and COMPLETE of one, START and FAIL of the other, once each
     // (the backlog holds 3: the punctuation offers the fourth again once there is room)
-    await(
+    Await.until(
+        "four events received",
+        DEADLINE,
+        POLL_INTERVAL,
         () -> {
           driver.advanceWallClockTime(Duration.ofSeconds(1));
           return received.size() >= 4;
-        },
-        "four events received");
+        });
     assertThat(received).hasSize(4);
     assertThat(received)
         .extracting(e -> e.getString("eventType") + " " + e.getJsonObject("job").getString("name"))
@@ -202,14 +205,14 @@ class OpenLineageTest {
           .isTrue();
       assertThat(emitter.backlog()).isEqualTo(i);
     }
-    await(() -> refused.get() >= 2, "the endpoint refused retries");
+    Await.until("the endpoint refused retries", DEADLINE, POLL_INTERVAL, () -> refused.get() >= 2);
     assertThat(scrapedBacklog()).isEqualTo(3.0);
     // And a full backlog refuses more, so the processor keeps the event pending in its store
     assertThat(emitter.offer(new RunEventSink.PendingEvent("job-4", "{}", () -> {}))).isFalse();
 
     // When the endpoint comes back / Then the backlog drains, in order, each event once
     endpointDown.set(false);
-    await(() -> emitter.backlog() == 0, "the backlog drained");
+    Await.until("the backlog drained", DEADLINE, POLL_INTERVAL, () -> emitter.backlog() == 0);
     assertThat(scrapedBacklog()).isZero();
     assertThat(received).extracting(e -> e.getInteger("n")).containsExactly(1, 2, 3);
     assertThat(metrics.scrape()).contains("tusk_openlineage_send_failures_total");
@@ -265,15 +268,5 @@ class OpenLineageTest {
   private static void assertUri(String value) {
     assertThat(value).isNotBlank();
     assertThat(URI.create(value).getScheme()).isIn("http", "https");
-  }
-
-  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(what + " not within " + DEADLINE.toSeconds() + " s");
-      }
-      Thread.sleep(20); // poll interval, bounded by the deadline
-    }
   }
 }

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * Everything Tusk needs to run on one machine: an {@link EmbeddedKafka} broker and an {@link
  * EmbeddedRegistry} schema registry, both on 127.0.0.1, with their data under one home directory
  * ({@code home/kafka} and {@code home/registry}). Used by {@code tusk up}, {@code tusk demo} and,
- * through {@link LocalStackExtension}, by the integration tests.
+ * through the test-fixtures module's {@code LocalStackExtension}, by the integration tests.
  */
 public final class LocalStack implements AutoCloseable {
 

@@ -4,13 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.commit.CommitSealer;
 import io.tusk.common.config.KafkaSettings;
-import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitStats;
 import io.tusk.schemas.PartitionOffset;
@@ -20,11 +18,9 @@ import io.tusk.schemas.RowFormat;
 import io.tusk.schemas.TableSpec;
 import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
+import io.tusk.testfixtures.ConfluentWire;
+import io.tusk.testfixtures.LocalStackExtension;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,20 +33,12 @@ import java.util.concurrent.TimeUnit;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.IsolationLevel;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -144,7 +132,7 @@ class IngestIT {
       record.put("PERSON_ID", member(m));
       record.put("CLAIM_ID", "c" + m);
       record.put("AMOUNT", m * 10);
-      send(updates, member(m), framed(claimId, record), "avro");
+      send(updates, member(m), ConfluentWire.framed(claimId, record), "avro");
     }
 
     // And one record of every reject class
@@ -164,8 +152,9 @@ class IngestIT {
     bad.add(sendBad("NOT_A_JSON_OBJECT", "[1, 2]", "json", null));
     bad.add(sendBad("MALFORMED_JSON", "{\"PERSON_ID\": ", "json", null));
     bad.add(sendBad("MISSING_MEMBER_FIELD", "{\"CLAIM_ID\": \"c1\"}", "json", null));
-    bad.add(sendBad("UNKNOWN_SCHEMA", framed(2_000_000_000, noMember), "avro", null));
-    bad.add(sendBad("MISSING_MEMBER_FIELD", framed(anonymousId, noMember), "avro", null));
+    bad.add(sendBad("UNKNOWN_SCHEMA", ConfluentWire.framed(2_000_000_000, noMember), "avro", null));
+    bad.add(
+        sendBad("MISSING_MEMBER_FIELD", ConfluentWire.framed(anonymousId, noMember), "avro", null));
     bad.add(sendBad("MALFORMED_AVRO", "P906,c1,10,2019-01-01", "avro", null));
     bad.add(sendBad("UNKNOWN_FORMAT", "P907,c1,10,2019-01-01", "xml", null));
 
@@ -282,7 +271,7 @@ class IngestIT {
     // And a repo derived from P by PATIENT whose rekeyer has read them all
     RepoSpec byPatient = IngestFixtures.derived(pipeline + "-by-patient", pipeline, "PATIENT", 2);
     create(byPatient);
-    RekeyerProgress.awaitRekeyed(admin, outputs, DEADLINE);
+    PartitionItSupport.awaitRekeyed(admin, outputs, DEADLINE);
 
     // When a second repo derived from P by SITE appears, and both are sealed
     RepoSpec bySite = IngestFixtures.derived(pipeline + "-by-site", pipeline, "SITE", 2);
@@ -443,20 +432,6 @@ class IngestIT {
     return UUID.randomUUID().toString().substring(0, 8);
   }
 
-  /** {@code record} in the Confluent wire format with schema ID {@code id}. */
-  private static byte[] framed(int id, GenericRecord record) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.writeBytes(ByteBuffer.allocate(5).put((byte) 0).putInt(id).array());
-    BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
-    try {
-      new GenericDatumWriter<GenericRecord>(record.getSchema()).write(record, encoder);
-      encoder.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
-  }
-
   private static KafkaProducer<byte[], byte[]> transactional(String id) {
     Map<String, Object> props = settings.producer("it-tx-" + id, "it-tx-" + id);
     props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 180_000);
@@ -477,74 +452,16 @@ class IngestIT {
     return PartitionServiceConfig.from(env);
   }
 
-  /** Waits until every partition's last stable offset reached its end (no open transaction). */
-  private static void awaitStable(String topic) throws Exception {
-    Map<TopicPartition, OffsetSpec> request = latest(topic);
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    while (System.nanoTime() < deadline) {
-      var stable =
-          admin
-              .admin()
-              .listOffsets(request, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
-              .all()
-              .get();
-      var end = admin.admin().listOffsets(request).all().get();
-      if (request.keySet().stream()
-          .allMatch(tp -> stable.get(tp).offset() == end.get(tp).offset())) {
-        return;
-      }
-    }
-    throw new AssertionError(topic + " did not become stable within " + DEADLINE);
+  private static void awaitStable(String topic) {
+    PartitionItSupport.awaitStable(admin, topic, DEADLINE);
   }
 
-  private static Map<TopicPartition, OffsetSpec> latest(String topic) {
-    Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-    for (int p = 0; p < admin.partitions(topic); p++) {
-      request.put(new TopicPartition(topic, p), OffsetSpec.latest());
-    }
-    return request;
-  }
-
-  /** Reads {@code tusk.commits} until the commit has its stats, or fails at the deadline. */
   private static Commit awaitCompleted(String commitId) {
-    try (KafkaConsumer<byte[], byte[]> consumer = assigned(topics.commits.name())) {
-      long deadline = System.nanoTime() + DEADLINE.toNanos();
-      while (System.nanoTime() < deadline) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-          if (record.value() != null) {
-            Commit commit = topics.commits.readValue(record.value());
-            if (commit.getId().equals(commitId) && commit.getStats() != null) {
-              return commit;
-            }
-          }
-        }
-      }
-    }
-    throw new AssertionError("commit " + commitId + " did not complete within " + DEADLINE);
+    return PartitionItSupport.awaitCompleted(settings, topics, commitId, DEADLINE);
   }
 
   /** Every committed record of {@code topic} up to its end. */
   private static List<ConsumerRecord<byte[], byte[]>> readToEnd(String topic) {
-    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = assigned(topic)) {
-      Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
-      long deadline = System.nanoTime() + DEADLINE.toNanos();
-      while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError("could not read " + topic + " to its end");
-        }
-        consumer.poll(Duration.ofMillis(500)).forEach(records::add);
-      }
-    }
-    return records;
-  }
-
-  private static KafkaConsumer<byte[], byte[]> assigned(String topic) {
-    Map<String, Object> props = settings.consumer("it-reader-" + UUID.randomUUID(), null);
-    props.put("max.partition.fetch.bytes", 4 << 20);
-    KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props);
-    List<TopicPartition> partitions =
-        Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
-    return consumer;
+    return PartitionItSupport.readToEnd(settings, topic, DEADLINE);
   }
 }

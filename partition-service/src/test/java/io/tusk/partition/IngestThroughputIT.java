@@ -8,16 +8,13 @@ import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.RowFormat;
 import io.tusk.schemas.TableSpec;
 import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
 import io.tusk.schemas.registry.SchemaRegistryClient;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
+import io.tusk.testfixtures.ConfluentWire;
+import io.tusk.testfixtures.LocalStackExtension;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -32,10 +29,7 @@ import java.util.function.IntFunction;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -103,7 +97,7 @@ class IngestThroughputIT {
         // When the repo appears, Then the time until every row is re-keyed is the rekeyer's rate
         long start = System.nanoTime();
         repos.add(repo);
-        RekeyerProgress.awaitRekeyed(admin, updates, DEADLINE);
+        PartitionItSupport.awaitRekeyed(admin, updates, DEADLINE);
         double seconds = (System.nanoTime() - start) / 1e9;
         log.info(
             "BENCH rekeyer {}: {} rows in {} s = {} rows/s",
@@ -249,15 +243,6 @@ class IngestThroughputIT {
     record.put("CLAIM_ID", "claim-" + i);
     record.put("AMOUNT", i % 1000);
     record.put("SERVICE_DATE", date(i));
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.writeBytes(ByteBuffer.allocate(5).put((byte) 0).putInt(id).array());
-    BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
-    try {
-      new GenericDatumWriter<GenericRecord>(CLAIM).write(record, encoder);
-      encoder.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
+    return ConfluentWire.framed(id, record);
   }
 }

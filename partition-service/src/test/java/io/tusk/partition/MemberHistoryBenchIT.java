@@ -4,14 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.commit.CommitSealer;
 import io.tusk.common.config.KafkaSettings;
-import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.testfixtures.LocalStackExtension;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -27,11 +26,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -196,23 +192,6 @@ class MemberHistoryBenchIT {
   }
 
   private static void awaitCompleted(KafkaSettings settings, Topics topics, String commitId) {
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(settings.consumer("bench-reader-" + UUID.randomUUID(), null))) {
-      List<TopicPartition> partitions =
-          Consumers.assignFromBeginning(consumer, topics.commits.name(), Duration.ofSeconds(30));
-      long deadline = System.nanoTime() + Duration.ofSeconds(600).toNanos();
-      while (System.nanoTime() < deadline) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-          if (record.value() == null) {
-            continue;
-          }
-          Commit commit = topics.commits.readValue(record.value());
-          if (commit.getId().equals(commitId) && commit.getStats() != null) {
-            return;
-          }
-        }
-      }
-    }
-    throw new AssertionError("commit " + commitId + " did not complete");
+    PartitionItSupport.awaitCompleted(settings, topics, commitId, Duration.ofSeconds(600));
   }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.commit.CommitSealer;
 import io.tusk.common.config.KafkaSettings;
-import io.tusk.common.kafka.Consumers;
 import io.tusk.common.member.Hashing;
 import io.tusk.common.member.MemberObjects;
 import io.tusk.common.member.RepoLayout;
@@ -14,7 +13,6 @@ import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitStats;
 import io.tusk.schemas.Datum;
@@ -35,6 +33,8 @@ import io.tusk.schemas.RowFormat;
 import io.tusk.schemas.TableSpec;
 import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
+import io.tusk.testfixtures.Await;
+import io.tusk.testfixtures.LocalStackExtension;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -50,16 +50,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
-import org.apache.kafka.clients.admin.ListOffsetsOptions;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.IsolationLevel;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -152,7 +149,7 @@ class PartitionServiceIT {
 
       // When commit 1 is sealed (once the transaction markers are written: commitTransaction can
       // return before they are, and a seal covers only what is stable)
-      awaitStable(admin, updates, 3);
+      PartitionItSupport.awaitStable(admin, updates, DEADLINE);
       long started = System.nanoTime();
       Commit c1 = sealer.seal(repo, null, List.of(pipeline));
 
@@ -186,7 +183,7 @@ class PartitionServiceIT {
 
       // And the bad rows are in the rejected topic, original bytes and reasons
       List<ConsumerRecord<byte[], byte[]>> rejected =
-          readRecordsToEnd(settings, TopicNames.rejected(repoName));
+          PartitionItSupport.readToEnd(settings, TopicNames.rejected(repoName), DEADLINE);
       assertThat(rejected).hasSize(2);
       assertThat(rejected)
           .extracting(r -> Headers.text(r.headers(), Headers.REJECT_REASON))
@@ -210,7 +207,7 @@ class PartitionServiceIT {
         tx.send(row(updates, 2, claim(2, 1, 10)));
         tx.commitTransaction();
       }
-      awaitStable(admin, updates, 3);
+      PartitionItSupport.awaitStable(admin, updates, DEADLINE);
       Commit c2 = sealer.seal(repo, c1, List.of(pipeline));
 
       // Then it completes with those counts and exactly two datums
@@ -375,7 +372,7 @@ class PartitionServiceIT {
         producer.send(row(updates, 4, claim(4, 1, 10)));
         producer.send(row(updates, 5, claim(5, 2, 20)));
         producer.flush();
-        RekeyerProgress.awaitRekeyed(admin, updates, DEADLINE);
+        PartitionItSupport.awaitRekeyed(admin, updates, DEADLINE);
       }
 
       // When a new instance starts with an empty state directory (so every store is restored from
@@ -699,34 +696,6 @@ class PartitionServiceIT {
         j -> j.getId().equals(jobId) && j.getState() == state);
   }
 
-  /** Waits until every partition's last stable offset reached its end (no open transaction). */
-  private static void awaitStable(TopicAdmin admin, String topic, int partitions) throws Exception {
-    Map<TopicPartition, OffsetSpec> request = new HashMap<>();
-    for (int p = 0; p < partitions; p++) {
-      request.put(new TopicPartition(topic, p), OffsetSpec.latest());
-    }
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    while (System.nanoTime() < deadline) {
-      var stable =
-          admin
-              .admin()
-              .listOffsets(request, new ListOffsetsOptions(IsolationLevel.READ_COMMITTED))
-              .all()
-              .get();
-      var end =
-          admin
-              .admin()
-              .listOffsets(request, new ListOffsetsOptions(IsolationLevel.READ_UNCOMMITTED))
-              .all()
-              .get();
-      if (request.keySet().stream()
-          .allMatch(tp -> stable.get(tp).offset() == end.get(tp).offset())) {
-        return;
-      }
-    }
-    throw new AssertionError(topic + " did not become stable within " + DEADLINE);
-  }
-
   private static PartitionServiceConfig config(LocalStack stack, String suffix, Path stateDir) {
     return config(stack, suffix, stateDir, false);
   }
@@ -856,26 +825,25 @@ class PartitionServiceIT {
   private static List<Datum> awaitDatumsOfJob(
       KafkaSettings settings, Topics topics, String pipeline, String jobId, int count) {
     List<Datum> found = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = assigned(settings, TopicNames.datums(pipeline))) {
-      long deadline = System.nanoTime() + DEADLINE.toNanos();
-      while (System.nanoTime() < deadline && found.size() < count) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+    Consumer<ConsumerRecord<byte[], byte[]>> collect =
+        record -> {
           Datum datum = topics.datums(pipeline).readValue(record.value());
           if (datum.getJobId().equals(jobId)) {
             found.add(datum);
           }
-        }
-      }
+        };
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        PartitionItSupport.assigned(settings, TopicNames.datums(pipeline))) {
+      Await.until(
+          count + " datums of job " + jobId,
+          DEADLINE,
+          Await.NO_PAUSE,
+          () -> {
+            consumer.poll(Duration.ofMillis(500)).forEach(collect);
+            return found.size() >= count;
+          });
       // Anything more than expected would be a bug: read what else is there now.
-      consumer
-          .poll(Duration.ofMillis(500))
-          .forEach(
-              r -> {
-                Datum datum = topics.datums(pipeline).readValue(r.value());
-                if (datum.getJobId().equals(jobId)) {
-                  found.add(datum);
-                }
-              });
+      consumer.poll(Duration.ofMillis(500)).forEach(collect);
     }
     assertThat(found).as("datums of job " + jobId).hasSize(count);
     return found;
@@ -905,54 +873,11 @@ class PartitionServiceIT {
   }
 
   private static Commit awaitCompleted(KafkaSettings settings, Topics topics, String commitId) {
-    return awaitValue(
-        settings,
-        topics.commits.name(),
-        topics.commits::readValue,
-        c -> c.getId().equals(commitId) && c.getStats() != null);
+    return PartitionItSupport.awaitCompleted(settings, topics, commitId, DEADLINE);
   }
 
-  /** Reads {@code topic} from the start until a value matches, or fails at the deadline. */
   private static <V> V awaitValue(
       KafkaSettings settings, String topic, Function<byte[], V> decode, Predicate<V> match) {
-    try (KafkaConsumer<byte[], byte[]> consumer = assigned(settings, topic)) {
-      long deadline = System.nanoTime() + DEADLINE.toNanos();
-      while (System.nanoTime() < deadline) {
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-          if (record.value() == null) {
-            continue;
-          }
-          V value = decode.apply(record.value());
-          if (match.test(value)) {
-            return value;
-          }
-        }
-      }
-    }
-    throw new AssertionError("no matching record on " + topic + " within " + DEADLINE);
-  }
-
-  private static List<ConsumerRecord<byte[], byte[]>> readRecordsToEnd(
-      KafkaSettings settings, String topic) {
-    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer = assigned(settings, topic)) {
-      Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
-      long deadline = System.nanoTime() + DEADLINE.toNanos();
-      while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError("could not read " + topic + " to its end");
-        }
-        consumer.poll(Duration.ofMillis(500)).forEach(records::add);
-      }
-    }
-    return records;
-  }
-
-  private static KafkaConsumer<byte[], byte[]> assigned(KafkaSettings settings, String topic) {
-    KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(settings.consumer("it-reader-" + UUID.randomUUID(), null));
-    List<TopicPartition> partitions =
-        Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
-    return consumer;
+    return PartitionItSupport.awaitValue(settings, topic, decode, match, DEADLINE);
   }
 }

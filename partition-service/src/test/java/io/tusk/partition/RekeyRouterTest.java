@@ -16,10 +16,7 @@ import io.tusk.schemas.TableSpec;
 import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
 import io.tusk.schemas.registry.SchemaRegistryClient;
 import io.tusk.schemas.registry.SchemaRegistryException;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
+import io.tusk.testfixtures.ConfluentWire;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -28,10 +25,7 @@ import java.util.OptionalInt;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -216,7 +210,8 @@ class RekeyRouterTest {
     claim.put("PERSON_ID", "A");
     claim.put("CLAIM_ID", "a1");
     claim.put("AMOUNT", 10);
-    ConsumerRecord<byte[], byte[]> record = record(UPDATES, 1, 2, null, framed(id, claim));
+    ConsumerRecord<byte[], byte[]> record =
+        record(UPDATES, 1, 2, null, ConfluentWire.framed(id, claim));
     record.headers().add(Headers.FORMAT, Headers.bytes("avro"));
 
     // When it is routed
@@ -369,19 +364,6 @@ class RekeyRouterTest {
 
   private static byte[] utf8(String text) {
     return text.getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static byte[] framed(int id, GenericRecord record) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.writeBytes(ByteBuffer.allocate(5).put((byte) 0).putInt(id).array());
-    BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
-    try {
-      new GenericDatumWriter<GenericRecord>(record.getSchema()).write(record, encoder);
-      encoder.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
   }
 
   private static ConsumerRecord<byte[], byte[]> record(

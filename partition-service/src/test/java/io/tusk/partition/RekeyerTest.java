@@ -11,10 +11,8 @@ import io.tusk.schemas.RowFormat;
 import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
 import io.tusk.schemas.registry.SchemaRegistryClient;
 import io.tusk.schemas.registry.SchemaRegistryException;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
+import io.tusk.testfixtures.Await;
+import io.tusk.testfixtures.ConfluentWire;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -27,15 +25,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -208,7 +202,7 @@ class RekeyerTest {
     claim.put("PERSON_ID", "A");
     claim.put("CLAIM_ID", "a1");
     claim.put("AMOUNT", "10");
-    byte[] value = framed(id, claim);
+    byte[] value = ConfluentWire.framed(id, claim);
     for (int i = 0; i < 200; i++) {
       consumer.schedulePollTask(
           () -> {
@@ -391,15 +385,9 @@ class RekeyerTest {
     return new TopicPartition(repo + ".updates", partition);
   }
 
-  /** Waits (briefly parking between checks) until {@code condition} holds. */
+  /** Waits (checking every 10 ms) until {@code condition} holds. */
   private static void awaitTrue(BooleanSupplier condition) {
-    long deadline = System.nanoTime() + DEADLINE.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within " + DEADLINE);
-      }
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-    }
+    Await.until("the condition", DEADLINE, Duration.ofMillis(10), condition::getAsBoolean);
   }
 
   /** A mock producer whose next commits fail as the test says. */
@@ -443,19 +431,6 @@ class RekeyerTest {
     public RegisteredSchema latest(String subject) {
       return delegate.latest(subject);
     }
-  }
-
-  private static byte[] framed(int id, GenericRecord record) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.writeBytes(ByteBuffer.allocate(5).put((byte) 0).putInt(id).array());
-    BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
-    try {
-      new GenericDatumWriter<GenericRecord>(record.getSchema()).write(record, encoder);
-      encoder.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
   }
 
   /** Repos held in memory. */

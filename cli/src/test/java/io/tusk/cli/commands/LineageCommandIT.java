@@ -16,7 +16,8 @@ import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
+import io.tusk.testfixtures.LocalStackExtension;
+import io.tusk.testfixtures.TopicReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +27,6 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -35,7 +35,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -421,18 +420,12 @@ class LineageCommandIT {
     String topic = TopicNames.output(pipeline);
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(settings.consumer("lineage-it-reader", null))) {
-      List<TopicPartition> partitions =
-          Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
       List<Position> found = new ArrayList<>();
-      long deadline = System.nanoTime() + TIMEOUT.toNanos();
-      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-        assertThat(System.nanoTime()).as("reading " + topic + " to its end").isLessThan(deadline);
-        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          if (member.equals(new String(record.key(), StandardCharsets.UTF_8))
-              && job.equals(Headers.text(record.headers(), Headers.JOB_ID))) {
-            found.add(new Position(topic, record.partition(), record.offset()));
-          }
+      for (ConsumerRecord<byte[], byte[]> record : TopicReader.readToEnd(consumer, TIMEOUT)) {
+        if (member.equals(new String(record.key(), StandardCharsets.UTF_8))
+            && job.equals(Headers.text(record.headers(), Headers.JOB_ID))) {
+          found.add(new Position(topic, record.partition(), record.offset()));
         }
       }
       assertThat(found).as("outputs of job " + job + " for " + member + " on " + topic).hasSize(1);

@@ -12,14 +12,14 @@ import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
 import io.tusk.partition.PartitionService;
 import io.tusk.partition.PartitionServiceConfig;
+import io.tusk.testfixtures.LocalStackExtension;
+import io.tusk.testfixtures.TopicReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +27,6 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -140,21 +139,11 @@ class PutCommandIT {
   private static List<ConsumerRecord<byte[], byte[]>> readToEnd(
       LocalStack stack, String suffix, String topic) {
     KafkaSettings settings = KafkaSettings.of(stack.bootstrapServers(), "", "it-put-" + suffix);
-    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(settings.consumer("it-put-reader-" + suffix, null))) {
-      List<TopicPartition> partitions =
-          Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (end.entrySet().stream().anyMatch(e -> consumer.position(e.getKey()) < e.getValue())) {
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError("could not read " + topic + " to its end");
-        }
-        consumer.poll(Duration.ofMillis(500)).forEach(records::add);
-      }
+      Consumers.assignFromBeginning(consumer, topic, Duration.ofSeconds(30));
+      return TopicReader.readToEnd(consumer, Duration.ofSeconds(60));
     }
-    return records;
   }
 
   private static String member(int m) {

@@ -12,7 +12,7 @@ import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
+import io.tusk.testfixtures.LocalStackExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

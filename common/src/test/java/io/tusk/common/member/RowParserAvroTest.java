@@ -9,9 +9,7 @@ import io.tusk.schemas.RowFormat;
 import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
 import io.tusk.schemas.registry.SchemaRegistryClient;
 import io.tusk.schemas.registry.SchemaRegistryException;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.tusk.testfixtures.ConfluentWire;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
@@ -19,10 +17,7 @@ import java.util.OptionalInt;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.util.Utf8;
 import org.junit.jupiter.api.Test;
 
@@ -59,7 +54,8 @@ class RowParserAvroTest {
 
     // When a record in the wire format arrives
     ParseResult result =
-        parser.parse(new SourceRecord(null, framed(id, drug("42")), null, null, 1, 3));
+        parser.parse(
+            new SourceRecord(null, ConfluentWire.framed(id, drug("42")), null, null, 1, 3));
 
     // Then the columns are its fields: nested as JSON text, the date as ISO text
     ParseResult.Accepted accepted = (ParseResult.Accepted) result;
@@ -76,7 +72,9 @@ class RowParserAvroTest {
 
     // When three records of it are parsed
     for (int i = 0; i < 3; i++) {
-      assertThat(parser.parse(new SourceRecord(null, framed(id, drug("42")), null, null, 0, i)))
+      assertThat(
+              parser.parse(
+                  new SourceRecord(null, ConfluentWire.framed(id, drug("42")), null, null, 0, i)))
           .isInstanceOf(ParseResult.Accepted.class);
     }
 
@@ -88,14 +86,16 @@ class RowParserAvroTest {
   void shouldParseAvroWhenTheHeaderSaysSoOnACsvRepo() {
     int id = registry.register("claims.updates-value", DRUG);
     RowParser csvRepo = new RowParser(Fixtures.repo(RowFormat.CSV), registry);
-    assertThat(csvRepo.parse(new SourceRecord(null, framed(id, drug("42")), null, "avro", 0, 0)))
+    assertThat(
+            csvRepo.parse(
+                new SourceRecord(null, ConfluentWire.framed(id, drug("42")), null, "avro", 0, 0)))
         .isInstanceOf(ParseResult.Accepted.class);
   }
 
   @Test
   void shouldRejectAsUnknownSchemaAndAskOnceWhenTheIdIsNotRegistered() {
     // When two records with an ID the registry does not know arrive
-    byte[] value = framed(4242, drug("42"));
+    byte[] value = ConfluentWire.framed(4242, drug("42"));
     ParseResult first = parser.parse(new SourceRecord(null, value, null, null, 0, 0));
     ParseResult second = parser.parse(new SourceRecord(null, value, null, null, 0, 1));
 
@@ -112,7 +112,9 @@ class RowParserAvroTest {
     GenericRecord record = new GenericData.Record(NO_MEMBER);
     record.put("ID", 7L);
     ParseResult.Rejected rejected =
-        rejected(parser.parse(new SourceRecord(null, framed(id, record), null, null, 0, 0)));
+        rejected(
+            parser.parse(
+                new SourceRecord(null, ConfluentWire.framed(id, record), null, null, 0, 0)));
     assertThat(rejected.reason()).isEqualTo(RejectReason.MISSING_MEMBER_FIELD);
     assertThat(rejected.detail()).contains("PERSON_ID").contains(Integer.toString(id));
   }
@@ -120,7 +122,10 @@ class RowParserAvroTest {
   @Test
   void shouldRejectAsMissingMemberKeyWhenTheMemberFieldIsEmpty() {
     int id = registry.register("claims.updates-value", DRUG);
-    assertThat(reason(parser.parse(new SourceRecord(null, framed(id, drug("")), null, null, 0, 0))))
+    assertThat(
+            reason(
+                parser.parse(
+                    new SourceRecord(null, ConfluentWire.framed(id, drug("")), null, null, 0, 0))))
         .isEqualTo(RejectReason.MISSING_MEMBER_KEY);
   }
 
@@ -133,14 +138,17 @@ class RowParserAvroTest {
     record.put("ID", 1L << 40);
 
     // Then it is WRONG_TYPE
-    assertThat(reason(intIds.parse(new SourceRecord(null, framed(id, record), null, null, 0, 0))))
+    assertThat(
+            reason(
+                intIds.parse(
+                    new SourceRecord(null, ConfluentWire.framed(id, record), null, null, 0, 0))))
         .isEqualTo(RejectReason.WRONG_TYPE);
   }
 
   @Test
   void shouldRejectAsMalformedAvroWhenTheBytesAreNotTheWireFormatOrDoNotDecode() {
     int id = registry.register("claims.updates-value", DRUG);
-    byte[] good = framed(id, drug("42"));
+    byte[] good = ConfluentWire.framed(id, drug("42"));
     byte[] truncated = java.util.Arrays.copyOf(good, good.length - 3);
     byte[] longer = java.util.Arrays.copyOf(good, good.length + 2);
     assertThat(
@@ -178,7 +186,10 @@ class RowParserAvroTest {
     int id = registry.register("claims.updates-value", DRUG);
     GenericRecord record = drug("42");
     record.put("PERSON_ID", new Utf8(new byte[] {(byte) 0xC3, (byte) 0x28}));
-    assertThat(reason(parser.parse(new SourceRecord(null, framed(id, record), null, null, 0, 0))))
+    assertThat(
+            reason(
+                parser.parse(
+                    new SourceRecord(null, ConfluentWire.framed(id, record), null, null, 0, 0))))
         .isEqualTo(RejectReason.INVALID_UTF8);
   }
 
@@ -189,7 +200,9 @@ class RowParserAvroTest {
 
     // Then the record is neither accepted nor rejected
     assertThatThrownBy(
-            () -> parser.parse(new SourceRecord(null, framed(9, drug("42")), null, null, 0, 0)))
+            () ->
+                parser.parse(
+                    new SourceRecord(null, ConfluentWire.framed(9, drug("42")), null, null, 0, 0)))
         .isInstanceOf(SchemaUnavailableException.class);
   }
 
@@ -204,20 +217,6 @@ class RowParserAvroTest {
     record.put("START", 17898); // 2019-01-02
     record.put("EXTRA", "not a column");
     return record;
-  }
-
-  /** {@code record} in the Confluent wire format with schema ID {@code id}. */
-  static byte[] framed(int id, GenericRecord record) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.writeBytes(ByteBuffer.allocate(5).put((byte) 0).putInt(id).array());
-    BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
-    try {
-      new GenericDatumWriter<GenericRecord>(record.getSchema()).write(record, encoder);
-      encoder.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toByteArray();
   }
 
   /** An in-memory registry that counts schema fetches and can be made unavailable. */

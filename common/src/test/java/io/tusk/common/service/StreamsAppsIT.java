@@ -6,7 +6,7 @@ import io.tusk.common.Ids;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.ops.Observability;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
+import io.tusk.testfixtures.LocalStackExtension;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;

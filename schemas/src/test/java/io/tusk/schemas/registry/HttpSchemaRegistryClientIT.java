@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
 import io.tusk.schemas.Barrier;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.serde.AvroSerde;
+import io.tusk.testfixtures.LocalStackExtension;
 import java.util.UUID;
 import java.util.stream.IntStream;
 import org.apache.avro.Schema;

@@ -1,7 +1,8 @@
-package io.tusk.localstack;
+package io.tusk.testfixtures;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tusk.localstack.LocalStack;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -10,7 +11,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,7 +37,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The shared local stack really works: transactions, consumer groups and the registry API. */
+/**
+ * The local stack that {@link LocalStackExtension} shares really works: transactions, consumer
+ * groups and the registry API.
+ */
 @Tag("integration")
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 @ExtendWith(LocalStackExtension.class)
@@ -82,13 +85,19 @@ class LocalStackIT {
     List<ConsumerRecord<String, String>> records = new ArrayList<>();
     try (KafkaConsumer<String, String> consumer = readCommittedConsumer(stack, group)) {
       consumer.subscribe(List.of(topic));
-      long deadline = System.nanoTime() + DEADLINE.toNanos();
       // Read until every partition's position reaches its end (the last stable offset), so
       // aborted records would have shown up by then.
-      while (!caughtUp(consumer, topic)) {
-        assertThat(System.nanoTime()).as("caught up within %s", DEADLINE).isLessThan(deadline);
-        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-      }
+      Await.until(
+          "caught up",
+          DEADLINE,
+          Await.NO_PAUSE,
+          () -> {
+            if (caughtUp(consumer)) {
+              return true;
+            }
+            consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+            return false;
+          });
       consumer.commitSync();
     }
     assertThat(records).hasSize(30);
@@ -150,20 +159,10 @@ class LocalStackIT {
     assertThat(stack.home()).isAbsolute().exists();
   }
 
-  private static boolean caughtUp(KafkaConsumer<String, String> consumer, String topic) {
+  /** True once the group assigned all 3 partitions and each position reached its end. */
+  private static boolean caughtUp(KafkaConsumer<String, String> consumer) {
     Set<TopicPartition> assigned = consumer.assignment();
-    if (assigned.size() < 3) {
-      return false;
-    }
-    Map<TopicPartition, Long> ends = consumer.endOffsets(assigned);
-    Set<TopicPartition> behind = new HashSet<>();
-    ends.forEach(
-        (partition, end) -> {
-          if (consumer.position(partition) < end) {
-            behind.add(partition);
-          }
-        });
-    return behind.isEmpty();
+    return assigned.size() >= 3 && TopicReader.atEnd(consumer, consumer.endOffsets(assigned));
   }
 
   private static Admin admin(LocalStack stack) {

@@ -1,5 +1,6 @@
-package io.tusk.localstack;
+package io.tusk.testfixtures;
 
+import io.tusk.localstack.LocalStack;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;

@@ -8,7 +8,7 @@ import io.tusk.cli.soak.ProcessorControl;
 import io.tusk.cli.soak.Soak;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.localstack.LocalStack;
-import io.tusk.localstack.LocalStackExtension;
+import io.tusk.testfixtures.LocalStackExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;

@@ -26,9 +26,10 @@ import org.slf4j.LoggerFactory;
  * member side"), in slices within the step's budget. The rule is the same for every kind of job: a
  * member is processed when the output it should have at the job's commit differs from its current
  * output (the datum hash of its version at the commit, or "removed" when it is absent there but has
- * an output), or when its last datum did not succeed (it failed, or it was lost: a job killed with
- * datums in flight); every other member is skipped (Pachyderm's skip). What differs is where
- * candidates come from:
+ * an output); every other member is skipped (Pachyderm's skip). A member whose last datum did not
+ * succeed (it failed, or it was lost: a job killed with datums in flight) keeps its older output,
+ * so it differs, and is always among the candidates, until a datum of it succeeds. What differs is
+ * where candidates come from:
  *
  * <ul>
  *   <li>an incremental job looks at the members changed between the commit the pipeline's outputs

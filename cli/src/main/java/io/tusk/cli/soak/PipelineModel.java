@@ -12,8 +12,9 @@ import java.util.TreeSet;
 /**
  * The reference model of one pipeline: its spec (transform variant, error command), its current
  * outputs per member and the members whose last datum failed. A job processes exactly the members
- * whose desired output state (spec and content at the job's commit) differs from the current one,
- * plus failed members and removal datums for members with an output that are absent; everything
+ * whose desired output state (spec and content at the job's commit) differs from the current one (a
+ * failed member keeps its older output, so it differs until a datum succeeds; the failed set is
+ * what restarts re-run), and removal datums for members with an output that are absent; everything
  * else is skipped.
  */
 final class PipelineModel {
@@ -135,8 +136,7 @@ final class PipelineModel {
       boolean differs =
           current == null
               || !current.content().equals(entry.getValue().contentKey())
-              || !current.acceptedAs().equals(specId())
-              || failed.contains(member);
+              || !current.acceptedAs().equals(specId());
       if (mode != Mode.CHANGED || differs) {
         datums.put(member, process(member, entry.getValue(), write));
       }

@@ -320,6 +320,20 @@ public final class Soak {
   private void restart() {
     PipelineModel rows = state.rows;
     ExpectedJob job = rows.lastWritingJob();
+    if (!state.repo.retained(state.repo.commit(job.commitId()))) {
+      // The job's commit fell out of the history retention: its versions are gone.
+      int status = statusOf(() -> driver.restart(job.jobId()));
+      if (status != 410) {
+        report(
+            List.of(
+                "restart of job "
+                    + job.jobId()
+                    + " beyond the history floor: expected 410, actual "
+                    + status),
+            () -> {});
+      }
+      return;
+    }
     if (rows.specChangedSinceLastJob()) {
       int status = statusOf(() -> driver.restart(job.jobId()));
       if (status != 409) {

@@ -9,6 +9,7 @@ import java.io.PrintWriter;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.function.Consumer;
 import picocli.CommandLine.Option;
 
 /**
@@ -44,6 +45,23 @@ public final class Api {
   /** True when the raw JSON is wanted. */
   public boolean json() {
     return json;
+  }
+
+  /**
+   * Prints a service's answer to System.out: its JSON with {@code --json}, else as {@code text}
+   * prints it for a reader.
+   */
+  public void print(JsonNode answer, Consumer<JsonNode> text) {
+    if (json) {
+      printJson(System.out, answer);
+    } else {
+      text.accept(answer);
+    }
+  }
+
+  /** Prints the commit service's JSON answer to {@code GET path} (a spec, a branch). */
+  public void printCommitGet(String path) {
+    printJson(System.out, client().commitGet(path));
   }
 
   /** Prints {@code node} as indented JSON. */

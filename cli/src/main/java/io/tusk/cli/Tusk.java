@@ -21,6 +21,7 @@ import io.tusk.cli.demo.OmopDataset;
 import io.tusk.cli.demo.OmopDemo;
 import io.tusk.cli.local.LocalTusk;
 import io.tusk.cli.local.Ports;
+import io.tusk.cli.soak.SoakCommand;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,6 +41,7 @@ import picocli.CommandLine.Command;
       Tusk.Demo.class,
       Tusk.Clean.class,
       BenchCommand.class,
+      SoakCommand.class,
       RepoCommand.class,
       PutCommand.class,
       CommitCommand.class,
@@ -65,7 +67,10 @@ public final class Tusk {
     // TUSK_BROKER_LOG_LEVEL override (logback.xml reads them).
     boolean quiet =
         args.length > 0
-            && (args[0].equals("demo") || args[0].equals("bench") || args[0].equals("run"));
+            && (args[0].equals("demo")
+                || args[0].equals("bench")
+                || args[0].equals("run")
+                || args[0].equals("soak"));
     defaultLogLevel("TUSK_LOG_LEVEL", quiet ? "WARN" : "INFO");
     defaultLogLevel("TUSK_KAFKA_LOG_LEVEL", quiet ? "ERROR" : "WARN");
     defaultLogLevel("TUSK_BROKER_LOG_LEVEL", quiet ? "OFF" : "WARN");

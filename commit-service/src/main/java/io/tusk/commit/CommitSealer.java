@@ -135,6 +135,7 @@ public final class CommitSealer implements AutoCloseable {
                         .setPipeline(p.getName())
                         .setJobId(Ids.newId())
                         .setSpecHash(p.getSpecHash())
+                        .setKeptSpecHashes(p.getKeptSpecHashes())
                         .build()));
     Commit commit =
         Commit.newBuilder()

@@ -344,6 +344,7 @@ final class ControlPlane {
         .setPipeline(pipeline.getName())
         .setJobId(Ids.newId())
         .setSpecHash(pipeline.getSpecHash())
+        .setKeptSpecHashes(pipeline.getKeptSpecHashes())
         .setKind(kind)
         .setMode(mode)
         .build();

@@ -100,6 +100,7 @@ final class JobControl {
                   .setPipeline(job.getPipeline())
                   .setJobId(job.getId())
                   .setSpecHash(specHash)
+                  .setKeptSpecHashes(target.pipeline().getKeptSpecHashes())
                   .setKind(job.getKind())
                   .setMode(JobMode.FAILED_ONLY)
                   .setRerunOf(job.getRerunOf())

@@ -125,6 +125,7 @@ final class PipelineControl {
                   .setVersion(previous.getVersion() + 1)
                   .setCreatedAt(previous.getCreatedAt())
                   .setUpdatedAt(System.currentTimeMillis())
+                  .setKeptSpecHashes(keptSpecHashes(previous, parsed))
                   .build();
           control.write(control.topics.pipelines, name, updated);
           control.pipelines.put(name, updated);
@@ -286,6 +287,22 @@ final class PipelineControl {
     return upstream.equals(repo.getSourcePipeline())
         && repo.getTables().size() == 1
         && memberKey.equals(repo.getTables().get(0).getMemberKey());
+  }
+
+  /**
+   * The spec hashes whose outputs an updated spec keeps: with {@code keepOutputsOnUpdate}, those
+   * the previous version kept and the previous version's own (its outputs stay current, so a member
+   * whose content did not change is not processed again); without it, none.
+   */
+  static List<String> keptSpecHashes(PipelineSpec previous, PipelineSpec update) {
+    if (!update.getKeepOutputsOnUpdate()) {
+      return List.of();
+    }
+    java.util.LinkedHashSet<String> kept =
+        new java.util.LinkedHashSet<>(previous.getKeptSpecHashes());
+    kept.add(previous.getSpecHash());
+    kept.remove(update.getSpecHash());
+    return List.copyOf(kept);
   }
 
   /** Parallelism is the partition count of the pipeline's topics, which cannot change safely. */

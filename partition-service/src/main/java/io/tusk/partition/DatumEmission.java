@@ -295,9 +295,11 @@ final class DatumEmission {
       if (status != null && status.pendingIn(job.getJobId(), datumHash)) {
         return; // emitted by this job already
       }
+      // A compare-only re-run checks every member, as a reprocess does.
       if ((mode == JobMode.INCREMENTAL || mode == JobMode.FULL)
+          && !compareOnly
           && status != null
-          && status.isCurrent(datumHash)) {
+          && (status.isCurrent(datumHash) || (!removed && keptCurrent(status, version)))) {
         return;
       }
       MemberObject object = removed ? removal(member) : task.versions.whole(version);
@@ -330,6 +332,19 @@ final class DatumEmission {
         removals++;
       }
       budget.changed();
+    }
+
+    /**
+     * Whether the member's current output came from an earlier spec the pipeline keeps the outputs
+     * of (updates with keepOutputsOnUpdate), over the same member content.
+     */
+    private boolean keptCurrent(DatumStatus status, MemberObject version) {
+      for (String kept : job.getKeptSpecHashes()) {
+        if (status.isCurrent(Hashing.datumHash(kept, version.getHash()))) {
+          return true;
+        }
+      }
+      return false;
     }
 
     /** The member object of a removal datum: no rows, no hash. */

@@ -165,6 +165,38 @@ class BranchJobsTest {
   }
 
   @Test
+  void shouldSkipUnchangedMembersWhoseKeptOutputsCameFromAnEarlierSpec() {
+    // Given commit 1 (M1, M2) processed under spec 1, then the pipeline updated to spec 2 keeping
+    // its outputs (no job), and commit 2 changing M2
+    Commit c1 = seal(1, true, row("M1", "a1", "1"), row("M2", "b1", "2"));
+    emittedAndSucceeded();
+    f.row(row("M2", "b2", "3"));
+    offset++;
+    Commit c2 =
+        Commit.newBuilder(commit(2, new long[] {2, 0, 0}, new long[] {3, 0, 0}))
+            .setJobs(List.of(keeping("job-2", JobMode.INCREMENTAL, JobKind.COMMIT)))
+            .build();
+    f.seal(c2);
+    f.barriersAtEnd(c2);
+    assertThat(emittedAndSucceeded()).containsOnlyKeys("M2");
+
+    // When master is moved (a full job under spec 2, which keeps spec 1's outputs)
+    f.jobRequest(c2, keeping("move", JobMode.FULL, JobKind.BRANCH), 1);
+
+    // Then M1, unchanged since its spec-1 output, is skipped; nothing is processed again
+    assertThat(emittedAndSucceeded()).isEmpty();
+    assertThat(c1.getId()).isNotEqualTo(c2.getId());
+  }
+
+  /** A job of spec 2, which keeps the outputs of spec 1 ({@code SPEC_HASH}). */
+  private static JobRef keeping(String id, JobMode mode, JobKind kind) {
+    return JobRef.newBuilder(job(id, mode, kind))
+        .setSpecHash("spec-hash-2")
+        .setKeptSpecHashes(List.of(SPEC_HASH))
+        .build();
+  }
+
+  @Test
   void shouldRetryADatumThatNeverGotItsOutcomeWhenTheNextJobRuns() {
     // Given commit 1 whose datum for M2 is lost (no outcome ever comes), its job killed
     f.pipelines.put(PIPELINE, TopologyFixture.pipeline(5000L));

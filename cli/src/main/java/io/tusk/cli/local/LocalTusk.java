@@ -82,6 +82,11 @@ public final class LocalTusk implements AutoCloseable {
     return services.partitionPort();
   }
 
+  /** The datum processors of every pipeline (to stop and start them). */
+  public ProcessorSupervisor processors() {
+    return services.processors();
+  }
+
   public Path home() {
     return stack.home();
   }

@@ -14,8 +14,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProcessorSupervisor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ProcessorSupervisor.class);
+
+  private static final Duration STOP_START_TIMEOUT = Duration.ofSeconds(120);
 
   private final Map<String, String> baseEnv;
   private final int instances;
@@ -64,6 +69,51 @@ public final class ProcessorSupervisor implements AutoCloseable {
     return counts;
   }
 
+  /**
+   * Stops every processor instance of a pipeline (a crash of its deployment, for the soak); its
+   * datums wait in {@code <pipeline>.datums} until {@link #startAgain} starts new instances.
+   */
+  public void stop(String pipeline) {
+    onStarter(
+        () -> {
+          List<DatumProcessor> running = processors.get(pipeline);
+          if (running == null) {
+            throw new IllegalArgumentException("no processors for pipeline " + pipeline);
+          }
+          running.forEach(ProcessorSupervisor::closeQuietly);
+          running.clear();
+          log.info("Stopped the datum processors of pipeline {}", pipeline);
+        });
+  }
+
+  /** Starts the pipeline's processor instances again after {@link #stop}. */
+  public void startAgain(String pipeline) {
+    onStarter(
+        () -> {
+          if (!processors.containsKey(pipeline) || !processors.get(pipeline).isEmpty()) {
+            throw new IllegalStateException("the processors of " + pipeline + " are not stopped");
+          }
+          startProcessors(pipeline);
+        });
+  }
+
+  /** Runs {@code task} on the thread that starts processors (so lists change on one thread). */
+  private void onStarter(Runnable task) {
+    try {
+      starter.submit(task).get(STOP_START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException runtime
+          ? runtime
+          : new IllegalStateException(e.getCause());
+    } catch (TimeoutException e) {
+      throw new IllegalStateException(
+          "processors did not stop or start in " + STOP_START_TIMEOUT, e);
+    }
+  }
+
   private void schedule(String name, PipelineSpec spec) {
     if (spec == null || closed || processors.containsKey(name)) {
       return;
@@ -73,6 +123,12 @@ public final class ProcessorSupervisor implements AutoCloseable {
   }
 
   private void startProcessors(String pipeline) {
+    if (pipelines.get(pipeline).isEmpty()) {
+      // Deleted since it was scheduled: a processor would wait for it in vain and hold up the
+      // processors of the pipelines created after it.
+      log.info("Pipeline {} was deleted before its processors started", pipeline);
+      return;
+    }
     for (int i = 0; i < instances && !closed; i++) {
       Map<String, String> env = new HashMap<>(baseEnv);
       env.put("TUSK_PIPELINE", pipeline);

@@ -31,6 +31,7 @@ public final class TuskServices implements AutoCloseable {
   private final List<AutoCloseable> started = new ArrayList<>();
   private CommitService commitService;
   private LineageService lineageService;
+  private ProcessorSupervisor processors;
   private int partitionPort;
 
   private TuskServices() {}
@@ -86,7 +87,7 @@ public final class TuskServices implements AutoCloseable {
                           "local-lineage",
                           ports.lineageService(),
                           home.resolve("state/lineage-service")))));
-      services.add(ProcessorSupervisor.start(base, processorsPerPipeline));
+      services.processors = services.add(ProcessorSupervisor.start(base, processorsPerPipeline));
       return services;
     } catch (RuntimeException | Error e) {
       services.close();
@@ -143,6 +144,11 @@ public final class TuskServices implements AutoCloseable {
   private <T extends AutoCloseable> T add(T service) {
     started.add(service);
     return service;
+  }
+
+  /** The datum processors of every pipeline (to stop and start them). */
+  public ProcessorSupervisor processors() {
+    return processors;
   }
 
   /** Base URL of the commit service's API. */

@@ -1,0 +1,204 @@
+package io.tusk.cli.soak;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The reference model of one repo, written from the rules in the semantics brief and nothing else:
+ * every record sent (with its partition and offset), the commits (a linear chain of end offsets)
+ * and the branch heads. A member object as of commit N is every valid row of commits 1..N applied
+ * in order: commit by commit, within a commit by (partition, offset), so of two rows of one key in
+ * different partitions the higher partition wins.
+ */
+final class RepoModel {
+  /** A sealed commit: its sequence in the chain and the end offset of every partition. */
+  record CommitInfo(String id, long sequence, Map<Integer, Long> endOffsets) {}
+
+  private final String name;
+  private final int historyRetention;
+  private final List<SentRow> sent = new ArrayList<>();
+  private final List<CommitInfo> commits = new ArrayList<>();
+  private final SortedMap<String, String> heads = new TreeMap<>();
+  private final Map<String, SortedMap<String, List<SentRow>>> membersCache = new HashMap<>();
+
+  RepoModel(String name, int historyRetention) {
+    this.name = Objects.requireNonNull(name, "name");
+    this.historyRetention = historyRetention;
+    heads.put("master", null);
+  }
+
+  String name() {
+    return name;
+  }
+
+  void sent(SentRow row) {
+    sent.add(row);
+  }
+
+  /** Records a seal: the next commit of the chain, and {@code branch} now points at it. */
+  void sealed(CommitInfo commit, String branch) {
+    if (commit.sequence() != commits.size() + 1) {
+      throw new IllegalStateException(
+          "commit "
+              + commit.id()
+              + " has sequence "
+              + commit.sequence()
+              + ", model expects "
+              + (commits.size() + 1));
+    }
+    commits.add(commit);
+    heads.put(branch, commit.id());
+  }
+
+  void moveBranch(String branch, String head) {
+    heads.put(branch, head);
+  }
+
+  void deleteBranch(String branch) {
+    heads.remove(branch);
+  }
+
+  /** Branch name to head commit ID (null: no head yet). */
+  SortedMap<String, String> heads() {
+    return heads;
+  }
+
+  List<CommitInfo> commits() {
+    return commits;
+  }
+
+  Optional<CommitInfo> newest() {
+    return commits.isEmpty() ? Optional.empty() : Optional.of(commits.get(commits.size() - 1));
+  }
+
+  CommitInfo commit(String id) {
+    return commits.stream()
+        .filter(c -> c.id().equals(id))
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no commit " + id + " in the model"));
+  }
+
+  CommitInfo commitAt(long sequence) {
+    return commits.get((int) sequence - 1);
+  }
+
+  /**
+   * True if the commit is safely within the history retention: at most {@code retention - 1}
+   * commits behind the newest (the boundary commit itself is never used).
+   */
+  boolean retained(CommitInfo commit) {
+    return commit.sequence() >= newestSequence() - historyRetention + 1;
+  }
+
+  /** True if the commit is safely older than the history floor (more than one commit past it). */
+  boolean beyondFloor(CommitInfo commit) {
+    return commit.sequence() < newestSequence() - historyRetention - 1;
+  }
+
+  private long newestSequence() {
+    return commits.size();
+  }
+
+  /** The records of a commit: offsets between its parent's end offsets and its own. */
+  List<SentRow> recordsOf(CommitInfo commit) {
+    Map<Integer, Long> start =
+        commit.sequence() == 1 ? Map.of() : commitAt(commit.sequence() - 1).endOffsets();
+    List<SentRow> rows = new ArrayList<>();
+    for (SentRow row : sent) {
+      long from = start.getOrDefault(row.partition(), 0L);
+      long to = commit.endOffsets().getOrDefault(row.partition(), 0L);
+      if (row.offset() >= from && row.offset() < to) {
+        rows.add(row);
+      }
+    }
+    rows.sort(Comparator.comparingInt(SentRow::partition).thenComparingLong(SentRow::offset));
+    return rows;
+  }
+
+  /** Malformed records of a commit (each must be rejected and counted on it). */
+  long rejectedIn(CommitInfo commit) {
+    return recordsOf(commit).stream().filter(r -> !r.valid()).count();
+  }
+
+  /** Every member present as of the commit, with its rows (keyed rows first, by key). */
+  SortedMap<String, List<SentRow>> membersAt(CommitInfo commit) {
+    return membersCache.computeIfAbsent(commit.id(), id -> computeMembers(commit));
+  }
+
+  private SortedMap<String, List<SentRow>> computeMembers(CommitInfo upTo) {
+    Map<String, SentRow> keyed = new TreeMap<>();
+    List<SentRow> appended = new ArrayList<>();
+    for (long sequence = 1; sequence <= upTo.sequence(); sequence++) {
+      for (SentRow row : recordsOf(commitAt(sequence))) {
+        if (!row.valid()) {
+          continue;
+        }
+        if (row.table().equals(SoakTables.EVENT)) {
+          String key = row.values().get(SoakTables.EVENT_ID);
+          if (SoakTables.isDelete(row.values().get(SoakTables.EVENT_OP))) {
+            keyed.remove(key);
+          } else {
+            keyed.put(key, row);
+          }
+        } else {
+          appended.add(row);
+        }
+      }
+    }
+    SortedMap<String, List<SentRow>> members = new TreeMap<>();
+    for (SentRow row : keyed.values()) {
+      members.computeIfAbsent(row.member(), m -> new ArrayList<>()).add(row);
+    }
+    for (SentRow row : appended) {
+      members.computeIfAbsent(row.member(), m -> new ArrayList<>()).add(row);
+    }
+    return members;
+  }
+
+  /** The sorted row texts of a member's rows: its content (equal texts, equal content). */
+  static List<String> content(List<SentRow> rows) {
+    List<String> texts = new ArrayList<>();
+    if (rows != null) {
+      rows.forEach(row -> texts.add(row.text()));
+    }
+    texts.sort(null);
+    return texts;
+  }
+
+  /** Members added, changed and removed between two commits, by content. */
+  SortedMap<String, String> diff(CommitInfo from, CommitInfo to) {
+    SortedMap<String, List<SentRow>> before = membersAt(from);
+    SortedMap<String, List<SentRow>> after = membersAt(to);
+    SortedMap<String, String> changes = new TreeMap<>();
+    TreeSet<String> all = new TreeSet<>(before.keySet());
+    all.addAll(after.keySet());
+    for (String member : all) {
+      List<String> old = before.containsKey(member) ? content(before.get(member)) : null;
+      List<String> now = after.containsKey(member) ? content(after.get(member)) : null;
+      if (old == null) {
+        changes.put(member, "added");
+      } else if (now == null) {
+        changes.put(member, "removed");
+      } else if (!old.equals(now)) {
+        changes.put(member, "changed");
+      }
+    }
+    return changes;
+  }
+
+  /** Valid rows sent, by position: what the provenance of an output may point at. */
+  Map<String, SentRow> rowsByPosition() {
+    Map<String, SentRow> byPosition = new LinkedHashMap<>();
+    sent.forEach(row -> byPosition.put(row.partition() + "/" + row.offset(), row));
+    return byPosition;
+  }
+}

@@ -1,0 +1,241 @@
+package io.tusk.cli.soak;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tusk.cli.TuskClient;
+import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.topics.Headers;
+import io.tusk.common.topics.TopicNames;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.header.internals.RecordHeader;
+
+/**
+ * Does the soak's operations to the real services: rows through a Kafka producer, everything else
+ * through their HTTP APIs ({@link TuskClient}), and waits for jobs to end.
+ */
+final class SoakDriver implements AutoCloseable {
+  static final Duration JOB_TIMEOUT = Duration.ofSeconds(120);
+
+  private final TuskClient client;
+  private final ProcessorControl processors;
+  private final KafkaProducer<byte[], byte[]> producer;
+
+  SoakDriver(TuskClient client, KafkaSettings settings, ProcessorControl processors) {
+    this.client = Objects.requireNonNull(client, "client");
+    this.processors = Objects.requireNonNull(processors, "processors");
+    this.producer = new KafkaProducer<>(settings.producer("soak-loader", null));
+  }
+
+  TuskClient client() {
+    return client;
+  }
+
+  ProcessorControl processors() {
+    return processors;
+  }
+
+  /** Sends the records one by one (keyed as the generator chose), returning where each went. */
+  List<SentRow> produce(String repo, List<Op.RowToSend> rows) {
+    List<SentRow> sent = new ArrayList<>();
+    for (Op.RowToSend row : rows) {
+      String key = row.key();
+      ProducerRecord<byte[], byte[]> record =
+          new ProducerRecord<>(
+              TopicNames.updates(repo),
+              key.getBytes(StandardCharsets.UTF_8),
+              row.payload().getBytes(StandardCharsets.UTF_8));
+      record.headers().add(new RecordHeader(Headers.TABLE, Headers.bytes(row.table())));
+      record.headers().add(new RecordHeader(Headers.FORMAT, Headers.bytes(row.format())));
+      try {
+        RecordMetadata metadata = producer.send(record).get(30, TimeUnit.SECONDS);
+        sent.add(
+            new SentRow(
+                metadata.partition(), metadata.offset(), row.table(), row.values(), row.format()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted producing to " + repo, e);
+      } catch (ExecutionException | TimeoutException e) {
+        throw new IllegalStateException("cannot produce to " + repo + ": " + e, e);
+      }
+    }
+    return sent;
+  }
+
+  JsonNode seal(String repo, String branch) {
+    return client.commitSend(
+        "POST",
+        "/repos/" + TuskClient.segment(repo) + "/commits?branch=" + TuskClient.segment(branch),
+        TuskClient.object());
+  }
+
+  JsonNode awaitCommitComplete(String repo, String commitId) {
+    return client.awaitCommitComplete(repo, commitId, JOB_TIMEOUT);
+  }
+
+  JsonNode createBranch(String repo, String name, String head) {
+    return client.commitSend(
+        "POST",
+        "/repos/" + TuskClient.segment(repo) + "/branches",
+        TuskClient.object().put("name", name).put("head", head));
+  }
+
+  JsonNode moveBranch(String repo, String name, String head) {
+    return client.commitSend(
+        "PUT",
+        "/repos/" + TuskClient.segment(repo) + "/branches/" + TuskClient.segment(name),
+        TuskClient.object().put("head", head));
+  }
+
+  void deleteBranch(String repo, String name) {
+    client.commitSend(
+        "DELETE",
+        "/repos/" + TuskClient.segment(repo) + "/branches/" + TuskClient.segment(name),
+        null);
+  }
+
+  /** The spec of a first-stage pipeline (following the repo's master). */
+  static ObjectNode rowsSpec(
+      String name, String repo, String variant, boolean errCmd, boolean keepOutputs) {
+    ObjectNode spec = TuskClient.object().put("name", name).put("parallelism", 2);
+    spec.putObject("input").put("repo", repo).put("branch", "master");
+    Class<?> transform =
+        variant.equals("a") ? SoakRowsTransform.class : SoakRowsVariantTransform.class;
+    spec.putObject("transform").put("java", transform.getName());
+    spec.put("datumTries", 1).put("keepOutputsOnUpdate", keepOutputs);
+    if (errCmd) {
+      // Exits 0: every failed datum is RECOVERED (its output removed).
+      ArrayNode command = spec.putArray("errCmd");
+      command.add("true");
+    }
+    return spec;
+  }
+
+  /** The spec of a second-stage pipeline reading {@code upstream}'s outputs by group. */
+  static ObjectNode groupsSpec(String name, String upstream) {
+    ObjectNode spec = TuskClient.object().put("name", name).put("parallelism", 1);
+    spec.putObject("input").put("pipeline", upstream).put("memberKey", SoakOutputs.GROUP_FIELD);
+    spec.putObject("transform").put("java", SoakGroupsTransform.class.getName());
+    return spec;
+  }
+
+  JsonNode createPipeline(ObjectNode spec) {
+    return client.createPipeline(spec);
+  }
+
+  JsonNode updatePipeline(String name, ObjectNode spec) {
+    return client.commitSend("PUT", "/pipelines/" + TuskClient.segment(name), spec);
+  }
+
+  void deletePipeline(String name) {
+    client.commitSend("DELETE", "/pipelines/" + TuskClient.segment(name), null);
+  }
+
+  JsonNode rerun(String jobId, boolean reprocess) {
+    return client.commitSend(
+        "POST", "/jobs/" + TuskClient.segment(jobId) + "/rerun?reprocess=" + reprocess, null);
+  }
+
+  JsonNode restart(String jobId) {
+    return client.commitSend("POST", "/jobs/" + TuskClient.segment(jobId) + "/restart", null);
+  }
+
+  JsonNode awaitJobEnd(String jobId) {
+    return client.awaitJobEnd(jobId, JOB_TIMEOUT);
+  }
+
+  /** Waits until a restarted job has ended again (its end time changed). */
+  JsonNode awaitRestartEnd(String jobId, long previousFinishedAt) {
+    return TuskClient.await(
+        () -> client.job(jobId),
+        job ->
+            ended(job)
+                && !job.path("finishedAt").isNull()
+                && job.path("finishedAt").asLong() != previousFinishedAt,
+        JOB_TIMEOUT,
+        "restarted job " + jobId + " to end again");
+  }
+
+  static boolean ended(JsonNode job) {
+    String state = job.path("state").asText();
+    return state.equals("SUCCESS") || state.equals("FAILURE") || state.equals("KILLED");
+  }
+
+  /** The output commits a job's ends sealed, once there are at least {@code count}. */
+  List<String> awaitOutputCommits(String jobId, int count, Duration timeout) {
+    JsonNode job =
+        TuskClient.await(
+            () -> client.job(jobId),
+            j -> j.path("outputCommits").size() >= count,
+            timeout,
+            count + " output commits of job " + jobId);
+    List<String> ids = new ArrayList<>();
+    job.path("outputCommits").forEach(id -> ids.add(id.asText()));
+    return ids;
+  }
+
+  /** The jobs a commit started (its JobRefs), from the commit service. */
+  JsonNode commitJobs(String commitId) {
+    return client.commitGet("/commits/" + TuskClient.segment(commitId)).path("jobs");
+  }
+
+  /** Every datum of a job, by member (all pages). */
+  List<JsonNode> datums(String jobId) {
+    List<JsonNode> datums = new ArrayList<>();
+    String after = null;
+    do {
+      JsonNode page =
+          client.lineageGet(
+              "/jobs/"
+                  + TuskClient.segment(jobId)
+                  + "/datums?limit=1000"
+                  + (after == null ? "" : "&after=" + TuskClient.segment(after)));
+      page.path("datums").forEach(datums::add);
+      after = page.path("next").isNull() ? null : page.path("next").asText(null);
+    } while (after != null);
+    return datums;
+  }
+
+  /** A member as of a commit, or null when the service answers 404 (absent). */
+  JsonNode member(String repo, String member, String at) {
+    try {
+      return client.commitGet(
+          "/repos/"
+              + TuskClient.segment(repo)
+              + "/members/"
+              + TuskClient.segment(member)
+              + "?at="
+              + TuskClient.segment(at));
+    } catch (TuskClient.ApiError e) {
+      if (e.status() == 404) {
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  JsonNode diff(String repo, String from, String to) {
+    return client.commitGet(
+        "/repos/"
+            + TuskClient.segment(repo)
+            + "/diff?limit=1000&from="
+            + TuskClient.segment(from)
+            + "&to="
+            + TuskClient.segment(to));
+  }
+
+  @Override
+  public void close() {
+    producer.close(Duration.ofSeconds(10));
+  }
+}

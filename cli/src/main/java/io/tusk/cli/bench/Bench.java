@@ -15,18 +15,14 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -188,26 +184,14 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
             Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("baseline-store")
                 .withValueSerde(Serdes.Long()));
     try (Admin admin = Admin.create(settings.admin("bench-admin"))) {
-      Set<TopicPartition> partitions =
-          admin.describeTopics(Set.of(topic)).allTopicNames().get().get(topic).partitions().stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .collect(Collectors.toSet());
-      Map<TopicPartition, Long> end =
-          admin
-              .listOffsets(
-                  partitions.stream().collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest())))
-              .all()
-              .get()
-              .entrySet()
-              .stream()
-              .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
-      long rows = end.values().stream().mapToLong(Long::longValue).sum();
+      Set<TopicPartition> partitions = GroupOffsets.partitions(admin, topic);
+      long rows = GroupOffsets.end(admin, partitions);
       long start = System.nanoTime();
       try (KafkaStreams streams = new KafkaStreams(builder.build(), new StreamsConfig(props))) {
         streams.start();
         Instant deadline = Instant.now().plus(TIMEOUT);
         while (Instant.now().isBefore(deadline)) {
-          long done = committed(admin, appId, partitions);
+          long done = GroupOffsets.committed(admin, appId, partitions);
           if (done >= rows) {
             return rows / ((System.nanoTime() - start) / 1e9);
           }
@@ -217,19 +201,6 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
             "the baseline Streams app did not finish within " + TIMEOUT);
       }
     }
-  }
-
-  /** The sum of the offsets {@code group} committed on {@code partitions} (0 where none). */
-  static long committed(Admin admin, String group, Collection<TopicPartition> partitions)
-      throws Exception {
-    Map<TopicPartition, OffsetAndMetadata> committed =
-        admin
-            .listConsumerGroupOffsets(group)
-            .partitionsToOffsetAndMetadata()
-            .get(30, TimeUnit.SECONDS);
-    return partitions.stream()
-        .mapToLong(p -> committed.containsKey(p) ? committed.get(p).offset() : 0)
-        .sum();
   }
 
   /** The ID of the benchmark pipeline's job that {@code commit} triggered. */

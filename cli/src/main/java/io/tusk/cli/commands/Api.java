@@ -66,19 +66,19 @@ public final class Api {
 
   /** Prints {@code node} as indented JSON. */
   public static void printJson(PrintStream out, JsonNode node) {
-    try {
-      out.println(JSON.writeValueAsString(node));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      out.println(node);
-    }
+    out.println(indented(node));
   }
 
   /** Prints {@code node} as indented JSON (to a command's picocli output). */
   public static void printJson(PrintWriter out, JsonNode node) {
+    out.println(indented(node));
+  }
+
+  private static String indented(JsonNode node) {
     try {
-      out.println(JSON.writeValueAsString(node));
+      return JSON.writeValueAsString(node);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      out.println(node);
+      return node.toString(); // a tree read from JSON always writes; compact is the fallback
     }
   }
 

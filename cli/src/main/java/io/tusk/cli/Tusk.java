@@ -22,7 +22,6 @@ import io.tusk.cli.demo.OmopDemo;
 import io.tusk.cli.local.LocalTusk;
 import io.tusk.cli.local.Ports;
 import io.tusk.cli.soak.SoakCommand;
-import io.tusk.common.config.KafkaSettings;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -161,11 +160,16 @@ public final class Tusk {
       try (LocalTusk tusk = LocalTusk.start(home, Ports.defaults(), 2)) {
         out.printf("[1/7] Started the local stack in %.1f s%n", (System.nanoTime() - start) / 1e9);
         printEndpoints(out, tusk);
-        TuskClient client = new TuskClient(tusk.commitUrl(), tusk.lineageUrl());
-        KafkaSettings settings =
-            KafkaSettings.of(tusk.bootstrapServers(), tusk.registryUrl(), "demo");
         OmopDemo.Result result =
-            new OmopDemo(client, settings, dataset, out, "omop", "gibleed-insights", 3).run();
+            new OmopDemo(
+                    tusk.client(),
+                    tusk.kafkaSettings("demo"),
+                    dataset,
+                    out,
+                    "omop",
+                    "gibleed-insights",
+                    3)
+                .run();
         out.printf(
             "Done: job 2 processed %,d of %,d members. `./tusk up` brings this stack back for more queries.%n",
             result.second().processed(), result.second().total());

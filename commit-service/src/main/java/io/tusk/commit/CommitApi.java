@@ -27,14 +27,15 @@ import java.util.Map;
  * The commit service's HTTP API as JSON: repos and their triggers, commits and their history (jobs,
  * rejected rows), branches, pipelines, job re-runs and restarts, and member queries forwarded to
  * the partition service. Handlers validate on the event loop and read only in-memory views; changes
- * run through {@link ControlPlane}, {@link PipelineControl} and {@link JobControl} on worker
- * threads, and so do reads of Kafka topics.
+ * run through {@link ControlPlane}, {@link BranchControl}, {@link PipelineControl} and {@link
+ * JobControl} on worker threads, and so do reads of Kafka topics.
  */
 final class CommitApi {
   private static final long MAX_BODY_BYTES = 1024 * 1024;
   private static final int DEFAULT_REJECTED_LIMIT = 100;
 
   private final ControlPlane control;
+  private final BranchControl branches;
   private final PipelineControl pipelines;
   private final JobControl jobs;
   private final RejectedRows rejected;
@@ -43,6 +44,7 @@ final class CommitApi {
 
   CommitApi(
       ControlPlane control,
+      BranchControl branches,
       PipelineControl pipelines,
       JobControl jobs,
       RejectedRows rejected,
@@ -50,6 +52,7 @@ final class CommitApi {
       int memberPartitions) {
     this.memberPartitions = memberPartitions;
     this.control = control;
+    this.branches = branches;
     this.pipelines = pipelines;
     this.jobs = jobs;
     this.rejected = rejected;
@@ -283,8 +286,8 @@ final class CommitApi {
     String repo = ctx.pathParam("repo");
     control.repo(repo);
     Requests.NewBranch request = Requests.newBranch(HttpErrors.jsonBody(ctx));
-    control
-        .createBranch(repo, request.name(), request.head())
+    branches
+        .create(repo, request.name(), request.head())
         .onSuccess(
             change ->
                 created(
@@ -299,15 +302,15 @@ final class CommitApi {
     String branch = ctx.pathParam("branch");
     control.branch(control.repo(repo).getName(), branch);
     Requests.BranchMove request = Requests.branchMove(HttpErrors.jsonBody(ctx));
-    control
-        .moveBranch(repo, branch, request.head(), request.expectedHead())
+    branches
+        .move(repo, branch, request.head(), request.expectedHead())
         .onSuccess(change -> ok(ctx, branchChangeJson(change)))
         .onFailure(ctx::fail);
   }
 
   private void handleDeleteBranch(RoutingContext ctx) {
-    control
-        .deleteBranch(ctx.pathParam("repo"), ctx.pathParam("branch"))
+    branches
+        .delete(ctx.pathParam("repo"), ctx.pathParam("branch"))
         .onSuccess(done -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }
@@ -396,7 +399,7 @@ final class CommitApi {
   }
 
   /** A branch just written, with the jobs the change started. */
-  private JsonObject branchChangeJson(ControlPlane.BranchChange change) {
+  private JsonObject branchChangeJson(BranchControl.BranchChange change) {
     return branchJson(change.branch())
         .put("jobs", jsonArray(change.jobs().stream().map(AvroJson::toJson).toList()));
   }

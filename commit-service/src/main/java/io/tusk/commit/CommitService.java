@@ -124,6 +124,7 @@ public final class CommitService implements Service {
       CommitApi api =
           new CommitApi(
               control,
+              new BranchControl(control),
               new PipelineControl(control, config.memberPartitions(), observability.registry()),
               new JobControl(control, jobs),
               new RejectedRows(kafka),

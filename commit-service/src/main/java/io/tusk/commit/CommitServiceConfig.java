@@ -1,12 +1,10 @@
 package io.tusk.commit;
 
 import io.tusk.common.config.Config;
-import io.tusk.common.config.ConfigException;
 import io.tusk.common.config.ConfigKey;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.config.ServiceKeys;
 import java.net.URI;
-import java.net.URISyntaxException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -24,10 +22,8 @@ public record CommitServiceConfig(
     URI partitionUrl,
     int memberPartitions) {
 
-  public static final ConfigKey HTTP_HOST =
-      ConfigKey.optional("TUSK_HTTP_HOST", "0.0.0.0", "Address the HTTP API binds to");
-  public static final ConfigKey HTTP_PORT =
-      ConfigKey.optional("TUSK_HTTP_PORT", "8080", "Port of the HTTP API (0 picks a free port)");
+  public static final ConfigKey HTTP_HOST = ServiceKeys.HTTP_HOST;
+  public static final ConfigKey HTTP_PORT = ServiceKeys.httpPort(8080);
   public static final ConfigKey TRIGGER_POLL_MS =
       ConfigKey.optional(
           "TUSK_TRIGGER_POLL_MS",
@@ -50,7 +46,9 @@ public record CommitServiceConfig(
               + " same. Unset, each repo chooses (default: its partitions)");
 
   /** Every key the commit service reads. */
-  public static final List<ConfigKey> KEYS = keys();
+  public static final List<ConfigKey> KEYS =
+      ServiceKeys.withKafkaKeys(
+          HTTP_HOST, HTTP_PORT, TRIGGER_POLL_MS, PARTITION_URL, MEMBER_PARTITIONS);
 
   public CommitServiceConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -70,34 +68,7 @@ public record CommitServiceConfig(
         config.string(HTTP_HOST),
         config.port(HTTP_PORT),
         config.integer(TRIGGER_POLL_MS, 10),
-        httpUrl(config.string(PARTITION_URL)),
+        config.httpUrl(PARTITION_URL, false),
         config.string(MEMBER_PARTITIONS).isEmpty() ? 0 : config.integer(MEMBER_PARTITIONS, 1));
-  }
-
-  private static URI httpUrl(String value) {
-    try {
-      URI uri = new URI(value);
-      if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
-          && uri.getHost() != null) {
-        return uri;
-      }
-    } catch (URISyntaxException e) {
-      // answered below with the rule
-    }
-    throw new ConfigException(
-        PARTITION_URL.name()
-            + " must be an http(s) URL such as http://host:8083, got '"
-            + value
-            + "'");
-  }
-
-  private static List<ConfigKey> keys() {
-    List<ConfigKey> keys = new ArrayList<>(KafkaSettings.KEYS);
-    keys.add(HTTP_HOST);
-    keys.add(HTTP_PORT);
-    keys.add(TRIGGER_POLL_MS);
-    keys.add(PARTITION_URL);
-    keys.add(MEMBER_PARTITIONS);
-    return List.copyOf(keys);
   }
 }

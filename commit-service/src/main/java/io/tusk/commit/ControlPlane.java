@@ -36,10 +36,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The control plane's state and its changes: repos, commits and branches (pipelines are in {@link
- * PipelineControl}). Reads come from in-memory views and may run on the event loop; every change
- * runs on a worker thread through {@link SerialTasks}, queued per repo, so seals, branch moves and
- * the jobs they start are ordered and each seal sees the commit before it as its parent.
+ * The control plane's state and its changes: repos and commits, and the reads of branches every
+ * change needs (branch changes are in {@link BranchControl}, pipelines in {@link PipelineControl},
+ * re-runs in {@link JobControl}). Reads come from in-memory views and may run on the event loop;
+ * every change runs on a worker thread through {@link SerialTasks}, queued per repo, so seals,
+ * branch moves and the jobs they start are ordered and each seal sees the commit before it as its
+ * parent.
  *
  * <p>Repo and pipeline names share one namespace (a derived repo is named after its pipeline), so a
  * name is reserved while either is being created.
@@ -329,118 +331,6 @@ final class ControlPlane {
     branches.put(
         TopicNames.branchKey(repoName, branch), CommitSealer.branchAt(repoName, branch, commit));
     return commit;
-  }
-
-  // ---- branches
-
-  /** A branch record as written, with the jobs its change started. */
-  record BranchChange(Branch branch, List<JobRef> jobs) {}
-
-  /**
-   * Creates a branch at {@code headId} (null: no head yet); pipelines already following the name
-   * get a full job at the head, as for a move.
-   */
-  Future<BranchChange> createBranch(String repoName, String name, String headId) {
-    repo(repoName);
-    Requests.branchName("name", name);
-    if (headId != null) {
-      requireKept(commitOf(repoName, "head", headId), "head");
-    }
-    requireNoBranch(repoName, name);
-    return tasks.submit(
-        repoQueue(repoName),
-        () -> {
-          requireNoBranch(repoName, name);
-          Commit head = headId == null ? null : commitOf(repoName, "head", headId);
-          if (head != null) {
-            requireKept(head, "head");
-          }
-          return writeBranch(repoName, name, head);
-        });
-  }
-
-  /**
-   * Moves a branch to another commit of its repo (older: a rewind, but not below the history floor:
-   * 410) and starts a full job at the new head for every pipeline following it, in one transaction.
-   *
-   * @param expectedHead if not null, the move happens only if the head is still this commit (else
-   *     409): a compare-and-set for concurrent writers
-   */
-  Future<BranchChange> moveBranch(
-      String repoName, String name, String headId, String expectedHead) {
-    repo(repoName);
-    branch(repoName, name);
-    requireKept(commitOf(repoName, "head", headId), "head");
-    if (expectedHead != null) {
-      Requests.commitId("expectedHead", expectedHead);
-    }
-    return tasks.submit(
-        repoQueue(repoName),
-        () -> {
-          Branch current = branch(repoName, name);
-          if (expectedHead != null && !expectedHead.equals(current.getHead())) {
-            throw ApiException.conflict(
-                "branch '"
-                    + name
-                    + "' of repo '"
-                    + repoName
-                    + "' is at "
-                    + current.getHead()
-                    + ", not at expectedHead "
-                    + expectedHead);
-          }
-          Commit head = commitOf(repoName, "head", headId);
-          // Seals queued before this move may have raised the floor.
-          requireKept(head, "head");
-          return writeBranch(repoName, name, head);
-        });
-  }
-
-  /** Deletes a branch: never master, never one a pipeline follows. */
-  Future<Void> deleteBranch(String repoName, String name) {
-    repo(repoName);
-    branch(repoName, name);
-    return tasks.submit(
-        repoQueue(repoName),
-        () -> {
-          branch(repoName, name);
-          if (name.equals(MASTER)) {
-            throw ApiException.conflict("branch master cannot be deleted");
-          }
-          List<String> followers =
-              following(repoName, name).stream().map(PipelineSpec::getName).toList();
-          if (!followers.isEmpty()) {
-            throw ApiException.conflict(
-                "branch '" + name + "' is the input of pipelines " + followers);
-          }
-          sealer.deleteBranch(repoName, name);
-          branches.remove(TopicNames.branchKey(repoName, name));
-          log.info("Deleted branch {} of repo {}", name, repoName);
-          return null;
-        });
-  }
-
-  /** Writes a branch record at {@code head} with a full job per following pipeline. */
-  private BranchChange writeBranch(String repoName, String name, Commit head) {
-    RepoSpec repo = repo(repoName);
-    List<JobRef> jobs =
-        head == null
-            ? List.of()
-            : following(repoName, name).stream()
-                .map(p -> jobRef(p, JobKind.BRANCH, JobMode.FULL))
-                .toList();
-    Branch branch = CommitSealer.branchAt(repoName, name, head);
-    sealer.writeBranch(repo, branch, head, jobs);
-    branches.put(TopicNames.branchKey(repoName, name), branch);
-    log.info(
-        "Branch {} of repo {} now at {} ({} jobs)", name, repoName, branch.getHead(), jobs.size());
-    return new BranchChange(branch, jobs);
-  }
-
-  private void requireNoBranch(String repo, String name) {
-    if (branches.get(TopicNames.branchKey(repo, name)).isPresent()) {
-      throw ApiException.conflict("branch '" + name + "' of repo '" + repo + "' already exists");
-    }
   }
 
   // ---- shared

@@ -1,26 +1,20 @@
 package io.tusk.processor;
 
-import io.tusk.common.member.Hashing;
 import io.tusk.common.member.RepoLayout;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.Topic;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
-import io.tusk.common.transform.TransformOutput;
 import io.tusk.processor.DatumAssembler.Decoded;
 import io.tusk.processor.transform.DatumExecution;
 import io.tusk.schemas.Datum;
 import io.tusk.schemas.DatumDone;
 import io.tusk.schemas.DatumResult;
 import io.tusk.schemas.DatumState;
-import io.tusk.schemas.InputRef;
 import io.tusk.schemas.JobMode;
-import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.Output;
-import io.tusk.schemas.Row;
 import io.tusk.schemas.registry.SchemaRegistryException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -57,7 +51,8 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * outcome in the same transaction as the output. A compare-only datum writes its result only
  * (output hash and {@code identical}) and, if it fails, its failed records. A record that is not a
  * datum goes to {@code <pipeline>.failed}, with a FAILED result and DatumDone when its headers name
- * its job, datum hash and repo. Needs no broker: tests call it directly.
+ * its job, datum hash and repo. This class decides the outcome; {@link OutcomeRecords} builds its
+ * records. Needs no broker: tests call it directly.
  *
  * <p>Not thread-safe (it drives the thread's transform).
  */
@@ -65,35 +60,13 @@ public final class DatumMapper implements AutoCloseable {
   /** Header on {@code <pipeline>.failed}: why the datum failed. */
   public static final String ERROR_HEADER = Headers.ERROR;
 
-  /**
-   * Most input rows listed in {@link Output#getInputs()}. A reference takes some 20-100 bytes
-   * (topic and table names, partition, offset), so 2,000 of them stay under about 200 KB: with an
-   * output of up to {@link DatumExecution#MAX_OUTPUT_BYTES} the record stays under the default 1
-   * MiB. A member with more rows gets the first 2,000 and {@link Output#getInputCount()}; the rest
-   * are the member's rows as of the output's commit.
-   */
-  static final int MAX_INPUT_REFS = 2_000;
-
-  /** Kafka's upper bound of a batch header (v2 format): a record alone in its batch pays it. */
-  private static final int BATCH_OVERHEAD = 61;
-
-  /** Kafka's upper bound of a record's own fields (length, attributes, deltas) in a batch. */
-  private static final int RECORD_OVERHEAD = 21;
-
-  /** Upper bound of a varint length prefix. */
-  private static final int VARINT = 5;
-
   private final String pipeline;
   private final String processorId;
   private final TransformSelector transforms;
   private final Function<String, Optional<RepoLayout>> layouts;
-  private final Topics topics;
   private final Topic<String, Datum> datums;
-  private final Topic<String, Output> outputs;
-  private final Topic<String, DatumResult> results;
-  private final String failedTopic;
+  private final OutcomeRecords records;
   private final Clock clock;
-  private final int maxRecordBytes;
 
   /**
    * @param pipeline the pipeline whose datums are mapped
@@ -116,16 +89,9 @@ public final class DatumMapper implements AutoCloseable {
     this.processorId = Objects.requireNonNull(processorId, "processorId");
     this.transforms = Objects.requireNonNull(transforms, "transforms");
     this.layouts = Objects.requireNonNull(layouts, "layouts");
-    this.topics = Objects.requireNonNull(topics, "topics");
     this.datums = topics.datums(pipeline);
-    this.outputs = topics.output(pipeline);
-    this.results = topics.datumResults;
-    this.failedTopic = TopicNames.failed(pipeline);
+    this.records = new OutcomeRecords(pipeline, topics, maxRecordBytes);
     this.clock = Objects.requireNonNull(clock, "clock");
-    if (maxRecordBytes <= 0) {
-      throw new IllegalArgumentException("maxRecordBytes must be positive: " + maxRecordBytes);
-    }
-    this.maxRecordBytes = maxRecordBytes;
   }
 
   /**
@@ -214,7 +180,7 @@ public final class DatumMapper implements AutoCloseable {
         DatumResult compared =
             result.setIdentical(datum.getExpectedOutputHash() == null ? null : false).build();
         return new DatumOutcome(
-            DatumOutcome.Kind.COMPARED, null, compared, null, List.of(resultRecord(compared)));
+            DatumOutcome.Kind.COMPARED, null, compared, null, List.of(records.result(compared)));
       }
       DatumResult removed = result.build();
       return new DatumOutcome(
@@ -222,7 +188,8 @@ public final class DatumMapper implements AutoCloseable {
           null,
           removed,
           null,
-          List.of(tombstone(datum), resultRecord(removed), done(datum, true, null)));
+          List.of(
+              records.tombstone(datum), records.result(removed), records.done(datum, true, null)));
     }
 
     DatumExecution.Result execution = execute(datum);
@@ -236,16 +203,17 @@ public final class DatumMapper implements AutoCloseable {
         // A success implies a known repo; its rows may live on another topic than <repo>.updates
         // (a derived repo reads <pipeline>.output), and lineage follows the topic named here.
         RepoLayout layout = layouts.apply(member.getRepo()).orElseThrow();
-        Output output = output(datum, execution.output(), TopicNames.updatesOf(layout.spec()));
-        ProducerRecord<byte[], byte[]> outputRecord = outputRecord(output);
-        long size = size(outputRecord);
-        if (size > maxRecordBytes) {
+        Output output =
+            OutcomeRecords.output(datum, execution.output(), TopicNames.updatesOf(layout.spec()));
+        ProducerRecord<byte[], byte[]> outputRecord = records.output(output);
+        long size = OutcomeRecords.size(outputRecord);
+        if (size > records.maxRecordBytes()) {
           // Deterministic, so no retry: the datum fails here rather than the transaction.
           String error =
               "output of "
                   + size
                   + " bytes exceeds the limit of "
-                  + maxRecordBytes
+                  + records.maxRecordBytes()
                   + " bytes (the output record with its input list and headers; the producer's"
                   + " max.request.size)";
           return failed(unit, datum, result, error, execution.attempts(), "");
@@ -258,7 +226,7 @@ public final class DatumMapper implements AutoCloseable {
                   .setIdentical(expected == null ? null : expected.equals(output.getOutputHash()))
                   .build();
           return new DatumOutcome(
-              DatumOutcome.Kind.COMPARED, null, compared, null, List.of(resultRecord(compared)));
+              DatumOutcome.Kind.COMPARED, null, compared, null, List.of(records.result(compared)));
         }
         if (datum.getMode() == JobMode.REPROCESS && expected != null) {
           result.setIdentical(expected.equals(output.getOutputHash()));
@@ -270,7 +238,9 @@ public final class DatumMapper implements AutoCloseable {
             succeeded,
             null,
             List.of(
-                outputRecord, resultRecord(succeeded), done(datum, true, output.getOutputHash())));
+                outputRecord,
+                records.result(succeeded),
+                records.done(datum, true, output.getOutputHash())));
       }
       case RECOVERED -> {
         DatumResult recovered =
@@ -281,7 +251,7 @@ public final class DatumMapper implements AutoCloseable {
               null,
               recovered,
               execution.error(),
-              List.of(resultRecord(recovered)));
+              List.of(records.result(recovered)));
         }
         // The member's output is removed: an older output must not stay current.
         return new DatumOutcome(
@@ -289,7 +259,10 @@ public final class DatumMapper implements AutoCloseable {
             null,
             recovered,
             execution.error(),
-            List.of(tombstone(datum), resultRecord(recovered), done(datum, true, null)));
+            List.of(
+                records.tombstone(datum),
+                records.result(recovered),
+                records.done(datum, true, null)));
       }
       default -> {
         return failed(
@@ -344,13 +317,12 @@ public final class DatumMapper implements AutoCloseable {
       String stderr) {
     String text = stderr.isEmpty() ? error : error + "\n-- stderr (end) --\n" + stderr;
     DatumResult failed = result.setState(DatumState.FAILED).setError(text).build();
-    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
-    records.add(resultRecord(failed));
-    records.addAll(failedRecords(unit, provenance(datum), error, attempts, stderr));
-    if (!datum.getCompareOnly()) {
-      records.add(done(datum, false, null));
-    }
-    return new DatumOutcome(DatumOutcome.Kind.FAILED, null, failed, error, records);
+    return new DatumOutcome(
+        DatumOutcome.Kind.FAILED,
+        null,
+        failed,
+        error,
+        records.failure(unit, datum, failed, error, attempts, stderr));
   }
 
   /**
@@ -369,13 +341,12 @@ public final class DatumMapper implements AutoCloseable {
               .setDurationMicros(micros(start))
               .setError(error)
               .build();
-      List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
-      records.add(resultRecord(failed));
-      records.addAll(failedRecords(unit, provenance(datum), error, 0, ""));
-      if (!datum.getCompareOnly()) {
-        records.add(done(datum, false, null));
-      }
-      return new DatumOutcome(DatumOutcome.Kind.INVALID, null, failed, error, records);
+      return new DatumOutcome(
+          DatumOutcome.Kind.INVALID,
+          null,
+          failed,
+          error,
+          records.failure(unit, datum, failed, error, 0, ""));
     }
     ConsumerRecord<byte[], byte[]> first = unit.records().get(0);
     RecordHeaders named = new RecordHeaders();
@@ -385,7 +356,8 @@ public final class DatumMapper implements AutoCloseable {
     String jobId = Headers.text(first.headers(), Headers.JOB_ID);
     String datumHash = Headers.text(first.headers(), Headers.DATUM_HASH);
     String repo = Headers.text(first.headers(), Headers.REPO);
-    List<ProducerRecord<byte[], byte[]>> failedRecords = failedRecords(unit, named, error, 0, "");
+    List<ProducerRecord<byte[], byte[]>> failedRecords =
+        records.failedRecords(unit, named, error, 0, "");
     if (jobId == null || datumHash == null || repo == null || first.key() == null) {
       return new DatumOutcome(DatumOutcome.Kind.INVALID, null, null, error, failedRecords);
     }
@@ -404,11 +376,11 @@ public final class DatumMapper implements AutoCloseable {
             .setDurationMicros(micros(start))
             .setError(error)
             .build();
-    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
-    records.add(resultRecord(failed));
-    records.addAll(failedRecords);
-    records.add(done(repo, member, jobId, datumHash, false, null));
-    return new DatumOutcome(DatumOutcome.Kind.INVALID, null, failed, error, records);
+    List<ProducerRecord<byte[], byte[]>> written = new ArrayList<>();
+    written.add(records.result(failed));
+    written.addAll(failedRecords);
+    written.add(records.done(repo, member, jobId, datumHash, false, null));
+    return new DatumOutcome(DatumOutcome.Kind.INVALID, null, failed, error, written);
   }
 
   /** A removal datum: the member's rows were all deleted as of the job's commit. */
@@ -418,188 +390,6 @@ public final class DatumMapper implements AutoCloseable {
 
   private static long micros(long startNanos) {
     return (System.nanoTime() - startNanos) / 1_000;
-  }
-
-  private static Output output(Datum datum, TransformOutput result, String sourceTopic) {
-    MemberObject member = datum.getMemberObject();
-    List<Row> rows = member.getRows();
-    int listed = Math.min(rows.size(), MAX_INPUT_REFS);
-    List<InputRef> inputs = new ArrayList<>(listed);
-    for (Row row : rows.subList(0, listed)) {
-      inputs.add(
-          InputRef.newBuilder()
-              .setTopic(sourceTopic)
-              .setPartition(row.getSourcePartition())
-              .setOffset(row.getSourceOffset())
-              .setTable(row.getTable())
-              .build());
-    }
-    return Output.newBuilder()
-        .setPipeline(datum.getPipeline())
-        .setMember(member.getMember())
-        .setJobId(datum.getJobId())
-        .setCommitId(datum.getCommitId())
-        .setGlobalId(datum.getGlobalId())
-        .setDatumHash(datum.getDatumHash())
-        .setContentType(result.contentType())
-        .setData(ByteBuffer.wrap(result.data()))
-        .setOutputHash(Hashing.bytesHash(result.data()))
-        .setInputs(inputs)
-        .setInputCount(listed < rows.size() ? rows.size() : -1L)
-        .build();
-  }
-
-  private ProducerRecord<byte[], byte[]> outputRecord(Output output) {
-    return new ProducerRecord<>(
-        outputs.name(),
-        null,
-        outputs.key(output.getMember()),
-        outputs.value(output),
-        provenanceOf(
-            output.getPipeline(),
-            output.getJobId(),
-            output.getCommitId(),
-            output.getGlobalId(),
-            output.getDatumHash()));
-  }
-
-  /** A null value on the compacted output topic: the member's output is gone. */
-  private ProducerRecord<byte[], byte[]> tombstone(Datum datum) {
-    return new ProducerRecord<>(
-        outputs.name(),
-        null,
-        outputs.key(datum.getMemberObject().getMember()),
-        null,
-        provenance(datum));
-  }
-
-  private ProducerRecord<byte[], byte[]> resultRecord(DatumResult result) {
-    return new ProducerRecord<>(
-        results.name(), results.key(result.getJobId()), results.value(result));
-  }
-
-  private ProducerRecord<byte[], byte[]> done(Datum datum, boolean succeeded, String outputHash) {
-    MemberObject member = datum.getMemberObject();
-    return done(
-        member.getRepo(),
-        member.getMember(),
-        datum.getJobId(),
-        datum.getDatumHash(),
-        succeeded,
-        outputHash);
-  }
-
-  /** The outcome for the member side, on the member's partition of the repo's by-member topic. */
-  private ProducerRecord<byte[], byte[]> done(
-      String repo,
-      String member,
-      String jobId,
-      String datumHash,
-      boolean succeeded,
-      String outputHash) {
-    Topic<String, MemberEvent> byMember = topics.byMember(repo);
-    DatumDone done =
-        DatumDone.newBuilder()
-            .setPipeline(pipeline)
-            .setMember(member)
-            .setJobId(jobId)
-            .setDatumHash(datumHash)
-            .setSucceeded(succeeded)
-            .setOutputHash(outputHash)
-            .build();
-    return new ProducerRecord<>(
-        byMember.name(),
-        byMember.key(member),
-        byMember.value(MemberEvent.newBuilder().setEvent(done).build()));
-  }
-
-  /**
-   * The unit's original records (every part of a datum in parts) with the error, attempts, stderr,
-   * {@code provenance} and their source position. A record that would be too large to send loses
-   * its stderr header, then its value (its source position still finds it on the datum topic).
-   */
-  private List<ProducerRecord<byte[], byte[]>> failedRecords(
-      DatumUnit unit, RecordHeaders provenance, String error, int attempts, String stderr) {
-    List<ProducerRecord<byte[], byte[]>> failed = new ArrayList<>();
-    for (ConsumerRecord<byte[], byte[]> record : unit.records()) {
-      RecordHeaders headers = new RecordHeaders(provenance.toArray());
-      headers.add(ERROR_HEADER, Headers.bytes(error));
-      headers.add(Headers.ATTEMPTS, Headers.bytes(Integer.toString(attempts)));
-      addSource(headers, record);
-      ProducerRecord<byte[], byte[]> plain =
-          new ProducerRecord<>(failedTopic, null, record.key(), record.value(), headers);
-      ProducerRecord<byte[], byte[]> chosen = plain;
-      if (!stderr.isEmpty()) {
-        RecordHeaders withStderr = new RecordHeaders(headers.toArray());
-        withStderr.add(Headers.STDERR, Headers.bytes(stderr));
-        chosen = new ProducerRecord<>(failedTopic, null, record.key(), record.value(), withStderr);
-        if (size(chosen) > maxRecordBytes) {
-          chosen = plain;
-        }
-      }
-      if (size(chosen) > maxRecordBytes) {
-        headers.add(
-            Headers.OMITTED,
-            Headers.bytes(
-                "value of "
-                    + record.value().length
-                    + " bytes left out to stay under "
-                    + maxRecordBytes
-                    + " bytes; see the source position"));
-        chosen = new ProducerRecord<>(failedTopic, null, record.key(), null, headers);
-      }
-      failed.add(chosen);
-    }
-    return failed;
-  }
-
-  private static void addSource(RecordHeaders headers, ConsumerRecord<byte[], byte[]> record) {
-    headers.add(Headers.SOURCE_TOPIC, Headers.bytes(record.topic()));
-    headers.add(Headers.SOURCE_PARTITION, Headers.bytes(Integer.toString(record.partition())));
-    headers.add(Headers.SOURCE_OFFSET, Headers.bytes(Long.toString(record.offset())));
-  }
-
-  private static RecordHeaders provenance(Datum datum) {
-    return provenanceOf(
-        datum.getPipeline(),
-        datum.getJobId(),
-        datum.getCommitId(),
-        datum.getGlobalId(),
-        datum.getDatumHash());
-  }
-
-  private static RecordHeaders provenanceOf(
-      String pipeline, String jobId, String commitId, String globalId, String datumHash) {
-    RecordHeaders headers = new RecordHeaders();
-    headers.add(Headers.PIPELINE, Headers.bytes(pipeline));
-    headers.add(Headers.JOB_ID, Headers.bytes(jobId));
-    headers.add(Headers.COMMIT_ID, Headers.bytes(commitId));
-    headers.add(Headers.GLOBAL_ID, Headers.bytes(globalId));
-    headers.add(Headers.DATUM_HASH, Headers.bytes(datumHash));
-    return headers;
-  }
-
-  /**
-   * An upper bound of the bytes the producer counts for a record alone in its batch (Kafka's own
-   * estimate: batch header, record overhead, length-prefixed key, value and headers).
-   */
-  static long size(ProducerRecord<byte[], byte[]> record) {
-    long size =
-        BATCH_OVERHEAD
-            + RECORD_OVERHEAD
-            + VARINT
-            + (record.key() == null ? 0 : record.key().length)
-            + VARINT
-            + (record.value() == null ? 0 : record.value().length)
-            + VARINT;
-    for (Header header : record.headers()) {
-      size +=
-          VARINT
-              + header.key().getBytes(StandardCharsets.UTF_8).length
-              + VARINT
-              + (header.value() == null ? 0 : header.value().length);
-    }
-    return size;
   }
 
   /**

@@ -4,9 +4,9 @@ import io.tusk.common.config.Config;
 import io.tusk.common.config.ConfigException;
 import io.tusk.common.config.ConfigKey;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.config.ServiceKeys;
 import io.tusk.common.topics.TopicNames;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -31,12 +31,8 @@ public record DatumProcessorConfig(
           "TUSK_PROCESSOR_THREADS",
           "1",
           "Worker threads, each with its own consumer, transactional producer and transform");
-  public static final ConfigKey HTTP_HOST =
-      ConfigKey.optional(
-          "TUSK_HTTP_HOST", "0.0.0.0", "Interface of the /health and /metrics server");
-  public static final ConfigKey HTTP_PORT =
-      ConfigKey.optional(
-          "TUSK_HTTP_PORT", "8084", "Port of the /health and /metrics server (0: a free port)");
+  public static final ConfigKey HTTP_HOST = ServiceKeys.HTTP_HOST;
+  public static final ConfigKey HTTP_PORT = ServiceKeys.httpPort(8084);
   public static final ConfigKey MAX_POLL_RECORDS =
       ConfigKey.optional(
           "TUSK_MAX_POLL_RECORDS",
@@ -49,7 +45,9 @@ public record DatumProcessorConfig(
           "How long start waits for the pipeline's spec to appear in tusk.pipelines");
 
   /** Every key the datum processor reads. */
-  public static final List<ConfigKey> KEYS = keys();
+  public static final List<ConfigKey> KEYS =
+      ServiceKeys.withKafkaKeys(
+          PIPELINE, THREADS, HTTP_HOST, HTTP_PORT, MAX_POLL_RECORDS, PIPELINE_WAIT_SECONDS);
 
   public DatumProcessorConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -88,12 +86,5 @@ public record DatumProcessorConfig(
   /** The consumer group every instance of this pipeline's processor joins. */
   public String groupId() {
     return "tusk-processor-" + pipeline;
-  }
-
-  private static List<ConfigKey> keys() {
-    List<ConfigKey> keys = new ArrayList<>(KafkaSettings.KEYS);
-    keys.addAll(
-        List.of(PIPELINE, THREADS, HTTP_HOST, HTTP_PORT, MAX_POLL_RECORDS, PIPELINE_WAIT_SECONDS));
-    return List.copyOf(keys);
   }
 }

@@ -61,6 +61,11 @@ import org.slf4j.LoggerFactory;
  * committed offsets and retries with backoff (bounded, then fatal); a fenced producer is replaced;
  * security and version errors are fatal at once. A fatal error stops the worker loudly and turns
  * its health check DOWN.
+ *
+ * <p>Over 500 lines on purpose: the exactly-once loop (poll, compute, one transaction with the
+ * offsets, failures sorted into fenced, transient and fatal) is read and imitated as one shape, and
+ * its parts share the consumer, producer and transaction state, so split apart they would only pass
+ * that state around; the decisions per datum are already in {@link DatumMapper}.
  */
 final class DatumWorker implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(DatumWorker.class);

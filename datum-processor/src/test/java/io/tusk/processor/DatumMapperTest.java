@@ -566,7 +566,7 @@ class DatumMapperTest {
     assertThat(failed.value()).isNull();
     assertThat(header(failed, Headers.OMITTED)).contains("left out");
     assertThat(header(failed, Headers.SOURCE_OFFSET)).isEqualTo("1");
-    assertThat(DatumMapper.size(failed)).isLessThanOrEqualTo(limit);
+    assertThat(OutcomeRecords.size(failed)).isLessThanOrEqualTo(limit);
   }
 
   @Test
@@ -574,7 +574,7 @@ class DatumMapperTest {
     // Given a member with more rows than an output lists
     OmopFixtures.Member member = OmopFixtures.member("77");
     LocalDate day = LocalDate.of(2000, 1, 1);
-    for (int i = 0; i < DatumMapper.MAX_INPUT_REFS + 5; i++) {
+    for (int i = 0; i < OutcomeRecords.MAX_INPUT_REFS + 5; i++) {
       member.visit(day.plusDays(i), day.plusDays(i + 1));
     }
     Datum datum =
@@ -585,8 +585,8 @@ class DatumMapperTest {
 
     // Then the output lists the first rows and says how many there were
     assertThat(outcome.kind()).isEqualTo(DatumOutcome.Kind.SUCCESS);
-    assertThat(outcome.output().getInputs()).hasSize(DatumMapper.MAX_INPUT_REFS);
-    assertThat(outcome.output().getInputCount()).isEqualTo(DatumMapper.MAX_INPUT_REFS + 5);
+    assertThat(outcome.output().getInputs()).hasSize(OutcomeRecords.MAX_INPUT_REFS);
+    assertThat(outcome.output().getInputCount()).isEqualTo(OutcomeRecords.MAX_INPUT_REFS + 5);
     assertThat(outcome.output().getInputs().get(0).getOffset())
         .isEqualTo(datum.getMemberObject().getRows().get(0).getSourceOffset());
     // A member within the cap lists all of them

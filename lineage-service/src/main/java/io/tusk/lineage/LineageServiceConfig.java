@@ -1,12 +1,9 @@
 package io.tusk.lineage;
 
 import io.tusk.common.config.Config;
-import io.tusk.common.config.ConfigException;
 import io.tusk.common.config.ConfigKey;
 import io.tusk.common.config.KafkaSettings;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.util.ArrayList;
+import io.tusk.common.config.ServiceKeys;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -34,17 +31,13 @@ public record LineageServiceConfig(
     OpenLineageSettings openLineage) {
 
   public static final ConfigKey STATE_DIR =
-      ConfigKey.optional(
-          "TUSK_STATE_DIR",
+      ServiceKeys.stateDir(
           "state/lineage-service",
           "Directory of the index stores; keep it across restarts to avoid restoring them from Kafka");
-  public static final ConfigKey HTTP_HOST =
-      ConfigKey.optional("TUSK_HTTP_HOST", "0.0.0.0", "Address the HTTP API binds to");
-  public static final ConfigKey HTTP_PORT =
-      ConfigKey.optional("TUSK_HTTP_PORT", "8082", "Port of the HTTP API (0 picks a free port)");
+  public static final ConfigKey HTTP_HOST = ServiceKeys.HTTP_HOST;
+  public static final ConfigKey HTTP_PORT = ServiceKeys.httpPort(8082);
   public static final ConfigKey STREAM_THREADS =
-      ConfigKey.optional(
-          "TUSK_STREAM_THREADS", "1", "Kafka Streams threads that maintain the indexes");
+      ServiceKeys.streamThreads("Kafka Streams threads that maintain the indexes");
   public static final ConfigKey ADVERTISED_URL =
       ConfigKey.optional(
           "TUSK_ADVERTISED_URL",
@@ -72,7 +65,17 @@ public record LineageServiceConfig(
           "Most OpenLineage events waiting in memory for the endpoint; more wait in the store");
 
   /** Every key the service reads. */
-  public static final List<ConfigKey> KEYS = keys();
+  public static final List<ConfigKey> KEYS =
+      ServiceKeys.withKafkaKeys(
+          STATE_DIR,
+          HTTP_HOST,
+          HTTP_PORT,
+          STREAM_THREADS,
+          ADVERTISED_URL,
+          OPENLINEAGE_URL,
+          OPENLINEAGE_NAMESPACE,
+          OPENLINEAGE_TOPIC,
+          OPENLINEAGE_BACKLOG);
 
   public LineageServiceConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -92,11 +95,11 @@ public record LineageServiceConfig(
     KafkaSettings kafka = KafkaSettings.from(config);
     String advertised = config.string(ADVERTISED_URL);
     if (!advertised.isEmpty()) {
-      httpUrl(ADVERTISED_URL, advertised, true);
+      config.httpUrl(ADVERTISED_URL, true);
     }
     String openLineageUrl = config.string(OPENLINEAGE_URL);
     if (!openLineageUrl.isEmpty()) {
-      httpUrl(OPENLINEAGE_URL, openLineageUrl, false);
+      config.httpUrl(OPENLINEAGE_URL, false);
     }
     return new LineageServiceConfig(
         kafka,
@@ -111,36 +114,5 @@ public record LineageServiceConfig(
             config.string(OPENLINEAGE_TOPIC),
             config.integer(OPENLINEAGE_BACKLOG, 1),
             kafka.bootstrapServers()));
-  }
-
-  /** Checks that {@code value} is an http(s) URL (with a port when {@code needsPort}). */
-  private static URI httpUrl(ConfigKey key, String value, boolean needsPort) {
-    try {
-      URI uri = new URI(value);
-      boolean http = "http".equals(uri.getScheme()) || "https".equals(uri.getScheme());
-      if (!http || uri.getHost() == null || (needsPort && uri.getPort() < 0)) {
-        throw new ConfigException(
-            key.name() + " must be an http URL" + (needsPort ? " with a port" : "") + ": " + value);
-      }
-      return uri;
-    } catch (URISyntaxException e) {
-      throw new ConfigException(key.name() + " is not a URL: " + value);
-    }
-  }
-
-  private static List<ConfigKey> keys() {
-    List<ConfigKey> keys = new ArrayList<>(KafkaSettings.KEYS);
-    keys.addAll(
-        List.of(
-            STATE_DIR,
-            HTTP_HOST,
-            HTTP_PORT,
-            STREAM_THREADS,
-            ADVERTISED_URL,
-            OPENLINEAGE_URL,
-            OPENLINEAGE_NAMESPACE,
-            OPENLINEAGE_TOPIC,
-            OPENLINEAGE_BACKLOG));
-    return List.copyOf(keys);
   }
 }

@@ -3,6 +3,7 @@ package io.tusk.partition;
 import io.tusk.schemas.Job;
 import java.nio.ByteBuffer;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
@@ -50,17 +51,7 @@ record JobProgress(
   }
 
   JobProgress withJob(Job newJob) {
-    return new JobProgress(
-        newJob,
-        processed,
-        failed,
-        recovered,
-        identical,
-        different,
-        restartOpen,
-        restartToProcess,
-        restartResults,
-        restartRounds);
+    return with(b -> b.job = newJob);
   }
 
   JobProgress withCounts(
@@ -70,32 +61,25 @@ record JobProgress(
       long newIdentical,
       long newDifferent,
       long newRestartResults) {
-    return new JobProgress(
-        job,
-        newProcessed,
-        newFailed,
-        newRecovered,
-        newIdentical,
-        newDifferent,
-        restartOpen,
-        restartToProcess,
-        newRestartResults,
-        restartRounds);
+    return with(
+        b -> {
+          b.processed = newProcessed;
+          b.failed = newFailed;
+          b.recovered = newRecovered;
+          b.identical = newIdentical;
+          b.different = newDifferent;
+          b.restartResults = newRestartResults;
+        });
   }
 
   /** Opens the next restart round once all its parts are in. */
   JobProgress withRestartRound(long toProcess) {
-    return new JobProgress(
-        job,
-        processed,
-        failed,
-        recovered,
-        identical,
-        different,
-        true,
-        toProcess,
-        restartResults,
-        restartRounds + 1);
+    return with(
+        b -> {
+          b.restartOpen = true;
+          b.restartToProcess = toProcess;
+          b.restartRounds = restartRounds + 1;
+        });
   }
 
   /** Whether the open restart round has all its results. */
@@ -105,17 +89,60 @@ record JobProgress(
 
   /** Closes the finished restart round. */
   JobProgress withoutRestartRound() {
-    return new JobProgress(
-        job,
-        processed,
-        failed,
-        recovered,
-        identical,
-        different,
-        false,
-        0,
-        restartResults - restartToProcess,
-        restartRounds);
+    return with(
+        b -> {
+          b.restartOpen = false;
+          b.restartToProcess = 0;
+          b.restartResults = restartResults - restartToProcess;
+        });
+  }
+
+  /** A copy with the fields {@code change} sets; the others as they are. */
+  private JobProgress with(Consumer<Builder> change) {
+    Builder builder = new Builder(this);
+    change.accept(builder);
+    return builder.build();
+  }
+
+  /** The fields of a progress being changed or read: the one place that lists them all. */
+  private static final class Builder {
+    Job job;
+    long processed;
+    long failed;
+    long recovered;
+    long identical;
+    long different;
+    boolean restartOpen;
+    long restartToProcess;
+    long restartResults;
+    int restartRounds;
+
+    Builder(JobProgress from) {
+      job = from.job;
+      processed = from.processed;
+      failed = from.failed;
+      recovered = from.recovered;
+      identical = from.identical;
+      different = from.different;
+      restartOpen = from.restartOpen;
+      restartToProcess = from.restartToProcess;
+      restartResults = from.restartResults;
+      restartRounds = from.restartRounds;
+    }
+
+    JobProgress build() {
+      return new JobProgress(
+          job,
+          processed,
+          failed,
+          recovered,
+          identical,
+          different,
+          restartOpen,
+          restartToProcess,
+          restartResults,
+          restartRounds);
+    }
   }
 
   /**
@@ -163,33 +190,23 @@ record JobProgress(
         if (version != VERSION) {
           throw new SerializationException("unknown job progress format version " + version);
         }
-        long processed = buffer.getLong();
-        long failed = buffer.getLong();
-        long recovered = buffer.getLong();
-        long identical = buffer.getLong();
-        long different = buffer.getLong();
-        boolean restartOpen = buffer.get() == 1;
-        long restartToProcess = buffer.getLong();
-        long restartResults = buffer.getLong();
-        int restartRounds = buffer.getInt();
+        Builder read = new Builder(EMPTY);
+        read.processed = buffer.getLong();
+        read.failed = buffer.getLong();
+        read.recovered = buffer.getLong();
+        read.identical = buffer.getLong();
+        read.different = buffer.getLong();
+        read.restartOpen = buffer.get() == 1;
+        read.restartToProcess = buffer.getLong();
+        read.restartResults = buffer.getLong();
+        read.restartRounds = buffer.getInt();
         int jobLength = buffer.getInt();
-        Job job = null;
         if (jobLength >= 0) {
           byte[] bytes = new byte[jobLength];
           buffer.get(bytes);
-          job = jobSerde.deserializer().deserialize(topic, bytes);
+          read.job = jobSerde.deserializer().deserialize(topic, bytes);
         }
-        return new JobProgress(
-            job,
-            processed,
-            failed,
-            recovered,
-            identical,
-            different,
-            restartOpen,
-            restartToProcess,
-            restartResults,
-            restartRounds);
+        return read.build();
       };
     }
   }

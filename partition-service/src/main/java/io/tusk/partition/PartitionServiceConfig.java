@@ -3,8 +3,8 @@ package io.tusk.partition;
 import io.tusk.common.config.Config;
 import io.tusk.common.config.ConfigKey;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.config.ServiceKeys;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -31,22 +31,17 @@ public record PartitionServiceConfig(
     CompletionSettings completion) {
 
   public static final ConfigKey STATE_DIR =
-      ConfigKey.optional(
-          "TUSK_STATE_DIR",
-          "state/partition-service",
-          "Kafka Streams state directory; each instance needs its own");
+      ServiceKeys.stateDir(
+          "state/partition-service", "Kafka Streams state directory; each instance needs its own");
   public static final ConfigKey REKEYER_THREADS =
       ConfigKey.optional(
           "TUSK_REKEYER_THREADS",
           "1",
           "Rekeyer threads (one consumer and one transactional producer each)");
   public static final ConfigKey STREAM_THREADS =
-      ConfigKey.optional("TUSK_STREAM_THREADS", "1", "Kafka Streams threads of this instance");
-  public static final ConfigKey HTTP_HOST =
-      ConfigKey.optional("TUSK_HTTP_HOST", "0.0.0.0", "Address of /health and /metrics");
-  public static final ConfigKey HTTP_PORT =
-      ConfigKey.optional(
-          "TUSK_HTTP_PORT", "8083", "Port of /health and /metrics (0: any free port)");
+      ServiceKeys.streamThreads("Kafka Streams threads of this instance");
+  public static final ConfigKey HTTP_HOST = ServiceKeys.HTTP_HOST;
+  public static final ConfigKey HTTP_PORT = ServiceKeys.httpPort(8083);
   public static final ConfigKey SLICE_ROWS =
       ConfigKey.optional(
           "TUSK_COMPLETION_SLICE_ROWS",
@@ -66,7 +61,16 @@ public record PartitionServiceConfig(
           "Wall-clock interval at which ready commits are completed without new input");
 
   /** Every key this service reads. */
-  public static final List<ConfigKey> KEYS = keys();
+  public static final List<ConfigKey> KEYS =
+      ServiceKeys.withKafkaKeys(
+          STATE_DIR,
+          REKEYER_THREADS,
+          STREAM_THREADS,
+          HTTP_HOST,
+          HTTP_PORT,
+          SLICE_ROWS,
+          SLICE_MEMBERS,
+          COMPLETION_INTERVAL_MS);
 
   public PartitionServiceConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -93,20 +97,5 @@ public record PartitionServiceConfig(
             config.integer(SLICE_ROWS, 1),
             config.integer(SLICE_MEMBERS, 1),
             Duration.ofMillis(config.integer(COMPLETION_INTERVAL_MS, 1))));
-  }
-
-  private static List<ConfigKey> keys() {
-    List<ConfigKey> keys = new ArrayList<>(KafkaSettings.KEYS);
-    keys.addAll(
-        List.of(
-            STATE_DIR,
-            REKEYER_THREADS,
-            STREAM_THREADS,
-            HTTP_HOST,
-            HTTP_PORT,
-            SLICE_ROWS,
-            SLICE_MEMBERS,
-            COMPLETION_INTERVAL_MS));
-    return List.copyOf(keys);
   }
 }

@@ -59,6 +59,11 @@ import org.slf4j.LoggerFactory;
  * stops and the service reports unhealthy. A fenced or otherwise fatally failed producer is
  * replaced. An unreachable schema registry (Avro rows and derived repos need it) is retried for as
  * long as it lasts.
+ *
+ * <p>Over 500 lines on purpose: like the datum processor's worker it is one
+ * consume-transform-produce loop whose steps share the consumer, producer, transaction and position
+ * state, so it reads (and is imitated) best whole; routing rows is already apart in {@link
+ * RekeyRouter}.
  */
 final class Rekeyer implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Rekeyer.class);

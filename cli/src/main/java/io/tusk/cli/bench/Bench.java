@@ -15,18 +15,14 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -53,24 +49,17 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * </ol>
  *
  * Figures vary with the machine: read them as ratios to the baselines measured in the same run.
+ *
+ * @param out where the figures go
+ * @param table the generated table loaded as the first commit
+ * @param updateEvery the update touches one member in this many
+ * @param home the local stack's home directory
  */
-public final class Bench {
+public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path home) {
   static final String REPO = "bench";
   static final String PIPELINE = "bench-summary";
   static final int PARTITIONS = 6;
   static final Duration TIMEOUT = Duration.ofMinutes(30);
-
-  private final PrintStream out;
-  private final SyntheticTable table;
-  private final int updateEvery;
-  private final Path home;
-
-  public Bench(PrintStream out, SyntheticTable table, int updateEvery, Path home) {
-    this.out = out;
-    this.table = table;
-    this.updateEvery = updateEvery;
-    this.home = home;
-  }
 
   /** Runs the benchmark and prints its figures. */
   public void run() throws Exception {
@@ -78,9 +67,8 @@ public final class Bench {
         "Tusk bench: %,d members, %,d rows, update touching 1 in %d members, %d partitions%n",
         table.members(), table.rows(), updateEvery, PARTITIONS);
     try (LocalTusk tusk = LocalTusk.start(home, Ports.ephemeral(), 2, false)) {
-      KafkaSettings settings =
-          KafkaSettings.of(tusk.bootstrapServers(), tusk.registryUrl(), "bench");
-      TuskClient client = new TuskClient(tusk.commitUrl(), tusk.lineageUrl());
+      KafkaSettings settings = tusk.kafkaSettings("bench");
+      TuskClient client = tusk.client();
       createRepoAndPipeline(client);
       String updates = TopicNames.updates(REPO);
 
@@ -113,12 +101,7 @@ public final class Bench {
             partitionRate, partitionRate / streamsRate);
         JsonNode job1 = client.awaitJobEnd(jobOf(commit1), TIMEOUT);
         Duration full = Duration.between(sealed, Instant.now());
-        out.printf(
-            "tusk      full job:        %,9d datums processed, %,9d skipped, %8.1f s (seal -> job %s)%n",
-            job1.path("processed").asLong(),
-            job1.path("skipped").asLong(),
-            full.toMillis() / 1000.0,
-            job1.path("state").asText());
+        printJob("full job:       ", job1, full);
 
         // 4. The update: a small fraction of members get new rows.
         try (RowLoader loader = new RowLoader(settings, REPO)) {
@@ -130,12 +113,7 @@ public final class Bench {
         JsonNode commit2 = client.commit(REPO);
         JsonNode job2 = client.awaitJobEnd(jobOf(commit2), TIMEOUT);
         Duration incremental = Duration.between(sealed2, Instant.now());
-        out.printf(
-            "tusk      incremental job: %,9d datums processed, %,9d skipped, %8.1f s (seal -> job %s)%n",
-            job2.path("processed").asLong(),
-            job2.path("skipped").asLong(),
-            incremental.toMillis() / 1000.0,
-            job2.path("state").asText());
+        printJob("incremental job:", job2, incremental);
         out.printf(
             "tusk      incremental / full: datums %.1f %%, wall time %.1f %%%n",
             100.0 * job2.path("processed").asLong() / Math.max(1, job1.path("processed").asLong()),
@@ -144,20 +122,21 @@ public final class Bench {
     }
   }
 
+  /** A job's counts and the time from its seal to its end. */
+  private void printJob(String label, JsonNode job, Duration took) {
+    out.printf(
+        "tusk      %s %,9d datums processed, %,9d skipped, %8.1f s (seal -> job %s)%n",
+        label,
+        job.path("processed").asLong(),
+        job.path("skipped").asLong(),
+        took.toMillis() / 1000.0,
+        job.path("state").asText());
+  }
+
   /** Creates the benchmark repo (the generated table) and its pipeline ({@link MemberSummary}). */
   static void createRepoAndPipeline(TuskClient client) {
-    ObjectNode spec = TuskClient.object().put("name", REPO).put("format", "csv");
-    spec.put("defaultTable", SyntheticTable.TABLE).put("partitions", PARTITIONS);
-    ObjectNode events =
-        spec.putArray("tables")
-            .addObject()
-            .put("name", SyntheticTable.TABLE)
-            .put("memberKey", "MEMBER_ID");
-    for (String column : SyntheticTable.COLUMNS) {
-      events.withArray("columns").add(column);
-    }
-    events.putArray("rowKey").add("EVENT_ID");
-    client.createRepo(spec);
+    client.createRepo(
+        SyntheticTable.repoSpec(REPO, PARTITIONS).put("defaultTable", SyntheticTable.TABLE));
     ObjectNode pipeline = TuskClient.object().put("name", PIPELINE).put("parallelism", PARTITIONS);
     pipeline.putObject("input").put("repo", REPO);
     pipeline.putObject("transform").put("java", "member-summary");
@@ -205,26 +184,14 @@ public final class Bench {
             Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("baseline-store")
                 .withValueSerde(Serdes.Long()));
     try (Admin admin = Admin.create(settings.admin("bench-admin"))) {
-      Set<TopicPartition> partitions =
-          admin.describeTopics(Set.of(topic)).allTopicNames().get().get(topic).partitions().stream()
-              .map(p -> new TopicPartition(topic, p.partition()))
-              .collect(Collectors.toSet());
-      Map<TopicPartition, Long> end =
-          admin
-              .listOffsets(
-                  partitions.stream().collect(Collectors.toMap(p -> p, p -> OffsetSpec.latest())))
-              .all()
-              .get()
-              .entrySet()
-              .stream()
-              .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
-      long rows = end.values().stream().mapToLong(Long::longValue).sum();
+      Set<TopicPartition> partitions = GroupOffsets.partitions(admin, topic);
+      long rows = GroupOffsets.end(admin, partitions);
       long start = System.nanoTime();
       try (KafkaStreams streams = new KafkaStreams(builder.build(), new StreamsConfig(props))) {
         streams.start();
         Instant deadline = Instant.now().plus(TIMEOUT);
         while (Instant.now().isBefore(deadline)) {
-          long done = committed(admin, appId, partitions);
+          long done = GroupOffsets.committed(admin, appId, partitions);
           if (done >= rows) {
             return rows / ((System.nanoTime() - start) / 1e9);
           }
@@ -237,19 +204,6 @@ public final class Bench {
   }
 
   /** The ID of the benchmark pipeline's job that {@code commit} triggered. */
-  /** The sum of the offsets {@code group} committed on {@code partitions} (0 where none). */
-  static long committed(Admin admin, String group, Collection<TopicPartition> partitions)
-      throws Exception {
-    Map<TopicPartition, OffsetAndMetadata> committed =
-        admin
-            .listConsumerGroupOffsets(group)
-            .partitionsToOffsetAndMetadata()
-            .get(30, TimeUnit.SECONDS);
-    return partitions.stream()
-        .mapToLong(p -> committed.containsKey(p) ? committed.get(p).offset() : 0)
-        .sum();
-  }
-
   static String jobOf(JsonNode commit) {
     for (JsonNode job : commit.path("jobs")) {
       if (PIPELINE.equals(job.path("pipeline").asText())) {

@@ -37,8 +37,14 @@ import org.apache.kafka.common.errors.WakeupException;
  * single members are sealed during those lookups, and each new output is timed from being readable
  * in the pipeline's output topic to being queryable on the lineage service. Prints figures; it is
  * not a timed test.
+ *
+ * @param out where the figures go
+ * @param outputs members of the generated table, hence outputs of the pipeline's job
+ * @param rate provenance lookups per second
+ * @param duration how long the lookups run
+ * @param home the local stack's home directory
  */
-public final class LineageBench {
+public record LineageBench(PrintStream out, int outputs, int rate, Duration duration, Path home) {
   /** Rows per member: few, so the partition stage (measured by {@link Bench}) stays short. */
   private static final int ROWS_PER_MEMBER = 2;
 
@@ -56,25 +62,6 @@ public final class LineageBench {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final PrintStream out;
-  private final int outputs;
-  private final int rate;
-  private final Duration duration;
-  private final Path home;
-
-  /**
-   * @param outputs members of the generated table, hence outputs of the pipeline's job
-   * @param rate provenance lookups per second
-   * @param duration how long the lookups run
-   */
-  public LineageBench(PrintStream out, int outputs, int rate, Duration duration, Path home) {
-    this.out = out;
-    this.outputs = outputs;
-    this.rate = rate;
-    this.duration = duration;
-    this.home = home;
-  }
-
   /** Runs the benchmark and prints its figures. */
   public void run() throws Exception {
     SyntheticTable table = new SyntheticTable(outputs, (long) outputs * ROWS_PER_MEMBER);
@@ -83,9 +70,8 @@ public final class LineageBench {
             + " at %d/s for %d s%n",
         table.members(), table.rows(), Bench.PIPELINE, rate, duration.toSeconds());
     try (LocalTusk tusk = LocalTusk.start(home, Ports.ephemeral(), 2)) {
-      KafkaSettings settings =
-          KafkaSettings.of(tusk.bootstrapServers(), tusk.registryUrl(), "lineage-bench");
-      TuskClient client = new TuskClient(tusk.commitUrl(), tusk.lineageUrl());
+      KafkaSettings settings = tusk.kafkaSettings("lineage-bench");
+      TuskClient client = tusk.client();
       Bench.createRepoAndPipeline(client);
       double produceRate = Bench.load(settings, table);
       out.printf("loaded %,d rows at %,.0f rows/s; sealing%n", table.rows(), produceRate);

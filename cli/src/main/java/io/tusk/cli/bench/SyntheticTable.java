@@ -1,5 +1,7 @@
 package io.tusk.cli.bench;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tusk.cli.TuskClient;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
@@ -37,6 +39,22 @@ public final class SyntheticTable {
 
   public long rows() {
     return rows;
+  }
+
+  /**
+   * The spec of a CSV repo holding this table in {@code partitions} partitions: its columns, member
+   * key {@code MEMBER_ID} and row key {@code EVENT_ID}.
+   */
+  public static ObjectNode repoSpec(String repo, int partitions) {
+    ObjectNode spec =
+        TuskClient.object().put("name", repo).put("format", "csv").put("partitions", partitions);
+    ObjectNode events =
+        spec.putArray("tables").addObject().put("name", TABLE).put("memberKey", "MEMBER_ID");
+    for (String column : COLUMNS) {
+      events.withArray("columns").add(column);
+    }
+    events.putArray("rowKey").add("EVENT_ID");
+    return spec;
   }
 
   /** Emits every row of the full table, in generation order. */

@@ -30,34 +30,25 @@ import org.apache.kafka.common.errors.WakeupException;
  * between the two commits (every page), the latency of as-of lookups (a member as of either commit,
  * through the commit service's API), and, on a second repo sealing every second (continuous mode),
  * the time from a row produced to its member's output being readable.
+ *
+ * @param out where the figures go
+ * @param table the generated table loaded as the first commit
+ * @param lookups as-of lookups to time
+ * @param streamRate rows per second produced in continuous mode
+ * @param streamSeconds how long continuous mode produces
+ * @param home the local stack's home directory
  */
-public final class VersioningBench {
+public record VersioningBench(
+    PrintStream out,
+    SyntheticTable table,
+    int lookups,
+    int streamRate,
+    int streamSeconds,
+    Path home) {
   private static final String REPO = "vbench";
   private static final String STREAM_REPO = "vstream";
   private static final String STREAM_PIPELINE = "vstream-summary";
   private static final Duration TIMEOUT = Duration.ofHours(2);
-
-  private final PrintStream out;
-  private final SyntheticTable table;
-  private final int lookups;
-  private final int streamRate;
-  private final int streamSeconds;
-  private final Path home;
-
-  public VersioningBench(
-      PrintStream out,
-      SyntheticTable table,
-      int lookups,
-      int streamRate,
-      int streamSeconds,
-      Path home) {
-    this.out = out;
-    this.table = table;
-    this.lookups = lookups;
-    this.streamRate = streamRate;
-    this.streamSeconds = streamSeconds;
-    this.home = home;
-  }
 
   /** Runs the benchmark and prints its figures. */
   public void run() throws Exception {
@@ -65,9 +56,8 @@ public final class VersioningBench {
         "Tusk versioning bench: %,d members, %,d rows; %,d as-of lookups; continuous mode at %,d rows/s for %d s%n",
         table.members(), table.rows(), lookups, streamRate, streamSeconds);
     try (LocalTusk tusk = LocalTusk.start(home, Ports.ephemeral(), 2)) {
-      KafkaSettings settings =
-          KafkaSettings.of(tusk.bootstrapServers(), tusk.registryUrl(), "vbench");
-      TuskClient client = new TuskClient(tusk.commitUrl(), tusk.lineageUrl());
+      KafkaSettings settings = tusk.kafkaSettings("vbench");
+      TuskClient client = tusk.client();
       client.createRepo(repoSpec(REPO, false));
 
       long loadStart = System.nanoTime();
@@ -209,17 +199,7 @@ public final class VersioningBench {
   }
 
   private static ObjectNode repoSpec(String name, boolean everySecond) {
-    ObjectNode spec =
-        TuskClient.object().put("name", name).put("format", "csv").put("partitions", 6);
-    ObjectNode events =
-        spec.putArray("tables")
-            .addObject()
-            .put("name", SyntheticTable.TABLE)
-            .put("memberKey", "MEMBER_ID");
-    for (String column : SyntheticTable.COLUMNS) {
-      events.withArray("columns").add(column);
-    }
-    events.putArray("rowKey").add("EVENT_ID");
+    ObjectNode spec = SyntheticTable.repoSpec(name, 6);
     if (everySecond) {
       spec.putObject("trigger").put("everySeconds", 1);
     }

@@ -9,6 +9,7 @@ import java.io.PrintWriter;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.function.Consumer;
 import picocli.CommandLine.Option;
 
 /**
@@ -46,21 +47,38 @@ public final class Api {
     return json;
   }
 
+  /**
+   * Prints a service's answer to System.out: its JSON with {@code --json}, else as {@code text}
+   * prints it for a reader.
+   */
+  public void print(JsonNode answer, Consumer<JsonNode> text) {
+    if (json) {
+      printJson(System.out, answer);
+    } else {
+      text.accept(answer);
+    }
+  }
+
+  /** Prints the commit service's JSON answer to {@code GET path} (a spec, a branch). */
+  public void printCommitGet(String path) {
+    printJson(System.out, client().commitGet(path));
+  }
+
   /** Prints {@code node} as indented JSON. */
   public static void printJson(PrintStream out, JsonNode node) {
-    try {
-      out.println(JSON.writeValueAsString(node));
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      out.println(node);
-    }
+    out.println(indented(node));
   }
 
   /** Prints {@code node} as indented JSON (to a command's picocli output). */
   public static void printJson(PrintWriter out, JsonNode node) {
+    out.println(indented(node));
+  }
+
+  private static String indented(JsonNode node) {
     try {
-      out.println(JSON.writeValueAsString(node));
+      return JSON.writeValueAsString(node);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      out.println(node);
+      return node.toString(); // a tree read from JSON always writes; compact is the fallback
     }
   }
 

@@ -24,6 +24,20 @@ public final class BranchCommand {
     return "/repos/" + TuskClient.segment(repo) + "/branches";
   }
 
+  /** The branch a subcommand changes: {@code REPO NAME}. */
+  static final class BranchRef {
+    @Parameters(index = "0", description = "The repo.")
+    String repo;
+
+    @Parameters(index = "1", description = "The branch.")
+    String name;
+
+    /** The branch's path in the commit service's API. */
+    String path() {
+      return branches(repo) + "/" + TuskClient.segment(name);
+    }
+  }
+
   /** {@code tusk branch list REPO}. */
   @Command(name = "list", description = "List a repo's branches and their heads.")
   static final class List implements Callable<Integer> {
@@ -34,17 +48,16 @@ public final class BranchCommand {
 
     @Override
     public Integer call() {
-      JsonNode list = api.client().commitGet(branches(repo));
-      if (api.json()) {
-        Api.printJson(System.out, list);
-        return 0;
-      }
+      api.print(api.client().commitGet(branches(repo)), List::print);
+      return 0;
+    }
+
+    private static void print(JsonNode list) {
       for (JsonNode b : list) {
         System.out.printf(
             "%-20s %-32s seq %s%n",
             b.path("name").asText(), Api.text(b.path("head")), Api.text(b.path("headSequence")));
       }
-      return 0;
     }
   }
 
@@ -52,23 +65,20 @@ public final class BranchCommand {
   @Command(name = "create", description = "Create a branch at a commit.")
   static final class Create implements Callable<Integer> {
     @Mixin Api api;
-
-    @Parameters(index = "0", description = "The repo.")
-    String repo;
-
-    @Parameters(index = "1", description = "The new branch.")
-    String name;
+    @Mixin BranchRef branch;
 
     @Option(names = "--at", required = true, description = "The commit the branch starts at.")
     String at;
 
     @Override
     public Integer call() {
-      JsonNode branch =
+      Api.printJson(
+          System.out,
           api.client()
               .commitSend(
-                  "POST", branches(repo), TuskClient.object().put("name", name).put("head", at));
-      Api.printJson(System.out, branch);
+                  "POST",
+                  branches(branch.repo),
+                  TuskClient.object().put("name", branch.name).put("head", at)));
       return 0;
     }
   }
@@ -80,25 +90,16 @@ public final class BranchCommand {
           "Move a branch's head (to an older commit: a rewind); pipelines following it run on the new head.")
   static final class Move implements Callable<Integer> {
     @Mixin Api api;
-
-    @Parameters(index = "0", description = "The repo.")
-    String repo;
-
-    @Parameters(index = "1", description = "The branch.")
-    String name;
+    @Mixin BranchRef branch;
 
     @Option(names = "--to", required = true, description = "The new head commit.")
     String to;
 
     @Override
     public Integer call() {
-      JsonNode branch =
-          api.client()
-              .commitSend(
-                  "PUT",
-                  branches(repo) + "/" + TuskClient.segment(name),
-                  TuskClient.object().put("head", to));
-      Api.printJson(System.out, branch);
+      Api.printJson(
+          System.out,
+          api.client().commitSend("PUT", branch.path(), TuskClient.object().put("head", to)));
       return 0;
     }
   }
@@ -109,17 +110,12 @@ public final class BranchCommand {
       description = "Delete a branch (not master, not while a pipeline follows it).")
   static final class Delete implements Callable<Integer> {
     @Mixin Api api;
-
-    @Parameters(index = "0", description = "The repo.")
-    String repo;
-
-    @Parameters(index = "1", description = "The branch.")
-    String name;
+    @Mixin BranchRef branch;
 
     @Override
     public Integer call() {
-      api.client().commitSend("DELETE", branches(repo) + "/" + TuskClient.segment(name), null);
-      System.out.println("deleted branch " + name + " of " + repo);
+      api.client().commitSend("DELETE", branch.path(), null);
+      System.out.println("deleted branch " + branch.name + " of " + branch.repo);
       return 0;
     }
   }

@@ -36,10 +36,11 @@ public final class CommitCommand implements Callable<Integer> {
                     + "/commits?branch="
                     + TuskClient.segment(branch),
                 TuskClient.object());
-    if (api.json()) {
-      Api.printJson(System.out, commit);
-      return 0;
-    }
+    api.print(commit, this::print);
+    return 0;
+  }
+
+  private void print(JsonNode commit) {
     System.out.printf(
         "commit %s (sequence %d, %s offsets) on %s%n",
         commit.path("id").asText(),
@@ -50,6 +51,5 @@ public final class CommitCommand implements Callable<Integer> {
       System.out.printf(
           "  job %s of pipeline %s%n", job.path("jobId").asText(), job.path("pipeline").asText());
     }
-    return 0;
   }
 }

@@ -42,10 +42,11 @@ public final class DatumCommand {
           "?limit=" + limit + (state == null ? "" : "&state=" + TuskClient.segment(state));
       JsonNode page =
           api.client().lineageGet("/jobs/" + TuskClient.segment(job) + "/datums" + query);
-      if (api.json()) {
-        Api.printJson(System.out, page);
-        return 0;
-      }
+      api.print(page, List::print);
+      return 0;
+    }
+
+    private static void print(JsonNode page) {
       System.out.printf(
           "%-16s %-10s %-8s %-12s %s%n", "MEMBER", "STATE", "ATTEMPTS", "DATUM", "ERROR");
       for (JsonNode d : page.path("datums")) {
@@ -57,7 +58,6 @@ public final class DatumCommand {
             Api.shortId(d.path("datumHash")),
             Api.text(d.path("error")));
       }
-      return 0;
     }
   }
 

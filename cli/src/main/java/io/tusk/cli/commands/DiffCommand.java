@@ -42,26 +42,28 @@ public final class DiffCommand implements Callable<Integer> {
     String range = "?from=" + TuskClient.segment(from) + "&to=" + TuskClient.segment(to);
     String base = "/repos/" + TuskClient.segment(repo) + "/diff";
     if (member != null) {
-      JsonNode diff = client.commitGet(base + "/" + TuskClient.segment(member) + range);
-      if (api.json()) {
-        Api.printJson(System.out, diff);
-        return 0;
-      }
-      System.out.printf("member %s: %s%n", member, Api.text(diff.path("change")));
-      diff.path("added").forEach(row -> System.out.println("  + " + row));
-      diff.path("replaced")
-          .forEach(
-              pair ->
-                  System.out.println(
-                      "  ~ " + pair.path("before") + "\n    -> " + pair.path("after")));
-      diff.path("removed").forEach(row -> System.out.println("  - " + row));
+      api.print(
+          client.commitGet(base + "/" + TuskClient.segment(member) + range), this::printMember);
       return 0;
     }
-    JsonNode diff = client.commitGet(base + range + "&limit=" + limit);
-    if (api.json()) {
-      Api.printJson(System.out, diff);
-      return 0;
-    }
+    api.print(client.commitGet(base + range + "&limit=" + limit), DiffCommand::printMembers);
+    return 0;
+  }
+
+  /** One member's rows added, replaced and removed. */
+  private void printMember(JsonNode diff) {
+    System.out.printf("member %s: %s%n", member, Api.text(diff.path("change")));
+    diff.path("added").forEach(row -> System.out.println("  + " + row));
+    diff.path("replaced")
+        .forEach(
+            pair ->
+                System.out.println(
+                    "  ~ " + pair.path("before") + "\n    -> " + pair.path("after")));
+    diff.path("removed").forEach(row -> System.out.println("  - " + row));
+  }
+
+  /** The counts of changed members and the first page of them. */
+  private static void printMembers(JsonNode diff) {
     System.out.printf(
         "%s..%s: %s added, %s changed, %s removed%n",
         Api.shortId(diff.path("from")),
@@ -75,6 +77,5 @@ public final class DiffCommand implements Callable<Integer> {
     if (diff.hasNonNull("next")) {
       System.out.println("  ... (more members; --json shows the page cursor)");
     }
-    return 0;
   }
 }

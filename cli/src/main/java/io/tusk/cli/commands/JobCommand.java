@@ -18,11 +18,7 @@ public final class JobCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     JsonNode j = api.client().lineageGet("/jobs/" + TuskClient.segment(job));
-    if (api.json()) {
-      Api.printJson(System.out, j);
-      return 0;
-    }
-    print(j);
+    api.print(j, JobCommand::print);
     return 0;
   }
 

@@ -32,10 +32,11 @@ public final class LogCommand implements Callable<Integer> {
     String query = "?limit=" + limit + (before == null ? "" : "&before=" + before);
     JsonNode commits =
         api.client().commitGet("/repos/" + TuskClient.segment(repo) + "/commits" + query);
-    if (api.json()) {
-      Api.printJson(System.out, commits);
-      return 0;
-    }
+    api.print(commits, LogCommand::print);
+    return 0;
+  }
+
+  private static void print(JsonNode commits) {
     System.out.printf(
         "%-5s %-32s %-12s %-19s %-9s %10s %9s %9s  %s%n",
         "SEQ", "COMMIT", "PARENT", "TIME (UTC)", "STATE", "ROWS", "REJECTED", "CHANGED", "JOBS");
@@ -63,6 +64,5 @@ public final class LogCommand implements Callable<Integer> {
           stats.isObject() ? stats.path("changedMembers").asText() : "-",
           jobs.toString().trim());
     }
-    return 0;
   }
 }

@@ -35,14 +35,15 @@ public final class LogsCommand implements Callable<Integer> {
         member == null
             ? client.lineageGet(base + "/logs?limit=" + limit)
             : client.lineageGet(base + "/datums/" + TuskClient.segment(member) + "/logs");
-    if (api.json()) {
-      Api.printJson(System.out, logs);
-      return 0;
-    }
+    api.print(logs, LogsCommand::print);
+    return 0;
+  }
+
+  private static void print(JsonNode logs) {
     JsonNode entries = logs.has("logs") ? logs.path("logs") : logs.isArray() ? logs : null;
     if (entries == null) {
       System.out.printf("== %s%n%s%n", Api.text(logs.path("member")), Api.text(logs.path("log")));
-      return 0;
+      return;
     }
     for (JsonNode entry : entries) {
       System.out.printf(
@@ -51,6 +52,5 @@ public final class LogsCommand implements Callable<Integer> {
           Api.text(entry.path("state")),
           Api.text(entry.path("log")));
     }
-    return 0;
   }
 }

@@ -35,10 +35,11 @@ public final class MemberCommand implements Callable<Integer> {
             + TuskClient.segment(member)
             + (at == null ? "" : "?at=" + TuskClient.segment(at));
     JsonNode object = api.client().commitGet(path);
-    if (api.json()) {
-      Api.printJson(System.out, object);
-      return 0;
-    }
+    api.print(object, this::print);
+    return 0;
+  }
+
+  private void print(JsonNode object) {
     System.out.printf(
         "member %s of %s: version of commit %s (sequence %s), hash %s, %d rows%n",
         member,
@@ -60,6 +61,5 @@ public final class MemberCommand implements Callable<Integer> {
           row.path("offset").asText(),
           values.toString().trim());
     }
-    return 0;
   }
 }

@@ -124,11 +124,11 @@ public final class PipelineCommand {
 
     @Override
     public Integer call() {
-      JsonNode list = api.client().commitGet("/pipelines");
-      if (api.json()) {
-        Api.printJson(System.out, list);
-        return 0;
-      }
+      api.print(api.client().commitGet("/pipelines"), List::print);
+      return 0;
+    }
+
+    private static void print(JsonNode list) {
       System.out.printf(
           "%-24s %-24s %-8s %-7s %s%n", "NAME", "INPUT", "BRANCH", "VERSION", "TRANSFORM");
       for (JsonNode p : list) {
@@ -147,7 +147,6 @@ public final class PipelineCommand {
             Api.text(p.path("version")),
             transform);
       }
-      return 0;
     }
   }
 
@@ -161,7 +160,7 @@ public final class PipelineCommand {
 
     @Override
     public Integer call() {
-      Api.printJson(System.out, api.client().commitGet("/pipelines/" + TuskClient.segment(name)));
+      api.printCommitGet("/pipelines/" + TuskClient.segment(name));
       return 0;
     }
   }

@@ -32,10 +32,11 @@ public final class RejectedCommand implements Callable<Integer> {
         "?limit=" + limit + (commit == null ? "" : "&commit=" + TuskClient.segment(commit));
     JsonNode rejected =
         api.client().commitGet("/repos/" + TuskClient.segment(repo) + "/rejected" + query);
-    if (api.json()) {
-      Api.printJson(System.out, rejected);
-      return 0;
-    }
+    api.print(rejected, RejectedCommand::print);
+    return 0;
+  }
+
+  private static void print(JsonNode rejected) {
     JsonNode rows = rejected.has("rows") ? rejected.path("rows") : rejected;
     System.out.printf(
         "%-9s %-10s %-22s %-20s %s%n", "PARTITION", "OFFSET", "REASON", "TABLE", "DETAIL");
@@ -48,6 +49,5 @@ public final class RejectedCommand implements Callable<Integer> {
           Api.text(r.path("table")),
           Api.text(r.path("detail")));
     }
-    return 0;
   }
 }

@@ -53,11 +53,11 @@ public final class RepoCommand {
 
     @Override
     public Integer call() {
-      JsonNode repos = api.client().commitGet("/repos");
-      if (api.json()) {
-        Api.printJson(System.out, repos);
-        return 0;
-      }
+      api.print(api.client().commitGet("/repos"), List::print);
+      return 0;
+    }
+
+    private static void print(JsonNode repos) {
       for (JsonNode r : repos) {
         System.out.printf(
             "%-24s %-6s %d tables, %d partitions%n",
@@ -66,7 +66,6 @@ public final class RepoCommand {
             r.path("tables").size(),
             r.path("updatePartitions").asInt());
       }
-      return 0;
     }
   }
 
@@ -80,7 +79,7 @@ public final class RepoCommand {
 
     @Override
     public Integer call() {
-      Api.printJson(System.out, api.client().commitGet("/repos/" + TuskClient.segment(repo)));
+      api.printCommitGet("/repos/" + TuskClient.segment(repo));
       return 0;
     }
   }

@@ -2,7 +2,6 @@ package io.tusk.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tusk.cli.TuskClient;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,11 +29,7 @@ public final class RerunCommand implements Callable<Integer> {
       description = "Return at once instead of waiting for the new job to end.")
   boolean noWait;
 
-  @Option(
-      names = "--timeout",
-      defaultValue = "PT30M",
-      description = "How long to wait (ISO-8601 duration, default ${DEFAULT-VALUE}).")
-  Duration timeout;
+  @Mixin JobWait wait;
 
   @Override
   public Integer call() {
@@ -49,12 +44,8 @@ public final class RerunCommand implements Callable<Integer> {
     if (noWait) {
       return 0;
     }
-    JsonNode ended = client.awaitJobEnd(newJob, timeout);
-    if (api.json()) {
-      Api.printJson(System.out, ended);
-    } else {
-      JobCommand.print(ended);
-    }
+    JsonNode ended = client.awaitJobEnd(newJob, wait.timeout);
+    api.print(ended, JobCommand::print);
     boolean reproduced = !reprocess || ended.path("different").asLong() == 0;
     if (reprocess) {
       System.out.println(

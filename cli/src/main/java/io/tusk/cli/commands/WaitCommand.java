@@ -2,11 +2,9 @@ package io.tusk.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tusk.cli.TuskClient;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code tusk wait GLOBAL_ID}: block until every job a commit caused downstream has ended. */
@@ -20,11 +18,7 @@ public final class WaitCommand implements Callable<Integer> {
   @Parameters(index = "0", description = "The global ID (a source commit's ID).")
   String globalId;
 
-  @Option(
-      names = "--timeout",
-      defaultValue = "PT30M",
-      description = "How long to wait (ISO-8601 duration, default ${DEFAULT-VALUE}).")
-  Duration timeout;
+  @Mixin JobWait wait;
 
   @Override
   public Integer call() {
@@ -33,23 +27,24 @@ public final class WaitCommand implements Callable<Integer> {
         TuskClient.await(
             () -> client.global(globalId),
             g -> !"running".equals(g.path("state").asText()) && g.path("jobs").size() > 0,
-            timeout,
+            wait.timeout,
             "global ID " + globalId + " to settle");
-    if (api.json()) {
-      Api.printJson(System.out, global);
-    } else {
-      for (JsonNode job : global.path("jobs")) {
-        System.out.printf(
-            "%-24s %-32s %-8s processed %,d skipped %,d failed %,d%n",
-            job.path("pipeline").asText(),
-            job.path("id").asText(),
-            job.path("state").asText(),
-            job.path("processed").asLong(),
-            job.path("skipped").asLong(),
-            job.path("failed").asLong());
-      }
-      System.out.println(global.path("state").asText());
-    }
+    api.print(global, WaitCommand::printJobs);
     return "success".equals(global.path("state").asText()) ? 0 : 1;
+  }
+
+  /** The global ID's jobs, one line each, then its state. */
+  private static void printJobs(JsonNode global) {
+    for (JsonNode job : global.path("jobs")) {
+      System.out.printf(
+          "%-24s %-32s %-8s processed %,d skipped %,d failed %,d%n",
+          job.path("pipeline").asText(),
+          job.path("id").asText(),
+          job.path("state").asText(),
+          job.path("processed").asLong(),
+          job.path("skipped").asLong(),
+          job.path("failed").asLong());
+    }
+    System.out.println(global.path("state").asText());
   }
 }

@@ -1,5 +1,7 @@
 package io.tusk.cli.local;
 
+import io.tusk.cli.TuskClient;
+import io.tusk.common.config.KafkaSettings;
 import io.tusk.localstack.LocalStack;
 import io.tusk.localstack.PortCheck;
 import java.nio.file.Path;
@@ -63,6 +65,16 @@ public final class LocalTusk implements AutoCloseable {
 
   public String lineageUrl() {
     return services.lineageUrl();
+  }
+
+  /** A client of this stack's commit and lineage services. */
+  public TuskClient client() {
+    return new TuskClient(commitUrl(), lineageUrl());
+  }
+
+  /** Settings of Kafka clients of this stack; {@code instanceId} names their clients. */
+  public KafkaSettings kafkaSettings(String instanceId) {
+    return KafkaSettings.of(bootstrapServers(), registryUrl(), instanceId);
   }
 
   /** The partition service's HTTP port (members, diff, health). */

@@ -46,7 +46,7 @@ class LineageCommandTest {
             """);
 
     // When it is printed
-    String out = print((o, n) -> LineageCommand.printNode(o, n, ""), node);
+    String out = print((o, n) -> LineageProvenance.printNode(o, n, ""), node);
 
     // Then the upstream node sits under its row, its source row under it, with the content
     assertThat(out)
@@ -79,7 +79,7 @@ class LineageCommandTest {
             """);
 
     // When it is printed
-    String out = print(LineageCommand::printChanges, changes);
+    String out = print(LineageChanges::printChanges, changes);
 
     // Then it says it is the first version, the added row and the new data
     assertThat(out)

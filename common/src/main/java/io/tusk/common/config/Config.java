@@ -1,5 +1,7 @@
 package io.tusk.common.config;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -93,6 +95,31 @@ public final class Config {
       throw new ConfigException(key.name() + " must be a port number (0-65535), got " + value);
     }
     return value;
+  }
+
+  /**
+   * The value of {@code key} as an http(s) URL with a host (and a port when {@code needsPort}).
+   *
+   * @throws ConfigException naming the key when the value is not such a URL
+   */
+  public URI httpUrl(ConfigKey key, boolean needsPort) {
+    String value = string(key);
+    try {
+      URI uri = new URI(value);
+      boolean http = "http".equals(uri.getScheme()) || "https".equals(uri.getScheme());
+      if (http && uri.getHost() != null && (!needsPort || uri.getPort() >= 0)) {
+        return uri;
+      }
+    } catch (URISyntaxException e) {
+      // answered below with the rule
+    }
+    throw new ConfigException(
+        key.name()
+            + " must be an http(s) URL such as http://host:8080"
+            + (needsPort ? " (with a port)" : "")
+            + ", got '"
+            + value
+            + "'");
   }
 
   /** The value of {@code key} as a comma-separated list (empty entries dropped). */

@@ -1,0 +1,67 @@
+package io.tusk.cli.commands;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tusk.cli.TuskClient;
+import java.io.PrintWriter;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code tusk lineage global ID}: a source commit and everything it caused downstream. */
+@Command(
+    name = "global",
+    description =
+        "A global ID's state, and its commits and jobs across the pipeline DAG, oldest first.")
+final class LineageGlobal extends LineageQuery {
+  @Parameters(index = "0", description = "The global ID (a source commit's ID).")
+  String globalId;
+
+  @Override
+  JsonNode query(TuskClient client) {
+    return client.global(globalId);
+  }
+
+  @Override
+  void print(PrintWriter out, JsonNode global) {
+    out.printf("global ID %s: %s%n", globalId, Api.text(global.path("state")));
+    out.printf("commits:%n");
+    Table commits =
+        new Table(
+            out,
+            "  %-32s %-24s %5s %-19s %s%n",
+            "COMMIT",
+            "REPO",
+            "SEQ",
+            "TIME (UTC)",
+            "SOURCE JOB");
+    for (JsonNode c : global.path("commits")) {
+      commits.row(
+          c.path("id").asText(),
+          c.path("repo").asText(),
+          Api.text(c.path("sequence")),
+          Api.time(c.path("createdAt")),
+          Api.text(c.path("sourceJob")));
+    }
+    out.printf("jobs:%n");
+    Table jobs =
+        new Table(
+            out,
+            "  %-32s %-24s %-8s %-32s %-19s %s%n",
+            "JOB",
+            "PIPELINE",
+            "STATE",
+            "COMMIT",
+            "CREATED (UTC)",
+            "DATUMS");
+    for (JsonNode j : global.path("jobs")) {
+      jobs.row(
+          j.path("id").asText(),
+          j.path("pipeline").asText(),
+          j.path("state").asText(),
+          j.path("commitId").asText(),
+          Api.time(j.path("createdAt")),
+          String.format(
+              "processed %,d skipped %,d failed %,d",
+              j.path("processed").asLong(), j.path("skipped").asLong(), j.path("failed").asLong()));
+    }
+  }
+}

@@ -42,7 +42,7 @@ final class Binary {
         });
   }
 
-  /** Appends fields. */
+  /** Appends fields (also the store keys of {@link StoreKeys}, without a version byte). */
   static final class Writer {
     private ByteBuffer buffer = ByteBuffer.allocate(128);
 
@@ -77,7 +77,8 @@ final class Binary {
       return this;
     }
 
-    private byte[] bytes() {
+    /** The fields written so far. */
+    byte[] bytes() {
       byte[] bytes = new byte[buffer.position()];
       buffer.flip();
       buffer.get(bytes);

@@ -238,41 +238,27 @@ final class StoreKeys {
     return new String(bytes, StandardCharsets.UTF_8);
   }
 
-  /** Appends fields to a key. */
+  /** Appends fields to a key: {@link Binary.Writer}'s encoding of strings and numbers. */
   private static final class Builder {
-    private ByteBuffer buffer = ByteBuffer.allocate(64);
+    private final Binary.Writer writer = new Binary.Writer();
 
     Builder string(String value) {
-      byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-      ensure(4 + bytes.length);
-      buffer.putInt(bytes.length).put(bytes);
+      writer.putString(value);
       return this;
     }
 
     Builder integer(int value) {
-      ensure(4);
-      buffer.putInt(value);
+      writer.putInt(value);
       return this;
     }
 
     Builder number(long value) {
-      ensure(8);
-      buffer.putLong(value);
+      writer.putLong(value);
       return this;
     }
 
     Bytes build() {
-      return Bytes.wrap(Arrays.copyOf(buffer.array(), buffer.position()));
-    }
-
-    private void ensure(int more) {
-      if (buffer.remaining() < more) {
-        ByteBuffer bigger =
-            ByteBuffer.allocate(Math.max(buffer.capacity() * 2, buffer.position() + more));
-        buffer.flip();
-        bigger.put(buffer);
-        buffer = bigger;
-      }
+      return Bytes.wrap(writer.bytes());
     }
   }
 }

@@ -52,7 +52,7 @@ public final class Soak {
   private final Topics topics;
   private final SoakState state;
   private final OpGenerator generator;
-  private final Random sampling;
+  private final HistoryChecks history;
   private final Map<String, OutputReader> readers = new HashMap<>();
   private final List<String> mismatches = new ArrayList<>();
   private final List<String> created = new ArrayList<>();
@@ -73,7 +73,7 @@ public final class Soak {
     this.topics = new Topics(kafka.registryClient());
     this.state = new SoakState(new RepoModel(settings.prefix(), settings.historyRetention()));
     this.generator = new OpGenerator(settings.seed(), state, settings.simpleRows());
-    this.sampling = new Random(settings.seed() * 31 + 7);
+    this.history = new HistoryChecks(state, driver, new Random(settings.seed() * 31 + 7));
     this.jobs = new JobFollower(state, driver, readers, out, this::report);
   }
 
@@ -106,7 +106,7 @@ public final class Soak {
         try {
           apply(op);
           if (op instanceof Op.Seal || opIndex % 5 == 0) {
-            sample();
+            report(history.sample(), () -> {});
           }
         } catch (TuskClient.ApiError | IllegalStateException e) {
           report(List.of("unexpected: " + e.getMessage()), () -> {});
@@ -183,7 +183,7 @@ public final class Soak {
       FailSwitch.set(flaky.fails());
       state.flakyFails = flaky.fails();
     } else if (op instanceof Op.ProbeFloor probe) {
-      probeFloor(probe);
+      report(history.probeFloor(probe, "floor" + opIndex), () -> {});
     } else {
       throw new IllegalArgumentException("unknown operation " + op);
     }
@@ -291,7 +291,7 @@ public final class Soak {
     }
     String rows = state.rows.name();
     if (state.groups != null) {
-      int status = statusOf(() -> driver.deletePipeline(rows));
+      int status = SoakDriver.statusOf(() -> driver.deletePipeline(rows));
       if (status != 409) {
         report(
             List.of(
@@ -322,7 +322,7 @@ public final class Soak {
     ExpectedJob job = rows.lastWritingJob();
     if (!state.repo.retained(state.repo.commit(job.commitId()))) {
       // The job's commit fell out of the history retention: its versions are gone.
-      int status = statusOf(() -> driver.restart(job.jobId()));
+      int status = SoakDriver.statusOf(() -> driver.restart(job.jobId()));
       if (status != 410) {
         report(
             List.of(
@@ -335,7 +335,7 @@ public final class Soak {
       return;
     }
     if (rows.specChangedSinceLastJob()) {
-      int status = statusOf(() -> driver.restart(job.jobId()));
+      int status = SoakDriver.statusOf(() -> driver.restart(job.jobId()));
       if (status != 409) {
         report(
             List.of(
@@ -376,63 +376,6 @@ public final class Soak {
             : rerun.reprocess() ? PipelineModel.Mode.REPROCESS : PipelineModel.Mode.CHANGED;
     JsonNode answer = driver.rerun(original.jobId(), rerun.reprocess());
     jobs.runRows(answer.path("jobId").asText(), commit, mode);
-  }
-
-  private void probeFloor(Op.ProbeFloor probe) {
-    RepoModel.CommitInfo old = state.repo.commitAt(probe.sequence());
-    List<String> problems = new ArrayList<>();
-    int member = statusOf(() -> driver.member(state.repo.name(), probe.member(), old.id()));
-    if (member != 410) {
-      problems.add(
-          "member "
-              + probe.member()
-              + " as of commit #"
-              + probe.sequence()
-              + " (beyond the history floor): expected 410, actual "
-              + member);
-    }
-    String name = "floor" + opIndex;
-    int branch = statusOf(() -> driver.createBranch(state.repo.name(), name, old.id()));
-    if (branch != 410) {
-      problems.add(
-          "branch created at commit #"
-              + probe.sequence()
-              + " (beyond the history floor): expected 410, actual "
-              + branch);
-    }
-    if (branch / 100 == 2) {
-      driver.deleteBranch(state.repo.name(), name);
-    }
-    report(problems, () -> {});
-  }
-
-  /** A few members as of a retained commit, and the diff of two retained commits. */
-  private void sample() {
-    List<RepoModel.CommitInfo> retained =
-        state.repo.commits().stream().filter(state.repo::retained).toList();
-    if (retained.isEmpty()) {
-      return;
-    }
-    List<String> problems = new ArrayList<>();
-    for (int i = 0; i < 2; i++) {
-      RepoModel.CommitInfo at = retained.get(sampling.nextInt(retained.size()));
-      String member = OpGenerator.MEMBERS.get(sampling.nextInt(OpGenerator.MEMBERS.size()));
-      problems.addAll(
-          SoakChecks.member(
-              state.repo, at, member, driver.member(state.repo.name(), member, at.id())));
-    }
-    if (retained.size() >= 2) {
-      int a = sampling.nextInt(retained.size());
-      int b = sampling.nextInt(retained.size());
-      if (a != b) {
-        RepoModel.CommitInfo from = retained.get(Math.min(a, b));
-        RepoModel.CommitInfo to = retained.get(Math.max(a, b));
-        problems.addAll(
-            SoakChecks.diff(
-                state.repo, from, to, driver.diff(state.repo.name(), from.id(), to.id())));
-      }
-    }
-    report(problems, () -> {});
   }
 
   /** The one job of {@code pipeline} among a change's job references (null: none expected). */
@@ -484,16 +427,6 @@ public final class Soak {
         .forEach(o -> end.put(o.path("partition").asInt(), o.path("offset").asLong()));
     return new RepoModel.CommitInfo(
         commit.path("id").asText(), commit.path("sequence").asLong(), end);
-  }
-
-  /** The HTTP status of a call (2xx as 200). */
-  private static int statusOf(Runnable call) {
-    try {
-      call.run();
-      return 200;
-    } catch (TuskClient.ApiError e) {
-      return e.status();
-    }
   }
 
   /** Where each record went: with the seed, what a reproduction needs to explain a difference. */

@@ -238,4 +238,14 @@ final class SoakDriver implements AutoCloseable {
   public void close() {
     producer.close(Duration.ofSeconds(10));
   }
+
+  /** The HTTP status of a call (2xx as 200). */
+  static int statusOf(Runnable call) {
+    try {
+      call.run();
+      return 200;
+    } catch (TuskClient.ApiError e) {
+      return e.status();
+    }
+  }
 }

@@ -1,0 +1,80 @@
+package io.tusk.cli.soak;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The soak's checks of the repo's history, apart from the jobs: members and diffs as of retained
+ * commits (sampled), and that the commits beyond the history floor are refused with 410.
+ */
+final class HistoryChecks {
+  private final SoakState state;
+  private final SoakDriver driver;
+  private final Random sampling;
+
+  HistoryChecks(SoakState state, SoakDriver driver, Random sampling) {
+    this.state = state;
+    this.driver = driver;
+    this.sampling = sampling;
+  }
+
+  /** A member query and a branch creation beyond the floor: both 410. */
+  List<String> probeFloor(Op.ProbeFloor probe, String branchName) {
+    RepoModel.CommitInfo old = state.repo.commitAt(probe.sequence());
+    List<String> problems = new ArrayList<>();
+    int member =
+        SoakDriver.statusOf(() -> driver.member(state.repo.name(), probe.member(), old.id()));
+    if (member != 410) {
+      problems.add(
+          "member "
+              + probe.member()
+              + " as of commit #"
+              + probe.sequence()
+              + " (beyond the history floor): expected 410, actual "
+              + member);
+    }
+    int branch =
+        SoakDriver.statusOf(() -> driver.createBranch(state.repo.name(), branchName, old.id()));
+    if (branch != 410) {
+      problems.add(
+          "branch created at commit #"
+              + probe.sequence()
+              + " (beyond the history floor): expected 410, actual "
+              + branch);
+    }
+    if (branch / 100 == 2) {
+      driver.deleteBranch(state.repo.name(), branchName);
+    }
+    return problems;
+  }
+
+  /** A few members as of a retained commit, and the diff of two retained commits. */
+  List<String> sample() {
+    List<RepoModel.CommitInfo> retained =
+        state.repo.commits().stream().filter(state.repo::retained).toList();
+    List<String> problems = new ArrayList<>();
+    if (retained.isEmpty()) {
+      return problems;
+    }
+    for (int i = 0; i < 2; i++) {
+      RepoModel.CommitInfo at = retained.get(sampling.nextInt(retained.size()));
+      String member = OpGenerator.MEMBERS.get(sampling.nextInt(OpGenerator.MEMBERS.size()));
+      problems.addAll(
+          SoakChecks.member(
+              state.repo, at, member, driver.member(state.repo.name(), member, at.id())));
+    }
+    if (retained.size() >= 2) {
+      int a = sampling.nextInt(retained.size());
+      int b = sampling.nextInt(retained.size());
+      if (a != b) {
+        RepoModel.CommitInfo from = retained.get(Math.min(a, b));
+        RepoModel.CommitInfo to = retained.get(Math.max(a, b));
+        problems.addAll(
+            SoakChecks.diff(
+                state.repo, from, to, driver.diff(state.repo.name(), from.id(), to.id())));
+      }
+    }
+    return problems;
+  }
+}

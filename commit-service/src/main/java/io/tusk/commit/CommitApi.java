@@ -206,7 +206,16 @@ final class CommitApi {
 
   private void handleRejected(RoutingContext ctx) {
     RepoSpec repo = control.repo(ctx.pathParam("repo"));
-    Commit commit = control.commitOf(repo.getName(), "commit", ctx.queryParams().get("commit"));
+    String commitId = ctx.queryParams().get("commit");
+    // Without a commit: the newest one, as the CLI's help says.
+    Commit commit =
+        commitId == null
+            ? control
+                .commits
+                .latest(repo.getName())
+                .orElseThrow(
+                    () -> ApiException.notFound("repo '" + repo.getName() + "' has no commit yet"))
+            : control.commitOf(repo.getName(), "commit", commitId);
     int limit = Requests.limit(ctx.queryParams().get("limit"), DEFAULT_REJECTED_LIMIT);
     RejectedRows.Cursor after = Requests.cursor("after", ctx.queryParams().get("after"));
     boolean content = Requests.flag("content", ctx.queryParams().get("content"));

@@ -152,10 +152,14 @@ class HistoryIT extends CommitServiceItBase {
         .containsExactly(102L, 105L, 108L, 111L, 114L, 117L);
     assertThat(rest.getValue("next")).isNull();
 
+    // And without a commit, the newest commit's are listed
+    JsonObject newest = get("/repos/" + repo + "/rejected?limit=1").bodyAsJsonObject();
+    assertThat(newest.getString("commit")).isEqualTo(second.getString("id"));
+
     // And bad parameters are 400s, unknown commits 404s
     String other = createRepo(1, 1);
     String otherCommit = seal(other, null).getString("id");
-    assertError(get("/repos/" + repo + "/rejected"), 400, "commit must be a commit ID");
+    assertError(get("/repos/" + createRepo(1, 1) + "/rejected"), 404, "has no commit yet");
     assertError(get("/repos/" + repo + "/rejected?commit=" + Ids.newId()), 404, "no commit");
     assertError(get("/repos/" + repo + "/rejected?commit=" + otherCommit), 400, "commit of repo");
     assertError(get(second2 + "&after=x"), 400, "after must be <partition>:<offset>");

@@ -190,17 +190,21 @@ final class PipelineModel {
 
   /** A spec update: the next jobs run the new transform. */
   void update(String newVariant, boolean newErrCmd, boolean keepOutputs) {
+    String previous = specId();
     variant = newVariant;
     errCmd = newErrCmd;
-    // Kept outputs count as the new spec's for unchanged members; otherwise an output is current
-    // only for the spec that computed it (an update back to that spec needs no new run).
+    // Kept outputs (those current for the previous spec) count as the new spec's for unchanged
+    // members; an older output a failed member kept is not one of them. Otherwise an output is
+    // current only for the spec that computed it (an update back to that spec needs no new run).
     outputs.replaceAll(
         (member, state) ->
             new OutputState(
                 state.spec(),
                 state.content(),
                 state.data(),
-                keepOutputs ? specId() : state.spec()));
+                !keepOutputs
+                    ? state.spec()
+                    : state.acceptedAs().equals(previous) ? specId() : state.acceptedAs()));
   }
 
   /**

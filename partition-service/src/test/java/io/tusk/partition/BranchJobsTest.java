@@ -77,19 +77,11 @@ class BranchJobsTest {
   }
 
   private static JobRef job(String id, JobMode mode, JobKind kind) {
-    return JobRef.newBuilder()
-        .setPipeline(PIPELINE)
-        .setJobId(id)
-        .setSpecHash(SPEC_HASH)
-        .setMode(mode)
-        .setKind(kind)
-        .build();
+    return TopologyFixture.jobRef(id, mode, SPEC_HASH, kind);
   }
 
   private Job lastJob(String id) {
-    List<Job> written = jobs.readValuesToList().stream().filter(j -> j.getId().equals(id)).toList();
-    assertThat(written).isNotEmpty();
-    return written.get(written.size() - 1);
+    return TopologyFixture.lastJob(jobs, id);
   }
 
   @Test

@@ -74,19 +74,11 @@ class MemberJobsTest {
   }
 
   private static JobRef ref(String jobId, JobMode mode, String specHash, JobKind kind) {
-    return JobRef.newBuilder()
-        .setPipeline(PIPELINE)
-        .setJobId(jobId)
-        .setSpecHash(specHash)
-        .setMode(mode)
-        .setKind(kind)
-        .build();
+    return TopologyFixture.jobRef(jobId, mode, specHash, kind);
   }
 
   private Job lastJob(String id) {
-    List<Job> written = jobs.readValuesToList().stream().filter(j -> j.getId().equals(id)).toList();
-    assertThat(written).isNotEmpty();
-    return written.get(written.size() - 1);
+    return TopologyFixture.lastJob(jobs, id);
   }
 
   @Test

@@ -13,6 +13,7 @@ import io.tusk.schemas.DatumResult;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobDone;
+import io.tusk.schemas.JobKind;
 import io.tusk.schemas.JobMode;
 import io.tusk.schemas.JobPart;
 import io.tusk.schemas.JobRef;
@@ -93,6 +94,26 @@ final class TopologyFixture implements AutoCloseable {
                 completion),
             props,
             Instant.ofEpochMilli(NOW));
+  }
+
+  /** A job of {@value #PIPELINE}. */
+  static JobRef jobRef(String jobId, JobMode mode, String specHash, JobKind kind) {
+    return JobRef.newBuilder()
+        .setPipeline(PIPELINE)
+        .setJobId(jobId)
+        .setSpecHash(specHash)
+        .setMode(mode)
+        .setKind(kind)
+        .build();
+  }
+
+  /** The last state written of job {@code id} (there must be one). */
+  static Job lastJob(TestOutputTopic<String, Job> jobs, String id) {
+    List<Job> written = jobs.readValuesToList().stream().filter(j -> j.getId().equals(id)).toList();
+    if (written.isEmpty()) {
+      throw new AssertionError("no state of job " + id + " was written");
+    }
+    return written.get(written.size() - 1);
   }
 
   /** The spec of {@value #PIPELINE} (a Java transform) with a job timeout. */

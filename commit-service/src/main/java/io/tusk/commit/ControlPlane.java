@@ -183,10 +183,21 @@ final class ControlPlane {
     }
   }
 
-  /** The lowest commit sequence of {@code repo} whose member versions are kept (1 until pruned). */
+  /**
+   * The lowest commit sequence of {@code repo} whose member versions are kept (1 until pruned): the
+   * retention's, or the oldest branch head's if older (history is never pruned past a branch head,
+   * as the partition service's pruner holds).
+   */
   long historyFloor(RepoSpec repo) {
     long latest = commits.latest(repo.getName()).map(Commit::getSequence).orElse(0L);
-    return Math.max(1, latest - Math.max(1, repo.getHistoryRetention()) + 1);
+    long retained = latest - Math.max(1, repo.getHistoryRetention()) + 1;
+    long oldestHead =
+        branchesOf(repo.getName()).stream()
+            .filter(b -> b.getHead() != null)
+            .mapToLong(Branch::getHeadSequence)
+            .min()
+            .orElse(Long.MAX_VALUE);
+    return Math.max(1, Math.min(retained, oldestHead));
   }
 
   /**

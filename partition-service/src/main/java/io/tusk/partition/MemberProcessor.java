@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -49,6 +50,7 @@ final class MemberProcessor implements Processor<String, MemberEvent, String, Ob
   private static final Logger log = LoggerFactory.getLogger(MemberProcessor.class);
 
   private final Function<String, Optional<RepoSpec>> repos;
+  private final ToLongFunction<String> oldestBranchHead;
   private final CompletionSettings settings;
 
   private ProcessorContext<String, Object> context;
@@ -57,8 +59,12 @@ final class MemberProcessor implements Processor<String, MemberEvent, String, Ob
   private VersionPruner pruner;
   private JobQueue jobs;
 
-  MemberProcessor(Function<String, Optional<RepoSpec>> repos, CompletionSettings settings) {
+  MemberProcessor(
+      Function<String, Optional<RepoSpec>> repos,
+      ToLongFunction<String> oldestBranchHead,
+      CompletionSettings settings) {
     this.repos = Objects.requireNonNull(repos, "repos");
+    this.oldestBranchHead = Objects.requireNonNull(oldestBranchHead, "oldestBranchHead");
     this.settings = Objects.requireNonNull(settings, "settings");
   }
 
@@ -70,7 +76,7 @@ final class MemberProcessor implements Processor<String, MemberEvent, String, Ob
     MemberUpdates updates = new MemberUpdates(task);
     completion = new CommitCompletion(task, updates, new RowMoves(task, updates));
     jobs = new JobQueue(task, new DatumEmission(task));
-    pruner = new VersionPruner(task, jobs);
+    pruner = new VersionPruner(task, jobs, oldestBranchHead);
     // Barriers of idle partitions may have arrived long ago; a commit whose repo spec was missing
     // or whose slices are pending must complete without new input, and so must waiting jobs.
     context.schedule(settings.interval(), PunctuationType.WALL_CLOCK_TIME, now -> completeAll());

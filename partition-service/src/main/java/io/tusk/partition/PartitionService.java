@@ -10,6 +10,7 @@ import io.tusk.common.service.ServiceRunner;
 import io.tusk.common.service.StreamsApps;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.Topics;
+import io.tusk.schemas.Branch;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.vertx.core.Vertx;
@@ -87,6 +88,11 @@ public final class PartitionService implements Service {
         CompactedTopicView.start(config.kafka(), topics.pipelines, Duration.ofSeconds(60));
     lifecycle.open(pipelines);
     observability.addHealthCheck("pipeline-view", pipelines::isHealthy);
+    CompactedTopicView<Branch> branches =
+        CompactedTopicView.start(config.kafka(), topics.branches, Duration.ofSeconds(60));
+    lifecycle.open(branches);
+    observability.addHealthCheck("branch-view", branches::isHealthy);
+    BranchHeads heads = BranchHeads.of(branches);
 
     for (int i = 0; i < config.rekeyerThreads(); i++) {
       Rekeyer rekeyer =
@@ -98,7 +104,8 @@ public final class PartitionService implements Service {
 
     streams =
         new KafkaStreams(
-            PartitionTopology.build(topics, repos::get, pipelines::get, config.completion()),
+            PartitionTopology.build(
+                topics, repos::get, pipelines::get, heads::oldest, config.completion()),
             streamsProperties(config));
     // Failed stream threads resume from their last committed transaction, so a transient failure
     // costs a retry; one that keeps failing stops the service loudly (StreamsApps).

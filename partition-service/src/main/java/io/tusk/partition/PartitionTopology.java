@@ -18,6 +18,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.common.serialization.Serde;
@@ -66,16 +67,20 @@ public final class PartitionTopology {
    * @param topics the topics and their serdes
    * @param repos the spec of a repo by name (empty while unknown: its commits wait)
    * @param pipelines the spec of a pipeline by name (for job timeouts)
+   * @param oldestBranchHead the sequence of a repo's oldest branch head (history is kept back to
+   *     it; Long.MAX_VALUE: no branch has a head)
    * @param completion slice bounds and punctuation interval of the member topology
    */
   public static Topology build(
       Topics topics,
       Function<String, Optional<RepoSpec>> repos,
       Function<String, Optional<PipelineSpec>> pipelines,
+      ToLongFunction<String> oldestBranchHead,
       CompletionSettings completion) {
     Objects.requireNonNull(topics, "topics");
     Objects.requireNonNull(repos, "repos");
     Objects.requireNonNull(pipelines, "pipelines");
+    Objects.requireNonNull(oldestBranchHead, "oldestBranchHead");
     Objects.requireNonNull(completion, "completion");
     Serde<String> keys = topics.keySerde();
     Topology topology = new Topology();
@@ -87,7 +92,9 @@ public final class PartitionTopology {
         topics.memberEventSerde().deserializer(),
         TopicNames.BY_MEMBER_PATTERN);
     topology.addProcessor(
-        "member-processor", () -> new MemberProcessor(repos, completion), "by-member-source");
+        "member-processor",
+        () -> new MemberProcessor(repos, oldestBranchHead, completion),
+        "by-member-source");
     String member = "member-processor";
     topology.addStateStore(store(PartitionStores.PENDING_ROWS, topics.avro(Row.class)), member);
     topology.addStateStore(store(PartitionStores.PENDING_REJECTS, Serdes.String()), member);

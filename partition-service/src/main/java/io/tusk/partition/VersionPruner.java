@@ -4,6 +4,7 @@ import io.tusk.schemas.RepoSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.ToLongFunction;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -12,15 +13,19 @@ import org.apache.kafka.streams.state.KeyValueIterator;
  * Prunes member versions no as-of read within a repo's {@code historyRetention} needs: raising the
  * history floor to F drops, for every member changed in commit F, its versions older than F, and
  * commit F's changed-member set (so as-of reads before F answer 410, and jobs there are refused).
- * The floor never passes a queued job's commit, whose versions and changed sets the job reads.
+ * The floor never passes a queued job's commit, whose versions and changed sets the job reads, nor
+ * the repo's oldest branch head: every branch stays readable, and a pipeline following it can run
+ * there (delete an old branch to let its history go).
  */
 final class VersionPruner {
   private final MemberTask task;
   private final JobQueue jobs;
+  private final ToLongFunction<String> oldestBranchHead;
 
-  VersionPruner(MemberTask task, JobQueue jobs) {
+  VersionPruner(MemberTask task, JobQueue jobs, ToLongFunction<String> oldestBranchHead) {
     this.task = task;
     this.jobs = jobs;
+    this.oldestBranchHead = oldestBranchHead;
   }
 
   /** Raises the repo's floor toward its retention as far as the budget allows. */
@@ -35,6 +40,7 @@ final class VersionPruner {
       return progress;
     }
     target = Math.min(target, jobs.oldestQueuedCommit(repo) - 1);
+    target = Math.min(target, oldestBranchHead.applyAsLong(repo));
     long floor = progress.floor();
     Bytes cursor = progress.pruneCursor();
     while (floor < target && !budget.exhausted()) {

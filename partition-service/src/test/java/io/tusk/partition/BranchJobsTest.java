@@ -230,6 +230,30 @@ class BranchJobsTest {
   }
 
   @Test
+  void shouldKeepHistoryBackToTheOldestBranchHead() {
+    // Given a retention of 2 commits, and a branch whose head stays at commit 1
+    f.specs.put(
+        REPO,
+        io.tusk.schemas.RepoSpec.newBuilder(f.specs.get(REPO)).setHistoryRetention(2).build());
+    f.branchHeads.put(REPO, 1L);
+    Commit c1 = seal(1, true, row("M1", "a1", "1"));
+    emittedAndSucceeded();
+
+    // When four more commits change M1
+    for (int n = 2; n <= 5; n++) {
+      seal(n, true, row("M1", "a" + n, "1"));
+      emittedAndSucceeded();
+    }
+
+    // Then a full job over commit 1 (the branch's head) still runs, on M1 as of commit 1
+    f.jobRequest(c1, job("at-head", JobMode.FULL, JobKind.BRANCH), 1);
+    Map<String, Datum> rewound = emittedAndSucceeded();
+    assertThat(rewound).containsOnlyKeys("M1");
+    assertThat(rewound.get("M1").getMemberObject().getRows()).hasSize(1);
+    assertThat(lastJob("at-head").getState()).isEqualTo(JobState.SUCCESS);
+  }
+
+  @Test
   void shouldNotEndARestartWhenTheFirstEndOfItsJobIsAnnouncedAgain() {
     // Given commit 1 whose datum for M1 failed, and its failed datums restarted
     f.playCommitService(false);

@@ -62,6 +62,10 @@ final class TopologyFixture implements AutoCloseable {
   final Topics topics = new Topics(new InMemorySchemaRegistryClient());
   final Map<String, RepoSpec> specs = new ConcurrentHashMap<>();
   final Map<String, PipelineSpec> pipelines = new ConcurrentHashMap<>();
+
+  /** The oldest branch head's sequence per repo (none: no branch holds history back). */
+  final Map<String, Long> branchHeads = new ConcurrentHashMap<>();
+
   final TopologyTestDriver driver;
   private final Map<String, TestInputTopic<String, MemberEvent>> byMember = new HashMap<>();
   private TestOutputTopic<String, SealRequest> sealRequestsSeen;
@@ -91,6 +95,7 @@ final class TopologyFixture implements AutoCloseable {
                 topics,
                 name -> Optional.ofNullable(specs.get(name)),
                 name -> Optional.ofNullable(pipelines.get(name)),
+                name -> branchHeads.getOrDefault(name, Long.MAX_VALUE),
                 completion),
             props,
             Instant.ofEpochMilli(NOW));

@@ -92,16 +92,28 @@ final class RepoModel {
   }
 
   /**
-   * True if the commit is safely within the history retention: at most {@code retention - 1}
-   * commits behind the newest (the boundary commit itself is never used).
+   * True if the commit's history is kept: at most {@code retention - 1} commits behind the newest,
+   * or not older than the oldest branch head (history is never pruned past a branch head).
    */
   boolean retained(CommitInfo commit) {
-    return commit.sequence() >= newestSequence() - historyRetention + 1;
+    return commit.sequence() >= Math.min(newestSequence() - historyRetention + 1, oldestHead());
   }
 
-  /** True if the commit is safely older than the history floor (more than one commit past it). */
+  /**
+   * True if the commit is safely older than the history floor (more than one commit past it, by
+   * retention and by the oldest branch head).
+   */
   boolean beyondFloor(CommitInfo commit) {
-    return commit.sequence() < newestSequence() - historyRetention - 1;
+    return commit.sequence() < Math.min(newestSequence() - historyRetention - 1, oldestHead() - 2);
+  }
+
+  /** The sequence of the oldest branch head (Long.MAX_VALUE: no branch has a head). */
+  private long oldestHead() {
+    return heads.values().stream()
+        .filter(java.util.Objects::nonNull)
+        .mapToLong(id -> commit(id).sequence())
+        .min()
+        .orElse(Long.MAX_VALUE);
   }
 
   private long newestSequence() {

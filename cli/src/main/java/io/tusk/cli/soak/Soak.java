@@ -350,7 +350,8 @@ public final class Soak {
       }
       return;
     }
-    long finishedAt = driver.client().job(job.jobId()).path("finishedAt").asLong();
+    long finishedAt =
+        driver.lineage("/jobs/" + TuskClient.segment(job.jobId())).path("finishedAt").asLong();
     // The datums that failed in the job (and are still failed) run again.
     long restarted =
         job.datums().entrySet().stream()

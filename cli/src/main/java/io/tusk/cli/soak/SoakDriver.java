@@ -189,17 +189,25 @@ final class SoakDriver implements AutoCloseable {
     return client.commitGet("/commits/" + TuskClient.segment(commitId)).path("jobs");
   }
 
+  /**
+   * A lineage read, retried while the service answers 503 (its indexes rebalance when a new
+   * pipeline's output topic joins) or 404 (not indexed yet).
+   */
+  JsonNode lineage(String path) {
+    return TuskClient.await(() -> client.lineageGet(path), answer -> true, JOB_TIMEOUT, path);
+  }
+
   /** Every datum of a job, by member (all pages). */
   List<JsonNode> datums(String jobId) {
     List<JsonNode> datums = new ArrayList<>();
     String after = null;
     do {
-      JsonNode page =
-          client.lineageGet(
-              "/jobs/"
-                  + TuskClient.segment(jobId)
-                  + "/datums?limit=1000"
-                  + (after == null ? "" : "&after=" + TuskClient.segment(after)));
+      String path =
+          "/jobs/"
+              + TuskClient.segment(jobId)
+              + "/datums?limit=1000"
+              + (after == null ? "" : "&after=" + TuskClient.segment(after));
+      JsonNode page = lineage(path);
       page.path("datums").forEach(datums::add);
       after = page.path("next").isNull() ? null : page.path("next").asText(null);
     } while (after != null);

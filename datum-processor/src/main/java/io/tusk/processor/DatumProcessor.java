@@ -2,6 +2,7 @@ package io.tusk.processor;
 
 import io.tusk.common.config.ConfigException;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.AccessDenied;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.service.ServiceRunner;
@@ -101,7 +102,7 @@ public final class DatumProcessor implements AutoCloseable {
       return processor;
     } catch (RuntimeException e) {
       processor.close();
-      throw e;
+      throw AccessDenied.explained(SERVICE, e);
     }
   }
 

@@ -114,6 +114,7 @@ public final class CommitService implements Service {
       control.ensureMasterBranches();
       OutputCommits outputCommits =
           lifecycle.open(new OutputCommits(kafka, control, observability.registry()));
+      outputCommits.onDenied(lifecycle::fail);
       outputCommits.start();
       observability.addHealthCheck("output-commits", outputCommits::isHealthy);
       TriggerScheduler triggers =
@@ -155,7 +156,10 @@ public final class CommitService implements Service {
     return port;
   }
 
-  /** No part of the commit service stops for good while it runs, so it never fails it. */
+  /**
+   * The commit service fails its lifecycle only when Kafka denies its seal request consumer an ACL
+   * (it cannot work without it); other failures are retried.
+   */
   @Override
   public Lifecycle lifecycle() {
     return lifecycle;

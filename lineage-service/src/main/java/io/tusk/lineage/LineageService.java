@@ -65,7 +65,9 @@ public final class LineageService implements Service {
   /** Partitions of the outputs repartition topics when no deployment setting is given (tests). */
   static final int DEFAULT_OUTPUT_PARTITIONS = 6;
 
-  private static final String SERVICE_NAME = "lineage-service";
+  /** The service's name in logs, and in the README's table of Kafka ACLs. */
+  public static final String SERVICE_NAME = "lineage-service";
+
   private static final String STREAMS_NAME = "lineage-streams";
   private static final Duration VIEW_TIMEOUT = Duration.ofSeconds(60);
 

@@ -103,6 +103,7 @@ public final class PartitionService implements Service {
           Rekeyer.create(config.kafka(), topics, RepoDirectory.of(repos), observability, i);
       lifecycle.open(rekeyer);
       observability.addHealthCheck("rekeyer-" + i, rekeyer::isHealthy);
+      rekeyer.onDenied(lifecycle::fail);
       rekeyer.start();
     }
 

@@ -157,6 +157,15 @@ public final class ServiceAcls {
             AclOperation.CREATE, AclOperation.DESCRIBE, AclOperation.READ, AclOperation.WRITE);
     Set<AclOperation> transactional = EnumSet.of(AclOperation.DESCRIBE, AclOperation.WRITE);
     Set<AclOperation> group = EnumSet.of(AclOperation.READ);
+    // Kafka Streams creates its internal topics and purges what it consumed of its repartition
+    // topics (DeleteRecords needs DELETE).
+    Set<AclOperation> streamsInternal =
+        EnumSet.of(
+            AclOperation.CREATE,
+            AclOperation.DELETE,
+            AclOperation.DESCRIBE,
+            AclOperation.READ,
+            AclOperation.WRITE);
 
     // commit-service: the control plane.
     Principal commit = Principal.COMMIT_SERVICE;
@@ -218,8 +227,8 @@ public final class ServiceAcls {
             partition,
             PatternType.PREFIXED,
             "tusk-partition-",
-            createReadWrite,
-            "Kafka Streams internal topics (changelogs, repartition topics)"));
+            streamsInternal,
+            "Kafka Streams internal topics: changelogs, repartition topics (purged)"));
     rules.add(
         rule(
             partition,
@@ -309,8 +318,8 @@ public final class ServiceAcls {
             lineage,
             PatternType.PREFIXED,
             "tusk-lineage-",
-            createReadWrite,
-            "Kafka Streams internal topics (changelogs, repartition topics)"));
+            streamsInternal,
+            "Kafka Streams internal topics: changelogs, repartition topics (purged)"));
     rules.add(
         rule(
             lineage,

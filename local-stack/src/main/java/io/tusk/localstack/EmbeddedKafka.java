@@ -342,7 +342,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     return clusterId;
   }
 
-  private static Properties brokerProperties(Path dir, int port, int controllerPort) {
+  static Properties brokerProperties(Path dir, int port, int controllerPort) {
     Properties p = new Properties();
     p.put("process.roles", "broker,controller");
     p.put("node.id", String.valueOf(NODE_ID));

@@ -183,9 +183,9 @@ public final class ServiceAcls {
             PatternType.PREFIXED,
             NAMES_PREFIX,
             createReadWrite,
-            "creates repo and pipeline topics; writes seals and job requests to <repo>.by-member;"
-                + " reads <repo>.rejected and the end offsets of <repo>.updates and"
-                + " <pipeline>.output"));
+            "creates repo and pipeline topics; writes seals and job requests to `<repo>.by-member`;"
+                + " reads `<repo>.rejected` and the end offsets of `<repo>.updates` and"
+                + " `<pipeline>.output`"));
     rules.add(
         rule(
             commit,
@@ -201,7 +201,7 @@ public final class ServiceAcls {
             PatternType.PREFIXED,
             "tusk-sealer-",
             transactional,
-            "seals: tusk-sealer-<instance>"));
+            "seals: `tusk-sealer-<instance>`"));
 
     // partition-service: rekeyer and the tusk-partition Kafka Streams application.
     Principal partition = Principal.PARTITION_SERVICE;
@@ -219,9 +219,9 @@ public final class ServiceAcls {
             PatternType.PREFIXED,
             NAMES_PREFIX,
             createReadWrite,
-            "creates missing repo topics; reads <repo>.updates and upstream <pipeline>.output;"
-                + " reads and writes <repo>.by-member and <repo>.row-owners; writes"
-                + " <repo>.members, <repo>.rejected, <pipeline>.datums"));
+            "creates missing repo topics; reads `<repo>.updates` and upstream `<pipeline>.output`;"
+                + " reads and writes `<repo>.by-member` and `<repo>.row-owners`; writes"
+                + " `<repo>.members`, `<repo>.rejected`, `<pipeline>.datums`"));
     rules.add(
         topic(
             partition,
@@ -252,7 +252,7 @@ public final class ServiceAcls {
             PatternType.PREFIXED,
             "tusk-rekeyer-",
             transactional,
-            "rekeyer threads: tusk-rekeyer-<instance>-<thread>"));
+            "rekeyer threads: `tusk-rekeyer-<instance>-<thread>`"));
     rules.add(
         rule(
             partition,
@@ -277,8 +277,8 @@ public final class ServiceAcls {
             PatternType.PREFIXED,
             NAMES_PREFIX,
             createReadWrite,
-            "creates missing pipeline topics; reads <pipeline>.datums; writes <pipeline>.output,"
-                + " <pipeline>.failed and datum outcomes to <repo>.by-member"));
+            "creates missing pipeline topics; reads `<pipeline>.datums`; writes `<pipeline>.output`,"
+                + " `<pipeline>.failed` and datum outcomes to `<repo>.by-member`"));
     rules.add(
         rule(
             processor,
@@ -286,7 +286,7 @@ public final class ServiceAcls {
             PatternType.PREFIXED,
             "tusk-processor-",
             group,
-            "tusk-processor-<pipeline>"));
+            "`tusk-processor-<pipeline>`"));
     rules.add(
         rule(
             processor,
@@ -294,7 +294,7 @@ public final class ServiceAcls {
             PatternType.PREFIXED,
             "tusk-processor-",
             transactional,
-            "workers: tusk-processor-<pipeline>-<instance>-<thread>"));
+            "workers: `tusk-processor-<pipeline>-<instance>-<thread>`"));
 
     // lineage-service: the tusk-lineage Kafka Streams application (at least once: no
     // transactions) and a reader of input rows by position.
@@ -312,7 +312,7 @@ public final class ServiceAcls {
             PatternType.PREFIXED,
             NAMES_PREFIX,
             EnumSet.of(AclOperation.DESCRIBE, AclOperation.READ),
-            "reads every <pipeline>.output (by pattern) and input rows of <repo>.updates"));
+            "reads every `<pipeline>.output` (by pattern) and input rows of `<repo>.updates`"));
     rules.add(
         topic(
             lineage,
@@ -336,7 +336,7 @@ public final class ServiceAcls {
             OPENLINEAGE_TOPIC,
             EnumSet.of(AclOperation.CREATE, AclOperation.DESCRIBE, AclOperation.WRITE),
             true,
-            "only with TUSK_OPENLINEAGE_TOPIC: the OpenLineage events"));
+            "only with `TUSK_OPENLINEAGE_TOPIC`: the OpenLineage events"));
 
     // The CLI's loader (tusk put): a producer of one repo's rows.
     rules.add(
@@ -345,7 +345,7 @@ public final class ServiceAcls {
             PatternType.LITERAL,
             REPO + ".updates",
             EnumSet.of(AclOperation.DESCRIBE, AclOperation.WRITE),
-            "tusk put: rows of each repo it loads"));
+            "`tusk put`: rows of each repo it loads"));
     return List.copyOf(rules);
   }
 

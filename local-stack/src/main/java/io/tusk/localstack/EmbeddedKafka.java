@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -61,7 +62,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration READY_ATTEMPT_TIMEOUT = Duration.ofSeconds(5);
 
-  /** Listener names of the secured mode (each also names its security protocol, see below). */
+  /** Listener names of the secured mode: the two client listeners and the broker's own. */
   private static final String SASL_LISTENER = "SASL_SSL";
 
   private static final String MTLS_LISTENER = "SSL";
@@ -135,7 +136,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /**
-     * SSL client settings that trust the broker, with {@code keyStore} as the client's identity.
+     * SSL client settings that trust the broker, with {@code clientKeyStore} as the client's
+     * identity.
      */
     Map<String, Object> sslClient(Path clientKeyStore) {
       Map<String, Object> props = new HashMap<>();
@@ -427,7 +429,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     // Certificates are required where they are the identity: never on the SASL listener.
     for (String listener : List.of(MTLS_LISTENER, INTERNAL_LISTENER, CONTROLLER_LISTENER)) {
       p.put(
-          "listener.name." + listener.toLowerCase(java.util.Locale.ROOT) + ".ssl.client.auth",
+          "listener.name." + listener.toLowerCase(Locale.ROOT) + ".ssl.client.auth",
           "required");
     }
     p.put("ssl.principal.mapping.rules", PRINCIPAL_MAPPING_RULE);

@@ -428,9 +428,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("ssl.truststore.password", security.password());
     // Certificates are required where they are the identity: never on the SASL listener.
     for (String listener : List.of(MTLS_LISTENER, INTERNAL_LISTENER, CONTROLLER_LISTENER)) {
-      p.put(
-          "listener.name." + listener.toLowerCase(Locale.ROOT) + ".ssl.client.auth",
-          "required");
+      p.put("listener.name." + listener.toLowerCase(Locale.ROOT) + ".ssl.client.auth", "required");
     }
     p.put("ssl.principal.mapping.rules", PRINCIPAL_MAPPING_RULE);
     p.put("sasl.enabled.mechanisms", SCRAM_MECHANISM);

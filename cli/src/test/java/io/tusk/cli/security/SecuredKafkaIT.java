@@ -21,6 +21,8 @@ import io.tusk.lineage.LineageService;
 import io.tusk.lineage.LineageServiceConfig;
 import io.tusk.localstack.EmbeddedKafka;
 import io.tusk.localstack.LocalStack;
+import io.tusk.processor.DatumProcessor;
+import io.tusk.processor.DatumProcessorConfig;
 import io.tusk.testfixtures.Await;
 import io.tusk.testfixtures.LocalStackExtension;
 import java.nio.file.Files;
@@ -302,6 +304,47 @@ class SecuredKafkaIT {
     assertThatThrownBy(() -> CommitService.start(CommitServiceConfig.from(env)).close())
         .hasMessageContaining("Kafka denied commit-service access to TRANSACTIONAL_ID")
         .hasMessageContaining("TRANSACTIONAL_ID PREFIXED 'tusk-sealer-' (WRITE, DESCRIBE)");
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(60));
+  }
+
+  @Test
+  void shouldFailADatumProcessorStartNamingTheAclWhenItsTransactionalIdIsNotAllowed(
+      LocalStack stack) throws Exception {
+    // Given a pipeline, made through a commit service with all of its ACLs
+    String repo = NAMES_PREFIX + "processor-repo";
+    String pipeline = NAMES_PREFIX + "processor";
+    String commitUser = "commit-for-processor-test";
+    Map<String, String> commitEnv = scramUser(commitUser);
+    grant(
+        ServiceAcls.bindings(
+            Principal.COMMIT_SERVICE,
+            "User:" + commitUser,
+            Map.of(ServiceAcls.NAMES_PREFIX, NAMES_PREFIX)));
+    commitEnv.putAll(baseEnv(stack, "secured-it-processor-commit"));
+    try (CommitService commit = CommitService.start(CommitServiceConfig.from(commitEnv))) {
+      createRepoAndPipeline(
+          new TuskClient("http://127.0.0.1:" + commit.port(), "http://127.0.0.1:1"),
+          repo,
+          pipeline);
+    }
+
+    // And a datum-processor principal with every ACL of the table but its transactional IDs
+    String user = "processor-without-transactions";
+    Map<String, String> env = scramUser(user);
+    grant(
+        allBut(
+            Principal.DATUM_PROCESSOR,
+            "User:" + user,
+            r -> r.resourceType() == ResourceType.TRANSACTIONAL_ID));
+    env.putAll(baseEnv(stack, "secured-it-processor"));
+    env.put(DatumProcessorConfig.PIPELINE.name(), pipeline);
+
+    // When it starts, then the start fails within the deadline, not once its workers are running,
+    // naming the transactional ID ACL
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> DatumProcessor.start(DatumProcessorConfig.from(env)).close())
+        .hasMessageContaining("Kafka denied datum-processor access to TRANSACTIONAL_ID")
+        .hasMessageContaining("TRANSACTIONAL_ID PREFIXED 'tusk-processor-' (WRITE, DESCRIBE)");
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(60));
   }
 

@@ -1,6 +1,8 @@
 package io.tusk.cli;
 
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.AccessDenied;
+import io.tusk.common.security.ServiceAcls;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicNames;
 import java.nio.charset.StandardCharsets;
@@ -83,14 +85,17 @@ public final class RowLoader implements AutoCloseable {
   /**
    * Waits until every row sent so far is acknowledged.
    *
-   * @throws IllegalStateException if any row could not be produced
+   * @throws IllegalStateException if any row could not be produced (naming the ACL the CLI's
+   *     principal lacks, when Kafka denied it)
    */
   public void flush() {
     producer.flush();
     Exception error = failure.get();
     if (error != null) {
       throw new IllegalStateException(
-          "could not produce rows to " + topic + ": " + error.getMessage(), error);
+          AccessDenied.explain(ServiceAcls.Principal.CLI.serviceName(), error)
+              .orElse("could not produce rows to " + topic + ": " + error.getMessage()),
+          error);
     }
   }
 

@@ -80,7 +80,12 @@ public final class CommitSealer implements AutoCloseable {
   private KafkaProducer<byte[], byte[]> newProducer() {
     String id = "tusk-sealer-" + settings.instanceId();
     KafkaProducer<byte[], byte[]> created = new KafkaProducer<>(settings.producer(id, id));
-    created.initTransactions();
+    try {
+      created.initTransactions();
+    } catch (RuntimeException e) {
+      created.close(java.time.Duration.ZERO); // e.g. its transactional ID denied: nobody owns it
+      throw e;
+    }
     return created;
   }
 

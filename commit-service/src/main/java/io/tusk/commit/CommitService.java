@@ -1,6 +1,7 @@
 package io.tusk.commit;
 
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.AccessDenied;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.kafka.TopicFeed;
 import io.tusk.common.ops.Observability;
@@ -35,6 +36,9 @@ public final class CommitService implements Service {
   private static final Logger log = LoggerFactory.getLogger(CommitService.class);
   private static final Duration VIEW_TIMEOUT = Duration.ofSeconds(60);
 
+  /** The service's name in logs, and in the README's table of Kafka ACLs. */
+  public static final String SERVICE = "commit-service";
+
   /** Everything the service opened, closed in reverse order. */
   private final Lifecycle lifecycle;
 
@@ -47,7 +51,7 @@ public final class CommitService implements Service {
 
   /** Runs the service until the JVM is asked to stop. */
   public static void main(String[] args) {
-    ServiceRunner.run("commit-service", () -> start(CommitServiceConfig.from(System.getenv())));
+    ServiceRunner.run(SERVICE, () -> start(CommitServiceConfig.from(System.getenv())));
   }
 
   /**
@@ -60,7 +64,7 @@ public final class CommitService implements Service {
   public static CommitService start(CommitServiceConfig config) {
     Objects.requireNonNull(config, "config");
     KafkaSettings kafka = config.kafka();
-    Lifecycle lifecycle = new Lifecycle("commit-service");
+    Lifecycle lifecycle = new Lifecycle(SERVICE);
     try {
       Topics topics = new Topics(kafka.registryClient());
       TopicAdmin topicAdmin = lifecycle.open(new TopicAdmin(kafka));
@@ -110,6 +114,7 @@ public final class CommitService implements Service {
       control.ensureMasterBranches();
       OutputCommits outputCommits =
           lifecycle.open(new OutputCommits(kafka, control, observability.registry()));
+      outputCommits.onDenied(lifecycle::fail);
       outputCommits.start();
       observability.addHealthCheck("output-commits", outputCommits::isHealthy);
       TriggerScheduler triggers =
@@ -142,7 +147,7 @@ public final class CommitService implements Service {
       return new CommitService(lifecycle, server.actualPort());
     } catch (RuntimeException e) {
       lifecycle.close();
-      throw e;
+      throw AccessDenied.explained(SERVICE, e);
     }
   }
 
@@ -151,7 +156,10 @@ public final class CommitService implements Service {
     return port;
   }
 
-  /** No part of the commit service stops for good while it runs, so it never fails it. */
+  /**
+   * The commit service fails its lifecycle only when Kafka denies its seal request consumer an ACL
+   * (it cannot work without it); other failures are retried.
+   */
   @Override
   public Lifecycle lifecycle() {
     return lifecycle;

@@ -3,6 +3,8 @@ package io.tusk.commit;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.AccessDenied;
+import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.Topic;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.RepoSpec;
@@ -46,6 +48,7 @@ final class OutputCommits implements AutoCloseable {
   private static final Duration POLL_TIMEOUT = Duration.ofMillis(500);
   private static final long SEAL_TIMEOUT_SECONDS = 60;
   private static final long MAX_BACKOFF_MS = 10_000;
+  private static final Duration ACCESS_CHECK_TIMEOUT = Duration.ofSeconds(30);
 
   private final ControlPlane control;
   private final Topic<String, SealRequest> topic;
@@ -56,6 +59,7 @@ final class OutputCommits implements AutoCloseable {
   private final Counter undecodable;
   private volatile boolean running = true;
   private volatile boolean started;
+  private volatile java.util.function.Consumer<String> onDenied = reason -> {};
 
   OutputCommits(KafkaSettings settings, ControlPlane control, MeterRegistry metrics) {
     this.control = control;
@@ -79,11 +83,21 @@ final class OutputCommits implements AutoCloseable {
             .register(metrics);
   }
 
-  /** Starts consuming; returns at once. */
+  /**
+   * Starts consuming, once Kafka has shown it allows the group and the topic.
+   *
+   * @throws org.apache.kafka.common.errors.AuthorizationException if it does not
+   */
   void start() {
     consumer.subscribe(List.of(topic.name()));
+    Consumers.checkGroupAccess(consumer, topic.name(), ACCESS_CHECK_TIMEOUT);
     thread.start();
     started = true;
+  }
+
+  /** Tells {@code listener} why the consumer stopped when Kafka denied it an ACL later on. */
+  void onDenied(java.util.function.Consumer<String> listener) {
+    this.onDenied = listener;
   }
 
   /** True while the consumer thread runs. */
@@ -126,6 +140,7 @@ final class OutputCommits implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       log.error("Seal request consumer stopped", e);
+      AccessDenied.explain(CommitService.SERVICE, e).ifPresent(onDenied);
     } finally {
       consumer.close();
     }

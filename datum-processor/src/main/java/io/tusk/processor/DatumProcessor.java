@@ -2,6 +2,7 @@ package io.tusk.processor;
 
 import io.tusk.common.config.ConfigException;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.AccessDenied;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.service.ServiceRunner;
@@ -61,6 +62,7 @@ public final class DatumProcessor implements AutoCloseable {
   private static final Duration VIEW_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration HTTP_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration WORKER_JOIN_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration WORKER_READY_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration MIN_POLL_INTERVAL = Duration.ofMinutes(5);
 
   private final DatumProcessorConfig config;
@@ -101,7 +103,7 @@ public final class DatumProcessor implements AutoCloseable {
       return processor;
     } catch (RuntimeException e) {
       processor.close();
-      throw e;
+      throw AccessDenied.explained(SERVICE, e);
     }
   }
 
@@ -251,6 +253,34 @@ public final class DatumProcessor implements AutoCloseable {
       // A worker thread that ended for any reason (a fatal error, even an Error) is DOWN.
       observability.addHealthCheck("worker-" + i, () -> worker.isHealthy() && thread.isAlive());
       thread.start();
+    }
+    awaitWorkersReady();
+  }
+
+  /**
+   * Waits until every worker has its group, datum topic and transactional ID, so that a missing ACL
+   * fails the start (naming it) instead of leaving a processor that reports UP and does nothing.
+   */
+  private void awaitWorkersReady() {
+    long deadline = System.nanoTime() + WORKER_READY_TIMEOUT.toNanos();
+    for (DatumWorker worker : workers) {
+      try {
+        worker.ready().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof RuntimeException failure
+            ? failure
+            : new KafkaException("a worker failed to start", e.getCause());
+      } catch (TimeoutException e) {
+        throw new KafkaException(
+            "the workers of pipeline "
+                + config.pipeline()
+                + " did not reach Kafka within "
+                + WORKER_READY_TIMEOUT.toSeconds()
+                + " s");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new KafkaException("interrupted waiting for the workers to start", e);
+      }
     }
   }
 

@@ -1,6 +1,8 @@
 package io.tusk.processor;
 
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.AccessDenied;
+import io.tusk.common.kafka.Consumers;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.topics.TopicNames;
 import java.time.Duration;
@@ -12,6 +14,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.CloseOptions;
@@ -72,6 +75,7 @@ final class DatumWorker implements Runnable {
 
   private static final Duration POLL_TIMEOUT = Duration.ofSeconds(1);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration ACCESS_CHECK_TIMEOUT = Duration.ofSeconds(30);
 
   /** About a minute of retrying (0.1 s doubling to 10 s) before a worker gives up. */
   static final int MAX_ATTEMPTS = 12;
@@ -99,6 +103,7 @@ final class DatumWorker implements Runnable {
   private final Observability observability;
   private final CountDownLatch stopRequested = new CountDownLatch(1);
   private final Map<TopicPartition, DatumAssembler> assemblers = new HashMap<>();
+  private final CompletableFuture<Void> ready = new CompletableFuture<>();
 
   private volatile boolean running = true;
   private volatile boolean failed;
@@ -132,6 +137,15 @@ final class DatumWorker implements Runnable {
     this.mapper = Objects.requireNonNull(mapper, "mapper");
     this.metrics = Objects.requireNonNull(metrics, "metrics");
     this.observability = Objects.requireNonNull(observability, "observability");
+  }
+
+  /**
+   * Completes once Kafka has allowed the worker its group, its datum topic and its transactional ID
+   * (so a start can fail on a missing ACL instead of reporting success), or with the failure that
+   * stopped it first.
+   */
+  CompletableFuture<Void> ready() {
+    return ready;
   }
 
   /** True while the worker runs or has stopped on request; false after a fatal error. */
@@ -176,6 +190,7 @@ final class DatumWorker implements Runnable {
       }
       observability.bind(c, clientId);
       c.subscribe(List.of(datumsTopic), new RebalanceLogger());
+      checkGroupAccess(c);
       log.info("Worker {} consuming {} in group {}", clientId, datumsTopic, groupId);
       loop(c);
     } catch (WakeupException | InterruptException e) {
@@ -188,6 +203,7 @@ final class DatumWorker implements Runnable {
       closeProducer();
       closeConsumer(c);
       closeMapper();
+      ready.complete(null); // stopped on request before it was ready: nothing to wait for
       log.info("Worker {} stopped", clientId);
     }
   }
@@ -229,6 +245,7 @@ final class DatumWorker implements Runnable {
           // worker and aborts its open transaction, which would otherwise hold back every
           // read_committed reader of the results until it timed out.
           producer = newProducer();
+          ready.complete(null); // the group, the topic and the transactional ID are allowed
         }
         ConsumerRecords<byte[], byte[]> records = c.poll(POLL_TIMEOUT);
         if (records.isEmpty()) {
@@ -252,6 +269,9 @@ final class DatumWorker implements Runnable {
       } catch (AuthenticationException | AuthorizationException | UnsupportedVersionException e) {
         throw e;
       } catch (KafkaException e) {
+        if (AccessDenied.find(e).isPresent()) {
+          throw e; // a send or commit denied, reported by the transaction: not transient
+        }
         attempt = retry(attempt + 1, e, false);
         rewind = true;
       }
@@ -519,9 +539,26 @@ final class DatumWorker implements Runnable {
     inTransaction = false;
   }
 
+  /**
+   * Fails the worker now if Kafka denies it its group or datum topic (a poll would show it only
+   * later); any other failure here is left to the loop's retries.
+   */
+  private void checkGroupAccess(KafkaConsumer<byte[], byte[]> c) {
+    try {
+      Consumers.checkGroupAccess(c, datumsTopic, ACCESS_CHECK_TIMEOUT);
+    } catch (KafkaException e) {
+      if (AccessDenied.find(e).isPresent()) {
+        throw e;
+      }
+      log.warn("Worker {} could not check its access yet: {}", clientId, e.toString());
+    }
+  }
+
   private void fail(RuntimeException e) {
     failed = true;
-    log.error("Worker {} stopped on a fatal error", clientId, e);
+    ready.completeExceptionally(e);
+    String denied = AccessDenied.explain(DatumProcessor.SERVICE, e).orElse("a fatal error");
+    log.error("Worker {} stopped on {}", clientId, denied, e);
   }
 
   /**

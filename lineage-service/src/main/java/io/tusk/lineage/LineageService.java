@@ -2,6 +2,7 @@ package io.tusk.lineage;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.AccessDenied;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.service.Lifecycle;
@@ -64,7 +65,9 @@ public final class LineageService implements Service {
   /** Partitions of the outputs repartition topics when no deployment setting is given (tests). */
   static final int DEFAULT_OUTPUT_PARTITIONS = 6;
 
-  private static final String SERVICE_NAME = "lineage-service";
+  /** The service's name in logs, and in the README's table of Kafka ACLs. */
+  public static final String SERVICE_NAME = "lineage-service";
+
   private static final String STREAMS_NAME = "lineage-streams";
   private static final Duration VIEW_TIMEOUT = Duration.ofSeconds(60);
 
@@ -97,6 +100,8 @@ public final class LineageService implements Service {
     KafkaSettings kafka = config.kafka();
     try (TopicAdmin admin = new TopicAdmin(kafka)) {
       admin.ensureSystemTopics();
+    } catch (RuntimeException e) {
+      throw AccessDenied.explained(SERVICE_NAME, e);
     }
     Topics topics = new Topics(kafka.registryClient());
     // Closed in reverse order: HTTP first, so no query reaches a closing store.
@@ -155,7 +160,7 @@ public final class LineageService implements Service {
       return new LineageService(lifecycle, server, advertised);
     } catch (RuntimeException e) {
       lifecycle.close();
-      throw e;
+      throw AccessDenied.explained(SERVICE_NAME, e);
     }
   }
 

@@ -2,6 +2,7 @@ package io.tusk.partition;
 
 import io.tusk.common.http.ApiException;
 import io.tusk.common.http.HttpErrors;
+import io.tusk.common.kafka.AccessDenied;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.service.Lifecycle;
@@ -40,8 +41,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class PartitionService implements Service {
   private static final Logger log = LoggerFactory.getLogger(PartitionService.class);
-  private final Lifecycle lifecycle = new Lifecycle("partition-service");
-  private final Observability observability = new Observability("partition-service");
+
+  /** The service's name in logs, and in the README's table of Kafka ACLs. */
+  public static final String SERVICE = "partition-service";
+
+  private final Lifecycle lifecycle = new Lifecycle(SERVICE);
+  private final Observability observability = new Observability(SERVICE);
   private KafkaStreams streams;
   private int httpPort = -1;
 
@@ -49,8 +54,7 @@ public final class PartitionService implements Service {
 
   /** Runs the service until the JVM is asked to stop. */
   public static void main(String[] args) {
-    ServiceRunner.run(
-        "partition-service", () -> start(PartitionServiceConfig.from(System.getenv())));
+    ServiceRunner.run(SERVICE, () -> start(PartitionServiceConfig.from(System.getenv())));
   }
 
   /**
@@ -68,7 +72,7 @@ public final class PartitionService implements Service {
       return service;
     } catch (RuntimeException e) {
       service.close();
-      throw e;
+      throw AccessDenied.explained(SERVICE, e);
     }
   }
 
@@ -99,6 +103,7 @@ public final class PartitionService implements Service {
           Rekeyer.create(config.kafka(), topics, RepoDirectory.of(repos), observability, i);
       lifecycle.open(rekeyer);
       observability.addHealthCheck("rekeyer-" + i, rekeyer::isHealthy);
+      rekeyer.onDenied(lifecycle::fail);
       rekeyer.start();
     }
 

@@ -3,6 +3,7 @@ package io.tusk.partition;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.kafka.AccessDenied;
 import io.tusk.common.member.SchemaUnavailableException;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.topics.TopicNames;
@@ -90,6 +91,7 @@ final class Rekeyer implements Runnable, AutoCloseable {
 
   private volatile boolean running = true;
   private volatile boolean failed;
+  private volatile java.util.function.Consumer<String> onDenied = reason -> {};
   private volatile Consumer<byte[], byte[]> consumer;
   private Producer<byte[], byte[]> producer;
   private Set<String> subscribed = Set.of();
@@ -153,6 +155,14 @@ final class Rekeyer implements Runnable, AutoCloseable {
         observability.registry());
   }
 
+  /**
+   * Tells {@code listener} (once, on the rekeyer's thread) why the thread stopped when Kafka denied
+   * it an ACL: retrying cannot help, the service cannot work without it.
+   */
+  void onDenied(java.util.function.Consumer<String> listener) {
+    this.onDenied = Objects.requireNonNull(listener, "listener");
+  }
+
   /** Starts the thread. */
   void start() {
     thread.start();
@@ -208,6 +218,8 @@ final class Rekeyer implements Runnable, AutoCloseable {
         registryAttempt = 0;
       } catch (WakeupException | InterruptException e) {
         throw e;
+      } catch (AuthorizationException e) {
+        stopDenied(e);
       } catch (SchemaUnavailableException e) {
         // A registry outage pauses ingestion; it never stops the thread (nothing is wrong here).
         registryAttempt++;
@@ -221,7 +233,6 @@ final class Rekeyer implements Runnable, AutoCloseable {
       } catch (ProducerFencedException
           | InvalidProducerEpochException
           | OutOfOrderSequenceException
-          | AuthorizationException
           | UnsupportedVersionException e) {
         attempt++;
         log.error(
@@ -234,6 +245,10 @@ final class Rekeyer implements Runnable, AutoCloseable {
         replaceProducer();
         backOff(attempt);
       } catch (KafkaException e) {
+        if (AccessDenied.find(e).isPresent()) {
+          stopDenied(e); // a send or commit denied, reported by the transaction
+          continue;
+        }
         attempt++;
         log.warn(
             "Rekeyer {} transaction failed (attempt {} of {}); aborting and rewinding",
@@ -413,6 +428,15 @@ final class Rekeyer implements Runnable, AutoCloseable {
       }
     }
     consumer.seekToBeginning(fromStart);
+  }
+
+  /** Stops the thread: a missing ACL is not transient, every attempt would fail the same way. */
+  private void stopDenied(KafkaException e) {
+    String reason = AccessDenied.explain(PartitionService.SERVICE, e).orElseThrow();
+    failed = true;
+    running = false;
+    log.error("Rekeyer {} stopped: {}", clientId, reason, e);
+    onDenied.accept(reason);
   }
 
   private void backOff(int attempt) {

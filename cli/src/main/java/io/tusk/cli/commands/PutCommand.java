@@ -112,8 +112,11 @@ public final class PutCommand implements Callable<Integer> {
   }
 
   private Map<String, Object> producer() {
-    // put sends bytes as they are in the file: no schema registry is involved.
-    return KafkaSettings.of(bootstrap, "", "tusk-put").producer("tusk-put-" + repo, null);
+    // put sends bytes as they are in the file: no schema registry is involved. TUSK_KAFKA_*
+    // settings (a secured cluster's credentials) reach its producer as they reach the services'.
+    return KafkaSettings.of(bootstrap, "", "tusk-put")
+        .withClientSettingsFrom(System.getenv())
+        .producer("tusk-put-" + repo, null);
   }
 
   private JsonNode table(JsonNode spec, String name) {

@@ -7,6 +7,7 @@ import io.tusk.lineage.LineageService;
 import io.tusk.lineage.LineageServiceConfig;
 import io.tusk.partition.PartitionService;
 import io.tusk.partition.PartitionServiceConfig;
+import io.tusk.processor.DatumProcessor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,6 +28,11 @@ public final class TuskServices implements AutoCloseable {
    * Member partitions of every local repo (one count per deployment; see TUSK_MEMBER_PARTITIONS).
    */
   public static final int MEMBER_PARTITIONS = 6;
+
+  private static final String COMMIT_SERVICE = CommitService.SERVICE;
+  private static final String PARTITION_SERVICE = PartitionService.SERVICE;
+  private static final String LINEAGE_SERVICE = LineageService.SERVICE_NAME;
+  private static final String DATUM_PROCESSOR = DatumProcessor.SERVICE;
 
   private final List<AutoCloseable> started = new ArrayList<>();
   private CommitService commitService;
@@ -62,6 +68,31 @@ public final class TuskServices implements AutoCloseable {
       Ports ports,
       int processorsPerPipeline,
       boolean withPartitionService) {
+    return start(
+        bootstrapServers,
+        registryUrl,
+        home,
+        ports,
+        processorsPerPipeline,
+        withPartitionService,
+        Map.of());
+  }
+
+  /**
+   * Starts the services with more environment for some of them: {@code serviceEnv} maps a service's
+   * name ({@code commit-service}, {@code partition-service}, {@code lineage-service}, {@code
+   * datum-processor}) to variables it gets on top of the local ones, e.g. its own Kafka credentials
+   * as {@code TUSK_KAFKA_*} settings against a secured broker. The datum processors and their
+   * supervisor get the {@code datum-processor} entry.
+   */
+  public static TuskServices start(
+      String bootstrapServers,
+      String registryUrl,
+      Path home,
+      Ports ports,
+      int processorsPerPipeline,
+      boolean withPartitionService,
+      Map<String, Map<String, String>> serviceEnv) {
     TuskServices services = new TuskServices();
     try {
       Map<String, String> base = baseEnv(bootstrapServers, registryUrl);
@@ -70,24 +101,29 @@ public final class TuskServices implements AutoCloseable {
       services.partitionPort =
           ports.partitionService() == 0 ? freePort() : ports.partitionService();
       Map<String, String> commitEnv = env(base, "local-commit", ports.commitService(), null);
+      commitEnv.putAll(serviceEnv.getOrDefault(COMMIT_SERVICE, Map.of()));
       commitEnv.put("TUSK_PARTITION_URL", "http://127.0.0.1:" + services.partitionPort);
       commitEnv.put("TUSK_MEMBER_PARTITIONS", Integer.toString(MEMBER_PARTITIONS));
       services.commitService =
           services.add(CommitService.start(CommitServiceConfig.from(commitEnv)));
       if (withPartitionService) {
         services.add(
-            startPartitionService(bootstrapServers, registryUrl, home, services.partitionPort));
+            startPartitionService(
+                bootstrapServers,
+                registryUrl,
+                home,
+                services.partitionPort,
+                serviceEnv.getOrDefault(PARTITION_SERVICE, Map.of())));
       }
+      Map<String, String> lineageEnv =
+          env(base, "local-lineage", ports.lineageService(), home.resolve("state/lineage-service"));
+      lineageEnv.putAll(serviceEnv.getOrDefault(LINEAGE_SERVICE, Map.of()));
       services.lineageService =
-          services.add(
-              LineageService.start(
-                  LineageServiceConfig.from(
-                      env(
-                          base,
-                          "local-lineage",
-                          ports.lineageService(),
-                          home.resolve("state/lineage-service")))));
-      services.processors = services.add(ProcessorSupervisor.start(base, processorsPerPipeline));
+          services.add(LineageService.start(LineageServiceConfig.from(lineageEnv)));
+      Map<String, String> processorEnv = new HashMap<>(base);
+      processorEnv.putAll(serviceEnv.getOrDefault(DATUM_PROCESSOR, Map.of()));
+      services.processors =
+          services.add(ProcessorSupervisor.start(processorEnv, processorsPerPipeline));
       return services;
     } catch (RuntimeException | Error e) {
       services.close();
@@ -98,13 +134,23 @@ public final class TuskServices implements AutoCloseable {
   /** Starts a partition service configured like the local one. */
   public static PartitionService startPartitionService(
       String bootstrapServers, String registryUrl, Path home, int httpPort) {
-    return PartitionService.start(
-        PartitionServiceConfig.from(
-            env(
-                baseEnv(bootstrapServers, registryUrl),
-                "local-partition",
-                httpPort,
-                home.resolve("state/partition-service"))));
+    return startPartitionService(bootstrapServers, registryUrl, home, httpPort, Map.of());
+  }
+
+  private static PartitionService startPartitionService(
+      String bootstrapServers,
+      String registryUrl,
+      Path home,
+      int httpPort,
+      Map<String, String> extraEnv) {
+    Map<String, String> env =
+        env(
+            baseEnv(bootstrapServers, registryUrl),
+            "local-partition",
+            httpPort,
+            home.resolve("state/partition-service"));
+    env.putAll(extraEnv);
+    return PartitionService.start(PartitionServiceConfig.from(env));
   }
 
   private static Map<String, String> baseEnv(String bootstrapServers, String registryUrl) {

@@ -74,11 +74,7 @@ public record KafkaSettings(
       throw new ConfigException(REPLICATION_FACTOR.name() + " is too large: " + replication);
     }
     String instance = config.string(INSTANCE_ID);
-    Map<String, Object> overrides = new HashMap<>();
-    config
-        .withPrefix(CLIENT_PROPERTY_PREFIX)
-        .forEach(
-            (name, value) -> overrides.put(name.toLowerCase(Locale.ROOT).replace('_', '.'), value));
+    Map<String, Object> overrides = clientProperties(config.withPrefix(CLIENT_PROPERTY_PREFIX));
     return new KafkaSettings(
         config.string(BOOTSTRAP_SERVERS),
         config.string(REGISTRY_URL),
@@ -91,6 +87,33 @@ public record KafkaSettings(
   /** Settings for code that is given addresses directly (tests, the local stack). */
   public static KafkaSettings of(String bootstrapServers, String registryUrl, String instanceId) {
     return new KafkaSettings(bootstrapServers, registryUrl, (short) 1, 3, instanceId, Map.of());
+  }
+
+  /**
+   * A copy whose clients also get the {@code TUSK_KAFKA_<NAME>} settings of {@code environment}
+   * (normally {@code System.getenv()}): for a command-line client given its bootstrap servers
+   * directly, which must reach a secured cluster as the services do.
+   */
+  public KafkaSettings withClientSettingsFrom(Map<String, String> environment) {
+    Map<String, String> passed = new HashMap<>();
+    environment.forEach(
+        (name, value) -> {
+          if (name.startsWith(CLIENT_PROPERTY_PREFIX)) {
+            passed.put(name.substring(CLIENT_PROPERTY_PREFIX.length()), value);
+          }
+        });
+    Map<String, Object> overrides = new HashMap<>(clientOverrides);
+    overrides.putAll(clientProperties(passed));
+    return new KafkaSettings(
+        bootstrapServers, registryUrl, replicationFactor, systemPartitions, instanceId, overrides);
+  }
+
+  /** {@code SASL_JAAS_CONFIG} to {@code sasl.jaas.config}: lower case, underscores to dots. */
+  private static Map<String, Object> clientProperties(Map<String, String> passed) {
+    Map<String, Object> properties = new HashMap<>();
+    passed.forEach(
+        (name, value) -> properties.put(name.toLowerCase(Locale.ROOT).replace('_', '.'), value));
+    return properties;
   }
 
   /** A copy with another instance ID (several instances of one service in one JVM). */

@@ -2,6 +2,8 @@ package io.tusk.common.kafka;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -35,5 +37,23 @@ public final class Consumers {
     consumer.assign(partitions);
     consumer.seekToBeginning(partitions);
     return partitions;
+  }
+
+  /**
+   * Fails now, on the calling thread, if Kafka would deny {@code consumer} (one with a group) its
+   * group or {@code topic}: asks for the topic's partitions (DESCRIBE on the topic) and the group's
+   * committed offsets of them (DESCRIBE on the group, which READ implies). Otherwise a missing ACL
+   * shows only on a poll, on the consumer's own thread, after its service reported it started.
+   *
+   * @throws org.apache.kafka.common.errors.AuthorizationException if Kafka denies either
+   */
+  public static void checkGroupAccess(Consumer<?, ?> consumer, String topic, Duration timeout) {
+    Set<TopicPartition> partitions =
+        consumer.partitionsFor(topic, timeout).stream()
+            .map(p -> new TopicPartition(topic, p.partition()))
+            .collect(Collectors.toSet());
+    if (!partitions.isEmpty()) {
+      consumer.committed(partitions, timeout);
+    }
   }
 }

@@ -4,7 +4,9 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
@@ -19,6 +21,10 @@ import org.slf4j.LoggerFactory;
  * service that reports UP while doing nothing. Past the bound the client stops (state ERROR), the
  * service's health turns DOWN and its process exits non-zero, so a supervisor restarts it and an
  * operator sees the crash loop.
+ *
+ * <p>Some failures are never transient, such as Kafka denying the application an ACL: a thread
+ * replaced after one fails the same way. Those the {@code fatal} classifier names shut the client
+ * down at once, with its reason (the missing ACL), instead of after the bound.
  */
 public final class BoundedThreadReplacement implements StreamsUncaughtExceptionHandler {
   private static final Logger log = LoggerFactory.getLogger(BoundedThreadReplacement.class);
@@ -42,6 +48,7 @@ public final class BoundedThreadReplacement implements StreamsUncaughtExceptionH
   private final long windowNanos;
   private final LongSupplier nanoTime;
   private final Consumer<String> onGiveUp;
+  private final Function<Throwable, Optional<String>> fatal;
   private final Deque<Long> replacements = new ArrayDeque<>();
   private volatile boolean gaveUp;
 
@@ -52,7 +59,16 @@ public final class BoundedThreadReplacement implements StreamsUncaughtExceptionH
    * @param onGiveUp told the reason when the bound is hit, before the client shuts down
    */
   public BoundedThreadReplacement(String name, Consumer<String> onGiveUp) {
-    this(name, MAX_REPLACEMENTS, WINDOW, System::nanoTime, onGiveUp);
+    this(name, failure -> Optional.empty(), onGiveUp);
+  }
+
+  /**
+   * A handler with the default bound that never replaces a thread whose failure {@code fatal} names
+   * (it answers the reason to report, or empty for a failure worth a replacement).
+   */
+  public BoundedThreadReplacement(
+      String name, Function<Throwable, Optional<String>> fatal, Consumer<String> onGiveUp) {
+    this(name, MAX_REPLACEMENTS, WINDOW, System::nanoTime, fatal, onGiveUp);
   }
 
   /** A handler with another bound and clock; for tests. */
@@ -62,7 +78,18 @@ public final class BoundedThreadReplacement implements StreamsUncaughtExceptionH
       Duration window,
       LongSupplier nanoTime,
       Consumer<String> onGiveUp) {
+    this(name, maxReplacements, window, nanoTime, failure -> Optional.empty(), onGiveUp);
+  }
+
+  private BoundedThreadReplacement(
+      String name,
+      int maxReplacements,
+      Duration window,
+      LongSupplier nanoTime,
+      Function<Throwable, Optional<String>> fatal,
+      Consumer<String> onGiveUp) {
     this.name = Objects.requireNonNull(name, "name");
+    this.fatal = Objects.requireNonNull(fatal, "fatal");
     this.maxReplacements = maxReplacements;
     this.windowNanos = window.toNanos();
     this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
@@ -71,6 +98,14 @@ public final class BoundedThreadReplacement implements StreamsUncaughtExceptionH
 
   @Override
   public synchronized StreamThreadExceptionResponse handle(Throwable failure) {
+    Optional<String> fatalReason = fatal.apply(failure);
+    if (fatalReason.isPresent()) {
+      gaveUp = true;
+      log.error(
+          "A Kafka Streams thread of {} failed for good: {}", name, fatalReason.get(), failure);
+      onGiveUp.accept(fatalReason.get());
+      return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    }
     long now = nanoTime.getAsLong();
     while (!replacements.isEmpty() && now - replacements.peekFirst() >= windowNanos) {
       replacements.pollFirst();

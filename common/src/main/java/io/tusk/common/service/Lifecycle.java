@@ -41,6 +41,11 @@ public final class Lifecycle implements AutoCloseable {
     this.service = Objects.requireNonNull(service, "service");
   }
 
+  /** The service's name, as given. */
+  public String service() {
+    return service;
+  }
+
   /**
    * Registers {@code resource} to be closed with the service (before everything opened earlier).
    */

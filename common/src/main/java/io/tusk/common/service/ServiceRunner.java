@@ -1,6 +1,7 @@
 package io.tusk.common.service;
 
 import io.tusk.common.config.ConfigException;
+import io.tusk.common.kafka.AccessDenied;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.IntConsumer;
@@ -43,7 +44,9 @@ public final class ServiceRunner {
       exit.accept(BAD_CONFIG);
       return;
     } catch (Exception e) {
-      log.error("{} failed to start", name, e);
+      // Kafka denying an ACL is the operator's to fix: say which, above the stack trace.
+      String denied = AccessDenied.explain(name, e).map(reason -> ": " + reason).orElse("");
+      log.error("{} failed to start{}", name, denied, e);
       exit.accept(FAILED);
       return;
     }

@@ -1,5 +1,6 @@
 package io.tusk.common.service;
 
+import io.tusk.common.kafka.AccessDenied;
 import io.tusk.common.ops.Observability;
 import java.time.Duration;
 import java.util.Objects;
@@ -16,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * Starting and stopping a service's Kafka Streams application the one way every service does it:
  * failed threads replaced a bounded number of times ({@link BoundedThreadReplacement}), health and
  * metrics bound, a failure for good reported to the service's {@link Lifecycle}, start waiting for
- * RUNNING with a timeout, and close leaving the consumer group within a timeout.
+ * RUNNING with a timeout, and close leaving the consumer group within a timeout. A thread that
+ * Kafka denies an ACL is not replaced: the application stops at once, and a start fails naming the
+ * ACL (see {@link AccessDenied}) instead of waiting out its timeout.
  */
 public final class StreamsApps {
   private static final Logger log = LoggerFactory.getLogger(StreamsApps.class);
@@ -46,7 +49,7 @@ public final class StreamsApps {
    *
    * @param onChange hears every state change (Kafka Streams takes its one listener before start)
    * @throws IllegalStateException if it does not reach RUNNING within {@link #START_TIMEOUT} or
-   *     stops while starting
+   *     stops while starting (with the reason the lifecycle was told, e.g. the missing ACL)
    */
   public static void start(
       KafkaStreams streams,
@@ -58,7 +61,9 @@ public final class StreamsApps {
     Objects.requireNonNull(lifecycle, "lifecycle");
     Objects.requireNonNull(onChange, "onChange");
     lifecycle.open(() -> close(streams, name));
-    BoundedThreadReplacement replacement = new BoundedThreadReplacement(name, lifecycle::fail);
+    BoundedThreadReplacement replacement =
+        new BoundedThreadReplacement(
+            name, failure -> AccessDenied.explain(lifecycle.service(), failure), lifecycle::fail);
     streams.setUncaughtExceptionHandler(replacement);
     observability.bind(streams, name);
     observability.addHealthCheck(name + "-threads", () -> !replacement.gaveUp());
@@ -96,8 +101,14 @@ public final class StreamsApps {
       throw new IllegalStateException("interrupted while waiting for Kafka Streams " + name, e);
     }
     if (!running.get()) {
+      String reason = lifecycle.failure().toCompletableFuture().getNow(null);
       throw new IllegalStateException(
-          "Kafka Streams " + name + " stopped while starting (state " + streams.state() + ")");
+          "Kafka Streams "
+              + name
+              + " stopped while starting (state "
+              + streams.state()
+              + ")"
+              + (reason == null ? "" : ": " + reason));
     }
     log.info(
         "Kafka Streams {} RUNNING after {} ms",

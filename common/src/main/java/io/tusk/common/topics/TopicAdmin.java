@@ -15,6 +15,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -125,6 +126,11 @@ public final class TopicAdmin implements AutoCloseable {
         entry.getValue().get(60, TimeUnit.SECONDS);
         created.add(entry.getKey());
       } catch (ExecutionException e) {
+        if (e.getCause() instanceof TopicAuthorizationException) {
+          // The admin client's error does not name the topic; the ACL message needs it.
+          throw new TopicAuthorizationException(
+              "Not authorized to CREATE topic " + entry.getKey(), Set.of(entry.getKey()));
+        }
         if (!(e.getCause() instanceof TopicExistsException)) {
           throw new KafkaException(
               "cannot create topic " + entry.getKey() + ": " + e.getCause().getMessage(),

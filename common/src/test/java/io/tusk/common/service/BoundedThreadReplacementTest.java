@@ -7,7 +7,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.errors.GroupAuthorizationException;
+import org.apache.kafka.streams.errors.StreamsException;
 import org.junit.jupiter.api.Test;
 
 class BoundedThreadReplacementTest {
@@ -53,6 +56,39 @@ class BoundedThreadReplacementTest {
       clock.addAndGet(BoundedThreadReplacement.WINDOW.toNanos() / 3 + 1);
     }
     assertThat(handler.gaveUp()).isFalse();
+    assertThat(reasons).isEmpty();
+  }
+
+  @Test
+  void shouldShutTheClientDownAtOnceWhenTheClassifierNamesTheFailureFatal() {
+    // Given a handler that knows a denied group cannot be retried away
+    BoundedThreadReplacement denying =
+        new BoundedThreadReplacement(
+            "test-app",
+            failure ->
+                failure.getCause() instanceof GroupAuthorizationException
+                    ? Optional.of("no READ on group test-app")
+                    : Optional.empty(),
+            reasons::add);
+
+    // When the first thread fails on it (wrapped, as Kafka Streams reports it)
+    var response =
+        denying.handle(new StreamsException(new GroupAuthorizationException("denied", "test-app")));
+
+    // Then the client shuts down without a replacement and the owner hears the classifier's reason
+    assertThat(response).isEqualTo(SHUTDOWN_CLIENT);
+    assertThat(denying.gaveUp()).isTrue();
+    assertThat(reasons).containsExactly("no READ on group test-app");
+  }
+
+  @Test
+  void shouldReplaceFailuresTheClassifierDoesNotName() {
+    // Given a handler whose classifier names nothing fatal here
+    BoundedThreadReplacement handler =
+        new BoundedThreadReplacement("test-app", failure -> Optional.empty(), reasons::add);
+
+    // When a thread fails / Then it is replaced as before
+    assertThat(handler.handle(new IllegalStateException("transient"))).isEqualTo(REPLACE_THREAD);
     assertThat(reasons).isEmpty();
   }
 }

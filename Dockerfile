@@ -10,7 +10,12 @@ RUN mvn -q -B -pl "${SERVICE}" -am package -DskipTests -Dtusk.skipApicurio=true 
  && cp "${SERVICE}/target/${SERVICE}-0.1.0-SNAPSHOT.jar" /app/service.jar
 
 FROM eclipse-temurin:17-jre
+# Services, and the transforms a datum processor starts, run as an unprivileged user, never root.
+RUN groupadd --system --gid 10001 tusk \
+ && useradd --system --uid 10001 --gid tusk --home-dir /app --shell /usr/sbin/nologin tusk \
+ && mkdir -p /var/lib/tusk && chown tusk:tusk /var/lib/tusk
 COPY --from=build /app /app
 WORKDIR /app
+USER 10001:10001
 # Each service jar names its main class and lib/ on its manifest class path.
 ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/app/service.jar"]

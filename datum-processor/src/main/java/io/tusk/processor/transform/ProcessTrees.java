@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -40,18 +41,32 @@ final class ProcessTrees {
   }
 
   /**
-   * The environment of a transform process: the processor's own, without its {@code TUSK_*}
-   * configuration (which may hold credentials), plus the spec's variables and Tusk's.
+   * Variables a transform inherits from the processor: what a command needs to find programs, its
+   * home, its locale and its time zone, nothing else. An allow list rather than a deny list,
+   * because a processor's environment may hold credentials under any name (Kafka's {@code
+   * TUSK_KAFKA_*}, a JAAS file in {@code KAFKA_OPTS}, a cloud provider's keys) and a transform is
+   * user code.
+   */
+  static final Set<String> INHERITED =
+      Set.of("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "USER", "LOGNAME", "JAVA_HOME");
+
+  /**
+   * The environment of a transform process: the {@link #INHERITED} variables of the processor's own
+   * (and its {@code LC_*} locale variables), plus the spec's variables and Tusk's.
    */
   static Map<String, String> environment(Map<String, String> specEnv, Map<String, String> tusk) {
+    return environment(System.getenv(), specEnv, tusk);
+  }
+
+  static Map<String, String> environment(
+      Map<String, String> processor, Map<String, String> specEnv, Map<String, String> tusk) {
     Map<String, String> env = new HashMap<>();
-    System.getenv()
-        .forEach(
-            (key, value) -> {
-              if (!key.startsWith("TUSK_")) {
-                env.put(key, value);
-              }
-            });
+    processor.forEach(
+        (key, value) -> {
+          if (INHERITED.contains(key) || key.startsWith("LC_")) {
+            env.put(key, value);
+          }
+        });
     env.putAll(specEnv);
     env.putAll(tusk);
     return env;

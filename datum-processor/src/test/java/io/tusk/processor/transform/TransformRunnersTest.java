@@ -204,6 +204,46 @@ class TransformRunnersTest {
   }
 
   @Test
+  void shouldGiveCommandsAndWorkersNoCredentialOfTheProcessor() throws Exception {
+    // Given a processor whose environment holds credentials (the build sets them for this test
+    // JVM: TUSK_KAFKA_SASL_JAAS_CONFIG, KAFKA_OPTS, AWS_SECRET_ACCESS_KEY, TUSK_AUTH_TOKEN)
+    assertThat(System.getenv("TUSK_KAFKA_SASL_JAAS_CONFIG")).isEqualTo("secret-jaas");
+    Path worker =
+        script(
+            "env_worker.py",
+            "import json, os, sys\n"
+                + "for line in sys.stdin:\n"
+                + "    print(json.dumps({'output': {'env': dict(os.environ)}})); sys.stdout.flush()\n");
+    try (DatumExecution command =
+            execution(
+                "name: p\ninput: {repo: omop}\ntransform: {cmd: [sh, -c, 'env > out/env.txt'],"
+                    + " env: {THRESHOLD: 3}}\n");
+        DatumExecution longLived =
+            execution(
+                "name: p\ninput: {repo: omop}\ntransform: {cmd: [python3, '"
+                    + worker
+                    + "'], worker: true, env: {THRESHOLD: 3}}\n")) {
+      // When a command and a worker print their environment
+      DatumExecution.Result fromCommand = command.execute(datum("1"), LAYOUT);
+      DatumExecution.Result fromWorker = longLived.execute(datum("1"), LAYOUT);
+
+      // Then neither holds a credential, and both have PATH, the spec's variables and Tusk's
+      for (DatumExecution.Result result : List.of(fromCommand, fromWorker)) {
+        assertThat(result.state()).as(result.error()).isEqualTo(DatumState.SUCCESS);
+        assertThat(text(result.output()))
+            .doesNotContain("secret")
+            .doesNotContain("TUSK_KAFKA")
+            .doesNotContain("KAFKA_OPTS")
+            .doesNotContain("AWS_SECRET")
+            .doesNotContain("TUSK_AUTH")
+            .contains("PATH")
+            .contains("THRESHOLD")
+            .contains("TUSK_PIPELINE");
+      }
+    }
+  }
+
+  @Test
   void shouldMakeOneJsonObjectWhenTheCommandWritesSeveralFilesAndFailWhenJsonIsInvalid()
       throws Exception {
     // Given a command writing a JSON file and a text file, and one writing broken JSON

@@ -38,9 +38,13 @@ final class PartitionProxy implements AutoCloseable {
   void forward(RoutingContext ctx, String path) {
     String query = ctx.request().query();
     String url = base + path + (query == null || query.isEmpty() ? "" : "?" + query);
-    client
-        .requestAbs(HttpMethod.GET, url)
-        .timeout(TIMEOUT_MS)
+    var request = client.requestAbs(HttpMethod.GET, url).timeout(TIMEOUT_MS);
+    // The partition service checks the caller's token itself: its routes are protected too.
+    String authorization = ctx.request().getHeader("Authorization");
+    if (authorization != null) {
+      request.putHeader("Authorization", authorization);
+    }
+    request
         .send()
         .onSuccess(
             answer -> {

@@ -113,6 +113,8 @@ public final class TuskServices implements AutoCloseable {
     base.put(KafkaSettings.REGISTRY_URL.name(), registryUrl);
     base.put(KafkaSettings.SYSTEM_PARTITIONS.name(), "3");
     base.put(KafkaSettings.REPLICATION_FACTOR.name(), "1");
+    // The CLI sends no token yet: the local stack runs without authentication until it does.
+    base.put("TUSK_AUTH_DISABLED", "true");
     return base;
   }
 

@@ -9,9 +9,12 @@ import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Declares a service's routes with what each needs, in one line each, and protects them: every
@@ -26,8 +29,9 @@ import java.util.Optional;
  * routes.get("/repos/:repo", Need.reader(REPO, "repo"), this::handleGetRepo);
  * }</pre>
  *
- * <p>{@link #routes} lists the declared routes, so a test can check that every route of the router
- * was declared here and run the access matrix over them.
+ * <p>{@link #routes} lists the declared routes, so a test can run the access matrix over them, and
+ * {@link #undeclaredRoutes} those of the router that were not declared here (none, or a route
+ * skipped the matrix).
  */
 public final class SecuredRouter {
   private static final String PRINCIPAL = "tusk.principal";
@@ -43,6 +47,7 @@ public final class SecuredRouter {
   private final Router router;
   private final Security security;
   private final List<Declared> declared = new ArrayList<>();
+  private final Set<Route> added = Collections.newSetFromMap(new IdentityHashMap<>());
 
   public SecuredRouter(Router router, Security security) {
     this.router = Objects.requireNonNull(router, "router");
@@ -82,8 +87,9 @@ public final class SecuredRouter {
     Objects.requireNonNull(handler, "handler");
     Declared route = new Declared(method, path, need);
     declared.add(route);
-    Route added = router.route(method, path);
-    added.handler(ctx -> guard(route, ctx)).handler(handler);
+    Route created = router.route(method, path);
+    created.handler(ctx -> guard(route, ctx)).handler(handler);
+    added.add(created);
     return this;
   }
 
@@ -104,6 +110,20 @@ public final class SecuredRouter {
   /** Every route declared so far, in order. */
   public List<Declared> routes() {
     return List.copyOf(declared);
+  }
+
+  /**
+   * The routes of the router that were not declared here (so not protected), as {@code METHODS
+   * path}: routes without a path (body handler, failure handler) aside, it must be empty.
+   */
+  public List<String> undeclaredRoutes() {
+    List<String> undeclared = new ArrayList<>();
+    for (Route route : router.getRoutes()) {
+      if (route.getPath() != null && !added.contains(route)) {
+        undeclared.add(route.methods() + " " + route.getPath());
+      }
+    }
+    return undeclared;
   }
 
   /** The caller of a request that passed a guard ({@link Principal#ANONYMOUS} on an open route). */

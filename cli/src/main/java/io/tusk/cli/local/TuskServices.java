@@ -1,5 +1,6 @@
 package io.tusk.cli.local;
 
+import io.tusk.cli.TuskClient;
 import io.tusk.commit.CommitService;
 import io.tusk.commit.CommitServiceConfig;
 import io.tusk.common.config.KafkaSettings;
@@ -18,7 +19,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The four Tusk services running in this JVM against a given broker and registry, each configured
  * through the same environment keys it reads in production (so this exercises their real config
- * code), plus a {@link ProcessorSupervisor} that runs datum processors for every pipeline.
+ * code), on 127.0.0.1 with authentication on ({@link LocalAuth}: the local key set, the admin's
+ * token in {@code <home>/token}), plus a {@link ProcessorSupervisor} that runs datum processors for
+ * every pipeline.
  */
 public final class TuskServices implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TuskServices.class);
@@ -31,6 +34,8 @@ public final class TuskServices implements AutoCloseable {
   private final List<AutoCloseable> started = new ArrayList<>();
   private CommitService commitService;
   private LineageService lineageService;
+  private PartitionService partitionService;
+  private LocalAuth auth;
   private ProcessorSupervisor processors;
   private int partitionPort;
 
@@ -64,7 +69,12 @@ public final class TuskServices implements AutoCloseable {
       boolean withPartitionService) {
     TuskServices services = new TuskServices();
     try {
+      // Every endpoint needs a token: the services trust the local key set, and the CLI finds the
+      // admin's token in <home>/token.
+      services.auth = LocalAuth.of(home);
+      services.auth.writeTokenFile(home);
       Map<String, String> base = baseEnv(bootstrapServers, registryUrl);
+      base.putAll(services.auth.env());
       // The commit service forwards member and diff queries to the partition service, so its port
       // is fixed before either starts.
       services.partitionPort =
@@ -75,8 +85,9 @@ public final class TuskServices implements AutoCloseable {
       services.commitService =
           services.add(CommitService.start(CommitServiceConfig.from(commitEnv)));
       if (withPartitionService) {
-        services.add(
-            startPartitionService(bootstrapServers, registryUrl, home, services.partitionPort));
+        services.partitionService =
+            services.add(
+                startPartitionService(bootstrapServers, registryUrl, home, services.partitionPort));
       }
       services.lineageService =
           services.add(
@@ -98,13 +109,11 @@ public final class TuskServices implements AutoCloseable {
   /** Starts a partition service configured like the local one. */
   public static PartitionService startPartitionService(
       String bootstrapServers, String registryUrl, Path home, int httpPort) {
+    Map<String, String> base = baseEnv(bootstrapServers, registryUrl);
+    base.putAll(LocalAuth.of(home).env());
     return PartitionService.start(
         PartitionServiceConfig.from(
-            env(
-                baseEnv(bootstrapServers, registryUrl),
-                "local-partition",
-                httpPort,
-                home.resolve("state/partition-service"))));
+            env(base, "local-partition", httpPort, home.resolve("state/partition-service"))));
   }
 
   private static Map<String, String> baseEnv(String bootstrapServers, String registryUrl) {
@@ -113,8 +122,6 @@ public final class TuskServices implements AutoCloseable {
     base.put(KafkaSettings.REGISTRY_URL.name(), registryUrl);
     base.put(KafkaSettings.SYSTEM_PARTITIONS.name(), "3");
     base.put(KafkaSettings.REPLICATION_FACTOR.name(), "1");
-    // The CLI sends no token yet: the local stack runs without authentication until it does.
-    base.put("TUSK_AUTH_DISABLED", "true");
     return base;
   }
 
@@ -151,6 +158,31 @@ public final class TuskServices implements AutoCloseable {
   /** The datum processors of every pipeline (to stop and start them). */
   public ProcessorSupervisor processors() {
     return processors;
+  }
+
+  /** The local key set and admin token. */
+  public LocalAuth auth() {
+    return auth;
+  }
+
+  /** A client of the commit and lineage services sending the local admin's token. */
+  public TuskClient client() {
+    return new TuskClient(commitUrl(), lineageUrl(), auth.adminToken());
+  }
+
+  /** The commit service (its declared routes, for the access matrix). */
+  public CommitService commitService() {
+    return commitService;
+  }
+
+  /** The lineage service (its declared routes, for the access matrix). */
+  public LineageService lineageService() {
+    return lineageService;
+  }
+
+  /** The partition service started with the others, or null. */
+  public PartitionService partitionService() {
+    return partitionService;
   }
 
   /** Base URL of the commit service's API. */

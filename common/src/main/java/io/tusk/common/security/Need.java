@@ -201,6 +201,11 @@ public final class Need {
     return content || (contentWhen != null && contentWhen.test(ctx));
   }
 
+  /** True when every request needs the content right (not only some, as with ?content=true). */
+  public boolean alwaysNeedsContent() {
+    return content;
+  }
+
   /** True when it may need the content right (always or for some requests). */
   public boolean mayNeedContent() {
     return content || contentWhen != null || (also != null && also.mayNeedContent());

@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -27,17 +28,30 @@ public final class TuskClient {
   private final String commitUrl;
   private final String lineageUrl;
   private final String token;
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final HttpClient http;
 
   /**
    * @param token the bearer token sent with every request; null or empty: none (every endpoint but
    *     /health then answers 401)
    */
   public TuskClient(String commitUrl, String lineageUrl, String token) {
+    this(commitUrl, lineageUrl, token, null);
+  }
+
+  /**
+   * As {@link #TuskClient(String, String, String)}, for services served over HTTPS: their
+   * certificates are verified against the JVM's trust store plus the CA certificates in {@code
+   * caFile} (PEM; null: none), host names included.
+   */
+  public TuskClient(String commitUrl, String lineageUrl, String token, Path caFile) {
     this.commitUrl = Objects.requireNonNull(commitUrl, "commitUrl");
     this.lineageUrl = Objects.requireNonNull(lineageUrl, "lineageUrl");
     this.token = token == null || token.isBlank() ? null : token.strip();
+    HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+    if (caFile != null) {
+      builder.sslContext(TrustedCertificates.sslContext(caFile));
+    }
+    this.http = builder.build();
   }
 
   /** The value of the Authorization header this client sends, or null without a token. */
@@ -341,6 +355,15 @@ public final class TuskClient {
                 + (response.statusCode() == 401 ? Tokens.HINT : ""));
       }
       return json;
+    } catch (javax.net.ssl.SSLException e) {
+      throw new ApiError(
+          -1,
+          method
+              + " "
+              + url
+              + " failed: the service's certificate is not trusted or does not match ("
+              + e.getMessage()
+              + "; give its CA with TUSK_CA_FILE or --ca-file)");
     } catch (IOException e) {
       throw new ApiError(-1, method + " " + url + " failed: " + e.getMessage());
     } catch (InterruptedException e) {

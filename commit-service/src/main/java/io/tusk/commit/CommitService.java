@@ -1,6 +1,7 @@
 package io.tusk.commit;
 
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.http.HttpServers;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.kafka.TopicFeed;
 import io.tusk.common.ops.Observability;
@@ -144,13 +145,19 @@ public final class CommitService implements Service {
               new PipelineControl(control, config.memberPartitions(), observability.registry()),
               new JobControl(control, jobs),
               new RejectedRows(kafka),
-              lifecycle.open(new PartitionProxy(vertx, config.partitionUrl())),
+              lifecycle.open(
+                  new PartitionProxy(vertx, config.partitionUrl(), config.auth().tls().caFile())),
               config.memberPartitions(),
               security,
               new AuthApi(security, new AuditLog(kafka, topics.audit)));
       SecuredRouter routes = api.router(vertx, observability);
       HttpServer server =
-          lifecycle.serve(vertx, routes.router(), config.httpHost(), config.httpPort());
+          lifecycle.serve(
+              vertx,
+              routes.router(),
+              config.httpHost(),
+              config.httpPort(),
+              HttpServers.options(config.auth().tls()));
       log.info(
           "Commit service listening on {}:{} ({} repos, {} pipelines)",
           config.httpHost(),

@@ -336,7 +336,7 @@ public final class DatumProcessor implements AutoCloseable {
     try {
       server =
           vertx
-              .createHttpServer(HttpServers.options())
+              .createHttpServer(HttpServers.options(config.auth().tls()))
               .requestHandler(router)
               .listen(config.httpPort(), config.httpHost())
               .toCompletionStage()

@@ -2,6 +2,7 @@ package io.tusk.lineage;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.http.HttpServers;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.security.SecuredRouter;
@@ -158,7 +159,12 @@ public final class LineageService implements Service {
       SecuredRouter routes = LineageApi.router(vertx, locator, catalog, rows, security);
       routes.observability(observability);
       HttpServer server =
-          lifecycle.serve(vertx, routes.router(), config.httpHost(), config.httpPort());
+          lifecycle.serve(
+              vertx,
+              routes.router(),
+              config.httpHost(),
+              config.httpPort(),
+              HttpServers.options(config.auth().tls()));
       // Other instances read this one's stores on a listener of their own, behind the secret.
       HttpServer internal =
           lifecycle.serve(

@@ -2,6 +2,7 @@ package io.tusk.partition;
 
 import io.tusk.common.http.ApiException;
 import io.tusk.common.http.HttpErrors;
+import io.tusk.common.http.HttpServers;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.security.SecuredRouter;
@@ -152,7 +153,13 @@ public final class PartitionService implements Service {
     HttpErrors.install(router);
     routes = new SecuredRouter(router, security).observability(observability);
     new MemberApi(vertx, queries).mount(routes);
-    HttpServer server = lifecycle.serve(vertx, router, config.httpHost(), config.httpPort());
+    HttpServer server =
+        lifecycle.serve(
+            vertx,
+            router,
+            config.httpHost(),
+            config.httpPort(),
+            HttpServers.options(config.auth().tls()));
     httpPort = server.actualPort();
     log.info(
         "Partition service {} running: {} rekeyer threads, {} stream threads, HTTP port {}",

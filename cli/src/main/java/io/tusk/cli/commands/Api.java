@@ -7,6 +7,7 @@ import io.tusk.cli.Tokens;
 import io.tusk.cli.TuskClient;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -42,12 +43,20 @@ public final class Api {
               + " stack's admin token in .tusk/token).")
   String token;
 
+  @Option(
+      names = "--ca-file",
+      defaultValue = "${env:TUSK_CA_FILE}",
+      description =
+          "PEM CA certificates trusted for services served over HTTPS, besides the system's (env"
+              + " TUSK_CA_FILE).")
+  Path caFile;
+
   @Option(names = "--json", description = "Print the service's JSON answer instead of a table.")
   boolean json;
 
   /** A client of the configured services, sending the token {@link Tokens} finds. */
   public TuskClient client() {
-    return new TuskClient(commitUrl, lineageUrl, Tokens.resolve(token));
+    return new TuskClient(commitUrl, lineageUrl, Tokens.resolve(token), caFile);
   }
 
   /** True when the raw JSON is wanted. */

@@ -3,6 +3,7 @@ package io.tusk.common.security;
 import io.tusk.common.config.Config;
 import io.tusk.common.config.ConfigException;
 import io.tusk.common.config.ConfigKey;
+import io.tusk.common.http.HttpTls;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,6 +31,7 @@ import java.util.Set;
  * @param metricsPublic true: {@code /metrics} answers without a token
  * @param internalSecret the secret instances send on their internal listener; empty when unset
  * @param jwksRefresh how often the keys are read again (key rotation)
+ * @param tls HTTPS of the listener and the CA trusted calling other services
  */
 public record AuthConfig(
     boolean enabled,
@@ -40,7 +42,8 @@ public record AuthConfig(
     Set<String> admins,
     boolean metricsPublic,
     String internalSecret,
-    Duration jwksRefresh) {
+    Duration jwksRefresh,
+    HttpTls tls) {
 
   public static final ConfigKey JWKS_FILE =
       ConfigKey.optional(
@@ -91,7 +94,7 @@ public record AuthConfig(
           "true turns authentication off (every request is an anonymous admin): development only,"
               + " never with real data");
 
-  /** The keys every service with an HTTP API reads. */
+  /** The keys every service with an HTTP API reads (its TLS keys among them). */
   public static final List<ConfigKey> KEYS =
       List.of(
           JWKS_FILE,
@@ -102,7 +105,10 @@ public record AuthConfig(
           METRICS_PUBLIC,
           INTERNAL_SECRET,
           JWKS_REFRESH_SECONDS,
-          DISABLED);
+          DISABLED,
+          HttpTls.CERT,
+          HttpTls.KEY,
+          HttpTls.CA_FILE);
 
   /** Shortest internal secret accepted: a guessable one would open the internal listener. */
   static final int MIN_SECRET_LENGTH = 16;
@@ -113,6 +119,7 @@ public record AuthConfig(
     admins = Set.copyOf(admins);
     Objects.requireNonNull(internalSecret, "internalSecret");
     Objects.requireNonNull(jwksRefresh, "jwksRefresh");
+    Objects.requireNonNull(tls, "tls");
   }
 
   /**
@@ -159,12 +166,14 @@ public record AuthConfig(
         Set.copyOf(config.list(ADMINS)),
         flag(config, METRICS_PUBLIC),
         secret,
-        Duration.ofSeconds(config.integer(JWKS_REFRESH_SECONDS, 1)));
+        Duration.ofSeconds(config.integer(JWKS_REFRESH_SECONDS, 1)),
+        HttpTls.from(config));
   }
 
   /** Authentication off: every request is an anonymous admin. For development and unit tests. */
   public static AuthConfig disabled() {
-    return new AuthConfig(false, null, null, "", "", Set.of(), true, "", Duration.ofMinutes(5));
+    return new AuthConfig(
+        false, null, null, "", "", Set.of(), true, "", Duration.ofMinutes(5), HttpTls.NONE);
   }
 
   /**

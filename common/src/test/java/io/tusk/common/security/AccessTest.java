@@ -29,7 +29,17 @@ class AccessTest {
   void setUp() {
     bindings = RoleBindings.inMemory();
     AuthConfig config =
-        new AuthConfig(true, null, null, "", "", Set.of("root"), false, "", Duration.ofMinutes(5));
+        new AuthConfig(
+            true,
+            null,
+            null,
+            "",
+            "",
+            Set.of("root"),
+            false,
+            "",
+            Duration.ofMinutes(5),
+            io.tusk.common.http.HttpTls.NONE);
     Map<String, String> derived = Map.of("risk-by-provider", "risk");
     access = new Access(config, bindings, repo -> Optional.ofNullable(derived.get(repo)));
   }

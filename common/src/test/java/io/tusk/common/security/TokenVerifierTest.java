@@ -255,6 +255,58 @@ class TokenVerifierTest {
     }
   }
 
+  @Test
+  void shouldVerifyWithTheIssuersKeysWhenGivenAJwksUrlAndRefuseToStartWhenItFails()
+      throws Exception {
+    // Given an issuer serving its key set over HTTP (and failing on another path)
+    io.vertx.core.http.HttpServer issuer =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                request -> {
+                  if (request.path().equals("/.well-known/jwks.json")) {
+                    request
+                        .response()
+                        .putHeader("Content-Type", "application/json")
+                        .end(keys.jwks());
+                  } else {
+                    request.response().setStatusCode(500).end();
+                  }
+                })
+            .listen(0, "127.0.0.1")
+            .await(10, TimeUnit.SECONDS);
+    try {
+      String base = "http://127.0.0.1:" + issuer.actualPort();
+      AuthConfig config =
+          AuthConfig.from(
+              Config.load(
+                  Map.of("TUSK_AUTH_JWKS_URL", base + "/.well-known/jwks.json"), AuthConfig.KEYS));
+
+      // When a verifier starts on the URL / Then tokens of the issuer's key verify
+      TokenVerifier fromUrl = TokenVerifier.start(vertx, config);
+      try {
+        assertThat(await(fromUrl.verify(keys.mint("dana", Duration.ofMinutes(5)))).subject())
+            .isEqualTo("dana");
+        assertThatThrownBy(
+                () -> await(fromUrl.verify(otherKeys.mint("dana", Duration.ofMinutes(5)))))
+            .isInstanceOf(ApiException.class);
+      } finally {
+        fromUrl.close();
+      }
+
+      // When the URL answers an error / Then the service does not start, naming the key
+      AuthConfig broken =
+          AuthConfig.from(
+              Config.load(Map.of("TUSK_AUTH_JWKS_URL", base + "/broken"), AuthConfig.KEYS));
+      assertThatThrownBy(() -> TokenVerifier.start(vertx, broken))
+          .isInstanceOf(ConfigException.class)
+          .hasMessageContaining("TUSK_AUTH_JWKS_URL")
+          .hasMessageContaining("500");
+    } finally {
+      issuer.close().await(10, TimeUnit.SECONDS);
+    }
+  }
+
   private static String b64(String json) {
     return URL.encodeToString(json.getBytes(StandardCharsets.UTF_8));
   }

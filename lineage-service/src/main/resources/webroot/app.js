@@ -4,6 +4,8 @@
 //   #/job/<id>                  a job: progress, datums, failed datums, links to outputs
 //   #/global/<id>               every commit and job of a global ID, drawn as a graph
 //   #/output/<pipeline>/<member> an output's provenance, drawn as a graph
+// Every API call sends the bearer token the user pasted into the sign-in box, kept in this tab's
+// sessionStorage only; without one (or after a 401) the page shows the sign-in box.
 "use strict";
 
 const POLL_MILLIS = 2000;
@@ -34,9 +36,26 @@ function enc(text) {
   return encodeURIComponent(text);
 }
 
+const TOKEN_KEY = "tusk.token";
+
+// No token, or the service refused it (401): the page asks for one.
+class SignInNeeded extends Error {}
+
+function token() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
 async function getJson(path) {
-  const response = await fetch(path, { headers: { Accept: "application/json" } });
+  const bearer = token();
+  if (!bearer) throw new SignInNeeded("Paste a bearer token to sign in.");
+  const response = await fetch(path, {
+    headers: { Accept: "application/json", Authorization: "Bearer " + bearer },
+  });
   const body = await response.json();
+  if (response.status === 401) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    throw new SignInNeeded(body.message || "The token was refused.");
+  }
   if (!response.ok) {
     throw new Error(body.message || response.status + " " + response.statusText);
   }
@@ -48,7 +67,34 @@ function section(title, ...children) {
 }
 
 function showError(error) {
+  if (error instanceof SignInNeeded) {
+    renderSignIn(error.message);
+    return;
+  }
   view.replaceChildren(section("Error", el("p", { class: "error", text: error.message })));
+}
+
+// The sign-in box: a token (e.g. `./tusk auth token`, or the local stack's .tusk/token) is kept in
+// sessionStorage for this tab and sent with every API call.
+function renderSignIn(message) {
+  clearTimeout(pollTimer);
+  const input = el("textarea", { id: "token-input", rows: "4", cols: "70", placeholder: "eyJ..." });
+  const form = el(
+    "form",
+    { id: "sign-in" },
+    el("p", { id: "sign-in-message", text: message }),
+    input,
+    el("p", {}, el("button", { type: "submit", id: "sign-in-button", text: "Sign in" })),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = input.value.trim();
+    if (value) {
+      sessionStorage.setItem(TOKEN_KEY, value);
+      route();
+    }
+  });
+  view.replaceChildren(section("Sign in", form));
 }
 
 function stateSpan(state) {
@@ -369,6 +415,12 @@ function route() {
   else if (parts[0] === "output" && parts[2]) poll(() => renderOutput(parts[1], parts.slice(2).join("/")));
   else poll(renderHome);
 }
+
+document.getElementById("sign-out").addEventListener("click", (event) => {
+  event.preventDefault();
+  sessionStorage.removeItem(TOKEN_KEY);
+  renderSignIn("Signed out. Paste a bearer token to sign in.");
+});
 
 document.getElementById("search").addEventListener("submit", async (event) => {
   event.preventDefault();

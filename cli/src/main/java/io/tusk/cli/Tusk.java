@@ -1,6 +1,8 @@
 package io.tusk.cli;
 
 import io.tusk.cli.bench.BenchCommand;
+import io.tusk.cli.commands.AuditCommand;
+import io.tusk.cli.commands.AuthCommand;
 import io.tusk.cli.commands.BranchCommand;
 import io.tusk.cli.commands.CommitCommand;
 import io.tusk.cli.commands.DatumCommand;
@@ -19,6 +21,7 @@ import io.tusk.cli.commands.RunCommand;
 import io.tusk.cli.commands.WaitCommand;
 import io.tusk.cli.demo.OmopDataset;
 import io.tusk.cli.demo.OmopDemo;
+import io.tusk.cli.local.LocalAuth;
 import io.tusk.cli.local.LocalTusk;
 import io.tusk.cli.local.Ports;
 import io.tusk.cli.soak.SoakCommand;
@@ -57,7 +60,9 @@ import picocli.CommandLine.Command;
       RunCommand.class,
       LogsCommand.class,
       WaitCommand.class,
-      LineageCommand.class
+      LineageCommand.class,
+      AuthCommand.class,
+      AuditCommand.class
     })
 public final class Tusk {
 
@@ -132,6 +137,10 @@ public final class Tusk {
       LocalTusk tusk = LocalTusk.start(home, Ports.defaults(), 2);
       running.set(tusk);
       printEndpoints(out, tusk);
+      out.printf(
+          "      every endpoint needs a token: the admin's is in %s (the CLI sends it; paste it"
+              + " into the web page's sign-in box; `./tusk auth token --subject S` makes others)%n",
+          home.resolve(LocalAuth.TOKEN_FILE));
       out.println("Ctrl-C stops everything; `./tusk clean` removes " + home + ".");
       stopped.await();
       return 0;

@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -17,7 +18,8 @@ import java.util.function.Predicate;
 
 /**
  * A client of Tusk's HTTP APIs (commit service and lineage service), used by the CLI, the demo, the
- * benchmark and the end-to-end tests. Errors come back as {@link ApiError} with the service's JSON
+ * benchmark and the end-to-end tests. Every request carries the bearer token it was made with
+ * ({@link Tokens} finds the CLI's). Errors come back as {@link ApiError} with the service's JSON
  * error message.
  */
 public final class TuskClient {
@@ -25,12 +27,36 @@ public final class TuskClient {
 
   private final String commitUrl;
   private final String lineageUrl;
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private final String token;
+  private final HttpClient http;
 
-  public TuskClient(String commitUrl, String lineageUrl) {
+  /**
+   * @param token the bearer token sent with every request; null or empty: none (every endpoint but
+   *     /health then answers 401)
+   */
+  public TuskClient(String commitUrl, String lineageUrl, String token) {
+    this(commitUrl, lineageUrl, token, null);
+  }
+
+  /**
+   * As {@link #TuskClient(String, String, String)}, for services served over HTTPS: their
+   * certificates are verified against the JVM's trust store plus the CA certificates in {@code
+   * caFile} (PEM; null: none), host names included.
+   */
+  public TuskClient(String commitUrl, String lineageUrl, String token, Path caFile) {
     this.commitUrl = Objects.requireNonNull(commitUrl, "commitUrl");
     this.lineageUrl = Objects.requireNonNull(lineageUrl, "lineageUrl");
+    this.token = token == null || token.isBlank() ? null : token.strip();
+    HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+    if (caFile != null) {
+      builder.sslContext(TrustedCertificates.sslContext(caFile));
+    }
+    this.http = builder.build();
+  }
+
+  /** The value of the Authorization header this client sends, or null without a token. */
+  public String authorization() {
+    return token == null ? null : "Bearer " + token;
   }
 
   /** A JSON error answer of a Tusk service. */
@@ -198,6 +224,44 @@ public final class TuskClient {
     return send("GET", lineageUrl + "/global/" + encode(globalId), null);
   }
 
+  /** Who the token is, whether admin, and its role bindings ({@code GET /auth/whoami}). */
+  public JsonNode whoami() {
+    return send("GET", commitUrl + "/auth/whoami", null);
+  }
+
+  /** The role bindings on {@code resource} (null: every binding, for admins). */
+  public JsonNode bindings(String resource) {
+    return send(
+        "GET",
+        commitUrl + "/auth/bindings" + (resource == null ? "" : "/" + encode(resource)),
+        null);
+  }
+
+  /** Grants {@code role} on {@code resource} to {@code subject}. */
+  public JsonNode grant(String resource, String role, String subject) {
+    return send("PUT", bindingUrl(resource, role, subject), null);
+  }
+
+  /** Revokes {@code role} on {@code resource} from {@code subject}. */
+  public JsonNode revoke(String resource, String role, String subject) {
+    return send("DELETE", bindingUrl(resource, role, subject), null);
+  }
+
+  /** Audit events from {@code since} (an ISO time; null: the last 24 hours), oldest first. */
+  public JsonNode audit(String since, Integer limit) {
+    return send("GET", commitUrl + "/audit" + query("since", since, "limit", limit), null);
+  }
+
+  private String bindingUrl(String resource, String role, String subject) {
+    return commitUrl
+        + "/auth/bindings/"
+        + encode(resource)
+        + "/"
+        + encode(role)
+        + "/"
+        + encode(subject);
+  }
+
   /** Waits until the job is known to the lineage service and has ended (success or failure). */
   public JsonNode awaitJobEnd(String jobId, Duration timeout) {
     return await(
@@ -264,6 +328,9 @@ public final class TuskClient {
         HttpRequest.newBuilder(URI.create(url))
             .timeout(Duration.ofSeconds(60))
             .header("Accept", "application/json");
+    if (token != null) {
+      request.header("Authorization", "Bearer " + token);
+    }
     if (body == null) {
       request.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
@@ -284,9 +351,19 @@ public final class TuskClient {
                 + " -> "
                 + response.statusCode()
                 + ": "
-                + json.path("message").asText(response.body()));
+                + json.path("message").asText(response.body())
+                + (response.statusCode() == 401 ? Tokens.HINT : ""));
       }
       return json;
+    } catch (javax.net.ssl.SSLException e) {
+      throw new ApiError(
+          -1,
+          method
+              + " "
+              + url
+              + " failed: the service's certificate is not trusted or does not match ("
+              + e.getMessage()
+              + "; give its CA with TUSK_CA_FILE or --ca-file)");
     } catch (IOException e) {
       throw new ApiError(-1, method + " " + url + " failed: " + e.getMessage());
     } catch (InterruptedException e) {

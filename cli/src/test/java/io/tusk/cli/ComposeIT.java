@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tusk.cli.demo.OmopDataset;
 import io.tusk.cli.demo.OmopDemo;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.localstack.AuthKeys;
 import java.io.File;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
@@ -73,12 +75,22 @@ class ComposeIT {
     // host and both HTTP services healthy
     String dockerHost = DockerClientFactory.instance().dockerHostIpAddress();
     File composeFile = ROOT.resolve("compose.yaml").toFile();
+    // And a key set the services trust (mounted from TUSK_AUTH_DIR), with the admin's token
+    Path authDir;
+    try {
+      authDir = Files.createTempDirectory(ROOT.resolve("cli/target"), "compose-auth-");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    AuthKeys keys = AuthKeys.loadOrCreate(authDir);
     try (ComposeContainer compose =
         new ComposeContainer(composeFile)
             .withBuild(true)
             // The four images are built under this run's random project name: remove them after.
             .withRemoveImages(ComposeContainer.RemoveImages.LOCAL)
             .withEnv("KAFKA_EXTERNAL_HOST", dockerHost)
+            .withEnv("TUSK_AUTH_DIR", authDir.toString())
+            .withEnv("TUSK_INTERNAL_SECRET", keys.internalSecret())
             .withExposedService("commit-service", 8080, health())
             .withExposedService("lineage-service", 8082, health())
             .withExposedService(
@@ -86,7 +98,9 @@ class ComposeIT {
       compose.start();
       TuskClient client =
           new TuskClient(
-              url(compose, "commit-service", 8080), url(compose, "lineage-service", 8082));
+              url(compose, "commit-service", 8080),
+              url(compose, "lineage-service", 8082),
+              keys.mint("tusk-admin", Duration.ofHours(1)));
       KafkaSettings settings =
           KafkaSettings.of(
               dockerHost + ":19092," + dockerHost + ":29092," + dockerHost + ":39092",

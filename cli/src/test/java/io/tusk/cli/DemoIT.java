@@ -77,7 +77,7 @@ class DemoIT {
     try (TuskServices services =
         TuskServices.start(
             stack.bootstrapServers(), stack.registryUrl(), home, Ports.ephemeral(), 2)) {
-      TuskClient client = new TuskClient(services.commitUrl(), services.lineageUrl());
+      TuskClient client = services.client();
       KafkaSettings settings =
           KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), "demo-it");
 

@@ -85,7 +85,7 @@ class ModelBasedIT {
     Soak.Summary summary =
         new Soak(
                 new Soak.Settings(seed, OPS, false, prefix, 3, 5, simpleRows),
-                new TuskClient(services.commitUrl(), services.lineageUrl()),
+                services.client(),
                 kafka,
                 processors,
                 System.out)

@@ -4,6 +4,12 @@ import io.tusk.common.http.ApiException;
 import io.tusk.common.http.HttpErrors;
 import io.tusk.common.json.AvroJson;
 import io.tusk.common.ops.Observability;
+import io.tusk.common.security.Need;
+import io.tusk.common.security.Principal;
+import io.tusk.common.security.Resource;
+import io.tusk.common.security.Role;
+import io.tusk.common.security.SecuredRouter;
+import io.tusk.common.security.Security;
 import io.tusk.schemas.Branch;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitStats;
@@ -12,6 +18,7 @@ import io.tusk.schemas.JobRef;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Trigger;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -22,6 +29,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The commit service's HTTP API as JSON: repos and their triggers, commits and their history (jobs,
@@ -31,6 +39,9 @@ import java.util.Map;
  * JobControl} on worker threads, and so do reads of Kafka topics.
  */
 final class CommitApi {
+  private static final Resource.Kind REPO = Resource.Kind.REPO;
+  private static final Resource.Kind PIPELINE = Resource.Kind.PIPELINE;
+
   private static final long MAX_BODY_BYTES = 1024 * 1024;
   private static final int DEFAULT_REJECTED_LIMIT = 100;
 
@@ -41,6 +52,8 @@ final class CommitApi {
   private final RejectedRows rejected;
   private final PartitionProxy partition;
   private final int memberPartitions;
+  private final Security security;
+  private final AuthApi auth;
 
   CommitApi(
       ControlPlane control,
@@ -49,8 +62,12 @@ final class CommitApi {
       JobControl jobs,
       RejectedRows rejected,
       PartitionProxy partition,
-      int memberPartitions) {
+      int memberPartitions,
+      Security security,
+      AuthApi auth) {
     this.memberPartitions = memberPartitions;
+    this.security = security;
+    this.auth = auth;
     this.control = control;
     this.branches = branches;
     this.pipelines = pipelines;
@@ -59,37 +76,97 @@ final class CommitApi {
     this.partition = partition;
   }
 
-  /** Every route of the API, with health and metrics, JSON errors and a body size limit. */
-  Router router(Vertx vertx, Observability observability) {
+  /**
+   * Every route of the API with what it needs of the caller (see {@link Need}), with health and
+   * metrics, JSON errors and a body size limit.
+   */
+  SecuredRouter router(Vertx vertx, Observability observability) {
     Router router = Router.router(vertx);
     HttpErrors.install(router);
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
-    observability.mount(router);
-    router.post("/repos").handler(this::handleCreateRepo);
-    router.get("/repos").handler(this::handleListRepos);
-    router.get("/repos/:repo").handler(this::handleGetRepo);
-    router.put("/repos/:repo/trigger").handler(this::handleSetTrigger);
-    router.post("/repos/:repo/commits").handler(this::handleSeal);
-    router.get("/repos/:repo/commits").handler(this::handleListCommits);
-    router.get("/repos/:repo/commits/:id").handler(this::handleGetRepoCommit);
-    router.get("/repos/:repo/rejected").handler(this::handleRejected);
-    router.get("/repos/:repo/members/:member").handler(this::handleMember);
-    router.get("/repos/:repo/diff").handler(this::handleDiff);
-    router.get("/repos/:repo/diff/:member").handler(this::handleMemberDiff);
-    router.get("/repos/:repo/branches").handler(this::handleListBranches);
-    router.post("/repos/:repo/branches").handler(this::handleCreateBranch);
-    router.get("/repos/:repo/branches/:branch").handler(this::handleGetBranch);
-    router.put("/repos/:repo/branches/:branch").handler(this::handleMoveBranch);
-    router.delete("/repos/:repo/branches/:branch").handler(this::handleDeleteBranch);
-    router.get("/commits/:id").handler(this::handleGetCommit);
-    router.post("/pipelines").handler(this::handleCreatePipeline);
-    router.get("/pipelines").handler(this::handleListPipelines);
-    router.get("/pipelines/:pipeline").handler(this::handleGetPipeline);
-    router.put("/pipelines/:pipeline").handler(this::handleUpdatePipeline);
-    router.delete("/pipelines/:pipeline").handler(this::handleDeletePipeline);
-    router.post("/jobs/:id/rerun").handler(this::handleRerun);
-    router.post("/jobs/:id/restart").handler(this::handleRestart);
-    return router;
+    SecuredRouter routes = new SecuredRouter(router, security);
+    Need repoReader = Need.reader(REPO, "repo");
+    Need repoWriter = Need.writer(REPO, "repo");
+    Need pipelineInput = Need.resolved(Role.READER, "the pipeline's input", this::pipelineInput);
+    Need jobWriter = Need.resolved(Role.WRITER, "the pipeline of job :id", this::jobPipeline);
+    routes
+        .observability(observability)
+        .post("/repos", Need.authenticated(), this::handleCreateRepo)
+        .get("/repos", Need.authenticated(), this::handleListRepos)
+        .get("/repos/:repo", repoReader, this::handleGetRepo)
+        .put("/repos/:repo/trigger", Need.owner(REPO, "repo"), this::handleSetTrigger)
+        .post("/repos/:repo/commits", repoWriter, this::handleSeal)
+        .get("/repos/:repo/commits", repoReader, this::handleListCommits)
+        .get("/repos/:repo/commits/:id", repoReader, this::handleGetRepoCommit)
+        .get(
+            "/repos/:repo/rejected",
+            repoReader.withContentWhen(ctx -> "true".equals(ctx.queryParams().get("content"))),
+            this::handleRejected)
+        .get("/repos/:repo/members/:member", Need.content(REPO, "repo"), this::handleMember)
+        .get("/repos/:repo/diff", repoReader, this::handleDiff)
+        .get("/repos/:repo/diff/:member", Need.content(REPO, "repo"), this::handleMemberDiff)
+        .get("/repos/:repo/branches", repoReader, this::handleListBranches)
+        .post("/repos/:repo/branches", repoWriter, this::handleCreateBranch)
+        .get("/repos/:repo/branches/:branch", repoReader, this::handleGetBranch)
+        .put("/repos/:repo/branches/:branch", repoWriter, this::handleMoveBranch)
+        .delete("/repos/:repo/branches/:branch", repoWriter, this::handleDeleteBranch)
+        .get(
+            "/commits/:id",
+            Need.resolved(Role.READER, "the repo of commit :id", this::commitRepo),
+            this::handleGetCommit)
+        .post("/pipelines", pipelineInput, this::handleCreatePipeline)
+        .get("/pipelines", Need.authenticated(), this::handleListPipelines)
+        .get("/pipelines/:pipeline", Need.reader(PIPELINE, "pipeline"), this::handleGetPipeline)
+        .put(
+            "/pipelines/:pipeline",
+            Need.owner(PIPELINE, "pipeline")
+                .and(
+                    Need.resolved(Role.READER, "the pipeline's input", this::updatedPipelineInput)),
+            this::handleUpdatePipeline)
+        .delete(
+            "/pipelines/:pipeline", Need.owner(PIPELINE, "pipeline"), this::handleDeletePipeline)
+        .post("/jobs/:id/rerun", jobWriter, this::handleRerun)
+        .post("/jobs/:id/restart", jobWriter, this::handleRestart);
+    auth.mount(routes);
+    return routes;
+  }
+
+  /** The repo of the commit a path names (empty when unknown: only admins pass). */
+  private Future<Optional<Resource>> commitRepo(RoutingContext ctx) {
+    return Future.succeededFuture(
+        control.commits.get(ctx.pathParam("id")).map(c -> Resource.repo(c.getRepo())));
+  }
+
+  /** The pipeline of the job a path names (empty when unknown: only admins pass). */
+  private Future<Optional<Resource>> jobPipeline(RoutingContext ctx) {
+    return Future.succeededFuture(
+        jobs.find(ctx.pathParam("id")).map(j -> Resource.pipeline(j.getPipeline())));
+  }
+
+  /**
+   * The input of the pipeline spec in the body: the upstream pipeline of a pipeline input, else the
+   * repo. A spec that does not parse is the same 400 the handler would answer.
+   */
+  private Future<Optional<Resource>> pipelineInput(RoutingContext ctx) {
+    PipelineSpec spec = Requests.pipelineSpec(specDocument(ctx), System.currentTimeMillis());
+    return Future.succeededFuture(Optional.of(inputOf(spec)));
+  }
+
+  /** The input of an update of the pipeline the path names (empty when it does not exist). */
+  private Future<Optional<Resource>> updatedPipelineInput(RoutingContext ctx) {
+    Optional<PipelineSpec> current = control.pipelines.get(ctx.pathParam("pipeline"));
+    if (current.isEmpty()) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    PipelineSpec spec =
+        Requests.pipelineSpec(specDocument(ctx), System.currentTimeMillis(), current.get());
+    return Future.succeededFuture(Optional.of(inputOf(spec)));
+  }
+
+  private static Resource inputOf(PipelineSpec spec) {
+    return spec.getInputPipeline() != null
+        ? Resource.pipeline(spec.getInputPipeline())
+        : Resource.repo(spec.getInputRepo());
   }
 
   /**
@@ -139,17 +216,30 @@ final class CommitApi {
   private void handleCreateRepo(RoutingContext ctx) {
     RepoSpec spec =
         Requests.repoSpec(HttpErrors.jsonBody(ctx), System.currentTimeMillis(), memberPartitions);
+    Principal creator = SecuredRouter.principal(ctx);
     control
         .createRepo(spec)
+        .compose(
+            created ->
+                ctx.vertx()
+                    .executeBlocking(
+                        () -> {
+                          // The creator owns the repo and may read the rows it loads.
+                          auth.grantCreator(creator, Resource.repo(created.getName()), true);
+                          return created;
+                        },
+                        false))
         .onSuccess(created -> created(ctx, "/repos/" + created.getName(), AvroJson.toJson(created)))
         .onFailure(ctx::fail);
   }
 
   private void handleListRepos(RoutingContext ctx) {
+    Principal caller = SecuredRouter.principal(ctx);
     ok(
         ctx,
         jsonArray(
             control.repos.snapshot().values().stream()
+                .filter(r -> security.access().canRead(caller, Resource.repo(r.getName())))
                 .sorted(Comparator.comparing(RepoSpec::getName))
                 .map(AvroJson::toJson)
                 .toList()));
@@ -326,8 +416,22 @@ final class CommitApi {
 
   private void handleCreatePipeline(RoutingContext ctx) {
     PipelineSpec spec = Requests.pipelineSpec(specDocument(ctx), System.currentTimeMillis());
+    Principal creator = SecuredRouter.principal(ctx);
+    // The creator owns the pipeline (and so its derived repos); it may read their content only if
+    // it may read its input's: outputs are derived from the input rows.
+    boolean content = security.access().has(creator, Role.CONTENT, inputOf(spec));
     pipelines
         .create(spec)
+        .compose(
+            change ->
+                ctx.vertx()
+                    .executeBlocking(
+                        () -> {
+                          auth.grantCreator(
+                              creator, Resource.pipeline(change.spec().getName()), content);
+                          return change;
+                        },
+                        false))
         .onSuccess(
             change ->
                 created(ctx, "/pipelines/" + change.spec().getName(), pipelineChangeJson(change)))
@@ -345,17 +449,29 @@ final class CommitApi {
   }
 
   private void handleDeletePipeline(RoutingContext ctx) {
+    String name = ctx.pathParam("pipeline");
     pipelines
-        .delete(ctx.pathParam("pipeline"))
+        .delete(name)
+        .compose(
+            done ->
+                ctx.vertx()
+                    .executeBlocking(
+                        () -> {
+                          auth.revokeAll(Resource.pipeline(name));
+                          return done;
+                        },
+                        false))
         .onSuccess(done -> ctx.response().setStatusCode(204).end())
         .onFailure(ctx::fail);
   }
 
   private void handleListPipelines(RoutingContext ctx) {
+    Principal caller = SecuredRouter.principal(ctx);
     ok(
         ctx,
         jsonArray(
             control.pipelines.snapshot().values().stream()
+                .filter(p -> security.access().canRead(caller, Resource.pipeline(p.getName())))
                 .sorted(Comparator.comparing(PipelineSpec::getName))
                 .map(AvroJson::toJson)
                 .toList()));

@@ -1,10 +1,13 @@
 package io.tusk.commit;
 
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.http.HttpServers;
 import io.tusk.common.kafka.AccessDenied;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.kafka.TopicFeed;
 import io.tusk.common.ops.Observability;
+import io.tusk.common.security.SecuredRouter;
+import io.tusk.common.security.Security;
 import io.tusk.common.service.Lifecycle;
 import io.tusk.common.service.Service;
 import io.tusk.common.service.ServiceRunner;
@@ -43,10 +46,12 @@ public final class CommitService implements Service {
   private final Lifecycle lifecycle;
 
   private final int port;
+  private final SecuredRouter routes;
 
-  private CommitService(Lifecycle lifecycle, int port) {
+  private CommitService(Lifecycle lifecycle, int port, SecuredRouter routes) {
     this.lifecycle = lifecycle;
     this.port = port;
+    this.routes = routes;
   }
 
   /** Runs the service until the JVM is asked to stop. */
@@ -85,6 +90,20 @@ public final class CommitService implements Service {
       TopicFeed<Job> jobFeed =
           lifecycle.open(TopicFeed.start(kafka, topics.jobs, VIEW_TIMEOUT, jobs::record));
       ensureTopics(topicAdmin, repos, pipelines);
+      Vertx vertx = Vertx.vertx();
+      lifecycle.open(() -> Lifecycle.await(vertx.close(), "closing Vert.x"));
+      // Role bindings are written here (grants, creators' ownership) and read by every service.
+      Security security =
+          lifecycle.open(
+              Security.start(
+                  "commit-service",
+                  config.auth(),
+                  vertx,
+                  kafka,
+                  topics,
+                  repo -> repos.get(repo).map(RepoSpec::getSourcePipeline),
+                  true));
+      security.observe(observability);
       CommitSealer sealer = lifecycle.open(new CommitSealer(kafka, topics, topicAdmin.admin()));
       KafkaProducer<byte[], byte[]> specProducer =
           lifecycle.open(
@@ -97,8 +116,6 @@ public final class CommitService implements Service {
       observability.addHealthCheck("branches-view", branches::isHealthy);
       observability.addHealthCheck("jobs-feed", jobFeed::isHealthy);
 
-      Vertx vertx = Vertx.vertx();
-      lifecycle.open(() -> Lifecycle.await(vertx.close(), "closing Vert.x"));
       ControlPlane control =
           new ControlPlane(
               topics,
@@ -133,18 +150,26 @@ public final class CommitService implements Service {
               new PipelineControl(control, config.memberPartitions(), observability.registry()),
               new JobControl(control, jobs),
               new RejectedRows(kafka),
-              lifecycle.open(new PartitionProxy(vertx, config.partitionUrl())),
-              config.memberPartitions());
+              lifecycle.open(
+                  new PartitionProxy(vertx, config.partitionUrl(), config.auth().tls().caFile())),
+              config.memberPartitions(),
+              security,
+              new AuthApi(security, new AuditLog(kafka, topics.audit)));
+      SecuredRouter routes = api.router(vertx, observability);
       HttpServer server =
           lifecycle.serve(
-              vertx, api.router(vertx, observability), config.httpHost(), config.httpPort());
+              vertx,
+              routes.router(),
+              config.httpHost(),
+              config.httpPort(),
+              HttpServers.options(config.auth().tls()));
       log.info(
           "Commit service listening on {}:{} ({} repos, {} pipelines)",
           config.httpHost(),
           server.actualPort(),
           repos.snapshot().size(),
           pipelines.snapshot().size());
-      return new CommitService(lifecycle, server.actualPort());
+      return new CommitService(lifecycle, server.actualPort(), routes);
     } catch (RuntimeException e) {
       lifecycle.close();
       throw AccessDenied.explained(SERVICE, e);
@@ -154,6 +179,14 @@ public final class CommitService implements Service {
   /** The port the HTTP API listens on (the chosen one when configured with 0). */
   public int port() {
     return port;
+  }
+
+  /**
+   * The HTTP API's routes, each declared with what it needs of the caller (for the access matrix
+   * test, which also checks them against the router's).
+   */
+  public SecuredRouter routes() {
+    return routes;
   }
 
   /**

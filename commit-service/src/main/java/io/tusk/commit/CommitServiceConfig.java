@@ -4,6 +4,7 @@ import io.tusk.common.config.Config;
 import io.tusk.common.config.ConfigKey;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.config.ServiceKeys;
+import io.tusk.common.security.AuthConfig;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
@@ -11,8 +12,8 @@ import java.util.Objects;
 
 /**
  * Configuration of the commit service, read from the environment: the shared Kafka settings ({@link
- * KafkaSettings#KEYS}), where the HTTP API listens, how often repo triggers are checked, and where
- * the partition service answers member queries.
+ * KafkaSettings#KEYS}), who may call it ({@link AuthConfig#KEYS}), where the HTTP API listens, how
+ * often repo triggers are checked, and where the partition service answers member queries.
  */
 public record CommitServiceConfig(
     KafkaSettings kafka,
@@ -20,7 +21,8 @@ public record CommitServiceConfig(
     int httpPort,
     long triggerPollMillis,
     URI partitionUrl,
-    int memberPartitions) {
+    int memberPartitions,
+    AuthConfig auth) {
 
   public static final ConfigKey HTTP_HOST = ServiceKeys.HTTP_HOST;
   public static final ConfigKey HTTP_PORT = ServiceKeys.httpPort(8080);
@@ -47,13 +49,14 @@ public record CommitServiceConfig(
 
   /** Every key the commit service reads. */
   public static final List<ConfigKey> KEYS =
-      ServiceKeys.withKafkaKeys(
+      ServiceKeys.withKafkaAndAuthKeys(
           HTTP_HOST, HTTP_PORT, TRIGGER_POLL_MS, PARTITION_URL, MEMBER_PARTITIONS);
 
   public CommitServiceConfig {
     Objects.requireNonNull(kafka, "kafka");
     Objects.requireNonNull(httpHost, "httpHost");
     Objects.requireNonNull(partitionUrl, "partitionUrl");
+    Objects.requireNonNull(auth, "auth");
   }
 
   /**
@@ -69,6 +72,7 @@ public record CommitServiceConfig(
         config.port(HTTP_PORT),
         config.integer(TRIGGER_POLL_MS, 10),
         config.httpUrl(PARTITION_URL, false),
-        config.string(MEMBER_PARTITIONS).isEmpty() ? 0 : config.integer(MEMBER_PARTITIONS, 1));
+        config.string(MEMBER_PARTITIONS).isEmpty() ? 0 : config.integer(MEMBER_PARTITIONS, 1),
+        AuthConfig.from(config));
   }
 }

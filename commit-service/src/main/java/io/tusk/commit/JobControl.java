@@ -45,6 +45,11 @@ final class JobControl {
                         + "' (a job is known once the partition service has started it)"));
   }
 
+  /** The job with this ID, if it is known (nothing checked: for access decisions). */
+  java.util.Optional<Job> find(String id) {
+    return id == null ? java.util.Optional.empty() : jobs.get(id);
+  }
+
   /** The jobs whose input commit is {@code commitId}, oldest first. */
   List<Job> ofCommit(String commitId) {
     return jobs.ofCommit(commitId);

@@ -3,12 +3,14 @@ package io.tusk.commit;
 import io.tusk.common.http.ApiException;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,8 +27,16 @@ final class PartitionProxy implements AutoCloseable {
   private final WebClient client;
   private final String base;
 
-  PartitionProxy(Vertx vertx, URI baseUrl) {
-    this.client = WebClient.create(vertx, new WebClientOptions().setUserAgentEnabled(false));
+  /**
+   * @param caFile extra CA certificates (PEM) trusted when the partition service is https, or null
+   *     (the JVM's trust store)
+   */
+  PartitionProxy(Vertx vertx, URI baseUrl, Path caFile) {
+    WebClientOptions options = new WebClientOptions().setUserAgentEnabled(false);
+    if (caFile != null) {
+      options.setTrustOptions(new PemTrustOptions().addCertPath(caFile.toString()));
+    }
+    this.client = WebClient.create(vertx, options);
     String url = baseUrl.toString();
     this.base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }
@@ -38,9 +48,13 @@ final class PartitionProxy implements AutoCloseable {
   void forward(RoutingContext ctx, String path) {
     String query = ctx.request().query();
     String url = base + path + (query == null || query.isEmpty() ? "" : "?" + query);
-    client
-        .requestAbs(HttpMethod.GET, url)
-        .timeout(TIMEOUT_MS)
+    var request = client.requestAbs(HttpMethod.GET, url).timeout(TIMEOUT_MS);
+    // The partition service checks the caller's token itself: its routes are protected too.
+    String authorization = ctx.request().getHeader("Authorization");
+    if (authorization != null) {
+      request.putHeader("Authorization", authorization);
+    }
+    request
         .send()
         .onSuccess(
             answer -> {

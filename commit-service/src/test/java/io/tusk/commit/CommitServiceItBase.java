@@ -13,6 +13,7 @@ import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.Seal;
 import io.tusk.testfixtures.Await;
 import io.tusk.testfixtures.LocalStackExtension;
+import io.tusk.testfixtures.TestAuth;
 import io.tusk.testfixtures.TopicReader;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -26,6 +27,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.ext.web.client.WebClientSession;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -57,8 +59,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * What every integration test of the commit service shares: one service per test class on the real
- * broker and registry (started once per JVM by {@link LocalStackExtension}), an HTTP client, and
- * helpers to create repos, call the API, read topics and wait on conditions.
+ * broker and registry (started once per JVM by {@link LocalStackExtension}), with authentication on
+ * (the test key set of {@link TestAuth}), an HTTP client sending the admin's token, and helpers to
+ * create repos, call the API, read topics and wait on conditions.
  */
 @Tag("integration")
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
@@ -98,10 +101,19 @@ abstract class CommitServiceItBase {
     topics = new Topics(settings.registryClient());
     admin = Admin.create(settings.admin("commit-service-it-admin"));
     service = CommitService.start(config);
-    client =
+    client = clientOf(service.port(), TestAuth.ADMIN);
+  }
+
+  /**
+   * A client of a commit service on {@code port} that sends a bearer token of {@code subject} with
+   * every request (the tests' admin for most of them).
+   */
+  static WebClient clientOf(int port, String subject) {
+    WebClient plain =
         WebClient.create(
-            vertx,
-            new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.port()));
+            vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
+    return WebClientSession.create(plain)
+        .addHeader("Authorization", TestAuth.shared().bearer(subject));
   }
 
   /**
@@ -116,6 +128,7 @@ abstract class CommitServiceItBase {
     env.put("TUSK_INSTANCE_ID", instance);
     env.put("TUSK_HTTP_HOST", "127.0.0.1");
     env.put("TUSK_HTTP_PORT", "0");
+    env.putAll(TestAuth.shared().env());
     env.putAll(extra);
     return CommitServiceConfig.from(env);
   }

@@ -10,12 +10,12 @@ import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.Output;
 import io.tusk.schemas.Seal;
 import io.tusk.schemas.SealRequest;
+import io.tusk.testfixtures.TestAuth;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -184,10 +184,7 @@ class DagIT extends CommitServiceItBase {
     CommitServiceConfig config =
         config("commit-service-it-" + suffix(), Map.of("TUSK_MEMBER_PARTITIONS", "3"));
     try (CommitService configured = CommitService.start(config)) {
-      WebClient own =
-          WebClient.create(
-              vertx,
-              new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(configured.port()));
+      WebClient own = clientOf(configured.port(), TestAuth.ADMIN);
       try {
         // When a repo, an upstream pipeline with 2 output partitions and a downstream pipeline
         // reading its outputs are created

@@ -6,9 +6,9 @@ import io.tusk.common.Ids;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobState;
 import io.tusk.testfixtures.Await;
+import io.tusk.testfixtures.TestAuth;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -69,10 +69,7 @@ class IndexesIT extends CommitServiceItBase {
     log.info("{} of {} jobs ended while the service started", ended.size(), JOBS);
 
     // Then its index holds every job in the state written last: SUCCESS for the ended ones
-    WebClient own =
-        WebClient.create(
-            vertx,
-            new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(restarted.port()));
+    WebClient own = clientOf(restarted.port(), TestAuth.ADMIN);
     try (restarted) {
       Map<String, String> expected = new HashMap<>();
       ids.forEach(id -> expected.put(id, ended.contains(id) ? "SUCCESS" : "RUNNING"));

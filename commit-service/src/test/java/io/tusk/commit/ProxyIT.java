@@ -27,9 +27,11 @@ class ProxyIT extends CommitServiceItBase {
     complete(first);
     complete(second);
     CopyOnWriteArrayList<String> asked = new CopyOnWriteArrayList<>();
+    CopyOnWriteArrayList<String> tokens = new CopyOnWriteArrayList<>();
     partitionHandler =
         request -> {
           asked.add(request.uri());
+          tokens.add(String.valueOf(request.getHeader("Authorization")));
           request
               .response()
               .putHeader("Content-Type", "application/json")
@@ -54,6 +56,8 @@ class ProxyIT extends CommitServiceItBase {
     assertThat(memberDiff.bodyAsJsonObject().getString("uri"))
         .isEqualTo("/repos/" + repo + "/diff/p7?from=" + first + "&to=" + second);
     assertThat(asked).hasSize(3);
+    // And the caller's token goes along: the partition service checks it too
+    assertThat(tokens).hasSize(3).allSatisfy(t -> assertThat(t).startsWith("Bearer "));
   }
 
   @Test
@@ -88,9 +92,11 @@ class ProxyIT extends CommitServiceItBase {
     String repo = createRepo(1, 1);
     String other = seal(createRepo(1, 1), null).getString("id");
     CopyOnWriteArrayList<String> asked = new CopyOnWriteArrayList<>();
+    CopyOnWriteArrayList<String> tokens = new CopyOnWriteArrayList<>();
     partitionHandler =
         request -> {
           asked.add(request.uri());
+          tokens.add(String.valueOf(request.getHeader("Authorization")));
           request.response().end("{}");
         };
 
@@ -112,9 +118,11 @@ class ProxyIT extends CommitServiceItBase {
     complete(complete);
     String sealed = seal(repo, null).getString("id");
     CopyOnWriteArrayList<String> asked = new CopyOnWriteArrayList<>();
+    CopyOnWriteArrayList<String> tokens = new CopyOnWriteArrayList<>();
     partitionHandler =
         request -> {
           asked.add(request.uri());
+          tokens.add(String.valueOf(request.getHeader("Authorization")));
           request.response().putHeader("Content-Type", "application/json").end("{}");
         };
 

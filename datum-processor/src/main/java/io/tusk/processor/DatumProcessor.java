@@ -2,9 +2,13 @@ package io.tusk.processor;
 
 import io.tusk.common.config.ConfigException;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.http.HttpErrors;
+import io.tusk.common.http.HttpServers;
 import io.tusk.common.kafka.AccessDenied;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
+import io.tusk.common.security.SecuredRouter;
+import io.tusk.common.security.Security;
 import io.tusk.common.service.ServiceRunner;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
@@ -18,6 +22,7 @@ import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.TransformKind;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.ext.web.Router;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -78,6 +83,7 @@ public final class DatumProcessor implements AutoCloseable {
   private volatile boolean workersStarted;
   private Vertx vertx;
   private HttpServer server;
+  private Security security;
 
   private DatumProcessor(DatumProcessorConfig config) {
     this.config = config;
@@ -134,7 +140,7 @@ public final class DatumProcessor implements AutoCloseable {
     }
     observability.addHealthCheck("repos-view", repos::isHealthy);
     observability.addHealthCheck("pipelines-view", pipelines::isHealthy);
-    startHttp();
+    startHttp(topics);
     log.info(
         "Processing pipeline {} with {} transform {} (spec hash {}) on {} thread(s) as instance {};"
             + " HTTP on port {}",
@@ -341,12 +347,28 @@ public final class DatumProcessor implements AutoCloseable {
     return worst.compareTo(MIN_POLL_INTERVAL) > 0 ? worst : MIN_POLL_INTERVAL;
   }
 
-  private void startHttp() {
+  /** {@code /health} (open) and {@code /metrics} (a token with reader on the cluster). */
+  private void startHttp(Topics topics) {
     vertx = Vertx.vertx();
+    security =
+        Security.start(
+            SERVICE,
+            config.auth(),
+            vertx,
+            config.kafka(),
+            topics,
+            repo -> repos.get(repo).map(RepoSpec::getSourcePipeline),
+            false);
+    security.observe(observability);
+    Router router = Router.router(vertx);
+    HttpErrors.install(router);
+    new SecuredRouter(router, security).observability(observability);
     try {
       server =
-          observability
-              .serve(vertx, config.httpHost(), config.httpPort())
+          vertx
+              .createHttpServer(HttpServers.options(config.auth().tls()))
+              .requestHandler(router)
+              .listen(config.httpPort(), config.httpHost())
               .toCompletionStage()
               .toCompletableFuture()
               .get(HTTP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -401,6 +423,9 @@ public final class DatumProcessor implements AutoCloseable {
       } catch (ExecutionException | TimeoutException e) {
         log.warn("HTTP server did not close cleanly", e);
       }
+    }
+    if (security != null) {
+      security.close();
     }
     if (pipelines != null) {
       pipelines.close();

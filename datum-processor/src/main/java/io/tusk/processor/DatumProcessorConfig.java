@@ -5,6 +5,7 @@ import io.tusk.common.config.ConfigException;
 import io.tusk.common.config.ConfigKey;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.config.ServiceKeys;
+import io.tusk.common.security.AuthConfig;
 import io.tusk.common.topics.TopicNames;
 import java.time.Duration;
 import java.util.List;
@@ -22,7 +23,8 @@ public record DatumProcessorConfig(
     String httpHost,
     int httpPort,
     int maxPollRecords,
-    Duration pipelineWait) {
+    Duration pipelineWait,
+    AuthConfig auth) {
 
   public static final ConfigKey PIPELINE =
       ConfigKey.required("TUSK_PIPELINE", "Name of the pipeline this processor runs");
@@ -46,7 +48,7 @@ public record DatumProcessorConfig(
 
   /** Every key the datum processor reads. */
   public static final List<ConfigKey> KEYS =
-      ServiceKeys.withKafkaKeys(
+      ServiceKeys.withKafkaAndAuthKeys(
           PIPELINE, THREADS, HTTP_HOST, HTTP_PORT, MAX_POLL_RECORDS, PIPELINE_WAIT_SECONDS);
 
   public DatumProcessorConfig {
@@ -54,6 +56,7 @@ public record DatumProcessorConfig(
     Objects.requireNonNull(pipeline, "pipeline");
     Objects.requireNonNull(httpHost, "httpHost");
     Objects.requireNonNull(pipelineWait, "pipelineWait");
+    Objects.requireNonNull(auth, "auth");
   }
 
   /**
@@ -80,7 +83,8 @@ public record DatumProcessorConfig(
         config.string(HTTP_HOST),
         config.port(HTTP_PORT),
         config.integer(MAX_POLL_RECORDS, 1),
-        Duration.ofSeconds(config.integer(PIPELINE_WAIT_SECONDS, 0)));
+        Duration.ofSeconds(config.integer(PIPELINE_WAIT_SECONDS, 0)),
+        AuthConfig.from(config));
   }
 
   /** The consumer group every instance of this pipeline's processor joins. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tusk.common.config.ConfigException;
+import io.tusk.testfixtures.TestAuth;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -11,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 class DatumProcessorConfigTest {
   private static Map<String, String> env(String... pairs) {
-    Map<String, String> env = new HashMap<>();
+    Map<String, String> env = new HashMap<>(TestAuth.shared().env());
     env.put("TUSK_BOOTSTRAP_SERVERS", "localhost:9092");
     env.put("TUSK_REGISTRY_URL", "http://localhost:8081");
     for (int i = 0; i < pairs.length; i += 2) {
@@ -31,7 +32,8 @@ class DatumProcessorConfigTest {
     // Then the documented defaults apply
     assertThat(config.pipeline()).isEqualTo("gibleed");
     assertThat(config.threads()).isEqualTo(1);
-    assertThat(config.httpHost()).isEqualTo("0.0.0.0");
+    assertThat(config.httpHost()).isEqualTo("127.0.0.1");
+    assertThat(config.auth().enabled()).isTrue();
     assertThat(config.httpPort()).isEqualTo(8084);
     assertThat(config.maxPollRecords()).isEqualTo(500);
     assertThat(config.pipelineWait()).isEqualTo(Duration.ofSeconds(60));

@@ -24,6 +24,7 @@ import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
 import io.tusk.testfixtures.Await;
 import io.tusk.testfixtures.LocalStackExtension;
+import io.tusk.testfixtures.TestAuth;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -232,6 +233,16 @@ class DatumProcessorIT {
       assertThat(get(processor.httpPort(), "/metrics").body())
           .containsPattern("tusk_processor_retries_total\\{[^}]*\\} [1-9]");
       assertThat(get(processor.httpPort(), "/health").statusCode()).isEqualTo(200);
+      // And /metrics, unlike /health, needs a token
+      java.net.http.HttpResponse<String> anonymous =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create(
+                              "http://127.0.0.1:" + processor.httpPort() + "/metrics"))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(anonymous.statusCode()).isEqualTo(401);
     }
   }
 
@@ -326,6 +337,7 @@ class DatumProcessorIT {
     env.put("TUSK_HTTP_HOST", "127.0.0.1");
     env.put("TUSK_HTTP_PORT", "0");
     env.put("TUSK_PIPELINE_WAIT_SECONDS", "30");
+    env.putAll(TestAuth.shared().env());
     return env;
   }
 

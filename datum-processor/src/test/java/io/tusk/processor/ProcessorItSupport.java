@@ -21,6 +21,7 @@ import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
 import io.tusk.testfixtures.Await;
+import io.tusk.testfixtures.TestAuth;
 import io.tusk.testfixtures.TopicReader;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -62,6 +63,7 @@ final class ProcessorItSupport {
     env.put("TUSK_HTTP_PORT", "0");
     env.put("TUSK_PIPELINE_WAIT_SECONDS", "60");
     env.put("TUSK_MAX_POLL_RECORDS", "100");
+    env.putAll(TestAuth.shared().env());
     return env;
   }
 
@@ -299,11 +301,13 @@ final class ProcessorItSupport {
   }
 
   /** A GET with the JDK client's defaults (it tries an h2c upgrade), bounded in time. */
+  /** GETs {@code path} of a processor's HTTP server as the tests' admin. */
   static HttpResponse<String> get(int port, String path) throws Exception {
     return HttpClient.newHttpClient()
         .send(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(30))
+                .header("Authorization", TestAuth.shared().bearer(TestAuth.ADMIN))
                 .build(),
             HttpResponse.BodyHandlers.ofString());
   }

@@ -1,6 +1,7 @@
 package io.tusk.lineage;
 
 import io.tusk.common.http.ApiException;
+import io.tusk.common.security.InternalListener;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
@@ -11,7 +12,8 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
  * The endpoints instances read each other's stores with ({@link StreamsStoreLocator}): {@code GET
  * /internal/stores/{store}/get?key=} (200 with the serialized value, 204 when absent) and {@code
  * GET /internal/stores/{store}/range?prefix=&after=&limit=} (the serialized entries). Keys are
- * base64url; 503 while this instance does not own the key's partition.
+ * base64url; 503 while this instance does not own the key's partition. They are served on the
+ * internal listener only ({@link InternalListener}: the shared secret), never the public one.
  */
 final class InternalStoreApi {
   private final Vertx vertx;
@@ -22,11 +24,13 @@ final class InternalStoreApi {
     this.locator = locator;
   }
 
-  /** Adds the internal endpoints to {@code router} (before its catch-all error handlers). */
-  static void mount(Router router, Vertx vertx, StreamsStoreLocator locator) {
+  /** The internal listener's router: the store endpoints behind the shared secret. */
+  static Router router(Vertx vertx, StreamsStoreLocator locator, String secret) {
+    Router router = InternalListener.router(vertx, secret);
     InternalStoreApi api = new InternalStoreApi(vertx, locator);
     router.get(StreamsStoreLocator.INTERNAL_PATH + ":store/get").handler(api::handleGet);
     router.get(StreamsStoreLocator.INTERNAL_PATH + ":store/range").handler(api::handleRange);
+    return router;
   }
 
   private void handleGet(RoutingContext ctx) {

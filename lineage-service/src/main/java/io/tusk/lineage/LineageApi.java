@@ -3,16 +3,26 @@ package io.tusk.lineage;
 import io.tusk.common.Ids;
 import io.tusk.common.http.ApiException;
 import io.tusk.common.http.HttpErrors;
+import io.tusk.common.security.Need;
+import io.tusk.common.security.Principal;
+import io.tusk.common.security.Resource;
+import io.tusk.common.security.Role;
+import io.tusk.common.security.SecuredRouter;
+import io.tusk.common.security.Security;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.DatumState;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 
@@ -39,16 +49,23 @@ public final class LineageApi {
   /** Longest topic name Kafka allows. */
   private static final Pattern TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
 
+  private static final Resource.Kind REPO = Resource.Kind.REPO;
+  private static final Resource.Kind PIPELINE = Resource.Kind.PIPELINE;
+
   private final Vertx vertx;
+  private final Security security;
+  private final IndexReads reads;
   private final JobQueries jobs;
   private final DatumQueries datums;
   private final OutputQueries outputs;
   private final ProvenanceQueries provenance;
   private final SubvenanceQueries subvenance;
 
-  private LineageApi(Vertx vertx, StoreLocator stores, Catalog catalog, RowReader rows) {
+  private LineageApi(
+      Vertx vertx, StoreLocator stores, Catalog catalog, RowReader rows, Security security) {
     this.vertx = Objects.requireNonNull(vertx, "vertx");
-    IndexReads reads = new IndexReads(stores);
+    this.security = Objects.requireNonNull(security, "security");
+    this.reads = new IndexReads(stores);
     this.jobs = new JobQueries(reads, catalog);
     this.datums = new DatumQueries(reads);
     this.outputs = new OutputQueries(reads);
@@ -56,41 +73,140 @@ public final class LineageApi {
     this.subvenance = new SubvenanceQueries(reads, catalog, rows);
   }
 
-  /** A router serving the lineage queries and the web page, with JSON error handling. */
-  public static Router router(Vertx vertx, StoreLocator stores, Catalog catalog, RowReader rows) {
-    LineageApi api = new LineageApi(vertx, stores, catalog, rows);
+  /**
+   * A router serving the lineage queries and the web page, with JSON error handling; each route
+   * declared with what it needs of the caller (see {@link Need}). The page's files are open; every
+   * query needs a token, and row content (outputs' data, source rows, datum logs) the content
+   * right.
+   */
+  public static SecuredRouter router(
+      Vertx vertx, StoreLocator stores, Catalog catalog, RowReader rows, Security security) {
+    LineageApi api = new LineageApi(vertx, stores, catalog, rows, security);
     Router router = Router.router(vertx);
+    SecuredRouter routes = new SecuredRouter(router, security);
     StaticHandler page = StaticHandler.create("webroot").setCachingEnabled(false);
+    Need pipelineReader = Need.reader(PIPELINE, "pipeline");
+    Need jobReader = Need.resolved(Role.READER, "the pipeline of job :id", api::jobPipeline);
+    Need jobContent =
+        Need.resolved(Role.READER, "the pipeline of job :id", api::jobPipeline).withContent();
     // "/" is the page, "/ui/<file>" its script and style (the handler strips the route's prefix).
-    router.get("/").handler(page);
-    router.get("/ui/*").handler(page);
-    router.get("/repos").handler(api::handleRepos);
-    router.get("/repos/:repo/commits").handler(api::handleRepoCommits);
-    router.get("/repos/:repo/members/:member/subvenance").handler(api::handleMemberSubvenance);
-    router.get("/rows/:topic/:partition/:offset/subvenance").handler(api::handleRowSubvenance);
-    router.get("/pipelines").handler(api::handlePipelines);
-    router.get("/jobs").handler(api::handleJobs);
-    router.get("/jobs/:id").handler(api::handleJob);
-    router.get("/jobs/:id/datums").handler(api::handleDatums);
-    router.get("/jobs/:id/datums/:member/logs").handler(api::handleDatumLog);
-    router.get("/jobs/:id/logs").handler(api::handleJobLogs);
-    router.get("/commits/:id").handler(api::handleCommit);
-    router.get("/global/:id").handler(api::handleGlobal);
-    router.get("/pipelines/:pipeline/outputs/:member").handler(api::handleOutput);
-    router.get("/pipelines/:pipeline/outputs/:member/lineage").handler(api::handleLineage);
-    router.get("/pipelines/:pipeline/outputs/:member/provenance").handler(api::handleProvenance);
-    router.get("/pipelines/:pipeline/outputs/:member/history").handler(api::handleHistory);
-    router.get("/pipelines/:pipeline/outputs/:member/changes").handler(api::handleChanges);
+    routes
+        .get("/", Need.open(), page)
+        .get("/ui/*", Need.open(), page)
+        .get("/repos", Need.authenticated(), api::handleRepos)
+        .get("/repos/:repo/commits", Need.reader(REPO, "repo"), api::handleRepoCommits)
+        .get(
+            "/repos/:repo/members/:member/subvenance",
+            Need.reader(REPO, "repo"),
+            api::handleMemberSubvenance)
+        .get(
+            "/rows/:topic/:partition/:offset/subvenance",
+            Need.resolved(Role.READER, "the repo of topic ':topic'", LineageApi::topicOwner),
+            api::handleRowSubvenance)
+        .get("/pipelines", Need.authenticated(), api::handlePipelines)
+        .get("/jobs", Need.readerIfGiven(PIPELINE, "pipeline"), api::handleJobs)
+        .get("/jobs/:id", jobReader, api::handleJob)
+        .get("/jobs/:id/datums", jobReader, api::handleDatums)
+        .get("/jobs/:id/datums/:member/logs", jobContent, api::handleDatumLog)
+        .get("/jobs/:id/logs", jobContent, api::handleJobLogs)
+        .get(
+            "/commits/:id",
+            Need.resolved(Role.READER, "the repo of commit :id", api::commitRepo),
+            api::handleCommit)
+        .get(
+            "/global/:id",
+            Need.resolved(Role.READER, "the source repo of global ID :id", api::commitRepo),
+            api::handleGlobal)
+        .get(
+            "/pipelines/:pipeline/outputs/:member",
+            Need.content(PIPELINE, "pipeline"),
+            api::handleOutput)
+        .get("/pipelines/:pipeline/outputs/:member/lineage", pipelineReader, api::handleLineage)
+        .get(
+            "/pipelines/:pipeline/outputs/:member/provenance",
+            pipelineReader.withContentWhen(ctx -> "true".equals(ctx.queryParams().get("content"))),
+            api::handleProvenance)
+        .get("/pipelines/:pipeline/outputs/:member/history", pipelineReader, api::handleHistory)
+        .get(
+            "/pipelines/:pipeline/outputs/:member/changes",
+            Need.content(PIPELINE, "pipeline"),
+            api::handleChanges);
     HttpErrors.install(router);
-    return router;
+    return routes;
+  }
+
+  /** The pipeline of the job a path names, read from the index (empty when unknown). */
+  private Future<Optional<Resource>> jobPipeline(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    if (!Ids.isValid(id)) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    return indexRead(
+        () -> Optional.ofNullable(reads.job(id)).map(job -> Resource.pipeline(job.getPipeline())));
+  }
+
+  /** The repo of the commit a path names (a global ID is its source commit's ID). */
+  private Future<Optional<Resource>> commitRepo(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    if (!Ids.isValid(id)) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    return indexRead(
+        () -> Optional.ofNullable(reads.commit(id)).map(commit -> Resource.repo(commit.getRepo())));
+  }
+
+  /**
+   * What a row's topic belongs to: a pipeline's output topic is the pipeline's, a repo's updates
+   * topic the repo's (empty otherwise: only admins pass).
+   */
+  private static Future<Optional<Resource>> topicOwner(RoutingContext ctx) {
+    String topic = ctx.pathParam("topic");
+    Optional<Resource> owner = Optional.empty();
+    if (topic.endsWith(TopicNames.OUTPUT_SUFFIX)) {
+      owner = Optional.of(Resource.pipeline(TopicNames.owner(topic, TopicNames.OUTPUT_SUFFIX)));
+    } else if (topic.endsWith(TopicNames.UPDATES_SUFFIX)) {
+      owner = Optional.of(Resource.repo(TopicNames.owner(topic, TopicNames.UPDATES_SUFFIX)));
+    }
+    return Future.succeededFuture(owner);
+  }
+
+  /** A store read on a worker thread, 503 while the indexes are not queryable. */
+  private <T> Future<T> indexRead(Callable<T> read) {
+    return vertx
+        .executeBlocking(read, false)
+        .recover(
+            failure ->
+                Future.failedFuture(
+                    failure instanceof InvalidStateStoreException
+                        ? ApiException.unavailable(
+                            "the lineage indexes are not queryable yet ("
+                                + failure.getMessage()
+                                + ")")
+                        : failure));
+  }
+
+  /** Keeps the items of {@code answer.field} whose {@code nameField} names a readable resource. */
+  private UnaryOperator<JsonObject> readable(
+      RoutingContext ctx, String field, String nameField, Resource.Kind kind) {
+    Principal caller = SecuredRouter.principal(ctx);
+    return answer -> {
+      JsonArray kept = new JsonArray();
+      for (Object item : answer.getJsonArray(field, new JsonArray())) {
+        String name = ((JsonObject) item).getString(nameField);
+        if (name != null && security.access().canRead(caller, new Resource(kind, name))) {
+          kept.add(item);
+        }
+      }
+      return answer.put(field, kept);
+    };
   }
 
   private void handleRepos(RoutingContext ctx) {
-    respond(ctx, jobs::repos);
+    respond(ctx, jobs::repos, readable(ctx, "repos", "name", REPO));
   }
 
   private void handlePipelines(RoutingContext ctx) {
-    respond(ctx, jobs::pipelines);
+    respond(ctx, jobs::pipelines, readable(ctx, "pipelines", "name", PIPELINE));
   }
 
   private void handleRepoCommits(RoutingContext ctx) {
@@ -108,7 +224,11 @@ public final class LineageApi {
     String selected = pipeline == null || pipeline.isEmpty() ? null : pipeline;
     int limit = limit(ctx);
     String after = textQuery(ctx, "after");
-    respond(ctx, () -> jobs.jobs(selected, limit, after));
+    // Without a pipeline: every pipeline's jobs the caller may read (a page may come out short).
+    respond(
+        ctx,
+        () -> jobs.jobs(selected, limit, after),
+        selected == null ? readable(ctx, "jobs", "pipeline", PIPELINE) : UnaryOperator.identity());
   }
 
   private void handleJob(RoutingContext ctx) {
@@ -144,7 +264,9 @@ public final class LineageApi {
 
   private void handleGlobal(RoutingContext ctx) {
     String id = idParam(ctx, "id");
-    respond(ctx, () -> jobs.global(id));
+    UnaryOperator<JsonObject> commits = readable(ctx, "commits", "repo", REPO);
+    UnaryOperator<JsonObject> jobsOf = readable(ctx, "jobs", "pipeline", PIPELINE);
+    respond(ctx, () -> jobs.global(id), answer -> jobsOf.apply(commits.apply(answer)));
   }
 
   private void handleOutput(RoutingContext ctx) {
@@ -191,7 +313,10 @@ public final class LineageApi {
     int depth = depth(ctx);
     int limit = limit(ctx);
     int after = (int) numberQuery(ctx, "after", 0, Integer.MAX_VALUE);
-    respond(ctx, () -> subvenance.memberSubvenance(repo, member, depth, limit, after));
+    respond(
+        ctx,
+        () -> subvenance.memberSubvenance(repo, member, depth, limit, after),
+        readable(ctx, "outputs", "pipeline", PIPELINE));
   }
 
   private void handleRowSubvenance(RoutingContext ctx) {
@@ -204,13 +329,26 @@ public final class LineageApi {
     int depth = depth(ctx);
     int limit = limit(ctx);
     int after = (int) numberQuery(ctx, "after", 0, Integer.MAX_VALUE);
-    respond(ctx, () -> subvenance.rowSubvenance(topic, partition, offset, depth, limit, after));
+    respond(
+        ctx,
+        () -> subvenance.rowSubvenance(topic, partition, offset, depth, limit, after),
+        readable(ctx, "outputs", "pipeline", PIPELINE));
   }
 
   /** Runs {@code query} on a worker thread and answers its JSON, or the JSON error. */
   private void respond(RoutingContext ctx, Callable<JsonObject> query) {
+    respond(ctx, query, UnaryOperator.identity());
+  }
+
+  /**
+   * As {@link #respond(RoutingContext, Callable)}, keeping of the answer what {@code visible}
+   * keeps: lists show each caller only what it may read.
+   */
+  private void respond(
+      RoutingContext ctx, Callable<JsonObject> query, UnaryOperator<JsonObject> visible) {
     vertx
         .executeBlocking(query, false)
+        .map(visible)
         .onSuccess(ctx::json)
         .onFailure(failure -> fail(ctx, failure));
   }

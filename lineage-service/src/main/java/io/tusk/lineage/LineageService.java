@@ -2,9 +2,12 @@ package io.tusk.lineage;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.http.HttpServers;
 import io.tusk.common.kafka.AccessDenied;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
+import io.tusk.common.security.SecuredRouter;
+import io.tusk.common.security.Security;
 import io.tusk.common.service.Lifecycle;
 import io.tusk.common.service.Service;
 import io.tusk.common.service.ServiceRunner;
@@ -16,7 +19,6 @@ import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
-import io.vertx.ext.web.Router;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -53,8 +55,10 @@ import org.slf4j.LoggerFactory;
  * tusk.datum-results}, {@code tusk.repos}, {@code tusk.pipelines} and every {@code
  * <pipeline>.output} (by pattern, so pipelines created later are picked up within seconds). Several
  * instances share the indexes: each answers every query, reading the partitions other instances own
- * from them ({@link StreamsStoreLocator}). Kafka Streams threads that keep failing stop the
- * indexes, turn {@code /health} DOWN and end the process ({@link StreamsApps}).
+ * from them ({@link StreamsStoreLocator}) on their internal listener (a port of its own, behind the
+ * shared secret; the public port answers 404 for {@code /internal/*}). Every query needs a bearer
+ * token ({@link LineageApi}: the roles each route needs). Kafka Streams threads that keep failing
+ * stop the indexes, turn {@code /health} DOWN and end the process ({@link StreamsApps}).
  */
 public final class LineageService implements Service {
   private static final Logger log = LoggerFactory.getLogger(LineageService.class);
@@ -73,12 +77,21 @@ public final class LineageService implements Service {
 
   private final Lifecycle lifecycle;
   private final HttpServer server;
+  private final HttpServer internal;
   private final String advertisedUrl;
+  private final SecuredRouter routes;
 
-  private LineageService(Lifecycle lifecycle, HttpServer server, String advertised) {
+  private LineageService(
+      Lifecycle lifecycle,
+      HttpServer server,
+      HttpServer internal,
+      String advertised,
+      SecuredRouter routes) {
     this.lifecycle = lifecycle;
     this.server = server;
+    this.internal = internal;
     this.advertisedUrl = advertised;
+    this.routes = routes;
   }
 
   /** Runs the service until the JVM is asked to stop. */
@@ -130,18 +143,43 @@ public final class LineageService implements Service {
 
       Vertx vertx = Vertx.vertx();
       lifecycle.open(() -> Lifecycle.await(vertx.close(), "closing Vert.x"));
-      StreamsStoreLocator locator = new StreamsStoreLocator(LineageStores.valueSerdes(topics));
+      Security security =
+          lifecycle.open(
+              Security.start(
+                  SERVICE_NAME,
+                  config.auth(),
+                  vertx,
+                  kafka,
+                  topics,
+                  repo -> repos.get(repo).map(RepoSpec::getSourcePipeline),
+                  false));
+      security.observe(observability);
+      StreamsStoreLocator locator =
+          new StreamsStoreLocator(
+              LineageStores.valueSerdes(topics), config.auth().requireInternalSecret());
       FunctionCounter.builder(
               "tusk.lineage.remote.reads", locator, StreamsStoreLocator::remoteReads)
           .description("Index reads answered by the instance that owns the key")
           .register(observability.registry());
-      Router router = LineageApi.router(vertx, locator, catalog, rows);
-      InternalStoreApi.mount(router, vertx, locator);
-      observability.mount(router);
-      HttpServer server = lifecycle.serve(vertx, router, config.httpHost(), config.httpPort());
+      SecuredRouter routes = LineageApi.router(vertx, locator, catalog, rows, security);
+      routes.observability(observability);
+      HttpServer server =
+          lifecycle.serve(
+              vertx,
+              routes.router(),
+              config.httpHost(),
+              config.httpPort(),
+              HttpServers.options(config.auth().tls()));
+      // Other instances read this one's stores on a listener of their own, behind the secret.
+      HttpServer internal =
+          lifecycle.serve(
+              vertx,
+              InternalStoreApi.router(vertx, locator, config.auth().requireInternalSecret()),
+              config.httpHost(),
+              config.internalPort());
 
       // The advertised address needs the actual port, so Kafka Streams starts after the server.
-      String advertised = advertisedUrl(config, server.actualPort());
+      String advertised = advertisedUrl(config, internal.actualPort());
       URI uri = URI.create(advertised);
       HostInfo self = new HostInfo(uri.getHost(), uri.getPort());
       OpenLineage openLineage = openLineage(config, catalog, observability, lifecycle);
@@ -152,12 +190,12 @@ public final class LineageService implements Service {
       StreamsApps.start(streams, STREAMS_NAME, lifecycle, observability, locator::stateChanged);
       locator.attach(streams, self);
       log.info(
-          "Lineage service serving on {}:{}, advertised as {} (Kafka Streams {})",
+          "Lineage service serving on {}:{}, internal listener advertised as {} (Kafka Streams {})",
           config.httpHost(),
           server.actualPort(),
           advertised,
           streams.state());
-      return new LineageService(lifecycle, server, advertised);
+      return new LineageService(lifecycle, server, internal, advertised, routes);
     } catch (RuntimeException e) {
       lifecycle.close();
       throw AccessDenied.explained(SERVICE_NAME, e);
@@ -245,7 +283,20 @@ public final class LineageService implements Service {
     return server.actualPort();
   }
 
-  /** The URL other instances reach this one at. */
+  /** The internal listener's port (the actual one when the configured port was 0). */
+  public int internalPort() {
+    return internal.actualPort();
+  }
+
+  /**
+   * The public API's routes, each declared with what it needs of the caller (for the access matrix
+   * test, which also checks them against the router's).
+   */
+  public SecuredRouter routes() {
+    return routes;
+  }
+
+  /** The URL other instances reach this one's internal listener at. */
   public String advertisedUrl() {
     return advertisedUrl;
   }
@@ -255,7 +306,10 @@ public final class LineageService implements Service {
     return lifecycle;
   }
 
-  /** {@code TUSK_ADVERTISED_URL}, or http://(host name or bound address):(actual port). */
+  /**
+   * {@code TUSK_ADVERTISED_URL}, or http://(host name or bound address):(the internal listener's
+   * actual port).
+   */
   static String advertisedUrl(LineageServiceConfig config, int actualPort) {
     if (!config.advertisedUrl().isEmpty()) {
       return config.advertisedUrl();

@@ -4,6 +4,7 @@ import io.tusk.common.config.Config;
 import io.tusk.common.config.ConfigKey;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.config.ServiceKeys;
+import io.tusk.common.security.AuthConfig;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -17,9 +18,13 @@ import java.util.Objects;
  * @param httpHost the address the HTTP API binds to
  * @param httpPort the HTTP port; 0 picks a free one
  * @param streamThreads Kafka Streams threads of this instance
- * @param advertisedUrl the URL other instances reach this one at ({@code http://host:port}); empty:
- *     derived from the host name (or the bound address) and the actual port
+ * @param internalPort the port of the internal listener other instances read this one's stores on;
+ *     0 picks a free one
+ * @param advertisedUrl the URL other instances reach this one's internal listener at ({@code
+ *     http://host:port}); empty: derived from the host name (or the bound address) and the internal
+ *     listener's actual port
  * @param openLineage where OpenLineage events go
+ * @param auth who may call the HTTP API, and the internal listener's secret
  */
 public record LineageServiceConfig(
     KafkaSettings kafka,
@@ -27,8 +32,10 @@ public record LineageServiceConfig(
     String httpHost,
     int httpPort,
     int streamThreads,
+    int internalPort,
     String advertisedUrl,
-    OpenLineageSettings openLineage) {
+    OpenLineageSettings openLineage,
+    AuthConfig auth) {
 
   public static final ConfigKey STATE_DIR =
       ServiceKeys.stateDir(
@@ -38,12 +45,20 @@ public record LineageServiceConfig(
   public static final ConfigKey HTTP_PORT = ServiceKeys.httpPort(8082);
   public static final ConfigKey STREAM_THREADS =
       ServiceKeys.streamThreads("Kafka Streams threads that maintain the indexes");
+  public static final ConfigKey INTERNAL_PORT =
+      ConfigKey.optional(
+          "TUSK_INTERNAL_PORT",
+          "0",
+          "Port of the internal listener, where other lineage-service instances read this one's"
+              + " stores (with TUSK_INTERNAL_SECRET); 0 picks a free one, advertised as"
+              + " application.server");
   public static final ConfigKey ADVERTISED_URL =
       ConfigKey.optional(
           "TUSK_ADVERTISED_URL",
           "",
-          "URL other lineage-service instances reach this one at, http://host:port (Kafka Streams"
-              + " application.server); default: http://<host name>:<HTTP port>");
+          "URL other lineage-service instances reach this one's internal listener at,"
+              + " http://host:port (Kafka Streams application.server); default: http://<host"
+              + " name>:<internal port>");
   public static final ConfigKey OPENLINEAGE_URL =
       ConfigKey.optional(
           "TUSK_OPENLINEAGE_URL",
@@ -66,11 +81,12 @@ public record LineageServiceConfig(
 
   /** Every key the service reads. */
   public static final List<ConfigKey> KEYS =
-      ServiceKeys.withKafkaKeys(
+      ServiceKeys.withKafkaAndAuthKeys(
           STATE_DIR,
           HTTP_HOST,
           HTTP_PORT,
           STREAM_THREADS,
+          INTERNAL_PORT,
           ADVERTISED_URL,
           OPENLINEAGE_URL,
           OPENLINEAGE_NAMESPACE,
@@ -83,6 +99,7 @@ public record LineageServiceConfig(
     Objects.requireNonNull(httpHost, "httpHost");
     Objects.requireNonNull(advertisedUrl, "advertisedUrl");
     Objects.requireNonNull(openLineage, "openLineage");
+    Objects.requireNonNull(auth, "auth");
   }
 
   /**
@@ -97,6 +114,9 @@ public record LineageServiceConfig(
     if (!advertised.isEmpty()) {
       config.httpUrl(ADVERTISED_URL, true);
     }
+    AuthConfig auth = AuthConfig.from(config);
+    // Instances read each other's stores on the internal listener, which wants the secret.
+    auth.requireInternalSecret();
     String openLineageUrl = config.string(OPENLINEAGE_URL);
     if (!openLineageUrl.isEmpty()) {
       config.httpUrl(OPENLINEAGE_URL, false);
@@ -107,12 +127,14 @@ public record LineageServiceConfig(
         config.string(HTTP_HOST),
         config.port(HTTP_PORT),
         config.integer(STREAM_THREADS, 1),
+        config.port(INTERNAL_PORT),
         advertised,
         new OpenLineageSettings(
             openLineageUrl,
             config.string(OPENLINEAGE_NAMESPACE),
             config.string(OPENLINEAGE_TOPIC),
             config.integer(OPENLINEAGE_BACKLOG, 1),
-            kafka.bootstrapServers()));
+            kafka.bootstrapServers()),
+        auth);
   }
 }

@@ -1,5 +1,6 @@
 package io.tusk.lineage;
 
+import io.tusk.common.security.InternalListener;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -34,7 +35,7 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * is its active owner, otherwise from the owner over HTTP ({@code GET /internal/stores/...}, served
  * by {@link #localGet} and {@link #localRange} there). The owner is found with {@code
  * KafkaStreams#queryMetadataForKey} on the key's routing key; the instances' addresses are their
- * {@code application.server} settings.
+ * {@code application.server} settings: their internal listeners, which want the shared secret.
  *
  * <p>While Kafka Streams starts or rebalances, or the owner cannot be reached or is not the owner
  * any more, reads throw {@link InvalidStateStoreException}: the API answers 503 with Retry-After.
@@ -46,6 +47,7 @@ final class StreamsStoreLocator implements StoreLocator {
   private static final Duration REMOTE_TIMEOUT = Duration.ofSeconds(10);
 
   private final Map<String, Serde<?>> serdes;
+  private final String secret;
   private final HttpClient http;
   private final AtomicLong remoteReads = new AtomicLong();
   // While this instance is the only one it owns every partition: reads skip the owner lookup and
@@ -57,9 +59,11 @@ final class StreamsStoreLocator implements StoreLocator {
 
   /**
    * @param serdes the value serde of every store, to pass values between instances
+   * @param secret the shared secret of the instances' internal listeners (empty: none)
    */
-  StreamsStoreLocator(Map<String, Serde<?>> serdes) {
+  StreamsStoreLocator(Map<String, Serde<?>> serdes, String secret) {
     this.serdes = Map.copyOf(serdes);
+    this.secret = Objects.requireNonNull(secret, "secret");
     // HTTP/1.1: the services' servers do not upgrade to h2c.
     this.http =
         HttpClient.newBuilder()
@@ -230,11 +234,12 @@ final class StreamsStoreLocator implements StoreLocator {
                 + query);
     HttpResponse<byte[]> response;
     remoteReads.incrementAndGet();
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(REMOTE_TIMEOUT).GET();
+    if (!secret.isEmpty()) {
+      request.header(InternalListener.SECRET_HEADER, secret);
+    }
     try {
-      response =
-          http.send(
-              HttpRequest.newBuilder(uri).timeout(REMOTE_TIMEOUT).GET().build(),
-              HttpResponse.BodyHandlers.ofByteArray());
+      response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
     } catch (IOException e) {
       throw new InvalidStateStoreException(
           "the owner " + owner + " of " + storeName + " cannot be reached: " + e.getMessage());

@@ -2,10 +2,14 @@ package io.tusk.lineage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tusk.common.security.RoleBindings;
+import io.tusk.common.security.SecuredRouter;
 import io.tusk.common.topics.Topic;
 import io.tusk.common.topics.Topics;
+import io.tusk.schemas.AuditEvent;
 import io.tusk.schemas.JobState;
 import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
+import io.tusk.testfixtures.TestAuth;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
@@ -17,6 +21,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.TestInputTopic;
@@ -27,14 +32,21 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The HTTP API over the real topology's stores (TopologyTestDriver), without a broker. */
+/**
+ * The HTTP API over the real topology's stores (TopologyTestDriver), without a broker, with
+ * authentication on (the test key set; role bindings in memory); {@link #get} calls as the admin.
+ */
 @ExtendWith(VertxExtension.class)
 abstract class ApiTestBase {
   final Topics topics = new Topics(new InMemorySchemaRegistryClient());
   final FakeCatalog catalog = new FakeCatalog();
   final Map<String, RowReader.StoredRow> rowValues = new ConcurrentHashMap<>();
+  final RoleBindings bindings = RoleBindings.inMemory();
+  final List<AuditEvent> audited = new CopyOnWriteArrayList<>();
   TopologyTestDriver driver;
+  SecuredRouter routes;
   private HttpServer server;
+  private Vertx vertx;
   private WebClient client;
   private final Map<String, TestInputTopic<String, ?>> inputs = new ConcurrentHashMap<>();
 
@@ -45,14 +57,21 @@ abstract class ApiTestBase {
             LineageService.buildTopology(topics), TestStreams.properties(stateDir));
     RowReader rows =
         (topic, partition, offset) -> rowValues.get(OutputEvent.position(topic, partition, offset));
+    this.vertx = vertx;
+    routes =
+        LineageApi.router(
+            vertx,
+            new DriverStores(driver, () -> true),
+            catalog,
+            rows,
+            TestSecurity.of(vertx, bindings, audited));
     server =
         vertx
             .createHttpServer()
-            .requestHandler(
-                LineageApi.router(vertx, new DriverStores(driver, () -> true), catalog, rows))
+            .requestHandler(routes.router())
             .listen(0, "127.0.0.1")
             .await(10, TimeUnit.SECONDS);
-    client = WebClient.create(vertx);
+    client = TestSecurity.client(vertx, TestAuth.ADMIN);
   }
 
   @AfterEach
@@ -117,8 +136,15 @@ abstract class ApiTestBase {
     return server.actualPort();
   }
 
+  /** GETs {@code path} as the admin. */
   HttpResponse<Buffer> get(String path) throws Exception {
     return client.get(server.actualPort(), "127.0.0.1", path).send().await(10, TimeUnit.SECONDS);
+  }
+
+  /** GETs {@code path} as {@code subject} (null: without a token). */
+  HttpResponse<Buffer> getAs(String subject, String path) throws Exception {
+    WebClient as = subject == null ? WebClient.create(vertx) : TestSecurity.client(vertx, subject);
+    return as.get(server.actualPort(), "127.0.0.1", path).send().await(10, TimeUnit.SECONDS);
   }
 
   /** GETs {@code path}, expecting 200 JSON. */

@@ -8,12 +8,14 @@ import static io.tusk.lineage.Fixtures.sealedCommit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.Ids;
+import io.tusk.common.security.RoleBindings;
 import io.tusk.common.topics.Topic;
 import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.JobState;
 import io.tusk.schemas.Output;
 import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
+import io.tusk.testfixtures.TestAuth;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
@@ -24,6 +26,7 @@ import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.junit.jupiter.api.AfterEach;
@@ -96,10 +99,18 @@ class LineageApiTest {
     server =
         vertx
             .createHttpServer()
-            .requestHandler(LineageApi.router(vertx, stores, catalog, rows))
+            .requestHandler(
+                LineageApi.router(
+                        vertx,
+                        stores,
+                        catalog,
+                        rows,
+                        TestSecurity.of(
+                            vertx, RoleBindings.inMemory(), new CopyOnWriteArrayList<>()))
+                    .router())
             .listen(0, "127.0.0.1")
             .await(10, TimeUnit.SECONDS);
-    client = WebClient.create(vertx);
+    client = TestSecurity.client(vertx, TestAuth.ADMIN);
   }
 
   @AfterEach

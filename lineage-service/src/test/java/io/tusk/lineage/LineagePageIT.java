@@ -12,6 +12,7 @@ import io.tusk.common.Ids;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobState;
+import io.tusk.testfixtures.TestAuth;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -39,8 +40,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The web page at {@code /} in a real headless Chromium (Debian's chromium and chromedriver), over
- * the API on the topology's stores: jobs with live progress, a click from a job to one of its
- * outputs' provenance, and the lineage graphs.
+ * the API on the topology's stores: signing in with a token, jobs with live progress, a click from
+ * a job to one of its outputs' provenance, and the lineage graphs.
  */
 @Tag("integration")
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -92,8 +93,22 @@ class LineagePageIT extends ApiTestBase {
     // Given a repo, a running job with datums and outputs, and a downstream pipeline's output
     writeDag(JobState.RUNNING, 1);
 
-    // When the page is opened
+    // When the page is opened without a token / Then it asks for one before showing anything
     browser.get("http://127.0.0.1:" + port() + "/");
+    WebElement tokenInput =
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token-input")));
+    assertThat(browser.findElements(By.cssSelector("tr.job-row"))).isEmpty();
+
+    // When a token that is refused is pasted / Then the box stays, saying why
+    tokenInput.sendKeys("not-a-token");
+    browser.findElement(By.id("sign-in-button")).click();
+    wait.until(
+        ExpectedConditions.textToBePresentInElementLocated(
+            By.id("sign-in-message"), "invalid bearer token"));
+
+    // When the admin's token is pasted
+    browser.findElement(By.id("token-input")).sendKeys(TestAuth.shared().adminToken());
+    browser.findElement(By.id("sign-in-button")).click();
 
     // Then the repo's commit and the job with its progress are shown
     wait.until(

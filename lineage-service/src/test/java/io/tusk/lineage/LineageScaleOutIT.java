@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.Ids;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.security.InternalListener;
 import io.tusk.common.topics.Topic;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
@@ -22,6 +23,7 @@ import io.tusk.schemas.JobState;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.testfixtures.Await;
 import io.tusk.testfixtures.LocalStackExtension;
+import io.tusk.testfixtures.TestAuth;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -108,10 +110,11 @@ class LineageScaleOutIT {
       env.put("TUSK_STATE_DIR", Path.of("target", "scale-out-" + suffix + "-" + i).toString());
       env.put("TUSK_HTTP_HOST", "127.0.0.1");
       env.put("TUSK_HTTP_PORT", "0");
+      env.putAll(TestSecurity.env());
       services.add(LineageService.start(LineageServiceConfig.from(env)));
     }
     vertx = Vertx.vertx();
-    client = WebClient.create(vertx);
+    client = TestSecurity.client(vertx, TestAuth.ADMIN);
   }
 
   @AfterAll
@@ -233,6 +236,37 @@ class LineageScaleOutIT {
 
   @Test
   @Order(3)
+  void shouldServeStoreReadsOnlyOnTheInternalListenerWithTheSecret() throws Exception {
+    LineageService service = services.get(0);
+    String read = "/internal/stores/" + LineageStores.JOBS_STORE + "/get?key=YQ";
+    // The public port does not know the internal endpoints
+    assertThat(get(service, read).statusCode()).isEqualTo(404);
+    // The internal listener refuses a caller without the secret, or with a wrong one
+    WebClient plain = WebClient.create(vertx);
+    HttpResponse<Buffer> none =
+        plain.get(service.internalPort(), "127.0.0.1", read).send().await(30, TimeUnit.SECONDS);
+    assertThat(none.statusCode()).isEqualTo(401);
+    HttpResponse<Buffer> wrong =
+        plain
+            .get(service.internalPort(), "127.0.0.1", read)
+            .putHeader(InternalListener.SECRET_HEADER, "not-the-secret-at-all")
+            .send()
+            .await(30, TimeUnit.SECONDS);
+    assertThat(wrong.statusCode()).isEqualTo(401);
+    // and answers an instance presenting it (204: no such key, or 503 while not the owner)
+    HttpResponse<Buffer> instance =
+        plain
+            .get(service.internalPort(), "127.0.0.1", read)
+            .putHeader(InternalListener.SECRET_HEADER, TestAuth.shared().keys().internalSecret())
+            .send()
+            .await(30, TimeUnit.SECONDS);
+    assertThat(instance.statusCode()).isIn(204, 503);
+    // and the instances advertise the internal listener to each other
+    assertThat(service.advertisedUrl()).endsWith(":" + service.internalPort());
+  }
+
+  @Test
+  @Order(4)
   void shouldAnswerOrAskToRetryWhileAnInstanceLeavesThenAnswerAlone() throws Exception {
     // Given both instances answer
     String path = "/pipelines/" + summary + "/outputs/p1/provenance";

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tusk.common.config.ConfigException;
+import io.tusk.testfixtures.TestAuth;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -13,8 +14,37 @@ import org.apache.kafka.streams.state.HostInfo;
 import org.junit.jupiter.api.Test;
 
 class LineageServiceConfigTest {
-  private static final Map<String, String> REQUIRED =
-      Map.of("TUSK_BOOTSTRAP_SERVERS", "kafka:9092", "TUSK_REGISTRY_URL", "http://registry:8081");
+  /** The Kafka keys, and the token keys and internal secret (the test key set). */
+  private static final Map<String, String> REQUIRED = required();
+
+  private static Map<String, String> required() {
+    Map<String, String> env = new HashMap<>(TestAuth.shared().env());
+    env.put("TUSK_BOOTSTRAP_SERVERS", "kafka:9092");
+    env.put("TUSK_REGISTRY_URL", "http://registry:8081");
+    return Map.copyOf(env);
+  }
+
+  @Test
+  void shouldRefuseToStartNamingTheKeyWhenTheInternalSecretIsMissing() {
+    // Given token keys but no internal secret
+    Map<String, String> env = new HashMap<>(REQUIRED);
+    env.remove("TUSK_INTERNAL_SECRET");
+
+    // When / Then loading fails naming the key
+    assertThatThrownBy(() -> LineageServiceConfig.from(env))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_INTERNAL_SECRET");
+  }
+
+  @Test
+  void shouldRefuseToStartNamingTheKeysWhenNoTokenKeysAreConfigured() {
+    Map<String, String> env =
+        Map.of("TUSK_BOOTSTRAP_SERVERS", "kafka:9092", "TUSK_REGISTRY_URL", "http://registry:8081");
+    assertThatThrownBy(() -> LineageServiceConfig.from(env))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_AUTH_JWKS_URL")
+        .hasMessageContaining("TUSK_AUTH_JWKS_FILE");
+  }
 
   @Test
   void shouldUseDefaultsWhenOnlyRequiredKeysAreSet() {
@@ -25,8 +55,10 @@ class LineageServiceConfigTest {
 
     // Then every other key has its documented default
     assertThat(config.stateDir()).isEqualTo("state/lineage-service");
-    assertThat(config.httpHost()).isEqualTo("0.0.0.0");
+    assertThat(config.httpHost()).isEqualTo("127.0.0.1");
     assertThat(config.httpPort()).isEqualTo(8082);
+    assertThat(config.internalPort()).isZero();
+    assertThat(config.auth().enabled()).isTrue();
     assertThat(config.streamThreads()).isEqualTo(1);
     assertThat(config.kafka().bootstrapServers()).isEqualTo("kafka:9092");
     assertThat(LineageServiceConfig.KEYS)

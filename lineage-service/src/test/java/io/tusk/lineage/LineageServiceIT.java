@@ -22,6 +22,7 @@ import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
 import io.tusk.testfixtures.Await;
 import io.tusk.testfixtures.LocalStackExtension;
+import io.tusk.testfixtures.TestAuth;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
@@ -86,6 +87,13 @@ class LineageServiceIT {
   private final String eventsTopic = "lin-it-" + suffix + ".openlineage";
   private Commit sealed;
 
+  /** {@code env} with the token keys and internal secret of the test key set. */
+  private static Map<String, String> withAuth(Map<String, String> env) {
+    Map<String, String> all = new java.util.HashMap<>(TestSecurity.env());
+    all.putAll(env);
+    return all;
+  }
+
   @BeforeAll
   void startService(LocalStack stack) throws Exception {
     settings = KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), "lineage-it");
@@ -137,26 +145,27 @@ class LineageServiceIT {
     service =
         LineageService.start(
             LineageServiceConfig.from(
-                Map.of(
-                    "TUSK_BOOTSTRAP_SERVERS",
-                    stack.bootstrapServers(),
-                    "TUSK_REGISTRY_URL",
-                    stack.registryUrl(),
-                    "TUSK_SYSTEM_PARTITIONS",
-                    "3",
-                    "TUSK_INSTANCE_ID",
-                    "lineage-it",
-                    "TUSK_STATE_DIR",
-                    Path.of("target", "lineage-it-state-" + suffix).toString(),
-                    "TUSK_HTTP_HOST",
-                    "127.0.0.1",
-                    "TUSK_HTTP_PORT",
-                    "0",
-                    "TUSK_OPENLINEAGE_URL",
-                    "http://127.0.0.1:" + openLineageEndpoint.actualPort(),
-                    "TUSK_OPENLINEAGE_TOPIC",
-                    eventsTopic)));
-    client = WebClient.create(vertx);
+                withAuth(
+                    Map.of(
+                        "TUSK_BOOTSTRAP_SERVERS",
+                        stack.bootstrapServers(),
+                        "TUSK_REGISTRY_URL",
+                        stack.registryUrl(),
+                        "TUSK_SYSTEM_PARTITIONS",
+                        "3",
+                        "TUSK_INSTANCE_ID",
+                        "lineage-it",
+                        "TUSK_STATE_DIR",
+                        Path.of("target", "lineage-it-state-" + suffix).toString(),
+                        "TUSK_HTTP_HOST",
+                        "127.0.0.1",
+                        "TUSK_HTTP_PORT",
+                        "0",
+                        "TUSK_OPENLINEAGE_URL",
+                        "http://127.0.0.1:" + openLineageEndpoint.actualPort(),
+                        "TUSK_OPENLINEAGE_TOPIC",
+                        eventsTopic))));
+    client = TestSecurity.client(vertx, TestAuth.ADMIN);
 
     // After it started: the commit completes and the job succeeds.
     send(topics.commits, commitId, completedCommit(sealed));

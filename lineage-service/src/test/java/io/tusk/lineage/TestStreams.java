@@ -1,6 +1,7 @@
 package io.tusk.lineage;
 
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.security.AuthConfig;
 import java.nio.file.Path;
 import java.util.Properties;
 import org.apache.kafka.streams.state.HostInfo;
@@ -17,8 +18,10 @@ final class TestStreams {
             "127.0.0.1",
             0,
             1,
+            0,
             "",
-            OpenLineageSettings.disabled("unused:9092"));
+            OpenLineageSettings.disabled("unused:9092"),
+            AuthConfig.disabled());
     return LineageService.streamsProperties(config, new HostInfo("127.0.0.1", 1));
   }
 }

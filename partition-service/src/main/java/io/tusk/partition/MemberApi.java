@@ -1,9 +1,11 @@
 package io.tusk.partition;
 
 import io.tusk.common.http.ApiException;
+import io.tusk.common.security.Need;
+import io.tusk.common.security.Resource;
+import io.tusk.common.security.SecuredRouter;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Objects;
 import java.util.concurrent.Callable;
@@ -16,6 +18,8 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
  * loop; errors go to the router's JSON failure handler.
  */
 final class MemberApi {
+  private static final Resource.Kind REPO = Resource.Kind.REPO;
+
   private final Vertx vertx;
   private final MemberQueries queries;
 
@@ -24,11 +28,15 @@ final class MemberApi {
     this.queries = Objects.requireNonNull(queries, "queries");
   }
 
-  /** Mounts the routes on {@code router}. */
-  void mount(Router router) {
-    router.get("/repos/:repo/members/:member").handler(this::member);
-    router.get("/repos/:repo/diff").handler(this::diff);
-    router.get("/repos/:repo/diff/:member").handler(this::memberDiff);
+  /**
+   * Declares the routes: a member's rows and one member's diff are row content (reader and the
+   * content right on the repo), a diff's member list needs reader.
+   */
+  void mount(SecuredRouter routes) {
+    routes
+        .get("/repos/:repo/members/:member", Need.content(REPO, "repo"), this::member)
+        .get("/repos/:repo/diff", Need.reader(REPO, "repo"), this::diff)
+        .get("/repos/:repo/diff/:member", Need.content(REPO, "repo"), this::memberDiff);
   }
 
   private void member(RoutingContext ctx) {

@@ -2,9 +2,12 @@ package io.tusk.partition;
 
 import io.tusk.common.http.ApiException;
 import io.tusk.common.http.HttpErrors;
+import io.tusk.common.http.HttpServers;
 import io.tusk.common.kafka.AccessDenied;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
+import io.tusk.common.security.SecuredRouter;
+import io.tusk.common.security.Security;
 import io.tusk.common.service.Lifecycle;
 import io.tusk.common.service.Service;
 import io.tusk.common.service.ServiceRunner;
@@ -36,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * The partition service: the rekeyer threads (step 2 of the commit protocol) and the Kafka Streams
  * application {@value PartitionTopology#APPLICATION_ID} (member topology, commit aggregator, job
  * tracker: steps 3, 4 and 6), with {@code /health}, {@code /metrics} and the member history queries
- * of {@link MemberApi} over HTTP. Instances with different {@code TUSK_INSTANCE_ID}s share the work
- * through their consumer groups.
+ * of {@link MemberApi} over HTTP (each needing a bearer token and its role, as every service's).
+ * Instances with different {@code TUSK_INSTANCE_ID}s share the work through their consumer groups.
  */
 public final class PartitionService implements Service {
   private static final Logger log = LoggerFactory.getLogger(PartitionService.class);
@@ -48,6 +51,7 @@ public final class PartitionService implements Service {
   private final Lifecycle lifecycle = new Lifecycle(SERVICE);
   private final Observability observability = new Observability(SERVICE);
   private KafkaStreams streams;
+  private SecuredRouter routes;
   private int httpPort = -1;
 
   private PartitionService() {}
@@ -139,11 +143,28 @@ public final class PartitionService implements Service {
                 }
               }
             });
+    Security security =
+        lifecycle.open(
+            Security.start(
+                "partition-service",
+                config.auth(),
+                vertx,
+                config.kafka(),
+                topics,
+                repo -> repos.get(repo).map(RepoSpec::getSourcePipeline),
+                false));
+    security.observe(observability);
     Router router = Router.router(vertx);
-    observability.mount(router);
-    new MemberApi(vertx, queries).mount(router);
     HttpErrors.install(router);
-    HttpServer server = lifecycle.serve(vertx, router, config.httpHost(), config.httpPort());
+    routes = new SecuredRouter(router, security).observability(observability);
+    new MemberApi(vertx, queries).mount(routes);
+    HttpServer server =
+        lifecycle.serve(
+            vertx,
+            router,
+            config.httpHost(),
+            config.httpPort(),
+            HttpServers.options(config.auth().tls()));
     httpPort = server.actualPort();
     log.info(
         "Partition service {} running: {} rekeyer threads, {} stream threads, HTTP port {}",
@@ -169,6 +190,14 @@ public final class PartitionService implements Service {
   /** The port the health and metrics endpoint is bound to. */
   public int httpPort() {
     return httpPort;
+  }
+
+  /**
+   * The HTTP routes, each declared with what it needs of the caller (for the access matrix test,
+   * which also checks them against the router's).
+   */
+  public SecuredRouter routes() {
+    return routes;
   }
 
   /** True while every part of the service is healthy. */

@@ -4,6 +4,7 @@ import io.tusk.common.config.Config;
 import io.tusk.common.config.ConfigKey;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.config.ServiceKeys;
+import io.tusk.common.security.AuthConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +12,7 @@ import java.util.Objects;
 
 /**
  * Configuration of the partition service, read from the environment: the shared Kafka keys ({@link
- * KafkaSettings#KEYS}) plus the keys below.
+ * KafkaSettings#KEYS}), the auth keys ({@link AuthConfig#KEYS}) plus the keys below.
  *
  * @param kafka how to reach Kafka and the registry
  * @param stateDir Kafka Streams state directory (one per instance)
@@ -20,6 +21,7 @@ import java.util.Objects;
  * @param httpHost address of the health and metrics endpoint
  * @param httpPort port of the health and metrics endpoint (0: any free port)
  * @param completion how the member topology completes commits
+ * @param auth who may call the member queries
  */
 public record PartitionServiceConfig(
     KafkaSettings kafka,
@@ -28,7 +30,8 @@ public record PartitionServiceConfig(
     int streamThreads,
     String httpHost,
     int httpPort,
-    CompletionSettings completion) {
+    CompletionSettings completion,
+    AuthConfig auth) {
 
   public static final ConfigKey STATE_DIR =
       ServiceKeys.stateDir(
@@ -62,7 +65,7 @@ public record PartitionServiceConfig(
 
   /** Every key this service reads. */
   public static final List<ConfigKey> KEYS =
-      ServiceKeys.withKafkaKeys(
+      ServiceKeys.withKafkaAndAuthKeys(
           STATE_DIR,
           REKEYER_THREADS,
           STREAM_THREADS,
@@ -77,6 +80,7 @@ public record PartitionServiceConfig(
     Objects.requireNonNull(stateDir, "stateDir");
     Objects.requireNonNull(httpHost, "httpHost");
     Objects.requireNonNull(completion, "completion");
+    Objects.requireNonNull(auth, "auth");
   }
 
   /**
@@ -96,6 +100,7 @@ public record PartitionServiceConfig(
         new CompletionSettings(
             config.integer(SLICE_ROWS, 1),
             config.integer(SLICE_MEMBERS, 1),
-            Duration.ofMillis(config.integer(COMPLETION_INTERVAL_MS, 1))));
+            Duration.ofMillis(config.integer(COMPLETION_INTERVAL_MS, 1))),
+        AuthConfig.from(config));
   }
 }

@@ -20,6 +20,7 @@ import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
 import io.tusk.testfixtures.ConfluentWire;
 import io.tusk.testfixtures.LocalStackExtension;
+import io.tusk.testfixtures.TestAuth;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -449,6 +450,7 @@ class IngestIT {
     env.put("TUSK_STATE_DIR", stateDir.toString());
     env.put("TUSK_HTTP_HOST", "127.0.0.1");
     env.put("TUSK_HTTP_PORT", "0");
+    env.putAll(TestAuth.shared().env());
     return PartitionServiceConfig.from(env);
   }
 

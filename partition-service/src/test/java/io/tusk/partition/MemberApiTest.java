@@ -5,10 +5,19 @@ import static io.tusk.partition.TopologyFixture.claim;
 import static io.tusk.partition.TopologyFixture.commit;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tusk.common.config.Config;
 import io.tusk.common.http.HttpErrors;
 import io.tusk.common.http.HttpServers;
+import io.tusk.common.security.Audit;
+import io.tusk.common.security.AuthConfig;
+import io.tusk.common.security.RoleBindings;
+import io.tusk.common.security.SecuredRouter;
+import io.tusk.common.security.Security;
+import io.tusk.common.security.TokenVerifier;
+import io.tusk.schemas.AuditEvent;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.testfixtures.TestAuth;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
@@ -19,6 +28,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.junit.jupiter.api.AfterEach;
@@ -31,6 +41,8 @@ class MemberApiTest {
   private Vertx vertx;
   private HttpServer server;
   private final HttpClient client = HttpClient.newHttpClient();
+  private final List<AuditEvent> audited = new CopyOnWriteArrayList<>();
+  private SecuredRouter routes;
   private Commit[] commits;
 
   @BeforeEach
@@ -58,8 +70,19 @@ class MemberApiTest {
             });
     vertx = Vertx.vertx();
     Router router = Router.router(vertx);
-    new MemberApi(vertx, queries).mount(router);
     HttpErrors.install(router);
+    // Authentication as the service runs it: the test key set, its admin, no broker needed.
+    AuthConfig auth = AuthConfig.from(Config.load(TestAuth.shared().env(), AuthConfig.KEYS));
+    Security security =
+        Security.of(
+            "partition-service",
+            auth,
+            TokenVerifier.start(vertx, auth),
+            RoleBindings.inMemory(),
+            Audit.to(audited::add, "partition-service"),
+            repo -> Optional.empty());
+    routes = new SecuredRouter(router, security);
+    new MemberApi(vertx, queries).mount(routes);
     server =
         vertx
             .createHttpServer(HttpServers.options())
@@ -79,6 +102,7 @@ class MemberApiTest {
   private HttpResponse<String> get(String path) throws Exception {
     return client.send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.actualPort() + path))
+            .header("Authorization", TestAuth.shared().bearer(TestAuth.ADMIN))
             .build(),
         HttpResponse.BodyHandlers.ofString());
   }
@@ -124,5 +148,37 @@ class MemberApiTest {
   private static void assertError(HttpResponse<String> response, int status, String error) {
     assertThat(response.statusCode()).isEqualTo(status);
     assertThat(new JsonObject(response.body()).getString("error")).isEqualTo(error);
+  }
+
+  @Test
+  void shouldRefuseMemberRowsWithoutATokenAndAuditTheAdminsRead() throws Exception {
+    // When a member is asked without a token / Then 401
+    HttpResponse<String> anonymous =
+        client.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:"
+                            + server.actualPort()
+                            + "/repos/"
+                            + REPO
+                            + "/members/A"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(anonymous.statusCode()).isEqualTo(401);
+
+    // When the admin reads it / Then the content read is audited, without the member key
+    audited.clear();
+    assertThat(get("/repos/" + REPO + "/members/A?at=" + commits[2].getId()).statusCode())
+        .isEqualTo(200);
+    List<AuditEvent> events =
+        io.tusk.testfixtures.Await.until(
+            "the member read audited",
+            java.time.Duration.ofSeconds(10),
+            () -> List.copyOf(audited),
+            l -> !l.isEmpty());
+    assertThat(events.get(0).getAction()).isEqualTo("GET /repos/:repo/members/:member");
+    assertThat(events.get(0).getResource()).isEqualTo("repo:" + REPO);
+    assertThat(events.get(0).getOutcome()).isEqualTo("success");
+    assertThat(routes.undeclaredRoutes()).isEmpty();
   }
 }

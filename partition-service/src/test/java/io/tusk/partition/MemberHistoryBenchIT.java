@@ -11,6 +11,7 @@ import io.tusk.localstack.LocalStack;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.testfixtures.LocalStackExtension;
+import io.tusk.testfixtures.TestAuth;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -75,6 +76,7 @@ class MemberHistoryBenchIT {
     env.put("TUSK_STATE_DIR", stateDir.toString());
     env.put("TUSK_HTTP_HOST", "127.0.0.1");
     env.put("TUSK_HTTP_PORT", "0");
+    env.putAll(TestAuth.shared().env());
 
     try (PartitionService service = PartitionService.start(PartitionServiceConfig.from(env));
         TopicAdmin admin = new TopicAdmin(settings);
@@ -188,7 +190,10 @@ class MemberHistoryBenchIT {
 
   private static HttpResponse<String> get(HttpClient client, String uri) throws Exception {
     return client.send(
-        HttpRequest.newBuilder(URI.create(uri)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpRequest.newBuilder(URI.create(uri))
+            .header("Authorization", TestAuth.shared().bearer(TestAuth.ADMIN))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private static void awaitCompleted(KafkaSettings settings, Topics topics, String commitId) {

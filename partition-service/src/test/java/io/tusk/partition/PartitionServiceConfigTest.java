@@ -4,16 +4,34 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tusk.common.config.ConfigException;
+import io.tusk.testfixtures.TestAuth;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class PartitionServiceConfigTest {
-  private static final Map<String, String> REQUIRED =
-      Map.of(
-          "TUSK_BOOTSTRAP_SERVERS", "localhost:9092",
-          "TUSK_REGISTRY_URL", "http://localhost:8081");
+  /** The Kafka keys and the token keys (the test key set). */
+  private static final Map<String, String> REQUIRED = required();
+
+  private static Map<String, String> required() {
+    Map<String, String> env = new HashMap<>(TestAuth.shared().env());
+    env.put("TUSK_BOOTSTRAP_SERVERS", "localhost:9092");
+    env.put("TUSK_REGISTRY_URL", "http://localhost:8081");
+    return Map.copyOf(env);
+  }
+
+  @Test
+  void shouldRefuseToStartNamingTheKeysWhenNoTokenKeysAreConfigured() {
+    Map<String, String> env =
+        Map.of(
+            "TUSK_BOOTSTRAP_SERVERS", "localhost:9092",
+            "TUSK_REGISTRY_URL", "http://localhost:8081");
+    assertThatThrownBy(() -> PartitionServiceConfig.from(env))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_AUTH_JWKS_URL")
+        .hasMessageContaining("TUSK_AUTH_JWKS_FILE");
+  }
 
   @Test
   void shouldApplyDefaultsWhenOnlyRequiredKeysAreSet() {
@@ -24,7 +42,8 @@ class PartitionServiceConfigTest {
     assertThat(config.stateDir()).isEqualTo("state/partition-service");
     assertThat(config.rekeyerThreads()).isEqualTo(1);
     assertThat(config.streamThreads()).isEqualTo(1);
-    assertThat(config.httpHost()).isEqualTo("0.0.0.0");
+    assertThat(config.httpHost()).isEqualTo("127.0.0.1");
+    assertThat(config.auth().enabled()).isTrue();
     assertThat(config.httpPort()).isEqualTo(8083);
     assertThat(config.completion()).isEqualTo(CompletionSettings.DEFAULTS);
     assertThat(config.kafka().bootstrapServers()).isEqualTo("localhost:9092");

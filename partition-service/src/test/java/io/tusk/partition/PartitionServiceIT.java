@@ -35,6 +35,7 @@ import io.tusk.schemas.TransformKind;
 import io.tusk.schemas.TransformSpec;
 import io.tusk.testfixtures.Await;
 import io.tusk.testfixtures.LocalStackExtension;
+import io.tusk.testfixtures.TestAuth;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -649,7 +650,10 @@ class PartitionServiceIT {
   private static HttpResponse<String> get(String uri) throws Exception {
     return HttpClient.newHttpClient()
         .send(
-            HttpRequest.newBuilder(URI.create(uri)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpRequest.newBuilder(URI.create(uri))
+                .header("Authorization", TestAuth.shared().bearer(TestAuth.ADMIN))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
   }
 
   /** Writes a job request to every by-member partition, as the commit service does. */
@@ -714,6 +718,7 @@ class PartitionServiceIT {
     env.put("TUSK_STATE_DIR", stateDir.toString());
     env.put("TUSK_HTTP_HOST", "127.0.0.1");
     env.put("TUSK_HTTP_PORT", "0");
+    env.putAll(TestAuth.shared().env());
     return PartitionServiceConfig.from(env);
   }
 

@@ -86,11 +86,13 @@ public record LineageBench(PrintStream out, int outputs, int rate, Duration dura
           "pipeline job: %,d datums processed, %,d skipped, %.1f s (seal -> job SUCCESS)%n",
           job.path("processed").asLong(), job.path("skipped").asLong(), jobSeconds);
 
-      HttpClient http =
-          HttpClient.newBuilder()
-              .version(HttpClient.Version.HTTP_1_1)
-              .connectTimeout(Duration.ofSeconds(5))
-              .build();
+      LineageLookups.LineageHttp http =
+          new LineageLookups.LineageHttp(
+              HttpClient.newBuilder()
+                  .version(HttpClient.Version.HTTP_1_1)
+                  .connectTimeout(Duration.ofSeconds(5))
+                  .build(),
+              client.authorization());
       String base = tusk.lineageUrl();
       // The last member's output is the one most likely written last; no lag then means every
       // output the job wrote has been read and committed by the lineage application.
@@ -141,7 +143,7 @@ public record LineageBench(PrintStream out, int outputs, int rate, Duration dura
    */
   private final class IndexLagProbe implements AutoCloseable {
     private final TuskClient client;
-    private final HttpClient http;
+    private final LineageLookups.LineageHttp http;
     private final String base;
     private final SyntheticTable table;
     private final RowLoader loader;
@@ -162,7 +164,7 @@ public record LineageBench(PrintStream out, int outputs, int rate, Duration dura
     IndexLagProbe(
         KafkaSettings settings,
         TuskClient client,
-        HttpClient http,
+        LineageLookups.LineageHttp http,
         String base,
         SyntheticTable table) {
       this.client = client;

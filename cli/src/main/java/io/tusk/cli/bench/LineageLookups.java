@@ -67,7 +67,7 @@ final class LineageLookups {
    * @param member the key of member {@code i}, for {@code 0 <= i < members}
    */
   static Lookups lookups(
-      HttpClient http,
+      LineageHttp http,
       String base,
       String pipeline,
       IntFunction<String> member,
@@ -90,12 +90,13 @@ final class LineageLookups {
       int index = i;
       String key = member.apply(ThreadLocalRandom.current().nextInt(members));
       HttpRequest request =
-          HttpRequest.newBuilder(URI.create(base + provenance(pipeline, key)))
+          http.request(URI.create(base + provenance(pipeline, key)))
               .timeout(Duration.ofSeconds(10))
               .build();
       pending.add(
           // The body is read in full, then dropped: the generator keeps no answers in memory.
-          http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+          http.client()
+              .sendAsync(request, HttpResponse.BodyHandlers.discarding())
               .whenComplete(
                   (response, failure) -> {
                     latencies.set(index, System.nanoTime() - scheduled);
@@ -125,13 +126,26 @@ final class LineageLookups {
         });
   }
 
+  /**
+   * The lineage service over plain HTTP (the lookups are timed without the CLI client's JSON
+   * parsing), sending the bench's token.
+   *
+   * @param authorization the Authorization header's value, or null
+   */
+  record LineageHttp(HttpClient client, String authorization) {
+    HttpRequest.Builder request(URI uri) {
+      HttpRequest.Builder request = HttpRequest.newBuilder(uri);
+      return authorization == null ? request : request.header("Authorization", authorization);
+    }
+  }
+
   /** The path of a member's provenance on the lineage service. */
   static String provenance(String pipeline, String member) {
     return "/pipelines/" + pipeline + "/outputs/" + member + "/provenance";
   }
 
   /** Polls {@code url} until it answers 200. */
-  static void awaitQueryable(HttpClient http, String url, Duration deadline) throws Exception {
+  static void awaitQueryable(LineageHttp http, String url, Duration deadline) throws Exception {
     awaitAnswer(http, url, body -> true, deadline);
   }
 
@@ -139,12 +153,13 @@ final class LineageLookups {
    * Polls {@code url} every 2 ms (fine enough to time index lag in milliseconds) until it answers
    * 200 with a body {@code ready} accepts.
    */
-  static void awaitAnswer(HttpClient http, String url, Predicate<String> ready, Duration deadline)
+  static void awaitAnswer(LineageHttp http, String url, Predicate<String> ready, Duration deadline)
       throws Exception {
     long end = System.nanoTime() + deadline.toNanos();
-    HttpRequest request = HttpRequest.newBuilder(URI.create(url)).build();
+    HttpRequest request = http.request(URI.create(url)).build();
     while (true) {
-      HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response =
+          http.client().send(request, HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() == 200 && ready.test(response.body())) {
         return;
       }

@@ -3,9 +3,11 @@ package io.tusk.cli.commands;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.tusk.cli.Tokens;
 import io.tusk.cli.TuskClient;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -13,8 +15,8 @@ import java.util.function.Consumer;
 import picocli.CommandLine.Option;
 
 /**
- * Options every API command shares (where the services are, how to print), mixed into each command,
- * and the printing helpers they use.
+ * Options every API command shares (where the services are, which token, how to print), mixed into
+ * each command, and the printing helpers they use.
  */
 public final class Api {
   private static final ObjectMapper JSON =
@@ -34,12 +36,27 @@ public final class Api {
       description = "Lineage service URL (env TUSK_LINEAGE_URL; default ${DEFAULT-VALUE}).")
   String lineageUrl;
 
+  @Option(
+      names = "--token",
+      description =
+          "Bearer token (JWT) sent to the services (default: env TUSK_TOKEN, else the local"
+              + " stack's admin token in .tusk/token).")
+  String token;
+
+  @Option(
+      names = "--ca-file",
+      defaultValue = "${env:TUSK_CA_FILE}",
+      description =
+          "PEM CA certificates trusted for services served over HTTPS, besides the system's (env"
+              + " TUSK_CA_FILE).")
+  Path caFile;
+
   @Option(names = "--json", description = "Print the service's JSON answer instead of a table.")
   boolean json;
 
-  /** A client of the configured services. */
+  /** A client of the configured services, sending the token {@link Tokens} finds. */
   public TuskClient client() {
-    return new TuskClient(commitUrl, lineageUrl);
+    return new TuskClient(commitUrl, lineageUrl, Tokens.resolve(token), caFile);
   }
 
   /** True when the raw JSON is wanted. */

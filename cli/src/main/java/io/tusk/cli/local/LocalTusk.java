@@ -69,12 +69,17 @@ public final class LocalTusk implements AutoCloseable {
 
   /** A client of this stack's commit and lineage services. */
   public TuskClient client() {
-    return new TuskClient(commitUrl(), lineageUrl());
+    return services.client();
   }
 
   /** Settings of Kafka clients of this stack; {@code instanceId} names their clients. */
   public KafkaSettings kafkaSettings(String instanceId) {
     return KafkaSettings.of(bootstrapServers(), registryUrl(), instanceId);
+  }
+
+  /** The local admin's token (also in {@code <home>/token}). */
+  public String adminToken() {
+    return services.auth().adminToken();
   }
 
   /** The partition service's HTTP port (members, diff, health). */

@@ -1,5 +1,6 @@
 package io.tusk.cli.local;
 
+import io.tusk.cli.TuskClient;
 import io.tusk.commit.CommitService;
 import io.tusk.commit.CommitServiceConfig;
 import io.tusk.common.config.KafkaSettings;
@@ -19,7 +20,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The four Tusk services running in this JVM against a given broker and registry, each configured
  * through the same environment keys it reads in production (so this exercises their real config
- * code), plus a {@link ProcessorSupervisor} that runs datum processors for every pipeline.
+ * code), on 127.0.0.1 with authentication on ({@link LocalAuth}: the local key set, the admin's
+ * token in {@code <home>/token}), plus a {@link ProcessorSupervisor} that runs datum processors for
+ * every pipeline.
  */
 public final class TuskServices implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TuskServices.class);
@@ -37,6 +40,8 @@ public final class TuskServices implements AutoCloseable {
   private final List<AutoCloseable> started = new ArrayList<>();
   private CommitService commitService;
   private LineageService lineageService;
+  private PartitionService partitionService;
+  private LocalAuth auth;
   private ProcessorSupervisor processors;
   private int partitionPort;
 
@@ -95,7 +100,12 @@ public final class TuskServices implements AutoCloseable {
       Map<String, Map<String, String>> serviceEnv) {
     TuskServices services = new TuskServices();
     try {
+      // Every endpoint needs a token: the services trust the local key set, and the CLI finds the
+      // admin's token in <home>/token.
+      services.auth = LocalAuth.of(home);
+      services.auth.writeTokenFile(home);
       Map<String, String> base = baseEnv(bootstrapServers, registryUrl);
+      base.putAll(services.auth.env());
       // The commit service forwards member and diff queries to the partition service, so its port
       // is fixed before either starts.
       services.partitionPort =
@@ -107,13 +117,14 @@ public final class TuskServices implements AutoCloseable {
       services.commitService =
           services.add(CommitService.start(CommitServiceConfig.from(commitEnv)));
       if (withPartitionService) {
-        services.add(
-            startPartitionService(
-                bootstrapServers,
-                registryUrl,
-                home,
-                services.partitionPort,
-                serviceEnv.getOrDefault(PARTITION_SERVICE, Map.of())));
+        services.partitionService =
+            services.add(
+                startPartitionService(
+                    bootstrapServers,
+                    registryUrl,
+                    home,
+                    services.partitionPort,
+                    serviceEnv.getOrDefault(PARTITION_SERVICE, Map.of())));
       }
       Map<String, String> lineageEnv =
           env(base, "local-lineage", ports.lineageService(), home.resolve("state/lineage-service"));
@@ -143,12 +154,10 @@ public final class TuskServices implements AutoCloseable {
       Path home,
       int httpPort,
       Map<String, String> extraEnv) {
+    Map<String, String> base = baseEnv(bootstrapServers, registryUrl);
+    base.putAll(LocalAuth.of(home).env());
     Map<String, String> env =
-        env(
-            baseEnv(bootstrapServers, registryUrl),
-            "local-partition",
-            httpPort,
-            home.resolve("state/partition-service"));
+        env(base, "local-partition", httpPort, home.resolve("state/partition-service"));
     env.putAll(extraEnv);
     return PartitionService.start(PartitionServiceConfig.from(env));
   }
@@ -195,6 +204,31 @@ public final class TuskServices implements AutoCloseable {
   /** The datum processors of every pipeline (to stop and start them). */
   public ProcessorSupervisor processors() {
     return processors;
+  }
+
+  /** The local key set and admin token. */
+  public LocalAuth auth() {
+    return auth;
+  }
+
+  /** A client of the commit and lineage services sending the local admin's token. */
+  public TuskClient client() {
+    return new TuskClient(commitUrl(), lineageUrl(), auth.adminToken());
+  }
+
+  /** The commit service (its declared routes, for the access matrix). */
+  public CommitService commitService() {
+    return commitService;
+  }
+
+  /** The lineage service (its declared routes, for the access matrix). */
+  public LineageService lineageService() {
+    return lineageService;
+  }
+
+  /** The partition service started with the others, or null. */
+  public PartitionService partitionService() {
+    return partitionService;
   }
 
   /** Base URL of the commit service's API. */

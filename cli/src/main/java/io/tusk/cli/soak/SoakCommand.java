@@ -58,7 +58,7 @@ public final class SoakCommand implements Callable<Integer> {
     Path home = Home.home().resolve("soak");
     Home.clean(home);
     try (LocalTusk tusk = LocalTusk.start(home, Ports.ephemeral(), 1)) {
-      TuskClient client = new TuskClient(tusk.commitUrl(), tusk.lineageUrl());
+      TuskClient client = tusk.client();
       KafkaSettings kafka = KafkaSettings.of(tusk.bootstrapServers(), tusk.registryUrl(), "soak");
       ProcessorControl processors =
           new ProcessorControl() {

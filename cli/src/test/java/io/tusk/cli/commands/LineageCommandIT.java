@@ -68,6 +68,7 @@ class LineageCommandIT {
 
   private String commitUrl;
   private String lineageUrl;
+  private String token;
 
   @Test
   void shouldTraceOutputsBackToRowsAndRowsForwardToOutputsWhenAskedThroughTheCli(LocalStack stack)
@@ -82,7 +83,8 @@ class LineageCommandIT {
             stack.bootstrapServers(), stack.registryUrl(), home, Ports.ephemeral(), 1)) {
       commitUrl = services.commitUrl();
       lineageUrl = services.lineageUrl();
-      TuskClient client = new TuskClient(commitUrl, lineageUrl);
+      token = services.auth().adminToken();
+      TuskClient client = services.client();
       KafkaSettings settings =
           KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), "lineage-it-" + suffix);
 
@@ -463,7 +465,7 @@ class LineageCommandIT {
     StringWriter err = new StringWriter();
     List<String> all = new ArrayList<>(List.of("lineage"));
     all.addAll(List.of(args));
-    all.addAll(List.of("--commit-url", commitUrl, "--lineage-url", lineageUrl));
+    all.addAll(List.of("--commit-url", commitUrl, "--lineage-url", lineageUrl, "--token", token));
     int code =
         Tusk.commandLine()
             .setOut(new PrintWriter(out, true))

@@ -15,6 +15,7 @@ import io.tusk.localstack.LocalStack;
 import io.tusk.partition.PartitionService;
 import io.tusk.partition.PartitionServiceConfig;
 import io.tusk.testfixtures.LocalStackExtension;
+import io.tusk.testfixtures.TestAuth;
 import io.tusk.testfixtures.TopicReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -55,7 +56,7 @@ class PutCommandIT {
     try (CommitService commits = CommitService.start(CommitServiceConfig.from(env));
         PartitionService partitions = PartitionService.start(PartitionServiceConfig.from(env))) {
       String commitUrl = "http://127.0.0.1:" + commits.port();
-      TuskClient client = new TuskClient(commitUrl, commitUrl);
+      TuskClient client = new TuskClient(commitUrl, commitUrl, TestAuth.shared().adminToken());
       // Given a CSV repo created through the commit service
       client.createRepo(
           new ObjectMapper()
@@ -120,6 +121,8 @@ class PutCommandIT {
             file.toString(),
             "--commit-url",
             commitUrl,
+            "--token",
+            TestAuth.shared().adminToken(),
             "--bootstrap",
             stack.bootstrapServers());
   }
@@ -133,6 +136,7 @@ class PutCommandIT {
     env.put("TUSK_HTTP_HOST", "127.0.0.1");
     env.put("TUSK_HTTP_PORT", "0");
     env.put("TUSK_STATE_DIR", dir.resolve("state").toString());
+    env.putAll(TestAuth.shared().env());
     return env;
   }
 

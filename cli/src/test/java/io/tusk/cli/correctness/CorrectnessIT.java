@@ -65,7 +65,7 @@ class CorrectnessIT {
     services =
         TuskServices.start(
             stack.bootstrapServers(), stack.registryUrl(), home, Ports.ephemeral(), 1);
-    client = new TuskClient(services.commitUrl(), services.lineageUrl());
+    client = services.client();
     settings = KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), "correctness-it");
     producer = new KafkaProducer<>(settings.producer("correctness-it-producer", null));
   }

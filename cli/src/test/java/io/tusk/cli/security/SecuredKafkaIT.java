@@ -25,6 +25,7 @@ import io.tusk.processor.DatumProcessor;
 import io.tusk.processor.DatumProcessorConfig;
 import io.tusk.testfixtures.Await;
 import io.tusk.testfixtures.LocalStackExtension;
+import io.tusk.testfixtures.TestAuth;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -144,7 +145,8 @@ class SecuredKafkaIT {
             .withClientSettingsFrom(cliEnv);
     String firstJob;
     try (TuskServices services = startServices(stack, home, serviceEnv)) {
-      TuskClient client = new TuskClient(services.commitUrl(), services.lineageUrl());
+      TuskClient client =
+          new TuskClient(services.commitUrl(), services.lineageUrl(), services.auth().adminToken());
 
       // And a repo with a per-member summary pipeline
       createRepoAndPipeline(client, repo, pipeline);
@@ -166,7 +168,8 @@ class SecuredKafkaIT {
     // When every service starts again (existing topics, groups, offsets, transactional IDs) and
     // a row is added to M1
     try (TuskServices services = startServices(stack, home, serviceEnv)) {
-      TuskClient client = new TuskClient(services.commitUrl(), services.lineageUrl());
+      TuskClient client =
+          new TuskClient(services.commitUrl(), services.lineageUrl(), services.auth().adminToken());
       load(cli, repo, "4,M1,procedure,100004,2024-02-01,2.00");
 
       // Then only M1 is processed, and its provenance names the new job and its three rows
@@ -323,7 +326,10 @@ class SecuredKafkaIT {
     commitEnv.putAll(baseEnv(stack, "secured-it-processor-commit"));
     try (CommitService commit = CommitService.start(CommitServiceConfig.from(commitEnv))) {
       createRepoAndPipeline(
-          new TuskClient("http://127.0.0.1:" + commit.port(), "http://127.0.0.1:1"),
+          new TuskClient(
+              "http://127.0.0.1:" + commit.port(),
+              "http://127.0.0.1:1",
+              TestAuth.shared().adminToken()),
           repo,
           pipeline);
     }
@@ -382,6 +388,7 @@ class SecuredKafkaIT {
     env.put(KafkaSettings.INSTANCE_ID.name(), instance);
     env.put("TUSK_HTTP_HOST", "127.0.0.1");
     env.put("TUSK_HTTP_PORT", "0");
+    env.putAll(TestAuth.shared().env());
     return env;
   }
 

@@ -16,8 +16,9 @@ public final class ServiceKeys {
   public static final ConfigKey HTTP_HOST =
       ConfigKey.optional(
           "TUSK_HTTP_HOST",
-          "0.0.0.0",
-          "Address the service's HTTP server (its API, /health and /metrics) binds to");
+          "127.0.0.1",
+          "Address the service's HTTP server (its API, /health and /metrics) binds to; loopback"
+              + " unless set (a cluster deployment sets 0.0.0.0 or the host's address)");
 
   /** Port of the service's HTTP server: {@code defaultPort} unless set, 0 picks a free port. */
   public static ConfigKey httpPort(int defaultPort) {
@@ -43,6 +44,17 @@ public final class ServiceKeys {
    */
   public static ConfigKey streamThreads(String doc) {
     return ConfigKey.optional("TUSK_STREAM_THREADS", "1", doc);
+  }
+
+  /**
+   * Every key a service with an HTTP API reads: the shared {@link KafkaSettings#KEYS}, the auth
+   * keys ({@link io.tusk.common.security.AuthConfig#KEYS}), then its own, in order.
+   */
+  public static List<ConfigKey> withKafkaAndAuthKeys(ConfigKey... serviceKeys) {
+    List<ConfigKey> keys = new ArrayList<>(KafkaSettings.KEYS);
+    keys.addAll(io.tusk.common.security.AuthConfig.KEYS);
+    keys.addAll(List.of(serviceKeys));
+    return List.copyOf(keys);
   }
 
   /** Every key a service reads: the shared {@link KafkaSettings#KEYS}, then its own, in order. */

@@ -21,6 +21,16 @@ public final class ApiException extends RuntimeException {
     return new ApiException(400, "bad_request", message);
   }
 
+  /** 401: no valid bearer token; the message says what was wrong with it. */
+  public static ApiException unauthenticated(String message) {
+    return new ApiException(401, "unauthenticated", message);
+  }
+
+  /** 403: a valid token without the right; the message names the role and the resource. */
+  public static ApiException forbidden(String message) {
+    return new ApiException(403, "forbidden", message);
+  }
+
   /** 404: the named thing does not exist. */
   public static ApiException notFound(String message) {
     return new ApiException(404, "not_found", message);

@@ -98,8 +98,8 @@ public final class Observability implements AutoCloseable {
 
   /** Mounts {@code GET /health} and {@code GET /metrics} on {@code router}. */
   public void mount(Router router) {
-    router.get("/health").handler(this::health);
-    router.get("/metrics").handler(this::metrics);
+    router.get("/health").handler(this::handleHealth);
+    router.get("/metrics").handler(this::handleMetrics);
   }
 
   /**
@@ -117,7 +117,8 @@ public final class Observability implements AutoCloseable {
     return checks.values().stream().allMatch(BooleanSupplier::getAsBoolean);
   }
 
-  private void health(RoutingContext ctx) {
+  /** Answers {@code GET /health}: 200 {@code {"status":"UP",...}} or 503 while a check fails. */
+  public void handleHealth(RoutingContext ctx) {
     JsonObject details = new JsonObject();
     boolean up = true;
     for (var check : new java.util.TreeMap<>(checks).entrySet()) {
@@ -136,7 +137,8 @@ public final class Observability implements AutoCloseable {
         .end(body.encode());
   }
 
-  private void metrics(RoutingContext ctx) {
+  /** Answers {@code GET /metrics} in the Prometheus text format. */
+  public void handleMetrics(RoutingContext ctx) {
     ctx.response()
         .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         .end(registry.scrape());

@@ -1,5 +1,6 @@
 package io.tusk.common.security;
 
+import io.tusk.common.topics.TopicNames;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
@@ -305,7 +306,14 @@ public final class ServiceAcls {
             PatternType.PREFIXED,
             "tusk.",
             EnumSet.of(AclOperation.CREATE, AclOperation.DESCRIBE, AclOperation.READ),
-            "creates the system topics; reads specs, commits, jobs, datum results"));
+            "creates the system topics; reads specs, commits, jobs, datum results, role bindings"));
+    rules.add(
+        topic(
+            lineage,
+            PatternType.LITERAL,
+            TopicNames.AUDIT,
+            EnumSet.of(AclOperation.WRITE),
+            "writes the audit trail of its requests"));
     rules.add(
         topic(
             lineage,

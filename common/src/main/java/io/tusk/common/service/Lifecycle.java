@@ -4,6 +4,7 @@ import io.tusk.common.http.HttpServers;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -112,9 +113,15 @@ public final class Lifecycle implements AutoCloseable {
    * @throws IllegalStateException if it cannot listen within {@link #AWAIT_TIMEOUT}
    */
   public HttpServer serve(Vertx vertx, Router router, String host, int port) {
+    return serve(vertx, router, host, port, HttpServers.options());
+  }
+
+  /** {@link #serve(Vertx, Router, String, int)} with these server options (e.g. TLS). */
+  public HttpServer serve(
+      Vertx vertx, Router router, String host, int port, HttpServerOptions options) {
     HttpServer server =
         await(
-            vertx.createHttpServer(HttpServers.options()).requestHandler(router).listen(port, host),
+            vertx.createHttpServer(options).requestHandler(router).listen(port, host),
             "listening on " + host + ":" + port);
     open(() -> await(server.close(), "closing the HTTP server on " + host + ":" + port));
     return server;

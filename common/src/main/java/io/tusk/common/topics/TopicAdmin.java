@@ -64,7 +64,9 @@ public final class TopicAdmin implements AutoCloseable {
             topic(TopicNames.SEAL_REQUESTS, p, DELETE),
             topic(TopicNames.DATUM_RESULTS, p, DELETE),
             topic(TopicNames.COMMIT_PARTS, p, DELETE),
-            topic(TopicNames.BRANCHES, 1, COMPACT)));
+            topic(TopicNames.BRANCHES, 1, COMPACT),
+            topic(TopicNames.ROLE_BINDINGS, 1, COMPACT),
+            topic(TopicNames.AUDIT, p, KEEP_FOREVER)));
   }
 
   /**

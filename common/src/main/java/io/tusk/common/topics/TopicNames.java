@@ -44,6 +44,18 @@ public final class TopicNames {
   /** Branch heads (compacted, key: {@code <repo>/<branch>}, see {@link #branchKey}). */
   public static final String BRANCHES = "tusk.branches";
 
+  /**
+   * Role bindings: who holds which role on which repo, pipeline or the cluster (compacted, key:
+   * {@code <resource>/<role>/<subject>}).
+   */
+  public static final String ROLE_BINDINGS = "tusk.role-bindings";
+
+  /**
+   * The audit trail: every mutation, read of row content and denied request (kept forever, key: the
+   * principal).
+   */
+  public static final String AUDIT = "tusk.audit";
+
   /** The user's rows of a repo. */
   public static final String UPDATES_SUFFIX = ".updates";
 

@@ -1,5 +1,6 @@
 package io.tusk.common.topics;
 
+import io.tusk.schemas.AuditEvent;
 import io.tusk.schemas.Branch;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitPart;
@@ -12,6 +13,7 @@ import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.Output;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.RoleBinding;
 import io.tusk.schemas.RowOwnerEvent;
 import io.tusk.schemas.SealRequest;
 import io.tusk.schemas.registry.SchemaRegistryClient;
@@ -39,6 +41,8 @@ public final class Topics {
   public final Topic<String, Branch> branches;
   public final Topic<String, JobPart> jobParts;
   public final Topic<String, SealRequest> sealRequests;
+  public final Topic<String, RoleBinding> roleBindings;
+  public final Topic<String, AuditEvent> audit;
 
   private final AvroSerde<MemberEvent> memberEvents;
   private final AvroSerde<MemberObject> memberObjects;
@@ -57,6 +61,8 @@ public final class Topics {
     datumResults = new Topic<>(TopicNames.DATUM_RESULTS, keys, avro(DatumResult.class));
     commitParts = new Topic<>(TopicNames.COMMIT_PARTS, keys, avro(CommitPart.class));
     branches = new Topic<>(TopicNames.BRANCHES, keys, avro(Branch.class));
+    roleBindings = new Topic<>(TopicNames.ROLE_BINDINGS, keys, avro(RoleBinding.class));
+    audit = new Topic<>(TopicNames.AUDIT, keys, avro(AuditEvent.class));
     memberEvents = avro(MemberEvent.class);
     memberObjects = avro(MemberObject.class);
     rowOwnerEvents = avro(RowOwnerEvent.class);

@@ -4,6 +4,7 @@ import io.tusk.common.http.ApiException;
 import io.tusk.common.http.HttpErrors;
 import io.tusk.common.json.AvroJson;
 import io.tusk.common.ops.Observability;
+import io.tusk.common.security.CommandPolicy;
 import io.tusk.common.security.Need;
 import io.tusk.common.security.Principal;
 import io.tusk.common.security.Resource;
@@ -53,6 +54,7 @@ final class CommitApi {
   private final PartitionProxy partition;
   private final int memberPartitions;
   private final Security security;
+  private final CommandPolicy commands;
   private final AuthApi auth;
 
   CommitApi(
@@ -64,9 +66,11 @@ final class CommitApi {
       PartitionProxy partition,
       int memberPartitions,
       Security security,
+      CommandPolicy commands,
       AuthApi auth) {
     this.memberPartitions = memberPartitions;
     this.security = security;
+    this.commands = commands;
     this.auth = auth;
     this.control = control;
     this.branches = branches;
@@ -417,6 +421,7 @@ final class CommitApi {
   private void handleCreatePipeline(RoutingContext ctx) {
     PipelineSpec spec = Requests.pipelineSpec(specDocument(ctx), System.currentTimeMillis());
     Principal creator = SecuredRouter.principal(ctx);
+    commands.check(spec, creator, security.access());
     // The creator owns the pipeline (and so its derived repos); it may read their content only if
     // it may read its input's: outputs are derived from the input rows.
     boolean content = security.access().has(creator, Role.CONTENT, inputOf(spec));
@@ -442,6 +447,7 @@ final class CommitApi {
     PipelineSpec current = pipelines.pipeline(ctx.pathParam("pipeline"));
     PipelineSpec spec =
         Requests.pipelineSpec(specDocument(ctx), System.currentTimeMillis(), current);
+    commands.check(spec, SecuredRouter.principal(ctx), security.access());
     pipelines
         .update(spec)
         .onSuccess(change -> ok(ctx, pipelineChangeJson(change)))

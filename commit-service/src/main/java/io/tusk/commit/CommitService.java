@@ -154,6 +154,7 @@ public final class CommitService implements Service {
                   new PartitionProxy(vertx, config.partitionUrl(), config.auth().tls().caFile())),
               config.memberPartitions(),
               security,
+              config.commands(),
               new AuthApi(security, new AuditLog(kafka, topics.audit)));
       SecuredRouter routes = api.router(vertx, observability);
       HttpServer server =

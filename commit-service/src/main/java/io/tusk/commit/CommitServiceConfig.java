@@ -5,6 +5,7 @@ import io.tusk.common.config.ConfigKey;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.config.ServiceKeys;
 import io.tusk.common.security.AuthConfig;
+import io.tusk.common.security.CommandPolicy;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
@@ -12,8 +13,9 @@ import java.util.Objects;
 
 /**
  * Configuration of the commit service, read from the environment: the shared Kafka settings ({@link
- * KafkaSettings#KEYS}), who may call it ({@link AuthConfig#KEYS}), where the HTTP API listens, how
- * often repo triggers are checked, and where the partition service answers member queries.
+ * KafkaSettings#KEYS}), who may call it ({@link AuthConfig#KEYS}) and which commands non-admins'
+ * pipelines may run, where the HTTP API listens, how often repo triggers are checked, and where the
+ * partition service answers member queries.
  */
 public record CommitServiceConfig(
     KafkaSettings kafka,
@@ -22,7 +24,8 @@ public record CommitServiceConfig(
     long triggerPollMillis,
     URI partitionUrl,
     int memberPartitions,
-    AuthConfig auth) {
+    AuthConfig auth,
+    CommandPolicy commands) {
 
   public static final ConfigKey HTTP_HOST = ServiceKeys.HTTP_HOST;
   public static final ConfigKey HTTP_PORT = ServiceKeys.httpPort(8080);
@@ -50,13 +53,19 @@ public record CommitServiceConfig(
   /** Every key the commit service reads. */
   public static final List<ConfigKey> KEYS =
       ServiceKeys.withKafkaAndAuthKeys(
-          HTTP_HOST, HTTP_PORT, TRIGGER_POLL_MS, PARTITION_URL, MEMBER_PARTITIONS);
+          HTTP_HOST,
+          HTTP_PORT,
+          TRIGGER_POLL_MS,
+          PARTITION_URL,
+          MEMBER_PARTITIONS,
+          CommandPolicy.ALLOWED_COMMANDS);
 
   public CommitServiceConfig {
     Objects.requireNonNull(kafka, "kafka");
     Objects.requireNonNull(httpHost, "httpHost");
     Objects.requireNonNull(partitionUrl, "partitionUrl");
     Objects.requireNonNull(auth, "auth");
+    Objects.requireNonNull(commands, "commands");
   }
 
   /**
@@ -73,6 +82,7 @@ public record CommitServiceConfig(
         config.integer(TRIGGER_POLL_MS, 10),
         config.httpUrl(PARTITION_URL, false),
         config.string(MEMBER_PARTITIONS).isEmpty() ? 0 : config.integer(MEMBER_PARTITIONS, 1),
-        AuthConfig.from(config));
+        AuthConfig.from(config),
+        new CommandPolicy(config.list(CommandPolicy.ALLOWED_COMMANDS)));
   }
 }

@@ -183,6 +183,60 @@ class AuthIT extends CommitServiceItBase {
   }
 
   @Test
+  void shouldLetOnlyAdminsCreatePipelinesRunningCommandsOutsideTheAllowList() throws Exception {
+    // Given frank's repo, on a commit service whose allow list holds only python3
+    String frank = "frank-" + suffix();
+    String repo = "auth-repo-" + suffix();
+    String pipeline = "auth-cmd-" + suffix();
+    assertThat(call(as(frank), HttpMethod.POST, "/repos", repoBody(repo)).statusCode())
+        .isEqualTo(201);
+
+    // When frank creates pipelines running sh, as the transform or as errCmd
+    HttpResponse<Buffer> shell =
+        call(as(frank), HttpMethod.POST, "/pipelines", commandPipeline(pipeline, repo, "sh"));
+    JsonObject withErrCmd =
+        commandPipeline(pipeline, repo, ALLOWED_COMMAND).put("errCmd", new JsonArray().add("sh"));
+    HttpResponse<Buffer> errCmd = call(as(frank), HttpMethod.POST, "/pipelines", withErrCmd);
+
+    // Then both are refused naming the command and the key, and nothing is created
+    assertForbidden(shell, "the command 'sh' is not in TUSK_ALLOWED_COMMANDS");
+    assertForbidden(errCmd, "the command 'sh' is not in TUSK_ALLOWED_COMMANDS");
+    assertThat(get("/pipelines/" + pipeline).statusCode()).isEqualTo(404);
+
+    // When he creates one running python3, then it is created; updating it to sh is refused
+    assertThat(
+            call(
+                    as(frank),
+                    HttpMethod.POST,
+                    "/pipelines",
+                    commandPipeline(pipeline, repo, ALLOWED_COMMAND))
+                .statusCode())
+        .isEqualTo(201);
+    assertForbidden(
+        call(
+            as(frank),
+            HttpMethod.PUT,
+            "/pipelines/" + pipeline,
+            commandPipeline(pipeline, repo, "sh")),
+        "the command 'sh' is not in TUSK_ALLOWED_COMMANDS");
+    assertThat(get("/pipelines/" + pipeline).bodyAsString()).contains(ALLOWED_COMMAND);
+
+    // And an admin may create a pipeline running sh
+    HttpResponse<Buffer> byAdmin =
+        post("/pipelines", commandPipeline(pipeline + "-admin", repo, "sh"));
+    assertThat(byAdmin.statusCode()).as(byAdmin.bodyAsString()).isEqualTo(201);
+  }
+
+  private static JsonObject commandPipeline(String name, String repo, String executable) {
+    return new JsonObject()
+        .put("name", name)
+        .put("input", new JsonObject().put("repo", repo))
+        .put(
+            "transform",
+            new JsonObject().put("cmd", new JsonArray().add(executable).add("transform.py")));
+  }
+
+  @Test
   void shouldAuditMutationsContentReadsAndDenialsWithoutMemberKeys() throws Exception {
     // Given a moment, then frank's repo, his member read, and gina's denied seal
     String since = Instant.now().minusSeconds(1).toString();

@@ -82,6 +82,9 @@ abstract class CommitServiceItBase {
   /** A stand-in for the partition service's HTTP API: answers with {@link #partitionHandler}. */
   static HttpServer partitionServer;
 
+  /** The one executable the tests' commit service lets non-admins' pipelines run. */
+  static final String ALLOWED_COMMAND = "python3";
+
   static volatile Handler<HttpServerRequest> partitionHandler =
       request -> request.response().setStatusCode(404).end();
 
@@ -129,6 +132,7 @@ abstract class CommitServiceItBase {
     env.put("TUSK_HTTP_HOST", "127.0.0.1");
     env.put("TUSK_HTTP_PORT", "0");
     env.putAll(TestAuth.shared().env());
+    env.put("TUSK_ALLOWED_COMMANDS", ALLOWED_COMMAND);
     env.putAll(extra);
     return CommitServiceConfig.from(env);
   }

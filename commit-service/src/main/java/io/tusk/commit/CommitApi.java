@@ -55,6 +55,7 @@ final class CommitApi {
   private final int memberPartitions;
   private final Security security;
   private final CommandPolicy commands;
+  private final NamesPrefix names;
   private final AuthApi auth;
 
   CommitApi(
@@ -67,10 +68,12 @@ final class CommitApi {
       int memberPartitions,
       Security security,
       CommandPolicy commands,
+      NamesPrefix names,
       AuthApi auth) {
     this.memberPartitions = memberPartitions;
     this.security = security;
     this.commands = commands;
+    this.names = names;
     this.auth = auth;
     this.control = control;
     this.branches = branches;
@@ -220,6 +223,7 @@ final class CommitApi {
   private void handleCreateRepo(RoutingContext ctx) {
     RepoSpec spec =
         Requests.repoSpec(HttpErrors.jsonBody(ctx), System.currentTimeMillis(), memberPartitions);
+    names.check("repo", spec.getName());
     Principal creator = SecuredRouter.principal(ctx);
     control
         .createRepo(spec)
@@ -420,6 +424,7 @@ final class CommitApi {
 
   private void handleCreatePipeline(RoutingContext ctx) {
     PipelineSpec spec = Requests.pipelineSpec(specDocument(ctx), System.currentTimeMillis());
+    names.check("pipeline", spec.getName());
     Principal creator = SecuredRouter.principal(ctx);
     commands.check(spec, creator, security.access());
     // The creator owns the pipeline (and so its derived repos); it may read their content only if

@@ -155,6 +155,7 @@ public final class CommitService implements Service {
               config.memberPartitions(),
               security,
               config.commands(),
+              config.names(),
               new AuthApi(security, new AuditLog(kafka, topics.audit)));
       SecuredRouter routes = api.router(vertx, observability);
       HttpServer server =

@@ -25,7 +25,8 @@ public record CommitServiceConfig(
     URI partitionUrl,
     int memberPartitions,
     AuthConfig auth,
-    CommandPolicy commands) {
+    CommandPolicy commands,
+    NamesPrefix names) {
 
   public static final ConfigKey HTTP_HOST = ServiceKeys.HTTP_HOST;
   public static final ConfigKey HTTP_PORT = ServiceKeys.httpPort(8080);
@@ -58,7 +59,8 @@ public record CommitServiceConfig(
           TRIGGER_POLL_MS,
           PARTITION_URL,
           MEMBER_PARTITIONS,
-          CommandPolicy.ALLOWED_COMMANDS);
+          CommandPolicy.ALLOWED_COMMANDS,
+          NamesPrefix.KEY);
 
   public CommitServiceConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -66,6 +68,7 @@ public record CommitServiceConfig(
     Objects.requireNonNull(partitionUrl, "partitionUrl");
     Objects.requireNonNull(auth, "auth");
     Objects.requireNonNull(commands, "commands");
+    Objects.requireNonNull(names, "names");
   }
 
   /**
@@ -83,6 +86,7 @@ public record CommitServiceConfig(
         config.httpUrl(PARTITION_URL, false),
         config.string(MEMBER_PARTITIONS).isEmpty() ? 0 : config.integer(MEMBER_PARTITIONS, 1),
         AuthConfig.from(config),
-        new CommandPolicy(config.list(CommandPolicy.ALLOWED_COMMANDS)));
+        new CommandPolicy(config.list(CommandPolicy.ALLOWED_COMMANDS)),
+        new NamesPrefix(config.string(NamesPrefix.KEY)));
   }
 }

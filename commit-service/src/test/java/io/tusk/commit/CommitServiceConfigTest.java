@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tusk.common.config.ConfigException;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.security.AuthConfig;
+import io.tusk.common.security.CommandPolicy;
 import io.tusk.testfixtures.TestAuth;
 import java.util.HashMap;
 import java.util.Map;
@@ -141,7 +142,9 @@ class CommitServiceConfigTest {
             CommitServiceConfig.HTTP_PORT,
             CommitServiceConfig.TRIGGER_POLL_MS,
             CommitServiceConfig.PARTITION_URL,
-            CommitServiceConfig.MEMBER_PARTITIONS)
-        .hasSize(KafkaSettings.KEYS.size() + AuthConfig.KEYS.size() + 5);
+            CommitServiceConfig.MEMBER_PARTITIONS,
+            CommandPolicy.ALLOWED_COMMANDS,
+            NamesPrefix.KEY)
+        .hasSize(KafkaSettings.KEYS.size() + AuthConfig.KEYS.size() + 7);
   }
 }

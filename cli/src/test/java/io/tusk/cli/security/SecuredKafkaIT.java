@@ -123,6 +123,8 @@ class SecuredKafkaIT {
       serviceEnv.put(service.serviceName(), scramUser(service.serviceName()));
       grant(ServiceAcls.bindings(service, service.conventionalPrincipal(), names));
     }
+    // (the commit service enforces the naming convention the prefixed ACLs rely on)
+    serviceEnv.get(Principal.COMMIT_SERVICE.serviceName()).put("TUSK_NAMES_PREFIX", NAMES_PREFIX);
     Map<String, String> cliEnv = scramUser(Principal.CLI.serviceName());
     grant(ServiceAcls.bindings(Principal.CLI, Principal.CLI.conventionalPrincipal(), names));
     serviceEnv.put(

@@ -1,5 +1,9 @@
 package io.tusk.commit;
 
+import static io.tusk.commit.Responses.created;
+import static io.tusk.commit.Responses.jsonArray;
+import static io.tusk.commit.Responses.ok;
+
 import io.tusk.common.http.ApiException;
 import io.tusk.common.http.HttpErrors;
 import io.tusk.common.json.AvroJson;
@@ -28,20 +32,19 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
  * The commit service's HTTP API as JSON: repos and their triggers, commits and their history (jobs,
- * rejected rows), branches, pipelines, job re-runs and restarts, and member queries forwarded to
- * the partition service. Handlers validate on the event loop and read only in-memory views; changes
- * run through {@link ControlPlane}, {@link BranchControl}, {@link PipelineControl} and {@link
- * JobControl} on worker threads, and so do reads of Kafka topics.
+ * rejected rows), branches, and member queries forwarded to the partition service; the pipeline and
+ * job routes are {@link PipelineApi}'s, the role bindings and audit routes {@link AuthApi}'s.
+ * Handlers validate on the event loop and read only in-memory views; changes run through {@link
+ * ControlPlane}, {@link BranchControl}, {@link PipelineControl} and {@link JobControl} on worker
+ * threads, and so do reads of Kafka topics.
  */
 final class CommitApi {
   private static final Resource.Kind REPO = Resource.Kind.REPO;
-  private static final Resource.Kind PIPELINE = Resource.Kind.PIPELINE;
 
   private static final long MAX_BODY_BYTES = 1024 * 1024;
   private static final int DEFAULT_REJECTED_LIMIT = 100;
@@ -54,8 +57,8 @@ final class CommitApi {
   private final PartitionProxy partition;
   private final int memberPartitions;
   private final Security security;
-  private final CommandPolicy commands;
   private final NamesPrefix names;
+  private final PipelineApi pipelineApi;
   private final AuthApi auth;
 
   CommitApi(
@@ -72,8 +75,8 @@ final class CommitApi {
       AuthApi auth) {
     this.memberPartitions = memberPartitions;
     this.security = security;
-    this.commands = commands;
     this.names = names;
+    this.pipelineApi = new PipelineApi(control, pipelines, jobs, security, commands, names, auth);
     this.auth = auth;
     this.control = control;
     this.branches = branches;
@@ -94,8 +97,6 @@ final class CommitApi {
     SecuredRouter routes = new SecuredRouter(router, security);
     Need repoReader = Need.reader(REPO, "repo");
     Need repoWriter = Need.writer(REPO, "repo");
-    Need pipelineInput = Need.resolved(Role.READER, "the pipeline's input", this::pipelineInput);
-    Need jobWriter = Need.resolved(Role.WRITER, "the pipeline of job :id", this::jobPipeline);
     routes
         .observability(observability)
         .post("/repos", Need.authenticated(), this::handleCreateRepo)
@@ -120,20 +121,8 @@ final class CommitApi {
         .get(
             "/commits/:id",
             Need.resolved(Role.READER, "the repo of commit :id", this::commitRepo),
-            this::handleGetCommit)
-        .post("/pipelines", pipelineInput, this::handleCreatePipeline)
-        .get("/pipelines", Need.authenticated(), this::handleListPipelines)
-        .get("/pipelines/:pipeline", Need.reader(PIPELINE, "pipeline"), this::handleGetPipeline)
-        .put(
-            "/pipelines/:pipeline",
-            Need.owner(PIPELINE, "pipeline")
-                .and(
-                    Need.resolved(Role.READER, "the pipeline's input", this::updatedPipelineInput)),
-            this::handleUpdatePipeline)
-        .delete(
-            "/pipelines/:pipeline", Need.owner(PIPELINE, "pipeline"), this::handleDeletePipeline)
-        .post("/jobs/:id/rerun", jobWriter, this::handleRerun)
-        .post("/jobs/:id/restart", jobWriter, this::handleRestart);
+            this::handleGetCommit);
+    pipelineApi.mount(routes);
     auth.mount(routes);
     return routes;
   }
@@ -142,38 +131,6 @@ final class CommitApi {
   private Future<Optional<Resource>> commitRepo(RoutingContext ctx) {
     return Future.succeededFuture(
         control.commits.get(ctx.pathParam("id")).map(c -> Resource.repo(c.getRepo())));
-  }
-
-  /** The pipeline of the job a path names (empty when unknown: only admins pass). */
-  private Future<Optional<Resource>> jobPipeline(RoutingContext ctx) {
-    return Future.succeededFuture(
-        jobs.find(ctx.pathParam("id")).map(j -> Resource.pipeline(j.getPipeline())));
-  }
-
-  /**
-   * The input of the pipeline spec in the body: the upstream pipeline of a pipeline input, else the
-   * repo. A spec that does not parse is the same 400 the handler would answer.
-   */
-  private Future<Optional<Resource>> pipelineInput(RoutingContext ctx) {
-    PipelineSpec spec = Requests.pipelineSpec(specDocument(ctx), System.currentTimeMillis());
-    return Future.succeededFuture(Optional.of(inputOf(spec)));
-  }
-
-  /** The input of an update of the pipeline the path names (empty when it does not exist). */
-  private Future<Optional<Resource>> updatedPipelineInput(RoutingContext ctx) {
-    Optional<PipelineSpec> current = control.pipelines.get(ctx.pathParam("pipeline"));
-    if (current.isEmpty()) {
-      return Future.succeededFuture(Optional.empty());
-    }
-    PipelineSpec spec =
-        Requests.pipelineSpec(specDocument(ctx), System.currentTimeMillis(), current.get());
-    return Future.succeededFuture(Optional.of(inputOf(spec)));
-  }
-
-  private static Resource inputOf(PipelineSpec spec) {
-    return spec.getInputPipeline() != null
-        ? Resource.pipeline(spec.getInputPipeline())
-        : Resource.repo(spec.getInputRepo());
   }
 
   /**
@@ -422,107 +379,6 @@ final class CommitApi {
         .onFailure(ctx::fail);
   }
 
-  private void handleCreatePipeline(RoutingContext ctx) {
-    PipelineSpec spec = Requests.pipelineSpec(specDocument(ctx), System.currentTimeMillis());
-    names.check("pipeline", spec.getName());
-    Principal creator = SecuredRouter.principal(ctx);
-    commands.check(spec, creator, security.access());
-    // The creator owns the pipeline (and so its derived repos); it may read their content only if
-    // it may read its input's: outputs are derived from the input rows.
-    boolean content = security.access().has(creator, Role.CONTENT, inputOf(spec));
-    pipelines
-        .create(spec)
-        .compose(
-            change ->
-                ctx.vertx()
-                    .executeBlocking(
-                        () -> {
-                          auth.grantCreator(
-                              creator, Resource.pipeline(change.spec().getName()), content);
-                          return change;
-                        },
-                        false))
-        .onSuccess(
-            change ->
-                created(ctx, "/pipelines/" + change.spec().getName(), pipelineChangeJson(change)))
-        .onFailure(ctx::fail);
-  }
-
-  private void handleUpdatePipeline(RoutingContext ctx) {
-    PipelineSpec current = pipelines.pipeline(ctx.pathParam("pipeline"));
-    PipelineSpec spec =
-        Requests.pipelineSpec(specDocument(ctx), System.currentTimeMillis(), current);
-    commands.check(spec, SecuredRouter.principal(ctx), security.access());
-    pipelines
-        .update(spec)
-        .onSuccess(change -> ok(ctx, pipelineChangeJson(change)))
-        .onFailure(ctx::fail);
-  }
-
-  private void handleDeletePipeline(RoutingContext ctx) {
-    String name = ctx.pathParam("pipeline");
-    pipelines
-        .delete(name)
-        .compose(
-            done ->
-                ctx.vertx()
-                    .executeBlocking(
-                        () -> {
-                          auth.revokeAll(Resource.pipeline(name));
-                          return done;
-                        },
-                        false))
-        .onSuccess(done -> ctx.response().setStatusCode(204).end())
-        .onFailure(ctx::fail);
-  }
-
-  private void handleListPipelines(RoutingContext ctx) {
-    Principal caller = SecuredRouter.principal(ctx);
-    ok(
-        ctx,
-        jsonArray(
-            control.pipelines.snapshot().values().stream()
-                .filter(p -> security.access().canRead(caller, Resource.pipeline(p.getName())))
-                .sorted(Comparator.comparing(PipelineSpec::getName))
-                .map(AvroJson::toJson)
-                .toList()));
-  }
-
-  private void handleGetPipeline(RoutingContext ctx) {
-    ok(ctx, AvroJson.toJson(pipelines.pipeline(ctx.pathParam("pipeline"))));
-  }
-
-  private void handleRerun(RoutingContext ctx) {
-    boolean reprocess = Requests.flag("reprocess", ctx.queryParams().get("reprocess"));
-    jobs.rerun(ctx.pathParam("id"), reprocess)
-        .onSuccess(started -> send(ctx, 202, startedJobJson(started).encode()))
-        .onFailure(ctx::fail);
-  }
-
-  private void handleRestart(RoutingContext ctx) {
-    jobs.restart(ctx.pathParam("id"))
-        .onSuccess(started -> send(ctx, 202, startedJobJson(started).encode()))
-        .onFailure(ctx::fail);
-  }
-
-  /** A pipeline spec document from the body: JSON or YAML. */
-  private static java.util.Map<String, Object> specDocument(RoutingContext ctx) {
-    return Requests.specDocument(ctx.body().asString());
-  }
-
-  /** A pipeline just written, with the job the change started (null: none). */
-  private static JsonObject pipelineChangeJson(PipelineControl.PipelineChange change) {
-    return AvroJson.toJson(change.spec())
-        .put("job", change.job() == null ? null : startedJobJson(change.job()));
-  }
-
-  /** A job requested on an existing commit: its reference, repo and commit. */
-  static JsonObject startedJobJson(ControlPlane.StartedJob started) {
-    return AvroJson.toJson(started.job())
-        .put("repo", started.repo())
-        .put("commitId", started.commitId());
-  }
-
   /** A branch with the pipelines that follow it. */
   private JsonObject branchJson(Branch branch) {
     return AvroJson.toJson(branch)
@@ -538,26 +394,5 @@ final class CommitApi {
   private JsonObject branchChangeJson(BranchControl.BranchChange change) {
     return branchJson(change.branch())
         .put("jobs", jsonArray(change.jobs().stream().map(AvroJson::toJson).toList()));
-  }
-
-  private static JsonArray jsonArray(List<JsonObject> items) {
-    return new JsonArray(List.copyOf(items));
-  }
-
-  private static void ok(RoutingContext ctx, JsonObject json) {
-    send(ctx, 200, json.encode());
-  }
-
-  private static void ok(RoutingContext ctx, JsonArray json) {
-    send(ctx, 200, json.encode());
-  }
-
-  private static void created(RoutingContext ctx, String location, JsonObject json) {
-    ctx.response().putHeader("Location", location);
-    send(ctx, 201, json.encode());
-  }
-
-  private static void send(RoutingContext ctx, int status, String body) {
-    ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body);
   }
 }

@@ -31,10 +31,13 @@ import org.apache.kafka.common.resource.ResourceType;
  * <names-prefix>} for every repo and pipeline topic. Repo and pipeline topics are {@code
  * <name>.<suffix>} ({@code claims.updates}, {@code claims.by-member}, {@code insights.output},
  * derived repos {@code <pipeline>-by-<key>.*}), so they share a prefix only if the deployment's
- * repo and pipeline names do (e.g. all start with {@code acme-}); Tusk does not enforce one, and
- * without such a convention the operator grants LITERAL {@code *} (every topic) in its place.
- * Services create topics at run time (repos, pipelines), so they get CREATE on their topic
- * prefixes, never on the cluster.
+ * repo and pipeline names do (e.g. all start with {@code acme-}; the commit service enforces it
+ * with {@code TUSK_NAMES_PREFIX}); without such a convention the operator grants LITERAL {@code *}
+ * (every topic) in its place. Services create topics at run time (repos, pipelines), so they get
+ * CREATE on their topic prefixes, never on the cluster.
+ *
+ * <p>Over 500 lines on purpose: most of it is the one table of rules, each with the reason the
+ * README prints; split across files, the table a reviewer must read whole would be scattered.
  */
 public final class ServiceAcls {
 

@@ -9,6 +9,8 @@ import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.security.SecuredRouter;
 import io.tusk.common.security.Security;
+import io.tusk.common.service.Lifecycle;
+import io.tusk.common.service.Service;
 import io.tusk.common.service.ServiceRunner;
 import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.TopicNames;
@@ -58,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * the datum topic bounds the parallelism. {@code GET /health} and {@code GET /metrics} are served
  * on {@code TUSK_HTTP_HOST:TUSK_HTTP_PORT}.
  */
-public final class DatumProcessor implements AutoCloseable {
+public final class DatumProcessor implements Service {
   private static final Logger log = LoggerFactory.getLogger(DatumProcessor.class);
 
   /** Service name in logs and metrics. */
@@ -76,6 +78,8 @@ public final class DatumProcessor implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private final List<Path> workDirs = new ArrayList<>();
   private final AtomicBoolean closed = new AtomicBoolean();
+  // Only for failure: what the processor opened is closed by close(), in its own order.
+  private final Lifecycle lifecycle = new Lifecycle(SERVICE);
   private final CountDownLatch pipelineSeen = new CountDownLatch(1);
   private CompactedTopicView<RepoSpec> repos;
   private CompactedTopicView<PipelineSpec> pipelines;
@@ -87,6 +91,11 @@ public final class DatumProcessor implements AutoCloseable {
 
   private DatumProcessor(DatumProcessorConfig config) {
     this.config = config;
+  }
+
+  @Override
+  public Lifecycle lifecycle() {
+    return lifecycle;
   }
 
   /** Runs the processor configured by the environment until the JVM is asked to stop. */
@@ -256,8 +265,16 @@ public final class DatumProcessor implements AutoCloseable {
       Thread thread = new Thread(worker, "tusk-processor-" + config.pipeline() + "-" + i);
       workers.add(worker);
       threads.add(thread);
-      // A worker thread that ended for any reason (a fatal error, even an Error) is DOWN.
+      // A worker thread that ended for any reason (a fatal error, even an Error) is DOWN, and the
+      // processor cannot do its share of the pipeline any more: it fails, and its main exits
+      // non-zero so that a supervisor starts it again.
       observability.addHealthCheck("worker-" + i, () -> worker.isHealthy() && thread.isAlive());
+      worker.failure().thenAccept(lifecycle::fail);
+      thread.setUncaughtExceptionHandler(
+          (dead, error) -> {
+            log.error("Worker thread {} died", dead.getName(), error);
+            lifecycle.fail("worker thread " + dead.getName() + " died: " + error);
+          });
       thread.start();
     }
     awaitWorkersReady();
@@ -403,6 +420,7 @@ public final class DatumProcessor implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    lifecycle.close(); // from now on a worker's failure is the close itself
     workers.forEach(DatumWorker::stop);
     for (Thread thread : threads) {
       try {

@@ -107,6 +107,7 @@ final class DatumWorker implements Runnable {
 
   private volatile boolean running = true;
   private volatile boolean failed;
+  private final CompletableFuture<String> failure = new CompletableFuture<>();
   private volatile boolean computing;
   private volatile Thread thread;
   private volatile KafkaConsumer<byte[], byte[]> consumer;
@@ -151,6 +152,11 @@ final class DatumWorker implements Runnable {
   /** True while the worker runs or has stopped on request; false after a fatal error. */
   boolean isHealthy() {
     return !failed;
+  }
+
+  /** Completes with the reason once the worker stopped on a fatal error (never on a stop). */
+  CompletableFuture<String> failure() {
+    return failure;
   }
 
   /**
@@ -559,6 +565,7 @@ final class DatumWorker implements Runnable {
     ready.completeExceptionally(e);
     String denied = AccessDenied.explain(DatumProcessor.SERVICE, e).orElse("a fatal error");
     log.error("Worker {} stopped on {}", clientId, denied, e);
+    failure.complete("worker " + clientId + " stopped on " + denied);
   }
 
   /**

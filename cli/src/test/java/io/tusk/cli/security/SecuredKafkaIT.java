@@ -45,6 +45,7 @@ import org.apache.kafka.clients.admin.ScramMechanism;
 import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclBindingFilter;
 import org.apache.kafka.common.resource.ResourceType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -356,6 +357,54 @@ class SecuredKafkaIT {
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(60));
   }
 
+  @Test
+  void shouldFailARunningDatumProcessorWhenKafkaDeniesItsGroupAfterStart(LocalStack stack)
+      throws Exception {
+    // Given a pipeline, and a processor running with every ACL of the table
+    String repo = NAMES_PREFIX + "revoked-repo";
+    String pipeline = NAMES_PREFIX + "revoked";
+    String commitUser = "commit-for-revoked-test";
+    Map<String, String> commitEnv = scramUser(commitUser);
+    grant(
+        ServiceAcls.bindings(
+            Principal.COMMIT_SERVICE,
+            "User:" + commitUser,
+            Map.of(ServiceAcls.NAMES_PREFIX, NAMES_PREFIX)));
+    commitEnv.putAll(baseEnv(stack, "secured-it-revoked-commit"));
+    try (CommitService commit = CommitService.start(CommitServiceConfig.from(commitEnv))) {
+      createRepoAndPipeline(
+          new TuskClient(
+              "http://127.0.0.1:" + commit.port(),
+              "http://127.0.0.1:1",
+              TestAuth.shared().adminToken()),
+          repo,
+          pipeline);
+    }
+    String user = "processor-revoked";
+    Map<String, String> env = scramUser(user);
+    List<AclBinding> all = allBut(Principal.DATUM_PROCESSOR, "User:" + user, r -> false);
+    grant(all);
+    env.putAll(baseEnv(stack, "secured-it-revoked"));
+    env.put(DatumProcessorConfig.PIPELINE.name(), pipeline);
+    try (DatumProcessor processor = DatumProcessor.start(DatumProcessorConfig.from(env))) {
+      assertThat(processor.lifecycle().isWorking()).isTrue();
+
+      // When an operator revokes its group ACLs
+      List<AclBindingFilter> groups =
+          all.stream()
+              .filter(b -> b.pattern().resourceType() == ResourceType.GROUP)
+              .map(AclBinding::toFilter)
+              .toList();
+      assertThat(groups).isNotEmpty();
+      admin.deleteAcls(groups).all().get(30, TimeUnit.SECONDS);
+
+      // Then the processor fails (its main would exit non-zero) naming the group, within a minute
+      String reason =
+          processor.lifecycle().failure().toCompletableFuture().get(90, TimeUnit.SECONDS);
+      assertThat(reason).contains("GROUP");
+    }
+  }
+
   /** The bindings of every rule of {@code service} except those {@code left} matches. */
   private static List<AclBinding> allBut(
       Principal service, String kafkaPrincipal, Predicate<ServiceAcls.Rule> left) {
@@ -391,6 +440,9 @@ class SecuredKafkaIT {
     env.put("TUSK_HTTP_HOST", "127.0.0.1");
     env.put("TUSK_HTTP_PORT", "0");
     env.putAll(TestAuth.shared().env());
+    // Every repo on this broker, also those of commit services started alone, has the member
+    // partitions of the stack's partition service (its Streams state is sized by the first repo).
+    env.put("TUSK_MEMBER_PARTITIONS", Integer.toString(TuskServices.MEMBER_PARTITIONS));
     return env;
   }
 

@@ -319,23 +319,7 @@ class SecuredKafkaIT {
     // Given a pipeline, made through a commit service with all of its ACLs
     String repo = NAMES_PREFIX + "processor-repo";
     String pipeline = NAMES_PREFIX + "processor";
-    String commitUser = "commit-for-processor-test";
-    Map<String, String> commitEnv = scramUser(commitUser);
-    grant(
-        ServiceAcls.bindings(
-            Principal.COMMIT_SERVICE,
-            "User:" + commitUser,
-            Map.of(ServiceAcls.NAMES_PREFIX, NAMES_PREFIX)));
-    commitEnv.putAll(baseEnv(stack, "secured-it-processor-commit"));
-    try (CommitService commit = CommitService.start(CommitServiceConfig.from(commitEnv))) {
-      createRepoAndPipeline(
-          new TuskClient(
-              "http://127.0.0.1:" + commit.port(),
-              "http://127.0.0.1:1",
-              TestAuth.shared().adminToken()),
-          repo,
-          pipeline);
-    }
+    createThroughACommitService(stack, "commit-for-processor-test", repo, pipeline);
 
     // And a datum-processor principal with every ACL of the table but its transactional IDs
     String user = "processor-without-transactions";
@@ -363,23 +347,7 @@ class SecuredKafkaIT {
     // Given a pipeline, and a processor running with every ACL of the table
     String repo = NAMES_PREFIX + "revoked-repo";
     String pipeline = NAMES_PREFIX + "revoked";
-    String commitUser = "commit-for-revoked-test";
-    Map<String, String> commitEnv = scramUser(commitUser);
-    grant(
-        ServiceAcls.bindings(
-            Principal.COMMIT_SERVICE,
-            "User:" + commitUser,
-            Map.of(ServiceAcls.NAMES_PREFIX, NAMES_PREFIX)));
-    commitEnv.putAll(baseEnv(stack, "secured-it-revoked-commit"));
-    try (CommitService commit = CommitService.start(CommitServiceConfig.from(commitEnv))) {
-      createRepoAndPipeline(
-          new TuskClient(
-              "http://127.0.0.1:" + commit.port(),
-              "http://127.0.0.1:1",
-              TestAuth.shared().adminToken()),
-          repo,
-          pipeline);
-    }
+    createThroughACommitService(stack, "commit-for-revoked-test", repo, pipeline);
     String user = "processor-revoked";
     Map<String, String> env = scramUser(user);
     List<AclBinding> all = allBut(Principal.DATUM_PROCESSOR, "User:" + user, r -> false);
@@ -402,6 +370,30 @@ class SecuredKafkaIT {
       String reason =
           processor.lifecycle().failure().toCompletableFuture().get(90, TimeUnit.SECONDS);
       assertThat(reason).contains("GROUP");
+    }
+  }
+
+  /**
+   * Creates {@code repo} and {@code pipeline} through a commit service of its own, running as SCRAM
+   * user {@code commitUser} with all of the commit service's ACLs, then stops it.
+   */
+  private static void createThroughACommitService(
+      LocalStack stack, String commitUser, String repo, String pipeline) throws Exception {
+    Map<String, String> commitEnv = scramUser(commitUser);
+    grant(
+        ServiceAcls.bindings(
+            Principal.COMMIT_SERVICE,
+            "User:" + commitUser,
+            Map.of(ServiceAcls.NAMES_PREFIX, NAMES_PREFIX)));
+    commitEnv.putAll(baseEnv(stack, "secured-it-" + commitUser));
+    try (CommitService commit = CommitService.start(CommitServiceConfig.from(commitEnv))) {
+      createRepoAndPipeline(
+          new TuskClient(
+              "http://127.0.0.1:" + commit.port(),
+              "http://127.0.0.1:1",
+              TestAuth.shared().adminToken()),
+          repo,
+          pipeline);
     }
   }
 

@@ -1,5 +1,7 @@
 package io.tusk.common.http;
 
+import io.netty.handler.codec.TooLongFrameException;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -13,6 +15,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class HttpErrors {
   private static final Logger log = LoggerFactory.getLogger(HttpErrors.class);
+
+  /** The longest error message answered: room for a rule and a short quote of the input. */
+  static final int MAX_MESSAGE = 512;
 
   private HttpErrors() {}
 
@@ -67,6 +72,45 @@ public final class HttpErrors {
     }
   }
 
+  /**
+   * Answers a request the HTTP decoder refused before any route saw it (a request line over the
+   * server's limit, e.g. a 10,000-character name: 414; headers over it: 431; anything else
+   * malformed: 400) with the same JSON error, then closes the connection, which cannot carry
+   * another request. Install it with {@code HttpServer.invalidRequestHandler}.
+   */
+  public static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    String reason = cause == null || cause.getMessage() == null ? "" : cause.getMessage();
+    int status = 400;
+    String message = "malformed HTTP request";
+    if (cause instanceof TooLongFrameException && reason.startsWith("An HTTP line is larger")) {
+      status = 414;
+      message = "request line too long: a name or query parameter is far over its limit";
+    } else if (cause instanceof TooLongFrameException && reason.startsWith("HTTP header")) {
+      status = 431;
+      message = "request headers too large";
+    }
+    request
+        .response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Connection", "close")
+        .end(errorJson(status == 400 ? "bad_request" : "too_large", message))
+        .onComplete(done -> request.connection().close());
+  }
+
+  /**
+   * The JSON error body; the message is cut to {@link #MAX_MESSAGE} characters, so no input a
+   * message quotes is reflected in full, however it was quoted.
+   */
+  static String errorJson(String error, String message) {
+    String shown =
+        message != null && message.length() > MAX_MESSAGE
+            ? message.substring(0, MAX_MESSAGE) + "..."
+            : message;
+    return new JsonObject().put("error", error).put("message", shown).encode();
+  }
+
   private static void send(RoutingContext ctx, int status, String error, String message) {
     if (ctx.response().ended()) {
       return;
@@ -78,6 +122,6 @@ public final class HttpErrors {
     ctx.response()
         .setStatusCode(status)
         .putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("error", error).put("message", message).encode());
+        .end(errorJson(error, message));
   }
 }

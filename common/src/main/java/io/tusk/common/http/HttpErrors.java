@@ -22,7 +22,8 @@ public final class HttpErrors {
   private HttpErrors() {}
 
   /**
-   * Installs the failure handler and JSON answers for unknown paths and methods on {@code router}.
+   * Installs the failure handler and JSON answers for unknown paths and methods and undecodable
+   * requests on {@code router}.
    */
   public static void install(Router router) {
     router.route().failureHandler(HttpErrors::handle);
@@ -34,6 +35,15 @@ public final class HttpErrors {
                 404,
                 "not_found",
                 "no such endpoint: " + ctx.request().method() + " " + ctx.request().path()));
+    // Vert.x refuses a path or query it cannot decode (e.g. "%ZZ") before any route runs.
+    router.errorHandler(
+        400,
+        ctx ->
+            send(
+                ctx,
+                400,
+                "bad_request",
+                "malformed request: the path or query is not valid percent-encoded UTF-8"));
     router.errorHandler(
         405,
         ctx ->

@@ -6,10 +6,12 @@ import io.tusk.common.service.Lifecycle;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -81,6 +83,27 @@ class HttpErrorsTest {
 
     assertThat(get("/echo/x").statusCode()).isEqualTo(400);
     assertThat(get("/nowhere").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void shouldAnswerAPathThatIsNotPercentEncodedWith400Json() throws Exception {
+    URI server = URI.create(base);
+    String answer;
+    // The JDK's client refuses to send "%ZZ"; a socket sends it as a client could.
+    try (Socket socket = new Socket(server.getHost(), server.getPort())) {
+      socket.setSoTimeout(10_000);
+      socket
+          .getOutputStream()
+          .write(
+              "GET /echo/a%ZZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII));
+      answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    }
+
+    assertThat(answer).startsWith("HTTP/1.1 400").contains("application/json");
+    JsonObject error = new JsonObject(answer.substring(answer.indexOf("\r\n\r\n") + 4));
+    assertThat(error.getString("error")).isEqualTo("bad_request");
+    assertThat(error.getString("message")).contains("percent-encoded");
   }
 
   private HttpResponse<String> get(String path) throws Exception {

@@ -6,6 +6,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,6 +19,9 @@ public final class HttpErrors {
 
   /** The longest error message answered: room for a rule and a short quote of the input. */
   static final int MAX_MESSAGE = 512;
+
+  private static final String MALFORMED =
+      "malformed request: the path or query is not valid percent-encoded UTF-8";
 
   private HttpErrors() {}
 
@@ -36,14 +40,7 @@ public final class HttpErrors {
                 "not_found",
                 "no such endpoint: " + ctx.request().method() + " " + ctx.request().path()));
     // Vert.x refuses a path or query it cannot decode (e.g. "%ZZ") before any route runs.
-    router.errorHandler(
-        400,
-        ctx ->
-            send(
-                ctx,
-                400,
-                "bad_request",
-                "malformed request: the path or query is not valid percent-encoded UTF-8"));
+    router.errorHandler(400, ctx -> send(ctx, 400, "bad_request", MALFORMED));
     router.errorHandler(
         405,
         ctx ->
@@ -71,6 +68,15 @@ public final class HttpErrors {
     Throwable failure = ctx.failure();
     if (failure instanceof ApiException api) {
       send(ctx, api.status(), api.error(), api.getMessage());
+    } else if (failure instanceof HttpException http
+        && http.getStatusCode() >= 400
+        && http.getStatusCode() < 500) {
+      // Vert.x's own refusal, e.g. a query it cannot decode, read by a handler ("%ZZ")
+      send(
+          ctx,
+          http.getStatusCode(),
+          "bad_request",
+          http.getStatusCode() == 400 ? MALFORMED : "request rejected: " + http.getMessage());
     } else if (failure instanceof DecodeException) {
       send(ctx, 400, "bad_request", "malformed JSON: " + failure.getMessage());
     } else if (failure == null && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {

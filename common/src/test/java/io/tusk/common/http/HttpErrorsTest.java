@@ -16,6 +16,8 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The JSON errors of every API, on a real Vert.x server as the services serve theirs: no message
@@ -43,6 +45,7 @@ class HttpErrorsTest {
               // A careless message quoting the whole input
               throw ApiException.badRequest("no such name: " + ctx.pathParam("name"));
             });
+    router.get("/query").handler(ctx -> ctx.end(ctx.queryParams().get("q")));
     lifecycle = new Lifecycle("http-errors-test");
     int port = lifecycle.serve(vertx, router, "127.0.0.1", 0).actualPort();
     base = "http://127.0.0.1:" + port;
@@ -85,8 +88,9 @@ class HttpErrorsTest {
     assertThat(get("/nowhere").statusCode()).isEqualTo(404);
   }
 
-  @Test
-  void shouldAnswerAPathThatIsNotPercentEncodedWith400Json() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"/echo/a%ZZ", "/query?q=%ZZ", "/query?%ZZ=1"})
+  void shouldAnswerAPathOrQueryThatIsNotPercentEncodedWith400Json(String target) throws Exception {
     URI server = URI.create(base);
     String answer;
     // The JDK's client refuses to send "%ZZ"; a socket sends it as a client could.
@@ -95,7 +99,7 @@ class HttpErrorsTest {
       socket
           .getOutputStream()
           .write(
-              "GET /echo/a%ZZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+              ("GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                   .getBytes(StandardCharsets.US_ASCII));
       answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }

@@ -2,13 +2,11 @@ package io.tusk.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.tusk.cli.bench.SyntheticTable;
+import io.tusk.cli.StackRoutes.Fixture;
+import io.tusk.cli.StackRoutes.Row;
 import io.tusk.cli.local.LocalAuth;
 import io.tusk.cli.local.Ports;
 import io.tusk.cli.local.TuskServices;
-import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.security.Need;
 import io.tusk.common.security.Role;
 import io.tusk.common.security.SecuredRouter;
@@ -31,8 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -50,25 +46,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 600, unit = TimeUnit.SECONDS)
 @ExtendWith(LocalStackExtension.class)
 class AccessMatrixIT {
-  private static final Duration TIMEOUT = Duration.ofSeconds(120);
   private static final Duration PROPAGATION = Duration.ofSeconds(30);
-  private static final Pattern PARAM = Pattern.compile(":([A-Za-z]+)");
 
   private final HttpClient http =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private final Map<String, String> tokens = new HashMap<>();
   private LocalAuth auth;
-
-  /** A route of a service, with where it listens. */
-  private record Row(String service, String base, SecuredRouter.Declared route) {
-    @Override
-    public String toString() {
-      return service + " " + route;
-    }
-  }
-
-  /** The fixture the routes are called about. */
-  private record Fixture(String repo, String pipeline, String member, String commit, String job) {}
 
   @Test
   void shouldAnswer401WithoutTokenAnd403WithoutTheRoleAndServeWithIt(LocalStack stack)
@@ -80,17 +63,10 @@ class AccessMatrixIT {
             stack.bootstrapServers(), stack.registryUrl(), home, Ports.ephemeral(), 1)) {
       auth = services.auth();
       TuskClient admin = services.client();
-      Fixture fixture = fixture(stack, admin, suffix);
+      Fixture fixture = StackRoutes.fixture(stack, admin, "matrix", suffix);
 
       // Given every declared route of every service, none of their routers' routes undeclared
-      List<Row> rows = new ArrayList<>();
-      add(rows, "commit", services.commitUrl(), services.commitService().routes());
-      add(rows, "lineage", services.lineageUrl(), services.lineageService().routes());
-      add(
-          rows,
-          "partition",
-          "http://127.0.0.1:" + services.partitionPort(),
-          services.partitionService().routes());
+      List<Row> rows = new ArrayList<>(StackRoutes.declared(services));
       // Deletes last (one deletes the pipeline), the pipeline's delete the very last
       rows.sort(
           Comparator.comparing(
@@ -103,7 +79,7 @@ class AccessMatrixIT {
       for (int i = 0; i < rows.size(); i++) {
         Row row = rows.get(i);
         Need need = row.route().need();
-        String path = path(row.route().path(), fixture);
+        String path = StackRoutes.path(row.route().path(), fixture);
         String body = body(row.route(), fixture, admin);
 
         // When the route is called without a token / Then 401, unless it is open
@@ -148,85 +124,6 @@ class AccessMatrixIT {
     }
   }
 
-  private static void add(List<Row> rows, String service, String base, SecuredRouter routes) {
-    assertThat(routes.undeclaredRoutes())
-        .as("routes of the %s service not declared", service)
-        .isEmpty();
-    routes.routes().forEach(route -> rows.add(new Row(service, base, route)));
-  }
-
-  /** A repo with rows of two members, a pipeline over it, one commit and its finished job. */
-  private static Fixture fixture(LocalStack stack, TuskClient admin, String suffix)
-      throws Exception {
-    String repo = "matrix-" + suffix;
-    String pipeline = "matrix-p-" + suffix;
-    ObjectNode spec = TuskClient.object().put("name", repo).put("format", "csv");
-    spec.put("defaultTable", SyntheticTable.TABLE).put("partitions", 1);
-    ObjectNode events =
-        spec.putArray("tables")
-            .addObject()
-            .put("name", SyntheticTable.TABLE)
-            .put("memberKey", "MEMBER_ID");
-    for (String column : SyntheticTable.COLUMNS) {
-      events.withArray("columns").add(column);
-    }
-    admin.createRepo(spec);
-    admin.createPipeline(pipelineSpec(pipeline, repo));
-    KafkaSettings settings =
-        KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), "matrix-" + suffix);
-    try (RowLoader loader = new RowLoader(settings, repo)) {
-      loader.send(SyntheticTable.TABLE, "M1", "1,M1,claim,100001,2024-01-02,10.00");
-      loader.send(SyntheticTable.TABLE, "M2", "2,M2,drug,100002,2024-01-03,5.50");
-      loader.flush();
-    }
-    JsonNode commit = admin.commit(repo);
-    String commitId = commit.path("id").asText();
-    String jobId = commit.path("jobs").get(0).path("jobId").asText();
-    JsonNode job = admin.awaitJobEnd(jobId, TIMEOUT);
-    assertThat(job.path("state").asText()).isEqualTo("SUCCESS");
-    TuskClient.await(
-        () -> admin.outputHistory(pipeline, "M1", null, null),
-        h -> h.path("outputs").size() == 1,
-        TIMEOUT,
-        "M1's output indexed");
-    return new Fixture(repo, pipeline, "M1", commitId, jobId);
-  }
-
-  private static ObjectNode pipelineSpec(String name, String repo) {
-    ObjectNode spec = TuskClient.object().put("name", name).put("parallelism", 1);
-    spec.putObject("input").put("repo", repo);
-    spec.putObject("transform").put("java", "member-summary");
-    return spec;
-  }
-
-  /** The route's path with the fixture in its parameters. */
-  private static String path(String template, Fixture f) {
-    if (template.endsWith("/*")) {
-      return template.substring(0, template.length() - 1) + "app.js";
-    }
-    Matcher matcher = PARAM.matcher(template);
-    StringBuilder path = new StringBuilder();
-    while (matcher.find()) {
-      String value =
-          switch (matcher.group(1)) {
-            case "repo" -> f.repo();
-            case "pipeline" -> f.pipeline();
-            case "member" -> f.member();
-            case "branch" -> "master";
-            case "id" -> template.startsWith("/jobs/") ? f.job() : f.commit();
-            case "resource" -> "repo:" + f.repo();
-            case "role" -> "reader";
-            case "subject" -> "matrix-granted";
-            case "topic" -> f.repo() + ".updates";
-            case "partition", "offset" -> "0";
-            default -> throw new IllegalStateException("no value for :" + matcher.group(1));
-          };
-      matcher.appendReplacement(path, Matcher.quoteReplacement(value));
-    }
-    matcher.appendTail(path);
-    return path.toString();
-  }
-
   /**
    * The body a mutation is sent with: the existing spec for creates (a 409 once allowed) and
    * updates (unchanged), an empty object elsewhere (the route's own 400, or a harmless change).
@@ -237,7 +134,8 @@ class AccessMatrixIT {
     }
     return switch (route.path()) {
       case "/repos" -> admin.commitGet("/repos/" + f.repo()).toString();
-      case "/pipelines", "/pipelines/:pipeline" -> pipelineSpec(f.pipeline(), f.repo()).toString();
+      case "/pipelines", "/pipelines/:pipeline" ->
+          StackRoutes.pipelineSpec(f.pipeline(), f.repo()).toString();
       default -> "{}";
     };
   }

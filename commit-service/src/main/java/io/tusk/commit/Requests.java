@@ -4,6 +4,7 @@ import static io.tusk.common.pipeline.SpecFields.echo;
 
 import io.tusk.common.Ids;
 import io.tusk.common.http.ApiException;
+import io.tusk.common.http.QueryParams;
 import io.tusk.common.pipeline.PipelineSpecs;
 import io.tusk.common.pipeline.RepoSpecs;
 import io.tusk.common.pipeline.SpecException;
@@ -108,18 +109,7 @@ final class Requests {
 
   /** A {@code limit} query parameter from 1 to {@link #MAX_LIMIT} (null: {@code defaultValue}). */
   static int limit(String value, int defaultValue) {
-    if (value == null) {
-      return defaultValue;
-    }
-    try {
-      int limit = Integer.parseInt(value.trim());
-      if (limit >= 1 && limit <= MAX_LIMIT) {
-        return limit;
-      }
-    } catch (NumberFormatException e) {
-      // answered below with the rule
-    }
-    throw bad("limit must be a whole number from 1 to " + MAX_LIMIT + ", got " + echo(value));
+    return QueryParams.limit(value, defaultValue, MAX_LIMIT);
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.tusk.partition;
 
 import io.tusk.common.http.ApiException;
+import io.tusk.common.http.QueryParams;
 import io.tusk.common.security.Need;
 import io.tusk.common.security.Resource;
 import io.tusk.common.security.SecuredRouter;
@@ -70,15 +71,9 @@ final class MemberApi {
                 ctx.queryParams().get("to")));
   }
 
+  /** The page size of a diff: 1 to {@link MemberQueries#MAX_LIMIT}, 1,000 by default. */
   private static int limit(String value) {
-    if (value == null) {
-      return 1000;
-    }
-    try {
-      return Integer.parseInt(value);
-    } catch (NumberFormatException e) {
-      throw ApiException.badRequest("limit must be an integer, not " + value);
-    }
+    return QueryParams.limit(value, 1000, MemberQueries.MAX_LIMIT);
   }
 
   private void answer(RoutingContext ctx, Callable<JsonObject> query) {

@@ -1,9 +1,12 @@
 package io.tusk.common.http;
 
+import io.netty.handler.codec.TooLongFrameException;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,10 +17,17 @@ import org.slf4j.LoggerFactory;
 public final class HttpErrors {
   private static final Logger log = LoggerFactory.getLogger(HttpErrors.class);
 
+  /** The longest error message answered: room for a rule and a short quote of the input. */
+  static final int MAX_MESSAGE = 512;
+
+  private static final String MALFORMED =
+      "malformed request: the path or query is not valid percent-encoded UTF-8";
+
   private HttpErrors() {}
 
   /**
-   * Installs the failure handler and JSON answers for unknown paths and methods on {@code router}.
+   * Installs the failure handler and JSON answers for unknown paths and methods and undecodable
+   * requests on {@code router}.
    */
   public static void install(Router router) {
     router.route().failureHandler(HttpErrors::handle);
@@ -29,6 +39,8 @@ public final class HttpErrors {
                 404,
                 "not_found",
                 "no such endpoint: " + ctx.request().method() + " " + ctx.request().path()));
+    // Vert.x refuses a path or query it cannot decode (e.g. "%ZZ") before any route runs.
+    router.errorHandler(400, ctx -> send(ctx, 400, "bad_request", MALFORMED));
     router.errorHandler(
         405,
         ctx ->
@@ -56,6 +68,15 @@ public final class HttpErrors {
     Throwable failure = ctx.failure();
     if (failure instanceof ApiException api) {
       send(ctx, api.status(), api.error(), api.getMessage());
+    } else if (failure instanceof HttpException http
+        && http.getStatusCode() >= 400
+        && http.getStatusCode() < 500) {
+      // Vert.x's own refusal, e.g. a query it cannot decode, read by a handler ("%ZZ")
+      send(
+          ctx,
+          http.getStatusCode(),
+          "bad_request",
+          http.getStatusCode() == 400 ? MALFORMED : "request rejected: " + http.getMessage());
     } else if (failure instanceof DecodeException) {
       send(ctx, 400, "bad_request", "malformed JSON: " + failure.getMessage());
     } else if (failure == null && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
@@ -65,6 +86,45 @@ public final class HttpErrors {
       log.error("Request {} {} failed", ctx.request().method(), ctx.request().path(), failure);
       send(ctx, 500, "internal_error", "internal error; see the service log");
     }
+  }
+
+  /**
+   * Answers a request the HTTP decoder refused before any route saw it (a request line over the
+   * server's limit, e.g. a 10,000-character name: 414; headers over it: 431; anything else
+   * malformed: 400) with the same JSON error, then closes the connection, which cannot carry
+   * another request. Install it with {@code HttpServer.invalidRequestHandler}.
+   */
+  public static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    String reason = cause == null || cause.getMessage() == null ? "" : cause.getMessage();
+    int status = 400;
+    String message = "malformed HTTP request";
+    if (cause instanceof TooLongFrameException && reason.startsWith("An HTTP line is larger")) {
+      status = 414;
+      message = "request line too long: a name or query parameter is far over its limit";
+    } else if (cause instanceof TooLongFrameException && reason.startsWith("HTTP header")) {
+      status = 431;
+      message = "request headers too large";
+    }
+    request
+        .response()
+        .setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Connection", "close")
+        .end(errorJson(status == 400 ? "bad_request" : "too_large", message))
+        .onComplete(done -> request.connection().close());
+  }
+
+  /**
+   * The JSON error body; the message is cut to {@link #MAX_MESSAGE} characters, so no input a
+   * message quotes is reflected in full, however it was quoted.
+   */
+  static String errorJson(String error, String message) {
+    String shown =
+        message != null && message.length() > MAX_MESSAGE
+            ? message.substring(0, MAX_MESSAGE) + "..."
+            : message;
+    return new JsonObject().put("error", error).put("message", shown).encode();
   }
 
   private static void send(RoutingContext ctx, int status, String error, String message) {
@@ -78,6 +138,6 @@ public final class HttpErrors {
     ctx.response()
         .setStatusCode(status)
         .putHeader("Content-Type", "application/json")
-        .end(new JsonObject().put("error", error).put("message", message).encode());
+        .end(errorJson(error, message));
   }
 }

@@ -2,8 +2,10 @@ package io.tusk.common.pipeline;
 
 import static io.tusk.common.pipeline.SpecFields.echo;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tusk.common.member.Hashing;
 import io.tusk.common.topics.TopicNames;
@@ -86,7 +88,9 @@ public final class PipelineSpecs {
    */
   public static final List<String> DERIVED_COLUMNS = List.of("member", "data");
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Refuses text after the object (e.g. {@code {...}}}), which would otherwise be ignored. */
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   static {
     // Specs are built and copied here without a serde, which would otherwise trust Tusk's classes.
@@ -122,13 +126,14 @@ public final class PipelineSpecs {
       try {
         document = JSON.readValue(trimmed, new TypeReference<Map<String, Object>>() {});
       } catch (JsonProcessingException e) {
+        // A read past a parser limit (e.g. nesting deeper than 1,000) has no location.
+        JsonLocation at = e.getLocation();
         throw new SpecException(
             "",
-            "the spec is not valid JSON (line "
-                + e.getLocation().getLineNr()
-                + ", column "
-                + e.getLocation().getColumnNr()
-                + ")");
+            "the spec is not valid JSON"
+                + (at == null
+                    ? " (" + firstLine(e) + ")"
+                    : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
       }
     } else {
       try {

@@ -39,8 +39,9 @@ public final class SpecFields {
     this.path = path;
     for (String field : map.keySet()) {
       if (!known.contains(field)) {
+        // The name is the caller's input: quoted cut short, as values are.
         throw new SpecException(
-            pathOf(field), "is not a known field (known: " + new TreeSet<>(known) + ")");
+            pathOf(shortened(field)), "is not a known field (known: " + new TreeSet<>(known) + ")");
       }
     }
   }
@@ -52,9 +53,11 @@ public final class SpecFields {
 
   /** A value quoted for an error message, cut short so a huge value does not flood it. */
   public static String echo(Object value) {
-    String text = String.valueOf(value);
-    String shown = text.length() > MAX_ECHO ? text.substring(0, MAX_ECHO) + "..." : text;
-    return "'" + shown + "'";
+    return "'" + shortened(String.valueOf(value)) + "'";
+  }
+
+  private static String shortened(String text) {
+    return text.length() > MAX_ECHO ? text.substring(0, MAX_ECHO) + "..." : text;
   }
 
   /** The path of this object ("" for the document). */

@@ -1,5 +1,6 @@
 package io.tusk.common.service;
 
+import io.tusk.common.http.HttpErrors;
 import io.tusk.common.http.HttpServers;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -121,7 +122,11 @@ public final class Lifecycle implements AutoCloseable {
       Vertx vertx, Router router, String host, int port, HttpServerOptions options) {
     HttpServer server =
         await(
-            vertx.createHttpServer(options).requestHandler(router).listen(port, host),
+            vertx
+                .createHttpServer(options)
+                .invalidRequestHandler(HttpErrors::invalidRequest)
+                .requestHandler(router)
+                .listen(port, host),
             "listening on " + host + ":" + port);
     open(() -> await(server.close(), "closing the HTTP server on " + host + ":" + port));
     return server;

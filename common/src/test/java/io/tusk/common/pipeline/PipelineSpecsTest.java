@@ -197,4 +197,52 @@ class PipelineSpecsTest {
                 assertThatThrownBy(() -> PipelineSpecs.duration("x", bad))
                     .isInstanceOf(SpecException.class));
   }
+
+  // ---- hostile documents (issue 9's fuzz): a SpecException each, never another failure
+
+  @Test
+  void shouldRefuseJsonNestedDeeperThanTheParserLimit() {
+    String nested = "{\"a\":".repeat(10_000) + "1" + "}".repeat(10_000);
+
+    assertThatThrownBy(() -> PipelineSpecs.readDocument(nested))
+        .isInstanceOf(SpecException.class)
+        .hasMessageStartingWith("the spec is not valid JSON")
+        .hasMessageContaining("nesting depth");
+  }
+
+  @Test
+  void shouldRefuseTextAfterTheJsonObject() {
+    assertThatThrownBy(() -> PipelineSpecs.readDocument("{\"name\":\"p\"}}"))
+        .isInstanceOf(SpecException.class)
+        .hasMessageStartingWith("the spec is not valid JSON");
+  }
+
+  @Test
+  void shouldRefuseAYamlAliasBombWithoutExpandingIt() {
+    StringBuilder yaml = new StringBuilder("a: &a [\"lol\",\"lol\",\"lol\"]\n");
+    for (char level = 'b'; level <= 'i'; level++) {
+      yaml.append(level).append(": &").append(level).append(" [");
+      for (int i = 0; i < 10; i++) {
+        yaml.append(i == 0 ? "" : ",").append('*').append((char) (level - 1));
+      }
+      yaml.append("]\n");
+    }
+    long start = System.nanoTime();
+
+    assertThatThrownBy(() -> PipelineSpecs.readDocument(yaml.toString()))
+        .isInstanceOf(SpecException.class)
+        .hasMessageStartingWith("the spec is not valid YAML");
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void shouldQuoteOnlyAShortPrefixOfAHugeUnknownFieldName() {
+    Map<String, Object> document = new java.util.LinkedHashMap<>(Map.of("name", "p"));
+    document.put("x".repeat(10_000), 1);
+
+    assertThatThrownBy(() -> PipelineSpecs.fromDocument(document, 0L))
+        .isInstanceOf(SpecException.class)
+        .hasMessageContaining("is not a known field")
+        .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(1_000));
+  }
 }

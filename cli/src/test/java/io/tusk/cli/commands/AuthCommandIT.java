@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -45,6 +47,8 @@ class AuthCommandIT {
   private static final Duration PROPAGATION = Duration.ofSeconds(30);
 
   /** What one run of the CLI printed (System.out: the commands print there). */
+  private static final Pattern LOG_LINE = Pattern.compile("\\d{2}:\\d{2}:\\d{2}\\.\\d{3} ");
+
   private record Run(int code, String out, String err) {}
 
   private String commitUrl;
@@ -160,6 +164,16 @@ class AuthCommandIT {
         System.setOut(original);
       }
     }
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString());
+    return new Run(code, withoutLogLines(out.toString(StandardCharsets.UTF_8)), err.toString());
+  }
+
+  /**
+   * The command's own output: the services run in this JVM and log to the same System.out while a
+   * command runs, so their log lines (which start with a time) are not the command's.
+   */
+  private static String withoutLogLines(String out) {
+    return out.lines()
+        .filter(line -> !LOG_LINE.matcher(line).lookingAt())
+        .collect(Collectors.joining("\n"));
   }
 }

@@ -88,17 +88,7 @@ public final class StackRoutes {
       throws Exception {
     String repo = prefix + "-" + suffix;
     String pipeline = prefix + "-p-" + suffix;
-    ObjectNode spec = TuskClient.object().put("name", repo).put("format", "csv");
-    spec.put("defaultTable", SyntheticTable.TABLE).put("partitions", 1);
-    ObjectNode events =
-        spec.putArray("tables")
-            .addObject()
-            .put("name", SyntheticTable.TABLE)
-            .put("memberKey", "MEMBER_ID");
-    for (String column : SyntheticTable.COLUMNS) {
-      events.withArray("columns").add(column);
-    }
-    admin.createRepo(spec);
+    admin.createRepo(SyntheticTable.repoSpec(repo, 1));
     admin.createPipeline(pipelineSpec(pipeline, repo));
     KafkaSettings settings =
         KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), prefix + "-" + suffix);

@@ -2,9 +2,7 @@ package io.tusk.cli.commands;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tusk.cli.Tusk;
-import io.tusk.cli.TuskClient;
 import io.tusk.cli.bench.SyntheticTable;
 import io.tusk.cli.local.Ports;
 import io.tusk.cli.local.TuskServices;
@@ -77,13 +75,7 @@ class AuthCommandIT {
       assertThat(Files.getPosixFilePermissions(home.resolve("auth/private-key.pem")))
           .isEqualTo(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
       // And a repo the admin created
-      ObjectNode spec = TuskClient.object().put("name", repo).put("format", "csv");
-      ObjectNode table = spec.putArray("tables").addObject().put("name", SyntheticTable.TABLE);
-      table.put("memberKey", "MEMBER_ID");
-      for (String column : SyntheticTable.COLUMNS) {
-        table.withArray("columns").add(column);
-      }
-      services.client().createRepo(spec);
+      services.client().createRepo(SyntheticTable.repoSpec(repo, 1));
 
       // When whoami is asked with the admin's token / Then it names the admin
       Run whoami = tusk(admin, "auth", "whoami");

@@ -319,18 +319,7 @@ class LineageCommandIT {
 
   private void createRepoAndPipelines(
       TuskClient client, String repo, String summaries, String second) {
-    ObjectNode spec = TuskClient.object().put("name", repo).put("format", "csv");
-    spec.put("defaultTable", SyntheticTable.TABLE).put("partitions", 2);
-    ObjectNode events =
-        spec.putArray("tables")
-            .addObject()
-            .put("name", SyntheticTable.TABLE)
-            .put("memberKey", "MEMBER_ID");
-    for (String column : SyntheticTable.COLUMNS) {
-      events.withArray("columns").add(column);
-    }
-    events.putArray("rowKey").add("EVENT_ID");
-    client.createRepo(spec);
+    client.createRepo(SyntheticTable.repoSpec(repo, 2));
     ObjectNode first = TuskClient.object().put("name", summaries).put("parallelism", 1);
     first.putObject("input").put("repo", repo);
     first.putObject("transform").put("java", "member-summary");

@@ -509,18 +509,7 @@ class SecuredKafkaIT {
   }
 
   private static void createRepoAndPipeline(TuskClient client, String repo, String pipeline) {
-    ObjectNode spec = TuskClient.object().put("name", repo).put("format", "csv");
-    spec.put("defaultTable", SyntheticTable.TABLE).put("partitions", 2);
-    ObjectNode events =
-        spec.putArray("tables")
-            .addObject()
-            .put("name", SyntheticTable.TABLE)
-            .put("memberKey", "MEMBER_ID");
-    for (String column : SyntheticTable.COLUMNS) {
-      events.withArray("columns").add(column);
-    }
-    events.putArray("rowKey").add("EVENT_ID");
-    client.createRepo(spec);
+    client.createRepo(SyntheticTable.repoSpec(repo, 2));
     ObjectNode summary = TuskClient.object().put("name", pipeline).put("parallelism", 1);
     summary.putObject("input").put("repo", repo);
     summary.putObject("transform").put("java", new MemberSummary().name());

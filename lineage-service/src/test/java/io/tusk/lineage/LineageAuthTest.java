@@ -15,7 +15,6 @@ import io.tusk.common.security.RoleBindings;
 import io.tusk.schemas.AuditEvent;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.JobState;
-import io.tusk.schemas.RoleBinding;
 import io.tusk.testfixtures.Await;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -61,13 +60,7 @@ class LineageAuthTest extends ApiTestBase {
   private void bind(String subject, Resource resource, Role role) {
     bindings.apply(
         RoleBindings.key(resource, role, subject),
-        RoleBinding.newBuilder()
-            .setSubject(subject)
-            .setResource(resource.toString())
-            .setRole(role.label())
-            .setGrantedBy("test")
-            .setGrantedAt(0)
-            .build());
+        RoleBindings.binding(resource, role, subject, "test", 0));
   }
 
   @Test

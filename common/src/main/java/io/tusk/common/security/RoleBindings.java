@@ -131,20 +131,25 @@ public final class RoleBindings implements AutoCloseable {
     }
   }
 
+  /** The record of {@code subject} holding {@code role} on {@code resource}, as it is written. */
+  public static RoleBinding binding(
+      Resource resource, Role role, String subject, String grantedBy, long grantedAtMillis) {
+    return RoleBinding.newBuilder()
+        .setSubject(subject)
+        .setResource(resource.toString())
+        .setRole(role.label())
+        .setGrantedBy(grantedBy)
+        .setGrantedAt(grantedAtMillis)
+        .build();
+  }
+
   /**
    * Writes a binding and waits until Kafka has it; blocks, so never call it on an event loop.
    *
    * @throws KafkaException if it cannot be written in time
    */
   public RoleBinding grant(Resource resource, Role role, String subject, String grantedBy) {
-    RoleBinding binding =
-        RoleBinding.newBuilder()
-            .setSubject(subject)
-            .setResource(resource.toString())
-            .setRole(role.label())
-            .setGrantedBy(grantedBy)
-            .setGrantedAt(System.currentTimeMillis())
-            .build();
+    RoleBinding binding = binding(resource, role, subject, grantedBy, System.currentTimeMillis());
     String key = key(resource, role, subject);
     write(key, binding);
     apply(key, binding);

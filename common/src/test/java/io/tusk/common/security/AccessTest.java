@@ -47,13 +47,7 @@ class AccessTest {
   private void bind(String subject, Resource resource, Role role) {
     bindings.apply(
         RoleBindings.key(resource, role, subject),
-        RoleBinding.newBuilder()
-            .setSubject(subject)
-            .setResource(resource.toString())
-            .setRole(role.label())
-            .setGrantedBy("test")
-            .setGrantedAt(0)
-            .build());
+        RoleBindings.binding(resource, role, subject, "test", 0));
   }
 
   static Stream<Arguments> inclusions() {

@@ -6,7 +6,6 @@ import io.tusk.common.config.Config;
 import io.tusk.common.http.HttpErrors;
 import io.tusk.localstack.AuthKeys;
 import io.tusk.schemas.AuditEvent;
-import io.tusk.schemas.RoleBinding;
 import io.tusk.testfixtures.Await;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -146,13 +145,7 @@ class SecuredRouterTest {
   private static void bind(String subject, Resource resource, Role role) {
     bindings.apply(
         RoleBindings.key(resource, role, subject),
-        RoleBinding.newBuilder()
-            .setSubject(subject)
-            .setResource(resource.toString())
-            .setRole(role.label())
-            .setGrantedBy("test")
-            .setGrantedAt(0)
-            .build());
+        RoleBindings.binding(resource, role, subject, "test", 0));
   }
 
   private static HttpResponse<Buffer> call(HttpMethod method, String path, String subject)

@@ -64,6 +64,12 @@ public final class Headers {
    */
   public static final String REPO = "tusk.repo";
 
+  /**
+   * On the output tombstone of an erased member's removal datum: the erasure request. Lineage
+   * purges the member's outputs on it; a derived repo purges the row from every version.
+   */
+  public static final String ERASURE = "tusk.erasure";
+
   private Headers() {}
 
   /** A header's value as UTF-8 text, or null. */

@@ -66,6 +66,7 @@ public final class TopicAdmin implements AutoCloseable {
             topic(TopicNames.COMMIT_PARTS, p, DELETE),
             topic(TopicNames.BRANCHES, 1, COMPACT),
             topic(TopicNames.ROLE_BINDINGS, 1, COMPACT),
+            topic(TopicNames.ERASURES, 1, COMPACT),
             topic(TopicNames.AUDIT, p, KEEP_FOREVER)));
   }
 

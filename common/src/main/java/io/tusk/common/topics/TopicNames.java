@@ -56,6 +56,12 @@ public final class TopicNames {
    */
   public static final String AUDIT = "tusk.audit";
 
+  /**
+   * The erasure log: every erasure request (who, when, why, its commit, its last verification),
+   * keyed by request ID, compacted; a member appears only as a salted hash.
+   */
+  public static final String ERASURES = "tusk.erasures";
+
   /** The user's rows of a repo. */
   public static final String UPDATES_SUFFIX = ".updates";
 

@@ -6,6 +6,7 @@ import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitPart;
 import io.tusk.schemas.Datum;
 import io.tusk.schemas.DatumResult;
+import io.tusk.schemas.Erasure;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobPart;
 import io.tusk.schemas.MemberEvent;
@@ -43,6 +44,7 @@ public final class Topics {
   public final Topic<String, SealRequest> sealRequests;
   public final Topic<String, RoleBinding> roleBindings;
   public final Topic<String, AuditEvent> audit;
+  public final Topic<String, Erasure> erasures;
 
   private final AvroSerde<MemberEvent> memberEvents;
   private final AvroSerde<MemberObject> memberObjects;
@@ -63,6 +65,7 @@ public final class Topics {
     branches = new Topic<>(TopicNames.BRANCHES, keys, avro(Branch.class));
     roleBindings = new Topic<>(TopicNames.ROLE_BINDINGS, keys, avro(RoleBinding.class));
     audit = new Topic<>(TopicNames.AUDIT, keys, avro(AuditEvent.class));
+    erasures = new Topic<>(TopicNames.ERASURES, keys, avro(Erasure.class));
     memberEvents = avro(MemberEvent.class);
     memberObjects = avro(MemberObject.class);
     rowOwnerEvents = avro(RowOwnerEvent.class);

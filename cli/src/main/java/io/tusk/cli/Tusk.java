@@ -7,6 +7,7 @@ import io.tusk.cli.commands.BranchCommand;
 import io.tusk.cli.commands.CommitCommand;
 import io.tusk.cli.commands.DatumCommand;
 import io.tusk.cli.commands.DiffCommand;
+import io.tusk.cli.commands.EraseCommand;
 import io.tusk.cli.commands.JobCommand;
 import io.tusk.cli.commands.LineageCommand;
 import io.tusk.cli.commands.LogCommand;
@@ -62,7 +63,8 @@ import picocli.CommandLine.Command;
       WaitCommand.class,
       LineageCommand.class,
       AuthCommand.class,
-      AuditCommand.class
+      AuditCommand.class,
+      EraseCommand.class
     })
 public final class Tusk {
 

@@ -252,6 +252,37 @@ public final class TuskClient {
     return send("GET", commitUrl + "/audit" + query("since", since, "limit", limit), null);
   }
 
+  /**
+   * Erases a member of a repo ({@code POST /repos/{repo}/members/{member}/erasure}, admins only):
+   * seals the erasure commit and answers the request.
+   */
+  public JsonNode erase(String repo, String member, String reason, String branch) {
+    ObjectNode body = object().put("reason", reason);
+    if (branch != null) {
+      body.put("branch", branch);
+    }
+    return send(
+        "POST",
+        commitUrl + "/repos/" + encode(repo) + "/members/" + encode(member) + "/erasure",
+        body);
+  }
+
+  /** An erasure request's state, jobs and evidence. */
+  public JsonNode erasure(String id) {
+    return send("GET", commitUrl + "/erasures/" + encode(id), null);
+  }
+
+  /** The erasure log (of one repo, or all with null). */
+  public JsonNode erasures(String repo) {
+    return send("GET", commitUrl + "/erasures" + query("repo", repo), null);
+  }
+
+  /** Scans every place for the member an erasure request names (the key is checked first). */
+  public JsonNode verifyErasure(String id, String member) {
+    return send(
+        "POST", commitUrl + "/erasures/" + encode(id) + "/verify", object().put("member", member));
+  }
+
   private String bindingUrl(String resource, String role, String subject) {
     return commitUrl
         + "/auth/bindings/"

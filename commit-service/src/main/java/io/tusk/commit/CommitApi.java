@@ -18,6 +18,7 @@ import io.tusk.common.security.Security;
 import io.tusk.schemas.Branch;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitStats;
+import io.tusk.schemas.Erasure;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobRef;
 import io.tusk.schemas.PipelineSpec;
@@ -32,6 +33,7 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -60,6 +62,7 @@ final class CommitApi {
   private final NamesPrefix names;
   private final PipelineApi pipelineApi;
   private final AuthApi auth;
+  private final ErasureControl erasures;
 
   CommitApi(
       ControlPlane control,
@@ -72,7 +75,9 @@ final class CommitApi {
       Security security,
       CommandPolicy commands,
       NamesPrefix names,
-      AuthApi auth) {
+      AuthApi auth,
+      ErasureControl erasures) {
+    this.erasures = erasures;
     this.memberPartitions = memberPartitions;
     this.security = security;
     this.names = names;
@@ -124,6 +129,7 @@ final class CommitApi {
             this::handleGetCommit);
     pipelineApi.mount(routes);
     auth.mount(routes);
+    new ErasureApi(erasures).mount(routes);
     return routes;
   }
 
@@ -290,12 +296,32 @@ final class CommitApi {
 
   private void handleMember(RoutingContext ctx) {
     String repo = checkedCommits(ctx, "at");
+    String member = ctx.pathParam("member");
     partition.forward(
         ctx,
-        "/repos/"
-            + PartitionProxy.segment(repo)
-            + "/members/"
-            + PartitionProxy.segment(ctx.pathParam("member")));
+        "/repos/" + PartitionProxy.segment(repo) + "/members/" + PartitionProxy.segment(member),
+        erasedAnswer(repo, member));
+  }
+
+  /**
+   * What replaces the partition service's 404 for a member the erasure log names: 410 "erased" with
+   * the request, so a caller can tell "never existed here" from "erased on request"; null when the
+   * member was never erased.
+   */
+  private ApiException erasedAnswer(String repo, String member) {
+    List<Erasure> erased = erasures.log().of(repo, member);
+    if (erased.isEmpty()) {
+      return null;
+    }
+    Erasure last = erased.get(erased.size() - 1);
+    return new ApiException(
+        410,
+        "erased",
+        "member erased by request "
+            + last.getId()
+            + " (commit "
+            + last.getCommitId()
+            + "); no commit before it holds the member any more");
   }
 
   private void handleDiff(RoutingContext ctx) {
@@ -305,12 +331,11 @@ final class CommitApi {
 
   private void handleMemberDiff(RoutingContext ctx) {
     String repo = checkedCommits(ctx, "from", "to");
+    String member = ctx.pathParam("member");
     partition.forward(
         ctx,
-        "/repos/"
-            + PartitionProxy.segment(repo)
-            + "/diff/"
-            + PartitionProxy.segment(ctx.pathParam("member")));
+        "/repos/" + PartitionProxy.segment(repo) + "/diff/" + PartitionProxy.segment(member),
+        erasedAnswer(repo, member));
   }
 
   /**

@@ -2,10 +2,12 @@ package io.tusk.commit;
 
 import io.tusk.common.Ids;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.topics.Topic;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Branch;
 import io.tusk.schemas.Commit;
+import io.tusk.schemas.Erase;
 import io.tusk.schemas.JobDone;
 import io.tusk.schemas.JobRef;
 import io.tusk.schemas.JobRequest;
@@ -119,12 +121,30 @@ public final class CommitSealer implements AutoCloseable {
    * @param source for an output commit of a derived repo, the upstream job round that ended (the
    *     commit carries its job, round and global ID); null for a commit with its own global ID
    */
-  public synchronized Commit seal(
+  public Commit seal(
       RepoSpec repo,
       Commit parent,
       List<PipelineSpec> pipelines,
       String branch,
       OutputSource source) {
+    return seal(repo, parent, pipelines, branch, source, null);
+  }
+
+  /** The member an erasure commit erases, and the request it is sealed for. */
+  public record Erasing(String request, String member) {}
+
+  /**
+   * Seals the next commit of {@code repo}; with {@code erasing}, an erasure commit: an {@link
+   * Erase} of the member goes to the member's partition of {@code <repo>.by-member} in the seal's
+   * transaction, before the seal, so the partition service applies it when the commit completes.
+   */
+  public synchronized Commit seal(
+      RepoSpec repo,
+      Commit parent,
+      List<PipelineSpec> pipelines,
+      String branch,
+      OutputSource source,
+      Erasing erasing) {
     Objects.requireNonNull(repo, "repo");
     Objects.requireNonNull(branch, "branch");
     String id = Ids.newId();
@@ -157,6 +177,7 @@ public final class CommitSealer implements AutoCloseable {
             .setBranch(branch)
             .setSourceJob(source == null ? null : source.jobId())
             .setSourceRound(source == null ? 0 : source.round())
+            .setErasure(erasing == null ? null : erasing.request())
             .build();
     byte[] seal =
         topics
@@ -176,6 +197,23 @@ public final class CommitSealer implements AutoCloseable {
               new ProducerRecord<>(
                   topics.commits.name(), topics.commits.key(id), topics.commits.value(commit)));
           sendBranch(tx, branchAt(repo.getName(), branch, commit));
+          if (erasing != null) {
+            Topic<String, MemberEvent> byMember = topics.byMember(repo.getName());
+            // Keyed by the member, like its rows: the default partitioner puts it in their
+            // partition.
+            tx.send(
+                new ProducerRecord<>(
+                    byMember.name(),
+                    byMember.key(erasing.member()),
+                    byMember.value(
+                        MemberEvent.newBuilder()
+                            .setEvent(
+                                Erase.newBuilder()
+                                    .setRequest(erasing.request())
+                                    .setSequence(commit.getSequence())
+                                    .build())
+                            .build())));
+          }
           toEveryPartition(tx, repo, seal);
         });
     log.info(

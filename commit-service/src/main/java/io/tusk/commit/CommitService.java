@@ -89,6 +89,9 @@ public final class CommitService implements Service {
       JobIndex jobs = new JobIndex();
       TopicFeed<Job> jobFeed =
           lifecycle.open(TopicFeed.start(kafka, topics.jobs, VIEW_TIMEOUT, jobs::record));
+      ErasureLog erasureLog =
+          new ErasureLog(
+              lifecycle.open(CompactedTopicView.start(kafka, topics.erasures, VIEW_TIMEOUT)));
       ensureTopics(topicAdmin, repos, pipelines);
       Vertx vertx = Vertx.vertx();
       lifecycle.open(() -> Lifecycle.await(vertx.close(), "closing Vert.x"));
@@ -115,6 +118,7 @@ public final class CommitService implements Service {
       observability.addHealthCheck("commits-feed", commitFeed::isHealthy);
       observability.addHealthCheck("branches-view", branches::isHealthy);
       observability.addHealthCheck("jobs-feed", jobFeed::isHealthy);
+      observability.addHealthCheck("erasure-log", erasureLog::isHealthy);
 
       ControlPlane control =
           new ControlPlane(
@@ -143,12 +147,13 @@ public final class CommitService implements Service {
                   config.triggerPollMillis(),
                   observability.registry()));
       triggers.start();
+      JobControl jobControl = new JobControl(control, jobs);
       CommitApi api =
           new CommitApi(
               control,
               new BranchControl(control),
               new PipelineControl(control, config.memberPartitions(), observability.registry()),
-              new JobControl(control, jobs),
+              jobControl,
               new RejectedRows(kafka),
               lifecycle.open(
                   new PartitionProxy(vertx, config.partitionUrl(), config.auth().tls().caFile())),
@@ -156,7 +161,8 @@ public final class CommitService implements Service {
               security,
               config.commands(),
               config.names(),
-              new AuthApi(security, new AuditLog(kafka, topics.audit)));
+              new AuthApi(security, new AuditLog(kafka, topics.audit)),
+              new ErasureControl(control, jobControl, erasureLog));
       SecuredRouter routes = api.router(vertx, observability);
       HttpServer server =
           lifecycle.serve(

@@ -317,7 +317,7 @@ final class ControlPlane {
         });
   }
 
-  private static void requireNotDerived(RepoSpec repo) {
+  static void requireNotDerived(RepoSpec repo) {
     if (repo.getSourcePipeline() != null) {
       throw ApiException.conflict(
           "repo '"
@@ -334,10 +334,23 @@ final class ControlPlane {
    * @param source the upstream job round of an output commit, else null
    */
   Commit sealNow(String repoName, String branch, CommitSealer.OutputSource source) {
+    return sealNow(repoName, branch, source, null);
+  }
+
+  /**
+   * Seals on the calling worker thread, inside the repo's queue; with {@code erasing}, an erasure
+   * commit.
+   */
+  Commit sealNow(
+      String repoName,
+      String branch,
+      CommitSealer.OutputSource source,
+      CommitSealer.Erasing erasing) {
     RepoSpec repo = repo(repoName);
     Commit parent = commits.latest(repoName).orElse(null);
     List<PipelineSpec> jobs = following(repoName, branch);
-    Commit commit = sealTimer.record(() -> sealer.seal(repo, parent, jobs, branch, source));
+    Commit commit =
+        sealTimer.record(() -> sealer.seal(repo, parent, jobs, branch, source, erasing));
     commits.record(commit.getId(), commit);
     branches.put(
         TopicNames.branchKey(repoName, branch), CommitSealer.branchAt(repoName, branch, commit));

@@ -46,6 +46,14 @@ final class PartitionProxy implements AutoCloseable {
    * encoded, see {@link #segment}) and the request's query string.
    */
   void forward(RoutingContext ctx, String path) {
+    forward(ctx, path, null);
+  }
+
+  /**
+   * As {@link #forward(RoutingContext, String)}, answering {@code insteadOf404} (when not null) in
+   * place of a 404.
+   */
+  void forward(RoutingContext ctx, String path, ApiException insteadOf404) {
     String query = ctx.request().query();
     String url = base + path + (query == null || query.isEmpty() ? "" : "?" + query);
     var request = client.requestAbs(HttpMethod.GET, url).timeout(TIMEOUT_MS);
@@ -58,6 +66,10 @@ final class PartitionProxy implements AutoCloseable {
         .send()
         .onSuccess(
             answer -> {
+              if (answer.statusCode() == 404 && insteadOf404 != null) {
+                ctx.fail(insteadOf404);
+                return;
+              }
               ctx.response().setStatusCode(answer.statusCode());
               copyHeader(answer.getHeader("Content-Type"), "Content-Type", ctx);
               copyHeader(answer.getHeader("Retry-After"), "Retry-After", ctx);

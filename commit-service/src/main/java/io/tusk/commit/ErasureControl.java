@@ -1,0 +1,234 @@
+package io.tusk.commit;
+
+import io.tusk.common.Ids;
+import io.tusk.common.http.ApiException;
+import io.tusk.common.json.AvroJson;
+import io.tusk.common.security.Principal;
+import io.tusk.schemas.Commit;
+import io.tusk.schemas.Erasure;
+import io.tusk.schemas.Job;
+import io.tusk.schemas.JobState;
+import io.tusk.schemas.RepoSpec;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Erasure requests: seals the erasure commit of a member (README "Erasure and retention"), records
+ * the request in the {@link ErasureLog}, and reports its state: the jobs it caused, through derived
+ * repos, and whether they ended. Logs request and commit IDs only, never the member.
+ */
+final class ErasureControl {
+  private static final Logger log = LoggerFactory.getLogger(ErasureControl.class);
+  private static final int MAX_REASON_CHARS = 1000;
+  private static final int MAX_MEMBER_CHARS = 1024;
+
+  private final ControlPlane control;
+  private final JobControl jobs;
+  private final ErasureLog erasures;
+
+  ErasureControl(ControlPlane control, JobControl jobs, ErasureLog erasures) {
+    this.control = control;
+    this.jobs = jobs;
+    this.erasures = erasures;
+  }
+
+  ErasureLog log() {
+    return erasures;
+  }
+
+  /**
+   * Seals an erasure commit of {@code member} on the branch the body names (default master): 404
+   * for an unknown repo or branch, 409 for a derived repo or when a pipeline reading the repo
+   * follows another branch (its outputs of the member would stay), 400 without a reason.
+   */
+  Future<Erasure> erase(String repoName, String member, JsonObject body, Principal by) {
+    RepoSpec repo = control.repo(repoName);
+    ControlPlane.requireNotDerived(repo);
+    if (member == null || member.isEmpty() || member.length() > MAX_MEMBER_CHARS) {
+      throw ApiException.badRequest("member must be 1 to " + MAX_MEMBER_CHARS + " characters");
+    }
+    String reason = body.getValue("reason") instanceof String text ? text.strip() : null;
+    if (reason == null || reason.isEmpty() || reason.length() > MAX_REASON_CHARS) {
+      throw ApiException.badRequest(
+          "reason must be a text of 1 to "
+              + MAX_REASON_CHARS
+              + " characters (why the member is"
+              + " erased: it is kept in the erasure log)");
+    }
+    Object branchValue = body.getValue("branch", ControlPlane.MASTER);
+    if (!(branchValue instanceof String branch)) {
+      throw ApiException.badRequest("branch must be a branch name");
+    }
+    control.branch(repoName, branch);
+    List<String> elsewhere =
+        control.pipelines.snapshot().values().stream()
+            .filter(p -> p.getInputRepo().equals(repoName) && !p.getInputBranch().equals(branch))
+            .map(p -> p.getName() + " (follows " + p.getInputBranch() + ")")
+            .sorted()
+            .toList();
+    if (!elsewhere.isEmpty()) {
+      throw ApiException.conflict(
+          "pipelines reading repo '"
+              + repoName
+              + "' follow another branch than '"
+              + branch
+              + "', so their outputs of the member would stay: "
+              + String.join(", ", elsewhere));
+    }
+    return control.tasks.submit(
+        ControlPlane.repoQueue(repoName),
+        () -> {
+          String salt = ErasureLog.newSalt();
+          Erasure requested =
+              Erasure.newBuilder()
+                  .setId(Ids.newId())
+                  .setRepo(repoName)
+                  .setSalt(salt)
+                  .setMemberHash(ErasureLog.memberHash(salt, repoName, member))
+                  .setRequestedBy(by.subject())
+                  .setRequestedAt(System.currentTimeMillis())
+                  .setReason(reason)
+                  .setBranch(branch)
+                  .build();
+          // The request is in the log before its commit: a seal that fails leaves a request
+          // without commit, never an erasure nobody recorded.
+          record(requested);
+          Commit commit =
+              control.sealNow(
+                  repoName, branch, null, new CommitSealer.Erasing(requested.getId(), member));
+          Erasure withCommit =
+              Erasure.newBuilder(requested)
+                  .setCommitId(commit.getId())
+                  .setCommitSequence(commit.getSequence())
+                  .build();
+          record(withCommit);
+          log.info(
+              "Erasure {} in repo {} requested by {}: sealed as commit {} (sequence {}, {} jobs)",
+              withCommit.getId(),
+              repoName,
+              by.subject(),
+              commit.getId(),
+              commit.getSequence(),
+              commit.getJobs().size());
+          return withCommit;
+        });
+  }
+
+  /** Writes a request's new state to the log (worker threads only). */
+  void record(Erasure erasure) {
+    control.write(control.topics.erasures, erasure.getId(), erasure);
+    erasures.recorded(erasure);
+  }
+
+  /** A request by ID: 400 for a malformed ID, 404 for an unknown one. */
+  Erasure erasure(String id) {
+    String checked = Requests.commitId("id", id);
+    return erasures
+        .get(checked)
+        .orElseThrow(() -> ApiException.notFound("no erasure request '" + checked + "'"));
+  }
+
+  /**
+   * The jobs the erasure caused: those of its commit and, through derived repos, those of the
+   * output commits their ends sealed, breadth first.
+   */
+  List<Job> jobsOf(Erasure erasure) {
+    List<Job> found = new ArrayList<>();
+    if (erasure.getCommitId() == null) {
+      return found;
+    }
+    Deque<Commit> commits = new ArrayDeque<>();
+    control.commits.get(erasure.getCommitId()).ifPresent(commits::add);
+    while (!commits.isEmpty()) {
+      Commit commit = commits.poll();
+      for (Job job : jobs.ofCommit(commit.getId())) {
+        if (!job.getGlobalId().equals(commit.getGlobalId())) {
+          continue; // a later re-run or branch move on the same commit
+        }
+        found.add(job);
+        for (RepoSpec derived : control.repos.snapshot().values()) {
+          if (job.getPipeline().equals(derived.getSourcePipeline())) {
+            control.commits.bySource(derived.getName(), job.getId(), 0).ifPresent(commits::add);
+          }
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
+   * The request's state: {@code requested} (no commit: its seal failed), {@code processing} (the
+   * commit or a job it caused has not ended), {@code purged} (every job ended: the stores are
+   * purged, raw copies wait for retention), {@code verified} (a scan after that found nothing).
+   */
+  static String state(Erasure erasure, List<Job> caused, boolean commitComplete) {
+    if (erasure.getCommitId() == null) {
+      return "requested";
+    }
+    if (!commitComplete || !ended(caused)) {
+      return "processing";
+    }
+    var verification = erasure.getVerification();
+    long purgedAt = purgedAt(caused);
+    if (verification != null
+        && verification.getFound() == 0
+        && verification.getCheckedAt() >= purgedAt) {
+      return "verified";
+    }
+    return "purged";
+  }
+
+  /** Whether every job ended (a job not yet indexed counts as running). */
+  static boolean ended(List<Job> caused) {
+    return caused.stream()
+        .allMatch(j -> j.getState() != JobState.CREATED && j.getState() != JobState.RUNNING);
+  }
+
+  /** When the last job ended (0 if none). */
+  static long purgedAt(List<Job> caused) {
+    return caused.stream()
+        .map(Job::getFinishedAt)
+        .filter(t -> t != null)
+        .mapToLong(Long::longValue)
+        .max()
+        .orElse(0L);
+  }
+
+  /** The JSON of a request: the log record (without salt and hash), its state and its jobs. */
+  JsonObject json(Erasure erasure) {
+    List<Job> caused = jobsOf(erasure);
+    boolean complete =
+        erasure.getCommitId() != null
+            && control
+                .commits
+                .get(erasure.getCommitId())
+                .map(c -> c.getStats() != null)
+                .orElse(false);
+    JsonObject json = AvroJson.toJson(erasure);
+    json.remove("salt");
+    json.remove("memberHash");
+    JsonArray jobItems = new JsonArray();
+    for (Job job : caused) {
+      jobItems.add(
+          new JsonObject()
+              .put("jobId", job.getId())
+              .put("pipeline", job.getPipeline())
+              .put("repo", job.getRepo())
+              .put("commitId", job.getCommitId())
+              .put("state", job.getState().name()));
+    }
+    long purgedAt = ended(caused) && complete ? purgedAt(caused) : 0L;
+    return json.put("requestedAtTime", Instant.ofEpochMilli(erasure.getRequestedAt()).toString())
+        .put("state", state(erasure, caused, complete))
+        .put("purgedAt", purgedAt == 0 ? null : Instant.ofEpochMilli(purgedAt).toString())
+        .put("jobs", jobItems);
+  }
+}

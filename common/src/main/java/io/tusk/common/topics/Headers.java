@@ -70,6 +70,13 @@ public final class Headers {
    */
   public static final String ERASURE = "tusk.erasure";
 
+  /**
+   * On a roll marker: a tombstone of a reserved key appended to a compacted topic so that Kafka
+   * rolls its active segment (it rolls only on append and never compacts the active segment), so an
+   * erased member's last records there become compactable. Every Tusk reader skips it.
+   */
+  public static final String ROLL = "tusk.roll";
+
   private Headers() {}
 
   /** A header's value as UTF-8 text, or null. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tusk.cli.demo.OmopDataset;
 import io.tusk.cli.demo.OmopDemo;
 import io.tusk.cli.local.Ports;
@@ -63,6 +64,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("integration")
 @ExtendWith(LocalStackExtension.class)
 class ErasureIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Path DATA =
       Paths.get(System.getProperty("tusk.root", "..")).resolve("data/omop-gibleed");
   private static final Duration TIMEOUT = Duration.ofMinutes(5);
@@ -143,8 +145,21 @@ class ErasureIT {
           .contains(
               TopicNames.updates(repo), TopicNames.members(repo), TopicNames.output(pipeline));
 
-      // When an admin erases it
-      JsonNode erasure = client.erase(repo, MEMBER, "GDPR request 4711 (erasure IT)", null);
+      // When an admin erases it with the CLI
+      String adminToken = services.auth().adminToken();
+      CliRun erase =
+          CliRun.tusk(
+              services.commitUrl(),
+              services.lineageUrl(),
+              adminToken,
+              "erase",
+              repo,
+              MEMBER,
+              "--reason",
+              "GDPR request 4711 (erasure IT)",
+              "--json");
+      assertThat(erase.code()).as(erase.err()).isZero();
+      JsonNode erasure = JSON.readTree(erase.out());
       String id = erasure.path("id").asText();
       assertThat(erasure.toString()).doesNotContain(MEMBER);
       JsonNode purged =
@@ -154,6 +169,10 @@ class ErasureIT {
               TIMEOUT,
               "erasure " + id + " purged");
       assertThat(purged.path("jobs").findValuesAsText("pipeline")).contains(pipeline, cohorts);
+      CliRun status =
+          CliRun.tusk(
+              services.commitUrl(), services.lineageUrl(), adminToken, "erase", "status", id);
+      assertThat(status.out()).contains("erasure " + id + ": purged").contains(cohorts);
 
       // Then time travel to a commit that held it answers 410 "erased"
       TuskClient.ApiError gone =
@@ -195,9 +214,18 @@ class ErasureIT {
         restore(admin, saved);
       }
 
-      // And the verification scan records it in the log
-      JsonNode verified = client.verifyErasure(id, MEMBER);
-      assertThat(verified.path("verification").path("found").asLong()).isZero();
+      // And the verification scan finds nothing and records it in the log
+      CliRun verified =
+          CliRun.tusk(
+              services.commitUrl(),
+              services.lineageUrl(),
+              adminToken,
+              "erase",
+              "verify",
+              id,
+              MEMBER);
+      assertThat(verified.code()).as(verified.out() + verified.err()).isZero();
+      assertThat(verified.out()).contains(" 0 found");
       assertThat(client.erasure(id).path("state").asText()).isEqualTo("verified");
     }
   }

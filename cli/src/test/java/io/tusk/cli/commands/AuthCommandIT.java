@@ -2,31 +2,22 @@ package io.tusk.cli.commands;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tusk.cli.Tusk;
+import io.tusk.cli.CliRun;
 import io.tusk.cli.bench.SyntheticTable;
 import io.tusk.cli.local.Ports;
 import io.tusk.cli.local.TuskServices;
 import io.tusk.localstack.LocalStack;
 import io.tusk.testfixtures.Await;
 import io.tusk.testfixtures.LocalStackExtension;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -45,11 +36,8 @@ class AuthCommandIT {
   private static final Duration PROPAGATION = Duration.ofSeconds(30);
 
   /** What one run of the CLI printed (System.out: the commands print there). */
-  private static final Pattern LOG_LINE = Pattern.compile("\\d{2}:\\d{2}:\\d{2}\\.\\d{3} ");
-
-  private record Run(int code, String out, String err) {}
-
   private String commitUrl;
+
   private String lineageUrl;
 
   @Test
@@ -78,28 +66,28 @@ class AuthCommandIT {
       services.client().createRepo(SyntheticTable.repoSpec(repo, 1));
 
       // When whoami is asked with the admin's token / Then it names the admin
-      Run whoami = tusk(admin, "auth", "whoami");
+      CliRun whoami = tusk(admin, "auth", "whoami");
       assertThat(whoami.code()).as(whoami.err()).isZero();
       assertThat(whoami.out()).contains("tusk-admin (admin)");
 
       // When bob lists repos, then reads the repo / Then he sees none and is refused
-      Run bobsList = tusk(bobs, "repo", "list");
+      CliRun bobsList = tusk(bobs, "repo", "list");
       assertThat(bobsList.code()).as(bobsList.err()).isZero();
       assertThat(bobsList.out()).doesNotContain(repo);
-      Run refused = tusk(bobs, "repo", "inspect", repo);
+      CliRun refused = tusk(bobs, "repo", "inspect", repo);
       assertThat(refused.code()).isNotZero();
       assertThat(refused.err())
           .contains("403")
           .contains("needs role 'reader' on repo '" + repo + "'");
 
       // When the admin grants bob reader / Then it is listed and bob reads the repo
-      Run grant = tusk(admin, "auth", "grant", "repo:" + repo, "reader", bob);
+      CliRun grant = tusk(admin, "auth", "grant", "repo:" + repo, "reader", bob);
       assertThat(grant.code()).as(grant.err()).isZero();
       assertThat(grant.out()).contains("granted reader on repo:" + repo + " to " + bob);
-      Run list = tusk(admin, "auth", "list", "repo:" + repo);
+      CliRun list = tusk(admin, "auth", "list", "repo:" + repo);
       assertThat(list.out()).containsPattern("repo:" + repo + "\\s+reader\\s+" + bob);
       assertThat(list.out()).containsPattern("repo:" + repo + "\\s+owner\\s+tusk-admin");
-      Run bobsRepo = tusk(bobs, "repo", "inspect", repo);
+      CliRun bobsRepo = tusk(bobs, "repo", "inspect", repo);
       assertThat(bobsRepo.code()).as(bobsRepo.err()).isZero();
       // and the lineage service knows within seconds too
       Await.until(
@@ -113,12 +101,12 @@ class AuthCommandIT {
       assertThat(tusk(bobs, "repo", "inspect", repo).code()).isNotZero();
 
       // When no token at all is given / Then the error says where the CLI looks for one
-      Run anonymous = tusk("", "repo", "list");
+      CliRun anonymous = tusk("", "repo", "list");
       assertThat(anonymous.code()).isNotZero();
       assertThat(anonymous.err()).contains("401").contains(".tusk/token");
 
       // When the admin reads the audit trail / Then the grant, the revocation and bob's refusals
-      Run audit =
+      CliRun audit =
           Await.until(
               "the audit trail",
               PROPAGATION,
@@ -128,44 +116,14 @@ class AuthCommandIT {
           .contains("PUT /auth/bindings/:resource/:role/:subject")
           .containsPattern(bob + "\\s+denied\\s+403\\s+GET /repos/:repo")
           .contains("POST /repos");
-      Run notAdmin = tusk(bobs, "audit");
+      CliRun notAdmin = tusk(bobs, "audit");
       assertThat(notAdmin.code()).isNotZero();
       assertThat(notAdmin.err()).contains("role 'admin' on the cluster");
     }
   }
 
   /** Runs the CLI in-process with {@code token} (empty: none given). */
-  private Run tusk(String token, String... args) {
-    List<String> all = new ArrayList<>(List.of(args));
-    all.addAll(List.of("--commit-url", commitUrl, "--lineage-url", lineageUrl));
-    if (!token.isEmpty()) {
-      all.addAll(List.of("--token", token));
-    }
-    StringWriter err = new StringWriter();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    PrintStream original = System.out;
-    int code;
-    synchronized (System.class) {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      try {
-        code =
-            Tusk.commandLine()
-                .setErr(new PrintWriter(err, true))
-                .execute(all.toArray(String[]::new));
-      } finally {
-        System.setOut(original);
-      }
-    }
-    return new Run(code, withoutLogLines(out.toString(StandardCharsets.UTF_8)), err.toString());
-  }
-
-  /**
-   * The command's own output: the services run in this JVM and log to the same System.out while a
-   * command runs, so their log lines (which start with a time) are not the command's.
-   */
-  private static String withoutLogLines(String out) {
-    return out.lines()
-        .filter(line -> !LOG_LINE.matcher(line).lookingAt())
-        .collect(Collectors.joining("\n"));
+  private CliRun tusk(String token, String... args) {
+    return CliRun.tusk(commitUrl, lineageUrl, token, args);
   }
 }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.tusk.cli.Tusk;
+import io.tusk.cli.CliRun;
 import io.tusk.cli.TuskClient;
 import io.tusk.cli.bench.NoopTransform;
 import io.tusk.cli.bench.SyntheticTable;
@@ -18,8 +18,6 @@ import io.tusk.common.topics.TopicNames;
 import io.tusk.localstack.LocalStack;
 import io.tusk.testfixtures.LocalStackExtension;
 import io.tusk.testfixtures.TopicReader;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,9 +62,8 @@ class LineageCommandIT {
   private record Position(String topic, int partition, long offset) {}
 
   /** What one run of the CLI printed. */
-  private record Run(int code, String out, String err) {}
-
   private String commitUrl;
+
   private String lineageUrl;
   private String token;
 
@@ -122,7 +119,7 @@ class LineageCommandIT {
       awaitVersions(client, second, FIRST_DATE, 2);
 
       // When provenance is asked of M1's summary, with the rows' content
-      Run provenance = tusk("provenance", summaries, "M1", "--content");
+      CliRun provenance = tusk("provenance", summaries, "M1", "--content");
 
       // Then the tree names its job and input commit, then each of M1's source rows (and none of
       // M2's) with its content
@@ -139,7 +136,7 @@ class LineageCommandIT {
       }
 
       // When provenance of the second stage's output is asked two levels deep
-      Run downstream = tusk("provenance", second, FIRST_DATE, "--depth", "2");
+      CliRun downstream = tusk("provenance", second, FIRST_DATE, "--depth", "2");
 
       // Then it names its job and the output commit it read, then its one input row, the first
       // stage's output for M1, and under that row the upstream node: that output's job, input
@@ -190,7 +187,7 @@ class LineageCommandIT {
       assertThat(upstream.path("inputCount").asInt()).isEqualTo(3);
 
       // And the tree of the output as of the first commit lists only that commit's rows
-      Run asOf = tusk("provenance", summaries, "M1", "--at", commit1);
+      CliRun asOf = tusk("provenance", summaries, "M1", "--at", commit1);
       assertThat(asOf.code()).as(asOf.err()).isZero();
       assertThat(asOf.out())
           .contains("job " + summaryJob1 + " SUCCESS")
@@ -198,18 +195,18 @@ class LineageCommandIT {
           .doesNotContainPattern(rowLine(added));
 
       // And --limit bounds the rows printed per node and says how many were left out
-      Run limited = tusk("provenance", summaries, "M1", "--limit", "1");
+      CliRun limited = tusk("provenance", summaries, "M1", "--limit", "1");
       assertThat(limited.out()).contains("input rows: 3").contains("... 2 more");
       assertThat(lines(limited.out(), Pattern.quote(added.topic()))).hasSize(1);
 
       // And --json prints the service's answer
-      Run json = tusk("provenance", summaries, "M1", "--json");
+      CliRun json = tusk("provenance", summaries, "M1", "--json");
       JsonNode node = JSON.readTree(json.out());
       assertThat(node.path("job").path("id").asText()).isEqualTo(summaryJob2);
       assertThat(node.path("inputCount").asInt()).isEqualTo(3);
 
       // When the subvenance of M1 is asked, both versions of its summary are listed at depth 1
-      Run subvenance = tusk("subvenance", repo, "M1");
+      CliRun subvenance = tusk("subvenance", repo, "M1");
       assertThat(subvenance.code()).as(subvenance.err()).isZero();
       assertThat(subvenance.out())
           .containsPattern("(?m)^1\\s+" + summaries + "\\s+M1\\s+" + summaryJob2 + "\\s+" + commit2)
@@ -218,7 +215,7 @@ class LineageCommandIT {
 
       // And two levels deep, the second stage's outputs follow at depth 2, each via the version of
       // M1's summary it read
-      Run deep = tusk("subvenance", repo, "M1", "--depth", "2");
+      CliRun deep = tusk("subvenance", repo, "M1", "--depth", "2");
       assertThat(deep.code()).as(deep.err()).isZero();
       assertThat(deep.out())
           .containsPattern("(?m)^1\\s+" + summaries + "\\s+M1\\s+" + summaryJob2 + "\\s+" + commit2)
@@ -250,7 +247,7 @@ class LineageCommandIT {
       assertThat(tusk("subvenance", repo, "M1", "--limit", "1").out()).contains("--after 1");
 
       // And the row added in the second commit was read only by the second versions
-      Run rowSubvenance =
+      CliRun rowSubvenance =
           tusk(
               "row-subvenance",
               added.topic(),
@@ -260,7 +257,7 @@ class LineageCommandIT {
       assertThat(rowSubvenance.out()).contains(summaryJob2).doesNotContain(summaryJob1);
 
       // When the history of M1's summary is asked, newest first, a page at a time
-      Run history = tusk("history", summaries, "M1");
+      CliRun history = tusk("history", summaries, "M1");
       assertThat(history.code()).as(history.err()).isZero();
       assertThat(history.out()).containsPattern("(?s)" + summaryJob2 + ".*\n" + summaryJob1);
       assertThat(tusk("history", summaries, "M1", "--limit", "1").out())
@@ -268,7 +265,7 @@ class LineageCommandIT {
           .doesNotContain(summaryJob1);
 
       // And the changes between its versions: one input row added, the counts and total changed
-      Run changes = tusk("changes", summaries, "M1");
+      CliRun changes = tusk("changes", summaries, "M1");
       assertThat(changes.code()).as(changes.err()).isZero();
       assertThat(changes.out())
           .contains("job " + summaryJob1 + " (commit " + commit1 + ") -> job " + summaryJob2)
@@ -289,7 +286,7 @@ class LineageCommandIT {
           .contains("input rows: 1 added, 0 removed, 0 unchanged");
 
       // When the global ID of the second commit is asked
-      Run global = tusk("global", commit2);
+      CliRun global = tusk("global", commit2);
       assertThat(global.code()).as(global.err()).isZero();
       // Then it lists the source commit, the first stage's job, the output commit it sealed and
       // the second stage's job that read it
@@ -310,7 +307,7 @@ class LineageCommandIT {
                   + "\\s");
 
       // When a member has no output, the service's 404 is a one-line message and exit status 1
-      Run unknown = tusk("provenance", summaries, "NOBODY");
+      CliRun unknown = tusk("provenance", summaries, "NOBODY");
       assertThat(unknown.code()).isEqualTo(1);
       assertThat(unknown.err()).startsWith("tusk: ").contains("404").doesNotContain("Exception");
       assertThat(unknown.out()).isEmpty();
@@ -449,17 +446,9 @@ class LineageCommandIT {
   }
 
   /** Runs {@code tusk lineage ARGS} in this JVM against the test's services. */
-  private Run tusk(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
+  private CliRun tusk(String... args) {
     List<String> all = new ArrayList<>(List.of("lineage"));
     all.addAll(List.of(args));
-    all.addAll(List.of("--commit-url", commitUrl, "--lineage-url", lineageUrl, "--token", token));
-    int code =
-        Tusk.commandLine()
-            .setOut(new PrintWriter(out, true))
-            .setErr(new PrintWriter(err, true))
-            .execute(all.toArray(String[]::new));
-    return new Run(code, out.toString(), err.toString());
+    return CliRun.tusk(commitUrl, lineageUrl, token, all.toArray(String[]::new));
   }
 }

@@ -1,14 +1,22 @@
 package io.tusk.cli.soak;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
 /**
  * The soak's checks of the repo's history, apart from the jobs: members and diffs as of retained
- * commits (sampled), and that the commits beyond the history floor are refused with 410.
+ * commits (sampled), that the commits beyond the history floor are refused with 410, and that an
+ * erased member's history is gone.
  */
 final class HistoryChecks {
+  /**
+   * How long an erased member's older versions may still be read: they are purged once the erasure
+   * commit's jobs have done their removal datums, a little after those jobs end.
+   */
+  static final Duration PURGE_WAIT = Duration.ofSeconds(30);
+
   private final SoakState state;
   private final SoakDriver driver;
   private final Random sampling;
@@ -23,8 +31,7 @@ final class HistoryChecks {
   List<String> probeFloor(Op.ProbeFloor probe, String branchName) {
     RepoModel.CommitInfo old = state.repo.commitAt(probe.sequence());
     List<String> problems = new ArrayList<>();
-    int member =
-        SoakDriver.statusOf(() -> driver.member(state.repo.name(), probe.member(), old.id()));
+    int member = driver.member(state.repo.name(), probe.member(), old.id()).status();
     if (member != 410) {
       problems.add(
           "member "
@@ -76,5 +83,41 @@ final class HistoryChecks {
       }
     }
     return problems;
+  }
+
+  /**
+   * An erased member as of every retained commit, once its history has been purged: at the commits
+   * before the erasure it is absent and the answer is 410 "erased", at the later ones as the model
+   * says. Each read is repeated until it matches or {@link #PURGE_WAIT} has passed.
+   */
+  List<String> erasedMember(String member) {
+    long deadline = System.nanoTime() + PURGE_WAIT.toNanos();
+    List<String> problems = new ArrayList<>();
+    for (RepoModel.CommitInfo at : state.repo.commits()) {
+      if (!state.repo.retained(at)) {
+        continue;
+      }
+      List<String> differences;
+      while (true) {
+        differences =
+            SoakChecks.member(
+                state.repo, at, member, driver.member(state.repo.name(), member, at.id()));
+        if (differences.isEmpty() || System.nanoTime() > deadline) {
+          break;
+        }
+        pause();
+      }
+      problems.addAll(differences);
+    }
+    return problems;
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(200);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
   }
 }

@@ -129,4 +129,17 @@ sealed interface Op {
       return "probe commit #" + sequence + " beyond the history floor (member " + member + ")";
     }
   }
+
+  /**
+   * Erase a member (README "Erasure and retention") on a branch: an erasure commit, unless a
+   * pipeline reading the repo follows another branch (then 409).
+   *
+   * @param known whether rows ever named the member (false: it never existed when erased)
+   */
+  record Erase(String member, String branch, boolean known) implements Op {
+    @Override
+    public String describe() {
+      return "erase member " + member + (known ? "" : " (never existed)") + " on " + branch;
+    }
+  }
 }

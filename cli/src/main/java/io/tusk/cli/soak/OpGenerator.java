@@ -11,12 +11,14 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Supplier;
 
 /**
  * Picks the next operation at random (weighted, from a seeded {@link Random}) among those that make
  * sense in the model's state, and makes up the rows to produce: new, corrected, re-sent, deleted
- * and moved keyed rows, appended notes, failure markers and malformed records, in CSV and JSON.
+ * and moved keyed rows, appended notes, failure markers and malformed records, in CSV and JSON; now
+ * and then an erasure of a member.
  */
 final class OpGenerator {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -27,6 +29,24 @@ final class OpGenerator {
 
   /** Only these members get notes (un-keyed rows stay forever): the others can disappear. */
   private static final List<String> NOTE_MEMBERS = List.of("m01", "m02");
+
+  /**
+   * The chance that an operation is an erasure (drawn before the other operations' weighted choice;
+   * at 0 nothing is drawn, so a seed gives the operations it gave before erasures existed).
+   */
+  static final double ERASE_PROBABILITY = 0.02;
+
+  /** Of erasures, the share (1 in N) naming a member no row has named yet. */
+  private static final int ERASE_UNKNOWN_ONE_IN = 5;
+
+  /**
+   * Of erasures while a pipeline follows master and another branch exists, the share (1 in N) on
+   * that branch: the model expects 409.
+   */
+  private static final int ERASE_ELSEWHERE_ONE_IN = 4;
+
+  /** A member rows never name: erased when every member of {@link #MEMBERS} has had rows. */
+  static final String NEVER_MEMBER = "m99";
 
   private static final List<String> CODES = List.of("A", "B", "C");
   private static final List<String> AMOUNTS = List.of("1", "2.5", "10", "-3", "7.25", "0");
@@ -49,6 +69,9 @@ final class OpGenerator {
   /** The generator's own view of each event key's newest values (null once deleted). */
   private final Map<String, List<String>> latest = new TreeMap<>();
 
+  /** Members some valid row (other than a delete) has named. */
+  private final Set<String> named = new TreeSet<>();
+
   private int nextEvent = 1;
   private int nextNote = 1;
   private int nextBranch = 1;
@@ -68,6 +91,9 @@ final class OpGenerator {
     List<String> otherBranches =
         repo.heads().keySet().stream().filter(b -> !b.equals("master")).toList();
     boolean hasCommits = repo.newest().isPresent();
+    if (ERASE_PROBABILITY > 0 && random.nextDouble() < ERASE_PROBABILITY) {
+      return erase(otherBranches);
+    }
     choices.add(new Choice(30, this::produce));
     choices.add(
         new Choice(12, () -> new Op.Seal("master", state.rows != null && random.nextInt(6) == 0)));
@@ -142,6 +168,33 @@ final class OpGenerator {
       }
     }
     throw new IllegalStateException("no operation chosen");
+  }
+
+  /**
+   * An erasure: mostly of a member rows have named (it exists or existed), sometimes of one they
+   * never named; on master, or now and then on another branch while a pipeline follows master.
+   */
+  private Op erase(List<String> otherBranches) {
+    String branch =
+        state.rows != null
+                && !otherBranches.isEmpty()
+                && random.nextInt(ERASE_ELSEWHERE_ONE_IN) == 0
+            ? pick(otherBranches)
+            : "master";
+    List<String> known = List.copyOf(named);
+    boolean unknown = known.isEmpty() || random.nextInt(ERASE_UNKNOWN_ONE_IN) == 0;
+    String member =
+        unknown
+            ? MEMBERS.stream().filter(m -> !named.contains(m)).findFirst().orElse(NEVER_MEMBER)
+            : pick(known);
+    if (!state.erasureRefused(branch)) {
+      // The erasure commit seals every row sent so far and removes the member's keyed rows.
+      touched.clear();
+      latest.replaceAll(
+          (key, values) ->
+              values != null && values.get(SoakTables.EVENT_MEMBER).equals(member) ? null : values);
+    }
+    return new Op.Erase(member, branch, !unknown);
   }
 
   /** Jobs of the first stage over commits within the history retention. */
@@ -254,6 +307,9 @@ final class OpGenerator {
       String kind, String id, String member, String code, String amount, String op) {
     List<String> values = Arrays.asList(id, member, code, amount, op);
     latest.put(id, SoakTables.isDelete(op) ? null : values);
+    if (!SoakTables.isDelete(op)) {
+      named.add(member);
+    }
     touched.add(id);
     // Producers usually key rows by member, so a moved row changes partition; simple rows keep
     // every version of a key in one partition.
@@ -278,6 +334,7 @@ final class OpGenerator {
 
   private Op.RowToSend note(String member, String text) {
     List<String> values = List.of(member, text);
+    named.add(member);
     if (random.nextBoolean()) {
       return new Op.RowToSend(SoakTables.NOTE, "csv", values, csv(values), "note", member, member);
     }

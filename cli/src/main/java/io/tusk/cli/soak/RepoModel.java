@@ -18,13 +18,23 @@ import java.util.TreeSet;
  * and the branch heads. A member object as of commit N is every valid row of commits 1..N applied
  * in order: commit by commit, within a commit by (partition, offset), so of two rows of one key in
  * different partitions the higher partition wins.
+ *
+ * <p>Erasing member M at commit E: at E, after E's rows are applied, every row M holds is removed
+ * (a keyed row M held is gone, it does not revert to an earlier holder); at every commit before E M
+ * is absent, while every other member is as before (M's rows still decided key ownership there);
+ * rows M gets after E make it a new member. Member objects and diffs of every commit follow from
+ * that, so a branch moved back, a re-run of an old job, etc. see no M either.
  */
 final class RepoModel {
   /** A sealed commit: its sequence in the chain and the end offset of every partition. */
   record CommitInfo(String id, long sequence, Map<Integer, Long> endOffsets) {}
 
+  /** An erasure of {@code member} by the commit of {@code sequence}. */
+  record Erasure(String member, long sequence, String request) {}
+
   private final String name;
   private final int historyRetention;
+  private final List<Erasure> erasures = new ArrayList<>();
   private final List<SentRow> sent = new ArrayList<>();
   private final List<CommitInfo> commits = new ArrayList<>();
   private final SortedMap<String, String> heads = new TreeMap<>();
@@ -57,6 +67,37 @@ final class RepoModel {
     }
     commits.add(commit);
     heads.put(branch, commit.id());
+  }
+
+  /**
+   * Records that the newest commit, just {@link #sealed}, is the erasure commit of {@code member}
+   * (request {@code request}): the member's history changes, so every member object is recomputed.
+   */
+  void erased(CommitInfo commit, String member, String request) {
+    if (newest().filter(c -> c.id().equals(commit.id())).isEmpty()) {
+      throw new IllegalStateException(
+          "erasure commit " + commit.id() + " is not the newest commit of the model");
+    }
+    erasures.add(new Erasure(member, commit.sequence(), request));
+    membersCache.clear();
+  }
+
+  /** Every erasure, oldest first. */
+  List<Erasure> erasures() {
+    return erasures;
+  }
+
+  /** The erasure sealed as {@code commit}, if it is an erasure commit. */
+  Optional<Erasure> erasureAt(CommitInfo commit) {
+    return erasures.stream().filter(e -> e.sequence() == commit.sequence()).findFirst();
+  }
+
+  /**
+   * True if the erasure log names the member: where it is absent, member reads answer 410 "erased"
+   * instead of 404 (also for a member that never existed when it was erased).
+   */
+  boolean everErased(String member) {
+    return erasures.stream().anyMatch(e -> e.member().equals(member));
   }
 
   void moveBranch(String branch, String head) {
@@ -143,10 +184,11 @@ final class RepoModel {
 
   /** Every member present as of the commit, with its rows (keyed rows first, by key). */
   SortedMap<String, List<SentRow>> membersAt(CommitInfo commit) {
-    return membersCache.computeIfAbsent(commit.id(), id -> computeMembers(commit));
+    return membersCache.computeIfAbsent(commit.id(), id -> computeMembers(commit, erasures));
   }
 
-  private SortedMap<String, List<SentRow>> computeMembers(CommitInfo upTo) {
+  /** The members as of {@code upTo} when only {@code applied} erasures had happened. */
+  private SortedMap<String, List<SentRow>> computeMembers(CommitInfo upTo, List<Erasure> applied) {
     Map<String, SentRow> keyed = new TreeMap<>();
     List<SentRow> appended = new ArrayList<>();
     for (long sequence = 1; sequence <= upTo.sequence(); sequence++) {
@@ -165,6 +207,14 @@ final class RepoModel {
           appended.add(row);
         }
       }
+      for (Erasure erasure : applied) {
+        if (erasure.sequence() == sequence) {
+          // After the erasure commit's own rows: whatever the member holds then is gone, and a
+          // key it held has no holder (it does not go back to an earlier one).
+          keyed.values().removeIf(row -> row.member().equals(erasure.member()));
+          appended.removeIf(row -> row.member().equals(erasure.member()));
+        }
+      }
     }
     SortedMap<String, List<SentRow>> members = new TreeMap<>();
     for (SentRow row : keyed.values()) {
@@ -172,6 +222,12 @@ final class RepoModel {
     }
     for (SentRow row : appended) {
       members.computeIfAbsent(row.member(), m -> new ArrayList<>()).add(row);
+    }
+    // A member erased later has no history here; the others are as they were.
+    for (Erasure erasure : applied) {
+      if (erasure.sequence() > upTo.sequence()) {
+        members.remove(erasure.member());
+      }
     }
     return members;
   }
@@ -188,8 +244,11 @@ final class RepoModel {
 
   /** Members added, changed and removed between two commits, by content. */
   SortedMap<String, String> diff(CommitInfo from, CommitInfo to) {
-    SortedMap<String, List<SentRow>> before = membersAt(from);
-    SortedMap<String, List<SentRow>> after = membersAt(to);
+    return changes(membersAt(from), membersAt(to));
+  }
+
+  private static SortedMap<String, String> changes(
+      SortedMap<String, List<SentRow>> before, SortedMap<String, List<SentRow>> after) {
     SortedMap<String, String> changes = new TreeMap<>();
     TreeSet<String> all = new TreeSet<>(before.keySet());
     all.addAll(after.keySet());
@@ -205,6 +264,22 @@ final class RepoModel {
       }
     }
     return changes;
+  }
+
+  /**
+   * The changed members a commit counts once complete: its diff from its parent as the history
+   * stood then (no later erasure applied; all members present for the first commit). So an erasure
+   * commit counts the removal of its member when the member was present before it, a removal that
+   * later diffs no longer show (the member then never existed before the commit).
+   */
+  long changedMembers(CommitInfo commit) {
+    List<Erasure> before = erasures.stream().filter(e -> e.sequence() < commit.sequence()).toList();
+    List<Erasure> upTo = erasures.stream().filter(e -> e.sequence() <= commit.sequence()).toList();
+    SortedMap<String, List<SentRow>> after = computeMembers(commit, upTo);
+    if (commit.sequence() == 1) {
+      return after.size();
+    }
+    return changes(computeMembers(commitAt(commit.sequence() - 1), before), after).size();
   }
 
   /** Valid rows sent, by position: what the provenance of an output may point at. */

@@ -5,6 +5,7 @@ import io.tusk.cli.TuskClient;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.topics.Topics;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -12,6 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The model-based soak: runs a seeded random sequence of operations against the real services and,
@@ -42,8 +44,18 @@ public final class Soak {
       int historyRetention,
       boolean simpleRows) {}
 
-  /** What a run did. */
-  public record Summary(int ops, int jobs, long datums, List<String> mismatches) {}
+  /**
+   * What a run did.
+   *
+   * @param erasures erasure commits sealed
+   * @param erasuresRefused erasures refused as the model expected (409: a pipeline follows another
+   *     branch)
+   */
+  public record Summary(
+      int ops, int jobs, long datums, List<String> mismatches, int erasures, int erasuresRefused) {}
+
+  /** How long an erasure request may take to report "purged" once the jobs it caused ended. */
+  private static final Duration ERASURE_STATE_WAIT = Duration.ofSeconds(30);
 
   private final Settings settings;
   private final PrintStream out;
@@ -58,6 +70,8 @@ public final class Soak {
   private final List<String> created = new ArrayList<>();
   private int opIndex;
   private Op op;
+  private int erasures;
+  private int erasuresRefused;
   private final JobFollower jobs;
 
   public Soak(
@@ -119,15 +133,23 @@ public final class Soak {
       FailSwitch.set(true);
     }
     out.printf(
-        "soak: seed %d done: %d operations, %d jobs checked (%d datums), %d mismatches, %.1f s%n",
+        "soak: seed %d done: %d operations, %d jobs checked (%d datums), %d erasures (%d refused),"
+            + " %d mismatches, %.1f s%n",
         settings.seed(),
         settings.ops(),
         jobs.jobsChecked(),
         jobs.datumsChecked(),
+        erasures,
+        erasuresRefused,
         mismatches.size(),
         (System.nanoTime() - start) / 1e9);
     return new Summary(
-        settings.ops(), jobs.jobsChecked(), jobs.datumsChecked(), List.copyOf(mismatches));
+        settings.ops(),
+        jobs.jobsChecked(),
+        jobs.datumsChecked(),
+        List.copyOf(mismatches),
+        erasures,
+        erasuresRefused);
   }
 
   /**
@@ -182,6 +204,8 @@ public final class Soak {
     } else if (op instanceof Op.SetFlaky flaky) {
       FailSwitch.set(flaky.fails());
       state.flakyFails = flaky.fails();
+    } else if (op instanceof Op.Erase erase) {
+      erase(erase);
     } else if (op instanceof Op.ProbeFloor probe) {
       report(history.probeFloor(probe, "floor" + opIndex), () -> {});
     } else {
@@ -210,16 +234,126 @@ public final class Soak {
       }
     }
     // The commit's counts, and every member as of it (few members: all of them).
+    report(checkCommit(commit, complete), () -> {});
+    if (job != null) {
+      jobs.runRows(job, commit, PipelineModel.Mode.CHANGED);
+    }
+  }
+
+  /** A complete commit's counts, and every member as of it (few members: all of them). */
+  private List<String> checkCommit(RepoModel.CommitInfo commit, JsonNode complete) {
     List<String> problems = new ArrayList<>(SoakChecks.commit(state.repo, commit, complete));
-    for (String member : OpGenerator.MEMBERS) {
+    for (String member : checkedMembers()) {
       problems.addAll(
           SoakChecks.member(
               state.repo, commit, member, driver.member(state.repo.name(), member, commit.id())));
     }
+    return problems;
+  }
+
+  /** The members rows name, and any other erased (those a read must answer 410 for). */
+  private List<String> checkedMembers() {
+    TreeSet<String> members = new TreeSet<>(OpGenerator.MEMBERS);
+    state.repo.erasures().forEach(e -> members.add(e.member()));
+    return List.copyOf(members);
+  }
+
+  /**
+   * An erasure: refused with 409 when the model says a pipeline follows another branch; else an
+   * erasure commit, checked like a seal (it carries the rows sent since the last one), whose jobs
+   * remove the member's outputs; then the member's history must be gone and the request "purged".
+   */
+  private void erase(Op.Erase erase) {
+    String repo = state.repo.name();
+    String reason = "soak seed " + settings.seed() + " op " + opIndex;
+    if (state.erasureRefused(erase.branch())) {
+      int status =
+          SoakDriver.statusOf(() -> driver.erase(repo, erase.member(), reason, erase.branch()));
+      out.printf("    erasure refused: %d%n", status);
+      if (status != 409) {
+        report(
+            List.of(
+                "erasure on "
+                    + erase.branch()
+                    + " while pipelines follow "
+                    + state.followedBranches()
+                    + ": expected 409, actual "
+                    + status),
+            () -> {});
+      } else {
+        erasuresRefused++;
+      }
+      // A 2xx sealed a commit the model does not know: later checks go on without it.
+      return;
+    }
+    JsonNode request = driver.erase(repo, erase.member(), reason, erase.branch());
+    String requestId = request.path("id").asText();
+    JsonNode sealed = driver.commit(request.path("commitId").asText());
+    RepoModel.CommitInfo commit = commitInfo(sealed);
+    long expectedSequence = state.repo.commits().size() + 1L;
+    List<String> problems = new ArrayList<>();
+    if (request.path("commitSequence").asLong() != expectedSequence
+        || !requestId.equals(sealed.path("erasure").asText())) {
+      problems.add(
+          "erasure "
+              + requestId
+              + ": expected commit #"
+              + expectedSequence
+              + " for the request, actual #"
+              + request.path("commitSequence").asText()
+              + " for request "
+              + sealed.path("erasure").asText());
+    }
     report(problems, () -> {});
+    state.repo.sealed(commit, erase.branch());
+    state.repo.erased(commit, erase.member(), requestId);
+    erasures++;
+    String rows = state.rows == null ? null : state.rows.name();
+    String job = expectJobs(sealed.path("jobs"), erase.branch().equals("master") ? rows : null);
+    JsonNode complete = driver.awaitCommitComplete(repo, commit.id());
+    report(checkCommit(commit, complete), () -> {});
     if (job != null) {
+      // The member is absent at the commit: a removal datum if it has an output, and the
+      // second stage recomputes its group without it.
       jobs.runRows(job, commit, PipelineModel.Mode.CHANGED);
     }
+    report(history.erasedMember(erase.member()), () -> {});
+    report(erasureState(requestId, job), () -> {});
+  }
+
+  /**
+   * Once the jobs an erasure caused ended, its request reports "purged" (nothing scanned it, so not
+   * "verified") and names the first stage's job among its jobs.
+   */
+  private List<String> erasureState(String requestId, String job) {
+    JsonNode answer;
+    try {
+      answer =
+          TuskClient.await(
+              () -> driver.erasure(requestId),
+              e -> e.path("state").asText().equals("purged"),
+              ERASURE_STATE_WAIT,
+              "erasure " + requestId + " to be purged");
+    } catch (IllegalStateException e) {
+      answer = driver.erasure(requestId);
+    }
+    List<String> jobIds = new ArrayList<>();
+    answer.path("jobs").forEach(j -> jobIds.add(j.path("jobId").asText()));
+    out.printf(
+        "    erasure %s: commit #%d, state %s, %d jobs%n",
+        requestId,
+        answer.path("commitSequence").asLong(),
+        answer.path("state").asText(),
+        jobIds.size());
+    List<String> problems = new ArrayList<>();
+    if (!answer.path("state").asText().equals("purged")) {
+      problems.add(
+          "erasure " + requestId + " state: expected purged, actual " + answer.path("state"));
+    }
+    if (job != null && !jobIds.contains(job)) {
+      problems.add("erasure " + requestId + " jobs: expected " + job + " among " + jobIds);
+    }
+    return problems;
   }
 
   private void createPipeline(Op.CreatePipeline create) {

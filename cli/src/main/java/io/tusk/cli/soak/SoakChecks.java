@@ -188,21 +188,22 @@ final class SoakChecks {
         actual.path("rowCount").asLong());
     compare(
         problems, name + " rejected", repo.rejectedIn(commit), actual.path("rejected").asLong());
-    long changed =
-        commit.sequence() == 1
-            ? repo.membersAt(commit).size()
-            : repo.diff(repo.commitAt(commit.sequence() - 1), commit).size();
+    long changed = repo.changedMembers(commit);
     compare(problems, name + " changedMembers", changed, actual.path("changedMembers").asLong());
     return problems;
   }
 
-  /** A member as of a commit: its rows (null actual: 404). */
+  /**
+   * A member as of a commit: its rows, or where the model has none 404, or 410 "erased" once the
+   * erasure log names the member.
+   */
   static List<String> member(
-      RepoModel repo, RepoModel.CommitInfo commit, String member, JsonNode actual) {
+      RepoModel repo, RepoModel.CommitInfo commit, String member, SoakDriver.MemberRead actual) {
     List<String> expected = RepoModel.content(repo.membersAt(commit).get(member));
+    int expectedStatus = !expected.isEmpty() ? 200 : repo.everErased(member) ? 410 : 404;
     List<String> texts = new ArrayList<>();
-    if (actual != null) {
-      for (JsonNode row : actual.path("rows")) {
+    if (actual.status() == 200) {
+      for (JsonNode row : actual.body().path("rows")) {
         String table = row.path("table").asText();
         List<String> values = new ArrayList<>();
         for (String column : SoakTables.columns(table)) {
@@ -214,18 +215,27 @@ final class SoakChecks {
     }
     texts.sort(null);
     List<String> problems = new ArrayList<>();
-    if (!expected.equals(texts) || (actual != null && expected.isEmpty())) {
+    if (!expected.equals(texts) || expectedStatus != actual.status()) {
       problems.add(
           "member "
               + member
               + " as of commit #"
               + commit.sequence()
               + ": expected "
-              + (expected.isEmpty() ? "absent (404)" : shorten(expected.toString()))
+              + describe(expectedStatus, expected)
               + ", actual "
-              + (actual == null ? "absent (404)" : shorten(texts.toString())));
+              + describe(actual.status(), texts));
     }
     return problems;
+  }
+
+  private static String describe(int status, List<String> texts) {
+    return switch (status) {
+      case 200 -> shorten(texts.toString());
+      case 404 -> "absent (404)";
+      case 410 -> "erased (410)";
+      default -> "status " + status;
+    };
   }
 
   /** The members added, changed and removed between two commits. */

@@ -214,22 +214,45 @@ final class SoakDriver implements AutoCloseable {
     return datums;
   }
 
-  /** A member as of a commit, or null when the service answers 404 (absent). */
-  JsonNode member(String repo, String member, String at) {
+  /**
+   * A member read's answer: its status (200, or 404 absent, 410 erased or beyond the history floor)
+   * and for 200 the member.
+   */
+  record MemberRead(int status, JsonNode body) {}
+
+  /** A member as of a commit (404 and 410 are answers, other errors throw). */
+  MemberRead member(String repo, String member, String at) {
     try {
-      return client.commitGet(
-          "/repos/"
-              + TuskClient.segment(repo)
-              + "/members/"
-              + TuskClient.segment(member)
-              + "?at="
-              + TuskClient.segment(at));
+      return new MemberRead(
+          200,
+          client.commitGet(
+              "/repos/"
+                  + TuskClient.segment(repo)
+                  + "/members/"
+                  + TuskClient.segment(member)
+                  + "?at="
+                  + TuskClient.segment(at)));
     } catch (TuskClient.ApiError e) {
-      if (e.status() == 404) {
-        return null;
+      if (e.status() == 404 || e.status() == 410) {
+        return new MemberRead(e.status(), null);
       }
       throw e;
     }
+  }
+
+  /** Erases a member on a branch (the erasure request, with its commit). */
+  JsonNode erase(String repo, String member, String reason, String branch) {
+    return client.erase(repo, member, reason, branch);
+  }
+
+  /** An erasure request's state and jobs. */
+  JsonNode erasure(String id) {
+    return client.erasure(id);
+  }
+
+  /** A commit by ID: sequence, end offsets, the erasure it is for, its jobs. */
+  JsonNode commit(String commitId) {
+    return client.commitGet("/commits/" + TuskClient.segment(commitId));
   }
 
   JsonNode diff(String repo, String from, String to) {

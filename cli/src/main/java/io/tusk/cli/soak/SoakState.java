@@ -1,5 +1,7 @@
 package io.tusk.cli.soak;
 
+import java.util.List;
+
 /**
  * Everything the reference model knows during a run: the repo, the two stages (null while they do
  * not exist) and whether FLAKY members fail.
@@ -24,5 +26,18 @@ final class SoakState {
 
   SoakState(RepoModel repo) {
     this.repo = repo;
+  }
+
+  /** The branches pipelines reading the repo follow (the first stage follows master). */
+  List<String> followedBranches() {
+    return rows == null ? List.of() : List.of("master");
+  }
+
+  /**
+   * True if an erasure on {@code branch} must be refused (409): a pipeline reading the repo follows
+   * another branch, so its outputs of the member would stay.
+   */
+  boolean erasureRefused(String branch) {
+    return followedBranches().stream().anyMatch(b -> !b.equals(branch));
   }
 }

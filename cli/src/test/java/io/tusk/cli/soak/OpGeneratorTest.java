@@ -10,7 +10,10 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The soak's operation generator: reproducible from its seed, and simple rows when asked. */
+/**
+ * The soak's operation generator: reproducible from its seed, simple rows when asked, and rare
+ * erasures of known and unknown members.
+ */
 class OpGeneratorTest {
   private static final long SEED = 4242;
 
@@ -35,7 +38,8 @@ class OpGeneratorTest {
     int deletes = 0;
     for (int i = 0; i < 2000; i++) {
       Op op = generator.next();
-      if (op instanceof Op.Seal) {
+      // An erasure on master is a commit too (no pipeline here, so none is refused)
+      if (op instanceof Op.Seal || op instanceof Op.Erase) {
         sinceSeal.clear();
       } else if (op instanceof Op.Produce produce) {
         for (Op.RowToSend row : produce.rows()) {
@@ -58,6 +62,63 @@ class OpGeneratorTest {
     }
     assertThat(repeated).isEmpty();
     assertThat(deletes).isPositive();
+  }
+
+  @Test
+  void shouldEraseRarelyMostlyMembersRowsNamedAndSometimesOthers() {
+    // Given a generator over a repo no pipeline reads
+    OpGenerator generator = new OpGenerator(SEED, state(), false);
+
+    // When it generates many operations
+    int count = 5000;
+    Set<String> named = new HashSet<>();
+    List<Op.Erase> erasures = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      Op op = generator.next();
+      if (op instanceof Op.Produce produce) {
+        for (Op.RowToSend row : produce.rows()) {
+          if (row.values() != null
+              && !(row.table().equals(SoakTables.EVENT)
+                  && SoakTables.isDelete(row.values().get(SoakTables.EVENT_OP)))) {
+            named.add(row.values().get(SoakTables.memberIndex(row.table())));
+          }
+        }
+      } else if (op instanceof Op.Erase erase) {
+        // Then a known member is one some row named before; an unknown one, one none named
+        assertThat(named.contains(erase.member())).as(erase.describe()).isEqualTo(erase.known());
+        erasures.add(erase);
+      }
+    }
+
+    // And erasures come at about the tunable rate, all on master, both kinds among them
+    double expected = OpGenerator.ERASE_PROBABILITY * count;
+    assertThat((double) erasures.size()).isBetween(expected * 0.6, expected * 1.4);
+    assertThat(erasures).allMatch(e -> e.branch().equals("master"));
+    assertThat(erasures).anyMatch(Op.Erase::known).anyMatch(e -> !e.known());
+  }
+
+  @Test
+  void shouldEraseOnAnotherBranchOnlyWhileAPipelineFollowsMaster() {
+    // Given a repo with a commit, a second branch, and the first stage following master
+    SoakState state = state();
+    state.repo.sealed(new RepoModel.CommitInfo("c1", 1, Map.of()), "master");
+    state.repo.moveBranch("dev1", "c1");
+    state.rows = new PipelineModel("p", PipelineModel.Stage.ROWS, "a", false);
+    OpGenerator generator = new OpGenerator(SEED, state, false);
+
+    // When it generates many operations
+    List<Op.Erase> erasures = new ArrayList<>();
+    for (int i = 0; i < 5000; i++) {
+      if (generator.next() instanceof Op.Erase erase) {
+        erasures.add(erase);
+      }
+    }
+
+    // Then some erasures are on dev1, which the model refuses, and the others on master
+    assertThat(erasures).anyMatch(e -> e.branch().equals("dev1"));
+    assertThat(erasures).anyMatch(e -> e.branch().equals("master"));
+    assertThat(erasures)
+        .allMatch(e -> state.erasureRefused(e.branch()) == !e.branch().equals("master"));
   }
 
   private static SoakState state() {

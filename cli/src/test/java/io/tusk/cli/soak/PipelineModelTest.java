@@ -2,6 +2,7 @@ package io.tusk.cli.soak;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
@@ -161,6 +162,56 @@ class PipelineModelTest {
             Map.entry("m1", PipelineModel.SUCCESS), Map.entry("m2", PipelineModel.SUCCESS));
     assertThat(pipeline.failed()).isEmpty();
     assertThat(pipeline.currentData()).containsEntry("m1", "a:x");
+  }
+
+  @Test
+  void shouldRemoveTheErasedMembersOutputAndRecomputeItsGroupWithoutIt() {
+    // Given m1 and m2 with one row each (one group), processed by both stages
+    RepoModel repo = new RepoModel("r", 5);
+    repo.sent(
+        new SentRow(0, 0, SoakTables.EVENT, Arrays.asList("e1", "m1", "A", "1", null), "csv"));
+    repo.sent(
+        new SentRow(0, 1, SoakTables.EVENT, Arrays.asList("e2", "m2", "A", "1", null), "csv"));
+    RepoModel.CommitInfo first = new RepoModel.CommitInfo("c1", 1, Map.of(0, 2L));
+    repo.sealed(first, "master");
+    PipelineModel rows = new PipelineModel("p", PipelineModel.Stage.ROWS, "a", false);
+    PipelineModel groups = new PipelineModel("g", PipelineModel.Stage.GROUPS, "a", false);
+    rows.run(
+        "j1", "c1", ModelInput.ofMembers(repo.membersAt(first), true), PipelineModel.Mode.CHANGED);
+    groups.run("k1", "o1", ModelInput.ofGroups(rows.currentData()), PipelineModel.Mode.CHANGED);
+    String group = ModelInput.groupOf(rows.currentData().get("m1"));
+
+    // When m1 is erased and the erasure commit's job runs, then the second stage's
+    RepoModel.CommitInfo erasure = new RepoModel.CommitInfo("c2", 2, Map.of(0, 2L));
+    repo.sealed(erasure, "master");
+    repo.erased(erasure, "m1", "request-1");
+    ExpectedJob removal =
+        rows.run(
+            "j2",
+            "c2",
+            ModelInput.ofMembers(repo.membersAt(erasure), true),
+            PipelineModel.Mode.CHANGED);
+    ExpectedJob regroup =
+        groups.run("k2", "o2", ModelInput.ofGroups(rows.currentData()), PipelineModel.Mode.CHANGED);
+
+    // Then m1's output goes by a removal datum, m2 is skipped
+    assertThat(removal.datums()).containsExactly(Map.entry("m1", PipelineModel.SUCCESS));
+    assertThat(removal.total()).isEqualTo(2);
+    assertThat(rows.currentData()).containsOnlyKeys("m2");
+    // And the group is recomputed from m2 alone
+    assertThat(regroup.datums()).containsExactly(Map.entry(group, PipelineModel.SUCCESS));
+    assertThat(groups.currentData().get(group)).contains("m2:").doesNotContain("m1");
+
+    // When a re-run compares against the first commit
+    ExpectedJob compare =
+        rows.run(
+            "j3",
+            "c1",
+            ModelInput.ofMembers(repo.membersAt(first), true),
+            PipelineModel.Mode.COMPARE_ONLY);
+
+    // Then m1 is absent there too
+    assertThat(compare.datums()).containsOnlyKeys("m2");
   }
 
   /** Inputs given as (member, content, fails) triples; the output is "variant:content". */

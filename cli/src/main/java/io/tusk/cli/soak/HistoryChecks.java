@@ -86,28 +86,56 @@ final class HistoryChecks {
   }
 
   /**
-   * An erased member as of every retained commit, once its history has been purged: at the commits
-   * before the erasure it is absent and the answer is 410 "erased", at the later ones as the model
-   * says. Each read is repeated until it matches or {@link #PURGE_WAIT} has passed.
+   * Every member as of every retained commit after an erasure, once the erased member's history has
+   * been purged: the erased member is absent before the erasure commit (410 "erased") and as the
+   * model says after it, every other member exactly as before; and the diffs across the erasure
+   * commit. The erased member's reads are repeated until they match or {@link #PURGE_WAIT} has
+   * passed.
    */
-  List<String> erasedMember(String member) {
+  List<String> afterErasure(String erased, RepoModel.CommitInfo erasure, List<String> members) {
     long deadline = System.nanoTime() + PURGE_WAIT.toNanos();
     List<String> problems = new ArrayList<>();
     for (RepoModel.CommitInfo at : state.repo.commits()) {
       if (!state.repo.retained(at)) {
         continue;
       }
-      List<String> differences;
-      while (true) {
-        differences =
-            SoakChecks.member(
-                state.repo, at, member, driver.member(state.repo.name(), member, at.id()));
-        if (differences.isEmpty() || System.nanoTime() > deadline) {
-          break;
+      for (String member : members) {
+        List<String> differences;
+        while (true) {
+          differences =
+              SoakChecks.member(
+                  state.repo, at, member, driver.member(state.repo.name(), member, at.id()));
+          if (differences.isEmpty() || !member.equals(erased) || System.nanoTime() > deadline) {
+            break;
+          }
+          pause();
         }
-        pause();
+        problems.addAll(differences);
       }
-      problems.addAll(differences);
+    }
+    // Then the diffs across the erasure commit, from its parent and from the oldest retained
+    // commit: the erased member's removed versions are not there.
+    List<RepoModel.CommitInfo> before =
+        state.repo.commits().stream()
+            .filter(c -> c.sequence() < erasure.sequence() && state.repo.retained(c))
+            .toList();
+    if (!before.isEmpty()) {
+      RepoModel.CommitInfo parent = before.get(before.size() - 1);
+      problems.addAll(
+          SoakChecks.diff(
+              state.repo,
+              parent,
+              erasure,
+              driver.diff(state.repo.name(), parent.id(), erasure.id())));
+      RepoModel.CommitInfo oldest = before.get(0);
+      if (oldest != parent) {
+        problems.addAll(
+            SoakChecks.diff(
+                state.repo,
+                oldest,
+                erasure,
+                driver.diff(state.repo.name(), oldest.id(), erasure.id())));
+      }
     }
     return problems;
   }

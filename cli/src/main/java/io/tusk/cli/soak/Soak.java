@@ -20,7 +20,8 @@ import java.util.TreeSet;
  * after each one has settled (every job it started has ended), compares Tusk with the reference
  * model ({@link RepoModel}, {@link PipelineModel}): each job's counts and datums, every current
  * output of both stages, the input rows outputs name, commits, and a sample of members as of
- * commits and diffs. The first difference throws a {@link SoakMismatch} naming the seed and the
+ * commits and diffs; after an erasure, the erased member's history (410 where it is absent) and the
+ * request's state. The first difference throws a {@link SoakMismatch} naming the seed and the
  * operation; with {@code keepGoing} the differences are collected, the model adopts Tusk's state,
  * and the run goes on.
  */
@@ -269,7 +270,7 @@ public final class Soak {
     if (state.erasureRefused(erase.branch())) {
       int status =
           SoakDriver.statusOf(() -> driver.erase(repo, erase.member(), reason, erase.branch()));
-      out.printf("    erasure refused: %d%n", status);
+      out.printf("    erasure answered %d (the model expects 409)%n", status);
       if (status != 409) {
         report(
             List.of(
@@ -317,7 +318,7 @@ public final class Soak {
       // second stage recomputes its group without it.
       jobs.runRows(job, commit, PipelineModel.Mode.CHANGED);
     }
-    report(history.erasedMember(erase.member()), () -> {});
+    report(history.afterErasure(erase.member(), commit, checkedMembers()), () -> {});
     report(erasureState(requestId, job), () -> {});
   }
 

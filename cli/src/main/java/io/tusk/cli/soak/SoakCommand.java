@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
     name = "soak",
     description =
         "Run random operations (rows, seals, branches, pipelines, restarts, re-runs, processor"
-            + " stops) against a fresh local stack and check every job and output against a"
+            + " stops, erasures) against a fresh local stack and check every job and output against a"
             + " reference model.")
 public final class SoakCommand implements Callable<Integer> {
   @Option(

@@ -234,7 +234,6 @@ public final class Soak {
         driver.processors().start(rows);
       }
     }
-    // The commit's counts, and every member as of it (few members: all of them).
     report(checkCommit(commit, complete), () -> {});
     if (job != null) {
       jobs.runRows(job, commit, PipelineModel.Mode.CHANGED);

@@ -183,7 +183,24 @@ class MemberVersions {
       deleteChunks(key);
     }
 
-    /** Deletes every version of the member older than {@code sequence}. */
+    /** The sequences of the member's versions older than {@code sequence}, oldest first. */
+    List<Long> sequencesBefore(String repo, String member, long sequence) {
+      List<Long> sequences = new ArrayList<>();
+      if (sequence <= 0) {
+        return sequences;
+      }
+      try (KeyValueIterator<Bytes, MemberObject> all =
+          versions.range(
+              StoreKeys.version(repo, member, 0), StoreKeys.version(repo, member, sequence - 1))) {
+        all.forEachRemaining(kv -> sequences.add(StoreKeys.decodeVersion(kv.key).sequence()));
+      }
+      return sequences;
+    }
+
+    /**
+     * Deletes every version of the member older than {@code sequence}, with their chunks (history
+     * pruning; erasure purges every version of an erased member this way).
+     */
     void deleteBefore(String repo, String member, long sequence) {
       if (sequence <= 0) {
         return;

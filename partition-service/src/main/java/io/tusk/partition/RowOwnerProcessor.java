@@ -58,8 +58,10 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
             r -> new Owner(r.getString(), r.getLong(), r.getInt(), r.getLong(), r.getInt() == 1));
 
     static Owner of(Claim claim) {
+      // A deleted key has no holder: its owner names no member, so no entry keeps the key of a
+      // member that deleted its row (an erased one included).
       return new Owner(
-          claim.getMember(),
+          claim.getDelete() ? "" : claim.getMember(),
           claim.getSequence(),
           claim.getSourcePartition(),
           claim.getSourceOffset(),
@@ -156,6 +158,10 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
   private void onClaim(String repo, Claim claim) {
     Bytes key = StoreKeys.owner(repo, claim.getTable(), claim.getRowKey());
     Owner owner = owners.get(key);
+    if (claim.getSourcePartition() == Erasures.FORGET) {
+      forget(key, owner, claim);
+      return;
+    }
     Owner claimant = Owner.of(claim);
     if (owner != null && owner.sequence() > claim.getSequence()) {
       log.error(
@@ -189,6 +195,18 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
     contests.put(contestKey, claimant.holds() ? contest.with(claim.getMember()) : contest);
     if (owner.precedes(claim)) {
       owners.put(key, claimant);
+    }
+  }
+
+  /**
+   * An erased member's key, sent after its erasure commit N settled: the owner entry goes if the
+   * member still holds the key as of N (if another member claimed it since, that claim stands).
+   */
+  private void forget(Bytes key, Owner owner, Claim claim) {
+    if (owner != null
+        && owner.member().equals(claim.getMember())
+        && owner.sequence() <= claim.getSequence()) {
+      owners.delete(key);
     }
   }
 

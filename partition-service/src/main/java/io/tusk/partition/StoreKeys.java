@@ -64,6 +64,14 @@ final class StoreKeys {
     return new Builder().string(repo).number(sequence).string(member).build();
   }
 
+  /**
+   * An erasure waiting for its commit: {@code repo | sequence | member}, like a changed-set entry,
+   * so the erasures of commit N are the range {@link #changedSet}.
+   */
+  static Bytes pendingErasure(String repo, long sequence, String member) {
+    return changed(repo, sequence, member);
+  }
+
   /** The prefix of a commit's changed-member set: {@code repo | sequence}. */
   static Bytes changedSet(String repo, long sequence) {
     return new Builder().string(repo).number(sequence).build();

@@ -1,5 +1,6 @@
 package io.tusk.partition;
 
+import io.tusk.common.member.Hashing;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -153,9 +154,13 @@ final class StoreKeys {
     return new Builder().string(jobId).integer(restart ? 1 : 0).build();
   }
 
-  /** A member of a job: {@code job ID | member}. */
+  /**
+   * A member of a job: {@code job ID | SHA-256(job ID, member)}. The tracker only needs to know a
+   * member again within the job, so the key holds a hash salted with the (random) job ID rather
+   * than the member key: an erased member leaves no key behind in the tracker's stores.
+   */
   static Bytes jobMember(String jobId, String member) {
-    return new Builder().string(jobId).string(member).build();
+    return new Builder().string(jobId).string(Hashing.sha256Hex(jobId, member)).build();
   }
 
   /** The prefix of every part of {@code commitId}. */

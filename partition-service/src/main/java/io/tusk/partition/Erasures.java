@@ -42,9 +42,9 @@ final class Erasures {
 
   /**
    * The source partition of a claim that makes the row-owner stage forget a key an erased member
-   * holds (no real row has a negative partition).
+   * holds (no row has it; -1 is the schema's default for claims without a position).
    */
-  static final int FORGET = -1;
+  static final int FORGET = Integer.MIN_VALUE;
 
   private final MemberTask task;
   private final MemberUpdates updates;
@@ -106,7 +106,7 @@ final class Erasures {
     updates.update(repo, member, List.of(), commit, changes, budget);
     int purged = purgeBefore(repo, member, sequence);
     if (RowMoves.hasRowKeys(layout)) {
-      forgetRowKeys(repo, member, sequence, held, layout);
+      forgetRowKeys(repo, member, request, sequence, held, layout);
     }
     Map<String, String> pipelines = new HashMap<>();
     for (JobRef job : commit.getJobs()) {
@@ -149,7 +149,12 @@ final class Erasures {
    * #FORGET} drops a key's owner if it is still this member, so no owner entry names it.
    */
   private void forgetRowKeys(
-      String repo, String member, long sequence, List<Row> held, RepoLayout layout) {
+      String repo,
+      String member,
+      String request,
+      long sequence,
+      List<Row> held,
+      RepoLayout layout) {
     Set<List<Object>> keys = new LinkedHashSet<>();
     for (Row row : held) {
       TableLayout table = layout.table(row.getTable());
@@ -168,6 +173,7 @@ final class Erasures {
                 .setSourcePartition(FORGET)
                 .setSourceOffset(FORGET)
                 .setDelete(true)
+                .setErasure(request)
                 .build();
         task.forwardWithRepo(
             repo,

@@ -1,5 +1,7 @@
 package io.tusk.partition;
 
+import io.tusk.common.member.MemberObjects;
+import io.tusk.common.member.RepoLayout;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.Row;
 import io.tusk.schemas.RowChunk;
@@ -181,6 +183,42 @@ class MemberVersions {
       Bytes key = StoreKeys.version(repo, member, sequence);
       versions.delete(key);
       deleteChunks(key);
+    }
+
+    /**
+     * Removes the row with this row key from every version of the member older than {@code
+     * sequence} (an erasure's delete); each version keeps its sequence, commit and hash.
+     *
+     * @return how many versions held the row
+     */
+    int purgeRow(
+        String repo,
+        String member,
+        long sequence,
+        String table,
+        List<String> rowKey,
+        RepoLayout layout) {
+      List<MemberObject> older = new ArrayList<>();
+      try (KeyValueIterator<Bytes, MemberObject> all =
+          versions.range(
+              StoreKeys.version(repo, member, 0), StoreKeys.version(repo, member, sequence - 1))) {
+        all.forEachRemaining(kv -> older.add(kv.value));
+      }
+      int purged = 0;
+      for (MemberObject version : older) {
+        List<Row> rows = rows(version);
+        List<Row> kept = MemberObjects.remove(rows, table, rowKey, layout);
+        if (kept.size() != rows.size()) {
+          put(
+              MemberObject.newBuilder(version)
+                  .setRows(new ArrayList<>(kept))
+                  .setRowCount(-1)
+                  .setParts(1)
+                  .build());
+          purged++;
+        }
+      }
+      return purged;
     }
 
     /** The sequences of the member's versions older than {@code sequence}, oldest first. */

@@ -114,6 +114,7 @@ final class RowMoves {
                   .setSourcePartition(delete.getSourcePartition())
                   .setSourceOffset(delete.getSourceOffset())
                   .setDelete(true)
+                  .setErasure(delete.getErasure())
                   .build());
         }
       }
@@ -208,8 +209,10 @@ final class RowMoves {
       releases.clear();
       return;
     }
-    MemberObject latest = task.versions.asOf(repo, member, commit.getSequence());
-    if (MemberVersions.present(latest)) {
+    long sequence = commit.getSequence();
+    MemberObject latest = task.versions.asOf(repo, member, sequence);
+    boolean present = MemberVersions.present(latest);
+    if (present) {
       List<Row> before = task.versions.rows(latest);
       List<Row> rows = before;
       for (Release release : releases) {
@@ -217,7 +220,21 @@ final class RowMoves {
       }
       if (rows.size() != before.size()) {
         updates.update(repo, member, rows, commit, changes, budget);
+        present = !rows.isEmpty();
       }
+    }
+    String erasure = null;
+    for (Release release : releases) {
+      if (release.getErasure() != null) {
+        // An erasure's delete took the row: it goes from every version of the member, and a
+        // member left with no rows is erased with the same request when the commit finishes.
+        erasure = release.getErasure();
+        task.versions.purgeRow(
+            repo, member, sequence, release.getTable(), release.getRowKey(), layout);
+      }
+    }
+    if (erasure != null && !present) {
+      task.stores.pendingErasures().put(StoreKeys.pendingErasure(repo, sequence, member), erasure);
     }
     releases.clear();
   }

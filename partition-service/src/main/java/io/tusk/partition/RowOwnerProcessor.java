@@ -82,32 +82,44 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
     }
   }
 
-  /** A contested key of one commit: its row key and every member that held it then. */
-  record Contest(String table, List<String> rowKey, List<String> holders) {
+  /**
+   * A contested key of one commit: its row key, every member that held it then, and the erasure
+   * request if an erasure's delete claimed it (every holder then purges the row from its history).
+   */
+  record Contest(String table, List<String> rowKey, List<String> holders, String erasure) {
     static final Serde<Contest> SERDE =
         Binary.serde(
             "contest",
-            (byte) 1,
+            (byte) 2,
             (c, w) -> {
               w.putString(c.table()).putInt(c.rowKey().size());
               c.rowKey().forEach(w::putString);
               w.putInt(c.holders().size());
               c.holders().forEach(w::putString);
+              w.putString(c.erasure());
             },
-            r -> {
-              String table = r.getString();
-              int keys = r.getInt();
-              List<String> rowKey = new ArrayList<>(keys);
-              for (int i = 0; i < keys; i++) {
-                rowKey.add(r.getString());
-              }
-              int n = r.getInt();
-              List<String> holders = new ArrayList<>(n);
-              for (int i = 0; i < n; i++) {
-                holders.add(r.getString());
-              }
-              return new Contest(table, rowKey, holders);
-            });
+            r -> read(r, true),
+            (byte) 1,
+            r -> read(r, false));
+
+    private static Contest read(Binary.Reader r, boolean withErasure) {
+      String table = r.getString();
+      int keys = r.getInt();
+      List<String> rowKey = new ArrayList<>(keys);
+      for (int i = 0; i < keys; i++) {
+        rowKey.add(r.getString());
+      }
+      int n = r.getInt();
+      List<String> holders = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        holders.add(r.getString());
+      }
+      return new Contest(table, rowKey, holders, withErasure ? r.getString() : null);
+    }
+
+    Contest(String table, List<String> rowKey, List<String> holders) {
+      this(table, rowKey, holders, null);
+    }
 
     /** The contest with one more holder (once). */
     Contest with(String holder) {
@@ -116,7 +128,14 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
       }
       List<String> more = new ArrayList<>(holders);
       more.add(holder);
-      return new Contest(table, rowKey, more);
+      return new Contest(table, rowKey, more, erasure);
+    }
+
+    /** The contest with the erasure of {@code claim}, if it has one. */
+    Contest erasedBy(Claim claim) {
+      return claim.getErasure() == null
+          ? this
+          : new Contest(table, rowKey, holders, claim.getErasure());
     }
   }
 
@@ -178,7 +197,9 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
       // claimant itself (its own rows, deletes included, are applied in order).
       owners.put(key, claimant);
       if (owner != null && owner.holds() && !owner.member().equals(claim.getMember())) {
-        Contest contest = new Contest(claim.getTable(), claim.getRowKey(), List.of(owner.member()));
+        Contest contest =
+            new Contest(claim.getTable(), claim.getRowKey(), List.of(owner.member()))
+                .erasedBy(claim);
         contests.put(contestKey, claimant.holds() ? contest.with(claim.getMember()) : contest);
       }
       return;
@@ -192,6 +213,7 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
               claim.getRowKey(),
               owner.holds() ? List.of(owner.member()) : List.of());
     }
+    contest = contest.erasedBy(claim);
     contests.put(contestKey, claimant.holds() ? contest.with(claim.getMember()) : contest);
     if (owner.precedes(claim)) {
       owners.put(key, claimant);
@@ -239,6 +261,7 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
             .setMember(loser)
             .setSequence(sequence)
             .setClaimedBy(winner)
+            .setErasure(contest.erasure())
             .build();
     // Keyed by the losing member: the default partitioner finds its by-member partition.
     context.forward(

@@ -13,6 +13,7 @@ import io.tusk.schemas.DatumState;
 import io.tusk.schemas.Erase;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.Row;
+import io.tusk.schemas.RowDelete;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,6 +65,9 @@ class ErasureTest {
     final StoreScan scan = new StoreScan(f.topics);
     final long[] offsets = new long[3];
 
+    /** The end offsets of the last commit sealed: the next one starts there. */
+    long[] sealed = new long[3];
+
     Run() {
       runs.add(this);
     }
@@ -72,7 +76,7 @@ class ErasureTest {
      * Sends the rows, then seals commit {@code sequence} over them (an erasure commit if asked).
      */
     Commit seal(long sequence, String erasure, Row... rows) {
-      long[] start = offsets.clone();
+      long[] start = sealed;
       for (Row row : rows) {
         Row placed =
             new Row(
@@ -82,8 +86,9 @@ class ErasureTest {
                 offsets[row.getSourcePartition()]++);
         f.row(placed);
       }
+      sealed = offsets.clone();
       Commit commit =
-          Commit.newBuilder(commit(sequence, start, offsets.clone())).setErasure(erasure).build();
+          Commit.newBuilder(commit(sequence, start, sealed)).setErasure(erasure).build();
       f.seal(commit);
       f.barriersAtEnd(commit);
       return commit;
@@ -325,5 +330,78 @@ class ErasureTest {
     // its failure keeps a salted hash, not the key)
     assertThat(run.emitted()).isEmpty();
     assertThat(run.storesHolding(ERASED)).isEmpty();
+  }
+
+  /** A delete by row key from an upstream erasure tombstone, at source partition 2. */
+  private static void erasureDelete(Run run, String claimId) {
+    run.f.event(
+        REPO,
+        null,
+        RowDelete.newBuilder()
+            .setTable("claims")
+            .setRowKey(List.of(claimId))
+            .setSourcePartition(2)
+            .setSourceOffset(run.offsets[2]++)
+            .setErasure(REQUEST)
+            .build());
+  }
+
+  @Test
+  void shouldPurgeARowAnErasureDeletesFromEveryVersionOfTheMemberThatHeldIt() {
+    // Given a member of a derived repo with a row in 2 versions (and another row added in the 2nd)
+    Run run = new Run();
+    run.seal(1, null, claim(0, 0, "C", "gone-1", "4711"), claim(0, 0, "O1", "o1-a", "1"));
+    run.succeedAll();
+    run.seal(2, null, claim(0, 0, "C", "kept-1", "5"));
+    run.succeedAll();
+    MemberVersions versions = run.versions();
+    String hash1 = versions.asOf(REPO, "C", 1).getHash();
+    String hash2 = versions.asOf(REPO, "C", 2).getHash();
+
+    // When an erasure's delete of that row comes in commit 3
+    erasureDelete(run, "gone-1");
+    run.seal(3, null);
+
+    // Then the row is gone at commit 3 and from every older version, which keep their hashes
+    assertThat(versions.asOf(REPO, "C", 3).getRows())
+        .extracting(r -> r.getValues().get(1))
+        .containsExactly("kept-1");
+    assertThat(versions.asOf(REPO, "C", 2).getRows())
+        .extracting(r -> r.getValues().get(1))
+        .containsExactly("kept-1");
+    assertThat(versions.asOf(REPO, "C", 2).getHash()).isEqualTo(hash2);
+    assertThat(versions.asOf(REPO, "C", 1).getRows()).isEmpty();
+    assertThat(versions.asOf(REPO, "C", 1).getHash()).isEqualTo(hash1);
+    assertThat(run.storesHolding("4711")).isEmpty();
+
+    // And the member stays: its datum is an ordinary one, and no erasure is pending for it
+    Map<String, Datum> third = run.succeedAll();
+    assertThat(third).containsOnlyKeys("C");
+    assertThat(third.get("C").getErasure()).isNull();
+    assertThat(run.scan.store(run.f.driver, PartitionStores.MEMBER_ERASURES)).isEmpty();
+  }
+
+  @Test
+  void shouldEraseAMemberLeftWithNoRowsByAnErasuresDelete() {
+    // Given a derived member with one row over 2 versions
+    Run run = new Run();
+    run.seal(1, null, claim(0, 0, ERASED, "only-1", "10"), claim(0, 0, "O1", "o1-a", "1"));
+    run.succeedAll();
+    run.seal(2, null, claim(0, 0, ERASED, "only-1", "20"));
+    run.succeedAll();
+
+    // When an erasure's delete takes that row
+    erasureDelete(run, "only-1");
+    run.seal(3, null);
+
+    // Then the member is erased with the same request: its removal carries it, and once done
+    // nothing of it is left
+    Map<String, Datum> third = run.succeedAll();
+    assertThat(third).containsOnlyKeys(ERASED);
+    assertThat(third.get(ERASED).getErasure()).isEqualTo(REQUEST);
+    assertThat(run.storesHolding(ERASED)).isEmpty();
+    for (long s = 1; s <= 3; s++) {
+      assertThat(run.versions().asOf(REPO, ERASED, s)).isNull();
+    }
   }
 }

@@ -1,13 +1,14 @@
 package io.tusk.partition;
 
-import io.tusk.common.member.MemberObjects;
 import io.tusk.common.member.RepoLayout;
+import io.tusk.common.member.TableLayout;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.Row;
 import io.tusk.schemas.RowChunk;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -186,18 +187,14 @@ class MemberVersions {
     }
 
     /**
-     * Removes the row with this row key from every version of the member older than {@code
-     * sequence} (an erasure's delete); each version keeps its sequence, commit and hash.
+     * Removes the rows with these keys ({@code [table, row key]}) from every version of the member
+     * older than {@code sequence} (an erasure's deletes), in one pass per version; each version
+     * keeps its sequence, commit and hash.
      *
-     * @return how many versions held the row
+     * @return how many versions held one of the rows
      */
-    int purgeRow(
-        String repo,
-        String member,
-        long sequence,
-        String table,
-        List<String> rowKey,
-        RepoLayout layout) {
+    int purgeRows(
+        String repo, String member, long sequence, Set<List<Object>> keys, RepoLayout layout) {
       List<MemberObject> older = new ArrayList<>();
       try (KeyValueIterator<Bytes, MemberObject> all =
           versions.range(
@@ -207,14 +204,19 @@ class MemberVersions {
       int purged = 0;
       for (MemberObject version : older) {
         List<Row> rows = rows(version);
-        List<Row> kept = MemberObjects.remove(rows, table, rowKey, layout);
+        List<Row> kept = new ArrayList<>(rows.size());
+        for (Row row : rows) {
+          TableLayout table = layout.table(row.getTable());
+          boolean erased =
+              table != null
+                  && table.hasRowKey()
+                  && keys.contains(List.of(row.getTable(), table.rowKeyOf(row.getValues())));
+          if (!erased) {
+            kept.add(row);
+          }
+        }
         if (kept.size() != rows.size()) {
-          put(
-              MemberObject.newBuilder(version)
-                  .setRows(new ArrayList<>(kept))
-                  .setRowCount(-1)
-                  .setParts(1)
-                  .build());
+          put(MemberObject.newBuilder(version).setRows(kept).setRowCount(-1).setParts(1).build());
           purged++;
         }
       }

@@ -352,14 +352,13 @@ final class DatumEmission {
       budget.changed();
     }
 
-    /** The member's erasure if this job is to clear it from the pipeline, else null. */
+    /**
+     * The member's erasure if the pipeline has not cleared it yet, else null: any removal of its
+     * output then carries the request (also one of a job over an older commit, which clears it).
+     */
     private MemberErasure erasureOf(String member) {
       MemberErasure erasure = erasures.of(repo, member);
-      return erasure != null
-              && erasure.pendingIn(pipeline)
-              && commit.getSequence() >= erasure.sequence()
-          ? erasure
-          : null;
+      return erasure != null && erasure.pendingIn(pipeline) ? erasure : null;
     }
 
     /**

@@ -36,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * are in, a {@link ReleasesDone} goes to every by-member partition: each of them then knows it has
  * every release of N from this partition (a release precedes the marker, both written by this task
  * in order).
+ *
+ * <p>Erasure (issue 10): a delete claim with an erasure request marks its contest, and every
+ * holder's release carries the request (the holder purges the row from its history); a claim from
+ * {@link Erasures#FORGET} drops the owner entries of an erased member, so none keeps its key.
  */
 final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String, Object> {
   private static final Logger log = LoggerFactory.getLogger(RowOwnerProcessor.class);

@@ -65,6 +65,9 @@ class ErasureTest {
     final StoreScan scan = new StoreScan(f.topics);
     final long[] offsets = new long[3];
 
+    /** Whether commits start a job of the pipeline. */
+    boolean withJobs = true;
+
     /** The end offsets of the last commit sealed: the next one starts there. */
     long[] sealed = new long[3];
 
@@ -87,8 +90,15 @@ class ErasureTest {
         f.row(placed);
       }
       sealed = offsets.clone();
-      Commit commit =
-          Commit.newBuilder(commit(sequence, start, sealed)).setErasure(erasure).build();
+      Commit.Builder commit =
+          Commit.newBuilder(commit(sequence, start, sealed)).setErasure(erasure);
+      if (!withJobs) {
+        commit.setJobs(List.of());
+      }
+      return seal(commit.build());
+    }
+
+    private Commit seal(Commit commit) {
       f.seal(commit);
       f.barriersAtEnd(commit);
       return commit;
@@ -403,5 +413,35 @@ class ErasureTest {
     for (long s = 1; s <= 3; s++) {
       assertThat(run.versions().asOf(REPO, ERASED, s)).isNull();
     }
+  }
+
+  @Test
+  void shouldEraseAMemberOf20000RowsAnd52VersionsWellWithinATransactionTimeout() {
+    // Given a member of 20,000 rows (about 2 MB, in chunks) with 52 versions, no pipeline
+    Run run = new Run();
+    run.withJobs = false;
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 20_000; i++) {
+      rows.add(erasedClaim(String.format("h-%05d", i), "1" + "y".repeat(80)));
+    }
+    run.seal(1, null, rows.toArray(Row[]::new));
+    for (int v = 2; v <= 52; v++) {
+      run.seal(v, null, erasedClaim("h-00000", v + "y".repeat(80)));
+    }
+    assertThat(run.versions().asOf(REPO, ERASED, 52).getSequence()).isEqualTo(52);
+
+    // When it is erased
+    long started = System.nanoTime();
+    run.erase(ERASED, 53);
+    run.seal(53, REQUEST);
+    long millis = (System.nanoTime() - started) / 1_000_000;
+    System.out.println("Erasing 20,000 rows in 52 versions took " + millis + " ms");
+
+    // Then the step took far less than Streams' default transaction timeout (60 s), and (no
+    // pipeline to clear it) nothing of the member is left
+    assertThat(millis).isLessThan(20_000);
+    assertThat(run.emitted()).isEmpty();
+    assertThat(run.scan.store(run.f.driver, PartitionStores.MEMBER_CHUNKS)).isEmpty();
+    assertThat(run.storesHolding(ERASED)).isEmpty();
   }
 }

@@ -19,6 +19,20 @@ final class Binary {
   /** A serde of {@code T} with format {@code version}. */
   static <T> Serde<T> serde(
       String name, byte version, BiConsumer<T, Writer> write, Function<Reader, T> read) {
+    return serde(name, version, write, read, (byte) -1, null);
+  }
+
+  /**
+   * A serde of {@code T} that writes format {@code version} and also reads values of the previous
+   * format {@code older} (stored before an upgrade) with {@code readOlder}.
+   */
+  static <T> Serde<T> serde(
+      String name,
+      byte version,
+      BiConsumer<T, Writer> write,
+      Function<Reader, T> read,
+      byte older,
+      Function<Reader, T> readOlder) {
     return Serdes.serdeFrom(
         (topic, value) -> {
           if (value == null) {
@@ -35,6 +49,9 @@ final class Binary {
           }
           ByteBuffer buffer = ByteBuffer.wrap(data);
           byte found = buffer.get();
+          if (readOlder != null && found == older) {
+            return readOlder.apply(new Reader(buffer));
+          }
           if (found != version) {
             throw new SerializationException("unknown " + name + " format version " + found);
           }

@@ -39,11 +39,13 @@ final class CommitCompletion {
   private final MemberTask task;
   private final MemberUpdates updates;
   private final RowMoves moves;
+  private final Erasures erasures;
 
-  CommitCompletion(MemberTask task, MemberUpdates updates, RowMoves moves) {
+  CommitCompletion(MemberTask task, MemberUpdates updates, RowMoves moves, Erasures erasures) {
     this.task = task;
     this.updates = updates;
     this.moves = moves;
+    this.erasures = erasures;
   }
 
   /** The progress after a slice of a phase, and whether the phase's scan reached its end. */
@@ -80,7 +82,7 @@ final class CommitCompletion {
           progress =
               RowMoves.hasRowKeys(layout)
                   ? progress.phase(Progress.Phase.DELETES)
-                  : finish(repo, seal, progress);
+                  : finish(repo, seal, layout, progress, budget);
         }
       }
       if (progress.phase() == Progress.Phase.DELETES) {
@@ -97,7 +99,8 @@ final class CommitCompletion {
       }
       if (progress.phase() == Progress.Phase.RELEASES) {
         Step step = moves.applyReleases(repo, commit, layout, progress, budget);
-        progress = step.done() ? finish(repo, seal, step.progress()) : step.progress();
+        progress =
+            step.done() ? finish(repo, seal, layout, step.progress(), budget) : step.progress();
       }
       if (progress.phase() != Progress.Phase.IDLE) {
         return progress; // the budget ran out mid-commit, or releases are awaited
@@ -135,9 +138,14 @@ final class CommitCompletion {
     }
   }
 
-  /** Records the completed commit, emits its part and moves on to the next. */
-  private Progress finish(String repo, Seal seal, Progress progress) {
+  /**
+   * Erases the members whose erasure names the commit (after its rows, deletes and releases),
+   * records the completed commit, emits its part and moves on to the next.
+   */
+  private Progress finish(
+      String repo, Seal seal, RepoLayout layout, Progress progress, Budget budget) {
     Commit commit = seal.getCommit();
+    progress = erasures.apply(repo, commit, layout, progress, budget);
     task.stores
         .commitMarks()
         .put(

@@ -12,7 +12,9 @@ import io.tusk.schemas.JobRequest;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.Row;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -61,9 +63,11 @@ final class DatumEmission {
   static final int DATUM_PART_BYTES = MemberVersions.CHUNK_BYTES;
 
   private final MemberTask task;
+  private final Erasures erasures;
 
-  DatumEmission(MemberTask task) {
+  DatumEmission(MemberTask task, Erasures erasures) {
     this.task = task;
+    this.erasures = erasures;
   }
 
   /**
@@ -134,9 +138,14 @@ final class DatumEmission {
         done = true;
       }
     }
+    if (done) {
+      emission.considerErased();
+    }
     // Written after the scans: the failed-datum iterator must not see its own store change.
     emission.emitted.forEach(
         key -> task.stores.failedDatums().put(key, request.getJobs().get(0).getJobId()));
+    String pipeline = request.getJobs().get(0).getPipeline();
+    emission.cleared.forEach(member -> erasures.clear(repo, member, pipeline));
     PipelineJobs after =
         jobs.emitting(scan, emission.cursor, emission.removals, emission.toProcess);
     if (!done) {
@@ -159,6 +168,9 @@ final class DatumEmission {
 
     /** State keys of the datums emitted, which stay "not succeeded" until their outcome. */
     private final List<Bytes> emitted = new ArrayList<>();
+
+    /** Erased members this pipeline holds nothing of (no output to remove): cleared at once. */
+    private final Set<String> cleared = new LinkedHashSet<>();
 
     private Bytes cursor;
     private long removals;
@@ -289,7 +301,11 @@ final class DatumEmission {
         return;
       }
       boolean removed = !MemberVersions.present(version);
+      MemberErasure erasure = removed && !compareOnly ? erasureOf(member) : null;
       if (removed && (compareOnly || status == null || !status.hasCurrentOutput())) {
+        if (erasure != null) {
+          cleared.add(member);
+        }
         return; // nothing to remove (or to compare)
       }
       String datumHash = Hashing.datumHash(job.getSpecHash(), removed ? "" : version.getHash());
@@ -315,6 +331,7 @@ final class DatumEmission {
               .setMode(mode)
               .setCommitSequence(commit.getSequence())
               .setCompareOnly(compareOnly)
+              .setErasure(erasure == null ? null : erasure.request())
               .setExpectedOutputHash(
                   (mode == JobMode.REPROCESS || compareOnly) && status != null
                       ? status.outputHashOf(datumHash)
@@ -333,6 +350,43 @@ final class DatumEmission {
         removals++;
       }
       budget.changed();
+    }
+
+    /**
+     * The member's erasure if the pipeline has not cleared it yet, else null: any removal of its
+     * output then carries the request (also one of a job over an older commit, which clears it).
+     */
+    private MemberErasure erasureOf(String member) {
+      MemberErasure erasure = erasures.of(repo, member);
+      return erasure != null && erasure.pendingIn(pipeline) ? erasure : null;
+    }
+
+    /**
+     * Looks at every erased member this job is to clear that its scans did not emit (an incremental
+     * job sees a member removed at the erasure commit only if it was present before), so each
+     * pipeline clears every erased member.
+     */
+    void considerErased() {
+      if (compareOnly) {
+        return;
+      }
+      Bytes prefix = StoreKeys.repo(repo);
+      List<String> erased = new ArrayList<>();
+      try (KeyValueIterator<Bytes, MemberErasure> all =
+          task.stores.erasures().range(prefix, StoreKeys.upperBound(prefix))) {
+        all.forEachRemaining(
+            kv -> {
+              if (kv.value.pendingIn(pipeline) && commit.getSequence() >= kv.value.sequence()) {
+                erased.add(StoreKeys.decodeName(kv.key));
+              }
+            });
+      }
+      for (String member : erased) {
+        // A removal this job emitted already is skipped by consider itself.
+        if (!cleared.contains(member)) {
+          consider(member, task.versions.asOf(repo, member, commit.getSequence()));
+        }
+      }
     }
 
     /**

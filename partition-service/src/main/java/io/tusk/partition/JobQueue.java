@@ -30,10 +30,12 @@ final class JobQueue {
 
   private final MemberTask task;
   private final DatumEmission emission;
+  private final Erasures erasures;
 
-  JobQueue(MemberTask task, DatumEmission emission) {
+  JobQueue(MemberTask task, DatumEmission emission, Erasures erasures) {
     this.task = task;
     this.emission = emission;
+    this.erasures = erasures;
   }
 
   /** Queues the jobs a seal starts. */
@@ -80,6 +82,9 @@ final class JobQueue {
 
   /** Records a datum's outcome in the member's datum state. */
   void onDatumDone(String repo, String member, DatumDone done) {
+    if (erasures.onDatumDone(repo, member, done)) {
+      return; // an erased member's state is deleted, not recorded
+    }
     Bytes key = StoreKeys.pipelineMember(repo, done.getPipeline(), member);
     DatumStatus status = task.stores.datumStates().get(key);
     DatumStatus next =

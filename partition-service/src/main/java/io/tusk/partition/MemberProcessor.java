@@ -4,6 +4,7 @@ import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.Barrier;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.DatumDone;
+import io.tusk.schemas.Erase;
 import io.tusk.schemas.JobDone;
 import io.tusk.schemas.JobRequest;
 import io.tusk.schemas.MemberEvent;
@@ -58,6 +59,7 @@ final class MemberProcessor implements Processor<String, MemberEvent, String, Ob
   private CommitCompletion completion;
   private VersionPruner pruner;
   private JobQueue jobs;
+  private Erasures erasures;
 
   MemberProcessor(
       Function<String, Optional<RepoSpec>> repos,
@@ -74,8 +76,9 @@ final class MemberProcessor implements Processor<String, MemberEvent, String, Ob
     MemberTask task = new MemberTask(context, repos, settings);
     stores = task.stores;
     MemberUpdates updates = new MemberUpdates(task);
-    completion = new CommitCompletion(task, updates, new RowMoves(task, updates));
-    jobs = new JobQueue(task, new DatumEmission(task));
+    erasures = new Erasures(task, updates);
+    completion = new CommitCompletion(task, updates, new RowMoves(task, updates), erasures);
+    jobs = new JobQueue(task, new DatumEmission(task, erasures), erasures);
     pruner = new VersionPruner(task, jobs, oldestBranchHead);
     // Barriers of idle partitions may have arrived long ago; a commit whose repo spec was missing
     // or whose slices are pending must complete without new input, and so must waiting jobs.
@@ -143,6 +146,12 @@ final class MemberProcessor implements Processor<String, MemberEvent, String, Ob
                   release.getTable(),
                   release.getRowKey()),
               release);
+    } else if (event instanceof Erase erase) {
+      if (record.key() == null) {
+        log.error("Erasure {} without member key in {} ignored", erase.getRequest(), topic);
+        return;
+      }
+      erasures.onErase(repo, record.key(), erase, progressOf(repo));
     } else if (event instanceof ReleasesDone done) {
       stores
           .releaseMarkers()
@@ -157,6 +166,7 @@ final class MemberProcessor implements Processor<String, MemberEvent, String, Ob
         || event instanceof Reject
         || event instanceof RowDelete
         || event instanceof Release
+        || event instanceof Erase
         || event instanceof DatumDone)) {
       complete(repo);
     }

@@ -31,6 +31,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * @param pipelineJobs per pipeline: its queue's bounds and head's state: {@code repo | pipeline}
  * @param pendingReleases releases of moved rows: {@code repo | sequence | member | table | key}
  * @param releaseMarkers releases-done markers: {@code repo | sequence | row-owner partition}
+ * @param pendingErasures erasure requests waiting for their commit: {@code repo | sequence |
+ *     member}
+ * @param erasures erased members not cleared by every pipeline yet: {@code repo | member}
  */
 record MemberStores(
     KeyValueStore<Bytes, Row> pendingRows,
@@ -48,7 +51,9 @@ record MemberStores(
     KeyValueStore<Bytes, JobRequest> jobQueue,
     KeyValueStore<Bytes, PipelineJobs> pipelineJobs,
     KeyValueStore<Bytes, Release> pendingReleases,
-    KeyValueStore<Bytes, Long> releaseMarkers) {
+    KeyValueStore<Bytes, Long> releaseMarkers,
+    KeyValueStore<Bytes, String> pendingErasures,
+    KeyValueStore<Bytes, MemberErasure> erasures) {
 
   /** The stores as the task's context has them. */
   static MemberStores of(ProcessorContext<?, ?> context) {
@@ -68,6 +73,8 @@ record MemberStores(
         context.getStateStore(PartitionStores.JOB_QUEUE),
         context.getStateStore(PartitionStores.PIPELINE_JOBS),
         context.getStateStore(PartitionStores.PENDING_RELEASES),
-        context.getStateStore(PartitionStores.RELEASE_MARKERS));
+        context.getStateStore(PartitionStores.RELEASE_MARKERS),
+        context.getStateStore(PartitionStores.PENDING_ERASURES),
+        context.getStateStore(PartitionStores.MEMBER_ERASURES));
   }
 }

@@ -1,11 +1,14 @@
 package io.tusk.partition;
 
+import io.tusk.common.member.RepoLayout;
+import io.tusk.common.member.TableLayout;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.Row;
 import io.tusk.schemas.RowChunk;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -183,7 +186,61 @@ class MemberVersions {
       deleteChunks(key);
     }
 
-    /** Deletes every version of the member older than {@code sequence}. */
+    /**
+     * Removes the rows with these keys ({@code [table, row key]}) from every version of the member
+     * older than {@code sequence} (an erasure's deletes), in one pass per version; each version
+     * keeps its sequence, commit and hash.
+     *
+     * @return how many versions held one of the rows
+     */
+    int purgeRows(
+        String repo, String member, long sequence, Set<List<Object>> keys, RepoLayout layout) {
+      List<MemberObject> older = new ArrayList<>();
+      try (KeyValueIterator<Bytes, MemberObject> all =
+          versions.range(
+              StoreKeys.version(repo, member, 0), StoreKeys.version(repo, member, sequence - 1))) {
+        all.forEachRemaining(kv -> older.add(kv.value));
+      }
+      int purged = 0;
+      for (MemberObject version : older) {
+        List<Row> rows = rows(version);
+        List<Row> kept = new ArrayList<>(rows.size());
+        for (Row row : rows) {
+          TableLayout table = layout.table(row.getTable());
+          boolean erased =
+              table != null
+                  && table.hasRowKey()
+                  && keys.contains(List.of(row.getTable(), table.rowKeyOf(row.getValues())));
+          if (!erased) {
+            kept.add(row);
+          }
+        }
+        if (kept.size() != rows.size()) {
+          put(MemberObject.newBuilder(version).setRows(kept).setRowCount(-1).setParts(1).build());
+          purged++;
+        }
+      }
+      return purged;
+    }
+
+    /** The sequences of the member's versions older than {@code sequence}, oldest first. */
+    List<Long> sequencesBefore(String repo, String member, long sequence) {
+      List<Long> sequences = new ArrayList<>();
+      if (sequence <= 0) {
+        return sequences;
+      }
+      try (KeyValueIterator<Bytes, MemberObject> all =
+          versions.range(
+              StoreKeys.version(repo, member, 0), StoreKeys.version(repo, member, sequence - 1))) {
+        all.forEachRemaining(kv -> sequences.add(StoreKeys.decodeVersion(kv.key).sequence()));
+      }
+      return sequences;
+    }
+
+    /**
+     * Deletes every version of the member older than {@code sequence}, with their chunks (history
+     * pruning; erasure purges every version of an erased member this way).
+     */
     void deleteBefore(String repo, String member, long sequence) {
       if (sequence <= 0) {
         return;

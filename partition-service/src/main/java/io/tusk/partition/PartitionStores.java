@@ -22,6 +22,10 @@ final class PartitionStores {
   static final String MEMBER_CHUNKS = "member-chunks-store";
   static final String CHANGED_MEMBERS = "changed-members-store";
 
+  // Erasures: those waiting for their commit, and erased members not cleared by every pipeline.
+  static final String PENDING_ERASURES = "pending-erasures-store";
+  static final String MEMBER_ERASURES = "member-erasures-store";
+
   // Jobs on the member side.
   static final String DATUM_STATES = "datum-states-store";
   static final String FAILED_DATUMS = "failed-datums-store";

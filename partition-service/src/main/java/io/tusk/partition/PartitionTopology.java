@@ -115,6 +115,8 @@ public final class PartitionTopology {
     topology.addStateStore(
         store(PartitionStores.PENDING_RELEASES, topics.avro(Release.class)), member);
     topology.addStateStore(store(PartitionStores.RELEASE_MARKERS, Serdes.Long()), member);
+    topology.addStateStore(store(PartitionStores.PENDING_ERASURES, Serdes.String()), member);
+    topology.addStateStore(store(PartitionStores.MEMBER_ERASURES, MemberErasure.SERDE), member);
     topology.addStateStore(
         Stores.keyValueStoreBuilder(
             Stores.persistentKeyValueStore(PartitionStores.PROGRESS), keys, Progress.SERDE),

@@ -70,6 +70,10 @@ final class RekeyRouter {
    * @throws SchemaUnavailableException if the schema registry cannot be reached (retry the record)
    */
   Routing route(ConsumerRecord<byte[], byte[]> record, String repo, RepoSpec spec) {
+    if (record.headers().lastHeader(Headers.ROLL) != null) {
+      // A roll marker on a compacted output topic (erasure): no row, and no delete.
+      return new Routing(List.of(), Outcome.SKIPPED, null);
+    }
     String tableHeader = Headers.text(record.headers(), Headers.TABLE);
     if (spec == null) {
       return new Routing(
@@ -130,6 +134,7 @@ final class RekeyRouter {
               .setRowKey(deleted.rowKey())
               .setSourcePartition(record.partition())
               .setSourceOffset(record.offset())
+              .setErasure(Headers.text(record.headers(), Headers.ERASURE))
               .build();
       return new Routing(
           List.of(

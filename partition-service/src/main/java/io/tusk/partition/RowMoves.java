@@ -13,12 +13,16 @@ import io.tusk.schemas.RowDelete;
 import io.tusk.schemas.RowOwnerEvent;
 import io.tusk.schemas.Seal;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The member side of row moves and deletes by row key (docs/versioning-and-processing.md): a row
@@ -32,6 +36,8 @@ import org.apache.kafka.streams.state.KeyValueIterator;
  * marker is in.
  */
 final class RowMoves {
+  private static final Logger log = LoggerFactory.getLogger(RowMoves.class);
+
   private final MemberTask task;
   private final MemberUpdates updates;
 
@@ -114,6 +120,7 @@ final class RowMoves {
                   .setSourcePartition(delete.getSourcePartition())
                   .setSourceOffset(delete.getSourceOffset())
                   .setDelete(true)
+                  .setErasure(delete.getErasure())
                   .build());
         }
       }
@@ -208,8 +215,10 @@ final class RowMoves {
       releases.clear();
       return;
     }
-    MemberObject latest = task.versions.asOf(repo, member, commit.getSequence());
-    if (MemberVersions.present(latest)) {
+    long sequence = commit.getSequence();
+    MemberObject latest = task.versions.asOf(repo, member, sequence);
+    boolean present = MemberVersions.present(latest);
+    if (present) {
       List<Row> before = task.versions.rows(latest);
       List<Row> rows = before;
       for (Release release : releases) {
@@ -217,7 +226,30 @@ final class RowMoves {
       }
       if (rows.size() != before.size()) {
         updates.update(repo, member, rows, commit, changes, budget);
+        present = !rows.isEmpty();
       }
+    }
+    // Rows an erasure's delete took go from every version of the member, and a member left with
+    // no rows is erased with the same request when the commit finishes.
+    String erasure = null;
+    Set<List<Object>> erased = new HashSet<>();
+    for (Release release : releases) {
+      if (release.getErasure() != null) {
+        erasure = release.getErasure();
+        erased.add(List.of(release.getTable(), release.getRowKey()));
+      }
+    }
+    if (erasure != null) {
+      int purged = task.versions.purgeRows(repo, member, sequence, erased, layout);
+      log.info(
+          "Erasure {} purged {} rows from {} versions of a member of repo {}",
+          erasure,
+          erased.size(),
+          purged,
+          repo);
+    }
+    if (erasure != null && !present) {
+      task.stores.pendingErasures().put(StoreKeys.pendingErasure(repo, sequence, member), erasure);
     }
     releases.clear();
   }

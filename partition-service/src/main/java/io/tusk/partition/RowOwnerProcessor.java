@@ -36,6 +36,10 @@ import org.slf4j.LoggerFactory;
  * are in, a {@link ReleasesDone} goes to every by-member partition: each of them then knows it has
  * every release of N from this partition (a release precedes the marker, both written by this task
  * in order).
+ *
+ * <p>Erasure (issue 10): a delete claim with an erasure request marks its contest, and every
+ * holder's release carries the request (the holder purges the row from its history); a claim from
+ * {@link Erasures#FORGET} drops the owner entries of an erased member, so none keeps its key.
  */
 final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String, Object> {
   private static final Logger log = LoggerFactory.getLogger(RowOwnerProcessor.class);
@@ -58,8 +62,10 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
             r -> new Owner(r.getString(), r.getLong(), r.getInt(), r.getLong(), r.getInt() == 1));
 
     static Owner of(Claim claim) {
+      // A deleted key has no holder: its owner names no member, so no entry keeps the key of a
+      // member that deleted its row (an erased one included).
       return new Owner(
-          claim.getMember(),
+          claim.getDelete() ? "" : claim.getMember(),
           claim.getSequence(),
           claim.getSourcePartition(),
           claim.getSourceOffset(),
@@ -80,32 +86,44 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
     }
   }
 
-  /** A contested key of one commit: its row key and every member that held it then. */
-  record Contest(String table, List<String> rowKey, List<String> holders) {
+  /**
+   * A contested key of one commit: its row key, every member that held it then, and the erasure
+   * request if an erasure's delete claimed it (every holder then purges the row from its history).
+   */
+  record Contest(String table, List<String> rowKey, List<String> holders, String erasure) {
     static final Serde<Contest> SERDE =
         Binary.serde(
             "contest",
-            (byte) 1,
+            (byte) 2,
             (c, w) -> {
               w.putString(c.table()).putInt(c.rowKey().size());
               c.rowKey().forEach(w::putString);
               w.putInt(c.holders().size());
               c.holders().forEach(w::putString);
+              w.putString(c.erasure());
             },
-            r -> {
-              String table = r.getString();
-              int keys = r.getInt();
-              List<String> rowKey = new ArrayList<>(keys);
-              for (int i = 0; i < keys; i++) {
-                rowKey.add(r.getString());
-              }
-              int n = r.getInt();
-              List<String> holders = new ArrayList<>(n);
-              for (int i = 0; i < n; i++) {
-                holders.add(r.getString());
-              }
-              return new Contest(table, rowKey, holders);
-            });
+            r -> read(r, true),
+            (byte) 1,
+            r -> read(r, false));
+
+    private static Contest read(Binary.Reader r, boolean withErasure) {
+      String table = r.getString();
+      int keys = r.getInt();
+      List<String> rowKey = new ArrayList<>(keys);
+      for (int i = 0; i < keys; i++) {
+        rowKey.add(r.getString());
+      }
+      int n = r.getInt();
+      List<String> holders = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        holders.add(r.getString());
+      }
+      return new Contest(table, rowKey, holders, withErasure ? r.getString() : null);
+    }
+
+    Contest(String table, List<String> rowKey, List<String> holders) {
+      this(table, rowKey, holders, null);
+    }
 
     /** The contest with one more holder (once). */
     Contest with(String holder) {
@@ -114,7 +132,14 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
       }
       List<String> more = new ArrayList<>(holders);
       more.add(holder);
-      return new Contest(table, rowKey, more);
+      return new Contest(table, rowKey, more, erasure);
+    }
+
+    /** The contest with the erasure of {@code claim}, if it has one. */
+    Contest erasedBy(Claim claim) {
+      return claim.getErasure() == null
+          ? this
+          : new Contest(table, rowKey, holders, claim.getErasure());
     }
   }
 
@@ -156,6 +181,10 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
   private void onClaim(String repo, Claim claim) {
     Bytes key = StoreKeys.owner(repo, claim.getTable(), claim.getRowKey());
     Owner owner = owners.get(key);
+    if (claim.getSourcePartition() == Erasures.FORGET) {
+      forget(key, owner, claim);
+      return;
+    }
     Owner claimant = Owner.of(claim);
     if (owner != null && owner.sequence() > claim.getSequence()) {
       log.error(
@@ -172,7 +201,9 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
       // claimant itself (its own rows, deletes included, are applied in order).
       owners.put(key, claimant);
       if (owner != null && owner.holds() && !owner.member().equals(claim.getMember())) {
-        Contest contest = new Contest(claim.getTable(), claim.getRowKey(), List.of(owner.member()));
+        Contest contest =
+            new Contest(claim.getTable(), claim.getRowKey(), List.of(owner.member()))
+                .erasedBy(claim);
         contests.put(contestKey, claimant.holds() ? contest.with(claim.getMember()) : contest);
       }
       return;
@@ -186,9 +217,22 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
               claim.getRowKey(),
               owner.holds() ? List.of(owner.member()) : List.of());
     }
+    contest = contest.erasedBy(claim);
     contests.put(contestKey, claimant.holds() ? contest.with(claim.getMember()) : contest);
     if (owner.precedes(claim)) {
       owners.put(key, claimant);
+    }
+  }
+
+  /**
+   * An erased member's key, sent after its erasure commit N settled: the owner entry goes if the
+   * member still holds the key as of N (if another member claimed it since, that claim stands).
+   */
+  private void forget(Bytes key, Owner owner, Claim claim) {
+    if (owner != null
+        && owner.member().equals(claim.getMember())
+        && owner.sequence() <= claim.getSequence()) {
+      owners.delete(key);
     }
   }
 
@@ -221,6 +265,7 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
             .setMember(loser)
             .setSequence(sequence)
             .setClaimedBy(winner)
+            .setErasure(contest.erasure())
             .build();
     // Keyed by the losing member: the default partitioner finds its by-member partition.
     context.forward(

@@ -1,5 +1,6 @@
 package io.tusk.partition;
 
+import io.tusk.common.member.Hashing;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -62,6 +63,14 @@ final class StoreKeys {
   /** A member of a commit's changed-member set: {@code repo | sequence | member}. */
   static Bytes changed(String repo, long sequence, String member) {
     return new Builder().string(repo).number(sequence).string(member).build();
+  }
+
+  /**
+   * An erasure waiting for its commit: {@code repo | sequence | member}, like a changed-set entry,
+   * so the erasures of commit N are the range {@link #changedSet}.
+   */
+  static Bytes pendingErasure(String repo, long sequence, String member) {
+    return changed(repo, sequence, member);
   }
 
   /** The prefix of a commit's changed-member set: {@code repo | sequence}. */
@@ -145,9 +154,13 @@ final class StoreKeys {
     return new Builder().string(jobId).integer(restart ? 1 : 0).build();
   }
 
-  /** A member of a job: {@code job ID | member}. */
+  /**
+   * A member of a job: {@code job ID | SHA-256(job ID, member)}. The tracker only needs to know a
+   * member again within the job, so the key holds a hash salted with the (random) job ID rather
+   * than the member key: an erased member leaves no key behind in the tracker's stores.
+   */
   static Bytes jobMember(String jobId, String member) {
-    return new Builder().string(jobId).string(member).build();
+    return new Builder().string(jobId).string(Hashing.sha256Hex(jobId, member)).build();
   }
 
   /** The prefix of every part of {@code commitId}. */

@@ -273,6 +273,38 @@ class RekeyRouterTest {
   }
 
   @Test
+  void shouldCarryTheErasureRequestWhenTheTombstoneIsAnErasures() {
+    // Given the tombstone of an erased member's removal datum (header tusk.erasure)
+    RepoSpec derived = IngestFixtures.derived("risk-by-patient", "risk", "PATIENT", 2);
+    ConsumerRecord<byte[], byte[]> record = record("risk.output", 0, 3, utf8("m1"), null);
+    record.headers().add(Headers.ERASURE, utf8("erasure-7"));
+
+    // When it is routed
+    RekeyRouter.Routing routing = router.route(record, "risk-by-patient", derived);
+
+    // Then the delete names the request
+    Object event =
+        topics.byMember("risk-by-patient").readValue(routing.records().get(0).value()).getEvent();
+    assertThat(((RowDelete) event).getErasure()).isEqualTo("erasure-7");
+  }
+
+  @Test
+  void shouldSkipARollMarkerWithoutDeletingAnything() {
+    // Given a roll marker (a tombstone of a reserved key with header tusk.roll) on risk.output
+    RepoSpec derived = IngestFixtures.derived("risk-by-patient", "risk", "PATIENT", 2);
+    ConsumerRecord<byte[], byte[]> record =
+        record("risk.output", 0, 4, utf8("\u0000tusk-roll"), null);
+    record.headers().add(Headers.ROLL, new byte[] {1});
+
+    // When it is routed
+    RekeyRouter.Routing routing = router.route(record, "risk-by-patient", derived);
+
+    // Then nothing is written
+    assertThat(routing.outcome()).isEqualTo(RekeyRouter.Outcome.SKIPPED);
+    assertThat(routing.records()).isEmpty();
+  }
+
+  @Test
   void shouldCopyARejectToAnExistingPartitionWhenTheSourceHasMorePartitionsThanTheRepo() {
     // Given a repo with 3 update partitions and a bad record from source partition 4
     ConsumerRecord<byte[], byte[]> record = record(UPDATES, 4, 0, null, utf8("A"));

@@ -147,9 +147,10 @@ final class LineageTopology {
 
     // Latest output and every version of a member, in the member's partition. The indexer also
     // purges an erased member's outputs and says what the rows and datum indexes must purge.
+    // Timestamped, as when it was a KTable's store: existing state directories and changelogs fit.
     builder.addStateStore(
-        Stores.keyValueStoreBuilder(
-            Stores.persistentKeyValueStore(LineageStores.OUTPUTS_STORE), keys, events));
+        Stores.timestampedKeyValueStoreBuilder(
+            Stores.persistentTimestampedKeyValueStore(LineageStores.OUTPUTS_STORE), keys, events));
     KStream<String, OutputEvent> purges =
         outputs
             .flatMap((key, event) -> IndexKeys.ofOutput(event), Named.as("output-keys"))

@@ -9,7 +9,8 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.TimestampedKeyValueStore;
+import org.apache.kafka.streams.state.ValueAndTimestamp;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +29,7 @@ final class OutputIndexer implements Processor<String, OutputEvent, String, Outp
   private static final Logger log = LoggerFactory.getLogger(OutputIndexer.class);
 
   private ProcessorContext<String, OutputEvent> context;
-  private KeyValueStore<String, OutputEvent> outputs;
+  private TimestampedKeyValueStore<String, OutputEvent> outputs;
 
   @Override
   public void init(ProcessorContext<String, OutputEvent> context) {
@@ -44,16 +45,17 @@ final class OutputIndexer implements Processor<String, OutputEvent, String, Outp
     } else if (event.erases()) {
       purge(record, event);
     } else {
-      outputs.put(record.key(), event);
+      outputs.put(record.key(), ValueAndTimestamp.make(event, record.timestamp()));
     }
   }
 
   private void purge(Record<String, OutputEvent> record, OutputEvent erasure) {
     String prefix = StoreKeys.prefix(OutputKeyer.key(erasure.pipeline(), erasure.member()));
     List<KeyValue<String, OutputEvent>> versions = new ArrayList<>();
-    try (KeyValueIterator<String, OutputEvent> iterator =
+    try (KeyValueIterator<String, ValueAndTimestamp<OutputEvent>> iterator =
         outputs.range(prefix, StoreKeys.end(prefix))) {
-      iterator.forEachRemaining(versions::add);
+      iterator.forEachRemaining(
+          entry -> versions.add(KeyValue.pair(entry.key, entry.value.value())));
     }
     outputs.delete(record.key());
     for (KeyValue<String, OutputEvent> version : versions) {

@@ -128,14 +128,18 @@ final class OutcomeRecords {
             output.getDatumHash()));
   }
 
-  /** A null value on the compacted output topic: the member's output is gone. */
+  /**
+   * A null value on the compacted output topic: the member's output is gone. The removal datum of
+   * an erased member adds the erasure request, so lineage purges the member's outputs and a derived
+   * repo purges the row from every version.
+   */
   ProducerRecord<byte[], byte[]> tombstone(Datum datum) {
+    RecordHeaders headers = provenance(datum);
+    if (datum.getErasure() != null) {
+      headers.add(Headers.ERASURE, Headers.bytes(datum.getErasure()));
+    }
     return new ProducerRecord<>(
-        outputs.name(),
-        null,
-        outputs.key(datum.getMemberObject().getMember()),
-        null,
-        provenance(datum));
+        outputs.name(), null, outputs.key(datum.getMemberObject().getMember()), null, headers);
   }
 
   /** The datum's result, keyed by its job. */

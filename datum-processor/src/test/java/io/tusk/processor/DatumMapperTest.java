@@ -332,6 +332,37 @@ class DatumMapperTest {
   }
 
   @Test
+  void shouldNameTheErasureOnTheTombstoneWhenTheRemovalDatumErasesTheMember() {
+    // Given the removal datum of an erased member, and an ordinary removal datum
+    MemberObject removed =
+        MemberObject.newBuilder()
+            .setRepo("omop")
+            .setMember("55")
+            .setHash("")
+            .setCommitId("commit-8")
+            .setSequence(8)
+            .setRows(List.of())
+            .build();
+    Datum plain = OmopFixtures.datum(PIPELINE, "job-4", "commit-8", removed);
+    Datum erased = Datum.newBuilder(plain).setErasure("erasure-1").build();
+
+    // When both are mapped
+    DatumOutcome erasedOutcome = mapper(new GiBleedInsights(), topics).map(record(erased, 10));
+    DatumOutcome plainOutcome = mapper(new GiBleedInsights(), topics).map(record(plain, 11));
+
+    // Then the erased member's tombstone names the request besides its provenance, its result has
+    // no log; the ordinary tombstone has no erasure header
+    ProducerRecord<byte[], byte[]> tombstone = erasedOutcome.records().get(0);
+    assertThat(tombstone.value()).isNull();
+    assertThat(header(tombstone, Headers.ERASURE)).isEqualTo("erasure-1");
+    assertThat(header(tombstone, Headers.JOB_ID)).isEqualTo("job-4");
+    assertThat(header(tombstone, Headers.PIPELINE)).isEqualTo(PIPELINE);
+    assertThat(erasedOutcome.result().getLog()).isNull();
+    assertThat(erasedOutcome.result().getState()).isEqualTo(DatumState.SUCCESS);
+    assertThat(plainOutcome.records().get(0).headers().lastHeader(Headers.ERASURE)).isNull();
+  }
+
+  @Test
   void shouldSayWhetherTheOutputIsIdenticalWhenReprocessingWithAnExpectedHash() {
     // Given the same datum re-run in REPROCESS mode, once expecting its real output hash and once
     // expecting another

@@ -1,6 +1,5 @@
 package io.tusk.lineage;
 
-import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.InputRef;
@@ -131,6 +130,10 @@ final class IndexKeys {
    */
   static List<KeyValue<String, OutputEvent>> ofOutput(OutputEvent event) {
     String latest = OutputKeyer.key(event.pipeline(), event.member());
+    if (event.erases()) {
+      // No version of its own: under the latest key, it purges every version (OutputIndexer).
+      return List.of(KeyValue.pair(latest, event));
+    }
     return List.of(
         KeyValue.pair(latest, event.removed() ? null : event),
         KeyValue.pair(outputVersion(event.pipeline(), event.member(), event.jobId()), event));
@@ -155,23 +158,39 @@ final class IndexKeys {
    * every output (a member's whole row set, again in every job) would buy nothing.
    */
   static List<KeyValue<String, OutputEvent>> ofRows(OutputEvent event) {
+    if (event.erases()) {
+      // The erasure tombstone's own position names no member either.
+      return List.of(
+          KeyValue.pair(
+              writtenAt(event.position()),
+              OutputEvent.redaction(
+                  event.pipeline(),
+                  event.erasure(),
+                  event.topic(),
+                  event.partition(),
+                  event.offset())));
+    }
     OutputEvent pointer = event.pointer();
     List<KeyValue<String, OutputEvent>> keys = new ArrayList<>();
     keys.add(KeyValue.pair(writtenAt(event.position()), pointer));
-    if (event.output() != null) {
-      for (InputRef input : event.output().getInputs()) {
-        if (!TopicNames.OUTPUT_PATTERN.matcher(input.getTopic()).matches()) {
-          continue;
-        }
-        String row =
-            OutputEvent.position(input.getTopic(), input.getPartition(), input.getOffset());
-        keys.add(
-            KeyValue.pair(
-                readersPrefix(row)
-                    + StoreKeys.join(event.pipeline(), event.member(), event.jobId()),
-                pointer));
-      }
+    for (String edge : readerEdges(event)) {
+      keys.add(KeyValue.pair(edge, pointer));
     }
     return keys;
+  }
+
+  /**
+   * The rows-store keys of the reader entries of an output: {@code <upstream
+   * position>\0r\0<pipeline>\0<member>\0<job>} for each of its input rows that is an upstream
+   * output.
+   */
+  static List<String> readerEdges(OutputEvent event) {
+    List<String> edges = new ArrayList<>();
+    for (InputRef input : OutputIndexer.upstreamRows(event)) {
+      String row = OutputEvent.position(input.getTopic(), input.getPartition(), input.getOffset());
+      edges.add(
+          readersPrefix(row) + StoreKeys.join(event.pipeline(), event.member(), event.jobId()));
+    }
+    return edges;
   }
 }

@@ -37,6 +37,9 @@ final class KafkaRowReader implements RowReader, AutoCloseable {
     try {
       TopicPartition tp = new TopicPartition(topic, partition);
       consumer.assign(List.of(tp));
+      if (consumer.beginningOffsets(List.of(tp)).getOrDefault(tp, 0L) > offset) {
+        return StoredRow.expiredRow(); // below the log start: retention deleted it
+      }
       consumer.seek(tp, offset);
       long deadline = System.nanoTime() + READ_TIMEOUT.toNanos();
       while (System.nanoTime() < deadline) {

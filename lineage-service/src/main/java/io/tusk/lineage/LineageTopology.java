@@ -145,25 +145,45 @@ final class LineageTopology {
                 Consumed.with(keys, topics.outputSerde()).withName("outputs-source"))
             .process(OutputKeyer::new, Named.as("outputs-keyer"));
 
-    // Latest output and every version of a member, in the member's partition.
-    outputs
-        .flatMap((key, event) -> IndexKeys.ofOutput(event), Named.as("output-keys"))
+    // Latest output and every version of a member, in the member's partition. The indexer also
+    // purges an erased member's outputs and says what the rows and datum indexes must purge.
+    // Timestamped, as when it was a KTable's store: existing state directories and changelogs fit.
+    builder.addStateStore(
+        Stores.timestampedKeyValueStoreBuilder(
+            Stores.persistentTimestampedKeyValueStore(LineageStores.OUTPUTS_STORE), keys, events));
+    KStream<String, OutputEvent> purges =
+        outputs
+            .flatMap((key, event) -> IndexKeys.ofOutput(event), Named.as("output-keys"))
+            .repartition(
+                Repartitioned.<String, OutputEvent>as("outputs-by-key")
+                    .withKeySerde(keys)
+                    .withValueSerde(events)
+                    .withNumberOfPartitions(outputPartitions)
+                    .withStreamPartitioner(new RoutingPartitioner<>()))
+            .process(OutputIndexer::new, Named.as("outputs-indexer"), LineageStores.OUTPUTS_STORE);
+
+    // An erasure reaches every partition of the datum indexes (keyed by job), see DatumEraser.
+    purges
+        .filter(OutputIndexer::isErasure, Named.as("datum-erasures-filter"))
         .repartition(
-            Repartitioned.<String, OutputEvent>as("outputs-by-key")
+            Repartitioned.<String, OutputEvent>as("datum-erasures")
                 .withKeySerde(keys)
                 .withValueSerde(events)
                 .withNumberOfPartitions(outputPartitions)
-                .withStreamPartitioner(new RoutingPartitioner<>()))
-        .toTable(
-            Named.as("outputs-table"),
-            Materialized.<String, OutputEvent, KeyValueStore<Bytes, byte[]>>as(
-                    LineageStores.OUTPUTS_STORE)
-                .withKeySerde(keys)
-                .withValueSerde(events));
+                .withStreamPartitioner(new BroadcastPartitioner<>()))
+        .process(
+            DatumEraser::new,
+            Named.as("datums-eraser"),
+            LineageStores.DATUMS_STORE,
+            LineageStores.DATUM_STATES_STORE);
 
-    // Rows: which output was written at a position, and which outputs read the row at a position.
+    // Rows: which output was written at a position, and which outputs read the row at a position;
+    // with the redactions and deleted edges of purged outputs.
     outputs
         .flatMap((key, event) -> IndexKeys.ofRows(event), Named.as("row-keys"))
+        .merge(
+            purges.filterNot(OutputIndexer::isErasure, Named.as("row-purges-filter")),
+            Named.as("rows-and-purges"))
         .repartition(
             Repartitioned.<String, OutputEvent>as("rows-by-position")
                 .withKeySerde(keys)

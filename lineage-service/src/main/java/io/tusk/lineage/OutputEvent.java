@@ -23,7 +23,13 @@ import org.apache.kafka.common.serialization.Serializer;
  * output; its provenance comes from the tombstone's headers. Entries of the rows index carry no
  * output either: they only point at one.
  *
+ * <p>The tombstone of an erased member's removal datum names the erasure request ({@code erasure}):
+ * the indexes purge what they hold of the member's outputs on it. A redaction ({@link #redaction})
+ * replaces the rows-index entry of a purged output's position: it keeps the request and the
+ * pipeline, never the member, the job or the data.
+ *
  * @param output the output, or null for a removal or a pointer
+ * @param erasure the erasure request of an erased member's tombstone or of a redaction, else null
  */
 record OutputEvent(
     String pipeline,
@@ -37,7 +43,8 @@ record OutputEvent(
     long offset,
     long timestamp,
     boolean removed,
-    Output output) {
+    Output output,
+    String erasure) {
 
   OutputEvent {
     Objects.requireNonNull(pipeline, "pipeline");
@@ -47,6 +54,45 @@ record OutputEvent(
     globalId = Objects.requireNonNullElse(globalId, "");
     datumHash = Objects.requireNonNullElse(datumHash, "");
     Objects.requireNonNull(topic, "topic");
+  }
+
+  /** An event that names no erasure. */
+  OutputEvent(
+      String pipeline,
+      String member,
+      String jobId,
+      String commitId,
+      String globalId,
+      String datumHash,
+      String topic,
+      int partition,
+      long offset,
+      long timestamp,
+      boolean removed,
+      Output output) {
+    this(
+        pipeline, member, jobId, commitId, globalId, datumHash, topic, partition, offset, timestamp,
+        removed, output, null);
+  }
+
+  /**
+   * What the rows index keeps at the position of an output purged by erasure {@code erasure}: the
+   * request and the pipeline; no member, job, commit, data or inputs.
+   */
+  static OutputEvent redaction(
+      String pipeline, String erasure, String topic, int partition, long offset) {
+    return new OutputEvent(
+        pipeline, "", "", "", "", "", topic, partition, offset, 0L, true, null, erasure);
+  }
+
+  /** True for the tombstone of an erased member's removal datum. */
+  boolean erases() {
+    return erasure != null && !member.isEmpty();
+  }
+
+  /** True for the redaction of a purged output ({@link #redaction}). */
+  boolean redacted() {
+    return erasure != null && member.isEmpty();
   }
 
   /** The event of an output record read at {@code topic/partition/offset}. */
@@ -72,7 +118,7 @@ record OutputEvent(
         ? this
         : new OutputEvent(
             pipeline, member, jobId, commitId, globalId, datumHash, topic, partition, offset,
-            timestamp, removed, null);
+            timestamp, removed, null, erasure);
   }
 
   /** The routing key of the row this output was written as: {@code topic/partition/offset}. */
@@ -102,7 +148,8 @@ record OutputEvent(
   private static byte[] write(String topic, OutputEvent event, Serializer<Output> outputs) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeByte(1); // format version
+      // Format 2 adds the erasure; format 1 (no erasure) stays readable.
+      out.writeByte(2);
       out.writeUTF(event.pipeline);
       out.writeUTF(event.member);
       out.writeUTF(event.jobId);
@@ -119,6 +166,10 @@ record OutputEvent(
       if (output != null) {
         out.write(output);
       }
+      out.writeBoolean(event.erasure != null);
+      if (event.erasure != null) {
+        out.writeUTF(event.erasure);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -128,7 +179,7 @@ record OutputEvent(
   private static OutputEvent read(String topic, byte[] bytes, Deserializer<Output> outputs) {
     try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
       byte version = in.readByte();
-      if (version != 1) {
+      if (version != 1 && version != 2) {
         throw new SerializationException("unknown output event format " + version);
       }
       String pipeline = in.readUTF();
@@ -148,6 +199,7 @@ record OutputEvent(
         byte[] data = in.readNBytes(length);
         output = outputs.deserialize(topic, data);
       }
+      String erasure = version >= 2 && in.readBoolean() ? in.readUTF() : null;
       return new OutputEvent(
           pipeline,
           member,
@@ -160,7 +212,8 @@ record OutputEvent(
           offset,
           timestamp,
           removed,
-          output);
+          output,
+          erasure);
     } catch (IOException e) {
       throw new SerializationException("cannot read an output event", e);
     }

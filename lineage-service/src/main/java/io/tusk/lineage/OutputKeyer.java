@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An output names its pipeline and member itself. A tombstone (a member removed from the input)
  * has no value: its pipeline is taken from the topic, its member from the record key, and its job,
- * commit, global ID and datum from the provenance headers the datum processor writes.
+ * commit, global ID and datum from the provenance headers the datum processor writes, and the
+ * erasure request when the member was erased.
  */
 final class OutputKeyer implements Processor<String, Output, String, OutputEvent> {
   private static final Logger log = LoggerFactory.getLogger(OutputKeyer.class);
@@ -37,6 +38,9 @@ final class OutputKeyer implements Processor<String, Output, String, OutputEvent
 
   @Override
   public void process(Record<String, Output> record) {
+    if (record.headers().lastHeader(Headers.ROLL) != null) {
+      return; // a roll marker (Headers.ROLL), not an output of any member
+    }
     RecordMetadata source = context.recordMetadata().orElseThrow();
     Output output = record.value();
     if (output != null) {
@@ -70,7 +74,8 @@ final class OutputKeyer implements Processor<String, Output, String, OutputEvent
             source.offset(),
             record.timestamp(),
             true,
-            null);
+            null,
+            Headers.text(record.headers(), Headers.ERASURE));
     context.forward(record.withKey(key(pipeline, record.key())).withValue(removal));
   }
 }

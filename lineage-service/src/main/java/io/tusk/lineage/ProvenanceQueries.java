@@ -5,7 +5,6 @@ import static io.tusk.lineage.QueryJson.datum;
 import static io.tusk.lineage.QueryJson.found;
 import static io.tusk.lineage.QueryJson.inputs;
 import static io.tusk.lineage.QueryJson.outputSummary;
-import static io.tusk.lineage.QueryJson.position;
 import static io.tusk.lineage.QueryJson.repoOf;
 import static io.tusk.lineage.QueryJson.utf8;
 
@@ -87,7 +86,15 @@ final class ProvenanceQueries {
     for (InputRef input : inputs.subList(0, Math.min(limit, inputs.size()))) {
       JsonObject row = AvroJson.toJson(input);
       if (TopicNames.OUTPUT_PATTERN.matcher(input.getTopic()).matches()) {
-        row.put("upstream", upstream(input, depth, content, limit, budget));
+        OutputEvent pointer =
+            reads.writtenAt(
+                OutputEvent.position(input.getTopic(), input.getPartition(), input.getOffset()));
+        if (pointer != null && pointer.redacted()) {
+          // An erased member's output: the request only, no upstream node, never content.
+          row.put("erased", true).put("erasure", pointer.erasure());
+        } else {
+          row.put("upstream", upstream(pointer, depth, content, limit, budget));
+        }
       } else if (content) {
         row.put("content", content(input));
       }
@@ -99,11 +106,12 @@ final class ProvenanceQueries {
         .put("inputsTruncated", inputs.size() > limit || cut);
   }
 
-  /** The upstream output an input row on {@code <pipeline>.output} is, expanded while allowed. */
-  private JsonObject upstream(InputRef input, int depth, boolean content, int limit, int[] budget) {
-    String position =
-        OutputEvent.position(input.getTopic(), input.getPartition(), input.getOffset());
-    OutputEvent pointer = reads.writtenAt(position);
+  /**
+   * The upstream output written at an input row on {@code <pipeline>.output} ({@code pointer}, its
+   * rows-index entry, or null), expanded while allowed.
+   */
+  private JsonObject upstream(
+      OutputEvent pointer, int depth, boolean content, int limit, int[] budget) {
     if (pointer == null) {
       return null;
     }
@@ -127,9 +135,15 @@ final class ProvenanceQueries {
     return node;
   }
 
-  /** A source row's bytes from Kafka: UTF-8 text when it decodes, else base64. */
+  /**
+   * A source row's bytes from Kafka: UTF-8 text when it decodes, else base64; {@code expired} when
+   * retention deleted it, {@code missing} when it is gone otherwise.
+   */
   private JsonObject content(InputRef input) {
     RowReader.StoredRow row = rows.read(input.getTopic(), input.getPartition(), input.getOffset());
+    if (row != null && row.expired()) {
+      return new JsonObject().put("expired", true);
+    }
     if (row == null || row.value() == null) {
       return new JsonObject().put("missing", true);
     }

@@ -1,6 +1,7 @@
 package io.tusk.lineage;
 
 import static io.tusk.lineage.Fixtures.completedCommit;
+import static io.tusk.lineage.Fixtures.datumResult;
 import static io.tusk.lineage.Fixtures.inputRef;
 import static io.tusk.lineage.Fixtures.job;
 import static io.tusk.lineage.Fixtures.output;
@@ -8,20 +9,31 @@ import static io.tusk.lineage.Fixtures.sealedCommit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.Ids;
+import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.Topic;
 import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Commit;
+import io.tusk.schemas.DatumResult;
+import io.tusk.schemas.DatumState;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobState;
 import io.tusk.schemas.Output;
 import io.tusk.schemas.registry.InMemorySchemaRegistryClient;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -177,6 +189,87 @@ class LineageTopologyTest {
   }
 
   @Test
+  void shouldPurgeEveryIndexEntryOfTheMemberAndRedactItsRowsWhenItsOutputsAreErased() {
+    // Given two versions of the erased member's risk output and one of another member, summary's
+    // output reading both members' risk outputs, and datum results (one failed) of each
+    String erased = "member-erased-77";
+    String secret = "secret-score-";
+    String[] riskJobs = {Ids.newId(), Ids.newId(), Ids.newId()};
+    String summaryJob = Ids.newId();
+    TestInputTopic<String, Output> risk = input(topics.output("risk"));
+    TestInputTopic<String, Output> summary = input(topics.output("summary"));
+    risk.pipeInput(
+        erased,
+        output("risk", erased, riskJobs[0], Ids.newId(), "text/plain", secret + 1, inputs()));
+    risk.pipeInput(
+        erased,
+        output("risk", erased, riskJobs[1], Ids.newId(), "text/plain", secret + 2, inputs()));
+    risk.pipeInput(
+        "2002", output("risk", "2002", riskJobs[1], Ids.newId(), "text/plain", "fine", inputs()));
+    summary.pipeInput(
+        "p7",
+        output(
+            "summary",
+            "p7",
+            summaryJob,
+            Ids.newId(),
+            "text/plain",
+            "two members",
+            List.of(
+                inputRef("risk.output", 0, 1L, "output"),
+                inputRef("risk.output", 0, 2L, "output"))));
+    TestInputTopic<String, DatumResult> results = input(topics.datumResults);
+    results.pipeInput(
+        riskJobs[0], datumResult(riskJobs[0], erased, DatumState.SUCCESS, "a", false));
+    results.pipeInput(
+        riskJobs[1], datumResult(riskJobs[1], erased, DatumState.SUCCESS, "b", false));
+    results.pipeInput(riskJobs[2], datumResult(riskJobs[2], erased, DatumState.FAILED, "c", false));
+    results.pipeInput(
+        riskJobs[1], datumResult(riskJobs[1], "2002", DatumState.SUCCESS, "d", false));
+    Map<String, String> before = allEntries();
+    assertThat(before.keySet()).anyMatch(entry -> entry.contains(erased));
+
+    // When the tombstone of the member's erasure arrives on risk.output
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(Headers.JOB_ID, Headers.bytes(Ids.newId()));
+    headers.add(Headers.ERASURE, Headers.bytes("erasure-1"));
+    risk.pipeInput(new TestRecord<String, Output>(erased, null, headers, Fixtures.T0 + 900));
+
+    // Then no entry of any store holds the member's key or its outputs' data
+    Map<String, String> after = allEntries();
+    assertThat(after.keySet())
+        .isNotEmpty()
+        .noneMatch(entry -> entry.contains(erased) || entry.contains(secret));
+    // And the rows index keeps a redaction at each of its positions, the tombstone's too (the
+    // driver numbers offsets across its input topics: summary's output took offset 3)
+    KeyValueStore<String, OutputEvent> rows = driver.getKeyValueStore(LineageStores.ROWS_STORE);
+    for (long offset : new long[] {0, 1, 4}) {
+      OutputEvent redaction = rows.get(IndexKeys.writtenAt("risk.output/0/" + offset));
+      assertThat(redaction.redacted()).isTrue();
+      assertThat(redaction.erasure()).isEqualTo("erasure-1");
+      assertThat(redaction.pipeline()).isEqualTo("risk");
+    }
+    // And every entry that names neither the member nor a purged position is unchanged
+    Map<String, String> untouched = new java.util.TreeMap<>(before);
+    untouched
+        .keySet()
+        .removeIf(entry -> entry.contains(erased) || entry.contains("risk.output/0/"));
+    assertThat(after).containsAllEntriesOf(untouched);
+    assertThat(outputsStore().get("risk/2002").jobId()).isEqualTo(riskJobs[1]);
+    assertThat(outputsStore().get("summary/p7").output().getInputs()).hasSize(2);
+    assertThat(rows.get(IndexKeys.writtenAt("risk.output/0/2")).member()).isEqualTo("2002");
+    assertThat(rows.get(IndexKeys.readersPrefix("risk.output/0/2") + "summary\0p7\0" + summaryJob))
+        .isNotNull();
+    assertThat(rows.get(IndexKeys.readersPrefix("risk.output/0/1") + "summary\0p7\0" + summaryJob))
+        .isNotNull();
+    assertThat(
+            driver
+                .<String, DatumResult>getKeyValueStore(LineageStores.DATUMS_STORE)
+                .get(IndexKeys.datum(riskJobs[1], "2002")))
+        .isNotNull();
+  }
+
+  @Test
   void shouldSkipUndecodableRecordAndKeepIndexingWhenValueIsNotAvro() {
     // Given a record that is not in the registry's wire format
     TestInputTopic<String, byte[]> raw =
@@ -203,6 +296,7 @@ class LineageTopologyTest {
         .contains("topic: jobs-by-commit-repartition")
         .contains("topic: outputs-by-key-repartition")
         .contains("topic: rows-by-position-repartition")
+        .contains("topic: datum-erasures-repartition")
         .contains("topic: jobs-by-index-key-repartition")
         .contains("topic: commits-by-index-key-repartition")
         .contains("stores: [commits-store]")
@@ -218,6 +312,52 @@ class LineageTopologyTest {
   private <V> TestInputTopic<String, V> input(Topic<String, V> topic) {
     return driver.createInputTopic(
         topic.name(), topic.keySerde().serializer(), topic.valueSerde().serializer());
+  }
+
+  /**
+   * Every entry of every store as {@code <store> <key bytes> = <value bytes>}, bytes decoded as
+   * ISO-8859-1 (one char a byte) so a search for UTF-8 text finds it wherever it is.
+   */
+  private Map<String, String> allEntries() {
+    Map<String, String> entries = new java.util.TreeMap<>();
+    for (String store : driver.getAllStateStores().keySet()) {
+      try (KeyValueIterator<Object, Object> all =
+          driver.<Object, Object>getKeyValueStore(store).all()) {
+        all.forEachRemaining(
+            entry ->
+                entries.put(
+                    store + " " + text(bytes(entry.key)),
+                    entry.value == null ? "" : text(bytes(entry.value))));
+      }
+    }
+    return entries;
+  }
+
+  @SuppressWarnings("unchecked")
+  private byte[] bytes(Object value) {
+    if (value instanceof String text) {
+      return text.getBytes(StandardCharsets.UTF_8);
+    }
+    if (value instanceof OutputEvent event) {
+      return OutputEvent.serde(topics.outputSerde()).serializer().serialize("t", event);
+    }
+    if (value instanceof SpecificRecord record) {
+      try {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+        new SpecificDatumWriter<SpecificRecord>((Class<SpecificRecord>) record.getClass())
+            .write(record, encoder);
+        encoder.flush();
+        return out.toByteArray();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+    return String.valueOf(value).getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String text(byte[] bytes) {
+    return new String(bytes, StandardCharsets.ISO_8859_1);
   }
 
   private KeyValueStore<String, Commit> commitsStore() {

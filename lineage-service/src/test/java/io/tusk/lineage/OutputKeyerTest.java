@@ -77,4 +77,31 @@ class OutputKeyerTest {
     // Then nothing is forwarded (it is logged with its position)
     assertThat(context.forwarded()).isEmpty();
   }
+
+  @Test
+  void shouldCarryTheErasureWhenTheTombstoneNamesOneAndSkipRollMarkers() {
+    // Given the tombstone of an erased member and a roll marker
+    RecordHeaders erasure = new RecordHeaders();
+    erasure.add(Headers.ERASURE, Headers.bytes("erasure-1"));
+    RecordHeaders roll = new RecordHeaders();
+    roll.add(Headers.ROLL, Headers.bytes("x"));
+
+    // When both are processed
+    keyer.process(new Record<>("1001", null, 5L, erasure));
+    keyer.process(new Record<>("tusk-roll", null, 6L, roll));
+
+    // Then only the erasure is forwarded, naming its request; it survives the index serde
+    assertThat(context.forwarded()).hasSize(1);
+    OutputEvent event = context.forwarded().get(0).record().value();
+    assertThat(event.erases()).isTrue();
+    assertThat(event.erasure()).isEqualTo("erasure-1");
+    var serde =
+        OutputEvent.serde(
+            new io.tusk.common.topics.Topics(
+                    new io.tusk.schemas.registry.InMemorySchemaRegistryClient())
+                .outputSerde());
+    OutputEvent read =
+        serde.deserializer().deserialize("t", serde.serializer().serialize("t", event));
+    assertThat(read).isEqualTo(event);
+  }
 }

@@ -243,6 +243,58 @@ class ProvenanceApiTest extends ApiTestBase {
   }
 
   @Test
+  void shouldShowARedactedInputAndAnswer404ForTheMemberWhenItsOutputsAreErased() throws Exception {
+    // Given a second version of 1001, then the tombstone of its erasure
+    writeJob3Output();
+    String erasingJob = Ids.newId();
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(Headers.JOB_ID, Headers.bytes(erasingJob));
+    headers.add(Headers.COMMIT_ID, Headers.bytes(c3));
+    headers.add(Headers.ERASURE, Headers.bytes("erasure-1"));
+    pipe(topics.output("risk"), "1001", (Output) null, headers, T0 + 600);
+
+    // When the downstream output's provenance is asked for with content
+    HttpAnswer answer = HttpAnswer.of(get("/pipelines/summary/outputs/p7/provenance?content=true"));
+    JsonObject body = new JsonObject(answer.body());
+
+    // Then its input row is marked erased with the request: no upstream node, no content
+    assertThat(body.getJsonArray("inputs").getJsonObject(0))
+        .isEqualTo(
+            row("risk.output", 0, 0L, "output").put("erased", true).put("erasure", "erasure-1"));
+    assertThat(answer.body()).doesNotContain("\"1001\"").doesNotContain("score");
+    // And the erased member's outputs are not found, nor in any subvenance
+    assertError(get("/pipelines/risk/outputs/1001"), 404, "not_found", "no output");
+    assertError(get("/pipelines/risk/outputs/1001/history"), 404, "not_found", "no output");
+    assertError(get("/pipelines/risk/outputs/1001/changes"), 404, "not_found", "no output");
+    assertThat(get("/pipelines/risk/outputs/1001/provenance").statusCode()).isEqualTo(404);
+    assertThat(json("/repos/claims/members/1001/subvenance").getJsonArray("outputs")).isEmpty();
+    // (summary's output read the purged row: it is not purged, so the row still leads to it)
+    JsonArray fromRow = json("/rows/risk.output/0/0/subvenance").getJsonArray("outputs");
+    assertThat(fromRow).hasSize(1);
+    assertThat(fromRow.getJsonObject(0).getString("pipeline")).isEqualTo("summary");
+    // And the downstream output itself is unchanged
+    assertThat(body.getJsonObject("job").getString("id")).isEqualTo(summaryJob);
+    assertThat(body.getJsonObject("datum").getString("member")).isEqualTo("p7");
+  }
+
+  @Test
+  void shouldSayExpiredWhenRetentionDeletedTheSourceRowAndMissingOtherwise() throws Exception {
+    // Given one source row below its partition's log start and one gone for another reason
+    rowValues.put("claims.updates/0/3", RowReader.StoredRow.expiredRow());
+    rowValues.remove("claims.updates/1/8");
+
+    // When the provenance is asked for with content
+    JsonArray rows =
+        json("/pipelines/risk/outputs/1001/provenance?content=true").getJsonArray("inputs");
+
+    // Then the first says expired, the second missing
+    assertThat(rows.getJsonObject(0).getJsonObject("content"))
+        .isEqualTo(new JsonObject().put("expired", true));
+    assertThat(rows.getJsonObject(1).getJsonObject("content"))
+        .isEqualTo(new JsonObject().put("missing", true));
+  }
+
+  @Test
   void shouldGiveTheFullInputCountWhenTheOutputListsOnlyTheFirstInputs() throws Exception {
     // Given job 3's output of member 1001, a member so large its output lists 2 of 5,000 inputs
     Output cut =

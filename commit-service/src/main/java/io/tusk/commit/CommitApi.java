@@ -108,6 +108,7 @@ final class CommitApi {
         .get("/repos", Need.authenticated(), this::handleListRepos)
         .get("/repos/:repo", repoReader, this::handleGetRepo)
         .put("/repos/:repo/trigger", Need.owner(REPO, "repo"), this::handleSetTrigger)
+        .put("/repos/:repo/retention", Need.owner(REPO, "repo"), this::handleSetRetention)
         .post("/repos/:repo/commits", repoWriter, this::handleSeal)
         .get("/repos/:repo/commits", repoReader, this::handleListCommits)
         .get("/repos/:repo/commits/:id", repoReader, this::handleGetRepoCommit)
@@ -225,6 +226,15 @@ final class CommitApi {
     Trigger trigger = Requests.trigger(HttpErrors.jsonBody(ctx));
     control
         .setTrigger(repo, trigger)
+        .onSuccess(updated -> ok(ctx, AvroJson.toJson(updated)))
+        .onFailure(ctx::fail);
+  }
+
+  private void handleSetRetention(RoutingContext ctx) {
+    String repo = control.repo(ctx.pathParam("repo")).getName();
+    Long rawRetention = Requests.rawRetention(HttpErrors.jsonBody(ctx));
+    control
+        .setRawRetention(repo, rawRetention)
         .onSuccess(updated -> ok(ctx, AvroJson.toJson(updated)))
         .onFailure(ctx::fail);
   }

@@ -22,7 +22,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
@@ -215,6 +217,17 @@ public final class CommitService implements Service {
       CompactedTopicView<RepoSpec> repos,
       CompactedTopicView<PipelineSpec> pipelines) {
     repos.snapshot().values().forEach(admin::createRepoTopics);
-    pipelines.snapshot().values().forEach(admin::createPipelineTopics);
+    Function<PipelineSpec, Long> inputRetention =
+        p -> repos.get(p.getInputRepo()).map(RepoSpec::getRawRetentionMs).orElse(null);
+    pipelines
+        .snapshot()
+        .values()
+        .forEach(p -> admin.createPipelineTopics(p, inputRetention.apply(p)));
+    // Topics created before a bound changed (or by an older version) get today's settings, so an
+    // erasure's promise holds for them too.
+    admin.alignConfigs(
+        List.copyOf(repos.snapshot().values()),
+        List.copyOf(pipelines.snapshot().values()),
+        inputRetention);
   }
 }

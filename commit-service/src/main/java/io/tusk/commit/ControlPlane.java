@@ -285,6 +285,38 @@ final class ControlPlane {
         });
   }
 
+  /**
+   * Sets (null: clears) how long raw copies of a repo's rows live, and aligns its topics and those
+   * of the pipelines reading it.
+   */
+  Future<RepoSpec> setRawRetention(String name, Long rawRetentionMs) {
+    repo(name);
+    return tasks.submit(
+        repoQueue(name),
+        () -> {
+          RepoSpec updated =
+              RepoSpec.newBuilder(repo(name)).setRawRetentionMs(rawRetentionMs).build();
+          write(topics.repos, name, updated);
+          repos.put(name, updated);
+          topicAdmin.alignRepo(updated, readers(name));
+          log.info("Raw retention of repo {} set to {} ms", name, rawRetentionMs);
+          return updated;
+        });
+  }
+
+  /** The pipelines whose input is the repo (whatever branch they follow). */
+  List<PipelineSpec> readers(String repo) {
+    return pipelines.snapshot().values().stream()
+        .filter(p -> p.getInputRepo().equals(repo))
+        .sorted(Comparator.comparing(PipelineSpec::getName))
+        .toList();
+  }
+
+  /** The raw retention of a pipeline's input repo (null: forever, or unknown). */
+  Long inputRetention(PipelineSpec pipeline) {
+    return repos.get(pipeline.getInputRepo()).map(RepoSpec::getRawRetentionMs).orElse(null);
+  }
+
   // ---- commits
 
   /**

@@ -84,7 +84,7 @@ final class PipelineControl {
           try {
             // The spec goes first, as for repos; the processor checks the transform.
             control.write(control.topics.pipelines, name, spec);
-            control.topicAdmin.createPipelineTopics(spec);
+            control.topicAdmin.createPipelineTopics(spec, control.inputRetention(spec));
             control.pipelines.put(name, spec);
           } finally {
             control.releaseName(name);

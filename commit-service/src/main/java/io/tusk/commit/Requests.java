@@ -58,6 +58,23 @@ final class Requests {
   }
 
   /**
+   * The {@code rawRetention} of a {@code PUT /repos/{repo}/retention} body ({@code null}: keep raw
+   * copies forever); 400 for another field or a bad duration.
+   */
+  static Long rawRetention(JsonObject body) {
+    Objects.requireNonNull(body, "body");
+    for (String field : body.fieldNames()) {
+      if (!field.equals("rawRetention")) {
+        throw bad("unknown field '" + SpecFields.echo(field) + "' (only rawRetention)");
+      }
+    }
+    if (!body.containsKey("rawRetention")) {
+      throw bad("rawRetention is required (null: keep raw copies forever)");
+    }
+    return parsed(() -> RepoSpecs.rawRetentionMs(body.getValue("rawRetention"), "rawRetention"));
+  }
+
+  /**
    * The pipeline a {@code POST /pipelines} spec document describes, parsed by the one parser of
    * spec documents ({@link PipelineSpecs}). Whether its input repo or pipeline exists is the
    * caller's check.

@@ -13,6 +13,7 @@ import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.StreamsConfig;
@@ -30,7 +31,8 @@ public record KafkaSettings(
     short replicationFactor,
     int systemPartitions,
     String instanceId,
-    Map<String, Object> clientOverrides) {
+    Map<String, Object> clientOverrides,
+    TopicBounds bounds) {
 
   public static final ConfigKey BOOTSTRAP_SERVERS =
       ConfigKey.required(
@@ -55,7 +57,15 @@ public record KafkaSettings(
 
   /** The keys every service reads. */
   public static final List<ConfigKey> KEYS =
-      List.of(BOOTSTRAP_SERVERS, REGISTRY_URL, REPLICATION_FACTOR, SYSTEM_PARTITIONS, INSTANCE_ID);
+      List.of(
+          BOOTSTRAP_SERVERS,
+          REGISTRY_URL,
+          REPLICATION_FACTOR,
+          SYSTEM_PARTITIONS,
+          INSTANCE_ID,
+          TopicBounds.COMPACTION_MAX_LAG,
+          TopicBounds.TOMBSTONE_RETENTION,
+          TopicBounds.SYSTEM_RETENTION);
 
   /** Prefix of pass-through Kafka client properties. */
   public static final String CLIENT_PROPERTY_PREFIX = "TUSK_KAFKA_";
@@ -64,6 +74,7 @@ public record KafkaSettings(
     Objects.requireNonNull(bootstrapServers, "bootstrapServers");
     Objects.requireNonNull(registryUrl, "registryUrl");
     Objects.requireNonNull(instanceId, "instanceId");
+    Objects.requireNonNull(bounds, "bounds");
     clientOverrides = Map.copyOf(clientOverrides);
   }
 
@@ -81,12 +92,14 @@ public record KafkaSettings(
         (short) replication,
         config.integer(SYSTEM_PARTITIONS, 1),
         instance.isEmpty() ? hostName() : instance,
-        overrides);
+        overrides,
+        TopicBounds.from(config));
   }
 
   /** Settings for code that is given addresses directly (tests, the local stack). */
   public static KafkaSettings of(String bootstrapServers, String registryUrl, String instanceId) {
-    return new KafkaSettings(bootstrapServers, registryUrl, (short) 1, 3, instanceId, Map.of());
+    return new KafkaSettings(
+        bootstrapServers, registryUrl, (short) 1, 3, instanceId, Map.of(), TopicBounds.DEFAULTS);
   }
 
   /**
@@ -105,7 +118,13 @@ public record KafkaSettings(
     Map<String, Object> overrides = new HashMap<>(clientOverrides);
     overrides.putAll(clientProperties(passed));
     return new KafkaSettings(
-        bootstrapServers, registryUrl, replicationFactor, systemPartitions, instanceId, overrides);
+        bootstrapServers,
+        registryUrl,
+        replicationFactor,
+        systemPartitions,
+        instanceId,
+        overrides,
+        bounds);
   }
 
   /** {@code SASL_JAAS_CONFIG} to {@code sasl.jaas.config}: lower case, underscores to dots. */
@@ -119,13 +138,37 @@ public record KafkaSettings(
   /** A copy with another instance ID (several instances of one service in one JVM). */
   public KafkaSettings withInstanceId(String id) {
     return new KafkaSettings(
-        bootstrapServers, registryUrl, replicationFactor, systemPartitions, id, clientOverrides);
+        bootstrapServers,
+        registryUrl,
+        replicationFactor,
+        systemPartitions,
+        id,
+        clientOverrides,
+        bounds);
   }
 
   /** A copy with another system topic partition count. */
   public KafkaSettings withSystemPartitions(int partitions) {
     return new KafkaSettings(
-        bootstrapServers, registryUrl, replicationFactor, partitions, instanceId, clientOverrides);
+        bootstrapServers,
+        registryUrl,
+        replicationFactor,
+        partitions,
+        instanceId,
+        clientOverrides,
+        bounds);
+  }
+
+  /** A copy with other topic bounds. */
+  public KafkaSettings withBounds(TopicBounds topicBounds) {
+    return new KafkaSettings(
+        bootstrapServers,
+        registryUrl,
+        replicationFactor,
+        systemPartitions,
+        instanceId,
+        clientOverrides,
+        topicBounds);
   }
 
   /** A registry client for {@link #registryUrl()}. */
@@ -213,6 +256,17 @@ public record KafkaSettings(
     props.put(StreamsConfig.ACCEPTABLE_RECOVERY_LAG_CONFIG, Long.MAX_VALUE);
     // Kafka 5.0's default, set now so processing errors in global stores are handled the same way.
     props.put("processing.exception.handler.global.enabled", true);
+    // Changelogs hold members' rows and outputs: an erased member's records there must be
+    // compacted away within the bounds an erasure promises (README "Erasure and retention").
+    props.put(
+        StreamsConfig.topicPrefix(TopicConfig.MAX_COMPACTION_LAG_MS_CONFIG),
+        Long.toString(bounds.compactionMaxLagMs()));
+    props.put(
+        StreamsConfig.topicPrefix(TopicConfig.SEGMENT_MS_CONFIG),
+        Long.toString(bounds.segmentMs()));
+    props.put(
+        StreamsConfig.topicPrefix(TopicConfig.DELETE_RETENTION_MS_CONFIG),
+        Long.toString(bounds.tombstoneRetentionMs()));
     props.putAll(clientOverrides);
     return props;
   }

@@ -2,6 +2,7 @@ package io.tusk.common.pipeline;
 
 import static io.tusk.common.pipeline.SpecFields.echo;
 
+import io.tusk.common.config.Durations;
 import io.tusk.common.member.ColumnType;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.RowFormat;
@@ -48,6 +49,7 @@ public final class RepoSpecs {
           "partitions",
           "memberPartitions",
           "historyRetention",
+          "rawRetention",
           "trigger");
   private static final Set<String> TABLE_FIELDS =
       Set.of("name", "columns", "memberKey", "rowKey", "opColumn", "columnTypes");
@@ -109,6 +111,7 @@ public final class RepoSpecs {
         fields.integer("historyRetention", DEFAULT_HISTORY_RETENTION, 1, MAX_HISTORY_RETENTION);
     Trigger trigger =
         fields.has("trigger") ? trigger(fields.object("trigger", TRIGGER_FIELDS)) : null;
+    Long rawRetention = rawRetentionMs(fields.value("rawRetention"), "rawRetention");
     return RepoSpec.newBuilder()
         .setName(name)
         .setFormat(format)
@@ -119,7 +122,34 @@ public final class RepoSpecs {
         .setHistoryRetention(historyRetention)
         .setCreatedAt(createdAt)
         .setTrigger(trigger)
+        .setRawRetentionMs(rawRetention)
         .build();
+  }
+
+  /**
+   * A {@code rawRetention} value: a duration text ({@code 30d}, {@code 12h}, {@code 90m}, {@code
+   * 45s}) or milliseconds; null (absent) keeps raw copies forever.
+   *
+   * @throws SpecException naming {@code field}
+   */
+  public static Long rawRetentionMs(Object value, String field) {
+    if (value == null) {
+      return null;
+    }
+    if (value instanceof Number number) {
+      if (number.longValue() <= 0 || number.doubleValue() != number.longValue()) {
+        throw new SpecException(field, "must be a whole number of milliseconds over 0");
+      }
+      return number.longValue();
+    }
+    if (value instanceof String text) {
+      try {
+        return Durations.parseMillis(text);
+      } catch (IllegalArgumentException e) {
+        throw new SpecException(field, e.getMessage());
+      }
+    }
+    throw new SpecException(field, "must be a duration like 30d, or milliseconds");
   }
 
   /**

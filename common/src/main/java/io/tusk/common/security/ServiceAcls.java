@@ -171,25 +171,49 @@ public final class ServiceAcls {
             AclOperation.READ,
             AclOperation.WRITE);
 
-    // commit-service: the control plane.
+    // commit-service: the control plane. It also sets topic configs (retention bounds) and, for
+    // erasures, reads every topic that can hold a member and rolls compacted ones.
     Principal commit = Principal.COMMIT_SERVICE;
+    Set<AclOperation> controlPlane =
+        EnumSet.of(
+            AclOperation.CREATE,
+            AclOperation.DESCRIBE,
+            AclOperation.READ,
+            AclOperation.WRITE,
+            AclOperation.ALTER_CONFIGS,
+            AclOperation.DESCRIBE_CONFIGS);
     rules.add(
         topic(
             commit,
             PatternType.PREFIXED,
             "tusk.",
-            createReadWrite,
-            "creates the system topics; reads and writes specs, branches, commits; reads jobs and"
-                + " seal requests"));
+            controlPlane,
+            "creates the system topics and sets their retention; reads and writes specs, branches,"
+                + " commits, the erasure log; reads jobs and seal requests"));
     rules.add(
         topic(
             commit,
             PatternType.PREFIXED,
             NAMES_PREFIX,
-            createReadWrite,
-            "creates repo and pipeline topics; writes seals and job requests to `<repo>.by-member`;"
-                + " reads `<repo>.rejected` and the end offsets of `<repo>.updates` and"
-                + " `<pipeline>.output`"));
+            controlPlane,
+            "creates repo and pipeline topics and sets their retention; writes seals and job"
+                + " requests to `<repo>.by-member`; reads `<repo>.rejected` and the end offsets of"
+                + " `<repo>.updates` and `<pipeline>.output`; erasures: scans every topic, rolls"
+                + " compacted ones"));
+    for (String application : List.of("tusk-partition-", "tusk-lineage-")) {
+      rules.add(
+          topic(
+              commit,
+              PatternType.PREFIXED,
+              application,
+              EnumSet.of(
+                  AclOperation.DESCRIBE,
+                  AclOperation.DESCRIBE_CONFIGS,
+                  AclOperation.READ,
+                  AclOperation.WRITE),
+              "erasures: scans the Streams changelogs for the member (verification) and appends"
+                  + " roll markers so compaction reaches its last records"));
+    }
     rules.add(
         rule(
             commit,

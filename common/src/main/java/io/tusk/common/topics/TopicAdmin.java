@@ -1,9 +1,12 @@
 package io.tusk.common.topics;
 
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.config.TopicBounds;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -11,9 +14,13 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -26,8 +33,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class TopicAdmin implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TopicAdmin.class);
-  private static final Map<String, String> COMPACT =
-      Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
   private static final Map<String, String> KEEP_FOREVER =
       Map.of(
           TopicConfig.CLEANUP_POLICY_CONFIG,
@@ -36,6 +41,9 @@ public final class TopicAdmin implements AutoCloseable {
           "-1");
   private static final Map<String, String> DELETE =
       Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE);
+
+  /** Kafka's default segment.ms (7 days). */
+  private static final long DEFAULT_SEGMENT_MS = 7 * 86_400_000L;
 
   private final Admin admin;
   private final KafkaSettings settings;
@@ -52,22 +60,32 @@ public final class TopicAdmin implements AutoCloseable {
 
   /** Creates the {@code tusk.*} topics. Every service calls this at start. */
   public void ensureSystemTopics() {
+    create(systemTopics());
+  }
+
+  /**
+   * The {@code tusk.*} topics with their settings: compacted ones within {@link TopicBounds}, the
+   * shared delete topics (they name members and hold datum logs) for {@code TUSK_SYSTEM_RETENTION},
+   * the audit trail forever (it names no member and holds no row).
+   */
+  private List<NewTopic> systemTopics() {
     int p = settings.systemPartitions();
-    create(
-        List.of(
-            topic(TopicNames.REPOS, 1, COMPACT),
-            topic(TopicNames.PIPELINES, 1, COMPACT),
-            topic(TopicNames.COMMITS, p, COMPACT),
-            topic(TopicNames.JOBS, p, COMPACT),
-            // job-parts and datum-results are merged by job ID: same partition count by design.
-            topic(TopicNames.JOB_PARTS, p, DELETE),
-            topic(TopicNames.SEAL_REQUESTS, p, DELETE),
-            topic(TopicNames.DATUM_RESULTS, p, DELETE),
-            topic(TopicNames.COMMIT_PARTS, p, DELETE),
-            topic(TopicNames.BRANCHES, 1, COMPACT),
-            topic(TopicNames.ROLE_BINDINGS, 1, COMPACT),
-            topic(TopicNames.ERASURES, 1, COMPACT),
-            topic(TopicNames.AUDIT, p, KEEP_FOREVER)));
+    Map<String, String> compact = compacted();
+    Map<String, String> system = retained(settings.bounds().systemRetentionMs());
+    return List.of(
+        topic(TopicNames.REPOS, 1, compact),
+        topic(TopicNames.PIPELINES, 1, compact),
+        topic(TopicNames.COMMITS, p, compact),
+        topic(TopicNames.JOBS, p, compact),
+        // job-parts and datum-results are merged by job ID: same partition count by design.
+        topic(TopicNames.JOB_PARTS, p, system),
+        topic(TopicNames.SEAL_REQUESTS, p, system),
+        topic(TopicNames.DATUM_RESULTS, p, system),
+        topic(TopicNames.COMMIT_PARTS, p, system),
+        topic(TopicNames.BRANCHES, 1, compact),
+        topic(TopicNames.ROLE_BINDINGS, 1, compact),
+        topic(TopicNames.ERASURES, 1, compact),
+        topic(TopicNames.AUDIT, p, KEEP_FOREVER));
   }
 
   /**
@@ -75,28 +93,141 @@ public final class TopicAdmin implements AutoCloseable {
    * ({@link RepoSpec#getUpdatesTopic()}), so it gets no {@code <repo>.updates} of its own.
    */
   public void createRepoTopics(RepoSpec repo) {
-    String name = repo.getName();
-    List<NewTopic> topics = new ArrayList<>();
-    if (repo.getUpdatesTopic() == null) {
-      topics.add(topic(TopicNames.updates(name), repo.getUpdatePartitions(), KEEP_FOREVER));
-    }
-    topics.add(topic(TopicNames.byMember(name), repo.getMemberPartitions(), DELETE));
-    // Row-key claims: one partition per member partition, so claims-done markers of every member
-    // partition reach every row-owner task.
-    topics.add(topic(TopicNames.rowOwners(name), repo.getMemberPartitions(), DELETE));
-    topics.add(topic(TopicNames.members(name), repo.getMemberPartitions(), COMPACT));
-    topics.add(topic(TopicNames.rejected(name), repo.getUpdatePartitions(), KEEP_FOREVER));
-    create(topics);
+    create(repoTopics(repo));
   }
 
-  /** Creates a pipeline's topics; its datum topic has {@code parallelism} partitions. */
+  /**
+   * A repo's topics with their settings: the raw copies of its rows ({@code .updates}, {@code
+   * .rejected}, {@code .by-member}, {@code .row-owners}) kept for its {@code rawRetention} (the
+   * first two forever without one: they are the history), {@code .members} compacted within {@link
+   * TopicBounds}.
+   */
+  private List<NewTopic> repoTopics(RepoSpec repo) {
+    String name = repo.getName();
+    Long raw = repo.getRawRetentionMs();
+    Map<String, String> history = raw == null ? KEEP_FOREVER : retained(raw);
+    Map<String, String> transientCopies = raw == null ? DELETE : retained(raw);
+    List<NewTopic> topics = new ArrayList<>();
+    if (repo.getUpdatesTopic() == null) {
+      topics.add(topic(TopicNames.updates(name), repo.getUpdatePartitions(), history));
+    }
+    topics.add(topic(TopicNames.byMember(name), repo.getMemberPartitions(), transientCopies));
+    // Row-key claims: one partition per member partition, so claims-done markers of every member
+    // partition reach every row-owner task.
+    topics.add(topic(TopicNames.rowOwners(name), repo.getMemberPartitions(), transientCopies));
+    topics.add(topic(TopicNames.members(name), repo.getMemberPartitions(), compacted()));
+    topics.add(topic(TopicNames.rejected(name), repo.getUpdatePartitions(), history));
+    return topics;
+  }
+
+  /** Creates a pipeline's topics (its input repo's raw retention unknown: the broker's default). */
   public void createPipelineTopics(PipelineSpec pipeline) {
+    createPipelineTopics(pipeline, null);
+  }
+
+  /**
+   * Creates a pipeline's topics; its datum topic has {@code parallelism} partitions.
+   *
+   * @param rawRetentionMs the input repo's {@code rawRetention} (datums and failed datums are raw
+   *     copies of its members), or null
+   */
+  public void createPipelineTopics(PipelineSpec pipeline, Long rawRetentionMs) {
+    create(pipelineTopics(pipeline, rawRetentionMs));
+  }
+
+  private List<NewTopic> pipelineTopics(PipelineSpec pipeline, Long rawRetentionMs) {
     String name = pipeline.getName();
-    create(
-        List.of(
-            topic(TopicNames.datums(name), pipeline.getParallelism(), DELETE),
-            topic(TopicNames.output(name), pipeline.getParallelism(), COMPACT),
-            topic(TopicNames.failed(name), pipeline.getParallelism(), DELETE)));
+    Map<String, String> raw = rawRetentionMs == null ? DELETE : retained(rawRetentionMs);
+    return List.of(
+        topic(TopicNames.datums(name), pipeline.getParallelism(), raw),
+        topic(TopicNames.output(name), pipeline.getParallelism(), compacted()),
+        topic(TopicNames.failed(name), pipeline.getParallelism(), raw));
+  }
+
+  /**
+   * Sets the configs this class gives its topics on topics that exist already (created before a
+   * setting changed, or by an older version): the system topics, and the topics of {@code repos}
+   * and {@code pipelines} ({@code inputRetention}: a pipeline's input repo's raw retention, or
+   * null). Needs ALTER_CONFIGS on the topics; only the commit service does it.
+   */
+  public void alignConfigs(
+      List<RepoSpec> repos,
+      List<PipelineSpec> pipelines,
+      Function<PipelineSpec, Long> inputRetention) {
+    List<NewTopic> topics = new ArrayList<>(systemTopics());
+    repos.forEach(r -> topics.addAll(repoTopics(r)));
+    pipelines.forEach(p -> topics.addAll(pipelineTopics(p, inputRetention.apply(p))));
+    alter(topics);
+  }
+
+  /** Sets a repo's (and its pipelines') topics to their configs after its spec changed. */
+  public void alignRepo(RepoSpec repo, List<PipelineSpec> pipelines) {
+    List<NewTopic> topics = new ArrayList<>(repoTopics(repo));
+    pipelines.forEach(p -> topics.addAll(pipelineTopics(p, repo.getRawRetentionMs())));
+    alter(topics);
+  }
+
+  private void alter(List<NewTopic> topics) {
+    Set<String> existing;
+    try {
+      existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaException("interrupted listing topics", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new KafkaException("cannot list topics: " + e.getMessage(), e);
+    }
+    Map<ConfigResource, Collection<AlterConfigOp>> changes = new HashMap<>();
+    for (NewTopic topic : topics) {
+      if (!existing.contains(topic.name())) {
+        continue;
+      }
+      List<AlterConfigOp> ops = new ArrayList<>();
+      topic
+          .configs()
+          .forEach(
+              (name, value) ->
+                  ops.add(
+                      new AlterConfigOp(new ConfigEntry(name, value), AlterConfigOp.OpType.SET)));
+      changes.put(new ConfigResource(ConfigResource.Type.TOPIC, topic.name()), ops);
+    }
+    try {
+      admin.incrementalAlterConfigs(changes).all().get(60, TimeUnit.SECONDS);
+      log.info("Topic settings aligned on {} topics", changes.size());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaException("interrupted altering topic configs", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new KafkaException("cannot set topic configs: " + e.getMessage(), e);
+    }
+  }
+
+  /** A compacted topic within the bounds: replaced records and tombstones go in bounded time. */
+  private Map<String, String> compacted() {
+    TopicBounds bounds = settings.bounds();
+    return Map.of(
+        TopicConfig.CLEANUP_POLICY_CONFIG,
+        TopicConfig.CLEANUP_POLICY_COMPACT,
+        TopicConfig.MAX_COMPACTION_LAG_MS_CONFIG,
+        Long.toString(bounds.compactionMaxLagMs()),
+        TopicConfig.DELETE_RETENTION_MS_CONFIG,
+        Long.toString(bounds.tombstoneRetentionMs()),
+        TopicConfig.SEGMENT_MS_CONFIG,
+        Long.toString(bounds.segmentMs()));
+  }
+
+  /**
+   * A delete topic keeping records {@code retentionMs}; its segments roll at most as often, so a
+   * record is deleted at the latest about twice the retention after it was written.
+   */
+  private static Map<String, String> retained(long retentionMs) {
+    return Map.of(
+        TopicConfig.CLEANUP_POLICY_CONFIG,
+        TopicConfig.CLEANUP_POLICY_DELETE,
+        TopicConfig.RETENTION_MS_CONFIG,
+        Long.toString(retentionMs),
+        TopicConfig.SEGMENT_MS_CONFIG,
+        Long.toString(Math.min(DEFAULT_SEGMENT_MS, retentionMs)));
   }
 
   /** Number of partitions of {@code topic}. */

@@ -65,6 +65,33 @@ class RepoSpecsTest {
   }
 
   @Test
+  void shouldReadRawRetentionAsADurationOrMillisecondsAndKeepForeverWithout() {
+    // Given documents with rawRetention as text, as milliseconds, and without it
+    Map<String, Object> days =
+        PipelineSpecs.readDocument(
+            VALID.replace("\"format\"", "\"rawRetention\": \"30d\", \"format\""));
+    Map<String, Object> millis =
+        PipelineSpecs.readDocument(
+            VALID.replace("\"format\"", "\"rawRetention\": 5000, \"format\""));
+
+    // Then each is its milliseconds, and none is forever (null)
+    assertThat(RepoSpecs.fromDocument(days, 1, 6).getRawRetentionMs()).isEqualTo(30L * 86_400_000);
+    assertThat(RepoSpecs.fromDocument(millis, 1, 6).getRawRetentionMs()).isEqualTo(5000L);
+    assertThat(RepoSpecs.fromDocument(PipelineSpecs.readDocument(VALID), 1, 6).getRawRetentionMs())
+        .isNull();
+    // And a bad value is refused naming the field
+    for (String bad : new String[] {"\"a month\"", "-1", "0", "1.5", "true"}) {
+      Map<String, Object> document =
+          PipelineSpecs.readDocument(
+              VALID.replace("\"format\"", "\"rawRetention\": " + bad + ", \"format\""));
+      assertThatThrownBy(() -> RepoSpecs.fromDocument(document, 1, 6))
+          .as(bad)
+          .isInstanceOf(SpecException.class)
+          .hasMessageContaining("rawRetention");
+    }
+  }
+
+  @Test
   void shouldRefuseAnotherMemberPartitionCountWhenTheDeploymentSetsOne() {
     // Given a document that chooses its own member partition count
     Map<String, Object> document =

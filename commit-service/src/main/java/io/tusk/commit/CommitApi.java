@@ -300,7 +300,8 @@ final class CommitApi {
                         .put("repo", repo.getName())
                         .put("commit", commit.getId())
                         .put("rows", jsonArray(page.rows()))
-                        .put("next", page.next() == null ? null : page.next().toString())))
+                        .put("next", page.next() == null ? null : page.next().toString())
+                        .put("expiredPartitions", new JsonArray(page.expired()))))
         .onFailure(ctx::fail);
   }
 

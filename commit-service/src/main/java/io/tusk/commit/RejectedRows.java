@@ -50,8 +50,12 @@ final class RejectedRows {
     }
   }
 
-  /** One page: the rows, and where the next page starts (null: this was the last). */
-  record Page(List<JsonObject> rows, Cursor next) {}
+  /**
+   * One page: the rows, where the next page starts (null: this was the last), and the partitions
+   * where retention ({@code rawRetention}) removed rejected rows of the commit: those are no longer
+   * listed, never silently.
+   */
+  record Page(List<JsonObject> rows, Cursor next, List<Integer> expired) {}
 
   /**
    * Up to {@code limit} rejected rows of {@code commit}, in (partition, source offset) order, after
@@ -65,6 +69,7 @@ final class RejectedRows {
     String topic = TopicNames.rejected(repo.getName());
     long deadline = System.nanoTime() + DEADLINE.toNanos();
     List<JsonObject> rows = new ArrayList<>();
+    List<Integer> expired = new ArrayList<>();
     Map<String, Object> props =
         settings.consumer("tusk-rejected-reader-" + requests.incrementAndGet(), null);
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Math.min(limit + 1, 500));
@@ -84,6 +89,9 @@ final class RejectedRows {
           continue;
         }
         Reader reader = new Reader(consumer, new TopicPartition(topic, p), deadline);
+        if (reader.expiredFrom(from)) {
+          expired.add(p);
+        }
         reader.seek(reader.search(from));
         scan:
         for (List<ConsumerRecord<byte[], byte[]>> batch = reader.next();
@@ -101,14 +109,14 @@ final class RejectedRows {
               // One more row exists: the page ends at the last row returned.
               JsonObject last = rows.get(rows.size() - 1);
               return new Page(
-                  rows, new Cursor(last.getInteger("partition"), last.getLong("offset")));
+                  rows, new Cursor(last.getInteger("partition"), last.getLong("offset")), expired);
             }
             rows.add(row(p, source, record, content));
           }
         }
       }
     }
-    return new Page(rows, null);
+    return new Page(rows, null, expired);
   }
 
   private static JsonObject row(
@@ -176,6 +184,19 @@ final class RejectedRows {
 
     void seek(long offset) {
       consumer.seek(partition, offset);
+    }
+
+    /**
+     * Whether retention removed records of the partition that may have carried source offsets at or
+     * after {@code from}: records were removed, and the first one kept is past {@code from} (or
+     * none is kept).
+     */
+    boolean expiredFrom(long from) {
+      if (begin == 0) {
+        return false;
+      }
+      ConsumerRecord<byte[], byte[]> first = firstFrom(begin);
+      return first == null || sourceOffset(first) > from;
     }
 
     /** The next records from the position, or null at the end of the partition. */

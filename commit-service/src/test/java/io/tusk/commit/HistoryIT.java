@@ -11,8 +11,10 @@ import io.tusk.schemas.Job;
 import io.tusk.schemas.JobKind;
 import io.tusk.schemas.JobMode;
 import io.tusk.schemas.JobState;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -177,6 +179,48 @@ class HistoryIT extends CommitServiceItBase {
   }
 
   /** Rejects of source rows at {@code offsets} of {@code partition}, as the rekeyer writes them. */
+  @Test
+  void shouldBoundRawCopiesByTheRepoRetentionAndSayWhereRejectedRowsExpired() throws Exception {
+    // Given a repo kept forever with a commit over 6 rows of which 3 were rejected
+    String repo = createRepo(1, 1);
+    assertTopic(TopicNames.updates(repo), 1, "delete", "-1");
+    produceRows(repo, 0, 6);
+    JsonObject commit = seal(repo, null);
+    writeRejects(repo, 0, List.of(1L, 3L, 5L));
+    String path = "/repos/" + repo + "/rejected?commit=" + commit.getString("id");
+    JsonObject before = get(path).bodyAsJsonObject();
+    assertThat(before.getJsonArray("rows")).hasSize(3);
+    assertThat(before.getJsonArray("expiredPartitions")).isEmpty();
+
+    // When its owner sets a raw retention of one second
+    HttpResponse<Buffer> set =
+        put("/repos/" + repo + "/retention", new JsonObject().put("rawRetention", "1s"));
+    assertThat(set.statusCode()).as(set.bodyAsString()).isEqualTo(200);
+    assertThat(set.bodyAsJsonObject().getLong("rawRetentionMs")).isEqualTo(1000);
+
+    // Then the raw topics keep records one second, the members topic stays compacted
+    assertTopic(TopicNames.updates(repo), 1, "delete", "1000");
+    assertTopic(TopicNames.rejected(repo), 1, "delete", "1000");
+    assertTopic(TopicNames.byMember(repo), 1, "delete", "1000");
+    assertTopic(TopicNames.members(repo), 1, "compact", null);
+
+    // And once retention ran, the commit's rejected rows are said to have expired, not left out
+    JsonObject after =
+        eventually(
+            () -> get(path).bodyAsJsonObject(),
+            page -> !page.getJsonArray("expiredPartitions").isEmpty(),
+            "the rejected rows expired");
+    assertThat(after.getJsonArray("rows")).isEmpty();
+    assertThat(after.getJsonArray("expiredPartitions").getList()).containsExactly(0);
+
+    // And bad values are 400s naming the field
+    assertError(
+        put("/repos/" + repo + "/retention", new JsonObject().put("rawRetention", "a week")),
+        400,
+        "rawRetention");
+    assertError(put("/repos/" + repo + "/retention", new JsonObject()), 400, "rawRetention");
+  }
+
   private static void writeRejects(String repo, int partition, List<Long> offsets)
       throws Exception {
     try (KafkaProducer<byte[], byte[]> producer =

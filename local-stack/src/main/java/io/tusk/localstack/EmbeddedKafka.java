@@ -378,6 +378,11 @@ public final class EmbeddedKafka implements AutoCloseable {
     // Tusk creates its topics explicitly; a typo must fail instead of creating a topic.
     p.put("auto.create.topics.enable", "false");
     p.put("num.partitions", "1");
+    // Retention and compaction run often, so an erasure's bounds (README "Erasure and retention")
+    // hold at short settings too: topics with a retention of seconds lose expired segments within
+    // seconds, and the cleaner looks for compactable logs every second.
+    p.put("log.retention.check.interval.ms", "2000");
+    p.put("log.cleaner.backoff.ms", "1000");
     return p;
   }
 

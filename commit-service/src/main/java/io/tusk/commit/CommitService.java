@@ -150,6 +150,13 @@ public final class CommitService implements Service {
                   observability.registry()));
       triggers.start();
       JobControl jobControl = new JobControl(control, jobs);
+      ErasurePlaces erasurePlaces = new ErasurePlaces(topicAdmin.admin(), kafka, repos, pipelines);
+      ErasureControl erasures =
+          new ErasureControl(
+              control, jobControl, erasureLog, erasurePlaces, new ErasureScan(kafka));
+      lifecycle.open(erasures::close);
+      ErasureSweep sweep = lifecycle.open(new ErasureSweep(kafka, erasures, erasurePlaces));
+      sweep.start(config.erasureSweepMillis());
       CommitApi api =
           new CommitApi(
               control,
@@ -164,7 +171,7 @@ public final class CommitService implements Service {
               config.commands(),
               config.names(),
               new AuthApi(security, new AuditLog(kafka, topics.audit)),
-              new ErasureControl(control, jobControl, erasureLog));
+              erasures);
       SecuredRouter routes = api.router(vertx, observability);
       HttpServer server =
           lifecycle.serve(

@@ -22,6 +22,7 @@ public record CommitServiceConfig(
     String httpHost,
     int httpPort,
     long triggerPollMillis,
+    long erasureSweepMillis,
     URI partitionUrl,
     int memberPartitions,
     AuthConfig auth,
@@ -35,6 +36,13 @@ public record CommitServiceConfig(
           "TUSK_TRIGGER_POLL_MS",
           "500",
           "How often, in milliseconds, repo triggers are checked (one offsets request for all repos)");
+
+  public static final ConfigKey ERASURE_SWEEP_MS =
+      ConfigKey.optional(
+          "TUSK_ERASURE_SWEEP_MS",
+          "60000",
+          "How often, in milliseconds, roll markers are appended to the compacted topics that may"
+              + " still hold an erased member, until its compaction bound passed");
 
   public static final ConfigKey PARTITION_URL =
       ConfigKey.optional(
@@ -57,6 +65,7 @@ public record CommitServiceConfig(
           HTTP_HOST,
           HTTP_PORT,
           TRIGGER_POLL_MS,
+          ERASURE_SWEEP_MS,
           PARTITION_URL,
           MEMBER_PARTITIONS,
           CommandPolicy.ALLOWED_COMMANDS,
@@ -83,6 +92,7 @@ public record CommitServiceConfig(
         config.string(HTTP_HOST),
         config.port(HTTP_PORT),
         config.integer(TRIGGER_POLL_MS, 10),
+        config.integer(ERASURE_SWEEP_MS, 100),
         config.httpUrl(PARTITION_URL, false),
         config.string(MEMBER_PARTITIONS).isEmpty() ? 0 : config.integer(MEMBER_PARTITIONS, 1),
         AuthConfig.from(config),

@@ -27,7 +27,8 @@ final class ErasureApi {
     routes
         .post("/repos/:repo/members/:member/erasure", Need.admin(), this::handleErase)
         .get("/erasures", Need.admin(), this::handleList)
-        .get("/erasures/:id", Need.admin(), this::handleGet);
+        .get("/erasures/:id", Need.admin(), this::handleGet)
+        .post("/erasures/:id/verify", Need.admin(), this::handleVerify);
   }
 
   private void handleErase(RoutingContext ctx) {
@@ -48,6 +49,23 @@ final class ErasureApi {
       }
     }
     ctx.json(new JsonObject().put("erasures", items));
+  }
+
+  private void handleVerify(RoutingContext ctx) {
+    Erasure erasure =
+        erasures.verify(
+            ctx.pathParam("id"),
+            HttpErrors.jsonBody(ctx).getValue("member"),
+            SecuredRouter.principal(ctx));
+    ctx.vertx()
+        .executeBlocking(() -> erasures.json(erasure), false)
+        .onSuccess(
+            json ->
+                ctx.response()
+                    .setStatusCode(202)
+                    .putHeader("Content-Type", "application/json")
+                    .end(json.encode()))
+        .onFailure(ctx::fail);
   }
 
   private void handleGet(RoutingContext ctx) {

@@ -6,6 +6,7 @@ import io.tusk.common.json.AvroJson;
 import io.tusk.common.security.Principal;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.Erasure;
+import io.tusk.schemas.ErasureVerification;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobState;
 import io.tusk.schemas.RepoSpec;
@@ -17,6 +18,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,11 +36,32 @@ final class ErasureControl {
   private final ControlPlane control;
   private final JobControl jobs;
   private final ErasureLog erasures;
+  private final ErasurePlaces places;
+  private final ErasureScan scan;
+  private final ExecutorService scans =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread thread = new Thread(r, "tusk-erasure-scan");
+            thread.setDaemon(true);
+            return thread;
+          });
 
-  ErasureControl(ControlPlane control, JobControl jobs, ErasureLog erasures) {
+  ErasureControl(
+      ControlPlane control,
+      JobControl jobs,
+      ErasureLog erasures,
+      ErasurePlaces places,
+      ErasureScan scan) {
     this.control = control;
     this.jobs = jobs;
     this.erasures = erasures;
+    this.places = places;
+    this.scan = scan;
+  }
+
+  /** Stops a scan in progress (its result is not recorded). */
+  void close() {
+    scans.shutdownNow();
   }
 
   ErasureLog log() {
@@ -202,6 +226,66 @@ final class ErasureControl {
         .orElse(0L);
   }
 
+  /** When every job the erasure caused had ended (0: not yet, or not sealed). */
+  long purgedAt(Erasure erasure) {
+    List<Job> caused = jobsOf(erasure);
+    boolean complete =
+        erasure.getCommitId() != null
+            && control
+                .commits
+                .get(erasure.getCommitId())
+                .map(c -> c.getStats() != null)
+                .orElse(false);
+    return complete && ended(caused) ? Math.max(1, purgedAt(caused)) : 0L;
+  }
+
+  /** Whether a scan after the purge found nothing. */
+  boolean isVerified(Erasure erasure) {
+    return "verified".equals(state(erasure, jobsOf(erasure), purgedAt(erasure) > 0));
+  }
+
+  /**
+   * Starts the verification scan of a request in the background (one at a time); its result goes to
+   * the erasure log. 400 when {@code member} is not the member the request erased (the log only
+   * holds its salted hash, so the caller must say it again).
+   */
+  Erasure verify(String id, Object member, Principal by) {
+    Erasure erasure = erasure(id);
+    if (!(member instanceof String key) || !ErasureLog.names(erasure, erasure.getRepo(), key)) {
+      throw ApiException.badRequest(
+          "member must be the member key erasure " + erasure.getId() + " erased");
+    }
+    scans.submit(
+        () -> {
+          try {
+            ErasureScan.Result result =
+                scan.scan(places.topicsOf(erasure.getRepo()), (String) member);
+            Erasure checked =
+                Erasure.newBuilder(erasures.get(erasure.getId()).orElse(erasure))
+                    .setVerification(
+                        ErasureVerification.newBuilder()
+                            .setCheckedAt(System.currentTimeMillis())
+                            .setCheckedBy(by.subject())
+                            .setRecordsScanned(result.scanned())
+                            .setFound(result.found())
+                            .setPlaces(result.places())
+                            .build())
+                    .build();
+            record(checked);
+            log.info(
+                "Erasure {} verified by {}: {} records scanned, {} found in {}",
+                erasure.getId(),
+                by.subject(),
+                result.scanned(),
+                result.found(),
+                result.places());
+          } catch (RuntimeException e) {
+            log.warn("Verification of erasure {} failed: {}", erasure.getId(), e.toString());
+          }
+        });
+    return erasure;
+  }
+
   /** The JSON of a request: the log record (without salt and hash), its state and its jobs. */
   JsonObject json(Erasure erasure) {
     List<Job> caused = jobsOf(erasure);
@@ -225,10 +309,15 @@ final class ErasureControl {
               .put("commitId", job.getCommitId())
               .put("state", job.getState().name()));
     }
-    long purgedAt = ended(caused) && complete ? purgedAt(caused) : 0L;
+    long purgedAt = ended(caused) && complete ? Math.max(1, purgedAt(caused)) : 0L;
+    JsonObject report = places.report(erasure.getRepo(), purgedAt, System.currentTimeMillis());
     return json.put("requestedAtTime", Instant.ofEpochMilli(erasure.getRequestedAt()).toString())
         .put("state", state(erasure, caused, complete))
         .put("purgedAt", purgedAt == 0 ? null : Instant.ofEpochMilli(purgedAt).toString())
-        .put("jobs", jobItems);
+        .put("jobs", jobItems)
+        .put("clearBy", report.getValue("clearBy"))
+        .put("clearByTime", report.getValue("clearByTime"))
+        .put("keptForever", report.getValue("keptForever"))
+        .put("places", report.getValue("places"));
   }
 }

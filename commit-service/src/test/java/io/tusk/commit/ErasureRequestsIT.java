@@ -3,6 +3,7 @@ package io.tusk.commit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.kafka.CompactedTopicView;
+import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.Erase;
 import io.tusk.schemas.Erasure;
@@ -90,6 +91,42 @@ class ErasureRequestsIT extends CommitServiceItBase {
     assertThat(get("/erasures/" + id).bodyAsJsonObject().getString("commitId")).isEqualTo(commitId);
     assertThat(get("/erasures?repo=" + repo).bodyAsJsonObject().getJsonArray("erasures"))
         .hasSize(1);
+
+    // And its status lists where the member may remain, with a bound per topic
+    JsonObject status = get("/erasures/" + id).bodyAsJsonObject();
+    assertThat(status.getJsonArray("places").stream().map(p -> ((JsonObject) p).getString("topic")))
+        .contains(
+            TopicNames.updates(repo),
+            TopicNames.byMember(repo),
+            TopicNames.members(repo),
+            TopicNames.output(pipeline),
+            TopicNames.DATUM_RESULTS);
+    JsonObject updates =
+        status.getJsonArray("places").stream()
+            .map(p -> (JsonObject) p)
+            .filter(p -> p.getString("topic").equals(TopicNames.updates(repo)))
+            .findFirst()
+            .orElseThrow();
+    assertThat(updates.getString("bound")).isEqualTo("never");
+
+    // And a verification needs the member key again, then scans: the erase event is still there
+    assertError(
+        post("/erasures/" + id + "/verify", new JsonObject().put("member", "someone-else")),
+        400,
+        "member");
+    HttpResponse<Buffer> started =
+        post("/erasures/" + id + "/verify", new JsonObject().put("member", MEMBER));
+    assertThat(started.statusCode()).as(started.bodyAsString()).isEqualTo(202);
+    JsonObject verified =
+        eventually(
+            () -> get("/erasures/" + id).bodyAsJsonObject(),
+            e -> e.getJsonObject("verification") != null,
+            "the verification of " + id);
+    JsonObject verification = verified.getJsonObject("verification");
+    assertThat(verification.getLong("found")).isPositive();
+    assertThat(verification.getJsonArray("places").getList())
+        .contains(TopicNames.byMember(repo) + "/" + partition);
+    assertThat(verified.encode()).doesNotContain(MEMBER);
 
     // And reads of the erased member the partition service no longer finds answer 410 "erased"
     partitionHandler = r -> r.response().setStatusCode(404).end("{\"error\":\"not_found\"}");

@@ -1,6 +1,8 @@
 package io.tusk.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tusk.cli.TuskClient;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -67,8 +69,8 @@ public final class EraseCommand implements Callable<Integer> {
   @Command(
       name = "verify",
       description =
-          "Scan every topic for the member (its key is checked against the request first); the"
-              + " result is recorded in the erasure log.")
+          "Scan every topic that could hold the member (its key is checked against the request"
+              + " first) and wait for the result, recorded in the erasure log; exit 1 if found.")
   static final class Verify implements Callable<Integer> {
     @Mixin Api api;
 
@@ -78,12 +80,25 @@ public final class EraseCommand implements Callable<Integer> {
     @Parameters(index = "1", description = "The member key the request erased.")
     String member;
 
+    @Option(
+        names = "--timeout",
+        description = "How long to wait for the scan, ISO-8601 (default PT30M).",
+        defaultValue = "PT30M")
+    Duration timeout;
+
     @Override
     public Integer call() {
-      JsonNode answer = api.client().verifyErasure(id, member);
+      long started =
+          api.client().verifyErasure(id, member).path("verification").path("checkedAt").asLong(0);
+      // The scan runs in the commit service and records its result in the erasure log.
+      JsonNode answer =
+          TuskClient.await(
+              () -> api.client().erasure(id),
+              e -> e.path("verification").path("checkedAt").asLong(0) > started,
+              timeout,
+              "the verification scan of erasure " + id);
       api.print(answer, EraseCommand::printRequest);
-      JsonNode verification = answer.path("verification");
-      return verification.path("found").asLong(1) == 0 ? 0 : 1;
+      return answer.path("verification").path("found").asLong(1) == 0 ? 0 : 1;
     }
   }
 

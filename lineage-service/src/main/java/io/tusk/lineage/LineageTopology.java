@@ -179,17 +179,27 @@ final class LineageTopology {
 
     // Rows: which output was written at a position, and which outputs read the row at a position;
     // with the redactions and deleted edges of purged outputs.
+    // The purges come from the outputs indexer's sub-topology: each stream is repartitioned on its
+    // own before they meet, or the pattern source's output topics (of any partition count) and the
+    // outputs store would fall into one sub-topology that needs them all co-partitioned.
+    KStream<String, OutputEvent> rowPurges =
+        purges
+            .filterNot(OutputIndexer::isErasure, Named.as("row-purges-filter"))
+            .repartition(
+                Repartitioned.<String, OutputEvent>as("row-purges")
+                    .withKeySerde(keys)
+                    .withValueSerde(events)
+                    .withNumberOfPartitions(outputPartitions)
+                    .withStreamPartitioner(new RoutingPartitioner<>()));
     outputs
         .flatMap((key, event) -> IndexKeys.ofRows(event), Named.as("row-keys"))
-        .merge(
-            purges.filterNot(OutputIndexer::isErasure, Named.as("row-purges-filter")),
-            Named.as("rows-and-purges"))
         .repartition(
             Repartitioned.<String, OutputEvent>as("rows-by-position")
                 .withKeySerde(keys)
                 .withValueSerde(events)
                 .withNumberOfPartitions(outputPartitions)
                 .withStreamPartitioner(new RoutingPartitioner<>()))
+        .merge(rowPurges, Named.as("rows-and-purges"))
         .toTable(
             Named.as("rows-table"),
             Materialized.<String, OutputEvent, KeyValueStore<Bytes, byte[]>>as(

@@ -287,6 +287,21 @@ class LineageTopologyTest {
   }
 
   @Test
+  void shouldKeepTheOutputTopicsPatternOutOfEverySubTopologyWithAStore() {
+    // Given the topology's sub-topologies
+    var subtopologies = LineageService.buildTopology(topics).describe().subtopologies();
+
+    // Then the one reading the output topics' pattern (their partition counts differ per pipeline)
+    // holds no store: a store there would need every output topic co-partitioned with it
+    for (var subtopology : subtopologies) {
+      String text = subtopology.toString();
+      if (text.contains("Source: outputs-source")) {
+        assertThat(text).as(text).doesNotContainPattern("stores: \\[[a-z]");
+      }
+    }
+  }
+
+  @Test
   void shouldKeepInternalTopicAndStoreNamesWhenTopologyIsBuilt() {
     // Given the topology
     String description = LineageService.buildTopology(topics).describe().toString();
@@ -296,6 +311,7 @@ class LineageTopologyTest {
         .contains("topic: jobs-by-commit-repartition")
         .contains("topic: outputs-by-key-repartition")
         .contains("topic: rows-by-position-repartition")
+        .contains("topic: row-purges-repartition")
         .contains("topic: datum-erasures-repartition")
         .contains("topic: jobs-by-index-key-repartition")
         .contains("topic: commits-by-index-key-repartition")

@@ -258,16 +258,19 @@ class ErasureIT {
   private static Map<String, String> latestOutputs(
       KafkaSettings settings, Topics topics, String pipeline) {
     Map<String, String> latest = new TreeMap<>();
-    for (ConsumerRecord<byte[], byte[]> record :
-        read(settings, List.of(TopicNames.output(pipeline)), true)) {
-      String member = new String(record.key(), StandardCharsets.UTF_8);
-      if (record.value() == null) {
-        latest.remove(member);
-      } else {
-        Output output = topics.output(pipeline).readValue(record.value());
-        latest.put(member, Base64.getEncoder().encodeToString(output.getData().array()));
-      }
-    }
+    read(
+        settings,
+        List.of(TopicNames.output(pipeline)),
+        true,
+        record -> {
+          String member = new String(record.key(), StandardCharsets.UTF_8);
+          if (record.value() == null) {
+            latest.remove(member);
+          } else {
+            Output output = topics.output(pipeline).readValue(record.value());
+            latest.put(member, Base64.getEncoder().encodeToString(output.getData().array()));
+          }
+        });
     return latest;
   }
 
@@ -294,15 +297,19 @@ class ErasureIT {
    */
   private static Map<String, Integer> scan(KafkaSettings settings, Collection<String> topics) {
     Map<String, Integer> found = new TreeMap<>();
-    for (ConsumerRecord<byte[], byte[]> record : read(settings, topics, false)) {
-      boolean holds = holdsToken(record.key()) || holdsToken(record.value());
-      for (Header header : record.headers()) {
-        holds |= holdsToken(header.value());
-      }
-      if (holds) {
-        found.merge(record.topic(), 1, Integer::sum);
-      }
-    }
+    read(
+        settings,
+        topics,
+        false,
+        record -> {
+          boolean holds = holdsToken(record.key()) || holdsToken(record.value());
+          for (Header header : record.headers()) {
+            holds |= holdsToken(header.value());
+          }
+          if (holds) {
+            found.merge(record.topic(), 1, Integer::sum);
+          }
+        });
     return found;
   }
 
@@ -338,14 +345,16 @@ class ErasureIT {
   }
 
   /** Every record of the topics from their log start to their end. */
-  private static List<ConsumerRecord<byte[], byte[]>> read(
-      KafkaSettings settings, Collection<String> topics, boolean committedOnly) {
+  private static void read(
+      KafkaSettings settings,
+      Collection<String> topics,
+      boolean committedOnly,
+      java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> each) {
     Map<String, Object> config =
         new HashMap<>(settings.consumer("erasure-it-" + UUID.randomUUID(), null));
     config.put(
         ConsumerConfig.ISOLATION_LEVEL_CONFIG,
         committedOnly ? "read_committed" : "read_uncommitted");
-    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config)) {
       List<TopicPartition> partitions = new ArrayList<>();
       for (String topic : topics) {
@@ -356,20 +365,18 @@ class ErasureIT {
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
-      Await.until(
-          "reading " + topics.size() + " topics to their end",
-          Duration.ofMinutes(2),
-          () -> {
-            consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-            for (TopicPartition partition : partitions) {
-              if (consumer.position(partition) < end.get(partition)) {
-                return false;
-              }
-            }
-            return true;
-          });
+      // A tight loop, not Await: a poll returns as soon as records are there, and the topics hold
+      // hundreds of thousands of records.
+      long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+      List<TopicPartition> reading = new ArrayList<>(partitions);
+      while (!reading.isEmpty()) {
+        assertThat(System.nanoTime())
+            .as("reading %d topics to their end", topics.size())
+            .isLessThan(deadline);
+        consumer.poll(Duration.ofMillis(200)).forEach(each);
+        reading.removeIf(p -> consumer.position(p) >= end.get(p));
+      }
     }
-    return records;
   }
 
   /**

@@ -86,4 +86,26 @@ class KafkaSettingsTest {
   private static Object value(Object configValue) {
     return configValue instanceof Password password ? password.value() : configValue;
   }
+
+  @Test
+  void shouldBoundTheStreamsChangelogsByTheClusterCompactionBounds() {
+    KafkaSettings settings =
+        KafkaSettings.of("b:9092", "http://r", "i1")
+            .withBounds(new TopicBounds(3_600_000L, 60_000L, 86_400_000L));
+
+    Map<String, Object> props = settings.streams("app", "/tmp/state");
+
+    assertThat(props)
+        .containsEntry(StreamsConfig.topicPrefix("max.compaction.lag.ms"), "3600000")
+        .containsEntry(StreamsConfig.topicPrefix("segment.ms"), "3600000")
+        .containsEntry(StreamsConfig.topicPrefix("delete.retention.ms"), "60000");
+  }
+
+  @Test
+  void shouldKeepSegmentsNoLongerThanTheMaxCompactionLag() {
+    assertThat(new TopicBounds(5_000L, 1_000L, 1_000L).segmentMs()).isEqualTo(5_000L);
+    assertThat(TopicBounds.DEFAULTS.segmentMs()).isEqualTo(7 * 86_400_000L);
+    assertThat(new TopicBounds(30 * 86_400_000L, 1_000L, 1_000L).segmentMs())
+        .isEqualTo(7 * 86_400_000L);
+  }
 }

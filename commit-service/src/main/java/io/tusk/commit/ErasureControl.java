@@ -8,6 +8,7 @@ import io.tusk.schemas.Commit;
 import io.tusk.schemas.Erasure;
 import io.tusk.schemas.ErasureVerification;
 import io.tusk.schemas.Job;
+import io.tusk.schemas.JobRef;
 import io.tusk.schemas.JobState;
 import io.tusk.schemas.RepoSpec;
 import io.vertx.core.Future;
@@ -161,31 +162,48 @@ final class ErasureControl {
   }
 
   /**
-   * The jobs the erasure caused: those of its commit and, through derived repos, those of the
-   * output commits their ends sealed, breadth first.
+   * The jobs the erasure caused, and whether they all ended: the jobs its commit started and,
+   * through derived repos, those of the output commits their ends sealed, breadth first. A job not
+   * indexed yet, or a successful one whose derived repo's output commit is not there yet, means not
+   * ended.
    */
-  List<Job> jobsOf(Erasure erasure) {
+  record Caused(List<Job> jobs, boolean ended) {}
+
+  Caused caused(Erasure erasure) {
     List<Job> found = new ArrayList<>();
-    if (erasure.getCommitId() == null) {
-      return found;
-    }
+    boolean ended = erasure.getCommitId() != null;
     Deque<Commit> commits = new ArrayDeque<>();
-    control.commits.get(erasure.getCommitId()).ifPresent(commits::add);
+    control
+        .commits
+        .get(erasure.getCommitId() == null ? "" : erasure.getCommitId())
+        .ifPresent(commits::add);
     while (!commits.isEmpty()) {
       Commit commit = commits.poll();
-      for (Job job : jobs.ofCommit(commit.getId())) {
-        if (!job.getGlobalId().equals(commit.getGlobalId())) {
-          continue; // a later re-run or branch move on the same commit
+      for (JobRef ref : commit.getJobs()) {
+        Job job = jobs.find(ref.getJobId()).orElse(null);
+        if (job == null) {
+          ended = false;
+          continue;
         }
         found.add(job);
+        ended &= job.getState() != JobState.CREATED && job.getState() != JobState.RUNNING;
+        if (job.getState() != JobState.SUCCESS) {
+          continue;
+        }
         for (RepoSpec derived : control.repos.snapshot().values()) {
           if (job.getPipeline().equals(derived.getSourcePipeline())) {
-            control.commits.bySource(derived.getName(), job.getId(), 0).ifPresent(commits::add);
+            Commit output =
+                control.commits.bySource(derived.getName(), job.getId(), 0).orElse(null);
+            if (output == null) {
+              ended = false;
+            } else {
+              commits.add(output);
+            }
           }
         }
       }
     }
-    return found;
+    return new Caused(found, ended);
   }
 
   /**
@@ -193,27 +211,21 @@ final class ErasureControl {
    * commit or a job it caused has not ended), {@code purged} (every job ended: the stores are
    * purged, raw copies wait for retention), {@code verified} (a scan after that found nothing).
    */
-  static String state(Erasure erasure, List<Job> caused, boolean commitComplete) {
+  static String state(Erasure erasure, Caused caused, boolean commitComplete) {
     if (erasure.getCommitId() == null) {
       return "requested";
     }
-    if (!commitComplete || !ended(caused)) {
+    if (!commitComplete || !caused.ended()) {
       return "processing";
     }
     var verification = erasure.getVerification();
-    long purgedAt = purgedAt(caused);
+    long purgedAt = purgedAt(caused.jobs());
     if (verification != null
         && verification.getFound() == 0
         && verification.getCheckedAt() >= purgedAt) {
       return "verified";
     }
     return "purged";
-  }
-
-  /** Whether every job ended (a job not yet indexed counts as running). */
-  static boolean ended(List<Job> caused) {
-    return caused.stream()
-        .allMatch(j -> j.getState() != JobState.CREATED && j.getState() != JobState.RUNNING);
   }
 
   /** When the last job ended (0 if none). */
@@ -228,7 +240,7 @@ final class ErasureControl {
 
   /** When every job the erasure caused had ended (0: not yet, or not sealed). */
   long purgedAt(Erasure erasure) {
-    List<Job> caused = jobsOf(erasure);
+    Caused caused = caused(erasure);
     boolean complete =
         erasure.getCommitId() != null
             && control
@@ -236,12 +248,12 @@ final class ErasureControl {
                 .get(erasure.getCommitId())
                 .map(c -> c.getStats() != null)
                 .orElse(false);
-    return complete && ended(caused) ? Math.max(1, purgedAt(caused)) : 0L;
+    return complete && caused.ended() ? Math.max(1, purgedAt(caused.jobs())) : 0L;
   }
 
   /** Whether a scan after the purge found nothing. */
   boolean isVerified(Erasure erasure) {
-    return "verified".equals(state(erasure, jobsOf(erasure), purgedAt(erasure) > 0));
+    return "verified".equals(state(erasure, caused(erasure), purgedAt(erasure) > 0));
   }
 
   /**
@@ -288,7 +300,7 @@ final class ErasureControl {
 
   /** The JSON of a request: the log record (without salt and hash), its state and its jobs. */
   JsonObject json(Erasure erasure) {
-    List<Job> caused = jobsOf(erasure);
+    Caused caused = caused(erasure);
     boolean complete =
         erasure.getCommitId() != null
             && control
@@ -300,7 +312,7 @@ final class ErasureControl {
     json.remove("salt");
     json.remove("memberHash");
     JsonArray jobItems = new JsonArray();
-    for (Job job : caused) {
+    for (Job job : caused.jobs()) {
       jobItems.add(
           new JsonObject()
               .put("jobId", job.getId())
@@ -309,7 +321,7 @@ final class ErasureControl {
               .put("commitId", job.getCommitId())
               .put("state", job.getState().name()));
     }
-    long purgedAt = ended(caused) && complete ? Math.max(1, purgedAt(caused)) : 0L;
+    long purgedAt = caused.ended() && complete ? Math.max(1, purgedAt(caused.jobs())) : 0L;
     JsonObject report = places.report(erasure.getRepo(), purgedAt, System.currentTimeMillis());
     return json.put("requestedAtTime", Instant.ofEpochMilli(erasure.getRequestedAt()).toString())
         .put("state", state(erasure, caused, complete))

@@ -35,12 +35,13 @@ import org.apache.kafka.common.config.TopicConfig;
 /**
  * Where a record of an erased member can still be, and by when it cannot (README "Erasure and
  * retention"): the repo's topics, the topics of every pipeline downstream of it (through derived
- * repos) and of those derived repos, {@code tusk.datum-results}, and the changelogs and repartition
- * topics of the partition and lineage services. The bound of each comes from its actual topic
- * configs: a delete topic drops a record within {@code retention.ms + segment.ms} of its write; a
- * compacted one within {@code max.compaction.lag.ms + delete.retention.ms} of the last record the
- * erasure wrote there (the erasure sweep appends the record that rolls its segment). Blocks: worker
- * threads only.
+ * repos) and of those derived repos, the shared delete topics ({@code tusk.datum-results} and the
+ * commit and job parts), and the changelogs and repartition topics of the partition and lineage
+ * services. The compacted {@code tusk.*} topics are not among them: none holds a member key. The
+ * bound of each comes from its actual topic configs: a delete topic drops a record within {@code
+ * retention.ms + segment.ms} of its write; a compacted one within {@code max.compaction.lag.ms +
+ * delete.retention.ms} of the last record the erasure wrote there (the erasure sweep appends the
+ * record that rolls its segment). Blocks: worker threads only.
  */
 final class ErasurePlaces {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
@@ -111,7 +112,12 @@ final class ErasurePlaces {
         }
       }
     }
+    // The shared delete topics: datum results name members and hold captured logs; the others
+    // name none, but a job part's error is free text, so they are scanned too.
     topics.add(TopicNames.DATUM_RESULTS);
+    topics.add(TopicNames.JOB_PARTS);
+    topics.add(TopicNames.COMMIT_PARTS);
+    topics.add(TopicNames.SEAL_REQUESTS);
     for (String topic : existing()) {
       if (STREAMS_PREFIXES.stream().anyMatch(topic::startsWith)) {
         topics.add(topic);

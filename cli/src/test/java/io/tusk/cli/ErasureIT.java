@@ -94,8 +94,8 @@ class ErasureIT {
                 Ports.ephemeral(),
                 1,
                 true,
-                // The erasure sweep rolls compacted topics every second instead of every minute.
-                Map.of("commit-service", Map.of("TUSK_ERASURE_SWEEP_MS", "1000")));
+                // The erasure sweep rolls compacted topics every 5 s instead of every minute.
+                Map.of("commit-service", Map.of("TUSK_ERASURE_SWEEP_MS", "5000")));
         Admin admin = Admin.create(settings.admin("erasure-it-admin-" + suffix))) {
       TuskClient client = services.client();
 
@@ -205,7 +205,7 @@ class ErasureIT {
         // Then no topic holds the member's key or row values any more
         Await.until(
             "no record of the member in any topic",
-            TIMEOUT,
+            Duration.ofMinutes(10),
             () -> {
               Map<String, Integer> left = scan(settings, scope);
               System.out.println("ErasureIT: topics still holding the member: " + left);
@@ -398,7 +398,8 @@ class ErasureIT {
       boolean compacted =
           entry.getValue().get(TopicConfig.CLEANUP_POLICY_CONFIG).value().contains("compact");
       List<AlterConfigOp> ops = new ArrayList<>();
-      ops.add(set(TopicConfig.SEGMENT_MS_CONFIG, "1000"));
+      // Segments roll at most every 5 s (the sweep's pace), so the cleaner keeps up with them.
+      ops.add(set(TopicConfig.SEGMENT_MS_CONFIG, "5000"));
       if (compacted) {
         ops.add(set(TopicConfig.MAX_COMPACTION_LAG_MS_CONFIG, "1000"));
         ops.add(set(TopicConfig.DELETE_RETENTION_MS_CONFIG, "1000"));

@@ -197,6 +197,12 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
     Bytes contestKey =
         StoreKeys.contest(repo, claim.getSequence(), claim.getTable(), claim.getRowKey());
     if (owner == null || owner.sequence() < claim.getSequence()) {
+      if (!claimant.holds() && claim.getErasure() != null && (owner == null || !owner.holds())) {
+        // An erasure deleted a key nobody holds: no entry may keep it (in a derived repo the row
+        // key is the erased member's key).
+        owners.delete(key);
+        return;
+      }
       // The commit's first claim of the key: the owner from before holds it too, unless it is the
       // claimant itself (its own rows, deletes included, are applied in order).
       owners.put(key, claimant);
@@ -246,12 +252,18 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
     }
     for (KeyValue<Bytes, Contest> entry : contested) {
       Contest contest = entry.value;
-      Owner winner = owners.get(StoreKeys.owner(repo, contest.table(), contest.rowKey()));
+      Bytes ownerKey = StoreKeys.owner(repo, contest.table(), contest.rowKey());
+      Owner winner = owners.get(ownerKey);
       String kept = winner != null && winner.holds() ? winner.member() : "";
       for (String holder : contest.holders()) {
         if (!holder.equals(kept)) {
           release(repo, contest, sequence, holder, kept);
         }
+      }
+      if (contest.erasure() != null && kept.isEmpty() && winner != null) {
+        // An erasure's delete won: the deleted key's entry goes too, or it would keep the key (in a
+        // derived repo, the erased member's key) for as long as nobody claims it again.
+        owners.delete(ownerKey);
       }
       contests.delete(entry.key);
     }

@@ -383,6 +383,8 @@ class ErasureTest {
     assertThat(versions.asOf(REPO, "C", 1).getRows()).isEmpty();
     assertThat(versions.asOf(REPO, "C", 1).getHash()).isEqualTo(hash1);
     assertThat(run.storesHolding("4711")).isEmpty();
+    // (the row key is the erased upstream member's key: no row-owner entry may keep it)
+    assertThat(run.storesHolding("gone-1")).isEmpty();
 
     // And the member stays: its datum is an ordinary one, and no erasure is pending for it
     Map<String, Datum> third = run.succeedAll();
@@ -410,6 +412,7 @@ class ErasureTest {
     assertThat(third).containsOnlyKeys(ERASED);
     assertThat(third.get(ERASED).getErasure()).isEqualTo(REQUEST);
     assertThat(run.storesHolding(ERASED)).isEmpty();
+    assertThat(run.storesHolding("only-1")).isEmpty();
     for (long s = 1; s <= 3; s++) {
       assertThat(run.versions().asOf(REPO, ERASED, s)).isNull();
     }

@@ -238,16 +238,16 @@ final class ErasureControl {
         .orElse(0L);
   }
 
+  /** Whether the erasure commit is sealed and complete on the member side. */
+  private boolean commitComplete(Erasure erasure) {
+    return erasure.getCommitId() != null
+        && control.commits.get(erasure.getCommitId()).map(c -> c.getStats() != null).orElse(false);
+  }
+
   /** When every job the erasure caused had ended (0: not yet, or not sealed). */
   long purgedAt(Erasure erasure) {
     Caused caused = caused(erasure);
-    boolean complete =
-        erasure.getCommitId() != null
-            && control
-                .commits
-                .get(erasure.getCommitId())
-                .map(c -> c.getStats() != null)
-                .orElse(false);
+    boolean complete = commitComplete(erasure);
     return complete && caused.ended() ? Math.max(1, purgedAt(caused.jobs())) : 0L;
   }
 
@@ -301,13 +301,7 @@ final class ErasureControl {
   /** The JSON of a request: the log record (without salt and hash), its state and its jobs. */
   JsonObject json(Erasure erasure) {
     Caused caused = caused(erasure);
-    boolean complete =
-        erasure.getCommitId() != null
-            && control
-                .commits
-                .get(erasure.getCommitId())
-                .map(c -> c.getStats() != null)
-                .orElse(false);
+    boolean complete = commitComplete(erasure);
     JsonObject json = AvroJson.toJson(erasure);
     json.remove("salt");
     json.remove("memberHash");

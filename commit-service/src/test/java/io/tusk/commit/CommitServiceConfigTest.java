@@ -141,10 +141,11 @@ class CommitServiceConfigTest {
             CommitServiceConfig.HTTP_HOST,
             CommitServiceConfig.HTTP_PORT,
             CommitServiceConfig.TRIGGER_POLL_MS,
+            CommitServiceConfig.ERASURE_SWEEP_MS,
             CommitServiceConfig.PARTITION_URL,
             CommitServiceConfig.MEMBER_PARTITIONS,
             CommandPolicy.ALLOWED_COMMANDS,
             NamesPrefix.KEY)
-        .hasSize(KafkaSettings.KEYS.size() + AuthConfig.KEYS.size() + 7);
+        .hasSize(KafkaSettings.KEYS.size() + AuthConfig.KEYS.size() + 8);
   }
 }

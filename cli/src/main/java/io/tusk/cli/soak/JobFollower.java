@@ -72,7 +72,13 @@ final class JobFollower {
     OutputReader reader = readers.get(rows.name());
     List<JsonNode> datumList = awaitDatums(expected.jobId(), actual, restarted);
     reader.catchUp();
-    List<String> problems = new ArrayList<>(SoakChecks.job(expected, actual, datumList));
+    // An erasure at or after the job's commit purged the erased member's datum records.
+    long sequence = state.repo.commit(expected.commitId()).sequence();
+    java.util.Set<String> purged = new java.util.HashSet<>();
+    state.repo.erasures().stream()
+        .filter(e -> e.sequence() >= sequence)
+        .forEach(e -> purged.add(e.member()));
+    List<String> problems = new ArrayList<>(SoakChecks.job(expected, actual, datumList, purged));
     problems.addAll(SoakChecks.outputs(rows, reader));
     problems.addAll(
         SoakChecks.rowsProvenance(

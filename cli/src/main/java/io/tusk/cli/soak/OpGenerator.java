@@ -36,6 +36,12 @@ final class OpGenerator {
    */
   static final double ERASE_PROBABILITY = 0.02;
 
+  /** {@link #ERASE_PROBABILITY}, or the system property {@code tusk.soak.eraseProbability}. */
+  static double eraseProbability() {
+    return Double.parseDouble(
+        System.getProperty("tusk.soak.eraseProbability", Double.toString(ERASE_PROBABILITY)));
+  }
+
   /** Of erasures, the share (1 in N) naming a member no row has named yet. */
   private static final int ERASE_UNKNOWN_ONE_IN = 5;
 
@@ -91,7 +97,8 @@ final class OpGenerator {
     List<String> otherBranches =
         repo.heads().keySet().stream().filter(b -> !b.equals("master")).toList();
     boolean hasCommits = repo.newest().isPresent();
-    if (ERASE_PROBABILITY > 0 && random.nextDouble() < ERASE_PROBABILITY) {
+    double eraseProbability = eraseProbability();
+    if (eraseProbability > 0 && random.nextDouble() < eraseProbability) {
       return erase(otherBranches);
     }
     choices.add(new Choice(30, this::produce));

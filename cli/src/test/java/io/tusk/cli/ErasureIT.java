@@ -204,13 +204,10 @@ class ErasureIT {
       try {
         // Then no topic holds the member's key or row values any more
         Await.until(
-            "no record of the member in any topic",
+            "no record of the member in any topic (the last value: topics still holding it)",
             Duration.ofMinutes(10),
-            () -> {
-              Map<String, Integer> left = scan(settings, scope);
-              System.out.println("ErasureIT: topics still holding the member: " + left);
-              return left.isEmpty();
-            });
+            () -> scan(settings, scope),
+            Map::isEmpty);
       } finally {
         restore(admin, saved);
       }

@@ -34,13 +34,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 @Tag("integration")
 @ExtendWith(LocalStackExtension.class)
 class ModelBasedIT {
-  static {
-    // Erasures stay out of these seeds for now: with them, seed 3 finds a re-run (reprocess) of a
-    // job before an erasure counting one member more than the model (total 7, 1 skipped; open, see
-    // issue 10's note). `tusk soak` draws them (OpGenerator.ERASE_PROBABILITY).
-    System.setProperty("tusk.soak.eraseProbability", "0");
-  }
-
   /** Operations per seed: together a few hundred, within the IT's time budget on 2 cores. */
   private static final int OPS = 70;
 
@@ -67,7 +60,7 @@ class ModelBasedIT {
    */
   @ParameterizedTest(name = "seed {0}, simple rows {1}")
   @CsvSource({"1, false", "2, false", "3, true"})
-  @Timeout(value = 150, unit = TimeUnit.SECONDS)
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
   void shouldDoWhatTheModelSaysWhenDrivenByRandomOperations(
       long seed, boolean simpleRows, LocalStack stack) {
     // Given the services and a repo of this run's own (the broker is shared)

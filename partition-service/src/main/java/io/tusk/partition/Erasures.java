@@ -16,7 +16,9 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
@@ -136,12 +138,57 @@ final class Erasures {
    * @return how many versions went
    */
   private int purgeBefore(String repo, String member, long sequence) {
+    uncount(task, repo, task.versions.presenceBefore(repo, member, sequence), new TreeMap<>());
     List<Long> sequences = task.versions.sequencesBefore(repo, member, sequence);
     for (long s : sequences) {
       task.stores.changedSets().delete(StoreKeys.changed(repo, s, member));
     }
     task.versions.deleteBefore(repo, member, sequence);
     return sequences.size();
+  }
+
+  /**
+   * After a purge of a member's history: every completed commit as of which the member was present
+   * before the purge and is absent after it counts one member fewer, so that a job over that commit
+   * (a re-run) totals the members its datums can see. Erasures are rare; this reads the repo's
+   * commit marks once.
+   *
+   * @param before the member's presence by version sequence before the purge ({@link
+   *     MemberVersions#presenceBefore})
+   * @param after the same after the purge (empty when every version went)
+   */
+  static void uncount(
+      MemberTask task,
+      String repo,
+      NavigableMap<Long, Boolean> before,
+      NavigableMap<Long, Boolean> after) {
+    if (before.isEmpty()) {
+      return;
+    }
+    long first = before.firstKey();
+    Bytes prefix = StoreKeys.repo(repo);
+    List<KeyValue<Bytes, CommitMark>> fewer = new ArrayList<>();
+    try (KeyValueIterator<Bytes, CommitMark> marks =
+        task.stores.commitMarks().range(prefix, StoreKeys.upperBound(prefix))) {
+      marks.forEachRemaining(
+          kv -> {
+            long s = kv.value.sequence();
+            if (s >= first && presentAt(before, s) && !presentAt(after, s)) {
+              fewer.add(kv);
+            }
+          });
+    }
+    for (KeyValue<Bytes, CommitMark> kv : fewer) {
+      CommitMark mark = kv.value;
+      task.stores
+          .commitMarks()
+          .put(kv.key, new CommitMark(mark.sequence(), Math.max(0, mark.members() - 1)));
+    }
+  }
+
+  private static boolean presentAt(NavigableMap<Long, Boolean> presence, long sequence) {
+    Map.Entry<Long, Boolean> newest = presence.floorEntry(sequence);
+    return newest != null && newest.getValue();
   }
 
   /**

@@ -7,8 +7,10 @@ import io.tusk.schemas.Row;
 import io.tusk.schemas.RowChunk;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -62,6 +64,23 @@ class MemberVersions {
             StoreKeys.version(repo, member, 0), StoreKeys.version(repo, member, sequence))) {
       return newest.hasNext() ? newest.next().value : null;
     }
+  }
+
+  /**
+   * Whether the member was present at each of its versions older than {@code sequence}, by the
+   * version's sequence: as of commit S it is present when the newest entry {@code <= S} says so.
+   */
+  NavigableMap<Long, Boolean> presenceBefore(String repo, String member, long sequence) {
+    NavigableMap<Long, Boolean> presence = new TreeMap<>();
+    if (sequence <= 0) {
+      return presence;
+    }
+    try (KeyValueIterator<Bytes, MemberObject> all =
+        versions.range(
+            StoreKeys.version(repo, member, 0), StoreKeys.version(repo, member, sequence - 1))) {
+      all.forEachRemaining(kv -> presence.put(kv.value.getSequence(), present(kv.value)));
+    }
+    return presence;
   }
 
   /** Every row of a version, in canonical order. */

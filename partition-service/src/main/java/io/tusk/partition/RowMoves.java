@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Set;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
@@ -240,7 +241,9 @@ final class RowMoves {
       }
     }
     if (erasure != null) {
+      NavigableMap<Long, Boolean> before = task.versions.presenceBefore(repo, member, sequence);
       int purged = task.versions.purgeRows(repo, member, sequence, erased, layout);
+      Erasures.uncount(task, repo, before, task.versions.presenceBefore(repo, member, sequence));
       log.info(
           "Erasure {} purged {} rows from {} versions of a member of repo {}",
           erasure,

@@ -1,5 +1,6 @@
 package io.tusk.commit;
 
+import io.tusk.common.Ids;
 import io.tusk.common.http.ApiException;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.Branch;
@@ -33,12 +34,14 @@ final class BranchControl {
   record BranchChange(Branch branch, List<JobRef> jobs) {}
 
   /**
-   * Creates a branch at {@code headId} (null: no head yet); pipelines already following the name
-   * get a full job at the head, as for a move.
+   * Creates a branch at the commit {@code headRef} names (null: no head yet); pipelines already
+   * following the name get a full job at the head, as for a move.
    */
-  Future<BranchChange> create(String repoName, String name, String headId) {
+  Future<BranchChange> create(String repoName, String name, String headRef) {
     control.repo(repoName);
     Requests.branchName("name", name);
+    // A reference (a branch, master~2) is resolved once, here: the write below uses the same ID.
+    String headId = headRef == null ? null : control.commitOf(repoName, "head", headRef).getId();
     if (headId != null) {
       control.requireKept(control.commitOf(repoName, "head", headId), "head");
     }
@@ -59,16 +62,21 @@ final class BranchControl {
    * Moves a branch to another commit of its repo (older: a rewind, but not below the history floor:
    * 410) and starts a full job at the new head for every pipeline following it, in one transaction.
    *
-   * @param expectedHead if not null, the move happens only if the head is still this commit (else
+   * @param expectedRef if not null, the move happens only if the head is still this commit (else
    *     409): a compare-and-set for concurrent writers
    */
-  Future<BranchChange> move(String repoName, String name, String headId, String expectedHead) {
+  Future<BranchChange> move(String repoName, String name, String headRef, String expectedRef) {
     control.repo(repoName);
     control.branch(repoName, name);
-    control.requireKept(control.commitOf(repoName, "head", headId), "head");
-    if (expectedHead != null) {
-      Requests.commitId("expectedHead", expectedHead);
-    }
+    // References are resolved once, before the move queues: "the head it had when I asked".
+    Commit resolved = control.commitOf(repoName, "head", headRef);
+    control.requireKept(resolved, "head");
+    String headId = resolved.getId();
+    // A full ID is compared as given (a commit-and-set against a head this service may not know).
+    String expectedHead =
+        expectedRef == null || Ids.isValid(expectedRef)
+            ? expectedRef
+            : control.commitOf(repoName, "expectedHead", expectedRef).getId();
     return control.tasks.submit(
         ControlPlane.repoQueue(repoName),
         () -> {

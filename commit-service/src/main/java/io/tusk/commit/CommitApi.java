@@ -32,6 +32,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -137,7 +138,7 @@ final class CommitApi {
   /** The repo of the commit a path names (empty when unknown: only admins pass). */
   private Future<Optional<Resource>> commitRepo(RoutingContext ctx) {
     return Future.succeededFuture(
-        control.commits.get(ctx.pathParam("id")).map(c -> Resource.repo(c.getRepo())));
+        control.findCommit(ctx.pathParam("id")).map(c -> Resource.repo(c.getRepo())));
   }
 
   /**
@@ -264,15 +265,7 @@ final class CommitApi {
 
   private void handleGetRepoCommit(RoutingContext ctx) {
     String repo = control.repo(ctx.pathParam("repo")).getName();
-    String id = Requests.commitId("id", ctx.pathParam("id"));
-    Commit commit =
-        control
-            .commits
-            .get(id)
-            .filter(c -> c.getRepo().equals(repo))
-            .orElseThrow(
-                () -> ApiException.notFound("no commit '" + id + "' in repo '" + repo + "'"));
-    ok(ctx, commitJson(commit));
+    ok(ctx, commitJson(control.commitOf(repo, "id", ctx.pathParam("id"))));
   }
 
   private void handleRejected(RoutingContext ctx) {
@@ -306,11 +299,13 @@ final class CommitApi {
   }
 
   private void handleMember(RoutingContext ctx) {
-    String repo = checkedCommits(ctx, "at");
+    Checked checked = checkedCommits(ctx, "at");
+    String repo = checked.repo();
     String member = ctx.pathParam("member");
     partition.forward(
         ctx,
         "/repos/" + PartitionProxy.segment(repo) + "/members/" + PartitionProxy.segment(member),
+        checked.commitIds(),
         erasedAnswer(repo, member));
   }
 
@@ -336,40 +331,54 @@ final class CommitApi {
   }
 
   private void handleDiff(RoutingContext ctx) {
-    String repo = checkedCommits(ctx, "from", "to");
-    partition.forward(ctx, "/repos/" + PartitionProxy.segment(repo) + "/diff");
+    Checked checked = checkedCommits(ctx, "from", "to");
+    partition.forward(
+        ctx,
+        "/repos/" + PartitionProxy.segment(checked.repo()) + "/diff",
+        checked.commitIds(),
+        null);
   }
 
   private void handleMemberDiff(RoutingContext ctx) {
-    String repo = checkedCommits(ctx, "from", "to");
+    Checked checked = checkedCommits(ctx, "from", "to");
+    String repo = checked.repo();
     String member = ctx.pathParam("member");
     partition.forward(
         ctx,
         "/repos/" + PartitionProxy.segment(repo) + "/diff/" + PartitionProxy.segment(member),
+        checked.commitIds(),
         erasedAnswer(repo, member));
   }
 
   /**
-   * The repo of a forwarded query, after checking that the commits its parameters name are commits
-   * of it (so unknown commits are the same 4xx here as everywhere) and complete (503 while one is
-   * sealed but its member versions are still being built).
+   * The repo of a forwarded query and the full IDs of the commits its parameters name.
+   *
+   * @param commitIds parameter name to the full commit ID its reference resolved to
    */
-  private String checkedCommits(RoutingContext ctx, String... parameters) {
+  private record Checked(String repo, Map<String, String> commitIds) {}
+
+  /**
+   * Resolves the commit references a forwarded query's parameters hold ({@link CommitRefs}), after
+   * checking that they are commits of the repo (so unknown commits are the same 4xx here as
+   * everywhere) and complete (503 while one is sealed but its member versions are still being
+   * built). The partition service gets the full IDs.
+   */
+  private Checked checkedCommits(RoutingContext ctx, String... parameters) {
     String repo = control.repo(ctx.pathParam("repo")).getName();
+    Map<String, String> ids = new HashMap<>();
     for (String parameter : parameters) {
-      String id = ctx.queryParams().get(parameter);
-      if (id != null) {
-        ControlPlane.requireComplete(control.commitOf(repo, parameter, id), parameter);
+      String ref = ctx.queryParams().get(parameter);
+      if (ref != null) {
+        Commit commit = control.commitOf(repo, parameter, ref);
+        ControlPlane.requireComplete(commit, parameter);
+        ids.put(parameter, commit.getId());
       }
     }
-    return repo;
+    return new Checked(repo, ids);
   }
 
   private void handleGetCommit(RoutingContext ctx) {
-    String id = Requests.commitId("id", ctx.pathParam("id"));
-    Commit commit =
-        control.commits.get(id).orElseThrow(() -> ApiException.notFound("no commit '" + id + "'"));
-    ok(ctx, commitJson(commit));
+    ok(ctx, commitJson(control.commitOfAnyRepo("id", ctx.pathParam("id"))));
   }
 
   private void handleListBranches(RoutingContext ctx) {

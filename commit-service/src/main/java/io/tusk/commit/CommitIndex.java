@@ -27,7 +27,9 @@ import java.util.concurrent.ConcurrentSkipListMap;
 final class CommitIndex {
   private static final AvroBytes<Commit> CODEC = AvroBytes.of(Commit.class);
 
-  private final Map<String, byte[]> byId = new ConcurrentHashMap<>();
+  /** Sorted, so that a commit ID prefix is a range (commit references, {@link CommitRefs}). */
+  private final ConcurrentNavigableMap<String, byte[]> byId = new ConcurrentSkipListMap<>();
+
   private final Map<String, ConcurrentNavigableMap<Long, byte[]>> byRepo =
       new ConcurrentHashMap<>();
   private final Map<String, String> bySource = new ConcurrentHashMap<>();
@@ -81,6 +83,19 @@ final class CommitIndex {
   /** The commit with {@code id}. */
   Optional<Commit> get(String id) {
     return Optional.ofNullable(byId.get(id)).map(CODEC::decode);
+  }
+
+  /**
+   * Up to {@code limit} commits whose ID starts with {@code prefix}, in ID order: of {@code repo},
+   * or of every repo when it is null.
+   */
+  List<Commit> withPrefix(String repo, String prefix, int limit) {
+    // Commit IDs are lower-case hex: every ID with the prefix sorts below prefix + "g".
+    return byId.subMap(prefix, true, prefix + "g", false).values().stream()
+        .map(CODEC::decode)
+        .filter(c -> repo == null || c.getRepo().equals(repo))
+        .limit(limit)
+        .toList();
   }
 
   /** The repo's commit with the highest sequence, or empty before its first commit. */

@@ -61,6 +61,7 @@ final class ControlPlane {
   final CommitIndex commits;
   final SerialTasks tasks;
 
+  private final CommitRefs refs;
   private final Producer<byte[], byte[]> specProducer;
   private final Set<String> reservedNames = new HashSet<>();
   private final Timer sealTimer;
@@ -85,6 +86,8 @@ final class ControlPlane {
     this.pipelines = pipelines;
     this.branches = branches;
     this.commits = commits;
+    this.refs =
+        new CommitRefs(commits, (repo, branch) -> branches.get(TopicNames.branchKey(repo, branch)));
     this.tasks = tasks;
     this.sealTimer =
         Timer.builder("tusk.commits.sealed")
@@ -130,28 +133,22 @@ final class ControlPlane {
   }
 
   /**
-   * The commit a request names in {@code field}: 400 if the ID is malformed or the commit belongs
-   * to another repo, 404 if unknown.
+   * The commit a request names in {@code field} by any commit reference ({@link CommitRefs}: full
+   * ID, unique prefix, branch, {@code ~N}/{@code ^}): 400 if malformed or the commit belongs to
+   * another repo, 404 if unknown, 409 if an ambiguous prefix.
    */
-  Commit commitOf(String repo, String field, String id) {
-    String checked = Requests.commitId(field, id);
-    Commit commit =
-        commits
-            .get(checked)
-            .orElseThrow(
-                () -> ApiException.notFound("no commit '" + checked + "' (" + field + ")"));
-    if (!commit.getRepo().equals(repo)) {
-      throw ApiException.badRequest(
-          field
-              + " '"
-              + checked
-              + "' is a commit of repo '"
-              + commit.getRepo()
-              + "', not of '"
-              + repo
-              + "'");
-    }
-    return commit;
+  Commit commitOf(String repo, String field, String ref) {
+    return refs.resolve(repo, field, ref);
+  }
+
+  /** The commit a full ID or unique prefix names, in any repo ({@link CommitRefs#anyRepo}). */
+  Commit commitOfAnyRepo(String field, String ref) {
+    return refs.anyRepo(field, ref);
+  }
+
+  /** As {@link #commitOfAnyRepo}, empty instead of an error (for access decisions). */
+  Optional<Commit> findCommit(String ref) {
+    return refs.find(ref);
   }
 
   /**

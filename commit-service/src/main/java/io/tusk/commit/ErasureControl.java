@@ -155,7 +155,7 @@ final class ErasureControl {
 
   /** A request by ID: 400 for a malformed ID, 404 for an unknown one. */
   Erasure erasure(String id) {
-    String checked = Requests.commitId("id", id);
+    String checked = Requests.erasureId("id", id);
     return erasures
         .get(checked)
         .orElseThrow(() -> ApiException.notFound("no erasure request '" + checked + "'"));

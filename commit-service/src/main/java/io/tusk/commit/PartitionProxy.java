@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,15 +47,17 @@ final class PartitionProxy implements AutoCloseable {
    * encoded, see {@link #segment}) and the request's query string.
    */
   void forward(RoutingContext ctx, String path) {
-    forward(ctx, path, null);
+    forward(ctx, path, Map.of(), null);
   }
 
   /**
-   * As {@link #forward(RoutingContext, String)}, answering {@code insteadOf404} (when not null) in
-   * place of a 404.
+   * As {@link #forward(RoutingContext, String)}, with some query parameters' values replaced (the
+   * full IDs of commit references), answering {@code insteadOf404} (when not null) in place of a
+   * 404.
    */
-  void forward(RoutingContext ctx, String path, ApiException insteadOf404) {
-    String query = ctx.request().query();
+  void forward(
+      RoutingContext ctx, String path, Map<String, String> replaced, ApiException insteadOf404) {
+    String query = replaced.isEmpty() ? ctx.request().query() : query(ctx, replaced);
     String url = base + path + (query == null || query.isEmpty() ? "" : "?" + query);
     var request = client.requestAbs(HttpMethod.GET, url).timeout(TIMEOUT_MS);
     // The partition service checks the caller's token itself: its routes are protected too.
@@ -112,6 +115,20 @@ final class PartitionProxy implements AutoCloseable {
   /** One path segment, percent-encoded (a member ID may hold any character). */
   static String segment(String value) {
     return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
+  /** The request's query with the {@code replaced} parameters' values swapped. */
+  private static String query(RoutingContext ctx, Map<String, String> replaced) {
+    StringBuilder query = new StringBuilder();
+    for (Map.Entry<String, String> parameter : ctx.queryParams().entries()) {
+      String value = replaced.getOrDefault(parameter.getKey(), parameter.getValue());
+      query
+          .append(query.length() == 0 ? "" : "&")
+          .append(URLEncoder.encode(parameter.getKey(), StandardCharsets.UTF_8))
+          .append('=')
+          .append(URLEncoder.encode(value, StandardCharsets.UTF_8));
+    }
+    return query.toString();
   }
 
   private static void copyHeader(String value, String name, RoutingContext ctx) {

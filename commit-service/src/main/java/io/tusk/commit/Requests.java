@@ -148,23 +148,23 @@ final class Requests {
     throw bad("before must be a commit sequence (a whole number >= 1), got " + echo(value));
   }
 
-  /** A commit ID in parameter or field {@code field}. */
-  static String commitId(String field, String value) {
-    if (!Ids.isValid(value)) {
-      throw bad(
-          field
-              + " must be a commit ID (32 lower-case hex characters), got "
-              + (value == null ? "nothing" : echo(value)));
-    }
-    return value;
+  /** A job ID in parameter {@code field} (commits take references instead: {@link CommitRefs}). */
+  static String jobId(String field, String value) {
+    return id(field, "a job ID", value);
   }
 
-  /** A job ID in parameter {@code field}. */
-  static String jobId(String field, String value) {
+  /** An erasure request ID in parameter {@code field}. */
+  static String erasureId(String field, String value) {
+    return id(field, "an erasure request ID", value);
+  }
+
+  private static String id(String field, String kind, String value) {
     if (!Ids.isValid(value)) {
       throw bad(
           field
-              + " must be a job ID (32 lower-case hex characters), got "
+              + " must be "
+              + kind
+              + " (32 lower-case hex characters), got "
               + (value == null ? "nothing" : echo(value)));
     }
     return value;
@@ -233,7 +233,8 @@ final class Requests {
           SpecFields fields = SpecFields.of(document(body), Set.of("name", "head"));
           String name = branchName("name", fields.string("name"));
           String head = fields.optionalString("head");
-          return new NewBranch(name, head == null ? null : commitId("head", head));
+          // Any commit reference: BranchControl resolves it (CommitRefs).
+          return new NewBranch(name, head);
         });
   }
 
@@ -244,9 +245,8 @@ final class Requests {
     return parsed(
         () -> {
           SpecFields fields = SpecFields.of(document(body), Set.of("head", "expectedHead"));
-          String head = commitId("head", fields.string("head"));
-          String expected = fields.optionalString("expectedHead");
-          return new BranchMove(head, expected == null ? null : commitId("expectedHead", expected));
+          // Commit references: BranchControl resolves them (CommitRefs).
+          return new BranchMove(fields.string("head"), fields.optionalString("expectedHead"));
         });
   }
 

@@ -113,6 +113,41 @@ class BranchesIT extends CommitServiceItBase {
   }
 
   @Test
+  void shouldCreateAndMoveBranchesToTheCommitsReferencesName() throws Exception {
+    // Given master at the newest of 3 commits
+    String repo = createRepo(1, 1);
+    List<String> commits = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      commits.add(seal(repo, null).getString("id"));
+    }
+
+    // When dev is created at master^ and then moved to dev~1, expecting its head by prefix
+    HttpResponse<Buffer> created =
+        post(
+            "/repos/" + repo + "/branches",
+            new JsonObject().put("name", "dev").put("head", "master^"));
+    HttpResponse<Buffer> moved =
+        put(
+            "/repos/" + repo + "/branches/dev",
+            new JsonObject()
+                .put("head", "dev~1")
+                .put("expectedHead", commits.get(1).substring(0, 9)));
+
+    // Then each answer is the branch at the commit the reference named
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    assertThat(created.bodyAsJsonObject().getString("head")).isEqualTo(commits.get(1));
+    assertThat(moved.statusCode()).as(moved.bodyAsString()).isEqualTo(200);
+    assertThat(moved.bodyAsJsonObject().getString("head")).isEqualTo(commits.get(0));
+
+    // And a stale expected head, by reference, is still a conflict
+    HttpResponse<Buffer> stale =
+        put(
+            "/repos/" + repo + "/branches/dev",
+            new JsonObject().put("head", "master").put("expectedHead", "master~1"));
+    assertThat(stale.statusCode()).as(stale.bodyAsString()).isEqualTo(409);
+  }
+
+  @Test
   void shouldSealOnABranchWithoutJobsForPipelinesOfOtherBranches() throws Exception {
     // Given a repo with a pipeline on master and a commit
     String repo = createRepo(1, 1);

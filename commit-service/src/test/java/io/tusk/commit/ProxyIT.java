@@ -61,6 +61,45 @@ class ProxyIT extends CommitServiceItBase {
   }
 
   @Test
+  void shouldForwardTheFullIdsOfCommitReferences() throws Exception {
+    // Given a repo with three complete commits on master, and a partition service that echoes
+    String repo = createRepo(1, 1);
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      ids.add(seal(repo, null).getString("id"));
+      complete(ids.get(i));
+    }
+    partitionHandler =
+        request ->
+            request
+                .response()
+                .putHeader("Content-Type", "application/json")
+                .end(new JsonObject().put("uri", request.uri()).encode());
+
+    // When member and diff queries name commits by branch, ancestry and prefix
+    HttpResponse<Buffer> member = get("/repos/" + repo + "/members/p7?at=master~2");
+    HttpResponse<Buffer> diff =
+        get("/repos/" + repo + "/diff?from=master%5E&to=" + ids.get(2).substring(0, 10) + "&x=1");
+    HttpResponse<Buffer> commit = get("/repos/" + repo + "/commits/master~1");
+    HttpResponse<Buffer> anyRepo = get("/commits/" + ids.get(1).substring(0, 8));
+
+    // Then the partition service is asked with the full IDs they resolve to
+    assertThat(member.bodyAsJsonObject().getString("uri"))
+        .as(member.bodyAsString())
+        .isEqualTo("/repos/" + repo + "/members/p7?at=" + ids.get(0));
+    assertThat(diff.bodyAsJsonObject().getString("uri"))
+        .as(diff.bodyAsString())
+        .isEqualTo("/repos/" + repo + "/diff?from=" + ids.get(1) + "&to=" + ids.get(2) + "&x=1");
+    // And commit reads answer the commit a reference names
+    assertThat(commit.statusCode()).as(commit.bodyAsString()).isEqualTo(200);
+    assertThat(commit.bodyAsJsonObject().getString("id")).isEqualTo(ids.get(1));
+    assertThat(anyRepo.statusCode()).as(anyRepo.bodyAsString()).isEqualTo(200);
+    assertThat(anyRepo.bodyAsJsonObject().getString("id")).isEqualTo(ids.get(1));
+    // And a reference past the first commit is a 404 saying so
+    assertError(get("/repos/" + repo + "/members/p7?at=master~3"), 404, "chain ends after 2");
+  }
+
+  @Test
   void shouldPassErrorsThroughWhenThePartitionServiceRefuses() throws Exception {
     // Given a partition service that is rebalancing
     String repo = createRepo(1, 1);
@@ -103,7 +142,9 @@ class ProxyIT extends CommitServiceItBase {
     // Then unknown repos and commits and commits of other repos are answered here
     assertError(get("/repos/it-no-such-repo/members/p7"), 404, "no repo");
     assertError(get("/repos/" + repo + "/members/p7?at=" + Ids.newId()), 404, "no commit");
-    assertError(get("/repos/" + repo + "/members/p7?at=nope"), 400, "at must be a commit ID");
+    assertError(get("/repos/" + repo + "/members/p7?at=no!pe"), 400, "at must be a commit ref");
+    assertError(get("/repos/" + repo + "/members/p7?at=nope"), 404, "no commit or branch 'nope'");
+    assertError(get("/repos/" + repo + "/members/p7?at=master"), 404, "has no commit yet");
     assertError(get("/repos/" + repo + "/diff?from=" + other), 400, "from '" + other + "'");
     assertError(get("/repos/" + repo + "/diff/p7?to=" + Ids.newId()), 404, "no commit");
     assertThat(asked).isEmpty();

@@ -441,7 +441,7 @@ class RequestsTest {
     assertThat(Requests.limit("1000")).isEqualTo(1000);
     assertThat(Requests.before("7")).isEqualTo(7);
     String id = "0123456789abcdef0123456789abcdef";
-    assertThat(Requests.commitId("id", id)).isEqualTo(id);
+    assertThat(Requests.erasureId("id", id)).isEqualTo(id);
 
     // Errors name the parameter
     assertBadRequest(() -> Requests.limit("0")).hasMessageStartingWith("limit must be");
@@ -449,7 +449,8 @@ class RequestsTest {
     assertBadRequest(() -> Requests.limit("ten")).hasMessageStartingWith("limit must be");
     assertBadRequest(() -> Requests.before("0")).hasMessageStartingWith("before must be");
     assertBadRequest(() -> Requests.before("x")).hasMessageStartingWith("before must be");
-    assertBadRequest(() -> Requests.commitId("id", "XYZ")).hasMessageStartingWith("id must be");
+    assertBadRequest(() -> Requests.erasureId("id", "XYZ"))
+        .hasMessageStartingWith("id must be an erasure request ID");
     assertThat(Requests.jobId("id", id)).isEqualTo(id);
     assertBadRequest(() -> Requests.jobId("id", "j1"))
         .hasMessageStartingWith("id must be a job ID");
@@ -464,7 +465,7 @@ class RequestsTest {
     assertThat(Requests.flag("reprocess", "false")).isFalse();
     assertBadRequest(() -> Requests.flag("reprocess", "yes"))
         .hasMessageStartingWith("reprocess must be true or false");
-    assertBadRequest(() -> Requests.commitId("id", id.toUpperCase()))
+    assertBadRequest(() -> Requests.jobId("id", id.toUpperCase()))
         .hasMessageStartingWith("id must be");
   }
 
@@ -526,14 +527,12 @@ class RequestsTest {
         .hasMessageStartingWith("name 'Dev' must be 1-63 characters");
     assertBadRequest(() -> Requests.newBranch(new JsonObject().put("name", "a/b")))
         .hasMessageStartingWith("name 'a/b' must be");
-    assertBadRequest(() -> Requests.newBranch(new JsonObject().put("name", "d").put("head", "x")))
-        .hasMessageStartingWith("head must be a commit ID");
+    // (a head is any commit reference, "x" a branch maybe: BranchControl resolves it, CommitRefs)
+    assertThat(Requests.newBranch(new JsonObject().put("name", "d").put("head", "master~2")))
+        .isEqualTo(new Requests.NewBranch("d", "master~2"));
     assertBadRequest(() -> Requests.newBranch(new JsonObject().put("name", "d").put("from", id)))
         .hasMessageStartingWith("from is not a known field");
     assertBadRequest(() -> Requests.branchMove(new JsonObject())).hasMessage("head is required");
-    assertBadRequest(
-            () -> Requests.branchMove(new JsonObject().put("head", id).put("expectedHead", "x")))
-        .hasMessageStartingWith("expectedHead must be a commit ID");
     assertBadRequest(() -> Requests.branchName("branch", "UPPER"))
         .hasMessageStartingWith("branch 'UPPER' must be");
     assertBadRequest(() -> Requests.name("repo", "a.b")).hasMessageStartingWith("repo 'a.b'");

@@ -19,6 +19,12 @@ import picocli.CommandLine.Option;
  * each command, and the printing helpers they use.
  */
 public final class Api {
+  /**
+   * How many characters of an ID tables print: a prefix every command accepts back (the commit
+   * service takes unique prefixes of 6 or more).
+   */
+  public static final int SHORT_ID = 12;
+
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   private static final DateTimeFormatter TIME =
@@ -111,9 +117,9 @@ public final class Api {
     return node == null || node.isNull() || node.isMissingNode() ? "-" : node.asText();
   }
 
-  /** The first 12 characters of an ID, as in git. */
+  /** The first {@link #SHORT_ID} characters of an ID, as in git. */
   public static String shortId(JsonNode id) {
     String text = text(id);
-    return text.length() > 12 ? text.substring(0, 12) : text;
+    return text.length() > SHORT_ID ? text.substring(0, SHORT_ID) : text;
   }
 }

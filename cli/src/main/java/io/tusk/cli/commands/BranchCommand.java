@@ -67,7 +67,11 @@ public final class BranchCommand {
     @Mixin Api api;
     @Mixin BranchRef branch;
 
-    @Option(names = "--at", required = true, description = "The commit the branch starts at.")
+    @Option(
+        names = "--at",
+        required = true,
+        description =
+            "The commit the branch starts at (an ID, a unique prefix of 6+ characters, a branch, or branch~N / branch^).")
     String at;
 
     @Override
@@ -92,7 +96,10 @@ public final class BranchCommand {
     @Mixin Api api;
     @Mixin BranchRef branch;
 
-    @Option(names = "--to", required = true, description = "The new head commit.")
+    @Option(
+        names = "--to",
+        required = true,
+        description = "The new head commit (any commit reference, e.g. master~2).")
     String to;
 
     @Override

@@ -19,10 +19,13 @@ public final class DiffCommand implements Callable<Integer> {
   @Parameters(index = "0", description = "The repo.")
   String repo;
 
-  @Parameters(index = "1", description = "From commit ID.")
+  @Parameters(
+      index = "1",
+      description =
+          "From commit (an ID, a unique prefix of 6+ characters, a branch, or branch~N / branch^).")
   String from;
 
-  @Parameters(index = "2", description = "To commit ID.")
+  @Parameters(index = "2", description = "To commit (any commit reference).")
   String to;
 
   @Option(

@@ -8,11 +8,17 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code tusk log REPO}: a repo's commits, newest first. */
+/**
+ * {@code tusk log REPO [--full]}: a repo's commits, newest first, with short IDs (as {@code git log
+ * --oneline}; every command takes them back, README "Commit references").
+ */
 @Command(
     name = "log",
-    description = "List a repo's commits, newest first, with the jobs they triggered.")
+    description =
+        "List a repo's commits, newest first, with the jobs they triggered. Commit IDs are"
+            + " shortened to 12 characters (a unique prefix every command accepts) unless --full.")
 public final class LogCommand implements Callable<Integer> {
+
   @Mixin Api api;
 
   @Parameters(index = "0", description = "The repo.")
@@ -27,36 +33,47 @@ public final class LogCommand implements Callable<Integer> {
   @Option(names = "--before", description = "Page: commits with a lower sequence than this.")
   Long before;
 
+  @Option(names = "--full", description = "Print whole 32-character commit and job IDs.")
+  boolean full;
+
   @Override
   public Integer call() {
     String query = "?limit=" + limit + (before == null ? "" : "&before=" + before);
     JsonNode commits =
         api.client().commitGet("/repos/" + TuskClient.segment(repo) + "/commits" + query);
-    api.print(commits, LogCommand::print);
+    api.print(commits, this::print);
     return 0;
   }
 
-  private static void print(JsonNode commits) {
+  private void print(JsonNode commits) {
+    int width = full ? 32 : Api.SHORT_ID;
+    String row = "%-5s %-" + width + "s %-" + width + "s %-19s %-9s %10s %9s %9s  %s%n";
     System.out.printf(
-        "%-5s %-32s %-12s %-19s %-9s %10s %9s %9s  %s%n",
-        "SEQ", "COMMIT", "PARENT", "TIME (UTC)", "STATE", "ROWS", "REJECTED", "CHANGED", "JOBS");
+        row,
+        "SEQ",
+        "COMMIT",
+        "PARENT",
+        "TIME (UTC)",
+        "STATE",
+        "ROWS",
+        "REJECTED",
+        "CHANGED",
+        "JOBS");
     for (JsonNode c : commits) {
       JsonNode stats = c.path("stats");
       StringBuilder jobs = new StringBuilder();
       for (JsonNode job : c.path("jobs")) {
-        jobs.append(job.path("pipeline").asText())
-            .append(':')
-            .append(Api.shortId(job.path("jobId")));
+        jobs.append(job.path("pipeline").asText()).append(':').append(id(job.path("jobId")));
         if (job.hasNonNull("state")) {
           jobs.append('(').append(job.path("state").asText()).append(')');
         }
         jobs.append(' ');
       }
       System.out.printf(
-          "%-5d %-32s %-12s %-19s %-9s %10s %9s %9s  %s%n",
+          row,
           c.path("sequence").asLong(),
-          c.path("id").asText(),
-          Api.shortId(c.path("parent")),
+          id(c.path("id")),
+          id(c.path("parent")),
           Api.time(c.path("createdAt")),
           Api.text(c.path("state")),
           stats.isObject() ? stats.path("rows").asText() : "-",
@@ -64,5 +81,9 @@ public final class LogCommand implements Callable<Integer> {
           stats.isObject() ? stats.path("changedMembers").asText() : "-",
           jobs.toString().trim());
     }
+  }
+
+  private String id(JsonNode id) {
+    return full ? Api.text(id) : Api.shortId(id);
   }
 }

@@ -23,7 +23,10 @@ public final class MemberCommand implements Callable<Integer> {
   @Parameters(index = "1", description = "The member key.")
   String member;
 
-  @Option(names = "--at", description = "Commit ID to look at.")
+  @Option(
+      names = "--at",
+      description =
+          "The commit to look at (an ID, a unique prefix of 6+ characters, a branch, or branch~N / branch^).")
   String at;
 
   @Override

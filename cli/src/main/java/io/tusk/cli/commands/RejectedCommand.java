@@ -20,7 +20,7 @@ public final class RejectedCommand implements Callable<Integer> {
 
   @Option(
       names = "--commit",
-      description = "Only the rows of this commit (default: the newest commit).")
+      description = "Only the rows of this commit, any commit reference (default: the newest).")
   String commit;
 
   @Option(names = "--limit", defaultValue = "100", description = "Rows (default ${DEFAULT-VALUE}).")

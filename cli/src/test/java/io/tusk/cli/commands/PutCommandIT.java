@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tusk.cli.CliRun;
 import io.tusk.cli.TuskClient;
 import io.tusk.commit.CommitService;
 import io.tusk.commit.CommitServiceConfig;
@@ -111,6 +112,48 @@ class PutCommandIT {
       assertThat(done.path("stats").path("rows").asLong()).isEqualTo(CSV_ROWS + JSON_ROWS);
       assertThat(done.path("stats").path("rejected").asLong()).isEqualTo(1);
       assertThat(done.path("stats").path("members").asLong()).isEqualTo(100 + JSON_ROWS);
+
+      // When two more bad lines come in a second commit, and a third commit has none
+      Path bad =
+          Files.writeString(dir.resolve("bad.csv"), "PERSON_ID,CLAIM_ID,AMOUNT\n\"P1,x\n\"P2,y\n");
+      assertThat(put(repo, bad, commitUrl, stack)).isZero();
+      String second = client.commit(repo).path("id").asText();
+      client.awaitCommitComplete(repo, second, Duration.ofSeconds(120));
+      String third = client.commit(repo).path("id").asText();
+      client.awaitCommitComplete(repo, third, Duration.ofSeconds(120));
+      String lineage = "http://127.0.0.1:1";
+      String token = TestAuth.shared().adminToken();
+
+      // Then `tusk rejected REPO` lists the rejects of every commit, newest first
+      CliRun all = CliRun.tusk(commitUrl, lineage, token, "rejected", repo);
+      assertThat(all.code()).as(all.err()).isZero();
+      List<String> lines = all.out().lines().filter(l -> !l.isBlank()).toList();
+      assertThat(lines).hasSize(4);
+      assertThat(lines.get(0)).startsWith("COMMIT");
+      assertThat(lines.subList(1, 3))
+          .allSatisfy(l -> assertThat(l).startsWith(second.substring(0, 12)));
+      assertThat(lines.get(3)).startsWith(commit.path("id").asText().substring(0, 12));
+
+      // And a page of 2 rows ends with how to get the next one, which has the last row
+      CliRun page = CliRun.tusk(commitUrl, lineage, token, "rejected", repo, "--limit", "2");
+      String more =
+          page.out().lines().filter(l -> l.startsWith("more: ")).findFirst().orElseThrow();
+      // (the next commit with rejects is the first: from its sequence down)
+      long firstSequence = commit.path("sequence").asLong();
+      assertThat(more)
+          .isEqualTo("more: tusk rejected " + repo + " --before " + (firstSequence + 1));
+      CliRun next =
+          CliRun.tusk(
+              commitUrl, lineage, token, "rejected", repo, "--before", "" + (firstSequence + 1));
+      assertThat(next.out().lines().skip(1).toList())
+          .singleElement()
+          .satisfies(l -> assertThat(l).startsWith(commit.path("id").asText().substring(0, 12)));
+
+      // And one row of the second commit, by branch reference, pages within the commit
+      CliRun one =
+          CliRun.tusk(
+              commitUrl, lineage, token, "rejected", repo, "--commit", "master^", "--limit", "1");
+      assertThat(one.out()).contains("more: tusk rejected " + repo + " --commit master^ --after ");
     }
   }
 

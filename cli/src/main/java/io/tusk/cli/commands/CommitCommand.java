@@ -12,7 +12,8 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "commit",
     description =
-        "Seal a commit of a repo (the rows produced so far), starting its pipelines' jobs.")
+        "Seal a commit of a repo (the rows produced so far), starting its pipelines' jobs;"
+            + " with --wait, follow them until they end.")
 public final class CommitCommand implements Callable<Integer> {
   @Mixin Api api;
 
@@ -25,19 +26,38 @@ public final class CommitCommand implements Callable<Integer> {
       description = "Branch whose head moves to the commit (default ${DEFAULT-VALUE}).")
   String branch;
 
+  @Option(
+      names = "--wait",
+      description =
+          "Then follow the jobs the commit started, and those they cause downstream, with live"
+              + " progress until they end; exit 1 if one failed.")
+  boolean await;
+
+  @Mixin JobWait wait;
+
   @Override
   public Integer call() {
+    TuskClient client = api.client();
     JsonNode commit =
-        api.client()
-            .commitSend(
-                "POST",
-                "/repos/"
-                    + TuskClient.segment(repo)
-                    + "/commits?branch="
-                    + TuskClient.segment(branch),
-                TuskClient.object());
+        client.commitSend(
+            "POST",
+            "/repos/" + TuskClient.segment(repo) + "/commits?branch=" + TuskClient.segment(branch),
+            TuskClient.object());
     api.print(commit, this::print);
-    return 0;
+    if (!await) {
+      return 0;
+    }
+    if (commit.path("jobs").isEmpty()) {
+      System.out.println("no pipeline follows " + branch + ": no job to wait for");
+      return 0;
+    }
+    String globalId =
+        commit.hasNonNull("globalId")
+            ? commit.path("globalId").asText()
+            : commit.path("id").asText();
+    JsonNode global = WaitCommand.awaitSettled(client, globalId, wait.timeout, JobBoard.onStderr());
+    api.print(global, WaitCommand::printJobs);
+    return "success".equals(global.path("state").asText()) ? 0 : 1;
   }
 
   private void print(JsonNode commit) {

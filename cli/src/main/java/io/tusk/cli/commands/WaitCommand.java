@@ -2,6 +2,7 @@ package io.tusk.cli.commands;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tusk.cli.TuskClient;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -11,7 +12,8 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "wait",
     description =
-        "Wait until every job with this global ID (across the pipeline DAG) has ended; exit 1 if any failed.")
+        "Wait until every job with this global ID (across the pipeline DAG) has ended, showing"
+            + " their progress on stderr; exit 1 if any failed.")
 public final class WaitCommand implements Callable<Integer> {
   @Mixin Api api;
 
@@ -22,19 +24,29 @@ public final class WaitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    TuskClient client = api.client();
-    JsonNode global =
-        TuskClient.await(
-            () -> client.global(globalId),
-            g -> !"running".equals(g.path("state").asText()) && g.path("jobs").size() > 0,
-            wait.timeout,
-            "global ID " + globalId + " to settle");
+    JsonNode global = awaitSettled(api.client(), globalId, wait.timeout, JobBoard.onStderr());
     api.print(global, WaitCommand::printJobs);
     return "success".equals(global.path("state").asText()) ? 0 : 1;
   }
 
+  /**
+   * Waits until every job of the global ID has ended (and the output commits downstream pipelines
+   * need are sealed), showing the jobs' progress on {@code board}; the last answer.
+   */
+  static JsonNode awaitSettled(
+      TuskClient client, String globalId, Duration timeout, JobBoard board) {
+    return TuskClient.await(
+        () -> client.global(globalId),
+        g -> {
+          board.draw(g);
+          return !"running".equals(g.path("state").asText()) && g.path("jobs").size() > 0;
+        },
+        timeout,
+        "global ID " + globalId + " to settle");
+  }
+
   /** The global ID's jobs, one line each, then its state. */
-  private static void printJobs(JsonNode global) {
+  static void printJobs(JsonNode global) {
     for (JsonNode job : global.path("jobs")) {
       System.out.printf(
           "%-24s %-32s %-8s processed %,d skipped %,d failed %,d%n",

@@ -38,7 +38,12 @@ final class PipelineControl {
   /** The one table of a repo derived from a pipeline's outputs. */
   static final String DERIVED_TABLE = "output";
 
-  private static final int DESCRIBE_ATTEMPTS = 10;
+  /**
+   * Attempts to describe an upstream output topic created moments ago: 100 x 300 ms. A loaded
+   * 2-core machine took longer than 3 s (TuskCommandIT's demo failed on the old 10 attempts).
+   */
+  private static final int DESCRIBE_ATTEMPTS = 100;
+
   private static final long DESCRIBE_BACKOFF_MS = 300;
 
   private final ControlPlane control;

@@ -20,6 +20,8 @@ import io.tusk.cli.commands.RepoCommand;
 import io.tusk.cli.commands.RerunCommand;
 import io.tusk.cli.commands.RunCommand;
 import io.tusk.cli.commands.WaitCommand;
+import io.tusk.cli.completion.CompletionCommand;
+import io.tusk.cli.completion.NamesCommand;
 import io.tusk.cli.demo.OmopDataset;
 import io.tusk.cli.demo.OmopDemo;
 import io.tusk.cli.local.LocalAuth;
@@ -71,7 +73,9 @@ import picocli.CommandLine.ScopeType;
       LineageCommand.class,
       AuthCommand.class,
       AuditCommand.class,
-      EraseCommand.class
+      EraseCommand.class,
+      CompletionCommand.class,
+      NamesCommand.class
     })
 public final class Tusk {
   /**

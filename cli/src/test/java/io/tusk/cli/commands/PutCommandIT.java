@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tusk.cli.CompletionShell;
 import io.tusk.cli.TuskClient;
 import io.tusk.commit.CommitService;
 import io.tusk.commit.CommitServiceConfig;
@@ -111,6 +112,15 @@ class PutCommandIT {
       assertThat(done.path("stats").path("rows").asLong()).isEqualTo(CSV_ROWS + JSON_ROWS);
       assertThat(done.path("stats").path("rejected").asLong()).isEqualTo(1);
       assertThat(done.path("stats").path("members").asLong()).isEqualTo(100 + JSON_ROWS);
+
+      // And bash completes the repo's name and its branch's from the running commit service
+      CompletionShell bash =
+          CompletionShell.in(
+              Files.createDirectories(dir.resolve("completion")),
+              Map.of("TUSK_COMMIT_URL", commitUrl, "TUSK_TOKEN", TestAuth.shared().adminToken()));
+      assertThat(bash.complete("tusk", "put", repo.substring(0, 9)).replies()).contains(repo);
+      assertThat(bash.complete("tusk", "branch", "move", repo, "ma").replies())
+          .containsExactly("master");
     }
   }
 

@@ -22,6 +22,7 @@ import io.tusk.cli.commands.RunCommand;
 import io.tusk.cli.commands.WaitCommand;
 import io.tusk.cli.completion.CompletionCommand;
 import io.tusk.cli.completion.NamesCommand;
+import io.tusk.cli.context.ContextCommand;
 import io.tusk.cli.demo.OmopDataset;
 import io.tusk.cli.demo.OmopDemo;
 import io.tusk.cli.local.LocalAuth;
@@ -74,6 +75,7 @@ import picocli.CommandLine.ScopeType;
       AuthCommand.class,
       AuditCommand.class,
       EraseCommand.class,
+      ContextCommand.class,
       CompletionCommand.class,
       NamesCommand.class
     })

@@ -85,6 +85,8 @@ public final class CompletionShell {
     List<String> command = new ArrayList<>(List.of("bash", "-c", COMPLETE, script.toString()));
     command.addAll(List.of(words));
     ProcessBuilder builder = new ProcessBuilder(command);
+    // The user's own TUSK_* settings must not leak into what the test decides.
+    builder.environment().keySet().removeIf(name -> name.startsWith("TUSK_"));
     builder.environment().putAll(env);
     builder.environment().put("PATH", bin + ":" + System.getenv("PATH"));
     long start = System.nanoTime();

@@ -90,6 +90,7 @@ public final class CompletionScript {
     return switch (name) {
       case "repo" -> Optional.of("repos");
       case "pipeline" -> Optional.of("pipelines");
+      case "context" -> Optional.of("contexts");
       case "branch" -> repoIndex.map(index -> "branches " + index);
       default -> Optional.empty();
     };
@@ -131,7 +132,8 @@ public final class CompletionScript {
         .replace("@ARG_OPTIONS@", argOptions)
         .replace("@SLOTS@", slots)
         .replace("@SERVICE_OPTIONS@", String.join("|", SERVICE_OPTIONS))
-        .replace("@NAMES@", NamesCommand.NAME);
+        .replace("@NAMES@", NamesCommand.NAME)
+        .replace("@TIMEOUT_VARIABLE@", NamesCommand.TIMEOUT_VARIABLE);
   }
 
   private static final String WRAPPER =
@@ -164,12 +166,14 @@ public final class CompletionScript {
       @SLOTS@  esac
       }
 
-      # The names (one a line) from the services, through the same tusk being completed.
+      # The names (one a line) from the services, through the same tusk being completed. It gets
+      # about a second for the services; $@TIMEOUT_VARIABLE@ (seconds) gives more on slow links.
       function _tusk_names() {
-        local tusk=${COMP_WORDS[0]}
+        local tusk=${COMP_WORDS[0]} seconds=3
         tusk=${tusk/#\\~/$HOME}
+        [[ "${@TIMEOUT_VARIABLE@}" =~ ^[1-9][0-9]{0,3}$ ]] && seconds=$(( @TIMEOUT_VARIABLE@ + 2 ))
         if command -v timeout >/dev/null 2>&1; then
-          timeout 3 "$tusk" @NAMES@ "$@" 2>/dev/null
+          timeout "$seconds" "$tusk" @NAMES@ "$@" 2>/dev/null
         else
           "$tusk" @NAMES@ "$@" 2>/dev/null
         fi

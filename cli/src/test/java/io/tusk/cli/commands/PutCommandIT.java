@@ -117,7 +117,14 @@ class PutCommandIT {
       CompletionShell bash =
           CompletionShell.in(
               Files.createDirectories(dir.resolve("completion")),
-              Map.of("TUSK_COMMIT_URL", commitUrl, "TUSK_TOKEN", TestAuth.shared().adminToken()));
+              Map.of(
+                  "TUSK_COMMIT_URL",
+                  commitUrl,
+                  "TUSK_TOKEN",
+                  TestAuth.shared().adminToken(),
+                  // a busy test machine is slower than a TAB press should be
+                  "TUSK_COMPLETION_TIMEOUT",
+                  "20"));
       assertThat(bash.complete("tusk", "put", repo.substring(0, 9)).replies()).contains(repo);
       assertThat(bash.complete("tusk", "branch", "move", repo, "ma").replies())
           .containsExactly("master");

@@ -19,6 +19,7 @@ import io.tusk.cli.commands.RejectedCommand;
 import io.tusk.cli.commands.RepoCommand;
 import io.tusk.cli.commands.RerunCommand;
 import io.tusk.cli.commands.RunCommand;
+import io.tusk.cli.commands.StatusCommand;
 import io.tusk.cli.commands.WaitCommand;
 import io.tusk.cli.completion.CompletionCommand;
 import io.tusk.cli.completion.NamesCommand;
@@ -75,6 +76,7 @@ import picocli.CommandLine.ScopeType;
       AuthCommand.class,
       AuditCommand.class,
       EraseCommand.class,
+      StatusCommand.class,
       ContextCommand.class,
       CompletionCommand.class,
       NamesCommand.class

@@ -35,6 +35,21 @@ class CompletionTest {
   }
 
   @Test
+  void shouldGiveZshTheSameScriptThroughItsBashCompletionEmulation() {
+    // (no zsh on the test machines: this checks the script, not a zsh session)
+    StringWriter bash = new StringWriter();
+    StringWriter zsh = new StringWriter();
+    Tusk.commandLine().setOut(new PrintWriter(bash, true)).execute("completion", "bash");
+    int code = Tusk.commandLine().setOut(new PrintWriter(zsh, true)).execute("completion", "zsh");
+
+    assertThat(code).isZero();
+    assertThat(zsh.toString())
+        .endsWith(bash.toString())
+        .contains("bashcompinit")
+        .contains("complete -F _tusk_complete");
+  }
+
+  @Test
   void shouldCompleteARepoToNothingQuicklyWhenNoServiceAnswers(@TempDir Path dir) throws Exception {
     // Given a commit service URL where nothing listens (a port taken and released)
     int closed;

@@ -34,13 +34,10 @@ public final class CompletionCommand implements Callable<Integer> {
   public Integer call() {
     String script = CompletionScript.bash(spec.root().commandLine());
     if (shell == Shell.zsh) {
-      // zsh runs bash completion functions through bashcompinit; picocli's script initialises it
-      // when $ZSH_VERSION is set, this makes sure compinit ran first even in a bare ~/.zshrc.
-      script =
-          "# tusk completion for zsh, through zsh's bash completion emulation (bashcompinit).\n"
-              + "autoload -U +X compinit && compinit\n"
-              + "autoload -U +X bashcompinit && bashcompinit\n"
-              + script;
+      // zsh runs bash completion functions through bashcompinit; picocli's script loads it (and
+      // compinit, only if not loaded yet, so other completions stay registered) when
+      // $ZSH_VERSION is set.
+      script = "# tusk completion for zsh, through zsh's bash completion emulation.\n" + script;
     }
     spec.commandLine().getOut().print(script);
     spec.commandLine().getOut().flush();

@@ -19,7 +19,11 @@ import io.tusk.cli.commands.RejectedCommand;
 import io.tusk.cli.commands.RepoCommand;
 import io.tusk.cli.commands.RerunCommand;
 import io.tusk.cli.commands.RunCommand;
+import io.tusk.cli.commands.StatusCommand;
 import io.tusk.cli.commands.WaitCommand;
+import io.tusk.cli.completion.CompletionCommand;
+import io.tusk.cli.completion.NamesCommand;
+import io.tusk.cli.context.ContextCommand;
 import io.tusk.cli.demo.OmopDataset;
 import io.tusk.cli.demo.OmopDemo;
 import io.tusk.cli.local.LocalAuth;
@@ -33,14 +37,21 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /** The {@code tusk} command. */
 @Command(
     name = "tusk",
-    mixinStandardHelpOptions = true,
     version = "tusk 0.1.0",
     description = "Versioned, incremental data pipelines on Apache Kafka.",
+    footer = {
+      "",
+      "`tusk help COMMAND [SUBCOMMAND]` or `tusk COMMAND [SUBCOMMAND] --help` shows a command's"
+          + " help."
+    },
     subcommands = {
+      HelpCommand.class,
       Tusk.Up.class,
       Tusk.Demo.class,
       Tusk.Clean.class,
@@ -64,9 +75,30 @@ import picocli.CommandLine.Command;
       LineageCommand.class,
       AuthCommand.class,
       AuditCommand.class,
-      EraseCommand.class
+      EraseCommand.class,
+      StatusCommand.class,
+      ContextCommand.class,
+      CompletionCommand.class,
+      NamesCommand.class
     })
 public final class Tusk {
+  /**
+   * {@code -h/--help} on every command, nested subcommands too (inherited), so that help never
+   * trips over a missing required parameter or an unknown option.
+   */
+  @Option(
+      names = {"-h", "--help"},
+      usageHelp = true,
+      scope = ScopeType.INHERIT,
+      description = "Show this help message and exit.")
+  boolean help;
+
+  /** {@code --version} only on {@code tusk} itself: every subcommand is the same version. */
+  @Option(
+      names = {"-V", "--version"},
+      versionHelp = true,
+      description = "Print version information and exit.")
+  boolean version;
 
   public static void main(String[] args) {
     // Services log at WARN (Kafka clients at ERROR, the embedded broker not at all) during the demo

@@ -396,7 +396,14 @@ public final class TuskClient {
               + e.getMessage()
               + "; give its CA with TUSK_CA_FILE or --ca-file)");
     } catch (IOException e) {
-      throw new ApiError(-1, method + " " + url + " failed: " + e.getMessage());
+      // A refused connection comes without a message: say what it means.
+      String reason =
+          e.getMessage() != null
+              ? e.getMessage()
+              : e instanceof java.net.ConnectException
+                  ? "connection refused (is the service running there?)"
+                  : e.getClass().getSimpleName();
+      throw new ApiError(-1, method + " " + url + " failed: " + reason);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ApiError(-1, method + " " + url + " interrupted");

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.tusk.cli.Tokens;
 import io.tusk.cli.TuskClient;
+import io.tusk.cli.context.Connection;
+import io.tusk.cli.context.ContextConfig;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -30,39 +32,60 @@ public final class Api {
   private static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
 
+  // No picocli default values: a flag given wins, and what is not given is resolved by
+  // Connection (environment variable, else the current context, else the local stack).
   @Option(
       names = "--commit-url",
-      defaultValue = "${env:TUSK_COMMIT_URL:-http://127.0.0.1:8080}",
-      description = "Commit service URL (env TUSK_COMMIT_URL; default ${DEFAULT-VALUE}).")
+      description =
+          "Commit service URL (default: env TUSK_COMMIT_URL, else the current context's, else "
+              + Connection.LOCAL_COMMIT_URL
+              + ").")
   String commitUrl;
 
   @Option(
       names = "--lineage-url",
-      defaultValue = "${env:TUSK_LINEAGE_URL:-http://127.0.0.1:8082}",
-      description = "Lineage service URL (env TUSK_LINEAGE_URL; default ${DEFAULT-VALUE}).")
+      description =
+          "Lineage service URL (default: env TUSK_LINEAGE_URL, else the current context's, else "
+              + Connection.LOCAL_LINEAGE_URL
+              + ").")
   String lineageUrl;
 
   @Option(
       names = "--token",
       description =
-          "Bearer token (JWT) sent to the services (default: env TUSK_TOKEN, else the local"
-              + " stack's admin token in .tusk/token).")
+          "Bearer token (JWT) sent to the services (default: env TUSK_TOKEN, else the current"
+              + " context's, else the local stack's admin token in .tusk/token).")
   String token;
 
   @Option(
       names = "--ca-file",
-      defaultValue = "${env:TUSK_CA_FILE}",
       description =
-          "PEM CA certificates trusted for services served over HTTPS, besides the system's (env"
-              + " TUSK_CA_FILE).")
+          "PEM CA certificates trusted for services served over HTTPS, besides the system's"
+              + " (default: env TUSK_CA_FILE, else the current context's).")
   Path caFile;
 
   @Option(names = "--json", description = "Print the service's JSON answer instead of a table.")
   boolean json;
 
-  /** A client of the configured services, sending the token {@link Tokens} finds. */
+  /** A client of the configured services, sending the configured token. */
   public TuskClient client() {
-    return new TuskClient(commitUrl, lineageUrl, Tokens.resolve(token), caFile);
+    Connection connection = connection(null);
+    return new TuskClient(
+        connection.commitUrl(), connection.lineageUrl(), connection.token(), connection.caFile());
+  }
+
+  /**
+   * Where to talk to: the flags given, else the environment, else the current context, else the
+   * local stack.
+   *
+   * @param bootstrapServers a command's {@code --bootstrap} flag, null when not given
+   */
+  public Connection connection(String bootstrapServers) {
+    return Connection.resolve(
+        new Connection.Flags(commitUrl, lineageUrl, bootstrapServers, token, caFile),
+        System::getenv,
+        ContextConfig.path(System::getenv),
+        Tokens.localTokenFile());
   }
 
   /** True when the raw JSON is wanted. */

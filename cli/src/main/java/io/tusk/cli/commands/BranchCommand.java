@@ -29,7 +29,7 @@ public final class BranchCommand {
     @Parameters(index = "0", description = "The repo.")
     String repo;
 
-    @Parameters(index = "1", description = "The branch.")
+    @Parameters(index = "1", paramLabel = "<branch>", description = "The branch.")
     String name;
 
     /** The branch's path in the commit service's API. */

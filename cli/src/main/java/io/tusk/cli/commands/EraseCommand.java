@@ -17,8 +17,8 @@ import picocli.CommandLine.Parameters;
     name = "erase",
     description =
         "Erase a member: an erasure commit removes its rows, every pipeline downstream removes its"
-            + " outputs, every store forgets it (admins only). See README \\\"Erasure and"
-            + " retention\\\".",
+            + " outputs, every store forgets it (admins only). See README \"Erasure and"
+            + " retention\".",
     subcommands = {EraseCommand.Status.class, EraseCommand.Verify.class, EraseCommand.List.class})
 public final class EraseCommand implements Callable<Integer> {
   @Mixin Api api;

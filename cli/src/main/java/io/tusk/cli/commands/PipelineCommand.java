@@ -74,6 +74,7 @@ public final class PipelineCommand {
     @Parameters(
         index = "0",
         arity = "0..1",
+        paramLabel = "<pipeline>",
         description = "The pipeline (default: the spec's name).")
     String name;
 
@@ -106,7 +107,7 @@ public final class PipelineCommand {
   static final class Delete implements Callable<Integer> {
     @Mixin Api api;
 
-    @Parameters(index = "0", description = "The pipeline.")
+    @Parameters(index = "0", paramLabel = "<pipeline>", description = "The pipeline.")
     String name;
 
     @Override
@@ -155,7 +156,7 @@ public final class PipelineCommand {
   static final class Inspect implements Callable<Integer> {
     @Mixin Api api;
 
-    @Parameters(index = "0", description = "The pipeline.")
+    @Parameters(index = "0", paramLabel = "<pipeline>", description = "The pipeline.")
     String name;
 
     @Override

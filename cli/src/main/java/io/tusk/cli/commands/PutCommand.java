@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tusk.cli.RowLoader;
 import io.tusk.cli.TuskClient;
+import io.tusk.cli.context.Connection;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.topics.TopicNames;
 import java.io.IOException;
@@ -62,13 +63,17 @@ public final class PutCommand implements Callable<Integer> {
 
   @Option(
       names = "--bootstrap",
-      defaultValue = "${env:TUSK_BOOTSTRAP_SERVERS:-127.0.0.1:9092}",
       description =
-          "Kafka bootstrap servers (env TUSK_BOOTSTRAP_SERVERS; default ${DEFAULT-VALUE}).")
+          "Kafka bootstrap servers (default: env TUSK_BOOTSTRAP_SERVERS, else the current"
+              + " context's, else "
+              + Connection.LOCAL_BOOTSTRAP_SERVERS
+              + ").")
   String bootstrap;
 
   @Override
   public Integer call() {
+    // The flag, else the environment, else the current context, else the local stack's Kafka.
+    bootstrap = api.connection(bootstrap).bootstrapServers();
     JsonNode spec = api.client().commitGet("/repos/" + TuskClient.segment(repo));
     if ("OUTPUT".equals(spec.path("format").asText())) {
       throw new IllegalArgumentException(

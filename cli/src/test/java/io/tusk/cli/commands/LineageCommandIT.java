@@ -330,6 +330,35 @@ class LineageCommandIT {
       assertThat(unknown.code()).isEqualTo(1);
       assertThat(unknown.err()).startsWith("tusk: ").contains("404").doesNotContain("Exception");
       assertThat(unknown.out()).isEmpty();
+
+      // When the stack's status is asked
+      CliRun status = CliRun.tusk(commitUrl, lineageUrl, token, "status");
+
+      // Then both services are UP, the repo shows master's head at the second commit (also its
+      // last commit), and each pipeline its last job, successful, with no failed datum
+      assertThat(status.code()).as(status.err()).isZero();
+      assertThat(status.out())
+          .containsPattern("(?m)^  commit +UP$")
+          .containsPattern("(?m)^  lineage +UP$")
+          .containsPattern(
+              "(?m)^  "
+                  + repo
+                  + " +\\S+ +master@"
+                  + commit2.substring(0, 12)
+                  + " +\\d+ +"
+                  + commit2.substring(0, 12)
+                  + " ")
+          .containsPattern(
+              "(?m)^  "
+                  + summaries
+                  + " +"
+                  + repo
+                  + " +"
+                  + summaryJob2.substring(0, 12)
+                  + " +SUCCESS +\\d+ +\\d+ +\\d+ +0$")
+          .containsPattern(
+              "(?m)^  " + second + " +\\S+ +" + secondJob2.substring(0, 12) + " +SUCCESS ")
+          .doesNotContain("failed datum");
     }
   }
 

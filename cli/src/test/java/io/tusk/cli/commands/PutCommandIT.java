@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tusk.cli.CliRun;
+import io.tusk.cli.CompletionShell;
 import io.tusk.cli.TuskClient;
 import io.tusk.commit.CommitService;
 import io.tusk.commit.CommitServiceConfig;
@@ -154,6 +155,22 @@ class PutCommandIT {
           CliRun.tusk(
               commitUrl, lineage, token, "rejected", repo, "--commit", "master^", "--limit", "1");
       assertThat(one.out()).contains("more: tusk rejected " + repo + " --commit master^ --after ");
+
+      // And bash completes the repo's name and its branch's from the running commit service
+      CompletionShell bash =
+          CompletionShell.in(
+              Files.createDirectories(dir.resolve("completion")),
+              Map.of(
+                  "TUSK_COMMIT_URL",
+                  commitUrl,
+                  "TUSK_TOKEN",
+                  TestAuth.shared().adminToken(),
+                  // a busy test machine is slower than a TAB press should be
+                  "TUSK_COMPLETION_TIMEOUT",
+                  "20"));
+      assertThat(bash.complete("tusk", "put", repo.substring(0, 9)).replies()).contains(repo);
+      assertThat(bash.complete("tusk", "branch", "move", repo, "ma").replies())
+          .containsExactly("master");
     }
   }
 

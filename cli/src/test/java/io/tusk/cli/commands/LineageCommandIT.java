@@ -306,25 +306,6 @@ class LineageCommandIT {
                   + outputCommit2
                   + "\\s");
 
-      // When a third commit is sealed with `tusk commit --wait`
-      produce(settings, repo, List.of("5,M2,drug,100005,2024-03-01,1.00"));
-      CliRun waited = tusk("commit", repo, "--wait");
-
-      // Then it ends once both stages' jobs it caused have ended, and lists them
-      assertThat(waited.code()).as(waited.out() + waited.err()).isZero();
-      assertThat(waited.out())
-          .containsPattern("(?m)^" + summaries + "\\s+\\S+\\s+SUCCESS\\s+processed 1 ")
-          .containsPattern("(?m)^" + second + "\\s+\\S+\\s+SUCCESS\\s")
-          .endsWith("success");
-
-      // And commits are named by references: M1 as of master~1 (commit2) and by a short ID
-      CliRun log = tusk("log", repo);
-      assertThat(log.out()).contains(commit2.substring(0, 12) + " ").doesNotContain(commit2);
-      CliRun byBranch = tusk("member", repo, "M1", "--at", "master~1", "--json");
-      CliRun byPrefix = tusk("member", repo, "M1", "--at", commit2.substring(0, 8), "--json");
-      assertThat(byBranch.code()).as(byBranch.err()).isZero();
-      assertThat(byBranch.out()).contains(commit2).isEqualTo(byPrefix.out());
-
       // When a member has no output, the service's 404 is a one-line message and exit status 1
       CliRun unknown = tusk("provenance", summaries, "NOBODY");
       assertThat(unknown.code()).isEqualTo(1);
@@ -359,6 +340,37 @@ class LineageCommandIT {
           .containsPattern(
               "(?m)^  " + second + " +\\S+ +" + secondJob2.substring(0, 12) + " +SUCCESS ")
           .doesNotContain("failed datum");
+
+      // When a third commit is sealed with `tusk commit --wait`
+      produce(settings, repo, List.of("5,M2,drug,100005,2024-03-01,1.00"));
+      CliRun waited = CliRun.tusk(commitUrl, lineageUrl, token, "commit", repo, "--wait");
+
+      // Then it ends once both stages' jobs it caused have ended, and lists them
+      assertThat(waited.code()).as(waited.out() + waited.err()).isZero();
+      assertThat(waited.out())
+          .containsPattern("(?m)^" + summaries + "\\s+\\S+\\s+SUCCESS\\s+processed 1 ")
+          .containsPattern("(?m)^" + second + "\\s+\\S+\\s+SUCCESS\\s")
+          .endsWith("success");
+
+      // And commits are named by references: M1 as of master~1 (commit2) and by a short ID
+      CliRun log = CliRun.tusk(commitUrl, lineageUrl, token, "log", repo);
+      assertThat(log.out()).contains(commit2.substring(0, 12) + " ").doesNotContain(commit2);
+      CliRun byBranch =
+          CliRun.tusk(
+              commitUrl, lineageUrl, token, "member", repo, "M1", "--at", "master~1", "--json");
+      CliRun byPrefix =
+          CliRun.tusk(
+              commitUrl,
+              lineageUrl,
+              token,
+              "member",
+              repo,
+              "M1",
+              "--at",
+              commit2.substring(0, 8),
+              "--json");
+      assertThat(byBranch.code()).as(byBranch.err()).isZero();
+      assertThat(byBranch.out()).contains(commit2).isEqualTo(byPrefix.out());
     }
   }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tusk.cli.CliRun;
 import io.tusk.cli.CompletionShell;
 import io.tusk.cli.TuskClient;
+import io.tusk.cli.local.TuskServices;
 import io.tusk.commit.CommitService;
 import io.tusk.commit.CommitServiceConfig;
 import io.tusk.common.config.KafkaSettings;
@@ -192,6 +193,11 @@ class PutCommandIT {
     env.put(KafkaSettings.BOOTSTRAP_SERVERS.name(), stack.bootstrapServers());
     env.put(KafkaSettings.REGISTRY_URL.name(), stack.registryUrl());
     env.put(KafkaSettings.SYSTEM_PARTITIONS.name(), "3");
+    // The partition service's application ID is fixed, so on this JVM's shared broker its
+    // changelogs are shared with the other ITs' services (TuskServices): their task count, the
+    // most member partitions of any by-member topic, must agree, or whichever IT runs second
+    // fails with "internal topic ... has invalid partitions".
+    env.put("TUSK_MEMBER_PARTITIONS", Integer.toString(TuskServices.MEMBER_PARTITIONS));
     env.put(KafkaSettings.INSTANCE_ID.name(), instance);
     env.put("TUSK_HTTP_HOST", "127.0.0.1");
     env.put("TUSK_HTTP_PORT", "0");

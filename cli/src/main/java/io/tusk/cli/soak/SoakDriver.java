@@ -231,7 +231,7 @@ final class SoakDriver implements AutoCloseable {
                   + "/members/"
                   + TuskClient.segment(member)
                   + "?at="
-                  + TuskClient.segment(at)));
+                  + TuskClient.segment(reference(at))));
     } catch (TuskClient.ApiError e) {
       if (e.status() == 404 || e.status() == 410) {
         return new MemberRead(e.status(), null);
@@ -260,9 +260,18 @@ final class SoakDriver implements AutoCloseable {
         "/repos/"
             + TuskClient.segment(repo)
             + "/diff?limit=1000&from="
-            + TuskClient.segment(from)
+            + TuskClient.segment(reference(from))
             + "&to="
             + TuskClient.segment(to));
+  }
+
+  /**
+   * How member and diff reads name a commit: by a 10-character prefix of its ID (README "Commit
+   * references"), so every read the model checks also checks that a prefix resolves to the commit
+   * its full ID names (a soak repo's few hundred random IDs share no 10-character prefix).
+   */
+  private static String reference(String commitId) {
+    return commitId.length() > 10 ? commitId.substring(0, 10) : commitId;
   }
 
   @Override

@@ -192,7 +192,7 @@ final class CommitRefs {
   }
 
   /** 400 when a full commit ID names a commit of another repo. */
-  static void requireOfRepo(String repo, String field, Commit commit) {
+  private static void requireOfRepo(String repo, String field, Commit commit) {
     if (!commit.getRepo().equals(repo)) {
       throw ApiException.badRequest(
           field

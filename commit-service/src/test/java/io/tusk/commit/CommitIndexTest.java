@@ -87,6 +87,11 @@ class CommitIndexTest {
 
   private static Commit commit(String repo, long sequence, CommitStats stats) {
     String id = String.format("%032x", (repo.hashCode() & 0xffffL) * 1000 + sequence);
+    return commit(repo, id, sequence, stats);
+  }
+
+  /** A commit of one update partition with no jobs (also for {@link CommitRefsTest}). */
+  static Commit commit(String repo, String id, long sequence, CommitStats stats) {
     return Commit.newBuilder()
         .setId(id)
         .setRepo(repo)

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tusk.common.http.ApiException;
 import io.tusk.schemas.Branch;
 import io.tusk.schemas.Commit;
-import io.tusk.schemas.PartitionOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -37,7 +36,8 @@ class CommitRefsTest {
     String parent = null;
     for (int sequence = 1; sequence <= 4; sequence++) {
       // IDs differ in the 7th character: "abcdef" is a prefix of all four.
-      Commit commit = commit(REPO, "abcdef" + sequence + "0".repeat(25), sequence);
+      Commit commit =
+          CommitIndexTest.commit(REPO, "abcdef" + sequence + "0".repeat(25), sequence, null);
       commit = Commit.newBuilder(commit).setParent(parent).build();
       index.record(commit.getId(), commit);
       chain.add(commit);
@@ -104,7 +104,7 @@ class CommitRefsTest {
     assertError("master~99999999999999999999", 400);
 
     // And another repo's commit, by full ID, is named as such
-    Commit other = commit("other", "ffffff" + "0".repeat(26), 1);
+    Commit other = CommitIndexTest.commit("other", "ffffff" + "0".repeat(26), 1, null);
     index.record(other.getId(), other);
     assertError(other.getId(), 400).hasMessageContaining("commit of repo 'other'");
     // while a prefix only looks at the repo's own commits
@@ -132,19 +132,5 @@ class CommitRefsTest {
             .setHeadSequence(head.getSequence())
             .setUpdatedAt(0)
             .build());
-  }
-
-  private static Commit commit(String repo, String id, long sequence) {
-    return Commit.newBuilder()
-        .setId(id)
-        .setRepo(repo)
-        .setSequence(sequence)
-        .setParent(null)
-        .setGlobalId(id)
-        .setCreatedAt(sequence)
-        .setStartOffsets(List.of(new PartitionOffset(0, 0L)))
-        .setEndOffsets(List.of(new PartitionOffset(0, sequence)))
-        .setJobs(List.of())
-        .build();
   }
 }

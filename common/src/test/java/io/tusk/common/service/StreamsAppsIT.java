@@ -139,7 +139,9 @@ class StreamsAppsIT {
     assertThat(health.statusCode()).isEqualTo(503);
     JsonObject checks = new JsonObject(health.body()).getJsonObject("checks");
     assertThat(checks.getString("poison-app-threads")).isEqualTo("DOWN");
-    assertThat(checks.getString("poison-app")).isEqualTo("DOWN");
+    // (the app's own state check is not asserted: the bound fails the service from the thread's
+    // handler while the client's SHUTDOWN_CLIENT moves it to PENDING_ERROR asynchronously, so at
+    // the exit it may still read RUNNING; a full run saw exactly that)
     // And closing the stopped service is quick (the issue saw a shutdown take 7 minutes)
     runnerReturned.get(StreamsApps.CLOSE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     assertThat(Duration.ofNanos(System.nanoTime() - exitedNanos))

@@ -22,7 +22,9 @@ import io.tusk.schemas.Erasure;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobRef;
 import io.tusk.schemas.PipelineSpec;
+import io.tusk.schemas.PreviousLayout;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.TableSpec;
 import io.tusk.schemas.Trigger;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -31,6 +33,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -108,6 +111,8 @@ final class CommitApi {
         .post("/repos", Need.authenticated(), this::handleCreateRepo)
         .get("/repos", Need.authenticated(), this::handleListRepos)
         .get("/repos/:repo", repoReader, this::handleGetRepo)
+        .put("/repos/:repo", Need.owner(REPO, "repo"), this::handleUpdateLayout)
+        .get("/repos/:repo/layouts", repoReader, this::handleLayouts)
         .put("/repos/:repo/trigger", Need.owner(REPO, "repo"), this::handleSetTrigger)
         .put("/repos/:repo/retention", Need.owner(REPO, "repo"), this::handleSetRetention)
         .post("/repos/:repo/commits", repoWriter, this::handleSeal)
@@ -220,6 +225,69 @@ final class CommitApi {
 
   private void handleGetRepo(RoutingContext ctx) {
     ok(ctx, AvroJson.toJson(control.repo(ctx.pathParam("repo"))));
+  }
+
+  private void handleUpdateLayout(RoutingContext ctx) {
+    String repo = control.repo(ctx.pathParam("repo")).getName();
+    JsonObject body = HttpErrors.jsonBody(ctx);
+    control
+        .updateLayout(repo, body)
+        .onSuccess(updated -> ok(ctx, AvroJson.toJson(updated)))
+        .onFailure(ctx::fail);
+  }
+
+  /** Every layout version of a repo, oldest first, with the commit sequence it starts at. */
+  private void handleLayouts(RoutingContext ctx) {
+    RepoSpec repo = control.repo(ctx.pathParam("repo"));
+    JsonArray layouts = new JsonArray();
+    for (PreviousLayout previous : repo.getPreviousLayouts()) {
+      layouts.add(
+          layoutJson(
+              repo.getName(),
+              previous.getVersion(),
+              previous.getStartSequence(),
+              previous.getChangedAt() == 0 ? repo.getCreatedAt() : previous.getChangedAt(),
+              previous.getChanges(),
+              previous.getDefaultTable(),
+              previous.getTables()));
+    }
+    layouts.add(
+        layoutJson(
+            repo.getName(),
+            repo.getLayoutVersion(),
+            repo.getLayoutStartSequence(),
+            repo.getLayoutChangedAt() == 0 ? repo.getCreatedAt() : repo.getLayoutChangedAt(),
+            repo.getLayoutChanges(),
+            repo.getDefaultTable(),
+            repo.getTables()));
+    ok(ctx, new JsonObject().put("repo", repo.getName()).put("layouts", layouts));
+  }
+
+  private JsonObject layoutJson(
+      String repo,
+      int version,
+      long startSequence,
+      long changedAt,
+      List<String> changes,
+      String defaultTable,
+      List<TableSpec> tables) {
+    JsonArray tableJson = new JsonArray();
+    tables.forEach(t -> tableJson.add(AvroJson.toJson(t)));
+    // The first commit read with the layout, once it exists (a layout starts at the next commit).
+    String startCommit =
+        control.commits.page(repo, startSequence + 1, 1).stream()
+            .filter(c -> c.getSequence() == startSequence)
+            .map(Commit::getId)
+            .findFirst()
+            .orElse(null);
+    return new JsonObject()
+        .put("version", version)
+        .put("startSequence", startSequence)
+        .put("startCommit", startCommit)
+        .put("changedAt", changedAt)
+        .put("changes", new JsonArray(new ArrayList<>(changes)))
+        .put("defaultTable", defaultTable)
+        .put("tables", tableJson);
   }
 
   private void handleSetTrigger(RoutingContext ctx) {

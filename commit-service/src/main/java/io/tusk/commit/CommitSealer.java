@@ -167,6 +167,7 @@ public final class CommitSealer implements AutoCloseable {
             .setId(id)
             .setRepo(repo.getName())
             .setSequence(parent == null ? 1 : parent.getSequence() + 1)
+            .setLayoutVersion(repo.getLayoutVersion())
             .setParent(parent == null ? null : parent.getId())
             .setGlobalId(source == null ? id : source.globalId())
             .setCreatedAt(System.currentTimeMillis())

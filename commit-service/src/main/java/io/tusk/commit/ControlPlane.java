@@ -268,6 +268,34 @@ final class ControlPlane {
     }
   }
 
+  /**
+   * Changes a repo's layout to the one {@code document} describes, from the repo's next commit on
+   * (in the repo's queue, so no seal runs in between and the next commit is the first read with
+   * it). An unchanged layout changes nothing.
+   */
+  Future<RepoSpec> updateLayout(String name, io.vertx.core.json.JsonObject document) {
+    requireNotDerived(repo(name));
+    return tasks.submit(
+        repoQueue(name),
+        () -> {
+          RepoSpec current = repo(name);
+          long next = commits.latest(name).map(c -> c.getSequence() + 1).orElse(1L);
+          RepoSpec updated =
+              Requests.layoutUpdate(current, document, next, System.currentTimeMillis());
+          if (updated != current) {
+            write(topics.repos, name, updated);
+            repos.put(name, updated);
+            log.info(
+                "Layout of repo {} is version {} from commit sequence {} ({} changes)",
+                name,
+                updated.getLayoutVersion(),
+                next,
+                updated.getLayoutChanges().size());
+          }
+          return updated;
+        });
+  }
+
   /** Sets or clears (null) the trigger of a repo; a derived repo's commits follow its pipeline. */
   Future<RepoSpec> setTrigger(String name, Trigger trigger) {
     requireNotDerived(repo(name));

@@ -5,6 +5,7 @@ import static io.tusk.common.pipeline.SpecFields.echo;
 import io.tusk.common.Ids;
 import io.tusk.common.http.ApiException;
 import io.tusk.common.http.QueryParams;
+import io.tusk.common.pipeline.LayoutChanges;
 import io.tusk.common.pipeline.PipelineSpecs;
 import io.tusk.common.pipeline.RepoSpecs;
 import io.tusk.common.pipeline.SpecException;
@@ -46,6 +47,15 @@ final class Requests {
   static RepoSpec repoSpec(JsonObject body, long createdAt, int memberPartitions) {
     Objects.requireNonNull(body, "body");
     return parsed(() -> RepoSpecs.fromDocument(document(body), createdAt, memberPartitions));
+  }
+
+  /**
+   * The spec of {@code current} after the layout update a {@code PUT /repos/{repo}} body asks for
+   * ({@code current} itself when nothing changes); see {@link LayoutChanges}.
+   */
+  static RepoSpec layoutUpdate(RepoSpec current, JsonObject body, long startSequence, long now) {
+    Objects.requireNonNull(body, "body");
+    return parsed(() -> LayoutChanges.update(current, document(body), startSequence, now));
   }
 
   /**

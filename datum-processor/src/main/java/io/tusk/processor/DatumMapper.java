@@ -17,6 +17,7 @@ import io.tusk.schemas.Output;
 import io.tusk.schemas.registry.SchemaRegistryException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +64,10 @@ public final class DatumMapper implements AutoCloseable {
   private final String pipeline;
   private final String processorId;
   private final TransformSelector transforms;
+
+  /** How long a datum waits for this processor's view of its repo to know its layout. */
+  private static final Duration LAYOUT_WAIT = Duration.ofSeconds(30);
+
   private final Function<String, Optional<RepoLayout>> layouts;
   private final Topic<String, Datum> datums;
   private final OutcomeRecords records;
@@ -274,9 +279,20 @@ public final class DatumMapper implements AutoCloseable {
   /** Runs the datum's own transform, or says why it cannot run here. */
   private DatumExecution.Result execute(Datum datum) {
     MemberObject member = datum.getMemberObject();
-    Optional<RepoLayout> layout = layouts.apply(member.getRepo());
+    Optional<RepoLayout> layout = layoutOf(datum);
     if (layout.isEmpty()) {
       return notRun(1, "datum names unknown repo " + member.getRepo());
+    }
+    if (layout.get().version() < datum.getLayoutVersion()) {
+      return notRun(
+          1,
+          "repo "
+              + member.getRepo()
+              + " layout version "
+              + datum.getLayoutVersion()
+              + " is not known here yet (known: "
+              + layout.get().version()
+              + ")");
     }
     TransformSelector.Selection selection;
     try {
@@ -287,7 +303,39 @@ public final class DatumMapper implements AutoCloseable {
     if (selection.error() != null) {
       return notRun(0, selection.error());
     }
-    return selection.execution().execute(datum, layout.get());
+    RepoLayout inForce = layout.get().at(datum.getCommitSequence());
+    return selection.execution().execute(fitted(datum, inForce), inForce);
+  }
+
+  /**
+   * The repo's layout, once this processor's view has the layout version the datum's commit was
+   * sealed under (the view follows {@code tusk.repos} and may lag a layout change by moments).
+   */
+  private Optional<RepoLayout> layoutOf(Datum datum) {
+    String repo = datum.getMemberObject().getRepo();
+    long deadline = System.nanoTime() + LAYOUT_WAIT.toNanos();
+    Optional<RepoLayout> layout = layouts.apply(repo);
+    while (layout.isPresent()
+        && layout.get().version() < datum.getLayoutVersion()
+        && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        throw new InterruptException(e);
+      }
+      layout = layouts.apply(repo);
+    }
+    return layout;
+  }
+
+  /**
+   * The datum with its rows fitted to the layout of its commit. In place: the datum was decoded for
+   * this execution alone, and a copy of a large member would cost its size.
+   */
+  private static Datum fitted(Datum datum, RepoLayout layout) {
+    MemberObject member = datum.getMemberObject();
+    member.setRows(layout.fit(member.getRows()));
+    return datum;
   }
 
   private static DatumExecution.Result notRun(int attempts, String error) {

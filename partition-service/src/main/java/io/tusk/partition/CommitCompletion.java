@@ -62,7 +62,7 @@ final class CommitCompletion {
       if (progress.phase() == Progress.Phase.IDLE && !isReady(repo, commit)) {
         return progress;
       }
-      RepoLayout layout = task.layout(repo);
+      RepoLayout layout = task.layout(repo, commit);
       if (layout == null) {
         return progress;
       }
@@ -250,22 +250,24 @@ final class CommitCompletion {
         return;
       }
       long sequence = commit.getSequence();
+      // Rows are kept as parsed, and the commit's layout may differ from the one they were parsed
+      // with or stored under: both sides are fitted to it (added columns get their defaults).
+      List<Row> incoming = layout.fit(rows);
+      rows.clear();
       if (RowMoves.hasRowKeys(layout)) {
         // Every keyed row claims its key, also when it changes nothing here: the latest row of a
         // key decides which member holds it.
-        moves.claim(repo, member, sequence, rows, layout);
+        moves.claim(repo, member, sequence, incoming, layout);
       }
       MemberObject old = task.versions.asOf(repo, member, sequence);
-      List<Row> current = old == null ? List.of() : task.versions.rows(old);
+      List<Row> current = old == null ? List.of() : layout.fit(task.versions.rows(old));
       if (old != null
           && old.getSequence() < sequence
-          && MemberSkip.unchanged(current, rows, layout)) {
+          && MemberSkip.unchanged(current, incoming, layout)) {
         // Re-sent rows the member already holds: no change, decided without applying or hashing.
-        rows.clear();
         return;
       }
-      List<Row> merged = MemberObjects.apply(current, rows, layout);
-      rows.clear();
+      List<Row> merged = MemberObjects.apply(current, incoming, layout);
       updates.update(repo, member, merged, commit, changes, budget);
     }
   }

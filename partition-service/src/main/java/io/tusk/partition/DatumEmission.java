@@ -330,6 +330,7 @@ final class DatumEmission {
               .setSpecHash(job.getSpecHash())
               .setMode(mode)
               .setCommitSequence(commit.getSequence())
+              .setLayoutVersion(commit.getLayoutVersion())
               .setCompareOnly(compareOnly)
               .setErasure(erasure == null ? null : erasure.request())
               .setExpectedOutputHash(

@@ -74,7 +74,10 @@ final class MemberQueries {
               + repo
               + (at == null ? " does not exist" : " does not exist as of commit " + at));
     }
-    return memberJson(version, versions(partition).rows(version), new RepoLayout(spec));
+    // Shown in the layout of the commit asked about: older columns as of older commits, and the
+    // added columns' defaults for rows stored before the layout added them.
+    RepoLayout layout = new RepoLayout(spec).at(sequence);
+    return memberJson(version, layout.fit(versions(partition).rows(version)), layout);
   }
 
   /**
@@ -203,16 +206,20 @@ final class MemberQueries {
   /** {@code GET /repos/{repo}/diff/{member}?from=&to=}: one member's row changes. */
   JsonObject memberDiff(String repo, String member, String from, String to) {
     RepoSpec spec = spec(repo);
-    RepoLayout layout = new RepoLayout(spec);
     int p = partitionOf(member, spec.getMemberPartitions());
+    long toSequence = sequenceOf(repo, to, p, "to");
     MemberObject before = versionAsOf(repo, member, sequenceOf(repo, from, p, "from"), p);
-    MemberObject after = versionAsOf(repo, member, sequenceOf(repo, to, p, "to"), p);
+    MemberObject after = versionAsOf(repo, member, toSequence, p);
+    // Both sides in the layout of "to", so a layout change alone changes no row.
+    RepoLayout layout = new RepoLayout(spec).at(toSequence);
     if (!MemberVersions.present(before) && !MemberVersions.present(after)) {
       throw ApiException.notFound(
           "member " + member + " of repo " + repo + " exists at neither commit");
     }
-    List<Row> oldRows = MemberVersions.present(before) ? versions(p).rows(before) : List.of();
-    List<Row> newRows = MemberVersions.present(after) ? versions(p).rows(after) : List.of();
+    List<Row> oldRows =
+        MemberVersions.present(before) ? layout.fit(versions(p).rows(before)) : List.of();
+    List<Row> newRows =
+        MemberVersions.present(after) ? layout.fit(versions(p).rows(after)) : List.of();
     Map<List<Object>, Row> oldKeyed = new HashMap<>();
     Map<List<Object>, List<Row>> oldPlain = new HashMap<>();
     index(oldRows, layout, oldKeyed, oldPlain);

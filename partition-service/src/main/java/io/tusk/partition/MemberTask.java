@@ -2,6 +2,7 @@ package io.tusk.partition;
 
 import io.tusk.common.member.RepoLayout;
 import io.tusk.common.topics.Headers;
+import io.tusk.schemas.Commit;
 import io.tusk.schemas.RepoSpec;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -29,6 +30,7 @@ final class MemberTask {
   private final Function<String, Optional<RepoSpec>> repos;
   private final Map<String, RepoLayout> layouts = new HashMap<>();
   private final Set<String> reposWithoutSpec = new HashSet<>();
+  private final Set<String> layoutsAwaited = new HashSet<>();
 
   MemberTask(
       ProcessorContext<String, Object> context,
@@ -70,6 +72,29 @@ final class MemberTask {
       layouts.put(repo, layout);
     }
     return layout;
+  }
+
+  /**
+   * The layout {@code commit} is read with, or null (logged once) while the repo's spec is unknown
+   * or older than the layout version the commit was sealed under: its work waits for the view.
+   */
+  RepoLayout layout(String repo, Commit commit) {
+    RepoLayout current = layout(repo);
+    if (current == null) {
+      return null;
+    }
+    if (current.version() < commit.getLayoutVersion()) {
+      if (layoutsAwaited.add(repo + "@" + commit.getLayoutVersion())) {
+        log.warn(
+            "Commit {} of repo {} needs layout version {}, known: {}; waiting for it",
+            commit.getId(),
+            repo,
+            commit.getLayoutVersion(),
+            current.version());
+      }
+      return null;
+    }
+    return current.at(commit.getSequence());
   }
 
   /** Forwards a record whose value does not name its repo: the repo goes in a header. */

@@ -82,9 +82,10 @@ final class AvroRows {
     String[] values = new String[fields.length];
     try {
       for (int i = 0; i < fields.length; i++) {
-        if (fields[i] >= 0) {
-          values[i] = text(json(schemaFields.get(fields[i]).schema(), record.get(fields[i])));
-        }
+        values[i] =
+            fields[i] >= 0
+                ? text(json(schemaFields.get(fields[i]).schema(), record.get(fields[i])))
+                : table.defaultValue(i);
       }
     } catch (RuntimeException e) {
       throw malformed(writer, e);

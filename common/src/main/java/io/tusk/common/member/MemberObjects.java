@@ -30,10 +30,11 @@ public final class MemberObjects {
     List<Row> appended = new ArrayList<>();
     Map<List<Object>, Row> keyed = new HashMap<>();
     for (Row row : current) {
-      add(row, layout, appended, keyed);
+      // Stored rows are never deletes, even if a layout change made their op column's value D.
+      add(row, layout, appended, keyed, false);
     }
     for (Row row : incoming) {
-      add(row, layout, appended, keyed);
+      add(row, layout, appended, keyed, true);
     }
     List<Row> rows = new ArrayList<>(appended.size() + keyed.size());
     rows.addAll(appended);
@@ -43,11 +44,15 @@ public final class MemberObjects {
   }
 
   private static void add(
-      Row row, RepoLayout layout, List<Row> appended, Map<List<Object>, Row> keyed) {
+      Row row,
+      RepoLayout layout,
+      List<Row> appended,
+      Map<List<Object>, Row> keyed,
+      boolean mayDelete) {
     TableLayout table = layout.table(row.getTable());
     if (table != null && table.hasRowKey()) {
       List<Object> key = List.of(row.getTable(), table.rowKeyOf(row.getValues()));
-      if (table.isDelete(row.getValues())) {
+      if (mayDelete && table.isDelete(row.getValues())) {
         keyed.remove(key);
       } else {
         keyed.put(key, row);

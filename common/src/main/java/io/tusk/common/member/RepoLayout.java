@@ -1,25 +1,98 @@
 package io.tusk.common.member;
 
+import io.tusk.schemas.PreviousLayout;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.Row;
 import io.tusk.schemas.TableSpec;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** The table layouts of one repo, by table name. */
+/**
+ * The table layouts of one repo, by table name, in one layout version. A repo's layout changes at
+ * commit boundaries ({@code PUT /repos/{repo}}): the spec holds the current layout and the earlier
+ * ones with the sequence of the first commit each applies to, and {@link #at} gives the layout in
+ * force for a commit. Rows are stored as parsed; {@link #fit} shapes them to a layout when they are
+ * applied or shown (older rows get the added columns' defaults).
+ */
 public final class RepoLayout {
   private final RepoSpec spec;
   private final Map<String, TableLayout> tables = new HashMap<>();
+  private final Map<Integer, RepoLayout> older;
 
+  /** The current layout of the repo {@code spec} describes. */
   public RepoLayout(RepoSpec spec) {
+    this(spec, olderWidths(spec), new ConcurrentHashMap<>());
+  }
+
+  private RepoLayout(
+      RepoSpec spec, Map<String, Set<Integer>> olderWidths, Map<Integer, RepoLayout> older) {
     this.spec = Objects.requireNonNull(spec, "spec");
+    this.older = older;
     for (TableSpec table : spec.getTables()) {
-      tables.put(table.getName(), new TableLayout(table));
+      tables.put(
+          table.getName(),
+          new TableLayout(table, olderWidths.getOrDefault(table.getName(), Set.of())));
     }
   }
 
+  /**
+   * The spec this layout reads: the repo's spec, or for an earlier layout a copy with that layout's
+   * tables, default table and version.
+   */
   public RepoSpec spec() {
     return spec;
+  }
+
+  /** The layout's version (1: the one the repo was created with). */
+  public int version() {
+    return spec.getLayoutVersion();
+  }
+
+  /** The layout in force for the commit with {@code sequence}. */
+  public RepoLayout at(long sequence) {
+    if (sequence >= spec.getLayoutStartSequence() || spec.getPreviousLayouts().isEmpty()) {
+      return this;
+    }
+    PreviousLayout inForce = spec.getPreviousLayouts().get(0);
+    for (PreviousLayout previous : spec.getPreviousLayouts()) {
+      if (previous.getStartSequence() <= sequence) {
+        inForce = previous;
+      }
+    }
+    return version(inForce.getVersion());
+  }
+
+  /** The layout of {@code version}, or the current one if the repo has no such earlier version. */
+  public RepoLayout version(int version) {
+    if (version == version()) {
+      return this;
+    }
+    for (PreviousLayout previous : spec.getPreviousLayouts()) {
+      if (previous.getVersion() == version) {
+        return older.computeIfAbsent(
+            version,
+            v ->
+                new RepoLayout(
+                    RepoSpec.newBuilder(spec)
+                        .setTables(previous.getTables())
+                        .setDefaultTable(previous.getDefaultTable())
+                        .setLayoutVersion(previous.getVersion())
+                        .setLayoutStartSequence(previous.getStartSequence())
+                        .setLayoutChangedAt(previous.getChangedAt())
+                        .setLayoutChanges(previous.getChanges())
+                        .setPreviousLayouts(List.of())
+                        .build(),
+                    Map.of(),
+                    older));
+      }
+    }
+    return this;
   }
 
   /** The layout of {@code table}, or null if the repo has no such table. */
@@ -30,5 +103,47 @@ public final class RepoLayout {
   /** The layout of the table a row without a table header belongs to. */
   public TableLayout defaultTable() {
     return tables.get(spec.getDefaultTable());
+  }
+
+  /**
+   * {@code row} with its values fitted to this layout ({@link TableLayout#fit}), or null if the
+   * layout has no table of that name (a row of a table added later).
+   */
+  public Row fit(Row row) {
+    TableLayout table = tables.get(row.getTable());
+    if (table == null) {
+      return null;
+    }
+    List<String> values = table.fit(row.getValues());
+    return values == row.getValues()
+        ? row
+        : Row.newBuilder(row).setValues(new ArrayList<>(values)).build();
+  }
+
+  /** Every row fitted to this layout; rows of tables it does not have are left out. */
+  public List<Row> fit(List<Row> rows) {
+    List<Row> fitted = new ArrayList<>(rows.size());
+    boolean same = true;
+    for (Row row : rows) {
+      Row fit = fit(row);
+      same &= fit == row;
+      if (fit != null) {
+        fitted.add(fit);
+      }
+    }
+    return same ? rows : fitted;
+  }
+
+  /** The column counts each current table had in earlier layouts. */
+  private static Map<String, Set<Integer>> olderWidths(RepoSpec spec) {
+    Map<String, Set<Integer>> widths = new HashMap<>();
+    for (PreviousLayout previous : spec.getPreviousLayouts()) {
+      for (TableSpec table : previous.getTables()) {
+        widths
+            .computeIfAbsent(table.getName(), t -> new HashSet<>())
+            .add(table.getColumns().size());
+      }
+    }
+    return widths;
   }
 }

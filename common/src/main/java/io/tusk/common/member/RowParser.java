@@ -18,10 +18,13 @@ import java.util.Locale;
  *
  * <ul>
  *   <li>CSV: a line in the table's column order; a header line equal to the column names is
- *       skipped.
- *   <li>JSON: an object with the column names as fields; nested values become JSON text.
+ *       skipped. After a layout change added columns, a line of an earlier width is accepted and
+ *       gets the added columns' defaults.
+ *   <li>JSON: an object with the column names as fields; nested values become JSON text, a missing
+ *       field its column's default (null without one).
  *   <li>Avro: the Confluent wire format with any writer schema in the registry; the columns are
- *       field names (a missing field is null; nested values become JSON text).
+ *       field names (a missing field is its column's default or null; nested values become JSON
+ *       text).
  *   <li>OUTPUT (derived repos; the header does not apply): a pipeline's {@code Output}; column
  *       {@code member} is the record key (the upstream member), {@code data} the output's JSON
  *       text, and every other column (the member key among them) that field of the data.
@@ -178,12 +181,14 @@ public final class RowParser {
     } catch (CsvLine.MalformedCsvException e) {
       throw new RowRejection(RejectReason.MALFORMED_CSV, e.getMessage());
     }
-    if (values.size() != table.width()) {
+    if (!table.acceptsWidth(values.size())) {
       throw new RowRejection(
           RejectReason.WRONG_FIELD_COUNT,
           "expected " + table.width() + " fields, got " + values.size());
     }
-    return values.equals(table.spec().getColumns()) ? null : values;
+    // A header line of the table's columns, as they are or were before columns were added.
+    boolean header = values.equals(table.spec().getColumns().subList(0, values.size()));
+    return header ? null : table.fit(values);
   }
 
   private static JsonNode object(String text) throws RowRejection {
@@ -204,9 +209,12 @@ public final class RowParser {
 
   private static List<String> json(JsonNode object, TableLayout table) throws RowRejection {
     requireMemberField(object, table);
-    List<String> values = new ArrayList<>(table.width());
-    for (String column : table.spec().getColumns()) {
-      values.add(text(object.get(column)));
+    List<String> columns = table.spec().getColumns();
+    List<String> values = new ArrayList<>(columns.size());
+    for (int i = 0; i < columns.size(); i++) {
+      JsonNode field = object.get(columns.get(i));
+      // A missing field (a producer from before the column was added) reads as its default.
+      values.add(field == null ? table.defaultValue(i) : text(field));
     }
     return values;
   }

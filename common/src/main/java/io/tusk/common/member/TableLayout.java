@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /** Column positions of one table, computed once from its spec. */
 public final class TableLayout {
@@ -17,10 +18,26 @@ public final class TableLayout {
   private final ColumnType[] columnTypes;
   private final List<String> typeErrors = new ArrayList<>();
   private final int opIndex;
+  private final String[] defaults;
+  private final Set<Integer> olderWidths;
 
+  /** The layout of a table that never changed its columns. */
   public TableLayout(TableSpec spec) {
+    this(spec, Set.of());
+  }
+
+  /**
+   * @param olderWidths column counts the table had in earlier layouts of its repo: CSV rows of
+   *     those widths are still accepted, with the added columns' defaults
+   */
+  public TableLayout(TableSpec spec, Set<Integer> olderWidths) {
     this.spec = spec;
+    this.olderWidths = Set.copyOf(olderWidths);
     List<String> columns = spec.getColumns();
+    defaults = new String[columns.size()];
+    for (int i = 0; i < columns.size(); i++) {
+      defaults[i] = spec.getDefaults().get(columns.get(i));
+    }
     for (int i = 0; i < columns.size(); i++) {
       indexByColumn.put(columns.get(i), i);
     }
@@ -99,6 +116,36 @@ public final class TableLayout {
   /** Column count. */
   public int width() {
     return spec.getColumns().size();
+  }
+
+  /** Whether a CSV row of {@code fields} fields fits: this layout's width or an earlier one's. */
+  public boolean acceptsWidth(int fields) {
+    return fields == width() || olderWidths.contains(fields);
+  }
+
+  /** The value of the column at {@code index} for a row that lacks it (null: no default). */
+  public String defaultValue(int index) {
+    return defaults[index];
+  }
+
+  /**
+   * {@code values} fitted to this table's width: a row from before columns were added gets their
+   * defaults, a row parsed with a later layout (more columns) is cut to this one's columns.
+   */
+  public List<String> fit(List<String> values) {
+    int width = width();
+    if (values.size() == width) {
+      return values;
+    }
+    if (values.size() > width) {
+      return new ArrayList<>(values.subList(0, width));
+    }
+    List<String> fitted = new ArrayList<>(width);
+    fitted.addAll(values);
+    for (int i = values.size(); i < width; i++) {
+      fitted.add(defaults[i]);
+    }
+    return fitted;
   }
 
   /** The type of the column at {@code index} ({@link ColumnType#STRING} when untyped). */

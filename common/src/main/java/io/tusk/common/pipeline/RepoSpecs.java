@@ -52,7 +52,7 @@ public final class RepoSpecs {
           "rawRetention",
           "trigger");
   private static final Set<String> TABLE_FIELDS =
-      Set.of("name", "columns", "memberKey", "rowKey", "opColumn", "columnTypes");
+      Set.of("name", "columns", "memberKey", "rowKey", "opColumn", "columnTypes", "defaults");
   private static final Set<String> TRIGGER_FIELDS = Set.of("everyRows", "everySeconds", "cron");
 
   /** Longest interval trigger: a year, so a typo in seconds does not schedule a century. */
@@ -240,6 +240,7 @@ public final class RepoSpecs {
             table.pathOf("opColumn"),
             "needs " + path + ".rowKey: a delete names the row it removes");
       }
+      Map<String, String> types = columnTypes(table, columns);
       tables.add(
           TableSpec.newBuilder()
               .setName(name)
@@ -247,7 +248,8 @@ public final class RepoSpecs {
               .setMemberKey(memberKey)
               .setRowKey(rowKey)
               .setOpColumn(opColumn)
-              .setColumnTypes(columnTypes(table, columns))
+              .setColumnTypes(types)
+              .setDefaults(defaults(table, columns, types))
               .build());
     }
     return tables;
@@ -276,6 +278,40 @@ public final class RepoSpecs {
                 + echo(entry.getValue()));
       }
       result.put(column, type.toLowerCase(Locale.ROOT));
+    }
+    return result;
+  }
+
+  /**
+   * A table's {@code defaults}: column name to the value rows that lack the column read (rows from
+   * before a layout change added it); each must be a value of the column's type.
+   */
+  private static Map<String, String> defaults(
+      SpecFields table, List<String> columns, Map<String, String> types) {
+    if (!table.has("defaults")) {
+      return Map.of();
+    }
+    String path = table.pathOf("defaults");
+    if (!(table.value("defaults") instanceof Map<?, ?> defaults)) {
+      throw new SpecException(path, "must be an object of column name to value");
+    }
+    Map<String, String> result = new TreeMap<>();
+    for (Map.Entry<?, ?> entry : defaults.entrySet()) {
+      String column = String.valueOf(entry.getKey());
+      String where = path + "." + column;
+      if (!columns.contains(column)) {
+        throw new SpecException(where, "is not one of " + table.path() + ".columns");
+      }
+      Object value = entry.getValue();
+      if (!(value instanceof String || value instanceof Number || value instanceof Boolean)) {
+        throw new SpecException(where, "must be a string, number or boolean");
+      }
+      String text = String.valueOf(value);
+      ColumnType type = ColumnType.named(types.getOrDefault(column, "string")).orElseThrow();
+      if (!type.accepts(text)) {
+        throw new SpecException(where, echo(text) + " is not a " + type.typeName());
+      }
+      result.put(column, text);
     }
     return result;
   }

@@ -393,6 +393,7 @@ class HttpInputFuzzIT {
             .add("MEMBER_ID");
         yield spec;
       }
+      case "/repos/:repo" -> SyntheticTable.repoSpec(f.repo(), 1);
       case "/repos/:repo/trigger" -> TuskClient.object().put("everyRows", 1000);
       case "/repos/:repo/branches" ->
           TuskClient.object().put("name", "fz-new-b-" + suffix).put("head", f.commit());

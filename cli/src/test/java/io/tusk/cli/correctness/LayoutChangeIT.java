@@ -97,10 +97,11 @@ class LayoutChangeIT {
           .contains("add table labs [PERSON_ID, VALUE]");
 
       // And an unsafe change is refused naming it, and changes nothing
-      Path dropped =
+      Path reordered =
           Files.writeString(
-              home.resolve("dropped.json"), spec(repo, "\"CLAIM_ID\", \"PERSON_ID\"", "", false));
-      CliRun refused = cli(services, token, "repo", "update", "-f", dropped.toString());
+              home.resolve("reordered.json"),
+              spec(repo, "\"PERSON_ID\", \"CLAIM_ID\", \"AMOUNT\"", "", false));
+      CliRun refused = cli(services, token, "repo", "update", "-f", reordered.toString());
       assertThat(refused.code()).isNotZero();
       assertThat(refused.err()).contains("can only be added at the end");
 

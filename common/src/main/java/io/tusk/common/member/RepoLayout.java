@@ -120,18 +120,18 @@ public final class RepoLayout {
         : Row.newBuilder(row).setValues(new ArrayList<>(values)).build();
   }
 
-  /** Every row fitted to this layout; rows of tables it does not have are left out. */
+  /**
+   * Every row fitted to this layout, in a new list; rows of tables it does not have are left out.
+   */
   public List<Row> fit(List<Row> rows) {
     List<Row> fitted = new ArrayList<>(rows.size());
-    boolean same = true;
     for (Row row : rows) {
       Row fit = fit(row);
-      same &= fit == row;
       if (fit != null) {
         fitted.add(fit);
       }
     }
-    return same ? rows : fitted;
+    return fitted;
   }
 
   /** The column counts each current table had in earlier layouts. */

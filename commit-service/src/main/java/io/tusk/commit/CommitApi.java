@@ -273,10 +273,12 @@ final class CommitApi {
       List<TableSpec> tables) {
     JsonArray tableJson = new JsonArray();
     tables.forEach(t -> tableJson.add(AvroJson.toJson(t)));
-    // The first commit read with the layout, once it exists (a layout starts at the next commit).
+    // The first commit read with the layout, once it exists (a layout starts at the next commit;
+    // the first one, at sequence 0, with the repo's first commit).
+    long first = Math.max(1, startSequence);
     String startCommit =
-        control.commits.page(repo, startSequence + 1, 1).stream()
-            .filter(c -> c.getSequence() == startSequence)
+        control.commits.page(repo, first + 1, 1).stream()
+            .filter(c -> c.getSequence() == first)
             .map(Commit::getId)
             .findFirst()
             .orElse(null);

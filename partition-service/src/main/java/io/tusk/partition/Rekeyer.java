@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.kafka.AccessDenied;
+import io.tusk.common.member.RejectReason;
 import io.tusk.common.member.SchemaUnavailableException;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.topics.TopicNames;
@@ -76,6 +77,16 @@ final class Rekeyer implements Runnable, AutoCloseable {
   static final int MAX_ATTEMPTS = 10;
 
   private static final Duration POLL = Duration.ofMillis(200);
+
+  /** Reject reasons a newer layout of the repo could turn into an accepted row. */
+  private static final Set<String> LAYOUT_REASONS =
+      Set.of(
+          RejectReason.WRONG_FIELD_COUNT.name(),
+          RejectReason.UNKNOWN_TABLE.name(),
+          RejectReason.WRONG_TYPE.name());
+
+  private static final Duration LAYOUT_SYNC_INTERVAL = Duration.ofMillis(250);
+  private static final Duration LAYOUT_SYNC_TIMEOUT = Duration.ofSeconds(5);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
 
   private final String clientId;
@@ -98,6 +109,8 @@ final class Rekeyer implements Runnable, AutoCloseable {
   private Map<String, List<RepoSpec>> readers = Map.of();
   private boolean inTransaction;
   private boolean needsRewind;
+  private long reposSyncedAt;
+  private long lastLayoutSync;
 
   /**
    * A rekeyer thread (not started).
@@ -312,13 +325,46 @@ final class Rekeyer implements Runnable, AutoCloseable {
       return;
     }
     TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-    for (RepoSpec spec : specs) {
-      if (positions.forwards(partition, spec.getName(), record.offset())) {
+    for (RepoSpec reader : specs) {
+      if (positions.forwards(partition, reader.getName(), record.offset())) {
+        // The directory's spec, not the subscription's: a layout change must apply at once.
+        RepoSpec spec = repos.get(reader.getName()).orElse(reader);
         RekeyRouter.Routing routing = router.route(record, spec.getName(), spec);
+        if (mayBeInANewerLayout(record, routing)) {
+          RepoSpec fresh = repos.get(spec.getName()).orElse(spec);
+          if (fresh != spec) {
+            routing = router.route(record, spec.getName(), fresh);
+          }
+        }
         routing.records().forEach(producer::send);
         tally.add(spec.getName(), routing);
       }
     }
+  }
+
+  /**
+   * Whether a rejected record may fit a layout change this thread has not seen yet: its reason
+   * depends on the layout, and it was produced after the directory last synced. If so, the
+   * directory is synced (at most every {@link #LAYOUT_SYNC_INTERVAL}), so the caller re-reads the
+   * spec: a row produced right after {@code PUT /repos/{repo}} returned is read with the new
+   * layout, not rejected by a view that trails by moments.
+   */
+  private boolean mayBeInANewerLayout(
+      ConsumerRecord<byte[], byte[]> record, RekeyRouter.Routing routing) {
+    if (routing.outcome() != RekeyRouter.Outcome.REJECTED
+        || !LAYOUT_REASONS.contains(routing.reason())
+        || record.timestamp() < reposSyncedAt) {
+      return false;
+    }
+    long now = System.currentTimeMillis();
+    if (now - lastLayoutSync < LAYOUT_SYNC_INTERVAL.toMillis()) {
+      return false;
+    }
+    lastLayoutSync = now;
+    if (repos.sync(LAYOUT_SYNC_TIMEOUT)) {
+      reposSyncedAt = now;
+    }
+    return true;
   }
 
   /**

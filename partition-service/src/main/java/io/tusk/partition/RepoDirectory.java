@@ -2,6 +2,7 @@ package io.tusk.partition;
 
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.schemas.RepoSpec;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -17,6 +18,14 @@ interface RepoDirectory {
 
   /** Calls {@code listener} (on any thread) after a repo was added, changed or removed. */
   void onChange(Runnable listener);
+
+  /**
+   * Waits until the directory knows every spec written before this call (a layout change a row may
+   * already be in), at most {@code timeout}; false if it could not tell in time.
+   */
+  default boolean sync(Duration timeout) {
+    return true;
+  }
 
   /** The repos of a view of {@code tusk.repos}. */
   static RepoDirectory of(CompactedTopicView<RepoSpec> view) {
@@ -35,6 +44,11 @@ interface RepoDirectory {
       @Override
       public void onChange(Runnable listener) {
         view.addListener((repo, spec) -> listener.run());
+      }
+
+      @Override
+      public boolean sync(Duration timeout) {
+        return view.sync(timeout);
       }
     };
   }

@@ -9,6 +9,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
@@ -89,6 +92,23 @@ public final class CompactedTopicView<V> implements AutoCloseable {
       } catch (RuntimeException e) {
         log.error("Listener of view {} failed on key {}", topicName, key, e);
       }
+    }
+  }
+
+  /**
+   * Waits until the view has read everything the topic held when this was called.
+   *
+   * @return false if that took longer than {@code timeout} (the view is as it was)
+   */
+  public boolean sync(Duration timeout) {
+    try {
+      feed.sync().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException | ExecutionException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 

@@ -3,9 +3,13 @@ package io.tusk.common.kafka;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.topics.Topic;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -33,6 +37,7 @@ public final class TopicFeed<V> implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private final Thread thread;
+  private final Queue<CompletableFuture<Void>> syncs = new ConcurrentLinkedQueue<>();
   private volatile boolean running = true;
   private volatile RuntimeException failure;
 
@@ -104,16 +109,27 @@ public final class TopicFeed<V> implements AutoCloseable {
           Consumers.assignFromBeginning(consumer, topic.name(), Duration.ofSeconds(60));
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
       long records = 0;
+      List<CompletableFuture<Void>> syncing = new ArrayList<>();
+      Map<TopicPartition, Long> syncEnd = null;
       while (running) {
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
           feed(record);
           records++;
         }
-        if (caughtUp.getCount() > 0
-            && end.entrySet().stream()
-                .allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+        if (caughtUp.getCount() > 0 && reached(end)) {
           log.debug("Feed of {} caught up after {} records", topic.name(), records);
           caughtUp.countDown();
+        }
+        if (syncEnd == null && !syncs.isEmpty()) {
+          for (CompletableFuture<Void> sync = syncs.poll(); sync != null; sync = syncs.poll()) {
+            syncing.add(sync);
+          }
+          syncEnd = consumer.endOffsets(partitions);
+        }
+        if (syncEnd != null && reached(syncEnd)) {
+          syncing.forEach(sync -> sync.complete(null));
+          syncing.clear();
+          syncEnd = null;
         }
       }
     } catch (WakeupException e) {
@@ -127,6 +143,21 @@ public final class TopicFeed<V> implements AutoCloseable {
       consumer.close();
       caughtUp.countDown();
     }
+  }
+
+  private boolean reached(Map<TopicPartition, Long> end) {
+    return end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
+  }
+
+  /**
+   * Completes once the listener has been given every record the topic held when this was called
+   * (within about one poll of the records' arrival), so a caller can act on what was written before
+   * it asked.
+   */
+  public CompletableFuture<Void> sync() {
+    CompletableFuture<Void> sync = new CompletableFuture<>();
+    syncs.add(sync);
+    return sync;
   }
 
   private void feed(ConsumerRecord<byte[], byte[]> record) {

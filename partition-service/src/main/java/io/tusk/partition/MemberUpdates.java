@@ -1,6 +1,7 @@
 package io.tusk.partition;
 
 import io.tusk.common.member.Hashing;
+import io.tusk.common.member.RepoLayout;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.Row;
@@ -37,6 +38,24 @@ final class MemberUpdates {
    * content is back to what it was before the commit), records the change in the commit's set and
    * emits the member to {@code <repo>.members} (a tombstone once it has no rows).
    */
+  /**
+   * Whether {@code before}, stored under an earlier layout, holds the rows of {@code hash} once
+   * fitted to the layout of commit {@code sequence}: a member whose rows did not change is not
+   * changed by a layout change (added columns' defaults), even when a commit touched it.
+   */
+  private boolean sameOnceFitted(String repo, MemberObject before, long sequence, String hash) {
+    RepoLayout layout = task.layout(repo);
+    if (layout == null || !MemberVersions.present(before) || hash.isEmpty()) {
+      return false;
+    }
+    RepoLayout now = layout.at(sequence);
+    if (now.version() == layout.at(before.getSequence()).version()) {
+      return false;
+    }
+    List<Row> fitted = now.fit(task.versions.rows(before));
+    return !fitted.isEmpty() && Hashing.memberHash(fitted).equals(hash);
+  }
+
   void update(
       String repo, String member, List<Row> rows, Commit commit, Changes changes, Budget budget) {
     long sequence = commit.getSequence();
@@ -47,7 +66,10 @@ final class MemberUpdates {
     boolean wasPresent = MemberVersions.present(before);
     boolean nowPresent = !rows.isEmpty();
     String hash = nowPresent ? Hashing.memberHash(rows) : "";
-    boolean unchanged = before == null ? !nowPresent : before.getHash().equals(hash);
+    boolean unchanged =
+        before == null
+            ? !nowPresent
+            : before.getHash().equals(hash) || sameOnceFitted(repo, before, sequence, hash);
     long presentBefore = MemberVersions.present(atCommit ? latest : before) ? 1 : 0;
     Bytes changedKey = StoreKeys.changed(repo, sequence, member);
     if (unchanged) {

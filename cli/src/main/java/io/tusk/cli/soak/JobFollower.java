@@ -60,10 +60,7 @@ final class JobFollower {
   void runRows(String jobId, RepoModel.CommitInfo commit, PipelineModel.Mode mode) {
     ExpectedJob expected =
         state.rows.run(
-            jobId,
-            commit.id(),
-            ModelInput.ofMembers(state.repo.membersAt(commit), state.flakyFails),
-            mode);
+            jobId, commit.id(), ModelInput.ofMembers(state.repo, commit, state.flakyFails), mode);
     checkRows(expected, driver.awaitJobEnd(jobId), 0);
   }
 

@@ -15,23 +15,27 @@ import java.util.function.Function;
 record ModelInput(String contentKey, boolean fails, Function<String, String> outputOf) {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** The first stage's inputs: every member present at a commit. */
+  /**
+   * The first stage's inputs: every member present at a commit. The content key is what the product
+   * stores (and hashes); the transform reads the rows with the commit's layout.
+   */
   static SortedMap<String, ModelInput> ofMembers(
-      Map<String, List<SentRow>> members, boolean flakyFails) {
+      RepoModel repo, RepoModel.CommitInfo commit, boolean flakyFails) {
     SortedMap<String, ModelInput> inputs = new TreeMap<>();
-    members.forEach(
-        (member, rows) -> {
-          List<String> content = RepoModel.content(rows);
-          boolean fails =
-              rows.stream()
-                  .anyMatch(row -> SoakOutputs.fails(row.table(), row.values(), flakyFails));
-          inputs.put(
-              member,
-              new ModelInput(
-                  String.join("\n", content),
-                  fails,
-                  variant -> SoakOutputs.rowsOutput(variant, member, content)));
-        });
+    repo.membersAt(commit)
+        .forEach(
+            (member, rows) -> {
+              List<String> read = repo.fitted(rows, commit.sequence());
+              boolean fails =
+                  rows.stream()
+                      .anyMatch(row -> SoakOutputs.fails(row.table(), row.values(), flakyFails));
+              inputs.put(
+                  member,
+                  new ModelInput(
+                      String.join("\n", repo.storedContent(member, commit)),
+                      fails,
+                      variant -> SoakOutputs.rowsOutput(variant, member, read)));
+            });
     return inputs;
   }
 

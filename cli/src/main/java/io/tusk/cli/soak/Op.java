@@ -136,6 +136,14 @@ sealed interface Op {
    *
    * @param known whether rows ever named the member (false: it never existed when erased)
    */
+  /** The layout change: NOTE gains column TAG from the next commit on. */
+  record TagNotes() implements Op {
+    @Override
+    public String describe() {
+      return "layout update: add column NOTE." + SoakTables.NOTE_TAG;
+    }
+  }
+
   record Erase(String member, String branch, boolean known) implements Op {
     @Override
     public String describe() {

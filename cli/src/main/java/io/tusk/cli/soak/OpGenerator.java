@@ -78,6 +78,22 @@ final class OpGenerator {
   /** Members some valid row (other than a delete) has named. */
   private final Set<String> named = new TreeSet<>();
 
+  /**
+   * Commits after which the run changes the repo's layout once (NOTE gains TAG). Drawn from no
+   * random number, so a seed gives the operations it gave before layout changes existed, plus this
+   * one.
+   */
+  static final int TAG_AFTER_COMMITS = 3;
+
+  /** Whether the run changes the layout: the system property {@code tusk.soak.layoutChange}. */
+  static boolean layoutChange() {
+    return Boolean.parseBoolean(System.getProperty("tusk.soak.layoutChange", "true"));
+  }
+
+  /** Whether NOTE has TAG (from the layout update on, new notes mostly carry one). */
+  private boolean tagged;
+
+  private int taggedNotes;
   private int nextEvent = 1;
   private int nextNote = 1;
   private int nextBranch = 1;
@@ -97,6 +113,10 @@ final class OpGenerator {
     List<String> otherBranches =
         repo.heads().keySet().stream().filter(b -> !b.equals("master")).toList();
     boolean hasCommits = repo.newest().isPresent();
+    if (!tagged && layoutChange() && repo.commits().size() >= TAG_AFTER_COMMITS) {
+      tagged = true;
+      return new Op.TagNotes();
+    }
     double eraseProbability = eraseProbability();
     if (eraseProbability > 0 && random.nextDouble() < eraseProbability) {
       return erase(otherBranches);
@@ -340,13 +360,21 @@ final class OpGenerator {
   }
 
   private Op.RowToSend note(String member, String text) {
-    List<String> values = List.of(member, text);
+    // After the layout update two notes in three carry a TAG, the third is in the old width.
+    List<String> values =
+        tagged && taggedNotes++ % 3 != 0
+            ? List.of(member, text, "t" + (1 + taggedNotes % 2))
+            : List.of(member, text);
     named.add(member);
     if (random.nextBoolean()) {
       return new Op.RowToSend(SoakTables.NOTE, "csv", values, csv(values), "note", member, member);
     }
-    String json = JSON.createObjectNode().put("MEMBER", member).put("TEXT", text).toString();
-    return new Op.RowToSend(SoakTables.NOTE, "json", values, json, "note", member, member);
+    ObjectNode json = JSON.createObjectNode().put("MEMBER", member).put("TEXT", text);
+    if (values.size() == 3) {
+      json.put(SoakTables.NOTE_TAG, values.get(2));
+    }
+    return new Op.RowToSend(
+        SoakTables.NOTE, "json", values, json.toString(), "note", member, member);
   }
 
   private Op.RowToSend malformed(String key) {
@@ -364,7 +392,13 @@ final class OpGenerator {
               "{\"EVENT_ID\":\"" + key + "\",\"CODE\":\"A\",\"AMOUNT\":1}",
               "no-member-field",
               key);
-      default -> bad(SoakTables.NOTE, "csv", member + ",x,y", "wrong-field-count", member);
+      default ->
+          bad(
+              SoakTables.NOTE,
+              "csv",
+              member + (tagged ? ",x,y,z" : ",x,y"),
+              "wrong-field-count",
+              member);
     };
   }
 

@@ -40,6 +40,9 @@ final class RepoModel {
   private final SortedMap<String, String> heads = new TreeMap<>();
   private final Map<String, SortedMap<String, List<SentRow>>> membersCache = new HashMap<>();
 
+  /** The sequence of the first commit whose layout has NOTE.TAG (none: never). */
+  private long taggedFrom = Long.MAX_VALUE;
+
   RepoModel(String name, int historyRetention) {
     this.name = Objects.requireNonNull(name, "name");
     this.historyRetention = historyRetention;
@@ -80,6 +83,63 @@ final class RepoModel {
     }
     erasures.add(new Erasure(member, commit.sequence(), request));
     membersCache.clear();
+  }
+
+  /**
+   * Records the layout update: NOTE has TAG from the commit of {@code startSequence} on. Rows are
+   * kept as sent; what a layout makes of them is {@link #fitted}.
+   */
+  void tagged(long startSequence) {
+    taggedFrom = startSequence;
+  }
+
+  /** Whether the layout of the commit of {@code sequence} has NOTE.TAG. */
+  boolean taggedAt(long sequence) {
+    return sequence >= taggedFrom;
+  }
+
+  /**
+   * The sorted row texts of {@code rows} read with the layout of the commit of {@code sequence}: a
+   * note gets TAG's default when the layout has TAG and the note none, and loses a TAG the layout
+   * does not have.
+   */
+  List<String> fitted(List<SentRow> rows, long sequence) {
+    List<String> texts = new ArrayList<>();
+    if (rows != null) {
+      for (SentRow row : rows) {
+        List<String> values = row.values();
+        if (row.table().equals(SoakTables.NOTE)) {
+          List<String> columns = SoakTables.columns(SoakTables.NOTE, taggedAt(sequence));
+          List<String> fit =
+              new ArrayList<>(values.subList(0, Math.min(values.size(), columns.size())));
+          while (fit.size() < columns.size()) {
+            fit.add(SoakTables.NOTE_TAG_DEFAULT);
+          }
+          values = fit;
+        }
+        texts.add(SoakTables.rowText(row.table(), values));
+      }
+    }
+    texts.sort(null);
+    return texts;
+  }
+
+  /**
+   * A member's content as the product stores it as of {@code commit}: its rows read with the layout
+   * of the commit that last changed them (a layout change alone makes no new version), or null when
+   * it is absent. Content hashes, diffs and skipped datums follow this.
+   */
+  List<String> storedContent(String member, CommitInfo commit) {
+    List<SentRow> rows = membersAt(commit).get(member);
+    if (rows == null) {
+      return null;
+    }
+    List<String> raw = content(rows);
+    long version = commit.sequence();
+    while (version > 1 && raw.equals(content(membersAt(commitAt(version - 1)).get(member)))) {
+      version--;
+    }
+    return fitted(rows, version);
   }
 
   /** Every erasure, oldest first. */
@@ -242,9 +302,23 @@ final class RepoModel {
     return texts;
   }
 
-  /** Members added, changed and removed between two commits, by content. */
+  /** Members added, changed and removed between two commits, by stored content. */
   SortedMap<String, String> diff(CommitInfo from, CommitInfo to) {
-    return changes(membersAt(from), membersAt(to));
+    SortedMap<String, String> changes = new TreeMap<>();
+    TreeSet<String> all = new TreeSet<>(membersAt(from).keySet());
+    all.addAll(membersAt(to).keySet());
+    for (String member : all) {
+      List<String> old = storedContent(member, from);
+      List<String> now = storedContent(member, to);
+      if (old == null) {
+        changes.put(member, "added");
+      } else if (now == null) {
+        changes.put(member, "removed");
+      } else if (!old.equals(now)) {
+        changes.put(member, "changed");
+      }
+    }
+    return changes;
   }
 
   private static SortedMap<String, String> changes(

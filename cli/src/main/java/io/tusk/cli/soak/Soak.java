@@ -207,6 +207,8 @@ public final class Soak {
       state.flakyFails = flaky.fails();
     } else if (op instanceof Op.Erase erase) {
       erase(erase);
+    } else if (op instanceof Op.TagNotes) {
+      tagNotes();
     } else if (op instanceof Op.ProbeFloor probe) {
       report(history.probeFloor(probe, "floor" + opIndex), () -> {});
     } else {
@@ -263,6 +265,32 @@ public final class Soak {
    * erasure commit, checked like a seal (it carries the rows sent since the last one), whose jobs
    * remove the member's outputs; then the member's history must be gone and the request "purged".
    */
+  /** The layout update: NOTE gains TAG from the next commit on. */
+  private void tagNotes() {
+    JsonNode spec =
+        driver
+            .client()
+            .commitSend(
+                "PUT",
+                "/repos/" + state.repo.name(),
+                SoakTables.repoSpec(
+                    state.repo.name(), settings.partitions(), settings.historyRetention(), true));
+    long expectedStart = state.repo.commits().size() + 1L;
+    state.repo.tagged(expectedStart);
+    if (spec.path("layoutVersion").asInt() != 2
+        || spec.path("layoutStartSequence").asLong() != expectedStart) {
+      report(
+          List.of(
+              "layout update: expected version 2 from commit #"
+                  + expectedStart
+                  + ", actual version "
+                  + spec.path("layoutVersion").asInt()
+                  + " from #"
+                  + spec.path("layoutStartSequence").asLong()),
+          () -> {});
+    }
+  }
+
   private void erase(Op.Erase erase) {
     String repo = state.repo.name();
     String reason = "soak seed " + settings.seed() + " op " + opIndex;
@@ -494,8 +522,7 @@ public final class Soak {
             .count();
     driver.restart(job.jobId());
     RepoModel.CommitInfo commit = state.repo.commit(job.commitId());
-    ExpectedJob expected =
-        rows.restart(ModelInput.ofMembers(state.repo.membersAt(commit), state.flakyFails));
+    ExpectedJob expected = rows.restart(ModelInput.ofMembers(state.repo, commit, state.flakyFails));
     JsonNode actual = driver.awaitRestartEnd(job.jobId(), finishedAt);
     jobs.checkRows(expected, actual, restarted);
   }

@@ -211,14 +211,14 @@ final class SoakChecks {
    */
   static List<String> member(
       RepoModel repo, RepoModel.CommitInfo commit, String member, SoakDriver.MemberRead actual) {
-    List<String> expected = RepoModel.content(repo.membersAt(commit).get(member));
+    List<String> expected = repo.fitted(repo.membersAt(commit).get(member), commit.sequence());
     int expectedStatus = !expected.isEmpty() ? 200 : repo.everErased(member) ? 410 : 404;
     List<String> texts = new ArrayList<>();
     if (actual.status() == 200) {
       for (JsonNode row : actual.body().path("rows")) {
         String table = row.path("table").asText();
         List<String> values = new ArrayList<>();
-        for (String column : SoakTables.columns(table)) {
+        for (String column : SoakTables.columns(table, repo.taggedAt(commit.sequence()))) {
           JsonNode value = row.path("values").path(column);
           values.add(value.isMissingNode() || value.isNull() ? null : value.asText());
         }

@@ -26,6 +26,10 @@ public class SoakRowsTransform implements Transform {
       for (DatumInput.InputRow row : input.rows(table)) {
         List<String> values = new ArrayList<>(columns.size());
         columns.forEach(column -> values.add(row.get(column)));
+        // A note read with the layout that added TAG has it (its default for older notes)
+        if (table.equals(SoakTables.NOTE) && row.get(SoakTables.NOTE_TAG) != null) {
+          values.add(row.get(SoakTables.NOTE_TAG));
+        }
         if (SoakOutputs.fails(table, values, FailSwitch.flakyFails())) {
           // The message names the marker, never row contents.
           throw new IllegalStateException("member has a failure marker row");

@@ -26,15 +26,29 @@ public final class SoakTables {
   public static final List<String> NOTE_COLUMNS = List.of("MEMBER", "TEXT");
   public static final int NOTE_MEMBER = 0;
 
+  /**
+   * The column a layout change adds to NOTE (once per soak run), with {@link #NOTE_TAG_DEFAULT} for
+   * the notes from before it.
+   */
+  public static final String NOTE_TAG = "TAG";
+
+  public static final String NOTE_TAG_DEFAULT = "t0";
+  public static final List<String> TAGGED_NOTE_COLUMNS = List.of("MEMBER", "TEXT", NOTE_TAG);
+
   /** A CODE value that makes every soak transform fail on the member, whatever the switch. */
   public static final String FAIL_CODE = "FAIL";
 
   /** A CODE value that makes the transform fail while {@link FailSwitch} is on. */
   public static final String FLAKY_CODE = "FLAKY";
 
-  /** The columns of {@code table}. */
+  /** The columns of {@code table} before the layout change. */
   public static List<String> columns(String table) {
-    return table.equals(EVENT) ? EVENT_COLUMNS : NOTE_COLUMNS;
+    return columns(table, false);
+  }
+
+  /** The columns of {@code table}, with NOTE's {@link #NOTE_TAG} once {@code tagged}. */
+  public static List<String> columns(String table, boolean tagged) {
+    return table.equals(EVENT) ? EVENT_COLUMNS : tagged ? TAGGED_NOTE_COLUMNS : NOTE_COLUMNS;
   }
 
   /** The index of the member column of {@code table}. */
@@ -65,6 +79,15 @@ public final class SoakTables {
 
   /** The repo spec the soak creates: both tables, CSV by default, a short history. */
   public static ObjectNode repoSpec(String name, int partitions, int historyRetention) {
+    return repoSpec(name, partitions, historyRetention, false);
+  }
+
+  /**
+   * The repo spec, with NOTE's added column {@link #NOTE_TAG} (default {@link #NOTE_TAG_DEFAULT})
+   * once {@code tagged}: the layout update the soak makes.
+   */
+  public static ObjectNode repoSpec(
+      String name, int partitions, int historyRetention, boolean tagged) {
     ObjectNode spec = TuskClient.object().put("name", name).put("format", "csv");
     spec.put("defaultTable", EVENT)
         .put("partitions", partitions)
@@ -76,7 +99,10 @@ public final class SoakTables {
     events.put("opColumn", "OP");
     events.putObject("columnTypes").put("AMOUNT", "double");
     ObjectNode notes = tables.addObject().put("name", NOTE).put("memberKey", "MEMBER");
-    NOTE_COLUMNS.forEach(notes.putArray("columns")::add);
+    columns(NOTE, tagged).forEach(notes.putArray("columns")::add);
+    if (tagged) {
+      notes.putObject("defaults").put(NOTE_TAG, NOTE_TAG_DEFAULT);
+    }
     return spec;
   }
 }

@@ -176,8 +176,7 @@ class PipelineModelTest {
     repo.sealed(first, "master");
     PipelineModel rows = new PipelineModel("p", PipelineModel.Stage.ROWS, "a", false);
     PipelineModel groups = new PipelineModel("g", PipelineModel.Stage.GROUPS, "a", false);
-    rows.run(
-        "j1", "c1", ModelInput.ofMembers(repo.membersAt(first), true), PipelineModel.Mode.CHANGED);
+    rows.run("j1", "c1", ModelInput.ofMembers(repo, first, true), PipelineModel.Mode.CHANGED);
     groups.run("k1", "o1", ModelInput.ofGroups(rows.currentData()), PipelineModel.Mode.CHANGED);
     String group = ModelInput.groupOf(rows.currentData().get("m1"));
 
@@ -186,11 +185,7 @@ class PipelineModelTest {
     repo.sealed(erasure, "master");
     repo.erased(erasure, "m1", "request-1");
     ExpectedJob removal =
-        rows.run(
-            "j2",
-            "c2",
-            ModelInput.ofMembers(repo.membersAt(erasure), true),
-            PipelineModel.Mode.CHANGED);
+        rows.run("j2", "c2", ModelInput.ofMembers(repo, erasure, true), PipelineModel.Mode.CHANGED);
     ExpectedJob regroup =
         groups.run("k2", "o2", ModelInput.ofGroups(rows.currentData()), PipelineModel.Mode.CHANGED);
 
@@ -205,10 +200,7 @@ class PipelineModelTest {
     // When a re-run compares against the first commit
     ExpectedJob compare =
         rows.run(
-            "j3",
-            "c1",
-            ModelInput.ofMembers(repo.membersAt(first), true),
-            PipelineModel.Mode.COMPARE_ONLY);
+            "j3", "c1", ModelInput.ofMembers(repo, first, true), PipelineModel.Mode.COMPARE_ONLY);
 
     // Then m1 is absent there too
     assertThat(compare.datums()).containsOnlyKeys("m2");

@@ -221,6 +221,31 @@ class RepoModelTest {
     assertThat(repo.erasureAt(first)).isEmpty();
   }
 
+  @Test
+  void shouldReadEachCommitWithItsLayoutAndChangeNoMemberByTheLayoutAlone() {
+    // Given notes of m1 and m2 in commit 1, and NOTE gaining TAG from commit 2 on
+    note(0, "m1", "a");
+    note(0, "m2", "b");
+    RepoModel.CommitInfo first = seal();
+    repo.tagged(2);
+    // When m1 gets a tagged note in commit 2 and nothing happens to m2
+    repo.sent(new SentRow(0, nextOffset[0]++, SoakTables.NOTE, List.of("m1", "c", "t1"), "csv"));
+    RepoModel.CommitInfo second = seal();
+
+    // Then a member reads with the layout of the commit asked about
+    assertThat(repo.fitted(repo.membersAt(first).get("m1"), first.sequence()))
+        .containsExactly("NOTE|m1|a");
+    assertThat(repo.fitted(repo.membersAt(second).get("m1"), second.sequence()))
+        .containsExactly("NOTE|m1|a|t0", "NOTE|m1|c|t1");
+    assertThat(repo.fitted(repo.membersAt(second).get("m2"), second.sequence()))
+        .containsExactly("NOTE|m2|b|t0");
+    // And m2 keeps the content stored at commit 1: the diff names m1 only
+    assertThat(repo.storedContent("m2", second)).containsExactly("NOTE|m2|b");
+    assertThat(repo.storedContent("m1", second)).containsExactly("NOTE|m1|a|t0", "NOTE|m1|c|t1");
+    assertThat(repo.diff(first, second)).containsExactly(Map.entry("m1", "changed"));
+    assertThat(repo.changedMembers(second)).isEqualTo(1);
+  }
+
   private void event(int partition, String id, String member, String code, String op) {
     repo.sent(
         new SentRow(

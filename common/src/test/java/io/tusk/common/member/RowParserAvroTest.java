@@ -66,6 +66,69 @@ class RowParserAvroTest {
   }
 
   @Test
+  void shouldGiveAColumnAddedByALayoutChangeItsDefaultWhenTheWriterSchemaHasNoSuchField() {
+    // Given DRUG gained column DOSE (default "0") in a layout change, and a writer of the old
+    // schema next to one whose schema evolved with the field
+    io.tusk.schemas.RepoSpec v1 = Fixtures.repo(RowFormat.AVRO, Map.of("ID", "long"));
+    io.tusk.schemas.RepoSpec v2 =
+        io.tusk.common.pipeline.LayoutChanges.update(
+            v1,
+            Map.of(
+                "tables",
+                List.of(
+                    Map.of(
+                        "name", "DRUG",
+                        "columns", List.of("ID", "PERSON_ID", "DRUG", "START", "DOSE"),
+                        "memberKey", "PERSON_ID",
+                        "rowKey", List.of("ID"),
+                        "columnTypes", Map.of("ID", "long", "DOSE", "int"),
+                        "defaults", Map.of("DOSE", "0")),
+                    Map.of(
+                        "name",
+                        "NOTE",
+                        "columns",
+                        List.of("PERSON_ID", "TEXT"),
+                        "memberKey",
+                        "PERSON_ID"))),
+            2,
+            0);
+    RowParser evolved = new RowParser(v2, registry);
+    Schema withDose =
+        new Schema.Parser()
+            .parse(
+                """
+                {"type": "record", "name": "Drug2", "fields": [
+                  {"name": "ID", "type": "long"}, {"name": "PERSON_ID", "type": "string"},
+                  {"name": "DOSE", "type": "int", "default": 0}]}
+                """);
+    int old = registry.register("claims.updates-value", DRUG);
+    int evolvedId = registry.register("claims.updates-value", withDose);
+    GenericRecord dosed = new GenericData.Record(withDose);
+    dosed.put("ID", 8L);
+    dosed.put("PERSON_ID", "42");
+    dosed.put("DOSE", 5);
+
+    // Then the old writer's record reads the default, the new one's its value
+    assertThat(
+            ((ParseResult.Accepted)
+                    evolved.parse(
+                        new SourceRecord(
+                            null, ConfluentWire.framed(old, drug("42")), null, null, 0, 1)))
+                .row()
+                .getValues()
+                .get(4))
+        .isEqualTo("0");
+    assertThat(
+            ((ParseResult.Accepted)
+                    evolved.parse(
+                        new SourceRecord(
+                            null, ConfluentWire.framed(evolvedId, dosed), null, null, 0, 2)))
+                .row()
+                .getValues())
+        .containsExactly("8", "42", null, null, "5");
+  }
+
+  @Test
   void shouldFetchEachSchemaOnceWhenManyRecordsCarryIt() {
     // Given a registered schema
     int id = registry.register("claims.updates-value", DRUG);

@@ -334,7 +334,7 @@ public final class DatumMapper implements AutoCloseable {
    */
   private static Datum fitted(Datum datum, RepoLayout layout) {
     MemberObject member = datum.getMemberObject();
-    member.setRows(layout.fit(member.getRows()));
+    member.setRows(layout.fitted(member.getRows()));
     return datum;
   }
 

@@ -260,7 +260,7 @@ final class CommitCompletion {
         moves.claim(repo, member, sequence, incoming, layout);
       }
       MemberObject old = task.versions.asOf(repo, member, sequence);
-      List<Row> current = old == null ? List.of() : layout.fit(task.versions.rows(old));
+      List<Row> current = old == null ? List.of() : layout.fitted(task.versions.rows(old));
       if (old != null
           && old.getSequence() < sequence
           && MemberSkip.unchanged(current, incoming, layout)) {

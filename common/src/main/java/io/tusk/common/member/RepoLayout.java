@@ -121,6 +121,20 @@ public final class RepoLayout {
   }
 
   /**
+   * Every row fitted to this layout: {@code rows} itself when each already fits (the common case,
+   * checked without copying), else a new list; rows of tables it does not have are left out.
+   */
+  public List<Row> fitted(List<Row> rows) {
+    for (Row row : rows) {
+      TableLayout table = tables.get(row.getTable());
+      if (table == null || table.width() != row.getValues().size()) {
+        return fit(rows);
+      }
+    }
+    return rows;
+  }
+
+  /**
    * Every row fitted to this layout, in a new list; rows of tables it does not have are left out.
    */
   public List<Row> fit(List<Row> rows) {

@@ -66,6 +66,10 @@ class RepoLayoutTest {
     assertThat(layout.at(1).fit(old)).isSameAs(old);
     // A row of a table the commit's layout does not have yet is left out
     assertThat(layout.at(4).fit(List.of(old, lab))).hasSize(1);
+    // And rows that already fit are not copied
+    List<Row> fitting = List.of(old);
+    assertThat(layout.at(1).fitted(fitting)).isSameAs(fitting);
+    assertThat(layout.fitted(fitting)).isNotSameAs(fitting).hasSize(1);
   }
 
   @Test

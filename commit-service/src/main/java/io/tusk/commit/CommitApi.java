@@ -228,11 +228,16 @@ final class CommitApi {
   }
 
   private void handleUpdateLayout(RoutingContext ctx) {
-    String repo = control.repo(ctx.pathParam("repo")).getName();
+    RepoSpec before = control.repo(ctx.pathParam("repo"));
     JsonObject body = HttpErrors.jsonBody(ctx);
     control
-        .updateLayout(repo, body)
-        .onSuccess(updated -> ok(ctx, AvroJson.toJson(updated)))
+        .updateLayout(before.getName(), body)
+        .onSuccess(
+            updated ->
+                ok(
+                    ctx,
+                    AvroJson.toJson(updated)
+                        .put("changed", updated.getLayoutVersion() != before.getLayoutVersion())))
         .onFailure(ctx::fail);
   }
 

@@ -50,6 +50,8 @@ class LayoutsIT extends CommitServiceItBase {
       // And the same layout again changes nothing
       HttpResponse<Buffer> again = put("/repos/" + repo, v2);
       assertThat(again.bodyAsJsonObject().getInteger("layoutVersion")).isEqualTo(2);
+      assertThat(again.bodyAsJsonObject().getBoolean("changed")).isFalse();
+      assertThat(spec.getBoolean("changed")).isTrue();
 
       // And an unsafe change is refused naming it
       JsonObject narrowed = v2.copy();

@@ -78,6 +78,12 @@ public final class RepoCommand {
     }
 
     private static void print(JsonNode repo) {
+      if (!repo.path("changed").asBoolean(true)) {
+        System.out.printf(
+            "repo %s: layout unchanged (version %d)%n",
+            repo.path("name").asText(), repo.path("layoutVersion").asInt(1));
+        return;
+      }
       System.out.printf(
           "repo %s: layout version %d, read from commit sequence %d on%n",
           repo.path("name").asText(),

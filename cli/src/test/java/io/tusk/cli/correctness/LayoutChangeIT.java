@@ -96,6 +96,10 @@ class LayoutChangeIT {
           .contains("widen claims.AMOUNT from int to long")
           .contains("add table labs [PERSON_ID, VALUE]");
 
+      // And the same layout again changes nothing
+      CliRun again = cli(services, token, "repo", "update", "-f", v2.toString());
+      assertThat(again.out()).contains("layout unchanged (version 2)");
+
       // And an unsafe change is refused naming it, and changes nothing
       Path reordered =
           Files.writeString(

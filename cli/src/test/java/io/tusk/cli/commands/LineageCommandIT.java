@@ -358,15 +358,31 @@ class LineageCommandIT {
                   + repo
                   + " +"
                   + summaryJob2.substring(0, 12)
-                  + " +SUCCESS +\\d+ +\\d+ +\\d+ +0$")
+                  + " +SUCCESS +\\d+ +\\d+ +\\d+ +0 +\\d+$")
           .containsPattern(
               "(?m)^  " + second + " +\\S+ +" + secondJob2.substring(0, 12) + " +SUCCESS ")
           // (status lists every pipeline on the shared broker: other ITs' may have failures)
           .doesNotContainPattern("(?m)^  " + summaries + " .*\\n +failed datum")
           .doesNotContainPattern("(?m)^  " + second + " .*\\n +failed datum");
+      // And every row of the repo is committed: none waiting on master
+      assertThat(status.out()).containsPattern("(?m)^  " + repo + " .* 0$");
+      // And each pipeline's datum lag is read from its processors' group on its datum topic
+      JsonNode statusJson =
+          new ObjectMapper()
+              .readTree(CliRun.tusk(commitUrl, lineageUrl, token, "status", "--json").out());
+      for (String pipeline : List.of(summaries, second)) {
+        JsonNode lag = named(statusJson.path("pipelines"), pipeline).path("datumLag");
+        assertThat(lag.path("topic").asText()).isEqualTo(TopicNames.datums(pipeline));
+        assertThat(lag.path("group").asText()).isEqualTo("tusk-processor-" + pipeline);
+        assertThat(lag.path("partitions").size()).as(lag.toString()).isPositive();
+        assertThat(lag.path("lag").isIntegralNumber()).as(lag.toString()).isTrue();
+      }
 
       // When a third commit is sealed with `tusk commit --wait`
       produce(settings, repo, List.of("5,M2,drug,100005,2024-03-01,1.00"));
+      // (status first shows that row waiting to be committed on master)
+      CliRun beforeCommit = CliRun.tusk(commitUrl, lineageUrl, token, "status");
+      assertThat(beforeCommit.out()).containsPattern("(?m)^  " + repo + " .* 1$");
       CliRun waited = CliRun.tusk(commitUrl, lineageUrl, token, "commit", repo, "--wait");
 
       // Then it ends once both stages' jobs it caused have ended, and lists them
@@ -480,6 +496,15 @@ class LineageCommandIT {
             "both stages' jobs of commit " + commitId);
     assertThat(global.path("state").asText()).as(global.toString()).isEqualTo("success");
     return commitId;
+  }
+
+  private static JsonNode named(JsonNode items, String name) {
+    for (JsonNode item : items) {
+      if (name.equals(item.path("name").asText())) {
+        return item;
+      }
+    }
+    throw new AssertionError("no " + name + " in " + items);
   }
 
   private static boolean hasJob(JsonNode global, String pipeline) {

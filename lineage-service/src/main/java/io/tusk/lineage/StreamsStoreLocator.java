@@ -137,7 +137,8 @@ final class StreamsStoreLocator implements StoreLocator {
       throw new InvalidStateStoreException("the indexes are starting");
     }
     // Every instance holding active partitions of the store answers for them; one that cannot
-    // fails the whole scan (503), so an answer never misses a partition silently.
+    // answer fails the whole scan (503). While a partition moves between instances (a rebalance)
+    // neither may hold it, so a prefix can briefly answer 404 as a key read answers 503.
     Collection<StreamsMetadata> owners = current.streamsMetadataForStore(storeName);
     if (owners.isEmpty()) {
       throw new InvalidStateStoreException("the owners of " + storeName + " are not known yet");

@@ -14,7 +14,9 @@ import picocli.CommandLine.Parameters;
         "A global ID's state, and its commits and jobs across the pipeline DAG, oldest first;"
             + " IDs shortened to 12 characters unless --full.")
 final class LineageGlobal extends LineageQuery {
-  @Parameters(index = "0", description = "The global ID (a source commit's ID).")
+  @Parameters(
+      index = "0",
+      description = "The global ID (a source commit's ID, or a unique prefix of a commit ID).")
   String globalId;
 
   @Option(names = "--full", description = "Print whole 32-character job and commit IDs.")
@@ -22,6 +24,7 @@ final class LineageGlobal extends LineageQuery {
 
   @Override
   JsonNode query(TuskClient client) {
+    globalId = client.globalIdOf(globalId);
     return client.global(globalId);
   }
 

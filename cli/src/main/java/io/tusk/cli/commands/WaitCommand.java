@@ -19,7 +19,9 @@ import picocli.CommandLine.Parameters;
 public final class WaitCommand implements Callable<Integer> {
   @Mixin Api api;
 
-  @Parameters(index = "0", description = "The global ID (a source commit's ID).")
+  @Parameters(
+      index = "0",
+      description = "The global ID (a source commit's ID, or a unique prefix of a commit ID).")
   String globalId;
 
   @Mixin JobWait wait;
@@ -29,7 +31,9 @@ public final class WaitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    JsonNode global = awaitSettled(api.client(), globalId, wait.timeout, JobBoard.onStderr());
+    TuskClient client = api.client();
+    JsonNode global =
+        awaitSettled(client, client.globalIdOf(globalId), wait.timeout, JobBoard.onStderr());
     api.print(global, g -> printJobs(g, full));
     return "success".equals(global.path("state").asText()) ? 0 : 1;
   }

@@ -324,6 +324,8 @@ class LineageCommandIT {
                   + shortId(outputCommit2)
                   + "\\s")
           .doesNotContain(summaryJob2);
+      // (a prefix of the commit ID names the same global ID)
+      assertThat(tusk("global", commit2.substring(0, 8)).out()).isEqualTo(global.out());
       assertThat(tusk("global", commit2, "--full").out())
           .containsPattern(
               "(?m)^ {2}" + summaryJob2 + "\\s+" + summaries + "\\s+SUCCESS\\s+" + commit2 + "\\s");

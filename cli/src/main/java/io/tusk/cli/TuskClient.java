@@ -3,6 +3,7 @@ package io.tusk.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tusk.common.Ids;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -214,6 +215,18 @@ public final class TuskClient {
             + "/subvenance"
             + query("depth", depth, "limit", limit, "after", after),
         null);
+  }
+
+  /**
+   * The global ID {@code ref} names: a full ID as it is; otherwise the global ID of the commit it
+   * names for the commit service's {@code GET /commits/{id}} (a unique prefix of a commit ID), so
+   * {@code tusk wait} and {@code tusk lineage global} take what {@code tusk log} prints.
+   */
+  public String globalIdOf(String ref) {
+    if (Ids.isValid(ref)) {
+      return ref;
+    }
+    return send("GET", commitUrl + "/commits/" + encode(ref), null).path("globalId").asText();
   }
 
   /**

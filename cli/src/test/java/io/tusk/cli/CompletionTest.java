@@ -29,6 +29,14 @@ class CompletionTest {
     assertThat(bash.complete("tusk", "branch", "").replies())
         .contains("list", "create", "move", "delete");
     assertThat(bash.complete("tusk", "completion", "").replies()).containsExactly("bash", "zsh");
+    // `tusk help` completes command names, and the subcommands of the commands given
+    assertThat(bash.complete("tusk", "help", "").replies())
+        .contains("repo", "branch", "status", "completion", "help")
+        .doesNotContain("__complete", "create");
+    assertThat(bash.complete("tusk", "help", "st").replies()).containsExactly("status");
+    assertThat(bash.complete("tusk", "help", "repo", "cr").replies()).containsExactly("create");
+    assertThat(bash.complete("tusk", "help", "status", "").replies()).isEmpty();
+    assertThat(bash.complete("tusk", "help", "nope", "").replies()).isEmpty();
     // Options come from the tree too, inherited --help among them
     assertThat(bash.complete("tusk", "repo", "inspect", "--").replies())
         .contains("--commit-url", "--help", "--json");

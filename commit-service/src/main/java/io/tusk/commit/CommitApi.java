@@ -125,6 +125,7 @@ final class CommitApi {
         .get("/repos/:repo/members/:member", Need.content(REPO, "repo"), this::handleMember)
         .get("/repos/:repo/diff", repoReader, this::handleDiff)
         .get("/repos/:repo/diff/:member", Need.content(REPO, "repo"), this::handleMemberDiff)
+        .get("/repos/:repo/waiting", repoReader, this::handleWaiting)
         .get("/repos/:repo/branches", repoReader, this::handleListBranches)
         .post("/repos/:repo/branches", repoWriter, this::handleCreateBranch)
         .get("/repos/:repo/branches/:branch", repoReader, this::handleGetBranch)
@@ -459,6 +460,19 @@ final class CommitApi {
   private void handleListBranches(RoutingContext ctx) {
     String repo = control.repo(ctx.pathParam("repo")).getName();
     ok(ctx, jsonArray(control.branchesOf(repo).stream().map(this::branchJson).toList()));
+  }
+
+  /** Rows of the repo's updates topic the branch head (default master) does not cover yet. */
+  private void handleWaiting(RoutingContext ctx) {
+    RepoSpec repo = control.repo(ctx.pathParam("repo"));
+    String name = ctx.queryParams().get("branch");
+    String branch = name == null || name.isEmpty() ? ControlPlane.MASTER : name;
+    String headId = control.branch(repo.getName(), branch).getHead();
+    Commit head = headId == null ? null : control.commits.get(headId).orElse(null);
+    ctx.vertx()
+        .executeBlocking(() -> control.backlogs.waitingRows(repo, branch, head), false)
+        .onSuccess(waiting -> ok(ctx, waiting))
+        .onFailure(ctx::fail);
   }
 
   private void handleGetBranch(RoutingContext ctx) {

@@ -60,6 +60,7 @@ final class ControlPlane {
   final CompactedTopicView<Branch> branches;
   final CommitIndex commits;
   final SerialTasks tasks;
+  final Backlogs backlogs;
 
   private final CommitRefs refs;
   private final Producer<byte[], byte[]> specProducer;
@@ -80,6 +81,7 @@ final class ControlPlane {
       MeterRegistry metrics) {
     this.topics = topics;
     this.topicAdmin = topicAdmin;
+    this.backlogs = new Backlogs(topicAdmin.admin());
     this.specProducer = specProducer;
     this.sealer = sealer;
     this.repos = repos;

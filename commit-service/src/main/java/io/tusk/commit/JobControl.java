@@ -1,6 +1,7 @@
 package io.tusk.commit;
 
 import io.tusk.common.http.ApiException;
+import io.tusk.common.http.JobRefs;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobKind;
@@ -33,9 +34,12 @@ final class JobControl {
     this.jobs = jobs;
   }
 
-  /** The job with this ID: 400 for a malformed ID, 404 for an unknown one. */
-  Job job(String id) {
-    String checked = Requests.jobId("id", id);
+  /**
+   * The job a reference names (its ID or a unique prefix, {@link JobRefs}): 400 for a malformed or
+   * too short one, 404 for an unknown one, 409 for an ambiguous prefix.
+   */
+  Job job(String ref) {
+    String checked = JobRefs.resolve("id", ref, jobs::idsWithPrefix);
     return jobs.get(checked)
         .orElseThrow(
             () ->
@@ -45,9 +49,12 @@ final class JobControl {
                         + "' (a job is known once the partition service has started it)"));
   }
 
-  /** The job with this ID, if it is known (nothing checked: for access decisions). */
-  java.util.Optional<Job> find(String id) {
-    return id == null ? java.util.Optional.empty() : jobs.get(id);
+  /**
+   * The job a reference names, if it names exactly one known job (nothing thrown: for access
+   * decisions).
+   */
+  java.util.Optional<Job> find(String ref) {
+    return JobRefs.find(ref, jobs::idsWithPrefix).flatMap(jobs::get);
   }
 
   /** The jobs whose input commit is {@code commitId}, oldest first. */
@@ -93,7 +100,7 @@ final class JobControl {
     return control.tasks.submit(
         ControlPlane.repoQueue(requested.getRepo()),
         () -> {
-          Job job = job(id);
+          Job job = job(requested.getId());
           requireRestartable(job);
           Target target = target(job);
           requireSameSpec(job, target.pipeline());

@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
  * The jobs of {@code tusk.jobs} (latest state of each, as the job tracker writes them), by ID and
@@ -24,7 +26,8 @@ final class JobIndex {
   private static final AvroBytes<Job> CODEC = AvroBytes.of(Job.class);
   private static final String[] NONE = new String[0];
 
-  private final Map<String, byte[]> byId = new ConcurrentHashMap<>();
+  /** Sorted, so that a job ID prefix is a range (job references, {@code JobRefs}). */
+  private final ConcurrentNavigableMap<String, byte[]> byId = new ConcurrentSkipListMap<>();
 
   /** Job IDs by input commit; each array is replaced, never changed, so readers need no lock. */
   private final Map<String, String[]> byCommit = new ConcurrentHashMap<>();
@@ -45,6 +48,12 @@ final class JobIndex {
   /** The job with {@code id}. */
   Optional<Job> get(String id) {
     return Optional.ofNullable(byId.get(id)).map(CODEC::decode);
+  }
+
+  /** Up to {@code limit} job IDs that start with {@code prefix}, in ID order. */
+  List<String> idsWithPrefix(String prefix, int limit) {
+    // Job IDs are lower-case hex: every ID with the prefix sorts below prefix + "g".
+    return byId.subMap(prefix, true, prefix + "g", false).keySet().stream().limit(limit).toList();
   }
 
   /** The jobs whose input commit is {@code commitId}, oldest first. */

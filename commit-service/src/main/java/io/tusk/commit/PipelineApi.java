@@ -62,6 +62,7 @@ final class PipelineApi {
         .post("/pipelines", pipelineInput, this::handleCreatePipeline)
         .get("/pipelines", Need.authenticated(), this::handleListPipelines)
         .get("/pipelines/:pipeline", Need.reader(PIPELINE, "pipeline"), this::handleGetPipeline)
+        .get("/pipelines/:pipeline/lag", Need.reader(PIPELINE, "pipeline"), this::handleLag)
         .put(
             "/pipelines/:pipeline",
             Need.owner(PIPELINE, "pipeline")
@@ -174,6 +175,15 @@ final class PipelineApi {
 
   private void handleGetPipeline(RoutingContext ctx) {
     ok(ctx, AvroJson.toJson(pipelines.pipeline(ctx.pathParam("pipeline"))));
+  }
+
+  /** Datums of the pipeline's datum topic its processors have not consumed yet. */
+  private void handleLag(RoutingContext ctx) {
+    String pipeline = pipelines.pipeline(ctx.pathParam("pipeline")).getName();
+    ctx.vertx()
+        .executeBlocking(() -> control.backlogs.datumLag(pipeline), false)
+        .onSuccess(lag -> ok(ctx, lag))
+        .onFailure(ctx::fail);
   }
 
   private void handleRerun(RoutingContext ctx) {

@@ -158,11 +158,6 @@ final class Requests {
     throw bad("before must be a commit sequence (a whole number >= 1), got " + echo(value));
   }
 
-  /** A job ID in parameter {@code field} (commits take references instead: {@link CommitRefs}). */
-  static String jobId(String field, String value) {
-    return id(field, "a job ID", value);
-  }
-
   /** An erasure request ID in parameter {@code field}. */
   static String erasureId(String field, String value) {
     return id(field, "an erasure request ID", value);

@@ -16,11 +16,14 @@ import io.vertx.ext.web.client.HttpResponse;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -125,6 +128,71 @@ class CommitServiceIT extends CommitServiceItBase {
     assertError(post("/repos/it-no-such-repo/commits", new JsonObject()), 404, "no repo");
     assertError(get("/pipelines/it-no-such-pipeline"), 404, "no pipeline");
     assertError(get("/no/such/path"), 404, "no such endpoint");
+  }
+
+  @Test
+  void shouldCountRowsPastTheHeadAndDatumsNotConsumedWhenStatusAsks() throws Exception {
+    // Given a repo with 5 rows on 2 partitions, none committed yet
+    String repo = createRepo(2, 3);
+    String updates = TopicNames.updates(repo);
+    String head;
+    try (KafkaProducer<byte[], byte[]> plain =
+        new KafkaProducer<>(settings.producer("it-waiting-" + repo, null))) {
+      for (int i = 0; i < 5; i++) {
+        plain.send(row(updates, i < 3 ? 0 : 1, i)).get(30, TimeUnit.SECONDS);
+      }
+
+      // Then every row is waiting on master, which has no head
+      JsonObject none = get("/repos/" + repo + "/waiting").bodyAsJsonObject();
+      assertThat(none.getLong("waitingRows")).as(none.encode()).isEqualTo(5);
+      assertThat(none.getValue("head")).isNull();
+
+      // When they are committed and 3 more rows come (1 on partition 0, 2 on partition 1)
+      head = seal(repo, null).getString("id");
+      for (int i = 5; i < 8; i++) {
+        plain.send(row(updates, i == 5 ? 0 : 1, i)).get(30, TimeUnit.SECONDS);
+      }
+    }
+
+    // Then those 3 are waiting, per partition past the head's end offsets
+    JsonObject waiting = get("/repos/" + repo + "/waiting?branch=master").bodyAsJsonObject();
+    assertThat(waiting.getString("head")).isEqualTo(head);
+    assertThat(waiting.getLong("waitingRows")).isEqualTo(3);
+    JsonArray partitions = waiting.getJsonArray("partitions");
+    assertThat(partitions.getJsonObject(0).getLong("committed")).isEqualTo(3);
+    assertThat(partitions.getJsonObject(0).getLong("waiting")).isEqualTo(1);
+    assertThat(partitions.getJsonObject(1).getLong("end")).isEqualTo(4);
+    assertThat(partitions.getJsonObject(1).getLong("waiting")).isEqualTo(2);
+    assertError(get("/repos/" + repo + "/waiting?branch=nope"), 404, "nope");
+
+    // Given a pipeline with 4 datums on partition 0 of its datum topic, 1 consumed by its group
+    String pipeline = "it-lag-" + suffix();
+    HttpResponse<Buffer> created =
+        post("/pipelines", pipelineBody(pipeline, repo).put("parallelism", 2));
+    assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    String datums = TopicNames.datums(pipeline);
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(settings.producer("it-lag-" + pipeline, null))) {
+      for (int i = 0; i < 4; i++) {
+        producer
+            .send(new ProducerRecord<>(datums, 0, null, new byte[] {1}))
+            .get(30, TimeUnit.SECONDS);
+      }
+    }
+    admin
+        .alterConsumerGroupOffsets(
+            TopicNames.processorGroup(pipeline),
+            Map.of(new TopicPartition(datums, 0), new OffsetAndMetadata(1)))
+        .all()
+        .get(30, TimeUnit.SECONDS);
+
+    // Then its lag is the 3 datums not consumed, on partition 0
+    JsonObject lag = get("/pipelines/" + pipeline + "/lag").bodyAsJsonObject();
+    assertThat(lag.getLong("lag")).as(lag.encode()).isEqualTo(3);
+    assertThat(lag.getJsonArray("partitions")).hasSize(2);
+    assertThat(lag.getJsonArray("partitions").getJsonObject(0).getLong("consumed")).isEqualTo(1);
+    assertThat(lag.getString("group")).isEqualTo("tusk-processor-" + pipeline);
+    assertError(get("/pipelines/it-no-such-" + suffix() + "/lag"), 404, "it-no-such-");
   }
 
   @Test

@@ -73,4 +73,27 @@ class JobIndexTest {
     assertThat(index.ofCommit("c1")).extracting(Job::getId).containsExactly("j2");
     assertThat(index.ofCommit("c2")).extracting(Job::getState).containsExactly(JobState.SUCCESS);
   }
+
+  @Test
+  void shouldListJobIdsInOrderWhenTheyStartWithAPrefix() {
+    // Given three jobs, two of which share their first six characters (recorded out of order)
+    JobIndex index = new JobIndex();
+    String a = "3f9a2c00000000000000000000000001";
+    String b = "3f9a2c11000000000000000000000002";
+    String c = "3f9a2d00000000000000000000000003";
+    index.record(b, job(b, "c1", 200, JobState.RUNNING));
+    index.record(c, job(c, "c1", 300, JobState.RUNNING));
+    index.record(a, job(a, "c1", 100, JobState.SUCCESS));
+
+    // Then a prefix lists the IDs it starts in ID order, up to the limit; the full ID itself
+    assertThat(index.idsWithPrefix("3f9a2c", 10)).containsExactly(a, b);
+    assertThat(index.idsWithPrefix("3f9a2", 2)).containsExactly(a, b);
+    assertThat(index.idsWithPrefix("3f9a2c1", 10)).containsExactly(b);
+    assertThat(index.idsWithPrefix(c, 10)).containsExactly(c);
+    assertThat(index.idsWithPrefix("ffffff", 10)).isEmpty();
+
+    // When a job is deleted / Then it no longer matches
+    index.record(b, null);
+    assertThat(index.idsWithPrefix("3f9a2c", 10)).containsExactly(a);
+  }
 }

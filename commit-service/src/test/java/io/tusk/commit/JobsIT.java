@@ -79,8 +79,9 @@ class JobsIT extends CommitServiceItBase {
     writeJob(job(running, pipeline, repo, commitId, JobState.RUNNING, 1));
     writeJob(job(clean, pipeline, repo, commitId, JobState.SUCCESS, 0));
 
-    // When the failed job is restarted
-    HttpResponse<Buffer> restarted = eventuallyAccepted("/jobs/" + failed + "/restart");
+    // When the failed job is restarted, named by a unique prefix of its ID
+    HttpResponse<Buffer> restarted =
+        eventuallyAccepted("/jobs/" + failed.substring(0, 10) + "/restart");
 
     // Then the request carries the same job ID in mode FAILED_ONLY
     JsonObject started = restarted.bodyAsJsonObject();
@@ -100,6 +101,18 @@ class JobsIT extends CommitServiceItBase {
     assertError(post("/jobs/" + Ids.newId() + "/restart", null), 404, "no job");
     assertError(post("/jobs/" + Ids.newId() + "/rerun", null), 404, "no job");
     assertError(post("/jobs/not-a-job/rerun", null), 400, "id must be a job ID");
+    assertError(post("/jobs/" + failed.substring(0, 5) + "/rerun", null), 400, "too short");
+    // And a prefix two jobs share is a 409 listing both
+    String shared = Ids.newId().substring(0, 6);
+    String twinA = shared + Ids.newId().substring(6);
+    String twinB = shared + Ids.newId().substring(6);
+    writeJob(job(twinA, pipeline, repo, commitId, JobState.SUCCESS, 0));
+    writeJob(job(twinB, pipeline, repo, commitId, JobState.SUCCESS, 0));
+    eventuallyKnown(twinA);
+    eventuallyKnown(twinB);
+    HttpResponse<Buffer> ambiguous = post("/jobs/" + shared + "/rerun", null);
+    assertError(ambiguous, 409, "ambiguous");
+    assertThat(ambiguous.bodyAsString()).contains(twinA).contains(twinB);
     assertError(post("/jobs/" + failed + "/rerun?reprocess=maybe", null), 400, "reprocess");
   }
 

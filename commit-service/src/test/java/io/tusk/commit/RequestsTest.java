@@ -451,9 +451,6 @@ class RequestsTest {
     assertBadRequest(() -> Requests.before("x")).hasMessageStartingWith("before must be");
     assertBadRequest(() -> Requests.erasureId("id", "XYZ"))
         .hasMessageStartingWith("id must be an erasure request ID");
-    assertThat(Requests.jobId("id", id)).isEqualTo(id);
-    assertBadRequest(() -> Requests.jobId("id", "j1"))
-        .hasMessageStartingWith("id must be a job ID");
     assertThat(Requests.limit(null, 100)).isEqualTo(100);
     assertThat(Requests.cursor("after", null)).isNull();
     assertThat(Requests.cursor("after", "2:17")).isEqualTo(new RejectedRows.Cursor(2, 17));
@@ -465,7 +462,7 @@ class RequestsTest {
     assertThat(Requests.flag("reprocess", "false")).isFalse();
     assertBadRequest(() -> Requests.flag("reprocess", "yes"))
         .hasMessageStartingWith("reprocess must be true or false");
-    assertBadRequest(() -> Requests.jobId("id", id.toUpperCase()))
+    assertBadRequest(() -> Requests.erasureId("id", id.toUpperCase()))
         .hasMessageStartingWith("id must be");
   }
 

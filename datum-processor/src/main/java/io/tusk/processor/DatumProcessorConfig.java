@@ -89,6 +89,6 @@ public record DatumProcessorConfig(
 
   /** The consumer group every instance of this pipeline's processor joins. */
   public String groupId() {
-    return "tusk-processor-" + pipeline;
+    return TopicNames.processorGroup(pipeline);
   }
 }

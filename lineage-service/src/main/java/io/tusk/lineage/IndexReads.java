@@ -1,11 +1,13 @@
 package io.tusk.lineage;
 
+import io.tusk.common.http.JobRefs;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.Job;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.apache.kafka.streams.KeyValue;
 
 /**
@@ -41,6 +43,29 @@ final class IndexReads {
   /** See {@link StoreLocator#range}. */
   <V> List<KeyValue<String, V>> range(String storeName, String prefix, String after, int limit) {
     return stores.range(storeName, prefix, after, limit);
+  }
+
+  /**
+   * The full ID of the job {@code ref} names: its ID, or a unique prefix of at least {@link
+   * JobRefs#MIN_PREFIX} characters, looked up in every partition of the jobs store. The one job
+   * resolver of the lineage service: every query taking a job resolves through it.
+   *
+   * @param field the request's parameter, for messages
+   * @throws io.tusk.common.http.ApiException 400, 404 or 409 as {@link JobRefs#resolve}
+   */
+  String jobId(String field, String ref) {
+    return JobRefs.resolve(field, ref, this::jobIdsWithPrefix);
+  }
+
+  /** As {@link #jobId}, empty unless {@code ref} names exactly one job (for access decisions). */
+  Optional<String> findJobId(String ref) {
+    return JobRefs.find(ref, this::jobIdsWithPrefix);
+  }
+
+  private List<String> jobIdsWithPrefix(String prefix, int limit) {
+    return stores.scan(LineageStores.JOBS_STORE, prefix, limit).stream()
+        .map(entry -> entry.key)
+        .toList();
   }
 
   /** The latest version of a job, or null. */

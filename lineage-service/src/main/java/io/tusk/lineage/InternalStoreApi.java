@@ -11,9 +11,11 @@ import org.apache.kafka.streams.errors.InvalidStateStoreException;
 /**
  * The endpoints instances read each other's stores with ({@link StreamsStoreLocator}): {@code GET
  * /internal/stores/{store}/get?key=} (200 with the serialized value, 204 when absent) and {@code
- * GET /internal/stores/{store}/range?prefix=&after=&limit=} (the serialized entries). Keys are
- * base64url; 503 while this instance does not own the key's partition. They are served on the
- * internal listener only ({@link InternalListener}: the shared secret), never the public one.
+ * GET /internal/stores/{store}/range?prefix=&after=&limit=} (the serialized entries) and {@code GET
+ * /internal/stores/{store}/scan?prefix=&limit=} (the entries of every partition this instance holds
+ * whose keys start with the prefix). Keys are base64url; 503 while this instance does not own the
+ * key's partition. They are served on the internal listener only ({@link InternalListener}: the
+ * shared secret), never the public one.
  */
 final class InternalStoreApi {
   private final Vertx vertx;
@@ -30,6 +32,7 @@ final class InternalStoreApi {
     InternalStoreApi api = new InternalStoreApi(vertx, locator);
     router.get(StreamsStoreLocator.INTERNAL_PATH + ":store/get").handler(api::handleGet);
     router.get(StreamsStoreLocator.INTERNAL_PATH + ":store/range").handler(api::handleRange);
+    router.get(StreamsStoreLocator.INTERNAL_PATH + ":store/scan").handler(api::handleScan);
     return router;
   }
 
@@ -43,6 +46,18 @@ final class InternalStoreApi {
     String store = store(ctx);
     String prefix = encoded(ctx, "prefix");
     String after = ctx.queryParams().get("after") == null ? null : encoded(ctx, "after");
+    int limit = limit(ctx);
+    answer(ctx, () -> locator.localRange(store, prefix, after, limit));
+  }
+
+  private void handleScan(RoutingContext ctx) {
+    String store = store(ctx);
+    String prefix = encoded(ctx, "prefix");
+    int limit = limit(ctx);
+    answer(ctx, () -> locator.localScan(store, prefix, limit));
+  }
+
+  private static int limit(RoutingContext ctx) {
     int limit;
     try {
       limit = Integer.parseInt(ctx.queryParams().get("limit"));
@@ -53,7 +68,7 @@ final class InternalStoreApi {
       throw ApiException.badRequest(
           "query parameter 'limit' must be from 1 to " + IndexReads.MAX_VERSIONS);
     }
-    answer(ctx, () -> locator.localRange(store, prefix, after, limit));
+    return limit;
   }
 
   private void answer(RoutingContext ctx, java.util.concurrent.Callable<byte[]> read) {

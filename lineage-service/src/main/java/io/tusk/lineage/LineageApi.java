@@ -3,6 +3,7 @@ package io.tusk.lineage;
 import io.tusk.common.Ids;
 import io.tusk.common.http.ApiException;
 import io.tusk.common.http.HttpErrors;
+import io.tusk.common.http.JobRefs;
 import io.tusk.common.security.Need;
 import io.tusk.common.security.Principal;
 import io.tusk.common.security.Resource;
@@ -51,6 +52,9 @@ public final class LineageApi {
 
   private static final Resource.Kind REPO = Resource.Kind.REPO;
   private static final Resource.Kind PIPELINE = Resource.Kind.PIPELINE;
+
+  /** The job a {@code /jobs/{id}...} path names, by ID or unique prefix ({@link JobRefs}). */
+  private static final String JOB_PARAM = "path parameter 'id'";
 
   private final Vertx vertx;
   private final Security security;
@@ -135,14 +139,15 @@ public final class LineageApi {
     return routes;
   }
 
-  /** The pipeline of the job a path names, read from the index (empty when unknown). */
+  /**
+   * The pipeline of the job a path names by ID or unique prefix, read from the index (empty when
+   * unknown or ambiguous: only admins pass, and the handler answers why).
+   */
   private Future<Optional<Resource>> jobPipeline(RoutingContext ctx) {
-    String id = ctx.pathParam("id");
-    if (!Ids.isValid(id)) {
-      return Future.succeededFuture(Optional.empty());
-    }
+    String ref = ctx.pathParam("id");
     return indexRead(
-        () -> Optional.ofNullable(reads.job(id)).map(job -> Resource.pipeline(job.getPipeline())));
+        () ->
+            reads.findJobId(ref).map(reads::job).map(job -> Resource.pipeline(job.getPipeline())));
   }
 
   /** The repo of the commit a path names (a global ID is its source commit's ID). */
@@ -232,29 +237,29 @@ public final class LineageApi {
   }
 
   private void handleJob(RoutingContext ctx) {
-    String id = idParam(ctx, "id");
-    respond(ctx, () -> jobs.job(id));
+    String ref = ctx.pathParam("id");
+    respond(ctx, () -> jobs.job(reads.jobId(JOB_PARAM, ref)));
   }
 
   private void handleDatums(RoutingContext ctx) {
-    String id = idParam(ctx, "id");
+    String ref = ctx.pathParam("id");
     DatumState state = stateQuery(ctx);
     int limit = limit(ctx);
     String after = textQuery(ctx, "after");
-    respond(ctx, () -> datums.datums(id, state, limit, after));
+    respond(ctx, () -> datums.datums(reads.jobId(JOB_PARAM, ref), state, limit, after));
   }
 
   private void handleDatumLog(RoutingContext ctx) {
-    String id = idParam(ctx, "id");
+    String ref = ctx.pathParam("id");
     String member = memberParam(ctx);
-    respond(ctx, () -> datums.datumLog(id, member));
+    respond(ctx, () -> datums.datumLog(reads.jobId(JOB_PARAM, ref), member));
   }
 
   private void handleJobLogs(RoutingContext ctx) {
-    String id = idParam(ctx, "id");
+    String ref = ctx.pathParam("id");
     int limit = limit(ctx);
     String after = textQuery(ctx, "after");
-    respond(ctx, () -> datums.jobLogs(id, limit, after));
+    respond(ctx, () -> datums.jobLogs(reads.jobId(JOB_PARAM, ref), limit, after));
   }
 
   private void handleCommit(RoutingContext ctx) {
@@ -302,9 +307,17 @@ public final class LineageApi {
   private void handleChanges(RoutingContext ctx) {
     String pipeline = nameParam(ctx, "pipeline");
     String member = memberParam(ctx);
-    String from = idQuery(ctx, "from");
-    String to = idQuery(ctx, "to");
-    respond(ctx, () -> outputs.changes(pipeline, member, from, to));
+    String from = ctx.queryParams().get("from");
+    String to = ctx.queryParams().get("to");
+    // Both are jobs, by ID or unique prefix; absent means the member's last two versions.
+    respond(
+        ctx,
+        () ->
+            outputs.changes(
+                pipeline,
+                member,
+                from == null || from.isEmpty() ? null : reads.jobId("query parameter 'from'", from),
+                to == null || to.isEmpty() ? null : reads.jobId("query parameter 'to'", to)));
   }
 
   private void handleMemberSubvenance(RoutingContext ctx) {

@@ -28,4 +28,14 @@ public interface StoreLocator {
    * @throws InvalidStateStoreException as {@link #get}
    */
   <V> List<KeyValue<String, V>> range(String storeName, String prefix, String after, int limit);
+
+  /**
+   * Up to {@code limit} entries of the whole store whose keys start with the plain text {@code
+   * prefix}, in key order, from every partition wherever it lives: for keys without a routing part
+   * (a job ID prefix, {@link IndexReads#jobId}), which any partition may hold. Exact while fewer
+   * than {@link IndexReads#MAX_LIMIT} keys of one instance start with the prefix.
+   *
+   * @throws InvalidStateStoreException as {@link #get}, also when any instance cannot answer
+   */
+  <V> List<KeyValue<String, V>> scan(String storeName, String prefix, int limit);
 }

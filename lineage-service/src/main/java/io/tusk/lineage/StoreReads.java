@@ -2,6 +2,8 @@ package io.tusk.lineage;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
@@ -24,5 +26,32 @@ final class StoreReads {
       }
     }
     return entries;
+  }
+
+  /**
+   * Up to {@code limit} entries of a (possibly composite) store whose keys start with the plain
+   * text {@code prefix}, in key order; the iterator is always closed. A composite store over
+   * several partitions iterates them one after the other, so everything matching is read (bounded
+   * by {@code bound}) before the order is restored.
+   */
+  static <V> List<KeyValue<String, V>> scan(
+      ReadOnlyKeyValueStore<String, V> store, String prefix, int limit, int bound) {
+    List<KeyValue<String, V>> entries = new ArrayList<>();
+    try (KeyValueIterator<String, V> iterator = store.prefixScan(prefix, new StringSerializer())) {
+      while (iterator.hasNext() && entries.size() < bound) {
+        KeyValue<String, V> entry = iterator.next();
+        if (entry.key.startsWith(prefix)) {
+          entries.add(entry);
+        }
+      }
+    }
+    return inKeyOrder(entries, limit);
+  }
+
+  /** The first {@code limit} of {@code entries} in key order, each key once. */
+  static <V> List<KeyValue<String, V>> inKeyOrder(List<KeyValue<String, V>> entries, int limit) {
+    TreeMap<String, KeyValue<String, V>> byKey = new TreeMap<>();
+    entries.forEach(entry -> byKey.putIfAbsent(entry.key, entry));
+    return byKey.values().stream().limit(limit).toList();
   }
 }

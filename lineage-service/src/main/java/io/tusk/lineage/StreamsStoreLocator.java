@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,6 +26,7 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsMetadata;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
@@ -33,9 +35,11 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 /**
  * Reads a key's partition of a store where it lives: from this instance's store when this instance
  * is its active owner, otherwise from the owner over HTTP ({@code GET /internal/stores/...}, served
- * by {@link #localGet} and {@link #localRange} there). The owner is found with {@code
- * KafkaStreams#queryMetadataForKey} on the key's routing key; the instances' addresses are their
- * {@code application.server} settings: their internal listeners, which want the shared secret.
+ * by {@link #localGet} and {@link #localRange} there). A {@link #scan} of keys without a routing
+ * part asks every instance that holds partitions of the store ({@link #localScan} there). The owner
+ * is found with {@code KafkaStreams#queryMetadataForKey} on the key's routing key; the instances'
+ * addresses are their {@code application.server} settings: their internal listeners, which want the
+ * shared secret.
  *
  * <p>While Kafka Streams starts or rebalances, or the owner cannot be reached or is not the owner
  * any more, reads throw {@link InvalidStateStoreException}: the API answers 503 with Retry-After.
@@ -123,6 +127,35 @@ final class StreamsStoreLocator implements StoreLocator {
     return decodeRange(storeName, remote(owner.activeHost(), storeName, query));
   }
 
+  @Override
+  public <V> List<KeyValue<String, V>> scan(String storeName, String prefix, int limit) {
+    if (alone) {
+      return StoreReads.scan(this.<V>allLocal(storeName), prefix, limit, IndexReads.MAX_LIMIT);
+    }
+    KafkaStreams current = streams;
+    if (current == null) {
+      throw new InvalidStateStoreException("the indexes are starting");
+    }
+    // Every instance holding active partitions of the store answers for them; one that cannot
+    // answer fails the whole scan (503). While a partition moves between instances (a rebalance)
+    // neither may hold it, so a prefix can briefly answer 404 as a key read answers 503.
+    Collection<StreamsMetadata> owners = current.streamsMetadataForStore(storeName);
+    if (owners.isEmpty()) {
+      throw new InvalidStateStoreException("the owners of " + storeName + " are not known yet");
+    }
+    List<KeyValue<String, V>> found = new ArrayList<>();
+    for (StreamsMetadata owner : owners) {
+      if (owner.hostInfo().equals(self)) {
+        found.addAll(
+            StoreReads.scan(this.<V>activeLocal(storeName), prefix, limit, IndexReads.MAX_LIMIT));
+      } else {
+        String query = "scan?prefix=" + encode(prefix) + "&limit=" + limit;
+        found.addAll(decodeRange(storeName, remote(owner.hostInfo(), storeName, query)));
+      }
+    }
+    return StoreReads.inKeyOrder(found, limit);
+  }
+
   /** The serialized value of {@code key}, if this instance owns it; for the internal endpoint. */
   byte[] localGet(String storeName, String key) {
     KeyQueryMetadata owner = owner(storeName, key);
@@ -135,8 +168,20 @@ final class StreamsStoreLocator implements StoreLocator {
   byte[] localRange(String storeName, String prefix, String after, int limit) {
     KeyQueryMetadata owner = owner(storeName, prefix);
     requireOwned(owner, storeName);
-    List<KeyValue<String, Object>> entries =
-        StoreReads.range(local(storeName, owner.partition()), prefix, after, limit);
+    return encodeEntries(
+        storeName, StoreReads.range(local(storeName, owner.partition()), prefix, after, limit));
+  }
+
+  /**
+   * The serialized entries of this instance's active partitions of a store whose keys start with
+   * {@code prefix}; for the internal endpoint of {@link #scan}.
+   */
+  byte[] localScan(String storeName, String prefix, int limit) {
+    return encodeEntries(
+        storeName, StoreReads.scan(activeLocal(storeName), prefix, limit, IndexReads.MAX_LIMIT));
+  }
+
+  private byte[] encodeEntries(String storeName, List<KeyValue<String, Object>> entries) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeInt(entries.size());
@@ -212,6 +257,13 @@ final class StreamsStoreLocator implements StoreLocator {
       allLocal.remove(storeName);
       throw e;
     }
+  }
+
+  /** The store over every partition this instance holds active (not cached: ownership moves). */
+  private <V> ReadOnlyKeyValueStore<String, V> activeLocal(String storeName) {
+    return streams.store(
+        StoreQueryParameters.fromNameAndType(
+            storeName, QueryableStoreTypes.<String, V>keyValueStore()));
   }
 
   private <V> ReadOnlyKeyValueStore<String, V> local(String storeName, int partition) {

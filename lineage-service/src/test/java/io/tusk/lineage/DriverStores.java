@@ -32,6 +32,13 @@ final class DriverStores implements StoreLocator {
     return StoreReads.range(driver.<String, V>getKeyValueStore(storeName), prefix, after, limit);
   }
 
+  @Override
+  public <V> List<KeyValue<String, V>> scan(String storeName, String prefix, int limit) {
+    check(storeName);
+    return StoreReads.scan(
+        driver.<String, V>getKeyValueStore(storeName), prefix, limit, IndexReads.MAX_LIMIT);
+  }
+
   private void check(String storeName) {
     if (!queryable.getAsBoolean()) {
       throw new InvalidStateStoreException("store " + storeName + " is rebalancing");

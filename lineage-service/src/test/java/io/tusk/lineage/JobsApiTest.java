@@ -22,6 +22,29 @@ import org.junit.jupiter.api.Test;
 class JobsApiTest extends ApiTestBase {
 
   @Test
+  void shouldAnswerAJobByUniquePrefixAsByItsIdWhenPrefixIsLongEnough() throws Exception {
+    // Given two jobs whose IDs share their first six characters, one with a datum
+    String a = "3f9a2c" + "0".repeat(25) + "1";
+    String b = "3f9a2c" + "1".repeat(25) + "2";
+    pipe(topics.jobs, a, job(a, Ids.newId(), "risk", JobState.SUCCESS, 3));
+    pipe(topics.jobs, b, job(b, Ids.newId(), "risk", JobState.RUNNING, 1));
+    pipe(topics.datumResults, a, datumResult(a, "m1", DatumState.SUCCESS, "log m1", false));
+
+    // When each is asked for by a unique prefix / Then the answer is the full ID's
+    assertThat(json("/jobs/3f9a2c0")).isEqualTo(json("/jobs/" + a));
+    assertThat(json("/jobs/3f9a2c1").getString("id")).isEqualTo(b);
+    assertThat(json("/jobs/3f9a2c00/datums")).isEqualTo(json("/jobs/" + a + "/datums"));
+    assertThat(json("/jobs/3f9a2c00/datums/m1/logs").getString("log")).isEqualTo("log m1");
+    assertThat(json("/jobs/3f9a2c00/logs")).isEqualTo(json("/jobs/" + a + "/logs"));
+
+    // When the shared prefix is asked for / Then 409 listing both, in ID order
+    assertError(get("/jobs/3f9a2c"), 409, "conflict", a + ", " + b);
+    // And a prefix under six characters is a 400, one no job starts with a 404
+    assertError(get("/jobs/3f9a2"), 400, "bad_request", "too short");
+    assertError(get("/jobs/abcdef12"), 404, "not_found", "abcdef12");
+  }
+
+  @Test
   void shouldPageDatumsByMemberAndFilterByStateWhenFailedDatumIsRestarted() throws Exception {
     // Given a job with three successes and two failures, one of which was restarted and succeeded
     String jobId = Ids.newId();

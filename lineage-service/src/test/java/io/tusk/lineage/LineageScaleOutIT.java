@@ -139,6 +139,11 @@ class LineageScaleOutIT {
     String source = TopicNames.updates(repo);
     Map<String, Predicate<JsonObject>> endpoints = new java.util.LinkedHashMap<>();
     endpoints.put("/jobs/" + riskJob, b -> outputCommitId.equals(b.getString("outputCommit")));
+    // A job ID prefix has no routing key: the jobs store of every instance is scanned.
+    String riskPrefix = riskJob.substring(0, 8);
+    endpoints.put("/jobs/" + riskPrefix, b -> outputCommitId.equals(b.getString("outputCommit")));
+    endpoints.put(
+        "/jobs/" + riskPrefix + "/datums?state=failed", b -> b.getJsonArray("datums").size() == 1);
     endpoints.put("/jobs?pipeline=" + risk, b -> b.getJsonArray("jobs").size() == 1);
     endpoints.put(
         "/jobs/" + riskJob + "/datums?state=failed", b -> b.getJsonArray("datums").size() == 1);
@@ -198,6 +203,11 @@ class LineageScaleOutIT {
 
       // Then both give the same answer
       assertThat(second).as("GET %s on both instances", endpoint.getKey()).isEqualTo(first);
+    }
+    // And a job named by a prefix is answered as by its full ID
+    for (LineageService service : services) {
+      assertThat(await(service, "/jobs/" + riskPrefix, b -> true))
+          .isEqualTo(await(service, "/jobs/" + riskJob, b -> true));
     }
     // And the source row's content was read from Kafka
     JsonObject provenance =

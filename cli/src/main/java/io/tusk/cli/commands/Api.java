@@ -140,6 +140,11 @@ public final class Api {
     return node == null || node.isNull() || node.isMissingNode() ? "-" : node.asText();
   }
 
+  /** An ID whole when {@code full} ({@code --full}), else {@link #shortId short}. */
+  public static String id(JsonNode id, boolean full) {
+    return full ? text(id) : shortId(id);
+  }
+
   /** The first {@link #SHORT_ID} characters of an ID, as in git. */
   public static String shortId(JsonNode id) {
     String text = text(id);

@@ -35,6 +35,9 @@ public final class CommitCommand implements Callable<Integer> {
 
   @Mixin JobWait wait;
 
+  @Option(names = "--full", description = "Print whole 32-character job IDs (with --wait).")
+  boolean full;
+
   @Override
   public Integer call() {
     TuskClient client = api.client();
@@ -56,7 +59,7 @@ public final class CommitCommand implements Callable<Integer> {
             ? commit.path("globalId").asText()
             : commit.path("id").asText();
     JsonNode global = WaitCommand.awaitSettled(client, globalId, wait.timeout, JobBoard.onStderr());
-    api.print(global, WaitCommand::printJobs);
+    api.print(global, g -> WaitCommand.printJobs(g, full));
     return "success".equals(global.path("state").asText()) ? 0 : 1;
   }
 

@@ -4,19 +4,27 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.tusk.cli.TuskClient;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code tusk lineage global ID}: a source commit and everything it caused downstream. */
 @Command(
     name = "global",
     description =
-        "A global ID's state, and its commits and jobs across the pipeline DAG, oldest first.")
+        "A global ID's state, and its commits and jobs across the pipeline DAG, oldest first;"
+            + " IDs shortened to 12 characters unless --full.")
 final class LineageGlobal extends LineageQuery {
-  @Parameters(index = "0", description = "The global ID (a source commit's ID).")
+  @Parameters(
+      index = "0",
+      description = "The global ID (a source commit's ID, or a unique prefix of a commit ID).")
   String globalId;
+
+  @Option(names = "--full", description = "Print whole 32-character job and commit IDs.")
+  boolean full;
 
   @Override
   JsonNode query(TuskClient client) {
+    globalId = client.globalIdOf(globalId);
     return client.global(globalId);
   }
 
@@ -27,7 +35,7 @@ final class LineageGlobal extends LineageQuery {
     Table commits =
         new Table(
             out,
-            "  %-32s %-24s %5s %-19s %s%n",
+            "  %-" + width() + "s %-24s %5s %-19s %s%n",
             "COMMIT",
             "REPO",
             "SEQ",
@@ -35,17 +43,17 @@ final class LineageGlobal extends LineageQuery {
             "SOURCE JOB");
     for (JsonNode c : global.path("commits")) {
       commits.row(
-          c.path("id").asText(),
+          Api.id(c.path("id"), full),
           c.path("repo").asText(),
           Api.text(c.path("sequence")),
           Api.time(c.path("createdAt")),
-          Api.text(c.path("sourceJob")));
+          c.hasNonNull("sourceJob") ? Api.id(c.path("sourceJob"), full) : "-");
     }
     out.printf("jobs:%n");
     Table jobs =
         new Table(
             out,
-            "  %-32s %-24s %-8s %-32s %-19s %s%n",
+            "  %-" + width() + "s %-24s %-8s %-" + width() + "s %-19s %s%n",
             "JOB",
             "PIPELINE",
             "STATE",
@@ -54,14 +62,18 @@ final class LineageGlobal extends LineageQuery {
             "DATUMS");
     for (JsonNode j : global.path("jobs")) {
       jobs.row(
-          j.path("id").asText(),
+          Api.id(j.path("id"), full),
           j.path("pipeline").asText(),
           j.path("state").asText(),
-          j.path("commitId").asText(),
+          Api.id(j.path("commitId"), full),
           Api.time(j.path("createdAt")),
           String.format(
               "processed %,d skipped %,d failed %,d",
               j.path("processed").asLong(), j.path("skipped").asLong(), j.path("failed").asLong()));
     }
+  }
+
+  private int width() {
+    return full ? 32 : Api.SHORT_ID;
   }
 }

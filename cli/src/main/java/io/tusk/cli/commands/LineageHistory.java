@@ -8,7 +8,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code tusk lineage history PIPELINE MEMBER}: every version of a member's output. */
-@Command(name = "history", description = "Every version of a member's output, newest first.")
+@Command(
+    name = "history",
+    description =
+        "Every version of a member's output, newest first; IDs shortened to 12 characters unless"
+            + " --full.")
 final class LineageHistory extends LineageQuery {
   @Parameters(index = "0", description = "The pipeline.")
   String pipeline;
@@ -22,6 +26,9 @@ final class LineageHistory extends LineageQuery {
   @Option(names = "--after", description = "Page cursor: the previous page's next (a job ID).")
   String after;
 
+  @Option(names = "--full", description = "Print whole 32-character job and commit IDs.")
+  boolean full;
+
   @Override
   JsonNode query(TuskClient client) {
     return client.outputHistory(pipeline, member, limit, after);
@@ -29,10 +36,11 @@ final class LineageHistory extends LineageQuery {
 
   @Override
   void print(PrintWriter out, JsonNode page) {
+    int width = full ? 32 : Api.SHORT_ID;
     Table table =
         new Table(
             out,
-            "%-32s %-32s %-8s %-19s %-12s %7s %s%n",
+            "%-" + width + "s %-" + width + "s %-8s %-19s %-12s %7s %s%n",
             "JOB",
             "COMMIT",
             "STATE",
@@ -42,8 +50,8 @@ final class LineageHistory extends LineageQuery {
             "REMOVED");
     for (JsonNode version : page.path("outputs")) {
       table.row(
-          version.path("jobId").asText(),
-          version.path("commitId").asText(),
+          Api.id(version.path("jobId"), full),
+          Api.id(version.path("commitId"), full),
           Api.text(version.path("job").path("state")),
           Api.time(version.path("timestamp")),
           Api.shortId(version.path("outputHash")),

@@ -13,15 +13,19 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code tusk status}: one screen of the whole stack from the existing endpoints: each service's
- * {@code /health}, every repo with its branch heads and last commit, every pipeline with its last
- * job's state and counts and the first failed datums. Exit 1 when a service is not healthy.
+ * {@code tusk status}: one screen of the whole stack from the services' endpoints: each service's
+ * {@code /health}, every repo with its branch heads, last commit and the rows waiting to be
+ * committed on master, every pipeline with its last job's state and counts, the lag of its datum
+ * topic and the first failed datums. The waiting rows and the lag come from the commit service
+ * ({@code /repos/{repo}/waiting}, {@code /pipelines/{p}/lag}), which reads the broker, so the CLI
+ * needs no Kafka client. Exit 1 when a service is not healthy.
  */
 @Command(
     name = "status",
     description =
-        "One screen: the services' health, every repo (branch heads, last commit), every pipeline"
-            + " (last job's state and counts, failed datums). Exit 1 if a service is not UP.")
+        "One screen: the services' health, every repo (branch heads, last commit, rows waiting to"
+            + " be committed on master), every pipeline (last job's state and counts, lag of its"
+            + " datum topic, failed datums). Exit 1 if a service is not UP.")
 public final class StatusCommand implements Callable<Integer> {
   /** Failed datums named per pipeline; the job's count covers the rest. */
   private static final int FAILED_SHOWN = 5;
@@ -62,6 +66,18 @@ public final class StatusCommand implements Callable<Integer> {
     return "UP".equals(node.path("status").asText());
   }
 
+  /**
+   * A commit service figure that one screen can do without: its error is shown in its place instead
+   * of failing the whole status (a broker slow to answer, a caller without access).
+   */
+  private static JsonNode optional(TuskClient client, String path) {
+    try {
+      return client.commitGet(path);
+    } catch (TuskClient.ApiError e) {
+      return TuskClient.object().put("error", e.getMessage());
+    }
+  }
+
   private static List<JsonNode> list(JsonNode answer) {
     List<JsonNode> items = new ArrayList<>();
     answer.forEach(items::add);
@@ -81,6 +97,7 @@ public final class StatusCommand implements Callable<Integer> {
       }
       List<JsonNode> last = list(client.commitGet(path + "/commits?limit=1"));
       repo.set("lastCommit", last.isEmpty() ? null : last.get(0));
+      repo.set("waiting", optional(client, path + "/waiting"));
     }
     return repos;
   }
@@ -91,6 +108,7 @@ public final class StatusCommand implements Callable<Integer> {
       String name = spec.path("name").asText();
       ObjectNode pipeline = pipelines.addObject().put("name", name);
       pipeline.put("input", spec.path("inputRepo").asText());
+      pipeline.set("datumLag", optional(client, "/pipelines/" + TuskClient.segment(name) + "/lag"));
       if (!lineageUp) {
         continue;
       }
@@ -133,15 +151,15 @@ public final class StatusCommand implements Callable<Integer> {
     out.println();
     out.println("REPOS");
     out.printf(
-        "  %-24s %-6s %-36s %-5s %-12s %-9s %10s %9s%n",
-        "NAME", "FORMAT", "BRANCHES", "SEQ", "LAST COMMIT", "STATE", "ROWS", "REJECTED");
+        "  %-24s %-6s %-36s %-5s %-12s %-9s %10s %9s %8s%n",
+        "NAME", "FORMAT", "BRANCHES", "SEQ", "LAST COMMIT", "STATE", "ROWS", "REJECTED", "WAITING");
     for (JsonNode r : status.path("repos")) {
       List<String> heads = new ArrayList<>();
       r.path("branches")
           .forEach(b -> heads.add(b.path("name").asText() + "@" + Api.shortId(b.path("head"))));
       JsonNode c = r.path("lastCommit");
       out.printf(
-          "  %-24s %-6s %-36s %-5s %-12s %-9s %10s %9s%n",
+          "  %-24s %-6s %-36s %-5s %-12s %-9s %10s %9s %8s%n",
           r.path("name").asText(),
           r.path("format").asText(),
           heads.isEmpty() ? "-" : String.join(" ", heads),
@@ -149,17 +167,18 @@ public final class StatusCommand implements Callable<Integer> {
           c.isObject() ? Api.shortId(c.path("id")) : "-",
           c.isObject() ? Api.text(c.path("state")) : "-",
           c.isObject() ? Api.text(c.path("stats").path("rows")) : "-",
-          c.isObject() ? Api.text(c.path("stats").path("rejected")) : "-");
+          c.isObject() ? Api.text(c.path("stats").path("rejected")) : "-",
+          figure(r.path("waiting"), "waitingRows"));
     }
     out.println();
     out.println("PIPELINES");
     out.printf(
-        "  %-24s %-24s %-12s %-9s %8s %9s %8s %6s%n",
-        "NAME", "INPUT", "LAST JOB", "STATE", "TOTAL", "PROCESSED", "SKIPPED", "FAILED");
+        "  %-24s %-24s %-12s %-9s %8s %9s %8s %6s %7s%n",
+        "NAME", "INPUT", "LAST JOB", "STATE", "TOTAL", "PROCESSED", "SKIPPED", "FAILED", "LAG");
     for (JsonNode p : status.path("pipelines")) {
       JsonNode j = p.path("lastJob");
       out.printf(
-          "  %-24s %-24s %-12s %-9s %8s %9s %8s %6s%n",
+          "  %-24s %-24s %-12s %-9s %8s %9s %8s %6s %7s%n",
           p.path("name").asText(),
           p.path("input").asText(),
           j.isObject() ? Api.shortId(j.path("id")) : "-",
@@ -167,12 +186,18 @@ public final class StatusCommand implements Callable<Integer> {
           j.isObject() ? j.path("total").asText() : "-",
           j.isObject() ? j.path("processed").asText() : "-",
           j.isObject() ? j.path("skipped").asText() : "-",
-          j.isObject() ? j.path("failed").asText() : "-");
+          j.isObject() ? j.path("failed").asText() : "-",
+          figure(p.path("datumLag"), "lag"));
       for (JsonNode d : p.path("failedDatums")) {
         out.printf(
             "      failed datum %s (%s attempts): %s%n",
             d.path("member").asText(), d.path("attempts").asText(), Api.text(d.path("error")));
       }
     }
+  }
+
+  /** A figure of an {@link #optional} answer, "?" when it failed (its error is in --json). */
+  private static String figure(JsonNode answer, String field) {
+    return answer.has(field) ? answer.path(field).asText() : "?";
   }
 }

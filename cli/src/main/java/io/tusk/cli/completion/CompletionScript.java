@@ -23,6 +23,7 @@ import picocli.CommandLine.Model.PositionalParamSpec;
  * over to picocli's {@code _complete_tusk}. Which arguments are names comes from the command tree
  * itself: a positional parameter labelled {@code <repo>}, {@code <pipeline>} or {@code <branch>} (a
  * branch of the command's {@code <repo>}), and the options {@code --repo} and {@code --branch}.
+ * After {@code tusk help} it completes command names, nested ({@code tusk help repo <TAB>}).
  */
 public final class CompletionScript {
   private static final String PICOCLI_REGISTRATION =
@@ -100,6 +101,27 @@ public final class CompletionScript {
     StringBuilder isCommand = new StringBuilder();
     StringBuilder argOptions = new StringBuilder();
     StringBuilder slots = new StringBuilder();
+    // The subcommands of each command path ("" for tusk itself), for `tusk help <TAB>`.
+    Map<String, List<String>> children = new LinkedHashMap<>();
+    commands
+        .keySet()
+        .forEach(
+            path -> {
+              int space = path.lastIndexOf(' ');
+              String parent = space < 0 ? "" : path.substring(0, space);
+              children
+                  .computeIfAbsent(parent, p -> new java.util.ArrayList<>())
+                  .add(path.substring(space + 1));
+            });
+    StringBuilder subcommands = new StringBuilder();
+    children.forEach(
+        (parent, names) ->
+            subcommands
+                .append("    \"")
+                .append(parent)
+                .append("\") echo \"")
+                .append(String.join(" ", names))
+                .append("\" ;;\n"));
     commands.forEach(
         (path, spec) -> {
           isCommand.append("    \"").append(path).append("\") return 0 ;;\n");
@@ -131,6 +153,7 @@ public final class CompletionScript {
         .replace("@IS_COMMAND@", isCommand)
         .replace("@ARG_OPTIONS@", argOptions)
         .replace("@SLOTS@", slots)
+        .replace("@SUBCOMMANDS@", subcommands)
         .replace("@SERVICE_OPTIONS@", String.join("|", SERVICE_OPTIONS))
         .replace("@NAMES@", NamesCommand.NAME)
         .replace("@TIMEOUT_VARIABLE@", NamesCommand.TIMEOUT_VARIABLE);
@@ -159,6 +182,12 @@ public final class CompletionScript {
       @ARG_OPTIONS@  esac
       }
 
+      # The subcommands of command path "$1" ("": the commands of tusk).
+      function _tusk_subcommands() {
+        case "$1" in
+      @SUBCOMMANDS@  esac
+      }
+
       # What "$1|$2" (command path|positional index or option) names: repos, pipelines, or
       # "branches N" (branches of the repo given as positional N); nothing for anything else.
       function _tusk_slot() {
@@ -181,6 +210,18 @@ public final class CompletionScript {
 
       function _tusk_complete() {
         local cword=$COMP_CWORD cur=${COMP_WORDS[COMP_CWORD]}
+        # `tusk help [COMMAND ...] <TAB>`: the commands under the ones already given.
+        if [[ "${COMP_WORDS[1]}" == help ]] && (( cword >= 2 )) && [[ "$cur" != -* ]]; then
+          local under="" j=2
+          type compopt &>/dev/null && compopt +o default
+          while (( j < cword )); do
+            _tusk_is_command "${under:+$under }${COMP_WORDS[j]}" || return 0
+            under="${under:+$under }${COMP_WORDS[j]}"
+            ((j++))
+          done
+          COMPREPLY=( $(compgen -W "$(_tusk_subcommands "$under")" -- "$cur") )
+          return 0
+        fi
         local path="" next i=1
         while (( i < cword )); do
           next="${path:+$path }${COMP_WORDS[i]}"

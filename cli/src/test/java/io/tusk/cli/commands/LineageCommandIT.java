@@ -259,7 +259,12 @@ class LineageCommandIT {
       // When the history of M1's summary is asked, newest first, a page at a time
       CliRun history = tusk("history", summaries, "M1");
       assertThat(history.code()).as(history.err()).isZero();
-      assertThat(history.out()).containsPattern("(?s)" + summaryJob2 + ".*\n" + summaryJob1);
+      // (job IDs shortened to 12 characters unless --full)
+      assertThat(history.out())
+          .containsPattern("(?s)" + shortId(summaryJob2) + " .*\n" + shortId(summaryJob1) + " ")
+          .doesNotContain(summaryJob2);
+      assertThat(tusk("history", summaries, "M1", "--full").out())
+          .containsPattern("(?s)" + summaryJob2 + ".*\n" + summaryJob1);
       assertThat(tusk("history", summaries, "M1", "--limit", "1").out())
           .contains("--after " + summaryJob2)
           .doesNotContain(summaryJob1);
@@ -290,21 +295,40 @@ class LineageCommandIT {
       assertThat(global.code()).as(global.err()).isZero();
       // Then it lists the source commit, the first stage's job, the output commit it sealed and
       // the second stage's job that read it
+      // (IDs shortened to 12 characters unless --full)
       assertThat(global.out())
           .contains("global ID " + commit2 + ": success")
-          .containsPattern("(?m)^ {2}" + commit2 + "\\s+" + repo + "\\s")
-          .containsPattern(
-              "(?m)^ {2}" + outputCommit2 + "\\s+" + derivedRepo + "\\s+.*\\s" + summaryJob2 + "$")
-          .containsPattern(
-              "(?m)^ {2}" + summaryJob2 + "\\s+" + summaries + "\\s+SUCCESS\\s+" + commit2 + "\\s")
+          .containsPattern("(?m)^ {2}" + shortId(commit2) + "\\s+" + repo + "\\s")
           .containsPattern(
               "(?m)^ {2}"
-                  + secondJob2
+                  + shortId(outputCommit2)
+                  + "\\s+"
+                  + derivedRepo
+                  + "\\s+.*\\s"
+                  + shortId(summaryJob2)
+                  + "$")
+          .containsPattern(
+              "(?m)^ {2}"
+                  + shortId(summaryJob2)
+                  + "\\s+"
+                  + summaries
+                  + "\\s+SUCCESS\\s+"
+                  + shortId(commit2)
+                  + "\\s")
+          .containsPattern(
+              "(?m)^ {2}"
+                  + shortId(secondJob2)
                   + "\\s+"
                   + second
                   + "\\s+SUCCESS\\s+"
-                  + outputCommit2
-                  + "\\s");
+                  + shortId(outputCommit2)
+                  + "\\s")
+          .doesNotContain(summaryJob2);
+      // (a prefix of the commit ID names the same global ID)
+      assertThat(tusk("global", commit2.substring(0, 8)).out()).isEqualTo(global.out());
+      assertThat(tusk("global", commit2, "--full").out())
+          .containsPattern(
+              "(?m)^ {2}" + summaryJob2 + "\\s+" + summaries + "\\s+SUCCESS\\s+" + commit2 + "\\s");
 
       // When a member has no output, the service's 404 is a one-line message and exit status 1
       CliRun unknown = tusk("provenance", summaries, "NOBODY");
@@ -336,15 +360,31 @@ class LineageCommandIT {
                   + repo
                   + " +"
                   + summaryJob2.substring(0, 12)
-                  + " +SUCCESS +\\d+ +\\d+ +\\d+ +0$")
+                  + " +SUCCESS +\\d+ +\\d+ +\\d+ +0 +\\d+$")
           .containsPattern(
               "(?m)^  " + second + " +\\S+ +" + secondJob2.substring(0, 12) + " +SUCCESS ")
           // (status lists every pipeline on the shared broker: other ITs' may have failures)
           .doesNotContainPattern("(?m)^  " + summaries + " .*\\n +failed datum")
           .doesNotContainPattern("(?m)^  " + second + " .*\\n +failed datum");
+      // And every row of the repo is committed: none waiting on master
+      assertThat(status.out()).containsPattern("(?m)^  " + repo + " .* 0$");
+      // And each pipeline's datum lag is read from its processors' group on its datum topic
+      JsonNode statusJson =
+          new ObjectMapper()
+              .readTree(CliRun.tusk(commitUrl, lineageUrl, token, "status", "--json").out());
+      for (String pipeline : List.of(summaries, second)) {
+        JsonNode lag = named(statusJson.path("pipelines"), pipeline).path("datumLag");
+        assertThat(lag.path("topic").asText()).isEqualTo(TopicNames.datums(pipeline));
+        assertThat(lag.path("group").asText()).isEqualTo("tusk-processor-" + pipeline);
+        assertThat(lag.path("partitions").size()).as(lag.toString()).isPositive();
+        assertThat(lag.path("lag").isIntegralNumber()).as(lag.toString()).isTrue();
+      }
 
       // When a third commit is sealed with `tusk commit --wait`
       produce(settings, repo, List.of("5,M2,drug,100005,2024-03-01,1.00"));
+      // (status first shows that row waiting to be committed on master)
+      CliRun beforeCommit = CliRun.tusk(commitUrl, lineageUrl, token, "status");
+      assertThat(beforeCommit.out()).containsPattern("(?m)^  " + repo + " .* 1$");
       CliRun waited = CliRun.tusk(commitUrl, lineageUrl, token, "commit", repo, "--wait");
 
       // Then it ends once both stages' jobs it caused have ended, and lists them
@@ -373,6 +413,27 @@ class LineageCommandIT {
               "--json");
       assertThat(byBranch.code()).as(byBranch.err()).isZero();
       assertThat(byBranch.out()).contains(commit2).isEqualTo(byPrefix.out());
+
+      // And jobs are named by unique prefixes too: the CLI and both services answer as for the
+      // full ID (the lineage service for job, datums and logs, the commit service for restart)
+      String jobPrefix = summaryJob2.substring(0, 8);
+      for (List<String> command :
+          List.of(List.of("job"), List.of("datum", "list"), List.of("logs"))) {
+        CliRun byJobPrefix = cli(command, jobPrefix, "--json");
+        assertThat(byJobPrefix.code()).as(command + ": " + byJobPrefix.err()).isZero();
+        assertThat(byJobPrefix.out())
+            .as("tusk %s by prefix", command)
+            .contains(summaryJob2)
+            .isEqualTo(cli(command, summaryJob2, "--json").out());
+      }
+      assertThat(client.lineageGet("/jobs/" + jobPrefix))
+          .isEqualTo(client.lineageGet("/jobs/" + summaryJob2));
+      CliRun restart = cli(List.of("datum", "restart"), jobPrefix);
+      assertThat(restart.code()).isEqualTo(1);
+      assertThat(restart.err()).contains("409").contains(summaryJob2 + " has no failed datums");
+      CliRun tooShort = cli(List.of("job"), summaryJob2.substring(0, 5));
+      assertThat(tooShort.code()).isEqualTo(1);
+      assertThat(tooShort.err()).contains("400").contains("too short");
     }
   }
 
@@ -437,6 +498,15 @@ class LineageCommandIT {
             "both stages' jobs of commit " + commitId);
     assertThat(global.path("state").asText()).as(global.toString()).isEqualTo("success");
     return commitId;
+  }
+
+  private static JsonNode named(JsonNode items, String name) {
+    for (JsonNode item : items) {
+      if (name.equals(item.path("name").asText())) {
+        return item;
+      }
+    }
+    throw new AssertionError("no " + name + " in " + items);
   }
 
   private static boolean hasJob(JsonNode global, String pipeline) {
@@ -505,6 +575,18 @@ class LineageCommandIT {
   private static List<String> lines(String text, String regex) {
     Pattern pattern = Pattern.compile(regex);
     return text.lines().filter(line -> pattern.matcher(line).find()).toList();
+  }
+
+  /** Runs {@code tusk COMMAND... ARGS} in this JVM against the test's services. */
+  private CliRun cli(List<String> command, String... args) {
+    List<String> all = new ArrayList<>(command);
+    all.addAll(List.of(args));
+    return CliRun.tusk(commitUrl, lineageUrl, token, all.toArray(String[]::new));
+  }
+
+  /** An ID as listings print it by default ({@code Api.SHORT_ID} characters). */
+  private static String shortId(String id) {
+    return id.substring(0, Api.SHORT_ID);
   }
 
   /** Runs {@code tusk lineage ARGS} in this JVM against the test's services. */

@@ -198,8 +198,8 @@ public final class ServiceAcls {
             controlPlane,
             "creates repo and pipeline topics and sets their retention; writes seals and job"
                 + " requests to `<repo>.by-member`; reads `<repo>.rejected` and the end offsets of"
-                + " `<repo>.updates` and `<pipeline>.output`; erasures: scans every topic, rolls"
-                + " compacted ones"));
+                + " `<repo>.updates`, `<pipeline>.output` and `<pipeline>.datums`; erasures: scans"
+                + " every topic, rolls compacted ones"));
     for (String application : List.of("tusk-partition-", "tusk-lineage-")) {
       rules.add(
           topic(
@@ -222,6 +222,14 @@ public final class ServiceAcls {
             "tusk-commit-sealer",
             group,
             "the consumer of seal requests (output commits)"));
+    rules.add(
+        rule(
+            commit,
+            ResourceType.GROUP,
+            PatternType.PREFIXED,
+            "tusk-processor-",
+            EnumSet.of(AclOperation.DESCRIBE),
+            "status: the offsets the datum processors committed (the lag of `<pipeline>.datums`)"));
     rules.add(
         rule(
             commit,

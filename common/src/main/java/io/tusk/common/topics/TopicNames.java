@@ -131,6 +131,11 @@ public final class TopicNames {
     return pipeline + DATUMS_SUFFIX;
   }
 
+  /** The consumer group of a pipeline's datum processors, reading {@link #datums}. */
+  public static String processorGroup(String pipeline) {
+    return "tusk-processor-" + pipeline;
+  }
+
   public static String output(String pipeline) {
     return pipeline + OUTPUT_SUFFIX;
   }

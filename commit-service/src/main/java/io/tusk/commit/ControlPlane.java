@@ -329,6 +329,69 @@ final class ControlPlane {
         });
   }
 
+  /**
+   * Deletes a repo: 409 while pipelines read it (named in the message) unless {@code force}, and
+   * always 409 for a repo derived from a live pipeline (delete the pipeline first). Tombstones its
+   * commits, branches and spec, forgets them in memory and deletes its topics, waiting until they
+   * are gone so a repo created again under the name gets fresh, empty topics. A forced delete
+   * leaves the reading pipelines: their specs stay and their next job fails naming the missing
+   * repo, so nothing the user did not name is deleted.
+   *
+   * @return the pipelines that read the repo when it was deleted
+   */
+  Future<List<String>> deleteRepo(String name, boolean force) {
+    requireDeletable(repo(name), force);
+    return tasks.submit(
+        repoQueue(name),
+        () -> {
+          RepoSpec spec = repo(name);
+          List<String> readers = requireDeletable(spec, force);
+          List<Commit> dropped = commits.dropRepo(name);
+          for (Commit commit : dropped) {
+            write(topics.commits, commit.getId(), null);
+          }
+          for (Branch branch : branchesOf(name)) {
+            String key = TopicNames.branchKey(name, branch.getName());
+            write(topics.branches, key, null);
+            branches.remove(key);
+          }
+          // The spec goes last but before the topics: services stop treating it as a repo first.
+          write(topics.repos, name, null);
+          repos.remove(name);
+          topicAdmin.deleteRepoTopics(spec);
+          log.info(
+              "Deleted repo {} ({} commits{})",
+              name,
+              dropped.size(),
+              readers.isEmpty() ? "" : ", forced: read by " + readers);
+          return readers;
+        });
+  }
+
+  /** The names of the pipelines reading the repo; 409 when the repo may not be deleted. */
+  private List<String> requireDeletable(RepoSpec repo, boolean force) {
+    String source = repo.getSourcePipeline();
+    if (source != null && pipelines.get(source).isPresent()) {
+      throw ApiException.conflict(
+          "repo '"
+              + repo.getName()
+              + "' holds the outputs of pipeline '"
+              + source
+              + "': delete the pipeline first");
+    }
+    List<String> readers = readers(repo.getName()).stream().map(PipelineSpec::getName).toList();
+    if (!readers.isEmpty() && !force) {
+      throw ApiException.conflict(
+          "repo '"
+              + repo.getName()
+              + "' is read by pipeline"
+              + (readers.size() == 1 ? " " : "s ")
+              + String.join(", ", readers)
+              + ": delete them first, or use --force");
+    }
+    return readers;
+  }
+
   /** The pipelines whose input is the repo (whatever branch they follow). */
   List<PipelineSpec> readers(String repo) {
     return pipelines.snapshot().values().stream()

@@ -6,7 +6,9 @@ import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -118,6 +120,41 @@ public final class TopicAdmin implements AutoCloseable {
     topics.add(topic(TopicNames.members(name), repo.getMemberPartitions(), compacted()));
     topics.add(topic(TopicNames.rejected(name), repo.getUpdatePartitions(), history));
     return topics;
+  }
+
+  /**
+   * Deletes a repo's topics and waits (up to a minute) until the broker no longer lists them: a
+   * repo created again under the name must get new, empty topics, and creating a topic that is
+   * still being deleted would be taken for "already exists".
+   */
+  public void deleteRepoTopics(RepoSpec repo) {
+    Set<String> names = new HashSet<>();
+    for (NewTopic topic : repoTopics(repo)) {
+      names.add(topic.name());
+    }
+    try {
+      Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
+      names.retainAll(existing);
+      if (names.isEmpty()) {
+        return;
+      }
+      admin.deleteTopics(names).all().get(60, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!Collections.disjoint(admin.listTopics().names().get(60, TimeUnit.SECONDS), names)) {
+        if (System.nanoTime() > deadline) {
+          throw new KafkaException("topics " + names + " still exist a minute after deletion");
+        }
+        Thread.sleep(100); // polling the broker's metadata: there is no deletion callback
+      }
+    } catch (ExecutionException e) {
+      throw new KafkaException("cannot delete topics " + names + ": " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaException("interrupted deleting topics " + names, e);
+    } catch (TimeoutException e) {
+      throw new KafkaException("timed out deleting topics " + names, e);
+    }
+    log.info("Deleted topics {}", names);
   }
 
   /** Creates a pipeline's topics (its input repo's raw retention unknown: the broker's default). */

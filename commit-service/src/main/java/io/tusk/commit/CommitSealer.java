@@ -353,6 +353,25 @@ public final class CommitSealer implements AutoCloseable {
             topics.branches.name(), topics.branches.key(key), topics.branches.value(branch)));
   }
 
+  /**
+   * Writes a {@link io.tusk.schemas.RepoPurge} to every partition of {@code <repo>.by-member}, in
+   * one transaction: each member partition's task drops the repo's keys from its stores when it
+   * reads it.
+   */
+  public void purge(RepoSpec repo) {
+    byte[] purge =
+        topics
+            .byMember(repo.getName())
+            .value(
+                MemberEvent.newBuilder()
+                    .setEvent(
+                        io.tusk.schemas.RepoPurge.newBuilder()
+                            .setRequestedAt(System.currentTimeMillis())
+                            .build())
+                    .build());
+    transact("purge repo " + repo.getName(), tx -> toEveryPartition(tx, repo, purge));
+  }
+
   private static void toEveryPartition(
       KafkaProducer<byte[], byte[]> tx, RepoSpec repo, byte[] event) {
     String byMember = TopicNames.byMember(repo.getName());

@@ -52,6 +52,11 @@ final class ControlPlane {
   private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
   private static final long WRITE_TIMEOUT_SECONDS = 30;
 
+  /** The partition service's Kafka Streams application ID, its consumer group. */
+  private static final String PARTITION_GROUP = "tusk-partition";
+
+  private static final java.time.Duration PURGE_TIMEOUT = java.time.Duration.ofSeconds(60);
+
   final Topics topics;
   final TopicAdmin topicAdmin;
   final CommitSealer sealer;
@@ -346,6 +351,7 @@ final class ControlPlane {
         () -> {
           RepoSpec spec = repo(name);
           List<String> readers = requireDeletable(spec, force);
+          purgeMemberState(spec);
           List<Commit> dropped = commits.dropRepo(name);
           for (Commit commit : dropped) {
             write(topics.commits, commit.getId(), null);
@@ -366,6 +372,30 @@ final class ControlPlane {
               readers.isEmpty() ? "" : ", forced: read by " + readers);
           return readers;
         });
+  }
+
+  /**
+   * Has every member partition's task of the partition service drop the repo's keys from its
+   * stores, and waits until it did: the purge events travel on {@code <repo>.by-member}, so they
+   * must be consumed before that topic is deleted. A partition service that never read the topic
+   * holds nothing of it.
+   */
+  private void purgeMemberState(RepoSpec spec) {
+    sealer.purge(spec);
+    try {
+      boolean purged =
+          topicAdmin.awaitConsumed(
+              PARTITION_GROUP, TopicNames.byMember(spec.getName()), PURGE_TIMEOUT);
+      log.info(
+          "State of repo {} {} by the partition service",
+          spec.getName(),
+          purged ? "purged" : "never held");
+    } catch (KafkaException e) {
+      throw ApiException.unavailable(
+          "the partition service has not purged repo '"
+              + spec.getName()
+              + "' yet (is it running?): nothing was deleted, try again");
+    }
   }
 
   /** The names of the pipelines reading the repo; 409 when the repo may not be deleted. */

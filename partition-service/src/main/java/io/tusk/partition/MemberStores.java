@@ -7,6 +7,7 @@ import io.tusk.schemas.RowDelete;
 import io.tusk.schemas.Seal;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -76,5 +77,52 @@ record MemberStores(
         context.getStateStore(PartitionStores.RELEASE_MARKERS),
         context.getStateStore(PartitionStores.PENDING_ERASURES),
         context.getStateStore(PartitionStores.MEMBER_ERASURES));
+  }
+
+  /**
+   * Deletes every key of {@code repo} from every store (through the stores, so the deletes reach
+   * their changelogs): the repo was deleted. A repo's keys are contiguous and no other repo's key
+   * starts with its prefix ({@link StoreKeys#repo}).
+   *
+   * @return how many keys were deleted
+   */
+  int purge(String repo) {
+    Bytes prefix = StoreKeys.repo(repo);
+    int deleted = 0;
+    for (KeyValueStore<Bytes, ?> store :
+        java.util.List.<KeyValueStore<Bytes, ?>>of(
+            pendingRows,
+            pendingRejects,
+            pendingDeletes,
+            barriers,
+            seals,
+            commitMarks,
+            versions,
+            chunks,
+            changedSets,
+            datumStates,
+            failedDatums,
+            jobQueue,
+            pipelineJobs,
+            pendingReleases,
+            releaseMarkers,
+            pendingErasures,
+            erasures)) {
+      deleted += purge(store, prefix);
+    }
+    if (progress.delete(repo) != null) {
+      deleted++;
+    }
+    return deleted;
+  }
+
+  private static int purge(KeyValueStore<Bytes, ?> store, Bytes prefix) {
+    java.util.List<Bytes> keys = new java.util.ArrayList<>();
+    try (KeyValueIterator<Bytes, ?> range =
+        store.prefixScan(prefix, new org.apache.kafka.common.serialization.BytesSerializer())) {
+      range.forEachRemaining(kv -> keys.add(kv.key));
+    }
+    keys.forEach(store::delete);
+    return keys.size();
   }
 }

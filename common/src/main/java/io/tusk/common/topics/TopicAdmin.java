@@ -21,7 +21,10 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
@@ -155,6 +158,64 @@ public final class TopicAdmin implements AutoCloseable {
       throw new KafkaException("timed out deleting topics " + names, e);
     }
     log.info("Deleted topics {}", names);
+  }
+
+  /**
+   * Waits until consumer group {@code group} has committed offsets at the end of every partition of
+   * {@code topic} as they are now (past the last record written before this call).
+   *
+   * @return false at once if the group never committed an offset on the topic (it holds no state
+   *     from it), true once it is past the end
+   * @throws KafkaException if the group is not past the end within {@code timeout}
+   */
+  public boolean awaitConsumed(String group, String topic, java.time.Duration timeout) {
+    try {
+      int partitions = partitions(topic);
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      for (int p = 0; p < partitions; p++) {
+        latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+      }
+      Map<TopicPartition, Long> ends = new HashMap<>();
+      admin
+          .listOffsets(latest)
+          .all()
+          .get(60, TimeUnit.SECONDS)
+          .forEach((tp, info) -> ends.put(tp, info.offset()));
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (true) {
+        Map<TopicPartition, OffsetAndMetadata> committed =
+            admin
+                .listConsumerGroupOffsets(group)
+                .partitionsToOffsetAndMetadata()
+                .get(60, TimeUnit.SECONDS);
+        boolean seen = false;
+        boolean past = true;
+        for (var end : ends.entrySet()) {
+          OffsetAndMetadata at = committed.get(end.getKey());
+          seen |= at != null;
+          past &= at != null && at.offset() >= end.getValue();
+        }
+        if (!seen) {
+          return false;
+        }
+        if (past) {
+          return true;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new KafkaException(
+              "group " + group + " did not consume " + topic + " to its end within " + timeout);
+        }
+        Thread.sleep(200); // polling committed offsets: the broker has no notification for them
+      }
+    } catch (ExecutionException e) {
+      throw new KafkaException(
+          "cannot read offsets of " + topic + ": " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaException("interrupted waiting for " + group + " on " + topic, e);
+    } catch (TimeoutException e) {
+      throw new KafkaException("timed out reading offsets of " + topic, e);
+    }
   }
 
   /** Creates a pipeline's topics (its input repo's raw retention unknown: the broker's default). */

@@ -376,9 +376,9 @@ final class ControlPlane {
 
   /**
    * Has every member partition's task of the partition service drop the repo's keys from its
-   * stores, and waits until it did: the purge events travel on {@code <repo>.by-member}, so they
-   * must be consumed before that topic is deleted. A partition service that never read the topic
-   * holds nothing of it.
+   * stores, and waits until it did: the purge events travel on {@code <repo>.by-member} and {@code
+   * <repo>.row-owners}, so they must be consumed before those topics are deleted. A partition
+   * service that never read the topic holds nothing of it.
    */
   private void purgeMemberState(RepoSpec spec) {
     sealer.purge(spec);
@@ -386,6 +386,9 @@ final class ControlPlane {
       boolean purged =
           topicAdmin.awaitConsumed(
               PARTITION_GROUP, TopicNames.byMember(spec.getName()), PURGE_TIMEOUT);
+      purged |=
+          topicAdmin.awaitConsumed(
+              PARTITION_GROUP, TopicNames.rowOwners(spec.getName()), PURGE_TIMEOUT);
       log.info(
           "State of repo {} {} by the partition service",
           spec.getName(),

@@ -7,7 +7,6 @@ import io.tusk.schemas.RowDelete;
 import io.tusk.schemas.Seal;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -108,21 +107,11 @@ record MemberStores(
             releaseMarkers,
             pendingErasures,
             erasures)) {
-      deleted += purge(store, prefix);
+      deleted += StoreKeys.purge(store, prefix);
     }
     if (progress.delete(repo) != null) {
       deleted++;
     }
     return deleted;
-  }
-
-  private static int purge(KeyValueStore<Bytes, ?> store, Bytes prefix) {
-    java.util.List<Bytes> keys = new java.util.ArrayList<>();
-    try (KeyValueIterator<Bytes, ?> range =
-        store.prefixScan(prefix, new org.apache.kafka.common.serialization.BytesSerializer())) {
-      range.forEachRemaining(kv -> keys.add(kv.key));
-    }
-    keys.forEach(store::delete);
-    return keys.size();
   }
 }

@@ -5,8 +5,11 @@ import static io.tusk.partition.TopologyFixture.claim;
 import static io.tusk.partition.TopologyFixture.commit;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.RepoPurge;
+import io.tusk.schemas.RowOwnerEvent;
+import io.tusk.schemas.RowOwnersPurge;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -25,8 +28,8 @@ class RepoPurgeTest {
   private static final long SEED = 20261204L;
   private static final String OTHER = "other-repo";
 
-  /** The stores of the member task (the ones {@link MemberStores#purge} empties). */
-  private static final List<String> MEMBER_TASK_STORES =
+  /** The stores keyed by repo: the member task's ({@link MemberStores#purge}) and row owners'. */
+  private static final List<String> REPO_STORES =
       List.of(
           PartitionStores.PENDING_ROWS,
           PartitionStores.PENDING_REJECTS,
@@ -45,7 +48,11 @@ class RepoPurgeTest {
           PartitionStores.PENDING_RELEASES,
           PartitionStores.RELEASE_MARKERS,
           PartitionStores.PENDING_ERASURES,
-          PartitionStores.MEMBER_ERASURES);
+          PartitionStores.MEMBER_ERASURES,
+          // The row-owner task's (RowOwnerProcessor, purged by a RowOwnersPurge)
+          PartitionStores.ROW_OWNERS,
+          PartitionStores.CLAIM_MARKERS,
+          PartitionStores.CONTESTED_KEYS);
 
   private final TopologyFixture f = new TopologyFixture();
   private final StoreScan scan = new StoreScan(f.topics);
@@ -85,8 +92,18 @@ class RepoPurgeTest {
     Map<String, Map<String, String>> otherBefore = entriesOf(OTHER);
     assertThat(otherBefore).as("the other repo's keys").isNotEmpty();
 
-    // When the repo is purged
+    assertThat(entriesOf(REPO))
+        .as("row owners of the repo")
+        .containsKey(PartitionStores.ROW_OWNERS);
+
+    // When the repo is purged, as the commit service does: by-member and row-owners partitions
     f.event(REPO, null, new RepoPurge(TopologyFixture.NOW));
+    f.driver
+        .createInputTopic(
+            TopicNames.rowOwners(REPO),
+            f.topics.keySerde().serializer(),
+            f.topics.rowOwnerEventSerde().serializer())
+        .pipeInput(null, new RowOwnerEvent(new RowOwnersPurge(TopologyFixture.NOW)));
 
     // Then no store of the member task holds a key of the repo, and the other repo's entries are
     // byte-identical
@@ -114,7 +131,7 @@ class RepoPurgeTest {
     byte[] name = repo.getBytes(StandardCharsets.UTF_8);
     Map<String, Map<String, String>> found = new TreeMap<>();
     for (StoreScan.Entry e : scan.all(f.driver)) {
-      if (!MEMBER_TASK_STORES.contains(e.store())) {
+      if (!REPO_STORES.contains(e.store())) {
         continue;
       }
       boolean ofRepo =

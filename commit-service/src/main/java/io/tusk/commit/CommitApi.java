@@ -237,6 +237,16 @@ final class CommitApi {
     boolean force = "true".equals(ctx.queryParams().get("force"));
     control
         .deleteRepo(repo, force)
+        .compose(
+            readers ->
+                ctx.vertx()
+                    .executeBlocking(
+                        () -> {
+                          // A repo created again under the name must not inherit old grants.
+                          auth.revokeAll(Resource.repo(repo));
+                          return readers;
+                        },
+                        false))
         .onSuccess(
             readers ->
                 ok(

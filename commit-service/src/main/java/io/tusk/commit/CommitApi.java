@@ -112,6 +112,7 @@ final class CommitApi {
         .get("/repos", Need.authenticated(), this::handleListRepos)
         .get("/repos/:repo", repoReader, this::handleGetRepo)
         .put("/repos/:repo", Need.owner(REPO, "repo"), this::handleUpdateLayout)
+        .delete("/repos/:repo", Need.owner(REPO, "repo"), this::handleDeleteRepo)
         .get("/repos/:repo/layouts", repoReader, this::handleLayouts)
         .put("/repos/:repo/trigger", Need.owner(REPO, "repo"), this::handleSetTrigger)
         .put("/repos/:repo/retention", Need.owner(REPO, "repo"), this::handleSetRetention)
@@ -226,6 +227,36 @@ final class CommitApi {
 
   private void handleGetRepo(RoutingContext ctx) {
     ok(ctx, AvroJson.toJson(control.repo(ctx.pathParam("repo"))));
+  }
+
+  /**
+   * Deletes a repo ({@code ?force=true}: even while pipelines read it); answers the repo's name and
+   * the pipelines that were reading it.
+   */
+  private void handleDeleteRepo(RoutingContext ctx) {
+    String repo = control.repo(ctx.pathParam("repo")).getName();
+    boolean force = "true".equals(ctx.queryParams().get("force"));
+    control
+        .deleteRepo(repo, force)
+        .compose(
+            readers ->
+                ctx.vertx()
+                    .executeBlocking(
+                        () -> {
+                          // A repo created again under the name must not inherit old grants.
+                          auth.revokeAll(Resource.repo(repo));
+                          return readers;
+                        },
+                        false))
+        .onSuccess(
+            readers ->
+                ok(
+                    ctx,
+                    new JsonObject()
+                        .put("repo", repo)
+                        .put("deleted", true)
+                        .put("readers", new JsonArray(readers))))
+        .onFailure(ctx::fail);
   }
 
   private void handleUpdateLayout(RoutingContext ctx) {

@@ -64,6 +64,27 @@ final class CommitIndex {
   }
 
   /**
+   * Forgets every commit of a deleted repo, so a repo created again under the name starts with no
+   * commits and no old ID resolves.
+   *
+   * @return the forgotten commits, in sequence order
+   */
+  synchronized List<Commit> dropRepo(String repo) {
+    ConcurrentNavigableMap<Long, byte[]> removed = byRepo.remove(repo);
+    if (removed == null) {
+      return List.of();
+    }
+    List<Commit> dropped = removed.values().stream().map(CODEC::decode).toList();
+    for (Commit commit : dropped) {
+      byId.remove(commit.getId());
+      if (commit.getSourceJob() != null) {
+        bySource.remove(sourceKey(commit), commit.getId());
+      }
+    }
+    return dropped;
+  }
+
+  /**
    * The output commit of {@code repo} that round {@code round} of upstream job {@code sourceJob}
    * sealed (0: the job's end, n: its n-th restart round).
    */

@@ -353,6 +353,45 @@ public final class CommitSealer implements AutoCloseable {
             topics.branches.name(), topics.branches.key(key), topics.branches.value(branch)));
   }
 
+  /**
+   * Writes a {@link io.tusk.schemas.RepoPurge} to every partition of {@code <repo>.by-member} and a
+   * {@link io.tusk.schemas.RowOwnersPurge} to every partition of {@code <repo>.row-owners}, in one
+   * transaction: each task of the partition service drops the repo's keys from its stores when it
+   * reads them.
+   */
+  public void purge(RepoSpec repo) {
+    byte[] purge =
+        topics
+            .byMember(repo.getName())
+            .value(
+                MemberEvent.newBuilder()
+                    .setEvent(
+                        io.tusk.schemas.RepoPurge.newBuilder()
+                            .setRequestedAt(System.currentTimeMillis())
+                            .build())
+                    .build());
+    byte[] ownersPurge =
+        topics
+            .rowOwners(repo.getName())
+            .value(
+                io.tusk.schemas.RowOwnerEvent.newBuilder()
+                    .setEvent(
+                        io.tusk.schemas.RowOwnersPurge.newBuilder()
+                            .setRequestedAt(System.currentTimeMillis())
+                            .build())
+                    .build());
+    String rowOwners = TopicNames.rowOwners(repo.getName());
+    transact(
+        "purge repo " + repo.getName(),
+        tx -> {
+          toEveryPartition(tx, repo, purge);
+          // Row-owners has one partition per member partition (TopicAdmin.repoTopics).
+          for (int partition = 0; partition < repo.getMemberPartitions(); partition++) {
+            tx.send(new ProducerRecord<>(rowOwners, partition, null, ownersPurge));
+          }
+        });
+  }
+
   private static void toEveryPartition(
       KafkaProducer<byte[], byte[]> tx, RepoSpec repo, byte[] event) {
     String byMember = TopicNames.byMember(repo.getName());

@@ -52,6 +52,11 @@ final class ControlPlane {
   private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
   private static final long WRITE_TIMEOUT_SECONDS = 30;
 
+  /** The partition service's Kafka Streams application ID, its consumer group. */
+  private static final String PARTITION_GROUP = "tusk-partition";
+
+  private static final java.time.Duration PURGE_TIMEOUT = java.time.Duration.ofSeconds(60);
+
   final Topics topics;
   final TopicAdmin topicAdmin;
   final CommitSealer sealer;
@@ -329,6 +334,97 @@ final class ControlPlane {
           log.info("Raw retention of repo {} set to {} ms", name, rawRetentionMs);
           return updated;
         });
+  }
+
+  /**
+   * Deletes a repo: 409 while pipelines read it (named in the message) unless {@code force}, and
+   * always 409 for a repo derived from a live pipeline (delete the pipeline first). Tombstones its
+   * commits, branches and spec, forgets them in memory and deletes its topics, waiting until they
+   * are gone so a repo created again under the name gets fresh, empty topics. A forced delete
+   * leaves the reading pipelines: their specs stay and their next job fails naming the missing
+   * repo, so nothing the user did not name is deleted.
+   *
+   * @return the pipelines that read the repo when it was deleted
+   */
+  Future<List<String>> deleteRepo(String name, boolean force) {
+    requireDeletable(repo(name), force);
+    return tasks.submit(
+        repoQueue(name),
+        () -> {
+          RepoSpec spec = repo(name);
+          List<String> readers = requireDeletable(spec, force);
+          purgeMemberState(spec);
+          List<Commit> dropped = commits.dropRepo(name);
+          for (Commit commit : dropped) {
+            write(topics.commits, commit.getId(), null);
+          }
+          for (Branch branch : branchesOf(name)) {
+            String key = TopicNames.branchKey(name, branch.getName());
+            write(topics.branches, key, null);
+            branches.remove(key);
+          }
+          // The spec goes last but before the topics: services stop treating it as a repo first.
+          write(topics.repos, name, null);
+          repos.remove(name);
+          topicAdmin.deleteRepoTopics(spec);
+          log.info(
+              "Deleted repo {} ({} commits{})",
+              name,
+              dropped.size(),
+              readers.isEmpty() ? "" : ", forced: read by " + readers);
+          return readers;
+        });
+  }
+
+  /**
+   * Has every member partition's task of the partition service drop the repo's keys from its
+   * stores, and waits until it did: the purge events travel on {@code <repo>.by-member} and {@code
+   * <repo>.row-owners}, so they must be consumed before those topics are deleted. A partition
+   * service that never read the topic holds nothing of it.
+   */
+  private void purgeMemberState(RepoSpec spec) {
+    sealer.purge(spec);
+    try {
+      boolean purged =
+          topicAdmin.awaitConsumed(
+              PARTITION_GROUP, TopicNames.byMember(spec.getName()), PURGE_TIMEOUT);
+      purged |=
+          topicAdmin.awaitConsumed(
+              PARTITION_GROUP, TopicNames.rowOwners(spec.getName()), PURGE_TIMEOUT);
+      log.info(
+          "State of repo {} {} by the partition service",
+          spec.getName(),
+          purged ? "purged" : "never held");
+    } catch (KafkaException e) {
+      throw ApiException.unavailable(
+          "the partition service has not purged repo '"
+              + spec.getName()
+              + "' yet (is it running?): nothing was deleted, try again");
+    }
+  }
+
+  /** The names of the pipelines reading the repo; 409 when the repo may not be deleted. */
+  private List<String> requireDeletable(RepoSpec repo, boolean force) {
+    String source = repo.getSourcePipeline();
+    if (source != null && pipelines.get(source).isPresent()) {
+      throw ApiException.conflict(
+          "repo '"
+              + repo.getName()
+              + "' holds the outputs of pipeline '"
+              + source
+              + "': delete the pipeline first");
+    }
+    List<String> readers = readers(repo.getName()).stream().map(PipelineSpec::getName).toList();
+    if (!readers.isEmpty() && !force) {
+      throw ApiException.conflict(
+          "repo '"
+              + repo.getName()
+              + "' is read by pipeline"
+              + (readers.size() == 1 ? " " : "s ")
+              + String.join(", ", readers)
+              + ": delete them first, or use --force");
+    }
+    return readers;
   }
 
   /** The pipelines whose input is the repo (whatever branch they follow). */

@@ -48,6 +48,29 @@ class CommitIndexTest {
   }
 
   @Test
+  void shouldForgetEveryCommitOfADeletedRepoAndKeepTheOthers() {
+    // Given three commits of one repo and one of another
+    CommitIndex index = new CommitIndex();
+    for (int sequence = 1; sequence <= 3; sequence++) {
+      Commit commit = commit("omop", sequence, null);
+      index.record(commit.getId(), commit);
+    }
+    Commit other = commit("other", 1, null);
+    index.record(other.getId(), other);
+
+    // When the repo is dropped
+    List<Commit> dropped = index.dropRepo("omop");
+
+    // Then its commits are returned in sequence order and no lookup finds them, the other's stay
+    assertThat(dropped).extracting(Commit::getSequence).containsExactly(1L, 2L, 3L);
+    assertThat(index.latest("omop")).isEmpty();
+    assertThat(index.page("omop", Long.MAX_VALUE, 50)).isEmpty();
+    dropped.forEach(c -> assertThat(index.get(c.getId())).isEmpty());
+    assertThat(index.latest("other")).contains(other);
+    assertThat(index.dropRepo("omop")).isEmpty();
+  }
+
+  @Test
   void shouldForgetACommitWhenItIsTombstoned() {
     // Given a commit
     CommitIndex index = new CommitIndex();

@@ -152,6 +152,11 @@ final class MemberProcessor implements Processor<String, MemberEvent, String, Ob
         return;
       }
       erasures.onErase(repo, record.key(), erase, progressOf(repo));
+    } else if (event instanceof io.tusk.schemas.RepoPurge) {
+      // The repo is being deleted: nothing of it may survive into a repo created again.
+      int deleted = stores.purge(repo);
+      log.info("Purged repo {} from member partition task: {} keys", repo, deleted);
+      return;
     } else if (event instanceof ReleasesDone done) {
       stores
           .releaseMarkers()

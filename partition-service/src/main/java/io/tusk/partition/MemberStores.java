@@ -77,4 +77,41 @@ record MemberStores(
         context.getStateStore(PartitionStores.PENDING_ERASURES),
         context.getStateStore(PartitionStores.MEMBER_ERASURES));
   }
+
+  /**
+   * Deletes every key of {@code repo} from every store (through the stores, so the deletes reach
+   * their changelogs): the repo was deleted. A repo's keys are contiguous and no other repo's key
+   * starts with its prefix ({@link StoreKeys#repo}).
+   *
+   * @return how many keys were deleted
+   */
+  int purge(String repo) {
+    Bytes prefix = StoreKeys.repo(repo);
+    int deleted = 0;
+    for (KeyValueStore<Bytes, ?> store :
+        java.util.List.<KeyValueStore<Bytes, ?>>of(
+            pendingRows,
+            pendingRejects,
+            pendingDeletes,
+            barriers,
+            seals,
+            commitMarks,
+            versions,
+            chunks,
+            changedSets,
+            datumStates,
+            failedDatums,
+            jobQueue,
+            pipelineJobs,
+            pendingReleases,
+            releaseMarkers,
+            pendingErasures,
+            erasures)) {
+      deleted += StoreKeys.purge(store, prefix);
+    }
+    if (progress.delete(repo) != null) {
+      deleted++;
+    }
+    return deleted;
+  }
 }

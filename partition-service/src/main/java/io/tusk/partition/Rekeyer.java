@@ -106,6 +106,10 @@ final class Rekeyer implements Runnable, AutoCloseable {
   private volatile Consumer<byte[], byte[]> consumer;
   private Producer<byte[], byte[]> producer;
   private Set<String> subscribed = Set.of();
+
+  /** The createdAt of every repo at the last subscription: a change is a deleted repo. */
+  private Map<String, Long> seenRepos = Map.of();
+
   private Map<String, List<RepoSpec>> readers = Map.of();
   private boolean inTransaction;
   private boolean needsRewind;
@@ -372,6 +376,24 @@ final class Rekeyer implements Runnable, AutoCloseable {
    * partitions up to date (a repo new to an assigned topic makes the consumer seek back).
    */
   private void subscribe() {
+    Map<String, Long> incarnations = new HashMap<>();
+    for (String repo : repos.names()) {
+      repos.get(repo).ifPresent(spec -> incarnations.put(repo, spec.getCreatedAt()));
+    }
+    boolean ended =
+        seenRepos.entrySet().stream()
+            .anyMatch(e -> !e.getValue().equals(incarnations.get(e.getKey())));
+    seenRepos = incarnations;
+    if (ended) {
+      // A repo was deleted (and maybe created again under its name): its topics are new ones, so
+      // positions and the producer's metadata of the old ones must go. Unsubscribing revokes every
+      // partition (positions forgotten); the next assignment loads the committed offsets, which
+      // the broker dropped with the deleted topics, so a re-created topic is read from its start.
+      log.info("Rekeyer {} resubscribes: a repo was deleted", clientId);
+      consumer.unsubscribe();
+      subscribed = Set.of();
+      replaceProducer();
+    }
     Map<String, List<RepoSpec>> byTopic = new TreeMap<>();
     for (String repo : repos.names()) {
       repos

@@ -173,6 +173,14 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
       onClaim(repo, claim);
     } else if (event instanceof ClaimsDone done) {
       onClaimsDone(repo, done);
+    } else if (event instanceof io.tusk.schemas.RowOwnersPurge) {
+      // The repo is being deleted: no claim of it may survive into a repo created again.
+      Bytes prefix = StoreKeys.repo(repo);
+      int deleted =
+          StoreKeys.purge(owners, prefix)
+              + StoreKeys.purge(markers, prefix)
+              + StoreKeys.purge(contests, prefix);
+      log.info("Purged repo {} from row-owner task: {} keys", repo, deleted);
     } else {
       log.warn("Unknown row-owner event {} in {} ignored", event.getClass().getSimpleName(), topic);
     }

@@ -17,6 +17,22 @@ import org.apache.kafka.common.utils.Bytes;
 final class StoreKeys {
   private StoreKeys() {}
 
+  /**
+   * Deletes every key starting with {@code prefix} from {@code store} (through the store, so the
+   * deletes reach its changelog): a deleted repo's keys, with {@link #repo}.
+   *
+   * @return how many keys were deleted
+   */
+  static int purge(org.apache.kafka.streams.state.KeyValueStore<Bytes, ?> store, Bytes prefix) {
+    java.util.List<Bytes> keys = new java.util.ArrayList<>();
+    try (org.apache.kafka.streams.state.KeyValueIterator<Bytes, ?> range =
+        store.prefixScan(prefix, new org.apache.kafka.common.serialization.BytesSerializer())) {
+      range.forEachRemaining(kv -> keys.add(kv.key));
+    }
+    keys.forEach(store::delete);
+    return keys.size();
+  }
+
   /** The prefix of every key of {@code repo}. */
   static Bytes repo(String repo) {
     return new Builder().string(repo).build();

@@ -22,7 +22,8 @@ import picocli.CommandLine.Parameters;
       RepoCommand.List.class,
       RepoCommand.Inspect.class,
       RepoCommand.Update.class,
-      RepoCommand.History.class
+      RepoCommand.History.class,
+      RepoDeleteCommand.class
     })
 public final class RepoCommand {
 

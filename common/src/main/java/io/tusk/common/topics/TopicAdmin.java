@@ -6,7 +6,9 @@ import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -19,7 +21,10 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
@@ -118,6 +123,99 @@ public final class TopicAdmin implements AutoCloseable {
     topics.add(topic(TopicNames.members(name), repo.getMemberPartitions(), compacted()));
     topics.add(topic(TopicNames.rejected(name), repo.getUpdatePartitions(), history));
     return topics;
+  }
+
+  /**
+   * Deletes a repo's topics and waits (up to a minute) until the broker no longer lists them: a
+   * repo created again under the name must get new, empty topics, and creating a topic that is
+   * still being deleted would be taken for "already exists".
+   */
+  public void deleteRepoTopics(RepoSpec repo) {
+    Set<String> names = new HashSet<>();
+    for (NewTopic topic : repoTopics(repo)) {
+      names.add(topic.name());
+    }
+    try {
+      Set<String> existing = admin.listTopics().names().get(60, TimeUnit.SECONDS);
+      names.retainAll(existing);
+      if (names.isEmpty()) {
+        return;
+      }
+      admin.deleteTopics(names).all().get(60, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (!Collections.disjoint(admin.listTopics().names().get(60, TimeUnit.SECONDS), names)) {
+        if (System.nanoTime() > deadline) {
+          throw new KafkaException("topics " + names + " still exist a minute after deletion");
+        }
+        Thread.sleep(100); // polling the broker's metadata: there is no deletion callback
+      }
+    } catch (ExecutionException e) {
+      throw new KafkaException("cannot delete topics " + names + ": " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaException("interrupted deleting topics " + names, e);
+    } catch (TimeoutException e) {
+      throw new KafkaException("timed out deleting topics " + names, e);
+    }
+    log.info("Deleted topics {}", names);
+  }
+
+  /**
+   * Waits until consumer group {@code group} has committed offsets at the end of every partition of
+   * {@code topic} as they are now (past the last record written before this call).
+   *
+   * @return false at once if the group never committed an offset on the topic (it holds no state
+   *     from it), true once it is past the end
+   * @throws KafkaException if the group is not past the end within {@code timeout}
+   */
+  public boolean awaitConsumed(String group, String topic, java.time.Duration timeout) {
+    try {
+      int partitions = partitions(topic);
+      Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+      for (int p = 0; p < partitions; p++) {
+        latest.put(new TopicPartition(topic, p), OffsetSpec.latest());
+      }
+      Map<TopicPartition, Long> ends = new HashMap<>();
+      admin
+          .listOffsets(latest)
+          .all()
+          .get(60, TimeUnit.SECONDS)
+          .forEach((tp, info) -> ends.put(tp, info.offset()));
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (true) {
+        Map<TopicPartition, OffsetAndMetadata> committed =
+            admin
+                .listConsumerGroupOffsets(group)
+                .partitionsToOffsetAndMetadata()
+                .get(60, TimeUnit.SECONDS);
+        boolean seen = false;
+        boolean past = true;
+        for (var end : ends.entrySet()) {
+          OffsetAndMetadata at = committed.get(end.getKey());
+          seen |= at != null;
+          past &= at != null && at.offset() >= end.getValue();
+        }
+        if (!seen) {
+          return false;
+        }
+        if (past) {
+          return true;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new KafkaException(
+              "group " + group + " did not consume " + topic + " to its end within " + timeout);
+        }
+        Thread.sleep(200); // polling committed offsets: the broker has no notification for them
+      }
+    } catch (ExecutionException e) {
+      throw new KafkaException(
+          "cannot read offsets of " + topic + ": " + e.getCause(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaException("interrupted waiting for " + group + " on " + topic, e);
+    } catch (TimeoutException e) {
+      throw new KafkaException("timed out reading offsets of " + topic, e);
+    }
   }
 
   /** Creates a pipeline's topics (its input repo's raw retention unknown: the broker's default). */

@@ -73,7 +73,7 @@ public final class LineageApi {
     this.jobs = new JobQueries(reads, catalog);
     this.datums = new DatumQueries(reads);
     this.outputs = new OutputQueries(reads);
-    this.provenance = new ProvenanceQueries(reads, rows);
+    this.provenance = new ProvenanceQueries(reads, rows, catalog);
     this.subvenance = new SubvenanceQueries(reads, catalog, rows);
   }
 

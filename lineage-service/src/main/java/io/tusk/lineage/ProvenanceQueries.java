@@ -36,8 +36,10 @@ final class ProvenanceQueries {
 
   private final IndexReads reads;
   private final RowReader rows;
+  private final Catalog catalog;
 
-  ProvenanceQueries(IndexReads reads, RowReader rows) {
+  ProvenanceQueries(IndexReads reads, RowReader rows, Catalog catalog) {
+    this.catalog = Objects.requireNonNull(catalog, "catalog");
     this.reads = Objects.requireNonNull(reads, "reads");
     this.rows = Objects.requireNonNull(rows, "rows");
   }
@@ -53,6 +55,7 @@ final class ProvenanceQueries {
         .put("job", job == null ? null : AvroJson.toJson(job))
         .put("commit", commit == null ? null : AvroJson.toJson(commit))
         .put("repo", repoOf(job, commit))
+        .put("repoDeleted", QueryJson.repoDeleted(catalog, job, commit))
         .put("inputRows", inputs(event))
         .put("inputRowCount", QueryJson.inputCount(event.output()));
   }
@@ -80,7 +83,8 @@ final class ProvenanceQueries {
             .put("datum", datum(event))
             .put("job", job == null ? null : AvroJson.toJson(job))
             .put("commit", commit == null ? null : AvroJson.toJson(commit))
-            .put("repo", repoOf(job, commit));
+            .put("repo", repoOf(job, commit))
+            .put("repoDeleted", QueryJson.repoDeleted(catalog, job, commit));
     List<InputRef> inputs = event.output() == null ? List.of() : event.output().getInputs();
     JsonArray rows = new JsonArray();
     for (InputRef input : inputs.subList(0, Math.min(limit, inputs.size()))) {

@@ -35,6 +35,22 @@ final class QueryJson {
     return commit != null ? commit.getRepo() : job != null ? job.getRepo() : null;
   }
 
+  /**
+   * Whether the repo an output's job read was deleted since ({@code DELETE /repos/{repo}}): it is
+   * no longer in the catalog, or the repo of that name now was created after the commit (or, once
+   * the commit record is gone, the job). The output keeps its commit and job IDs.
+   */
+  static boolean repoDeleted(Catalog catalog, Job job, Commit commit) {
+    String repo = repoOf(job, commit);
+    if (repo == null) {
+      return false;
+    }
+    io.tusk.schemas.RepoSpec spec = catalog.repos().get(repo);
+    long madeAt =
+        commit != null ? commit.getCreatedAt() : job != null ? job.getCreatedAt() : Long.MAX_VALUE;
+    return spec == null || spec.getCreatedAt() > madeAt;
+  }
+
   /** The datum an output came from: its hash, member and pipeline. */
   static JsonObject datum(OutputEvent event) {
     return new JsonObject()

@@ -227,6 +227,7 @@ class LineageApiTest {
   @Test
   void shouldAnswerLineageChainWhenOutputJobAndCommitAreIndexed() throws Exception {
     // Given a commit, its job and an output of that job from two input rows
+    catalog.repo("claims");
     String commitId = Ids.newId();
     String jobId = Ids.newId();
     Commit sealed = sealedCommit(commitId, "claims", jobId, "risk");
@@ -252,7 +253,16 @@ class LineageApiTest {
     assertThat(response.statusCode()).isEqualTo(200);
     JsonObject body = response.bodyAsJsonObject();
     assertThat(body.fieldNames())
-        .containsExactly("output", "datum", "job", "commit", "repo", "inputRows", "inputRowCount");
+        .containsExactly(
+            "output",
+            "datum",
+            "job",
+            "commit",
+            "repo",
+            "repoDeleted",
+            "inputRows",
+            "inputRowCount");
+    assertThat(body.getBoolean("repoDeleted")).isFalse();
     assertThat(body.getJsonObject("output").fieldNames())
         .containsExactlyElementsOf(OUTPUT_FIELDS.subList(0, 12));
     assertThat(body.getJsonObject("datum"))

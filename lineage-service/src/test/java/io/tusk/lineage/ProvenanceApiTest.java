@@ -107,6 +107,42 @@ class ProvenanceApiTest extends ApiTestBase {
   }
 
   @Test
+  void shouldSayTheRepoWasDeletedWhenItIsGoneOrCreatedAgainAfterTheOutput() throws Exception {
+    // Given the DAG, its repos present: nothing is deleted
+    JsonObject present = json("/pipelines/summary/outputs/p7/provenance");
+    assertThat(present.getBoolean("repoDeleted")).isFalse();
+    assertThat(
+            present
+                .getJsonArray("inputs")
+                .getJsonObject(0)
+                .getJsonObject("upstream")
+                .getBoolean("repoDeleted"))
+        .isFalse();
+
+    // When claims is created again after the commits risk read
+    catalog.repos.put(
+        "claims",
+        io.tusk.schemas.RepoSpec.newBuilder(catalog.repos.get("claims"))
+            .setCreatedAt(Long.MAX_VALUE / 2)
+            .build());
+
+    // Then risk's output keeps its commit and job, and says its repo was deleted
+    JsonObject upstream =
+        json("/pipelines/summary/outputs/p7/provenance")
+            .getJsonArray("inputs")
+            .getJsonObject(0)
+            .getJsonObject("upstream");
+    assertThat(upstream.getBoolean("repoDeleted")).isTrue();
+    assertThat(upstream.getString("repo")).isEqualTo("claims");
+    assertThat(upstream.getJsonObject("job").getString("id")).isEqualTo(j1);
+    assertThat(json("/pipelines/risk/outputs/1001/lineage").getBoolean("repoDeleted")).isTrue();
+
+    // And when it is gone altogether, too
+    catalog.repos.remove("claims");
+    assertThat(json("/pipelines/risk/outputs/1001/lineage").getBoolean("repoDeleted")).isTrue();
+  }
+
+  @Test
   void shouldStopAtDepthWhenDepthIsLimited() throws Exception {
     // When the provenance is asked for with depth 0
     JsonObject body = json("/pipelines/summary/outputs/p7/provenance?depth=0");

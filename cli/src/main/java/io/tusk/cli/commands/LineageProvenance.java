@@ -86,7 +86,11 @@ final class LineageProvenance extends LineageQuery {
       out.printf("%s  job %s (not indexed yet)%n", indent, Api.text(output.path("jobId")));
     }
     JsonNode commit = node.path("commit");
-    if (commit.isObject()) {
+    if (node.path("repoDeleted").asBoolean()) {
+      out.printf(
+          "%s  input commit %s of repo %s (repo deleted)%n",
+          indent, Api.text(output.path("commitId")), Api.text(node.path("repo")));
+    } else if (commit.isObject()) {
       out.printf(
           "%s  input commit %s of repo %s (sequence %s)%n",
           indent,

@@ -113,6 +113,19 @@ class RepoDeleteIT {
       assertThat(job.path("state").asText()).isEqualTo("SUCCESS");
       assertThat(job.path("total").asLong()).isEqualTo(3);
       assertThat(job.path("processed").asLong()).isEqualTo(3);
+      // And the lineage service lists only the new repo's commits
+      JsonNode indexed =
+          TuskClient.await(
+              () -> admin.lineageGet("/repos/" + repo + "/commits"),
+              c -> commitIds(c).contains(commitId),
+              TIMEOUT,
+              "commit " + commitId + " in the lineage service");
+      assertThat(commitIds(indexed)).containsExactly(commitId);
+      // And the old M2 output, from the deleted repo, keeps its job and says the repo was deleted
+      JsonNode provenance =
+          admin.lineageGet("/pipelines/" + old.pipeline() + "/outputs/M2/provenance");
+      assertThat(provenance.path("repoDeleted").asBoolean()).as(provenance.toString()).isTrue();
+      assertThat(provenance.path("job").path("id").asText()).isEqualTo(old.job());
 
       // When a second commit brings a row of a member named like an old one (M1)
       try (RowLoader loader = new RowLoader(settings, repo)) {
@@ -134,6 +147,12 @@ class RepoDeleteIT {
       assertThat(rejected.code()).as(rejected.err()).isZero();
       assertThat(rejected.out().lines().filter(l -> !l.isBlank()).skip(1).toList()).isEmpty();
     }
+  }
+
+  private static List<String> commitIds(JsonNode page) {
+    List<String> ids = new java.util.ArrayList<>();
+    page.path("commits").forEach(c -> ids.add(c.path("id").asText()));
+    return ids;
   }
 
   private static CliRun tusk(TuskServices services, String token, String... args) {

@@ -9,6 +9,7 @@ import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobState;
+import io.tusk.schemas.RepoSpec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -85,10 +86,27 @@ final class JobQueries {
   /** {@code GET /repos/{repo}/commits?limit=&after=}: a repo's commits, newest first. */
   JsonObject repoCommits(String repo, int limit, String after) {
     String prefix = StoreKeys.prefix(IndexKeys.repoCommits(repo));
-    List<KeyValue<String, Commit>> page =
-        reads.range(
-            LineageStores.COMMIT_INDEX_STORE, prefix, Cursors.key(prefix, after), limit + 1);
-    if (page.isEmpty() && after == null && !catalog.repos().containsKey(repo)) {
+    // A deleted repo's commits stay in this index (a commit's tombstone carries no value to find
+    // its index keys by): only commits of the repo of that name that exists now are listed, those
+    // made since it was created.
+    RepoSpec spec = catalog.repos().get(repo);
+    long since = spec == null ? Long.MAX_VALUE : spec.getCreatedAt();
+    List<KeyValue<String, Commit>> page = new ArrayList<>();
+    String from = Cursors.key(prefix, after);
+    while (page.size() <= limit) {
+      List<KeyValue<String, Commit>> chunk =
+          reads.range(LineageStores.COMMIT_INDEX_STORE, prefix, from, limit + 1);
+      for (KeyValue<String, Commit> entry : chunk) {
+        if (entry.value.getCreatedAt() >= since && page.size() <= limit) {
+          page.add(entry);
+        }
+      }
+      if (chunk.size() < limit + 1) {
+        break;
+      }
+      from = chunk.get(chunk.size() - 1).key;
+    }
+    if (page.isEmpty() && after == null && spec == null) {
       throw ApiException.notFound("no repo " + repo);
     }
     JsonArray commits = new JsonArray();

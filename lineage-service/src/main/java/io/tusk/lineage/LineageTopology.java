@@ -234,8 +234,9 @@ final class LineageTopology {
   }
 
   private static <V> List<KeyValue<String, V>> skipTombstone(String what, String id) {
-    // Tusk never deletes commits or jobs; a tombstone is kept in the primary store only.
-    log.warn("A {} tombstone for {} is not removed from the secondary indexes", what, id);
+    // A repo delete tombstones its commits: they leave the primary store; the secondary indexes
+    // keep them (a tombstone has no value to find their keys by) and queries skip them.
+    log.debug("A {} tombstone for {} is not removed from the secondary indexes", what, id);
     return List.of();
   }
 

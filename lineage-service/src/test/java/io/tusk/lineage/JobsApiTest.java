@@ -280,6 +280,42 @@ class JobsApiTest extends ApiTestBase {
   }
 
   @Test
+  void shouldListOnlyTheCommitsOfTheRepoCreatedAgainUnderItsName() throws Exception {
+    // Given three commits of claims, then claims deleted and created again with one new commit
+    catalog.repo("claims");
+    for (int sequence = 1; sequence <= 3; sequence++) {
+      Commit old =
+          Commit.newBuilder(sealedCommit(Ids.newId(), "claims", Ids.newId(), "risk"))
+              .setSequence(sequence)
+              .build();
+      pipe(topics.commits, old.getId(), old);
+    }
+    long recreatedAt = T0 + 1_000_000;
+    catalog.repos.put(
+        "claims",
+        io.tusk.schemas.RepoSpec.newBuilder(catalog.repos.get("claims"))
+            .setCreatedAt(recreatedAt)
+            .build());
+    Commit fresh =
+        Commit.newBuilder(sealedCommit(Ids.newId(), "claims", Ids.newId(), "risk"))
+            .setSequence(1)
+            .setCreatedAt(recreatedAt + 1)
+            .build();
+    pipe(topics.commits, fresh.getId(), fresh);
+
+    // When its commits are listed, a page of one at a time
+    JsonObject page = json("/repos/claims/commits?limit=1");
+
+    // Then only the new repo's commit is there, with no next page
+    assertThat(ids(page.getJsonArray("commits"))).containsExactly(fresh.getId());
+    assertThat(page.getString("next")).isNull();
+
+    // And once the repo is gone, its commits are not listed: no repo
+    catalog.repos.remove("claims");
+    assertError(get("/repos/claims/commits"), 404, "not_found", "no repo");
+  }
+
+  @Test
   void shouldAnswer400NamingParameterWhenQueryParametersAreBad() throws Exception {
     String jobId = Ids.newId();
     // When parameters are malformed or out of bounds / Then 400 naming each

@@ -304,31 +304,34 @@ final class RepoModel {
 
   /** Members added, changed and removed between two commits, by stored content. */
   SortedMap<String, String> diff(CommitInfo from, CommitInfo to) {
-    SortedMap<String, String> changes = new TreeMap<>();
-    TreeSet<String> all = new TreeSet<>(membersAt(from).keySet());
-    all.addAll(membersAt(to).keySet());
-    for (String member : all) {
-      List<String> old = storedContent(member, from);
-      List<String> now = storedContent(member, to);
-      if (old == null) {
-        changes.put(member, "added");
-      } else if (now == null) {
-        changes.put(member, "removed");
-      } else if (!old.equals(now)) {
-        changes.put(member, "changed");
-      }
-    }
-    return changes;
+    return changes(
+        membersAt(from).keySet(),
+        membersAt(to).keySet(),
+        member -> storedContent(member, from),
+        member -> storedContent(member, to));
   }
 
   private static SortedMap<String, String> changes(
       SortedMap<String, List<SentRow>> before, SortedMap<String, List<SentRow>> after) {
+    return changes(
+        before.keySet(),
+        after.keySet(),
+        member -> before.containsKey(member) ? content(before.get(member)) : null,
+        member -> after.containsKey(member) ? content(after.get(member)) : null);
+  }
+
+  /** Each member of either side whose content (null: absent) differs, and how. */
+  private static SortedMap<String, String> changes(
+      java.util.Set<String> beforeMembers,
+      java.util.Set<String> afterMembers,
+      java.util.function.Function<String, List<String>> before,
+      java.util.function.Function<String, List<String>> after) {
     SortedMap<String, String> changes = new TreeMap<>();
-    TreeSet<String> all = new TreeSet<>(before.keySet());
-    all.addAll(after.keySet());
+    TreeSet<String> all = new TreeSet<>(beforeMembers);
+    all.addAll(afterMembers);
     for (String member : all) {
-      List<String> old = before.containsKey(member) ? content(before.get(member)) : null;
-      List<String> now = after.containsKey(member) ? content(after.get(member)) : null;
+      List<String> old = before.apply(member);
+      List<String> now = after.apply(member);
       if (old == null) {
         changes.put(member, "added");
       } else if (now == null) {

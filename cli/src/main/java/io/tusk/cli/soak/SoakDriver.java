@@ -220,24 +220,36 @@ final class SoakDriver implements AutoCloseable {
    */
   record MemberRead(int status, JsonNode body) {}
 
-  /** A member as of a commit (404 and 410 are answers, other errors throw). */
+  /**
+   * A member as of a commit (404 and 410 are answers; 503, "member stores are not available" while
+   * the partition service rebalances because a repo's topics joined, is asked again until {@link
+   * #JOB_TIMEOUT}; other errors throw).
+   */
   MemberRead member(String repo, String member, String at) {
-    try {
-      return new MemberRead(
-          200,
-          client.commitGet(
-              "/repos/"
-                  + TuskClient.segment(repo)
-                  + "/members/"
-                  + TuskClient.segment(member)
-                  + "?at="
-                  + TuskClient.segment(reference(at))));
-    } catch (TuskClient.ApiError e) {
-      if (e.status() == 404 || e.status() == 410) {
-        return new MemberRead(e.status(), null);
-      }
-      throw e;
-    }
+    String path =
+        "/repos/"
+            + TuskClient.segment(repo)
+            + "/members/"
+            + TuskClient.segment(member)
+            + "?at="
+            + TuskClient.segment(reference(at));
+    MemberRead[] read = new MemberRead[1];
+    TuskClient.await(
+        () -> {
+          try {
+            read[0] = new MemberRead(200, client.commitGet(path));
+          } catch (TuskClient.ApiError e) {
+            if (e.status() != 404 && e.status() != 410) {
+              throw e; // 503 is retried by await, anything else ends the read
+            }
+            read[0] = new MemberRead(e.status(), null);
+          }
+          return TuskClient.object();
+        },
+        answer -> true,
+        JOB_TIMEOUT,
+        path);
+    return read[0];
   }
 
   /** Erases a member on a branch (the erasure request, with its commit). */
@@ -255,14 +267,29 @@ final class SoakDriver implements AutoCloseable {
     return client.commitGet("/commits/" + TuskClient.segment(commitId));
   }
 
+  /** The members' diff of two commits, asked again while the partition service answers 503. */
   JsonNode diff(String repo, String from, String to) {
-    return client.commitGet(
+    String path =
         "/repos/"
             + TuskClient.segment(repo)
             + "/diff?limit=1000&from="
             + TuskClient.segment(reference(from))
             + "&to="
-            + TuskClient.segment(to));
+            + TuskClient.segment(to);
+    return TuskClient.await(
+        () -> {
+          try {
+            return client.commitGet(path);
+          } catch (TuskClient.ApiError e) {
+            if (e.status() == 404) {
+              throw new IllegalStateException(path + " -> 404: " + e.getMessage(), e);
+            }
+            throw e;
+          }
+        },
+        answer -> true,
+        JOB_TIMEOUT,
+        path);
   }
 
   /**

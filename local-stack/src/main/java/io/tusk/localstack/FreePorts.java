@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Resolves "0 = any free port" to concrete loopback ports before a server binds them. */
-final class FreePorts {
+public final class FreePorts {
 
   private FreePorts() {}
 
@@ -19,7 +19,7 @@ final class FreePorts {
    * port. A port can still be taken by another process between this call and the real bind; that
    * race is accepted (it shows up as a clear bind error).
    */
-  static int[] resolve(int... ports) {
+  public static int[] resolve(int... ports) {
     List<ServerSocket> probes = new ArrayList<>();
     try {
       int[] resolved = new int[ports.length];

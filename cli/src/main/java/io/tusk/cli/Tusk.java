@@ -19,6 +19,7 @@ import io.tusk.cli.commands.RejectedCommand;
 import io.tusk.cli.commands.RepoCommand;
 import io.tusk.cli.commands.RerunCommand;
 import io.tusk.cli.commands.RunCommand;
+import io.tusk.cli.commands.SinkCommand;
 import io.tusk.cli.commands.StatusCommand;
 import io.tusk.cli.commands.WaitCommand;
 import io.tusk.cli.completion.CompletionCommand;
@@ -76,6 +77,7 @@ import picocli.CommandLine.ScopeType;
       AuthCommand.class,
       AuditCommand.class,
       EraseCommand.class,
+      SinkCommand.class,
       StatusCommand.class,
       ContextCommand.class,
       CompletionCommand.class,

@@ -17,13 +17,11 @@ import io.tusk.schemas.Output;
 import io.tusk.schemas.registry.SchemaRegistryException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -58,6 +56,21 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  * <p>Not thread-safe (it drives the thread's transform).
  */
 public final class DatumMapper implements AutoCloseable {
+  /** The layouts of repos as this processor knows them (a view of {@code tusk.repos}). */
+  @FunctionalInterface
+  interface Layouts {
+    /** The layout of {@code repo}, empty when the repo is unknown. */
+    Optional<RepoLayout> of(String repo);
+
+    /**
+     * The layout of {@code repo} once the view knows at least {@code version}; it may be older
+     * still if the view could not catch up. By default: as known now.
+     */
+    default Optional<RepoLayout> atLeast(String repo, int version) {
+      return of(repo);
+    }
+  }
+
   /** Header on {@code <pipeline>.failed}: why the datum failed. */
   public static final String ERROR_HEADER = Headers.ERROR;
 
@@ -65,10 +78,7 @@ public final class DatumMapper implements AutoCloseable {
   private final String processorId;
   private final TransformSelector transforms;
 
-  /** How long a datum waits for this processor's view of its repo to know its layout. */
-  private static final Duration LAYOUT_WAIT = Duration.ofSeconds(30);
-
-  private final Function<String, Optional<RepoLayout>> layouts;
+  private final Layouts layouts;
   private final Topic<String, Datum> datums;
   private final OutcomeRecords records;
   private final Clock clock;
@@ -86,7 +96,7 @@ public final class DatumMapper implements AutoCloseable {
       String pipeline,
       String processorId,
       TransformSelector transforms,
-      Function<String, Optional<RepoLayout>> layouts,
+      Layouts layouts,
       Topics topics,
       Clock clock,
       int maxRecordBytes) {
@@ -207,7 +217,7 @@ public final class DatumMapper implements AutoCloseable {
       case SUCCESS -> {
         // A success implies a known repo; its rows may live on another topic than <repo>.updates
         // (a derived repo reads <pipeline>.output), and lineage follows the topic named here.
-        RepoLayout layout = layouts.apply(member.getRepo()).orElseThrow();
+        RepoLayout layout = layouts.of(member.getRepo()).orElseThrow();
         Output output =
             OutcomeRecords.output(datum, execution.output(), TopicNames.updatesOf(layout.spec()));
         ProducerRecord<byte[], byte[]> outputRecord = records.output(output);
@@ -312,20 +322,7 @@ public final class DatumMapper implements AutoCloseable {
    * sealed under (the view follows {@code tusk.repos} and may lag a layout change by moments).
    */
   private Optional<RepoLayout> layoutOf(Datum datum) {
-    String repo = datum.getMemberObject().getRepo();
-    long deadline = System.nanoTime() + LAYOUT_WAIT.toNanos();
-    Optional<RepoLayout> layout = layouts.apply(repo);
-    while (layout.isPresent()
-        && layout.get().version() < datum.getLayoutVersion()
-        && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        throw new InterruptException(e);
-      }
-      layout = layouts.apply(repo);
-    }
-    return layout;
+    return layouts.atLeast(datum.getMemberObject().getRepo(), datum.getLayoutVersion());
   }
 
   /**

@@ -9,6 +9,7 @@ import io.tusk.cli.soak.Soak;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.localstack.LocalStack;
 import io.tusk.testfixtures.LocalStackExtension;
+import io.tusk.testfixtures.PostgresServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -28,7 +29,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * corrections, re-sends, deletes, moves and malformed records; seals on two branches; branch moves
  * and rewinds; pipeline creates, updates and deletes with a second stage; restarts; re-runs;
  * processor stops), and after each one every job, output, commit and a sample of members and diffs
- * compared with an independent reference model. A difference fails the test with the seed, the
+ * compared with an independent reference model; where PostgreSQL is installed, also the SQL table
+ * {@code tusk sink} keeps for each pipeline. A difference fails the test with the seed, the
  * operation and what differed.
  */
 @Tag("integration")
@@ -39,18 +41,33 @@ class ModelBasedIT {
 
   private static TuskServices services;
 
+  /** The database the SQL sink check writes to; null where PostgreSQL is not installed. */
+  private static PostgresServer postgres;
+
+  private static String sinkUrl;
+
   @BeforeAll
   static void startServices(LocalStack stack) throws Exception {
     Path home = Files.createTempDirectory(Paths.get("target"), "model-it-");
     services =
         TuskServices.start(
             stack.bootstrapServers(), stack.registryUrl(), home, Ports.ephemeral(), 1);
+    // The soak runs without PostgreSQL too; with it, it also checks the SQL sink after every job.
+    if (PostgresServer.installation().isPresent()) {
+      postgres = PostgresServer.start();
+      sinkUrl = postgres.jdbcUrl("postgres") + "?user=" + PostgresServer.USER;
+    } else {
+      System.out.println("ModelBasedIT: PostgreSQL not installed, the SQL sink is not checked");
+    }
   }
 
   @AfterAll
-  static void stopServices() {
+  static void stopServices() throws Exception {
     if (services != null) {
       services.close();
+    }
+    if (postgres != null) {
+      postgres.close();
     }
   }
 
@@ -84,7 +101,7 @@ class ModelBasedIT {
     // difference throws, naming the seed and the operation)
     Soak.Summary summary =
         new Soak(
-                new Soak.Settings(seed, OPS, false, prefix, 3, 5, simpleRows),
+                new Soak.Settings(seed, OPS, false, prefix, 3, 5, simpleRows, sinkUrl),
                 services.client(),
                 kafka,
                 processors,
@@ -95,5 +112,7 @@ class ModelBasedIT {
     assertThat(summary.ops()).isEqualTo(OPS);
     assertThat(summary.jobs()).isPositive();
     assertThat(summary.mismatches()).isEmpty();
+    // And the SQL sink was compared after every job where PostgreSQL is installed
+    assertThat(summary.sinkChecks()).isEqualTo(postgres == null ? 0 : summary.jobs());
   }
 }

@@ -35,6 +35,8 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
@@ -221,6 +223,30 @@ class SinkIT {
               stack.registryUrl());
       assertThat(other.code()).isNotZero();
       assertThat(other.err()).contains("is fed by " + TopicNames.output(pipeline));
+
+      // When an operator deletes the output topic and creates it again, empty
+      try (Admin kafkaAdmin = Admin.create(settings.admin("sink-it-admin-" + suffix))) {
+        String outputTopic = TopicNames.output(pipeline);
+        kafkaAdmin.deleteTopics(List.of(outputTopic)).all().get();
+        Await.until(
+            outputTopic + " deleted",
+            TIMEOUT,
+            () -> !kafkaAdmin.listTopics().names().get().contains(outputTopic));
+        kafkaAdmin
+            .createTopics(
+                List.of(
+                    new NewTopic(outputTopic, 3, (short) 1)
+                        .configs(Map.of("cleanup.policy", "compact"))))
+            .all()
+            .get();
+      }
+
+      // Then the sink sees a new topic: the table, which held the old topic's outputs, is emptied
+      CliRun fresh =
+          CliRun.tusk(services.commitUrl(), services.lineageUrl(), token, onceArgs(sinkArgs));
+      assertThat(fresh.code()).as(fresh.err()).isZero();
+      assertThat(tableRows(url, table)).isEmpty();
+      assertThat(storedPositions(url, table)).isEqualTo(Map.of(0, 0L, 1, 0L, 2, 0L));
     }
   }
 

@@ -20,14 +20,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.errors.WakeupException;
 
 /**
@@ -86,7 +92,10 @@ public final class PostgresSink implements AutoCloseable {
   private final Connection db;
   private final Topic<String, Output> topic;
   private final KafkaConsumer<byte[], byte[]> consumer;
+  private final Admin admin;
   private final Set<TopicPartition> assigned = new HashSet<>();
+  private String topicId;
+  private Map<TopicPartition, Long> written = Map.of();
   private long nextRefresh;
 
   /**
@@ -111,6 +120,7 @@ public final class PostgresSink implements AutoCloseable {
     this.db = db;
     this.topic = new Topics(settings.registryClient()).output(pipeline);
     this.consumer = new KafkaConsumer<>(settings.consumer("tusk-sink-" + pipeline, null));
+    this.admin = Admin.create(settings.admin("tusk-sink-" + pipeline));
     db.setAutoCommit(false);
   }
 
@@ -131,8 +141,9 @@ public final class PostgresSink implements AutoCloseable {
       sql.execute(
           "CREATE TABLE IF NOT EXISTS "
               + qualified(OFFSETS_TABLE)
-              + " (sink_table text NOT NULL, topic text NOT NULL, partition int NOT NULL,"
-              + " next_offset bigint NOT NULL, PRIMARY KEY (sink_table, partition))");
+              + " (sink_table text NOT NULL, topic text NOT NULL, topic_id text NOT NULL,"
+              + " partition int NOT NULL, next_offset bigint NOT NULL,"
+              + " PRIMARY KEY (sink_table, partition))");
       sql.execute(
           "CREATE TABLE IF NOT EXISTS "
               + qualified(table)
@@ -142,9 +153,8 @@ public final class PostgresSink implements AutoCloseable {
               + " updated_at timestamptz NOT NULL)");
     }
     checkColumns();
-    Map<Integer, Long> stored = storedOffsets();
     db.commit();
-    refreshPartitions(stored);
+    refresh();
   }
 
   /**
@@ -152,12 +162,14 @@ public final class PostgresSink implements AutoCloseable {
    * sink --once} does.
    */
   public Summary catchUp() throws SQLException {
-    refreshPartitions(storedOffsets());
+    refresh();
     Map<TopicPartition, Long> end = consumer.endOffsets(assigned, METADATA_TIMEOUT);
     Summary total = new Summary(0, 0, 0, 0);
     while (assigned.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
       total = total.plus(apply(consumer.poll(POLL)));
     }
+    // Records the positions (and the topic they belong to) even when nothing was read.
+    apply(ConsumerRecords.empty());
     return total;
   }
 
@@ -170,7 +182,7 @@ public final class PostgresSink implements AutoCloseable {
     try {
       while (!Thread.currentThread().isInterrupted()) {
         if (System.nanoTime() >= nextRefresh) {
-          refreshPartitions(storedOffsets());
+          refresh();
         }
         Summary applied = apply(consumer.poll(POLL));
         if (applied.records() > 0) {
@@ -194,10 +206,9 @@ public final class PostgresSink implements AutoCloseable {
   /** Closes the consumer and the database connection. */
   @Override
   public void close() throws SQLException {
-    try {
+    try (db;
+        admin) {
       consumer.close(Duration.ofSeconds(5));
-    } finally {
-      db.close();
     }
   }
 
@@ -207,6 +218,13 @@ public final class PostgresSink implements AutoCloseable {
    * skipped.
    */
   private Summary apply(ConsumerRecords<byte[], byte[]> records) throws SQLException {
+    Map<TopicPartition, Long> positions = new HashMap<>();
+    for (TopicPartition partition : assigned) {
+      positions.put(partition, consumer.position(partition));
+    }
+    if (records.isEmpty() && positions.equals(written)) {
+      return new Summary(0, 0, 0, 0); // an idle poll: no transaction
+    }
     Map<String, Output> newest = new LinkedHashMap<>();
     long count = 0;
     for (ConsumerRecord<byte[], byte[]> record : records) {
@@ -249,12 +267,14 @@ public final class PostgresSink implements AutoCloseable {
       for (TopicPartition partition : assigned) {
         position.setString(1, table);
         position.setString(2, partition.topic());
-        position.setInt(3, partition.partition());
-        position.setLong(4, consumer.position(partition));
+        position.setString(3, topicId);
+        position.setInt(4, partition.partition());
+        position.setLong(5, positions.get(partition));
         position.addBatch();
       }
       position.executeBatch();
       db.commit();
+      written = positions;
     } catch (SQLException | RuntimeException e) {
       db.rollback();
       throw e;
@@ -281,9 +301,9 @@ public final class PostgresSink implements AutoCloseable {
   private String positionSql() {
     return "INSERT INTO "
         + qualified(OFFSETS_TABLE)
-        + " (sink_table, topic, partition, next_offset) VALUES (?, ?, ?, ?)"
+        + " (sink_table, topic, topic_id, partition, next_offset) VALUES (?, ?, ?, ?, ?)"
         + " ON CONFLICT (sink_table, partition) DO UPDATE SET topic = EXCLUDED.topic,"
-        + " next_offset = EXCLUDED.next_offset";
+        + " topic_id = EXCLUDED.topic_id, next_offset = EXCLUDED.next_offset";
   }
 
   private static void bind(PreparedStatement upsert, OutputRow row) throws SQLException {
@@ -299,12 +319,16 @@ public final class PostgresSink implements AutoCloseable {
     upsert.setString(10, row.dataJson());
   }
 
+  /** Where the table stands: the topic incarnation it was fed from and its positions. */
+  private record Stored(String topicId, Map<Integer, Long> offsets) {}
+
   /** Positions stored for this table, after checking no other pipeline's topic feeds it. */
-  private Map<Integer, Long> storedOffsets() throws SQLException {
+  private Stored stored() throws SQLException {
     Map<Integer, Long> offsets = new HashMap<>();
+    String storedId = null;
     try (PreparedStatement query =
         db.prepareStatement(
-            "SELECT topic, partition, next_offset FROM "
+            "SELECT topic, topic_id, partition, next_offset FROM "
                 + qualified(OFFSETS_TABLE)
                 + " WHERE sink_table = ?")) {
       query.setString(1, table);
@@ -320,41 +344,98 @@ public final class PostgresSink implements AutoCloseable {
                     + topic.name()
                     + ": name another table with --table");
           }
-          offsets.put(rows.getInt(2), rows.getLong(3));
+          storedId = rows.getString(2);
+          offsets.put(rows.getInt(3), rows.getLong(4));
         }
       }
     }
     db.commit();
-    return offsets;
+    return new Stored(storedId, offsets);
   }
 
-  /** Assigns partitions the topic gained (a pipeline update may add some), at stored positions. */
-  private void refreshPartitions(Map<Integer, Long> stored) {
-    List<PartitionInfo> infos = consumer.partitionsFor(topic.name(), METADATA_TIMEOUT);
-    if (infos == null || infos.isEmpty()) {
-      throw new IllegalStateException(
-          "topic " + topic.name() + " does not exist: is " + pipeline + " a pipeline?");
+  /**
+   * Follows the output topic as it is now. A pipeline deleted and created again under its name has
+   * a new topic (a new topic ID): the table, which holds the old pipeline's outputs, is emptied and
+   * fed from the new topic's beginning, in one transaction with its positions. Otherwise partitions
+   * the topic gained are assigned at the stored positions.
+   */
+  private void refresh() throws SQLException {
+    TopicDescription description = describe();
+    String id = description.topicId().toString();
+    if (!id.equals(topicId)) {
+      Stored stored = stored();
+      Map<Integer, Long> offsets = stored.offsets();
+      if (stored.topicId() != null && !stored.topicId().equals(id)) {
+        empty();
+        offsets = Map.of();
+      }
+      written = Map.of();
+      topicId = id;
+      assigned.clear();
+      assign(description, offsets);
+    } else {
+      assign(description, stored().offsets());
     }
+    nextRefresh = System.nanoTime() + PARTITION_REFRESH.toNanos();
+  }
+
+  private void assign(TopicDescription description, Map<Integer, Long> offsets) {
     List<TopicPartition> fresh = new ArrayList<>();
-    for (PartitionInfo info : infos) {
-      TopicPartition partition = new TopicPartition(info.topic(), info.partition());
+    for (TopicPartitionInfo info : description.partitions()) {
+      TopicPartition partition = new TopicPartition(topic.name(), info.partition());
       if (!assigned.contains(partition)) {
         fresh.add(partition);
       }
     }
-    if (!fresh.isEmpty()) {
-      assigned.addAll(fresh);
-      consumer.assign(assigned);
-      for (TopicPartition partition : fresh) {
-        Long offset = stored.get(partition.partition());
-        if (offset == null) {
-          consumer.seekToBeginning(List.of(partition));
-        } else {
-          consumer.seek(partition, offset);
-        }
+    if (fresh.isEmpty()) {
+      return;
+    }
+    assigned.addAll(fresh);
+    consumer.assign(assigned);
+    for (TopicPartition partition : fresh) {
+      Long offset = offsets.get(partition.partition());
+      if (offset == null) {
+        consumer.seekToBeginning(List.of(partition));
+      } else {
+        consumer.seek(partition, offset);
       }
     }
-    nextRefresh = System.nanoTime() + PARTITION_REFRESH.toNanos();
+  }
+
+  private void empty() throws SQLException {
+    try (Statement sql = db.createStatement();
+        PreparedStatement forget =
+            db.prepareStatement(
+                "DELETE FROM " + qualified(OFFSETS_TABLE) + " WHERE sink_table = ?")) {
+      sql.executeUpdate("DELETE FROM " + qualified(table));
+      forget.setString(1, table);
+      forget.executeUpdate();
+      db.commit();
+    } catch (SQLException e) {
+      db.rollback();
+      throw e;
+    }
+  }
+
+  private TopicDescription describe() {
+    try {
+      return admin
+          .describeTopics(List.of(topic.name()))
+          .allTopicNames()
+          .get(METADATA_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+          .get(topic.name());
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+        throw new IllegalStateException(
+            "topic " + topic.name() + " does not exist: is " + pipeline + " a pipeline?");
+      }
+      throw new IllegalStateException(
+          "cannot describe " + topic.name() + ": " + e.getCause().getMessage(), e.getCause());
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("cannot describe " + topic.name() + " in time", e);
+    } catch (InterruptedException e) {
+      throw new InterruptException(e);
+    }
   }
 
   private void checkColumns() throws SQLException {

@@ -29,6 +29,7 @@ final class JobFollower {
   private final SoakState state;
   private final SoakDriver driver;
   private final Map<String, OutputReader> readers;
+  private final SinkCheck sink;
   private final PrintStream out;
   private final Reporter reporter;
   private final Map<String, Integer> outputCommitsSeen = new HashMap<>();
@@ -39,17 +40,23 @@ final class JobFollower {
       SoakState state,
       SoakDriver driver,
       Map<String, OutputReader> readers,
+      SinkCheck sink,
       PrintStream out,
       Reporter reporter) {
     this.state = state;
     this.driver = driver;
     this.readers = readers;
+    this.sink = sink;
     this.out = out;
     this.reporter = reporter;
   }
 
   int jobsChecked() {
     return jobsChecked;
+  }
+
+  int sinkChecks() {
+    return sink == null ? 0 : sink.checks();
   }
 
   long datumsChecked() {
@@ -77,6 +84,9 @@ final class JobFollower {
         .forEach(e -> purged.add(e.member()));
     List<String> problems = new ArrayList<>(SoakChecks.job(expected, actual, datumList, purged));
     problems.addAll(SoakChecks.outputs(rows, reader));
+    if (sink != null) {
+      problems.addAll(sink.check(rows));
+    }
     problems.addAll(
         SoakChecks.rowsProvenance(
             expected, reader, state.repo, TopicNames.updates(state.repo.name())));
@@ -145,6 +155,9 @@ final class JobFollower {
     readers.get(state.rows.name()).catchUp();
     List<String> problems = new ArrayList<>(SoakChecks.job(expected, actual, datumList));
     problems.addAll(SoakChecks.outputs(groups, reader));
+    if (sink != null) {
+      problems.addAll(sink.check(groups));
+    }
     problems.addAll(
         SoakChecks.groupsProvenance(expected, reader, readers.get(state.rows.name()), upstream));
     print(groups, expected, actual);

@@ -43,7 +43,8 @@ public final class Soak {
       String prefix,
       int partitions,
       int historyRetention,
-      boolean simpleRows) {}
+      boolean simpleRows,
+      String sinkJdbcUrl) {}
 
   /**
    * What a run did.
@@ -51,9 +52,16 @@ public final class Soak {
    * @param erasures erasure commits sealed
    * @param erasuresRefused erasures refused as the model expected (409: a pipeline follows another
    *     branch)
+   * @param sinkChecks SQL tables compared with the model (0 without {@code sinkJdbcUrl})
    */
   public record Summary(
-      int ops, int jobs, long datums, List<String> mismatches, int erasures, int erasuresRefused) {}
+      int ops,
+      int jobs,
+      long datums,
+      List<String> mismatches,
+      int erasures,
+      int erasuresRefused,
+      int sinkChecks) {}
 
   /** How long an erasure request may take to report "purged" once the jobs it caused ended. */
   private static final Duration ERASURE_STATE_WAIT = Duration.ofSeconds(30);
@@ -89,7 +97,9 @@ public final class Soak {
     this.state = new SoakState(new RepoModel(settings.prefix(), settings.historyRetention()));
     this.generator = new OpGenerator(settings.seed(), state, settings.simpleRows());
     this.history = new HistoryChecks(state, driver, new Random(settings.seed() * 31 + 7));
-    this.jobs = new JobFollower(state, driver, readers, out, this::report);
+    SinkCheck sink =
+        settings.sinkJdbcUrl() == null ? null : new SinkCheck(kafka, settings.sinkJdbcUrl());
+    this.jobs = new JobFollower(state, driver, readers, sink, out, this::report);
   }
 
   /**
@@ -135,13 +145,14 @@ public final class Soak {
     }
     out.printf(
         "soak: seed %d done: %d operations, %d jobs checked (%d datums), %d erasures (%d refused),"
-            + " %d mismatches, %.1f s%n",
+            + " %d SQL sink checks, %d mismatches, %.1f s%n",
         settings.seed(),
         settings.ops(),
         jobs.jobsChecked(),
         jobs.datumsChecked(),
         erasures,
         erasuresRefused,
+        jobs.sinkChecks(),
         mismatches.size(),
         (System.nanoTime() - start) / 1e9);
     return new Summary(
@@ -150,7 +161,8 @@ public final class Soak {
         jobs.datumsChecked(),
         List.copyOf(mismatches),
         erasures,
-        erasuresRefused);
+        erasuresRefused,
+        jobs.sinkChecks());
   }
 
   /**

@@ -51,6 +51,14 @@ public final class SoakCommand implements Callable<Integer> {
       description = "Report every difference and go on instead of stopping at the first.")
   boolean keepGoing;
 
+  @Option(
+      names = "--sink-postgres",
+      paramLabel = "JDBC_URL",
+      description =
+          "Also check the SQL sink: after each job, tusk sink --once into this database (user and"
+              + " password in the URL), and the table must equal the model's outputs.")
+  String sinkPostgres;
+
   @Override
   public Integer call() {
     long chosen = seed != null ? seed : System.nanoTime();
@@ -78,7 +86,8 @@ public final class SoakCommand implements Callable<Integer> {
         try {
           Soak.Summary summary =
               new Soak(
-                      new Soak.Settings(runSeed, ops, keepGoing, "soak" + run, 3, 5, simpleRows),
+                      new Soak.Settings(
+                          runSeed, ops, keepGoing, "soak" + run, 3, 5, simpleRows, sinkPostgres),
                       client,
                       kafka,
                       processors,

@@ -15,6 +15,7 @@ RUN groupadd --system --gid 10001 tusk \
  && useradd --system --uid 10001 --gid tusk --home-dir /app --shell /usr/sbin/nologin tusk \
  && mkdir -p /var/lib/tusk && chown tusk:tusk /var/lib/tusk
 COPY --from=build /app /app
+COPY --chmod=755 deploy/healthcheck.sh /app/healthcheck
 WORKDIR /app
 USER 10001:10001
 # Each service jar names its main class and lib/ on its manifest class path.

@@ -78,4 +78,37 @@ class ComposeConfigTest {
       }
     }
   }
+
+  /**
+   * Every container has a healthcheck, and nothing starts before what it needs is healthy (not
+   * merely started): the brokers before the registry, the registry before the commit service, the
+   * commit service before the others. What the checks run is tested by {@link HealthchecksTest}.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void shouldCheckEveryContainersHealthAndStartEachAfterWhatItNeedsIsHealthy() throws IOException {
+    Map<String, Object> services = (Map<String, Object>) compose().get("services");
+    for (var service : services.entrySet()) {
+      Map<String, Object> definition = (Map<String, Object>) service.getValue();
+      Map<String, Object> health = (Map<String, Object>) definition.get("healthcheck");
+      assertThat(health).as("healthcheck of %s", service.getKey()).isNotNull();
+      assertThat(health).containsKeys("test", "interval", "timeout", "retries", "start_period");
+      if (SERVICES.containsKey(service.getKey())) {
+        assertThat(health.get("test")).isEqualTo(List.of("CMD", "/app/healthcheck"));
+      }
+      Object dependsOn = definition.get("depends_on");
+      if (dependsOn != null) {
+        assertThat(dependsOn)
+            .as("depends_on of %s names conditions", service.getKey())
+            .isInstanceOf(Map.class);
+        for (var needed : ((Map<String, Object>) dependsOn).entrySet()) {
+          assertThat(needed.getValue())
+              .as("%s waits for %s to be healthy", service.getKey(), needed.getKey())
+              .isEqualTo(Map.of("condition", "service_healthy"));
+        }
+      }
+    }
+    assertThat(Files.readString(ROOT.resolve("Dockerfile")))
+        .contains("COPY --chmod=755 deploy/healthcheck.sh /app/healthcheck");
+  }
 }

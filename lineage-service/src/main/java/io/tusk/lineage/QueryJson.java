@@ -2,6 +2,7 @@ package io.tusk.lineage;
 
 import io.tusk.common.http.ApiException;
 import io.tusk.common.json.AvroJson;
+import io.tusk.common.transform.OutputContent;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.Output;
@@ -11,12 +12,8 @@ import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -143,7 +140,7 @@ final class QueryJson {
     ByteBuffer buffer = output.getData().duplicate();
     byte[] bytes = new byte[buffer.remaining()];
     buffer.get(bytes);
-    if (isJson(output.getContentType())) {
+    if (OutputContent.isJson(output.getContentType())) {
       try {
         return Json.decodeValue(Buffer.buffer(bytes));
       } catch (DecodeException e) {
@@ -158,24 +155,9 @@ final class QueryJson {
     return new String(bytes, StandardCharsets.UTF_8);
   }
 
-  private static boolean isJson(String contentType) {
-    String mediaType = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-    return mediaType.equals("application/json");
-  }
-
   /** The text {@code bytes} encode as UTF-8, or null if they are not valid UTF-8. */
   static String utf8(byte[] bytes) {
-    try {
-      CharBuffer chars =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(bytes));
-      return chars.toString();
-    } catch (CharacterCodingException e) {
-      return null;
-    }
+    return OutputContent.utf8(bytes);
   }
 
   /** The store key a page starts after: {@code after} under {@code prefix} (null: the first). */

@@ -2,12 +2,9 @@ package io.tusk.cli.sink;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tusk.common.transform.OutputContent;
 import io.tusk.schemas.Output;
 import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 
 /**
  * One pipeline output as a row of the SQL table: its lineage columns, its bytes, and the same
@@ -38,7 +35,7 @@ public record OutputRow(
     buffer.get(data);
     String text = utf8(data);
     String contentType = output.getContentType();
-    String json = text != null && isJson(contentType) && parses(text) ? text : null;
+    String json = text != null && OutputContent.isJson(contentType) && parses(text) ? text : null;
     return new OutputRow(
         member,
         output.getJobId(),
@@ -50,10 +47,6 @@ public record OutputRow(
         data,
         text,
         json);
-  }
-
-  private static boolean isJson(String contentType) {
-    return contentType.equals("application/json") || contentType.endsWith("+json");
   }
 
   private static boolean parses(String text) {
@@ -70,17 +63,7 @@ public record OutputRow(
   }
 
   private static String utf8(byte[] data) {
-    try {
-      CharBuffer chars =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(data));
-      String text = chars.toString();
-      return text.indexOf('\0') >= 0 ? null : text;
-    } catch (CharacterCodingException e) {
-      return null;
-    }
+    String text = OutputContent.utf8(data);
+    return text == null || text.indexOf('\0') >= 0 ? null : text;
   }
 }

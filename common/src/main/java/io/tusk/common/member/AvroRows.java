@@ -93,6 +93,16 @@ final class AvroRows {
     return Arrays.asList(values);
   }
 
+  /** A framed record read with its writer schema (a Debezium envelope, say). */
+  GenericRecord record(byte[] framed) throws RowRejection {
+    Writer writer = writer(framed);
+    if (!(read(writer, writer.reader, framed) instanceof GenericRecord record)) {
+      throw new RowRejection(
+          RejectReason.MALFORMED_AVRO, "schema " + writer.id + " is not a record schema");
+    }
+    return record;
+  }
+
   /** The {@code data} bytes of a framed pipeline {@link Output}, read with the Output schema. */
   byte[] outputData(byte[] framed) throws RowRejection {
     Writer writer = writer(framed);
@@ -196,7 +206,7 @@ final class AvroRows {
   }
 
   /** The JSON form of an Avro value: logical types as ISO text, bytes as base64. */
-  private JsonNode json(Schema schema, Object value) throws RowRejection {
+  JsonNode json(Schema schema, Object value) throws RowRejection {
     if (value == null) {
       return NODES.nullNode();
     }

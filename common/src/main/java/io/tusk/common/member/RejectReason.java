@@ -29,6 +29,12 @@ public enum RejectReason {
   UNKNOWN_FORMAT,
   /** A tombstone (null value) on the pipeline output a derived repo reads: not supported yet. */
   UNSUPPORTED_TOMBSTONE,
+  /**
+   * A Debezium record Tusk cannot apply: not a change event, an op other than {@code c}, {@code r},
+   * {@code u} or {@code d} (e.g. {@code t}, truncate), a change without the row image it needs, or
+   * a change of a table without row key.
+   */
+  UNSUPPORTED_CHANGE,
   /** The row names a table the repo does not have. */
   UNKNOWN_TABLE,
   /** The bytes are not valid UTF-8. */

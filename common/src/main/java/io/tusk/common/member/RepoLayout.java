@@ -100,6 +100,24 @@ public final class RepoLayout {
     return tables.get(table);
   }
 
+  /**
+   * The layout of {@code table}, matched exactly or else ignoring case (database table names meet
+   * Tusk table names), or null if the repo has no such table.
+   */
+  public TableLayout tableIgnoringCase(String table) {
+    TableLayout exact = tables.get(table);
+    if (exact != null) {
+      return exact;
+    }
+    // In spec order, so two tables that differ only in case resolve the same way every time.
+    for (TableSpec spec : this.spec.getTables()) {
+      if (spec.getName().equalsIgnoreCase(table)) {
+        return tables.get(spec.getName());
+      }
+    }
+    return null;
+  }
+
   /** The layout of the table a row without a table header belongs to. */
   public TableLayout defaultTable() {
     return tables.get(spec.getDefaultTable());

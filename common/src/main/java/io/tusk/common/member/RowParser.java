@@ -14,7 +14,7 @@ import java.util.Locale;
 /**
  * Turns a record of a repo's source topic into a row of a member, or a rejection with a reason. The
  * format is the repo's, or the record's {@code tusk.format} header ({@code csv}, {@code json},
- * {@code avro}), so producers of different formats can share a repo:
+ * {@code avro}, {@code debezium}), so producers of different formats can share a repo:
  *
  * <ul>
  *   <li>CSV: a line in the table's column order; a header line equal to the column names is
@@ -25,6 +25,13 @@ import java.util.Locale;
  *   <li>Avro: the Confluent wire format with any writer schema in the registry; the columns are
  *       field names (a missing field is its column's default or null; nested values become JSON
  *       text).
+ *   <li>DEBEZIUM: a Debezium change event in JSON (with or without schemas) or Avro ({@link
+ *       DebeziumEvents}); the table is {@code source.table} (case-insensitive; the header does not
+ *       apply). {@code c}, {@code r} and {@code u} are the row of {@code after}, which replaces the
+ *       row with its row key (the table's primary key) wherever it was; {@code d} deletes the row
+ *       with the row key of {@code before} from whichever member holds it (a delete by row key, so
+ *       the member key need not be in {@code before}); a tombstone (null value, sent after a
+ *       delete) carries nothing and is skipped.
  *   <li>OUTPUT (derived repos; the header does not apply): a pipeline's {@code Output}; column
  *       {@code member} is the record key (the upstream member), {@code data} the output's JSON
  *       text, and every other column (the member key among them) that field of the data.
@@ -50,6 +57,7 @@ public final class RowParser {
   private final RepoLayout layout;
   private final StrictUtf8 utf8 = new StrictUtf8();
   private final AvroRows avro;
+  private final DebeziumEvents debezium;
 
   /** A parser without a schema registry: Avro records are rejected as unknown schemas. */
   public RowParser(RepoSpec spec) {
@@ -62,6 +70,7 @@ public final class RowParser {
   public RowParser(RepoSpec spec, SchemaRegistryClient registry) {
     this.layout = new RepoLayout(spec);
     this.avro = new AvroRows(registry, utf8);
+    this.debezium = new DebeziumEvents(avro);
   }
 
   /** The layout of the repo this parser reads. */
@@ -92,7 +101,11 @@ public final class RowParser {
       return outputTombstone(record, table);
     }
     try {
-      List<String> values = values(record, table);
+      RowFormat format = format(record.format());
+      if (format == RowFormat.DEBEZIUM) {
+        return debezium(record);
+      }
+      List<String> values = values(record, table, format);
       return values == null
           ? new ParseResult.Skipped(table)
           : accept(values, layout.table(table), record.partition(), record.offset());
@@ -123,18 +136,73 @@ public final class RowParser {
     }
   }
 
-  /** The column values of a record, or null for a CSV header line. */
-  private List<String> values(SourceRecord record, String tableName) throws RowRejection {
-    RowFormat format = format(record.format());
-    TableLayout table = layout.table(tableName);
+  /**
+   * A Debezium change event: an upsert of the row in {@code after}, or a delete by the row key in
+   * {@code before}.
+   */
+  private ParseResult debezium(SourceRecord record) {
+    if (record.value() == null) {
+      // The tombstone Debezium sends after a delete so compaction can drop the key: the delete
+      // itself came just before it.
+      return new ParseResult.Skipped(layout.spec().getDefaultTable());
+    }
+    String tableName = layout.spec().getDefaultTable();
+    try {
+      checkSize(record.value());
+      DebeziumEvents.Change change = debezium.change(record.value(), utf8);
+      tableName = change.table();
+      TableLayout table = table(layout.tableIgnoringCase(change.table()), change.table());
+      tableName = table.spec().getName();
+      if (!table.hasRowKey()) {
+        throw new RowRejection(
+            RejectReason.UNSUPPORTED_CHANGE,
+            "table " + tableName + " has no row key (its primary key) to apply changes by");
+      }
+      return switch (change.op()) {
+        case "c", "r", "u" -> {
+          if (change.after() == null) {
+            throw DebeziumEvents.notAnEvent("op " + change.op() + " without after");
+          }
+          yield accept(
+              DebeziumEvents.values(change.after(), table),
+              table,
+              record.partition(),
+              record.offset());
+        }
+        case "d" -> {
+          if (change.before() == null) {
+            throw DebeziumEvents.notAnEvent("op d without before");
+          }
+          List<String> rowKey = table.rowKeyOf(DebeziumEvents.values(change.before(), table));
+          if (rowKey.contains(null)) {
+            throw new RowRejection(
+                RejectReason.UNSUPPORTED_CHANGE,
+                "delete whose before lacks row key columns " + table.spec().getRowKey());
+          }
+          yield new ParseResult.Deleted(tableName, rowKey);
+        }
+        default ->
+            throw new RowRejection(
+                RejectReason.UNSUPPORTED_CHANGE,
+                "op " + change.op() + " is not applied (only c, r, u and d are)");
+      };
+    } catch (RowRejection rejection) {
+      return new ParseResult.Rejected(rejection.reason(), tableName, rejection.getMessage());
+    }
+  }
+
+  private static TableLayout table(TableLayout table, String name) throws RowRejection {
     if (table == null) {
-      throw new RowRejection(RejectReason.UNKNOWN_TABLE, "repo has no table " + tableName);
+      throw new RowRejection(RejectReason.UNKNOWN_TABLE, "repo has no table " + name);
     }
     if (!table.typeErrors().isEmpty()) {
       throw new RowRejection(
           RejectReason.UNPARSEABLE, "table spec is unusable: " + table.typeErrors().get(0));
     }
-    byte[] value = record.value();
+    return table;
+  }
+
+  private static void checkSize(byte[] value) throws RowRejection {
     if (value == null || value.length == 0) {
       throw new RowRejection(RejectReason.EMPTY_VALUE, "record has no value");
     }
@@ -142,11 +210,20 @@ public final class RowParser {
       throw new RowRejection(
           RejectReason.ROW_TOO_LARGE, value.length + " bytes, limit " + MAX_ROW_BYTES);
     }
+  }
+
+  /** The column values of a record, or null for a CSV header line. */
+  private List<String> values(SourceRecord record, String tableName, RowFormat format)
+      throws RowRejection {
+    TableLayout table = table(layout.table(tableName), tableName);
+    byte[] value = record.value();
+    checkSize(value);
     return switch (format) {
       case CSV -> csv(text(value), table);
       case JSON -> json(object(text(value)), table);
       case AVRO -> avro.values(value, table);
       case OUTPUT -> output(record.key(), avro.outputData(value), table);
+      case DEBEZIUM -> throw new IllegalStateException("Debezium events are parsed above");
     };
   }
 
@@ -160,9 +237,11 @@ public final class RowParser {
       case "csv" -> RowFormat.CSV;
       case "json" -> RowFormat.JSON;
       case "avro" -> RowFormat.AVRO;
+      case "debezium" -> RowFormat.DEBEZIUM;
       default ->
           throw new RowRejection(
-              RejectReason.UNKNOWN_FORMAT, "tusk.format header must be csv, json or avro");
+              RejectReason.UNKNOWN_FORMAT,
+              "tusk.format header must be csv, json, avro or debezium");
     };
   }
 

@@ -79,6 +79,9 @@ public final class RepoSpecs {
     String name = fields.name("name");
     RowFormat format = format(fields);
     List<TableSpec> tables = tables(fields);
+    if (format == RowFormat.DEBEZIUM) {
+      requireRowKeys(tables);
+    }
     Set<String> tableNames = new HashSet<>();
     for (TableSpec table : tables) {
       tableNames.add(table.getName());
@@ -193,10 +196,25 @@ public final class RepoSpecs {
       case "csv" -> RowFormat.CSV;
       case "json" -> RowFormat.JSON;
       case "avro" -> RowFormat.AVRO;
+      case "debezium" -> RowFormat.DEBEZIUM;
       default ->
           throw new SpecException(
-              "format", "must be \"csv\", \"json\" or \"avro\", got " + echo(format));
+              "format", "must be \"csv\", \"json\", \"avro\" or \"debezium\", got " + echo(format));
     };
+  }
+
+  /**
+   * A Debezium change upserts or deletes a row by its primary key: every table of a debezium repo
+   * names it as row key, or updates would append rows instead of replacing them.
+   */
+  private static void requireRowKeys(List<TableSpec> tables) {
+    for (int i = 0; i < tables.size(); i++) {
+      if (tables.get(i).getRowKey().isEmpty()) {
+        throw new SpecException(
+            "tables[" + i + "].rowKey",
+            "is required for format debezium: the table's primary key columns");
+      }
+    }
   }
 
   private static List<TableSpec> tables(SpecFields fields) {

@@ -105,4 +105,18 @@ class RepoSpecsTest {
     // And without a deployment-wide count the repo's choice stands
     assertThat(RepoSpecs.fromDocument(document, 1, 0).getMemberPartitions()).isEqualTo(3);
   }
+
+  @Test
+  void shouldAcceptFormatDebeziumOnlyWhenEveryTableHasItsPrimaryKeyAsRowKey() {
+    // Given a debezium repo whose table names its row key, and one whose table does not
+    String keyed = VALID.replace("\"json\"", "\"Debezium\"");
+    String keyless = keyed.replace("\"rowKey\": [\"ID\"], \"opColumn\": \"OP\",", "");
+
+    // Then the first is a DEBEZIUM repo and the second is refused, naming the row key
+    assertThat(RepoSpecs.fromDocument(PipelineSpecs.readDocument(keyed), 1, 6).getFormat())
+        .isEqualTo(RowFormat.DEBEZIUM);
+    assertThatThrownBy(() -> RepoSpecs.fromDocument(PipelineSpecs.readDocument(keyless), 1, 6))
+        .isInstanceOfSatisfying(
+            SpecException.class, e -> assertThat(e.field()).isEqualTo("tables[0].rowKey"));
+  }
 }

@@ -579,12 +579,13 @@ final class Rekeyer implements Runnable, AutoCloseable {
     private final Map<String, Long> forwarded = new HashMap<>();
     private final Map<List<String>, Long> rejected = new HashMap<>();
     private final Map<String, Long> barriersSent = new HashMap<>();
+    private final Map<String, Long> skipped = new HashMap<>();
 
     void add(String repo, RekeyRouter.Routing routing) {
       switch (routing.outcome()) {
         case FORWARDED -> forwarded.merge(repo, 1L, Long::sum);
         case REJECTED -> rejected.merge(List.of(repo, routing.reason()), 1L, Long::sum);
-        case SKIPPED -> {}
+        case SKIPPED -> skipped.merge(repo, 1L, Long::sum);
       }
     }
 
@@ -606,6 +607,15 @@ final class Rekeyer implements Runnable, AutoCloseable {
                   .description("Records sent to <repo>.rejected")
                   .tag("repo", key.get(0))
                   .tag("reason", key.get(1))
+                  .register(registry)
+                  .increment(n));
+      skipped.forEach(
+          (repo, n) ->
+              Counter.builder("tusk.rekeyer.records.skipped")
+                  .description(
+                      "Records with nothing to apply: CSV header lines, Debezium tombstones,"
+                          + " roll markers")
+                  .tag("repo", repo)
                   .register(registry)
                   .increment(n));
       barriersSent.forEach(

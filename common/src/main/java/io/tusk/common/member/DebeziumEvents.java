@@ -60,6 +60,12 @@ final class DebeziumEvents {
           "io.debezium.time.MicroTimestamp",
           "io.debezium.time.NanoTimestamp");
 
+  /**
+   * What the connector sends for an unchanged TOASTed value it could not read (its default {@code
+   * unavailable.value.placeholder}): applying it would overwrite the real value.
+   */
+  static final String UNAVAILABLE_VALUE = "__debezium_unavailable_value";
+
   private final AvroRows avro;
 
   DebeziumEvents(AvroRows avro) {
@@ -131,7 +137,17 @@ final class DebeziumEvents {
         }
         field = byLowerName.get(column.toLowerCase(Locale.ROOT));
       }
-      values.add(field == null ? table.defaultValue(i) : text(field, table.columnType(i), column));
+      String value =
+          field == null ? table.defaultValue(i) : text(field, table.columnType(i), column);
+      if (UNAVAILABLE_VALUE.equals(value)) {
+        throw new RowRejection(
+            RejectReason.UNSUPPORTED_CHANGE,
+            "column "
+                + column
+                + " holds Debezium's unavailable-value placeholder (an unchanged TOAST value):"
+                + " set REPLICA IDENTITY FULL on the table");
+      }
+      values.add(value);
     }
     return values;
   }

@@ -273,4 +273,21 @@ class RowParserDebeziumTest {
 
     assertThat(reason(result)).isEqualTo(RejectReason.WRONG_TYPE);
   }
+
+  @Test
+  void shouldRejectAnUpdateWhoseUnchangedToastValueWasNotSent() {
+    // Given an update of a table with REPLICA IDENTITY DEFAULT whose large text did not change
+    String text =
+        """
+        {"op": "u", "source": {"table": "drug_exposure"},
+         "after": {"id": 1, "person_id": 2, "drug": "__debezium_unavailable_value"}}
+        """;
+
+    // When it is parsed
+    ParseResult result = parser.parse(new SourceRecord(null, utf8(text), null, null, 0, 1));
+
+    // Then it is rejected rather than overwriting the stored text with the placeholder
+    assertThat(reason(result)).isEqualTo(RejectReason.UNSUPPORTED_CHANGE);
+    assertThat(((ParseResult.Rejected) result).detail()).contains("REPLICA IDENTITY FULL");
+  }
 }

@@ -1,6 +1,7 @@
 package io.tusk.lineage;
 
 import static io.tusk.lineage.Fixtures.T0;
+import static io.tusk.lineage.Fixtures.completedCommit;
 import static io.tusk.lineage.Fixtures.datumResult;
 import static io.tusk.lineage.Fixtures.inputRef;
 import static io.tusk.lineage.Fixtures.job;
@@ -9,10 +10,13 @@ import static io.tusk.lineage.Fixtures.sealedCommit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.Ids;
+import io.tusk.schemas.Commit;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobState;
 import io.tusk.testfixtures.TestAuth;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -172,6 +176,101 @@ class LineagePageIT extends ApiTestBase {
                     + "']")));
     wait.until(d -> nodes("job").size() == 2 && nodes("commit").size() == 2);
     screenshot("global");
+  }
+
+  @Test
+  void shouldDrawDagWithNewestJobStatesAndChartsMatchingTheApiAndSearchByPrefix() throws Exception {
+    // Given the DAG, and a second, completed commit of claims whose risk job failed
+    writeDag(JobState.SUCCESS, 3);
+    String c2 = Ids.newId();
+    String j2 = Ids.newId();
+    pipe(
+        topics.commits,
+        c2,
+        completedCommit(
+            Commit.newBuilder(sealedCommit(c2, "claims", j2, "risk"))
+                .setSequence(2)
+                .setGlobalId(c2)
+                .setCreatedAt(T0 + 1_000)
+                .build()));
+    pipe(
+        topics.jobs,
+        j2,
+        Job.newBuilder(job(j2, c2, c2, "risk", T0 + 1_000, JobState.FAILURE))
+            .setProcessed(5)
+            .build());
+    JsonObject newest = get("/jobs?limit=1&pipeline=risk").bodyAsJsonObject();
+    String newestState = newest.getJsonArray("jobs").getJsonObject(0).getString("state");
+    JsonArray riskJobs =
+        get("/jobs?limit=50&pipeline=risk").bodyAsJsonObject().getJsonArray("jobs");
+
+    // When signed in / Then the DAG links claims -> risk -> risk-by-provider -> summary, and the
+    // risk node shows the state of its newest job as the API gives it
+    signIn();
+    WebElement risk =
+        wait.until(
+            ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#dag-graph g.node.pipeline[data-id='p:risk']")));
+    assertThat(risk.getAttribute("data-state")).isEqualTo(newestState);
+    assertThat(browser.findElements(By.cssSelector("#dag-graph path.edge")))
+        .extracting(e -> e.getAttribute("data-from") + ">" + e.getAttribute("data-to"))
+        .contains("r:claims>p:risk", "p:risk>r:risk-by-provider", "r:risk-by-provider>p:summary");
+    screenshot("dag");
+
+    // When the risk node is clicked / Then its charts have one bar per job and series, with the
+    // API's processed and skipped counts
+    browser.findElement(By.cssSelector("#dag-graph a[href='#/pipeline/risk']")).click();
+    wait.until(
+        ExpectedConditions.textToBePresentInElementLocated(
+            By.id("pipeline-job-count"), riskJobs.size() + " jobs"));
+    List<String> processed = barValues("chart-datums", "processed");
+    List<String> skipped = barValues("chart-datums", "skipped");
+    assertThat(processed).hasSize(riskJobs.size());
+    for (int i = 0; i < riskJobs.size(); i++) {
+      // The chart runs oldest first, the API newest first.
+      JsonObject apiJob = riskJobs.getJsonObject(riskJobs.size() - 1 - i);
+      assertThat(processed.get(i)).isEqualTo(String.valueOf(apiJob.getLong("processed")));
+      assertThat(skipped.get(i)).isEqualTo(String.valueOf(apiJob.getLong("skipped")));
+    }
+    assertThat(barValues("chart-duration", "duration")).containsOnly("0.3");
+    screenshot("pipeline-risk");
+
+    // When the repo's charts are opened / Then the completed commit's rows and changed members show
+    browser.get("http://127.0.0.1:" + port() + "/#/repo/claims");
+    wait.until(
+        ExpectedConditions.textToBePresentInElementLocated(
+            By.id("repo-commit-count"), "1 commits with stats"));
+    assertThat(barValues("chart-rows", "rows")).containsExactly("40");
+    assertThat(barValues("chart-rows", "changed")).containsExactly("3");
+    screenshot("repo-claims");
+
+    // When a job ID prefix is searched / Then its job page opens
+    WebElement search = browser.findElement(By.id("search-input"));
+    search.clear();
+    search.sendKeys(j2.substring(0, 10));
+    search.submit();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("job-title"), "risk"));
+    assertThat(browser.getCurrentUrl()).endsWith("#/job/" + j2);
+
+    // When nothing matches / Then the page says so
+    search = browser.findElement(By.id("search-input"));
+    search.clear();
+    search.sendKeys("zzzz-no-such-id");
+    search.submit();
+    wait.until(ExpectedConditions.presenceOfElementLocated(By.id("search-miss")));
+  }
+
+  private void signIn() {
+    browser.get("http://127.0.0.1:" + port() + "/");
+    wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token-input")))
+        .sendKeys(TestAuth.shared().adminToken());
+    browser.findElement(By.id("sign-in-button")).click();
+  }
+
+  private List<String> barValues(String chart, String series) {
+    return browser.findElements(By.cssSelector("#" + chart + " rect.bar-" + series)).stream()
+        .map(bar -> bar.getAttribute("data-value"))
+        .toList();
   }
 
   private void writeDag(JobState state, long processed) {

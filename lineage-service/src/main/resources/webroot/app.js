@@ -5,6 +5,7 @@
 //   #/global/<id>               every commit and job of a global ID, drawn as a graph
 //   #/output/<pipeline>/<member> an output's provenance, drawn as a graph
 //   #/pipeline/<name>           charts: processed vs skipped per job, job duration over commits
+//   #/commit/<id>               a commit's counts and jobs
 //   #/repo/<name>               charts: rows and changed members per commit
 // Every API call sends the bearer token the user pasted into the sign-in box, kept in this tab's
 // sessionStorage only; without one (or after a 401) the page shows the sign-in box.
@@ -151,7 +152,7 @@ async function renderHome() {
         "tr",
         { class: "commit-row", "data-commit": c.id },
         el("td", {}, el("a", { href: "#/global/" + c.globalId, class: "id", text: short(c.id) })),
-        el("td", { text: "#" + c.sequence }),
+        el("td", {}, el("a", { href: "#/commit/" + c.id, class: "commit-link", text: "#" + c.sequence })),
         el("td", { text: c.branch }),
         el("td", { text: new Date(c.createdAt).toLocaleString() }),
         el("td", { text: c.stats ? c.stats.rows + " rows, " + c.stats.changedMembers + " changed" : "sealed" }),
@@ -414,6 +415,53 @@ function graph(nodes, edges, id = "lineage-graph") {
   return el("div", { class: "graph" }, svg);
 }
 
+// A commit: its counts once complete (rows, rejected, members, changed members) and its jobs.
+async function renderCommit(id) {
+  const answer = await getJson("/commits/" + enc(id));
+  const c = answer.commit;
+  const stats = c.stats || {};
+  const count = (name, value) =>
+    el("tr", {}, el("th", { text: name }), el("td", { id: "commit-" + name, text: value === undefined ? "pending" : String(value) }));
+  view.replaceChildren(
+    section(
+      "Commit " + short(c.id) + " of " + c.repo,
+      el(
+        "table",
+        { id: "commit-counts" },
+        el(
+          "tbody",
+          {},
+          el("tr", {}, el("th", { text: "id" }), el("td", { class: "id", text: c.id })),
+          el("tr", {}, el("th", { text: "sequence" }), el("td", { text: "#" + c.sequence })),
+          el("tr", {}, el("th", { text: "global ID" }), el("td", {}, el("a", { href: "#/global/" + c.globalId, class: "id", text: c.globalId }))),
+          count("rows", stats.rows),
+          count("rejected", stats.rejected),
+          count("members", stats.members),
+          count("changed", stats.changedMembers)
+        )
+      )
+    ),
+    section(
+      "Jobs",
+      el(
+        "table",
+        { id: "commit-jobs" },
+        el("tbody", {}, ...answer.jobs.map((job) =>
+          el(
+            "tr",
+            { class: "job-row", "data-job": job.id },
+            el("td", {}, el("a", { href: "#/job/" + job.id, class: "job-link id", text: short(job.id) })),
+            el("td", { text: job.pipeline }),
+            el("td", {}, stateSpan(job.state)),
+            el("td", {}, progress(job))
+          )
+        ))
+      )
+    )
+  );
+  return !c.stats;
+}
+
 // The DAG of repos and pipelines: an edge from a pipeline's input repo to the pipeline, and from a
 // pipeline to the repo derived from its outputs. Each pipeline node carries its newest job's state.
 async function dagSection(repos, pipelines) {
@@ -552,6 +600,7 @@ function route() {
   if (parts[0] === "job" && parts[1]) poll(() => renderJob(parts[1]));
   else if (parts[0] === "global" && parts[1]) poll(() => renderGlobal(parts[1]));
   else if (parts[0] === "pipeline" && parts[1]) poll(() => renderPipeline(parts[1]));
+  else if (parts[0] === "commit" && parts[1]) poll(() => renderCommit(parts[1]));
   else if (parts[0] === "repo" && parts[1]) poll(() => renderRepo(parts[1]));
   else if (parts[0] === "output" && parts[2]) poll(() => renderOutput(parts[1], parts.slice(2).join("/")));
   else poll(renderHome);
@@ -570,7 +619,7 @@ async function search(text) {
   const tries = [
     ["/global/" + enc(text), () => "#/global/" + enc(text)],
     ["/jobs/" + enc(text), (job) => "#/job/" + job.id],
-    ["/commits/" + enc(text), (answer) => "#/global/" + answer.commit.globalId],
+    ["/commits/" + enc(text), (answer) => "#/commit/" + answer.commit.id],
   ];
   for (const [path, target] of tries) {
     try {

@@ -244,6 +244,27 @@ class LineagePageIT extends ApiTestBase {
     assertThat(barValues("chart-rows", "changed")).containsExactly("3");
     screenshot("repo-claims");
 
+    // When the commit's link on the home page is clicked / Then its page shows the API's counts
+    JsonObject stats =
+        get("/commits/" + c2).bodyAsJsonObject().getJsonObject("commit").getJsonObject("stats");
+    browser.get("http://127.0.0.1:" + port() + "/#/");
+    wait.until(
+            ExpectedConditions.elementToBeClickable(
+                By.cssSelector("tr.commit-row[data-commit='" + c2 + "'] a.commit-link")))
+        .click();
+    wait.until(ExpectedConditions.presenceOfElementLocated(By.id("commit-counts")));
+    assertThat(browser.getCurrentUrl()).endsWith("#/commit/" + c2);
+    assertThat(browser.findElement(By.id("commit-rows")).getText())
+        .isEqualTo(String.valueOf(stats.getLong("rows")));
+    assertThat(browser.findElement(By.id("commit-rejected")).getText())
+        .isEqualTo(String.valueOf(stats.getLong("rejected")));
+    assertThat(browser.findElement(By.id("commit-changed")).getText())
+        .isEqualTo(String.valueOf(stats.getLong("changedMembers")));
+    assertThat(
+            browser.findElement(By.cssSelector("#commit-jobs tr.job-row")).getAttribute("data-job"))
+        .isEqualTo(j2);
+    screenshot("commit");
+
     // When a job ID prefix is searched / Then its job page opens
     WebElement search = browser.findElement(By.id("search-input"));
     search.clear();

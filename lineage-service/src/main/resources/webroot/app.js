@@ -1,7 +1,7 @@
 // The lineage service's page: plain DOM and fetch, no build step. It reads only the documented
 // JSON endpoints of the service that serves it. Routes live in the URL hash:
 //   #/                          the DAG of repos and pipelines, repos with recent commits, recent jobs
-//   #/job/<id>                  a job: progress, datums, failed datums, links to outputs
+//   #/job/<id>                  a job: progress, datums, failed datums with their log's tail, logs
 //   #/global/<id>               every commit and job of a global ID, drawn as a graph
 //   #/output/<pipeline>/<member> an output's provenance, drawn as a graph
 //   #/pipeline/<name>           charts: processed vs skipped per job, job duration over commits
@@ -201,6 +201,22 @@ async function renderJob(id) {
     getJson("/jobs/" + id + "/datums?limit=100"),
     getJson("/jobs/" + id + "/datums?state=failed&limit=100"),
   ]);
+  // Logs are content: a reader without content rights gets 403, shown in place of the logs.
+  let logs = [];
+  let logsRefused = null;
+  try {
+    logs = (await getJson("/jobs/" + id + "/logs?limit=50")).logs;
+  } catch (error) {
+    if (error instanceof SignInNeeded) throw error;
+    logsRefused = error.message;
+  }
+  const logOf = new Map(logs.map((l) => [l.member, l.log]));
+  const tail = (text) => (text && text.length > 2000 ? "…" + text.substring(text.length - 2000) : text || "");
+  const failedRow = (d) => {
+    const row = datumRow(d);
+    row.append(el("td", {}, el("pre", { class: "log-tail", "data-member": d.member, text: tail(logOf.get(d.member)) })));
+    return row;
+  };
   const datumRow = (d) =>
     el(
       "tr",
@@ -228,8 +244,16 @@ async function renderJob(id) {
       ),
       el("p", {}, el("a", { href: "#/global/" + job.globalId, id: "global-link", text: "Lineage graph of global ID " + short(job.globalId) }))
     ),
-    section("Failed datums", el("table", { id: "failed-datums" }, el("tbody", {}, ...failed.datums.map(datumRow)))),
-    section("Datums (first 100)", el("table", { id: "datums" }, el("tbody", {}, ...datums.datums.map(datumRow))))
+    section("Failed datums (with their log's tail)", el("table", { id: "failed-datums" }, el("tbody", {}, ...failed.datums.map(failedRow)))),
+    section("Datums (first 100)", el("table", { id: "datums" }, el("tbody", {}, ...datums.datums.map(datumRow)))),
+    section(
+      "Logs (first 50 datums)",
+      logsRefused
+        ? el("p", { id: "logs-refused", class: "error", text: logsRefused })
+        : el("div", { id: "job-logs" }, ...logs.map((l) =>
+            el("div", { class: "log", "data-member": l.member }, el("h3", {}, l.member + " ", stateSpan(l.state), " attempts " + l.attempts), el("pre", { text: tail(l.log) }))
+          ))
+    )
   );
   return job.state === "RUNNING" || job.state === "CREATED";
 }

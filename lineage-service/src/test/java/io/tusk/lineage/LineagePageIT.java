@@ -10,6 +10,9 @@ import static io.tusk.lineage.Fixtures.sealedCommit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.Ids;
+import io.tusk.common.security.Resource;
+import io.tusk.common.security.Role;
+import io.tusk.common.security.RoleBindings;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.Job;
@@ -137,6 +140,12 @@ class LineagePageIT extends ApiTestBase {
             ExpectedConditions.elementToBeClickable(
                 By.cssSelector("#datums a.member-link[data-member='1001']")));
     assertThat(browser.findElement(By.id("failed-datums")).getText()).contains("1002");
+    assertThat(browser.findElement(By.cssSelector("pre.log-tail[data-member='1002']")).getText())
+        .isEqualTo("boom");
+    assertThat(browser.findElements(By.cssSelector("#job-logs div.log")))
+        .extracting(e -> e.getAttribute("data-member"))
+        .containsExactlyInAnyOrder("1001", "1002");
+    screenshot("job");
     member.click();
 
     // Then the output's provenance is shown: its job, input commit, repo, rows and graph
@@ -279,6 +288,20 @@ class LineagePageIT extends ApiTestBase {
     search.sendKeys("zzzz-no-such-id");
     search.submit();
     wait.until(ExpectedConditions.presenceOfElementLocated(By.id("search-miss")));
+
+    // When a reader of risk without content rights opens the job / Then the logs say 403's why
+    bindings.apply(
+        RoleBindings.key(Resource.pipeline("risk"), Role.READER, "reader-" + j2),
+        RoleBindings.binding(Resource.pipeline("risk"), Role.READER, "reader-" + j2, "test", 0));
+    browser.findElement(By.id("sign-out")).click();
+    browser.findElement(By.id("token-input")).sendKeys(TestAuth.shared().token("reader-" + j2));
+    browser.findElement(By.id("sign-in-button")).click();
+    browser.get("http://127.0.0.1:" + port() + "/#/job/" + j1);
+    WebElement refused =
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("logs-refused")));
+    assertThat(refused.getText()).isNotBlank();
+    assertThat(browser.findElement(By.id("failed-datums")).getText()).contains("1002");
+    screenshot("job-reader");
   }
 
   private void signIn() {

@@ -1,9 +1,12 @@
 // The lineage service's page: plain DOM and fetch, no build step. It reads only the documented
 // JSON endpoints of the service that serves it. Routes live in the URL hash:
-//   #/                          repos with recent commits, recent jobs with live progress
-//   #/job/<id>                  a job: progress, datums, failed datums, links to outputs
+//   #/                          the DAG of repos and pipelines, repos with recent commits, recent jobs
+//   #/job/<id>                  a job: progress, datums, failed datums with their log's tail, logs
 //   #/global/<id>               every commit and job of a global ID, drawn as a graph
 //   #/output/<pipeline>/<member> an output's provenance, drawn as a graph
+//   #/pipeline/<name>           charts: processed vs skipped per job, job duration over commits
+//   #/commit/<id>               a commit's counts and jobs
+//   #/repo/<name>               charts: rows and changed members per commit
 // Every API call sends the bearer token the user pasted into the sign-in box, kept in this tab's
 // sessionStorage only; without one (or after a 401) the page shows the sign-in box.
 "use strict";
@@ -135,7 +138,12 @@ function poll(render) {
 // ---- views ----
 
 async function renderHome() {
-  const [repos, jobs] = await Promise.all([getJson("/repos"), getJson("/jobs?limit=20")]);
+  const [repos, jobs, pipelines] = await Promise.all([
+    getJson("/repos"),
+    getJson("/jobs?limit=20"),
+    getJson("/pipelines"),
+  ]);
+  const dag = await dagSection(repos.repos, pipelines.pipelines);
   const repoList = el("div", { id: "repos" });
   for (const repo of repos.repos) {
     const commits = await getJson("/repos/" + enc(repo.name) + "/commits?limit=5");
@@ -144,7 +152,7 @@ async function renderHome() {
         "tr",
         { class: "commit-row", "data-commit": c.id },
         el("td", {}, el("a", { href: "#/global/" + c.globalId, class: "id", text: short(c.id) })),
-        el("td", { text: "#" + c.sequence }),
+        el("td", {}, el("a", { href: "#/commit/" + c.id, class: "commit-link", text: "#" + c.sequence })),
         el("td", { text: c.branch }),
         el("td", { text: new Date(c.createdAt).toLocaleString() }),
         el("td", { text: c.stats ? c.stats.rows + " rows, " + c.stats.changedMembers + " changed" : "sealed" }),
@@ -155,7 +163,7 @@ async function renderHome() {
       el(
         "div",
         { class: "repo", "data-repo": repo.name },
-        el("h3", {}, repo.name + " ", el("small", { text: repo.sourcePipeline ? "derived from " + repo.sourcePipeline : repo.updatesTopic })),
+        el("h3", {}, el("a", { href: "#/repo/" + enc(repo.name), class: "repo-link", text: repo.name }), " ", el("small", { text: repo.sourcePipeline ? "derived from " + repo.sourcePipeline : repo.updatesTopic })),
         el("table", {}, el("tbody", {}, ...rows))
       )
     );
@@ -172,6 +180,7 @@ async function renderHome() {
     )
   );
   view.replaceChildren(
+    dag,
     section("Repos and recent commits", repoList),
     section(
       "Recent jobs",
@@ -192,6 +201,22 @@ async function renderJob(id) {
     getJson("/jobs/" + id + "/datums?limit=100"),
     getJson("/jobs/" + id + "/datums?state=failed&limit=100"),
   ]);
+  // Logs are content: a reader without content rights gets 403, shown in place of the logs.
+  let logs = [];
+  let logsRefused = null;
+  try {
+    logs = (await getJson("/jobs/" + id + "/logs?limit=50")).logs;
+  } catch (error) {
+    if (error instanceof SignInNeeded) throw error;
+    logsRefused = error.message;
+  }
+  const logOf = new Map(logs.map((l) => [l.member, l.log]));
+  const tail = (text) => (text && text.length > 2000 ? "…" + text.substring(text.length - 2000) : text || "");
+  const failedRow = (d) => {
+    const row = datumRow(d);
+    row.append(el("td", {}, el("pre", { class: "log-tail", "data-member": d.member, text: tail(logOf.get(d.member)) })));
+    return row;
+  };
   const datumRow = (d) =>
     el(
       "tr",
@@ -219,8 +244,16 @@ async function renderJob(id) {
       ),
       el("p", {}, el("a", { href: "#/global/" + job.globalId, id: "global-link", text: "Lineage graph of global ID " + short(job.globalId) }))
     ),
-    section("Failed datums", el("table", { id: "failed-datums" }, el("tbody", {}, ...failed.datums.map(datumRow)))),
-    section("Datums (first 100)", el("table", { id: "datums" }, el("tbody", {}, ...datums.datums.map(datumRow))))
+    section("Failed datums (with their log's tail)", el("table", { id: "failed-datums" }, el("tbody", {}, ...failed.datums.map(failedRow)))),
+    section("Datums (first 100)", el("table", { id: "datums" }, el("tbody", {}, ...datums.datums.map(datumRow)))),
+    section(
+      "Logs (first 50 datums)",
+      logsRefused
+        ? el("p", { id: "logs-refused", class: "error", text: logsRefused })
+        : el("div", { id: "job-logs" }, ...logs.map((l) =>
+            el("div", { class: "log", "data-member": l.member }, el("h3", {}, l.member + " ", stateSpan(l.state), " attempts " + l.attempts), el("pre", { text: tail(l.log) }))
+          ))
+    )
   );
   return job.state === "RUNNING" || job.state === "CREATED";
 }
@@ -317,7 +350,7 @@ function addProvenance(node, nodes, edges) {
 }
 
 /** Draws nodes in columns by their longest path from a source, edges as curves (inline SVG). */
-function graph(nodes, edges) {
+function graph(nodes, edges, id = "lineage-graph") {
   const ns = "http://www.w3.org/2000/svg";
   const unique = [];
   for (const e of edges) {
@@ -342,7 +375,7 @@ function graph(nodes, edges) {
     position.set(n.id, { x: 10 + c * (width + 50), y: 10 + r * (height + 20) });
   }
   const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("id", "lineage-graph");
+  svg.setAttribute("id", id);
   const columns = Math.max(1, ...[...column.values()].map((c) => c + 1));
   const maxRows = Math.max(1, ...rows.values());
   svg.setAttribute("width", String(20 + columns * (width + 50)));
@@ -379,6 +412,7 @@ function graph(nodes, edges) {
     const group = document.createElementNS(ns, "g");
     group.setAttribute("class", "node " + n.kind);
     group.setAttribute("data-id", n.id);
+    if (n.state) group.setAttribute("data-state", n.state);
     group.setAttribute("transform", "translate(" + p.x + "," + p.y + ")");
     const rect = document.createElementNS(ns, "rect");
     rect.setAttribute("width", String(width));
@@ -405,6 +439,183 @@ function graph(nodes, edges) {
   return el("div", { class: "graph" }, svg);
 }
 
+// A commit: its counts once complete (rows, rejected, members, changed members) and its jobs.
+async function renderCommit(id) {
+  const answer = await getJson("/commits/" + enc(id));
+  const c = answer.commit;
+  const stats = c.stats || {};
+  const count = (name, value) =>
+    el("tr", {}, el("th", { text: name }), el("td", { id: "commit-" + name, text: value === undefined ? "pending" : String(value) }));
+  view.replaceChildren(
+    section(
+      "Commit " + short(c.id) + " of " + c.repo,
+      el(
+        "table",
+        { id: "commit-counts" },
+        el(
+          "tbody",
+          {},
+          el("tr", {}, el("th", { text: "id" }), el("td", { class: "id", text: c.id })),
+          el("tr", {}, el("th", { text: "sequence" }), el("td", { text: "#" + c.sequence })),
+          el("tr", {}, el("th", { text: "global ID" }), el("td", {}, el("a", { href: "#/global/" + c.globalId, class: "id", text: c.globalId }))),
+          count("rows", stats.rows),
+          count("rejected", stats.rejected),
+          count("members", stats.members),
+          count("changed", stats.changedMembers)
+        )
+      )
+    ),
+    section(
+      "Jobs",
+      el(
+        "table",
+        { id: "commit-jobs" },
+        el("tbody", {}, ...answer.jobs.map((job) =>
+          el(
+            "tr",
+            { class: "job-row", "data-job": job.id },
+            el("td", {}, el("a", { href: "#/job/" + job.id, class: "job-link id", text: short(job.id) })),
+            el("td", { text: job.pipeline }),
+            el("td", {}, stateSpan(job.state)),
+            el("td", {}, progress(job))
+          )
+        ))
+      )
+    )
+  );
+  return !c.stats;
+}
+
+// The DAG of repos and pipelines: an edge from a pipeline's input repo to the pipeline, and from a
+// pipeline to the repo derived from its outputs. Each pipeline node carries its newest job's state.
+async function dagSection(repos, pipelines) {
+  const latest = await Promise.all(
+    pipelines.map((p) => getJson("/jobs?limit=1&pipeline=" + enc(p.name)).then((j) => j.jobs[0]))
+  );
+  const nodes = repos.map((r) => ({
+    id: "r:" + r.name,
+    kind: "repo",
+    label: r.name,
+    sub: r.sourcePipeline ? "derived" : "source repo",
+  }));
+  const edges = [];
+  pipelines.forEach((p, i) => {
+    const job = latest[i];
+    nodes.push({
+      id: "p:" + p.name,
+      kind: "pipeline",
+      label: p.name,
+      sub: job ? job.state + " " + short(job.id) : "no job yet",
+      state: job ? job.state : "NONE",
+      href: "#/pipeline/" + enc(p.name),
+    });
+    edges.push(["r:" + p.inputRepo, "p:" + p.name]);
+  });
+  for (const r of repos) {
+    if (r.sourcePipeline) edges.push(["p:" + r.sourcePipeline, "r:" + r.name]);
+  }
+  return section("Repos and pipelines", el("div", { class: "graph" }, graph(nodes, edges, "dag-graph")));
+}
+
+// Vertical bar chart drawn by hand: one group of bars per item, one bar per series (SVG).
+function barChart(id, items, series, label) {
+  const ns = "http://www.w3.org/2000/svg";
+  const barWidth = 14;
+  // Wide enough for an 8-character label under each group.
+  const groupWidth = Math.max(series.length * barWidth + 12, 70);
+  const height = 160;
+  const max = Math.max(1, ...items.flatMap((item) => series.map((s) => s.value(item))));
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("id", id);
+  svg.setAttribute("class", "chart");
+  svg.setAttribute("width", String(60 + items.length * groupWidth));
+  svg.setAttribute("height", String(height + 40));
+  const axis = document.createElementNS(ns, "text");
+  axis.setAttribute("x", "2");
+  axis.setAttribute("y", "12");
+  axis.textContent = "max " + max;
+  svg.append(axis);
+  items.forEach((item, i) => {
+    series.forEach((s, k) => {
+      const value = s.value(item);
+      const h = Math.round((height - 20) * value / max);
+      const bar = document.createElementNS(ns, "rect");
+      bar.setAttribute("class", "bar-" + s.name);
+      bar.setAttribute("data-item", label(item));
+      bar.setAttribute("data-value", String(value));
+      bar.setAttribute("x", String(50 + i * groupWidth + k * barWidth));
+      bar.setAttribute("y", String(height - h));
+      bar.setAttribute("width", String(barWidth - 2));
+      bar.setAttribute("height", String(h));
+      const tip = document.createElementNS(ns, "title");
+      tip.textContent = s.name + " " + value + " (" + label(item) + ")";
+      bar.append(tip);
+      svg.append(bar);
+    });
+    const text = document.createElementNS(ns, "text");
+    text.setAttribute("x", String(50 + i * groupWidth));
+    text.setAttribute("y", String(height + 16));
+    text.textContent = label(item);
+    svg.append(text);
+  });
+  const legend = el("p", { class: "legend" }, ...series.map((s) => el("span", { class: "key-" + s.name, text: "\u25A0 " + s.name + " " })));
+  return el("div", { class: "graph" }, svg, legend);
+}
+
+// A pipeline's charts, oldest job first: processed vs skipped datums, and duration (seconds).
+async function renderPipeline(name) {
+  const page = await getJson("/jobs?limit=50&pipeline=" + enc(name));
+  const jobs = page.jobs.slice().reverse();
+  const label = (job) => short(job.commitId);
+  // Tenths of a second: a running job counts 0 until it finishes.
+  const seconds = (job) => (job.finishedAt ? Math.round((job.finishedAt - job.createdAt) / 100) / 10 : 0);
+  view.replaceChildren(
+    section(
+      "Pipeline " + name,
+      el("p", { id: "pipeline-job-count", text: jobs.length + " jobs" }),
+      el("h3", { text: "Processed vs skipped datums per job" }),
+      barChart("chart-datums", jobs, [
+        { name: "processed", value: (j) => j.processed },
+        { name: "skipped", value: (j) => j.skipped },
+      ], label),
+      el("h3", { text: "Job duration (s) over commits" }),
+      barChart("chart-duration", jobs, [{ name: "duration", value: seconds }], label),
+      el(
+        "table",
+        { id: "pipeline-jobs" },
+        el("tbody", {}, ...page.jobs.map((job) =>
+          el(
+            "tr",
+            { class: "job-row", "data-job": job.id },
+            el("td", {}, el("a", { href: "#/job/" + job.id, class: "job-link id", text: short(job.id) })),
+            el("td", {}, stateSpan(job.state)),
+            el("td", {}, progress(job))
+          )
+        ))
+      )
+    )
+  );
+  return true;
+}
+
+// A repo's charts, oldest commit first: rows and changed members per commit.
+async function renderRepo(name) {
+  const page = await getJson("/repos/" + enc(name) + "/commits?limit=50");
+  const commits = page.commits.filter((c) => c.stats).reverse();
+  view.replaceChildren(
+    section(
+      "Repo " + name,
+      el("p", { id: "repo-commit-count", text: commits.length + " commits with stats" }),
+      el("h3", { text: "Rows and changed members per commit" }),
+      barChart("chart-rows", commits, [
+        { name: "rows", value: (c) => c.stats.rows },
+        { name: "changed", value: (c) => c.stats.changedMembers },
+      ], (c) => "#" + c.sequence)
+    )
+  );
+  return true;
+}
+
 // ---- routing ----
 
 function route() {
@@ -412,6 +623,9 @@ function route() {
   clearTimeout(pollTimer);
   if (parts[0] === "job" && parts[1]) poll(() => renderJob(parts[1]));
   else if (parts[0] === "global" && parts[1]) poll(() => renderGlobal(parts[1]));
+  else if (parts[0] === "pipeline" && parts[1]) poll(() => renderPipeline(parts[1]));
+  else if (parts[0] === "commit" && parts[1]) poll(() => renderCommit(parts[1]));
+  else if (parts[0] === "repo" && parts[1]) poll(() => renderRepo(parts[1]));
   else if (parts[0] === "output" && parts[2]) poll(() => renderOutput(parts[1], parts.slice(2).join("/")));
   else poll(renderHome);
 }
@@ -422,14 +636,34 @@ document.getElementById("sign-out").addEventListener("click", (event) => {
   renderSignIn("Signed out. Paste a bearer token to sign in.");
 });
 
+// Search: "pipeline/member" opens an output; otherwise a global ID, a job ID (or prefix), then a
+// commit ID (or prefix) are tried in that order, each against the API, the first found wins.
+async function search(text) {
+  if (text.includes("/")) return "#/output/" + text.split("/").map(enc).join("/");
+  const tries = [
+    ["/global/" + enc(text), () => "#/global/" + enc(text)],
+    ["/jobs/" + enc(text), (job) => "#/job/" + job.id],
+    ["/commits/" + enc(text), (answer) => "#/commit/" + answer.commit.id],
+  ];
+  for (const [path, target] of tries) {
+    try {
+      return target(await getJson(path));
+    } catch (error) {
+      if (error instanceof SignInNeeded) throw error;
+    }
+  }
+  return null;
+}
+
 document.getElementById("search").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const id = document.getElementById("search-input").value.trim();
+  const text = document.getElementById("search-input").value.trim();
   try {
-    await getJson("/global/" + id);
-    location.hash = "#/global/" + id;
+    const target = await search(text);
+    if (target) location.hash = target;
+    else view.replaceChildren(section("Search", el("p", { id: "search-miss", class: "error", text: "Nothing found for " + text })));
   } catch (error) {
-    location.hash = "#/job/" + id;
+    showError(error);
   }
 });
 window.addEventListener("hashchange", route);

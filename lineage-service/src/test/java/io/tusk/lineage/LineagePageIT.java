@@ -1,6 +1,7 @@
 package io.tusk.lineage;
 
 import static io.tusk.lineage.Fixtures.T0;
+import static io.tusk.lineage.Fixtures.completedCommit;
 import static io.tusk.lineage.Fixtures.datumResult;
 import static io.tusk.lineage.Fixtures.inputRef;
 import static io.tusk.lineage.Fixtures.job;
@@ -9,10 +10,16 @@ import static io.tusk.lineage.Fixtures.sealedCommit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.Ids;
+import io.tusk.common.security.Resource;
+import io.tusk.common.security.Role;
+import io.tusk.common.security.RoleBindings;
+import io.tusk.schemas.Commit;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobState;
 import io.tusk.testfixtures.TestAuth;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -133,6 +140,12 @@ class LineagePageIT extends ApiTestBase {
             ExpectedConditions.elementToBeClickable(
                 By.cssSelector("#datums a.member-link[data-member='1001']")));
     assertThat(browser.findElement(By.id("failed-datums")).getText()).contains("1002");
+    assertThat(browser.findElement(By.cssSelector("pre.log-tail[data-member='1002']")).getText())
+        .isEqualTo("boom");
+    assertThat(browser.findElements(By.cssSelector("#job-logs div.log")))
+        .extracting(e -> e.getAttribute("data-member"))
+        .containsExactlyInAnyOrder("1001", "1002");
+    screenshot("job");
     member.click();
 
     // Then the output's provenance is shown: its job, input commit, repo, rows and graph
@@ -172,6 +185,136 @@ class LineagePageIT extends ApiTestBase {
                     + "']")));
     wait.until(d -> nodes("job").size() == 2 && nodes("commit").size() == 2);
     screenshot("global");
+  }
+
+  @Test
+  void shouldDrawDagWithNewestJobStatesAndChartsMatchingTheApiAndSearchByPrefix() throws Exception {
+    // Given the DAG, and a second, completed commit of claims whose risk job failed
+    writeDag(JobState.SUCCESS, 3);
+    String c2 = Ids.newId();
+    String j2 = Ids.newId();
+    pipe(
+        topics.commits,
+        c2,
+        completedCommit(
+            Commit.newBuilder(sealedCommit(c2, "claims", j2, "risk"))
+                .setSequence(2)
+                .setGlobalId(c2)
+                .setCreatedAt(T0 + 1_000)
+                .build()));
+    pipe(
+        topics.jobs,
+        j2,
+        Job.newBuilder(job(j2, c2, c2, "risk", T0 + 1_000, JobState.FAILURE))
+            .setProcessed(5)
+            .build());
+    JsonObject newest = get("/jobs?limit=1&pipeline=risk").bodyAsJsonObject();
+    String newestState = newest.getJsonArray("jobs").getJsonObject(0).getString("state");
+    JsonArray riskJobs =
+        get("/jobs?limit=50&pipeline=risk").bodyAsJsonObject().getJsonArray("jobs");
+
+    // When signed in / Then the DAG links claims -> risk -> risk-by-provider -> summary, and the
+    // risk node shows the state of its newest job as the API gives it
+    signIn();
+    WebElement risk =
+        wait.until(
+            ExpectedConditions.presenceOfElementLocated(
+                By.cssSelector("#dag-graph g.node.pipeline[data-id='p:risk']")));
+    assertThat(risk.getAttribute("data-state")).isEqualTo(newestState);
+    assertThat(browser.findElements(By.cssSelector("#dag-graph path.edge")))
+        .extracting(e -> e.getAttribute("data-from") + ">" + e.getAttribute("data-to"))
+        .contains("r:claims>p:risk", "p:risk>r:risk-by-provider", "r:risk-by-provider>p:summary");
+    screenshot("dag");
+
+    // When the risk node is clicked / Then its charts have one bar per job and series, with the
+    // API's processed and skipped counts
+    browser.findElement(By.cssSelector("#dag-graph a[href='#/pipeline/risk']")).click();
+    wait.until(
+        ExpectedConditions.textToBePresentInElementLocated(
+            By.id("pipeline-job-count"), riskJobs.size() + " jobs"));
+    List<String> processed = barValues("chart-datums", "processed");
+    List<String> skipped = barValues("chart-datums", "skipped");
+    assertThat(processed).hasSize(riskJobs.size());
+    for (int i = 0; i < riskJobs.size(); i++) {
+      // The chart runs oldest first, the API newest first.
+      JsonObject apiJob = riskJobs.getJsonObject(riskJobs.size() - 1 - i);
+      assertThat(processed.get(i)).isEqualTo(String.valueOf(apiJob.getLong("processed")));
+      assertThat(skipped.get(i)).isEqualTo(String.valueOf(apiJob.getLong("skipped")));
+    }
+    assertThat(barValues("chart-duration", "duration")).containsOnly("0.3");
+    screenshot("pipeline-risk");
+
+    // When the repo's charts are opened / Then the completed commit's rows and changed members show
+    browser.get("http://127.0.0.1:" + port() + "/#/repo/claims");
+    wait.until(
+        ExpectedConditions.textToBePresentInElementLocated(
+            By.id("repo-commit-count"), "1 commits with stats"));
+    assertThat(barValues("chart-rows", "rows")).containsExactly("40");
+    assertThat(barValues("chart-rows", "changed")).containsExactly("3");
+    screenshot("repo-claims");
+
+    // When the commit's link on the home page is clicked / Then its page shows the API's counts
+    JsonObject stats =
+        get("/commits/" + c2).bodyAsJsonObject().getJsonObject("commit").getJsonObject("stats");
+    browser.get("http://127.0.0.1:" + port() + "/#/");
+    wait.until(
+            ExpectedConditions.elementToBeClickable(
+                By.cssSelector("tr.commit-row[data-commit='" + c2 + "'] a.commit-link")))
+        .click();
+    wait.until(ExpectedConditions.presenceOfElementLocated(By.id("commit-counts")));
+    assertThat(browser.getCurrentUrl()).endsWith("#/commit/" + c2);
+    assertThat(browser.findElement(By.id("commit-rows")).getText())
+        .isEqualTo(String.valueOf(stats.getLong("rows")));
+    assertThat(browser.findElement(By.id("commit-rejected")).getText())
+        .isEqualTo(String.valueOf(stats.getLong("rejected")));
+    assertThat(browser.findElement(By.id("commit-changed")).getText())
+        .isEqualTo(String.valueOf(stats.getLong("changedMembers")));
+    assertThat(
+            browser.findElement(By.cssSelector("#commit-jobs tr.job-row")).getAttribute("data-job"))
+        .isEqualTo(j2);
+    screenshot("commit");
+
+    // When a job ID prefix is searched / Then its job page opens
+    WebElement search = browser.findElement(By.id("search-input"));
+    search.clear();
+    search.sendKeys(j2.substring(0, 10));
+    search.submit();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("job-title"), "risk"));
+    assertThat(browser.getCurrentUrl()).endsWith("#/job/" + j2);
+
+    // When nothing matches / Then the page says so
+    search = browser.findElement(By.id("search-input"));
+    search.clear();
+    search.sendKeys("zzzz-no-such-id");
+    search.submit();
+    wait.until(ExpectedConditions.presenceOfElementLocated(By.id("search-miss")));
+
+    // When a reader of risk without content rights opens the job / Then the logs say 403's why
+    bindings.apply(
+        RoleBindings.key(Resource.pipeline("risk"), Role.READER, "reader-" + j2),
+        RoleBindings.binding(Resource.pipeline("risk"), Role.READER, "reader-" + j2, "test", 0));
+    browser.findElement(By.id("sign-out")).click();
+    browser.findElement(By.id("token-input")).sendKeys(TestAuth.shared().token("reader-" + j2));
+    browser.findElement(By.id("sign-in-button")).click();
+    browser.get("http://127.0.0.1:" + port() + "/#/job/" + j1);
+    WebElement refused =
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("logs-refused")));
+    assertThat(refused.getText()).isNotBlank();
+    assertThat(browser.findElement(By.id("failed-datums")).getText()).contains("1002");
+    screenshot("job-reader");
+  }
+
+  private void signIn() {
+    browser.get("http://127.0.0.1:" + port() + "/");
+    wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token-input")))
+        .sendKeys(TestAuth.shared().adminToken());
+    browser.findElement(By.id("sign-in-button")).click();
+  }
+
+  private List<String> barValues(String chart, String series) {
+    return browser.findElements(By.cssSelector("#" + chart + " rect.bar-" + series)).stream()
+        .map(bar -> bar.getAttribute("data-value"))
+        .toList();
   }
 
   private void writeDag(JobState state, long processed) {

@@ -10,6 +10,7 @@ import io.tusk.cli.local.Ports;
 import io.tusk.cli.local.TuskServices;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.localstack.LocalStack;
+import io.tusk.testfixtures.HeadlessChromium;
 import io.tusk.testfixtures.LocalStackExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -26,7 +27,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -37,9 +37,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -52,8 +49,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 @ExtendWith(LocalStackExtension.class)
 class ConsoleIT {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   private static final Path DATA =
       Paths.get(System.getProperty("tusk.root", "..")).resolve("data/omop-gibleed");
 
@@ -61,9 +56,7 @@ class ConsoleIT {
   @Timeout(value = 10, unit = TimeUnit.MINUTES)
   void shouldShowTheDemosJobsChartsAndCommitsAsTheApiGivesThem(
       LocalStack stack, @TempDir Path profile) throws Exception {
-    Assumptions.assumeTrue(
-        Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-        "needs Debian's chromium and chromedriver (installed by .ci/run)");
+    HeadlessChromium.assumeInstalled();
     String suffix = UUID.randomUUID().toString().substring(0, 8);
     String repo = "console-" + suffix;
     String pipeline = "insights-" + suffix;
@@ -88,7 +81,7 @@ class ConsoleIT {
       assertThat(jobs).hasSize(2);
       String newestState = jobs.get(0).get("state").asText();
 
-      WebDriver browser = browser(profile);
+      WebDriver browser = HeadlessChromium.start(profile);
       try {
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
         // When signed in as the admin / Then the DAG shows the pipeline with its newest job's state
@@ -166,25 +159,6 @@ class ConsoleIT {
     return browser.findElements(By.cssSelector("#" + chart + " rect.bar-" + series)).stream()
         .map(bar -> bar.getAttribute("data-value"))
         .toList();
-  }
-
-  private static WebDriver browser(Path profile) {
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM.toFile());
-    options.addArguments(
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1400,1000",
-        "--user-data-dir=" + profile.toAbsolutePath());
-    ChromeDriverService service =
-        new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).build();
-    return new ChromeDriver(service, options);
   }
 
   private static void screenshot(WebDriver browser, String name) throws Exception {

@@ -17,6 +17,7 @@ import io.tusk.schemas.Commit;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.JobState;
+import io.tusk.testfixtures.HeadlessChromium;
 import io.tusk.testfixtures.TestAuth;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -28,7 +29,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -39,9 +39,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -53,8 +50,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 @Tag("integration")
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class LineagePageIT extends ApiTestBase {
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   private static final Duration WAIT = Duration.ofSeconds(20);
 
   private final String c1 = Ids.newId();
@@ -66,25 +61,8 @@ class LineagePageIT extends ApiTestBase {
 
   @BeforeEach
   void startBrowser(@TempDir Path profile) {
-    Assumptions.assumeTrue(
-        Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-        "needs Debian's chromium and chromedriver (installed by .ci/run)");
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM.toFile());
-    options.addArguments(
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1400,1000",
-        "--user-data-dir=" + profile.toAbsolutePath());
-    ChromeDriverService service =
-        new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).build();
-    browser = new ChromeDriver(service, options);
+    HeadlessChromium.assumeInstalled();
+    browser = HeadlessChromium.start(profile);
     wait = new WebDriverWait(browser, WAIT);
   }
 

@@ -14,6 +14,7 @@ import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
 import io.tusk.schemas.Output;
+import io.tusk.testfixtures.Await;
 import io.tusk.testfixtures.LocalStackExtension;
 import io.tusk.testfixtures.TopicReader;
 import java.nio.ByteBuffer;
@@ -130,6 +131,27 @@ class ExportIT {
       CliRun overwrite = export(services, token, stack, pipeline, out1, "--overwrite");
       assertThat(overwrite.code()).as(overwrite.err()).isZero();
       assertMatches(out1.resolve("part-00000.parquet"), afterJob2);
+      // A reader without the content right gets no output data
+      String bob = "export-bob-" + suffix;
+      CliRun grant =
+          CliRun.tusk(
+              services.commitUrl(),
+              services.lineageUrl(),
+              token,
+              "auth",
+              "grant",
+              "pipeline:" + pipeline,
+              "reader",
+              bob);
+      assertThat(grant.code()).as(grant.err()).isZero();
+      String bobs = services.auth().token(bob, Duration.ofMinutes(10));
+      Path bobsDir = home.resolve("bob");
+      Await.until(
+          "bob refused for want of the content right (the grant reached both services)",
+          TIMEOUT,
+          () -> export(services, bobs, stack, pipeline, bobsDir),
+          run -> run.code() != 0 && run.err().contains("/outputs/") && run.err().contains("403"));
+      assertThat(Files.exists(bobsDir.resolve("part-00000.parquet"))).isFalse();
       Path file = Files.writeString(home.resolve("a-file"), "x");
       CliRun notADirectory = export(services, token, stack, pipeline, file);
       assertThat(notADirectory.code()).isNotZero();

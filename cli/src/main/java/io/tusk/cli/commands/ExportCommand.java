@@ -87,6 +87,7 @@ public final class ExportCommand implements Callable<Integer> {
         KafkaSettings.of(api.connection(bootstrap).bootstrapServers(), registry(), "tusk-export")
             .withClientSettingsFrom(System.getenv());
     List<Output> outputs = OutputCut.read(settings, pipeline, upTo, READ_TIMEOUT);
+    requireContentRight(outputs);
     OutputTable table = OutputTable.of(outputs);
     Path partial = target.resolve("." + FILE + ".partial");
     ParquetWriter.write(table, partial);
@@ -132,6 +133,29 @@ public final class ExportCommand implements Callable<Integer> {
         job == null
             ? "pipeline " + pipeline + " has no successful job yet"
             : "not found: no job " + job + " of pipeline " + pipeline);
+  }
+
+  /**
+   * Output data needs the {@code content} right on the pipeline, not just reader: asks the lineage
+   * service for one exported member's output (an audited content read), before anything is written.
+   * Its 403 stops the export; a 404 (that member's output is gone since) passed the check.
+   */
+  private void requireContentRight(List<Output> outputs) {
+    if (outputs.isEmpty()) {
+      return; // nothing to disclose
+    }
+    try {
+      api.client()
+          .lineageGet(
+              "/pipelines/"
+                  + TuskClient.segment(pipeline)
+                  + "/outputs/"
+                  + TuskClient.segment(outputs.get(0).getMember()));
+    } catch (TuskClient.ApiError e) {
+      if (e.status() != 404) {
+        throw e;
+      }
+    }
   }
 
   /** Every job of the pipeline, newest first, page by page. */

@@ -8,6 +8,7 @@ import io.tusk.cli.commands.CommitCommand;
 import io.tusk.cli.commands.DatumCommand;
 import io.tusk.cli.commands.DiffCommand;
 import io.tusk.cli.commands.EraseCommand;
+import io.tusk.cli.commands.ExportCommand;
 import io.tusk.cli.commands.JobCommand;
 import io.tusk.cli.commands.LineageCommand;
 import io.tusk.cli.commands.LogCommand;
@@ -78,6 +79,7 @@ import picocli.CommandLine.ScopeType;
       AuditCommand.class,
       EraseCommand.class,
       SinkCommand.class,
+      ExportCommand.class,
       StatusCommand.class,
       ContextCommand.class,
       CompletionCommand.class,

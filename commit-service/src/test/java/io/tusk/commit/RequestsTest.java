@@ -126,7 +126,8 @@ class RequestsTest {
     rejected(b -> b.put("name", "Bad Name"), "name 'Bad Name' must be 1-63 characters of a-z");
     rejected(b -> b.put("name", "tusk"), "name 'tusk'");
     rejected(b -> b.put("name", 7), "name must be a non-blank string");
-    rejected(b -> b.put("format", "xml"), "format must be \"csv\", \"json\" or \"avro\"");
+    rejected(
+        b -> b.put("format", "xml"), "format must be \"csv\", \"json\", \"avro\" or \"debezium\"");
     rejected(b -> b.remove("tables"), "tables is required");
     rejected(b -> b.put("tables", new JsonArray()), "tables must hold at least one table");
     rejected(b -> b.put("tables", new JsonObject()), "tables must be an array");

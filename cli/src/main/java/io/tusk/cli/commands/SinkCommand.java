@@ -1,7 +1,6 @@
 package io.tusk.cli.commands;
 
 import io.tusk.cli.TuskClient;
-import io.tusk.cli.local.Ports;
 import io.tusk.cli.sink.PostgresSink;
 import io.tusk.common.config.KafkaSettings;
 import java.sql.Connection;
@@ -28,6 +27,8 @@ import picocli.CommandLine.Parameters;
 public final class SinkCommand implements Callable<Integer> {
   @Mixin Api api;
 
+  @Mixin OutputTopicAccess kafka;
+
   @Parameters(index = "0", description = "The pipeline.")
   String pipeline;
 
@@ -53,27 +54,11 @@ public final class SinkCommand implements Callable<Integer> {
       description = "Apply what the output topic holds now, then exit (default: follow it).")
   boolean once;
 
-  @Option(
-      names = "--bootstrap",
-      description =
-          "Kafka bootstrap servers (default: env TUSK_BOOTSTRAP_SERVERS, else the current"
-              + " context's, else the local stack's).")
-  String bootstrap;
-
-  @Option(
-      names = "--registry-url",
-      description =
-          "The schema registry (default: env TUSK_REGISTRY_URL, else the local stack's"
-              + " http://127.0.0.1:8081).")
-  String registryUrl;
-
   @Override
   public Integer call() throws Exception {
     // Fails with the service's 403 or 404 unless the caller may read this pipeline.
     api.client().commitGet("/pipelines/" + TuskClient.segment(pipeline));
-    KafkaSettings settings =
-        KafkaSettings.of(api.connection(bootstrap).bootstrapServers(), registry(), "tusk-sink")
-            .withClientSettingsFrom(System.getenv());
+    KafkaSettings settings = kafka.settings(api, "tusk-sink");
     String target = table == null ? PostgresSink.defaultTable(pipeline) : table;
     try (PostgresSink sink = new PostgresSink(settings, pipeline, connect(), target)) {
       sink.prepare();
@@ -104,14 +89,6 @@ public final class SinkCommand implements Callable<Integer> {
       }
       return 0;
     }
-  }
-
-  private String registry() {
-    if (registryUrl != null) {
-      return registryUrl;
-    }
-    String env = System.getenv("TUSK_REGISTRY_URL");
-    return env != null && !env.isBlank() ? env : "http://127.0.0.1:" + Ports.defaults().registry();
   }
 
   private Connection connect() {

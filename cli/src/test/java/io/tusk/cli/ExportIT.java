@@ -1,22 +1,21 @@
 package io.tusk.cli;
 
+import static io.tusk.cli.OutputsFixture.commitAndAwaitJob;
+import static io.tusk.cli.OutputsFixture.currentOutputs;
+import static io.tusk.cli.OutputsFixture.repoSpec;
+import static io.tusk.cli.OutputsFixture.row;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.tusk.cli.bench.SyntheticTable;
 import io.tusk.cli.local.Ports;
 import io.tusk.cli.local.TuskServices;
 import io.tusk.common.config.KafkaSettings;
-import io.tusk.common.topics.Headers;
-import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
 import io.tusk.schemas.Output;
 import io.tusk.testfixtures.Await;
 import io.tusk.testfixtures.LocalStackExtension;
-import io.tusk.testfixtures.TopicReader;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,10 +35,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -57,7 +52,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ExportIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(120);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String TABLE = SyntheticTable.TABLE;
 
   @Test
   void shouldExportEachJobsOutputsAsParquet(LocalStack stack) throws Exception {
@@ -86,11 +80,10 @@ class ExportIT {
         first.add(row(m, "M" + m, "claim", ""));
       }
       first.add(row(10, "M1", "drug", ""));
-      String job1 = commitAndAwaitJob(services, settings, admin, repo, first);
+      String job1 = commitAndAwaitJob(settings, admin, repo, first);
       Map<String, Output> afterJob1 = currentOutputs(settings, topics, pipeline);
       String job2 =
           commitAndAwaitJob(
-              services,
               settings,
               admin,
               repo,
@@ -235,70 +228,5 @@ class ExportIT {
     byte[] bytes = new byte[data.remaining()];
     data.get(bytes);
     return new String(bytes, StandardCharsets.UTF_8);
-  }
-
-  private static ObjectNode repoSpec(String repo) {
-    ObjectNode spec =
-        TuskClient.object().put("name", repo).put("format", "csv").put("partitions", 2);
-    ObjectNode events =
-        spec.putArray("tables").addObject().put("name", TABLE).put("memberKey", "MEMBER_ID");
-    for (String column : List.of(SyntheticTable.COLUMNS)) {
-      events.withArray("columns").add(column);
-    }
-    events.withArray("columns").add("OP");
-    events.putArray("rowKey").add("EVENT_ID");
-    events.put("opColumn", "OP");
-    return spec;
-  }
-
-  private static String row(int eventId, String member, String kind, String op) {
-    return eventId + "," + member + "," + kind + ",1000" + eventId + ",2024-01-02,1.50," + op;
-  }
-
-  private static String commitAndAwaitJob(
-      TuskServices services,
-      KafkaSettings settings,
-      TuskClient admin,
-      String repo,
-      List<String> rows)
-      throws Exception {
-    try (RowLoader loader = new RowLoader(settings, repo)) {
-      for (String line : rows) {
-        loader.send(TABLE, line.split(",")[1], line);
-      }
-      loader.flush();
-    }
-    JsonNode commit = admin.commit(repo);
-    String jobId = commit.path("jobs").get(0).path("jobId").asText();
-    JsonNode job = admin.awaitJobEnd(jobId, TIMEOUT);
-    assertThat(job.path("state").asText()).as(job.toString()).isEqualTo("SUCCESS");
-    return jobId;
-  }
-
-  /** Member to output, as a reader of {@code <pipeline>.output} sees it now. */
-  private static Map<String, Output> currentOutputs(
-      KafkaSettings settings, Topics topics, String pipeline) {
-    Map<String, Output> current = new TreeMap<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(settings.consumer("export-it-reader", null))) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      for (PartitionInfo info : consumer.partitionsFor(TopicNames.output(pipeline))) {
-        partitions.add(new TopicPartition(info.topic(), info.partition()));
-      }
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      for (ConsumerRecord<byte[], byte[]> record : TopicReader.readToEnd(consumer, TIMEOUT)) {
-        if (record.key() == null || record.headers().lastHeader(Headers.ROLL) != null) {
-          continue;
-        }
-        String member = new String(record.key(), StandardCharsets.UTF_8);
-        if (record.value() == null) {
-          current.remove(member);
-        } else {
-          current.put(member, topics.output(pipeline).readValue(record.value()));
-        }
-      }
-    }
-    return current;
   }
 }

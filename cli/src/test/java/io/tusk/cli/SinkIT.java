@@ -1,24 +1,22 @@
 package io.tusk.cli;
 
+import static io.tusk.cli.OutputsFixture.commitAndAwaitJob;
+import static io.tusk.cli.OutputsFixture.repoSpec;
+import static io.tusk.cli.OutputsFixture.row;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.tusk.cli.bench.SyntheticTable;
 import io.tusk.cli.local.Ports;
 import io.tusk.cli.local.TuskServices;
 import io.tusk.common.config.KafkaSettings;
-import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.localstack.LocalStack;
-import io.tusk.schemas.Output;
 import io.tusk.testfixtures.Await;
 import io.tusk.testfixtures.LocalStackExtension;
 import io.tusk.testfixtures.PostgresServer;
-import io.tusk.testfixtures.TopicReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -37,10 +35,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -58,7 +53,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class SinkIT {
   private static final Duration TIMEOUT = Duration.ofSeconds(120);
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String TABLE = SyntheticTable.TABLE;
 
   @Test
   void shouldKeepTheTableEqualToThePipelinesCurrentOutputsAfterEveryJob(LocalStack stack)
@@ -109,7 +103,7 @@ class SinkIT {
         first.add(row(eventId.incrementAndGet(), "M" + m, "claim", ""));
       }
       first.add(row(eventId.incrementAndGet(), "M1", "drug", ""));
-      String job1 = commitAndAwaitJob(services, settings, admin, repo, first);
+      String job1 = commitAndAwaitJob(settings, admin, repo, first);
 
       // When the sink follows the pipeline
       AtomicInteger exit = new AtomicInteger(-1);
@@ -135,7 +129,6 @@ class SinkIT {
       // When M1 gains a row, M2's only row is deleted and M7 arrives, while the sink follows
       String job2 =
           commitAndAwaitJob(
-              services,
               settings,
               admin,
               repo,
@@ -157,11 +150,7 @@ class SinkIT {
       assertThat(follower.isAlive()).isFalse();
       assertThat(exit.get()).isZero();
       commitAndAwaitJob(
-          services,
-          settings,
-          admin,
-          repo,
-          List.of(row(eventId.incrementAndGet(), "M3", "drug", "")));
+          settings, admin, repo, List.of(row(eventId.incrementAndGet(), "M3", "drug", "")));
       String erasure = admin.erase(repo, "M4", "request 17 (sink IT)", null).path("id").asText();
       TuskClient.await(
           () -> admin.erasure(erasure),
@@ -260,47 +249,6 @@ class SinkIT {
     return args.toArray(String[]::new);
   }
 
-  private static ObjectNode repoSpec(String repo) {
-    ObjectNode spec =
-        TuskClient.object().put("name", repo).put("format", "csv").put("partitions", 2);
-    ObjectNode events =
-        spec.putArray("tables").addObject().put("name", TABLE).put("memberKey", "MEMBER_ID");
-    // The benchmark table's columns (member-summary reads them), and an op column for deletes.
-    for (String column : List.of(SyntheticTable.COLUMNS)) {
-      events.withArray("columns").add(column);
-    }
-    for (String column : List.of("OP")) {
-      events.withArray("columns").add(column);
-    }
-    events.putArray("rowKey").add("EVENT_ID");
-    events.put("opColumn", "OP");
-    return spec;
-  }
-
-  private static String row(int eventId, String member, String kind, String op) {
-    return eventId + "," + member + "," + kind + ",1000" + eventId + ",2024-01-02,1.50," + op;
-  }
-
-  private static String commitAndAwaitJob(
-      TuskServices services,
-      KafkaSettings settings,
-      TuskClient admin,
-      String repo,
-      List<String> rows)
-      throws Exception {
-    try (RowLoader loader = new RowLoader(settings, repo)) {
-      for (String line : rows) {
-        loader.send(TABLE, line.split(",")[1], line);
-      }
-      loader.flush();
-    }
-    JsonNode commit = admin.commit(repo);
-    String jobId = commit.path("jobs").get(0).path("jobId").asText();
-    JsonNode job = admin.awaitJobEnd(jobId, TIMEOUT);
-    assertThat(job.path("state").asText()).as(job.toString()).isEqualTo("SUCCESS");
-    return jobId;
-  }
-
   /** Waits until the table equals the outputs, and returns them (member to output hash). */
   private static Map<String, String> awaitTableEqualsOutputs(
       KafkaSettings settings, Topics topics, String pipeline, String url, String table) {
@@ -317,24 +265,10 @@ class SinkIT {
   private static Map<String, String> currentOutputs(
       KafkaSettings settings, Topics topics, String pipeline) {
     Map<String, String> current = new TreeMap<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(settings.consumer("sink-it-reader", null))) {
-      List<TopicPartition> partitions = partitions(consumer, pipeline);
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      for (ConsumerRecord<byte[], byte[]> record : TopicReader.readToEnd(consumer, TIMEOUT)) {
-        if (record.headers().lastHeader(Headers.ROLL) != null) {
-          continue;
-        }
-        String member = new String(record.key(), StandardCharsets.UTF_8);
-        if (record.value() == null) {
-          current.remove(member);
-        } else {
-          Output output = topics.output(pipeline).readValue(record.value());
-          current.put(member, output.getOutputHash() + " " + output.getJobId());
-        }
-      }
-    }
+    OutputsFixture.currentOutputs(settings, topics, pipeline)
+        .forEach(
+            (member, output) ->
+                current.put(member, output.getOutputHash() + " " + output.getJobId()));
     return current;
   }
 
@@ -343,19 +277,10 @@ class SinkIT {
         new KafkaConsumer<>(settings.consumer("sink-it-ends", null))) {
       Map<Integer, Long> ends = new TreeMap<>();
       consumer
-          .endOffsets(partitions(consumer, pipeline))
+          .endOffsets(OutputsFixture.partitions(consumer, pipeline))
           .forEach((partition, offset) -> ends.put(partition.partition(), offset));
       return ends;
     }
-  }
-
-  private static List<TopicPartition> partitions(
-      KafkaConsumer<byte[], byte[]> consumer, String pipeline) {
-    List<TopicPartition> partitions = new ArrayList<>();
-    for (PartitionInfo info : consumer.partitionsFor(TopicNames.output(pipeline))) {
-      partitions.add(new TopicPartition(info.topic(), info.partition()));
-    }
-    return partitions;
   }
 
   private static Map<String, String> tableRows(String url, String table) throws Exception {

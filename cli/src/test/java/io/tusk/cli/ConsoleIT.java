@@ -34,6 +34,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -123,10 +124,9 @@ class ConsoleIT {
         wait.until(
             ExpectedConditions.textToBePresentInElementLocated(
                 By.id("commit-rows"), stats.get("rows").asText()));
-        assertThat(browser.findElement(By.id("commit-changed")).getText())
+        assertThat(text(wait, By.id("commit-changed")))
             .isEqualTo(stats.get("changedMembers").asText());
-        assertThat(browser.findElement(By.id("commit-rejected")).getText())
-            .isEqualTo(stats.get("rejected").asText());
+        assertThat(text(wait, By.id("commit-rejected"))).isEqualTo(stats.get("rejected").asText());
         screenshot(browser, "commit");
 
         // When the second job's ID prefix is searched / Then its job page opens
@@ -159,6 +159,15 @@ class ConsoleIT {
     return browser.findElements(By.cssSelector("#" + chart + " rect.bar-" + series)).stream()
         .map(bar -> bar.getAttribute("data-value"))
         .toList();
+  }
+
+  /**
+   * The text of the element {@code by} finds, once it is there. The pages re-render as they poll,
+   * so an element found a moment ago may be replaced: it is found again rather than read stale.
+   */
+  private static String text(WebDriverWait wait, By by) {
+    return wait.ignoring(StaleElementReferenceException.class)
+        .until(d -> d.findElement(by).getText());
   }
 
   private static void screenshot(WebDriver browser, String name) throws Exception {

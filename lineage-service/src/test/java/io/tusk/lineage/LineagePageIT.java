@@ -36,6 +36,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -99,8 +100,7 @@ class LineagePageIT extends ApiTestBase {
     wait.until(
         ExpectedConditions.presenceOfElementLocated(
             By.cssSelector("tr.job-row[data-job='" + j1 + "']")));
-    assertThat(browser.findElement(By.cssSelector("div.repo[data-repo='claims']")).getText())
-        .contains("claims");
+    assertThat(text(By.cssSelector("div.repo[data-repo='claims']"))).contains("claims");
     assertThat(progressOf(j1)).isEqualTo("processed 1 / skipped 7 / failed 0 of 10");
 
     // When the job makes progress / Then the page shows it without a reload (polling)
@@ -117,9 +117,8 @@ class LineagePageIT extends ApiTestBase {
         wait.until(
             ExpectedConditions.elementToBeClickable(
                 By.cssSelector("#datums a.member-link[data-member='1001']")));
-    assertThat(browser.findElement(By.id("failed-datums")).getText()).contains("1002");
-    assertThat(browser.findElement(By.cssSelector("pre.log-tail[data-member='1002']")).getText())
-        .isEqualTo("boom");
+    assertThat(text(By.id("failed-datums"))).contains("1002");
+    assertThat(text(By.cssSelector("pre.log-tail[data-member='1002']"))).isEqualTo("boom");
     assertThat(browser.findElements(By.cssSelector("#job-logs div.log")))
         .extracting(e -> e.getAttribute("data-member"))
         .containsExactlyInAnyOrder("1001", "1002");
@@ -128,9 +127,9 @@ class LineagePageIT extends ApiTestBase {
 
     // Then the output's provenance is shown: its job, input commit, repo, rows and graph
     wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("prov-job"), j1));
-    assertThat(browser.findElement(By.id("prov-commit")).getText()).isEqualTo(c1);
-    assertThat(browser.findElement(By.id("prov-repo")).getText()).isEqualTo("claims");
-    assertThat(browser.findElement(By.id("prov-input-count")).getText()).isEqualTo("2");
+    assertThat(text(By.id("prov-commit"))).isEqualTo(c1);
+    assertThat(text(By.id("prov-repo"))).isEqualTo("claims");
+    assertThat(text(By.id("prov-input-count"))).isEqualTo("2");
     assertThat(nodes("commit")).hasSize(1);
     assertThat(nodes("job")).hasSize(1);
     assertThat(nodes("output"))
@@ -241,11 +240,9 @@ class LineagePageIT extends ApiTestBase {
         .click();
     wait.until(ExpectedConditions.presenceOfElementLocated(By.id("commit-counts")));
     assertThat(browser.getCurrentUrl()).endsWith("#/commit/" + c2);
-    assertThat(browser.findElement(By.id("commit-rows")).getText())
-        .isEqualTo(String.valueOf(stats.getLong("rows")));
-    assertThat(browser.findElement(By.id("commit-rejected")).getText())
-        .isEqualTo(String.valueOf(stats.getLong("rejected")));
-    assertThat(browser.findElement(By.id("commit-changed")).getText())
+    assertThat(text(By.id("commit-rows"))).isEqualTo(String.valueOf(stats.getLong("rows")));
+    assertThat(text(By.id("commit-rejected"))).isEqualTo(String.valueOf(stats.getLong("rejected")));
+    assertThat(text(By.id("commit-changed")))
         .isEqualTo(String.valueOf(stats.getLong("changedMembers")));
     assertThat(
             browser.findElement(By.cssSelector("#commit-jobs tr.job-row")).getAttribute("data-job"))
@@ -275,10 +272,8 @@ class LineagePageIT extends ApiTestBase {
     browser.findElement(By.id("token-input")).sendKeys(TestAuth.shared().token("reader-" + j2));
     browser.findElement(By.id("sign-in-button")).click();
     browser.get("http://127.0.0.1:" + port() + "/#/job/" + j1);
-    WebElement refused =
-        wait.until(ExpectedConditions.presenceOfElementLocated(By.id("logs-refused")));
-    assertThat(refused.getText()).isNotBlank();
-    assertThat(browser.findElement(By.id("failed-datums")).getText()).contains("1002");
+    assertThat(text(By.id("logs-refused"))).isNotBlank();
+    assertThat(text(By.id("failed-datums"))).contains("1002");
     screenshot("job-reader");
   }
 
@@ -326,9 +321,16 @@ class LineagePageIT extends ApiTestBase {
   }
 
   private String progressOf(String jobId) {
-    return browser
-        .findElement(By.cssSelector("tr.job-row[data-job='" + jobId + "'] .progress-text"))
-        .getText();
+    return text(By.cssSelector("tr.job-row[data-job='" + jobId + "'] .progress-text"));
+  }
+
+  /**
+   * The text of the element {@code by} finds, once it is there. The pages re-render as they poll,
+   * so an element found a moment ago may be replaced: it is found again rather than read stale.
+   */
+  private String text(By by) {
+    return wait.ignoring(StaleElementReferenceException.class)
+        .until(d -> d.findElement(by).getText());
   }
 
   private List<WebElement> nodes(String kind) {

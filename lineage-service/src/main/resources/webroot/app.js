@@ -31,6 +31,23 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
+// One job as a table row, as the home, commit and pipeline pages list jobs: its ID linking to its
+// page, its pipeline (left out on the pipeline's own page), state, progress and, on the home page,
+// its global ID.
+function jobRow(job, { pipeline = true, globalId = false } = {}) {
+  return el(
+    "tr",
+    { class: "job-row", "data-job": job.id },
+    el("td", {}, el("a", { href: "#/job/" + job.id, class: "job-link id", text: short(job.id) })),
+    pipeline ? el("td", { text: job.pipeline }) : null,
+    el("td", {}, stateSpan(job.state)),
+    el("td", {}, progress(job)),
+    globalId
+      ? el("td", {}, el("a", { href: "#/global/" + job.globalId, class: "id", text: short(job.globalId) }))
+      : null
+  );
+}
+
 function short(id) {
   return id ? id.substring(0, 8) : "";
 }
@@ -168,17 +185,7 @@ async function renderHome() {
       )
     );
   }
-  const jobRows = jobs.jobs.map((job) =>
-    el(
-      "tr",
-      { class: "job-row", "data-job": job.id },
-      el("td", {}, el("a", { href: "#/job/" + job.id, class: "job-link id", text: short(job.id) })),
-      el("td", { text: job.pipeline }),
-      el("td", {}, stateSpan(job.state)),
-      el("td", {}, progress(job)),
-      el("td", {}, el("a", { href: "#/global/" + job.globalId, class: "id", text: short(job.globalId) }))
-    )
-  );
+  const jobRows = jobs.jobs.map((job) => jobRow(job, { globalId: true }));
   view.replaceChildren(
     dag,
     section("Repos and recent commits", repoList),
@@ -470,16 +477,7 @@ async function renderCommit(id) {
       el(
         "table",
         { id: "commit-jobs" },
-        el("tbody", {}, ...answer.jobs.map((job) =>
-          el(
-            "tr",
-            { class: "job-row", "data-job": job.id },
-            el("td", {}, el("a", { href: "#/job/" + job.id, class: "job-link id", text: short(job.id) })),
-            el("td", { text: job.pipeline }),
-            el("td", {}, stateSpan(job.state)),
-            el("td", {}, progress(job))
-          )
-        ))
+        el("tbody", {}, ...answer.jobs.map((job) => jobRow(job)))
       )
     )
   );
@@ -583,15 +581,7 @@ async function renderPipeline(name) {
       el(
         "table",
         { id: "pipeline-jobs" },
-        el("tbody", {}, ...page.jobs.map((job) =>
-          el(
-            "tr",
-            { class: "job-row", "data-job": job.id },
-            el("td", {}, el("a", { href: "#/job/" + job.id, class: "job-link id", text: short(job.id) })),
-            el("td", {}, stateSpan(job.state)),
-            el("td", {}, progress(job))
-          )
-        ))
+        el("tbody", {}, ...page.jobs.map((job) => jobRow(job, { pipeline: false })))
       )
     )
   );

@@ -6,6 +6,7 @@ import static io.tusk.commit.Responses.ok;
 
 import io.tusk.common.http.ApiException;
 import io.tusk.common.http.HttpErrors;
+import io.tusk.common.http.ServiceProxy;
 import io.tusk.common.json.AvroJson;
 import io.tusk.common.ops.Observability;
 import io.tusk.common.security.CommandPolicy;
@@ -28,6 +29,7 @@ import io.tusk.schemas.TableSpec;
 import io.tusk.schemas.Trigger;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -60,7 +62,7 @@ final class CommitApi {
   private final PipelineControl pipelines;
   private final JobControl jobs;
   private final RejectedRows rejected;
-  private final PartitionProxy partition;
+  private final ServiceProxy partition;
   private final int memberPartitions;
   private final Security security;
   private final NamesPrefix names;
@@ -74,7 +76,7 @@ final class CommitApi {
       PipelineControl pipelines,
       JobControl jobs,
       RejectedRows rejected,
-      PartitionProxy partition,
+      ServiceProxy partition,
       int memberPartitions,
       Security security,
       CommandPolicy commands,
@@ -411,7 +413,8 @@ final class CommitApi {
     String member = ctx.pathParam("member");
     partition.forward(
         ctx,
-        "/repos/" + PartitionProxy.segment(repo) + "/members/" + PartitionProxy.segment(member),
+        HttpMethod.GET,
+        "/repos/" + ServiceProxy.segment(repo) + "/members/" + ServiceProxy.segment(member),
         checked.commitIds(),
         erasedAnswer(repo, member));
   }
@@ -441,7 +444,8 @@ final class CommitApi {
     Checked checked = checkedCommits(ctx, "from", "to");
     partition.forward(
         ctx,
-        "/repos/" + PartitionProxy.segment(checked.repo()) + "/diff",
+        HttpMethod.GET,
+        "/repos/" + ServiceProxy.segment(checked.repo()) + "/diff",
         checked.commitIds(),
         null);
   }
@@ -452,7 +456,8 @@ final class CommitApi {
     String member = ctx.pathParam("member");
     partition.forward(
         ctx,
-        "/repos/" + PartitionProxy.segment(repo) + "/diff/" + PartitionProxy.segment(member),
+        HttpMethod.GET,
+        "/repos/" + ServiceProxy.segment(repo) + "/diff/" + ServiceProxy.segment(member),
         checked.commitIds(),
         erasedAnswer(repo, member));
   }

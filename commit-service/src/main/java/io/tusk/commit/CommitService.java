@@ -2,6 +2,7 @@ package io.tusk.commit;
 
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.http.HttpServers;
+import io.tusk.common.http.ServiceProxy;
 import io.tusk.common.kafka.AccessDenied;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.kafka.TopicFeed;
@@ -165,7 +166,11 @@ public final class CommitService implements Service {
               jobControl,
               new RejectedRows(kafka),
               lifecycle.open(
-                  new PartitionProxy(vertx, config.partitionUrl(), config.auth().tls().caFile())),
+                  new ServiceProxy(
+                      vertx,
+                      "partition service",
+                      config.partitionUrl(),
+                      config.auth().tls().caFile())),
               config.memberPartitions(),
               security,
               config.commands(),

@@ -4,6 +4,7 @@ import io.tusk.common.Ids;
 import io.tusk.common.http.ApiException;
 import io.tusk.common.http.HttpErrors;
 import io.tusk.common.http.JobRefs;
+import io.tusk.common.http.ServiceProxy;
 import io.tusk.common.security.Need;
 import io.tusk.common.security.Principal;
 import io.tusk.common.security.Resource;
@@ -81,10 +82,16 @@ public final class LineageApi {
    * A router serving the lineage queries and the web page, with JSON error handling; each route
    * declared with what it needs of the caller (see {@link Need}). The page's files are open; every
    * query needs a token, and row content (outputs' data, source rows, datum logs) the content
-   * right.
+   * right. The console's commit-service calls are forwarded to {@code commitService} (null: not
+   * configured; see {@link ForwardedRoutes}).
    */
   public static SecuredRouter router(
-      Vertx vertx, StoreLocator stores, Catalog catalog, RowReader rows, Security security) {
+      Vertx vertx,
+      StoreLocator stores,
+      Catalog catalog,
+      RowReader rows,
+      Security security,
+      ServiceProxy commitService) {
     LineageApi api = new LineageApi(vertx, stores, catalog, rows, security);
     Router router = Router.router(vertx);
     SecuredRouter routes = new SecuredRouter(router, security);
@@ -135,6 +142,10 @@ public final class LineageApi {
             "/pipelines/:pipeline/outputs/:member/changes",
             Need.content(PIPELINE, "pipeline"),
             api::handleChanges);
+    ForwardedRoutes.mount(
+        routes,
+        commitService,
+        Need.resolved(Role.WRITER, "the pipeline of job :id", api::jobPipeline));
     HttpErrors.install(router);
     return routes;
   }

@@ -3,6 +3,7 @@ package io.tusk.lineage;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.http.HttpServers;
+import io.tusk.common.http.ServiceProxy;
 import io.tusk.common.kafka.AccessDenied;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.ops.Observability;
@@ -161,7 +162,14 @@ public final class LineageService implements Service {
               "tusk.lineage.remote.reads", locator, StreamsStoreLocator::remoteReads)
           .description("Index reads answered by the instance that owns the key")
           .register(observability.registry());
-      SecuredRouter routes = LineageApi.router(vertx, locator, catalog, rows, security);
+      ServiceProxy commitService =
+          config.commitUrl() == null
+              ? null
+              : lifecycle.open(
+                  new ServiceProxy(
+                      vertx, "commit service", config.commitUrl(), config.auth().tls().caFile()));
+      SecuredRouter routes =
+          LineageApi.router(vertx, locator, catalog, rows, security, commitService);
       routes.observability(observability);
       HttpServer server =
           lifecycle.serve(

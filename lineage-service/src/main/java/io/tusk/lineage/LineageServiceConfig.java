@@ -5,6 +5,7 @@ import io.tusk.common.config.ConfigKey;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.config.ServiceKeys;
 import io.tusk.common.security.AuthConfig;
+import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -23,6 +24,7 @@ import java.util.Objects;
  * @param advertisedUrl the URL other instances reach this one's internal listener at ({@code
  *     http://host:port}); empty: derived from the host name (or the bound address) and the internal
  *     listener's actual port
+ * @param commitUrl the commit service the console's commit calls are forwarded to, or null
  * @param openLineage where OpenLineage events go
  * @param auth who may call the HTTP API, and the internal listener's secret
  */
@@ -34,6 +36,7 @@ public record LineageServiceConfig(
     int streamThreads,
     int internalPort,
     String advertisedUrl,
+    URI commitUrl,
     OpenLineageSettings openLineage,
     AuthConfig auth) {
 
@@ -59,6 +62,13 @@ public record LineageServiceConfig(
           "URL other lineage-service instances reach this one's internal listener at,"
               + " http://host:port (Kafka Streams application.server); default: http://<host"
               + " name>:<internal port>");
+  public static final ConfigKey COMMIT_URL =
+      ConfigKey.optional(
+          "TUSK_COMMIT_URL",
+          "",
+          "Base URL of the commit service; the console's diffs, rejected rows, members as of a"
+              + " commit and job restarts are forwarded there with the caller's token (empty: those"
+              + " routes answer 503 not_configured)");
   public static final ConfigKey OPENLINEAGE_URL =
       ConfigKey.optional(
           "TUSK_OPENLINEAGE_URL",
@@ -88,6 +98,7 @@ public record LineageServiceConfig(
           STREAM_THREADS,
           INTERNAL_PORT,
           ADVERTISED_URL,
+          COMMIT_URL,
           OPENLINEAGE_URL,
           OPENLINEAGE_NAMESPACE,
           OPENLINEAGE_TOPIC,
@@ -117,6 +128,7 @@ public record LineageServiceConfig(
     AuthConfig auth = AuthConfig.from(config);
     // Instances read each other's stores on the internal listener, which wants the secret.
     auth.requireInternalSecret();
+    URI commitUrl = config.string(COMMIT_URL).isEmpty() ? null : config.httpUrl(COMMIT_URL, false);
     String openLineageUrl = config.string(OPENLINEAGE_URL);
     if (!openLineageUrl.isEmpty()) {
       config.httpUrl(OPENLINEAGE_URL, false);
@@ -129,6 +141,7 @@ public record LineageServiceConfig(
         config.integer(STREAM_THREADS, 1),
         config.port(INTERNAL_PORT),
         advertised,
+        commitUrl,
         new OpenLineageSettings(
             openLineageUrl,
             config.string(OPENLINEAGE_NAMESPACE),

@@ -64,7 +64,8 @@ abstract class ApiTestBase {
             new DriverStores(driver, () -> true),
             catalog,
             rows,
-            TestSecurity.of(vertx, bindings, audited));
+            TestSecurity.of(vertx, bindings, audited),
+            null);
     server =
         vertx
             .createHttpServer()

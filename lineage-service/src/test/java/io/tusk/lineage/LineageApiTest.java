@@ -106,7 +106,8 @@ class LineageApiTest {
                         catalog,
                         rows,
                         TestSecurity.of(
-                            vertx, RoleBindings.inMemory(), new CopyOnWriteArrayList<>()))
+                            vertx, RoleBindings.inMemory(), new CopyOnWriteArrayList<>()),
+                        null)
                     .router())
             .listen(0, "127.0.0.1")
             .await(10, TimeUnit.SECONDS);

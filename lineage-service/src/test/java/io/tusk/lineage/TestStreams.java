@@ -20,6 +20,7 @@ final class TestStreams {
             1,
             0,
             "",
+            null,
             OpenLineageSettings.disabled("unused:9092"),
             AuthConfig.disabled());
     return LineageService.streamsProperties(config, new HostInfo("127.0.0.1", 1));

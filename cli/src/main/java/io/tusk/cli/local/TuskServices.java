@@ -128,6 +128,8 @@ public final class TuskServices implements AutoCloseable {
       }
       Map<String, String> lineageEnv =
           env(base, "local-lineage", ports.lineageService(), home.resolve("state/lineage-service"));
+      // The console's diffs, rejected rows, members and restarts go through the lineage service.
+      lineageEnv.put("TUSK_COMMIT_URL", "http://127.0.0.1:" + services.commitService.port());
       lineageEnv.putAll(serviceEnv.getOrDefault(LINEAGE_SERVICE, Map.of()));
       services.lineageService =
           services.add(LineageService.start(LineageServiceConfig.from(lineageEnv)));

@@ -5,7 +5,8 @@
 //   #/global/<id>               every commit and job of a global ID, drawn as a graph
 //   #/output/<pipeline>/<member> an output's provenance, drawn as a graph
 //   #/pipeline/<name>           charts: processed vs skipped per job, job duration over commits
-//   #/commit/<id>               a commit's counts and jobs
+//   #/commit/<id>[/<after>]     a commit's counts, jobs, diff from its parent (paged), rejected rows
+//   #/member/<repo>/<at>/<member> a member's rows as of a commit ("latest": the newest), its outputs' history
 //   #/repo/<name>               charts: rows and changed members per commit
 // Every API call sends the bearer token the user pasted into the sign-in box, kept in this tab's
 // sessionStorage only; without one (or after a 401) the page shows the sign-in box.
@@ -66,9 +67,15 @@ function token() {
 }
 
 async function getJson(path) {
+  return requestJson("GET", path);
+}
+
+// Sends the bearer token; a 401 asks for a new one, any other error status throws its message.
+async function requestJson(method, path) {
   const bearer = token();
   if (!bearer) throw new SignInNeeded("Paste a bearer token to sign in.");
   const response = await fetch(path, {
+    method,
     headers: { Accept: "application/json", Authorization: "Bearer " + bearer },
   });
   const body = await response.json();
@@ -77,9 +84,22 @@ async function getJson(path) {
     throw new SignInNeeded(body.message || "The token was refused.");
   }
   if (!response.ok) {
-    throw new Error(body.message || response.status + " " + response.statusText);
+    const error = new Error(body.message || response.status + " " + response.statusText);
+    error.status = response.status;
+    throw error;
   }
   return body;
+}
+
+// A part of a page that needs a right the caller may lack (content, writer): its answer, or the
+// refusal's message shown in its place.
+async function orRefusal(promise) {
+  try {
+    return { value: await promise };
+  } catch (error) {
+    if (error instanceof SignInNeeded) throw error;
+    return { refused: error.message, status: error.status };
+  }
 }
 
 function section(title, ...children) {
@@ -98,6 +118,7 @@ function showError(error) {
 // sessionStorage for this tab and sent with every API call.
 function renderSignIn(message) {
   clearTimeout(pollTimer);
+  generation++;
   const input = el("textarea", { id: "token-input", rows: "4", cols: "70", placeholder: "eyJ..." });
   const form = el(
     "form",
@@ -139,14 +160,23 @@ function progress(job) {
   return el("div", { class: "progress" }, bar, text);
 }
 
+// Renders a page now and again every POLL_MILLIS while it says so. Each render builds into a
+// detached element that replaces the page only if no other page was opened meanwhile: a slow
+// answer for the page left behind must not overwrite the one the user went to.
+let generation = 0;
+
 function poll(render) {
   clearTimeout(pollTimer);
+  const mine = ++generation;
   const tick = async () => {
     try {
-      const again = await render();
+      const staging = document.createElement("div");
+      const again = await render(staging);
+      if (mine !== generation) return;
+      view.replaceChildren(...staging.childNodes);
       if (again) pollTimer = setTimeout(tick, POLL_MILLIS);
     } catch (error) {
-      showError(error);
+      if (mine === generation) showError(error);
     }
   };
   tick();
@@ -154,7 +184,7 @@ function poll(render) {
 
 // ---- views ----
 
-async function renderHome() {
+async function renderHome(view) {
   const [repos, jobs, pipelines] = await Promise.all([
     getJson("/repos"),
     getJson("/jobs?limit=20"),
@@ -202,7 +232,7 @@ async function renderHome() {
   return true;
 }
 
-async function renderJob(id) {
+async function renderJob(view, id) {
   const job = await getJson("/jobs/" + id);
   const [datums, failed] = await Promise.all([
     getJson("/jobs/" + id + "/datums?limit=100"),
@@ -218,6 +248,7 @@ async function renderJob(id) {
     logsRefused = error.message;
   }
   const logOf = new Map(logs.map((l) => [l.member, l.log]));
+  const ended = job.state !== "RUNNING" && job.state !== "CREATED";
   const tail = (text) => (text && text.length > 2000 ? "…" + text.substring(text.length - 2000) : text || "");
   const failedRow = (d) => {
     const row = datumRow(d);
@@ -251,7 +282,11 @@ async function renderJob(id) {
       ),
       el("p", {}, el("a", { href: "#/global/" + job.globalId, id: "global-link", text: "Lineage graph of global ID " + short(job.globalId) }))
     ),
-    section("Failed datums (with their log's tail)", el("table", { id: "failed-datums" }, el("tbody", {}, ...failed.datums.map(failedRow)))),
+    section(
+      "Failed datums (with their log's tail)",
+      ended && job.failed > 0 ? restartControl(job) : null,
+      el("table", { id: "failed-datums" }, el("tbody", {}, ...failed.datums.map(failedRow)))
+    ),
     section("Datums (first 100)", el("table", { id: "datums" }, el("tbody", {}, ...datums.datums.map(datumRow)))),
     section(
       "Logs (first 50 datums)",
@@ -265,7 +300,31 @@ async function renderJob(id) {
   return job.state === "RUNNING" || job.state === "CREATED";
 }
 
-async function renderGlobal(id) {
+// What the last restart of a job answered, kept across the job page's re-renders.
+const restartAnswers = new Map();
+
+// Restarts an ended job's failed datums (writer on the pipeline; the commit service decides, and a
+// refusal such as 403 or 409 is shown beside the button).
+function restartControl(job) {
+  const button = el("button", { id: "restart-job", type: "button", text: "Restart the failed datums" });
+  const answer = el("span", { id: "restart-answer", text: restartAnswers.get(job.id) || "" });
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await requestJson("POST", "/jobs/" + enc(job.id) + "/restart");
+      restartAnswers.set(job.id, "Restarted the failed datums of job " + short(job.id));
+    } catch (error) {
+      if (error instanceof SignInNeeded) return showError(error);
+      restartAnswers.set(job.id, error.message);
+    }
+    answer.textContent = restartAnswers.get(job.id);
+    answer.className = restartAnswers.get(job.id).startsWith("Restarted") ? "" : "error";
+    route();
+  });
+  return el("p", {}, button, " ", answer);
+}
+
+async function renderGlobal(view, id) {
   const global = await getJson("/global/" + id);
   const nodes = [];
   const edges = [];
@@ -287,7 +346,7 @@ async function renderGlobal(id) {
   return global.state === "running";
 }
 
-async function renderOutput(pipeline, member) {
+async function renderOutput(view, pipeline, member) {
   const prov = await getJson("/pipelines/" + enc(pipeline) + "/outputs/" + enc(member) + "/provenance?depth=5&limit=50");
   const nodes = [];
   const edges = [];
@@ -312,7 +371,7 @@ async function renderOutput(pipeline, member) {
           {},
           el("tr", {}, el("th", { text: "job" }), el("td", { id: "prov-job" }, prov.job ? el("a", { href: "#/job/" + prov.job.id, class: "id", text: prov.job.id }) : "not indexed yet")),
           el("tr", {}, el("th", { text: "input commit" }), el("td", { id: "prov-commit", class: "id", text: prov.output.commitId })),
-          el("tr", {}, el("th", { text: "repo" }), el("td", { id: "prov-repo", text: prov.repo || "" })),
+          el("tr", {}, el("th", { text: "repo" }), el("td", { id: "prov-repo" }, prov.repo ? el("a", { href: memberHref(prov.repo, prov.output.commitId, member), id: "prov-member-link", text: prov.repo + " / " + member }) : "")),
           el("tr", {}, el("th", { text: "datum" }), el("td", { id: "prov-datum", class: "id", text: prov.datum.hash })),
           el("tr", {}, el("th", { text: "input rows" }), el("td", { id: "prov-input-count", text: prov.inputCount }))
         )
@@ -447,10 +506,11 @@ function graph(nodes, edges, id = "lineage-graph") {
 }
 
 // A commit: its counts once complete (rows, rejected, members, changed members) and its jobs.
-async function renderCommit(id) {
+async function renderCommit(view, id, after) {
   const answer = await getJson("/commits/" + enc(id));
   const c = answer.commit;
   const stats = c.stats || {};
+  const diff = c.stats ? await diffSection(c, after) : null;
   const count = (name, value) =>
     el("tr", {}, el("th", { text: name }), el("td", { id: "commit-" + name, text: value === undefined ? "pending" : String(value) }));
   view.replaceChildren(
@@ -479,10 +539,176 @@ async function renderCommit(id) {
         { id: "commit-jobs" },
         el("tbody", {}, ...answer.jobs.map((job) => jobRow(job)))
       )
+    ),
+    diff ? diff.node : section("Changes", el("p", { text: "The commit is not complete yet." })),
+    c.stats ? await rejectedSection(c) : null
+  );
+  // Polled until the commit and its diff are complete everywhere (the diff answers 503 until then).
+  return !c.stats || diff.again;
+}
+
+const DIFF_PAGE = 50;
+
+// The members the commit added, changed or removed against its parent, a page at a time; each
+// member links to its page as of this commit.
+async function diffSection(c, after) {
+  if (!c.parent) {
+    return { node: section("Changes", el("p", { id: "diff-first", text: "The repo's first commit: every member in it is added (" + c.stats.members + ")." })), again: false };
+  }
+  const query = "?from=" + enc(c.parent) + "&to=" + enc(c.id) + "&limit=" + DIFF_PAGE + (after ? "&after=" + enc(after) : "");
+  const diff = await orRefusal(getJson("/repos/" + enc(c.repo) + "/diff" + query));
+  if (diff.refused) {
+    return { node: section("Changes", el("p", { id: "diff-refused", class: "error", text: diff.refused })), again: diff.status === 503 };
+  }
+  const d = diff.value;
+  const counts = after
+    ? el("p", { id: "diff-page", text: "Members after " + after })
+    : el(
+        "table",
+        { id: "diff-counts" },
+        el("tbody", {}, ...["added", "changed", "removed"].map((kind) => el("tr", {}, el("th", { text: kind }), el("td", { id: "diff-" + kind, text: String(d[kind]) }))))
+      );
+  const rows = d.members.map((m) =>
+    el(
+      "tr",
+      { class: "diff-row", "data-member": m.member },
+      el("td", {}, el("a", { href: memberHref(c.repo, c.id, m.member), class: "member-link", text: m.member })),
+      el("td", { class: "change-" + m.change, text: m.change })
     )
   );
-  return !c.stats;
+  const node = section(
+    "Changes since commit " + short(c.parent),
+    counts,
+    el("table", { id: "diff-members" }, el("tbody", {}, ...rows)),
+    d.next ? el("p", {}, el("a", { id: "diff-next", href: "#/commit/" + c.id + "/" + enc(d.next), text: "next " + DIFF_PAGE + " members" })) : null
+  );
+  return { node, again: false };
 }
+
+const REJECTED_PAGE = 1000;
+
+// The commit's rejected rows counted by reason (from the first page), and where the first ones are.
+async function rejectedSection(c) {
+  if (!c.stats.rejected) return section("Rejected rows", el("p", { id: "rejected-none", text: "No row of this commit was rejected." }));
+  const page = await orRefusal(getJson("/repos/" + enc(c.repo) + "/rejected?commit=" + enc(c.id) + "&limit=" + REJECTED_PAGE));
+  if (page.refused) return section("Rejected rows", el("p", { id: "rejected-refused", class: "error", text: page.refused }));
+  const byReason = new Map();
+  for (const row of page.value.rows) byReason.set(row.reason, (byReason.get(row.reason) || 0) + 1);
+  const reasons = [...byReason.entries()].sort((a, b) => b[1] - a[1]);
+  return section(
+    "Rejected rows by reason" + (page.value.next ? " (first " + REJECTED_PAGE + ")" : ""),
+    el(
+      "table",
+      { id: "rejected-reasons" },
+      el("tbody", {}, ...reasons.map(([reason, count]) => el("tr", { class: "reason-row", "data-reason": reason }, el("th", { text: reason }), el("td", { text: String(count) }))))
+    ),
+    el("h3", { text: "First rejected rows" }),
+    el(
+      "table",
+      { id: "rejected-rows" },
+      el("thead", {}, el("tr", {}, ...["partition/offset", "table", "reason", "detail"].map((h) => el("th", { text: h })))),
+      el("tbody", {}, ...page.value.rows.slice(0, 20).map((row) =>
+        el("tr", { class: "rejected-row" }, el("td", { class: "id", text: row.partition + "/" + row.offset }), el("td", { text: row.table || "" }), el("td", { text: row.reason }), el("td", { text: row.detail || "" }))
+      ))
+    )
+  );
+}
+
+function memberHref(repo, at, member) {
+  return "#/member/" + enc(repo) + "/" + enc(at || "latest") + "/" + enc(member);
+}
+
+// A member: its rows as of a commit (chosen among the repo's recent commits), and for every
+// pipeline reading the repo, the history of its output with links to the provenance graph.
+async function renderMember(view, repo, at, member) {
+  const latest = at === "latest";
+  const [commits, pipelines] = await Promise.all([
+    getJson("/repos/" + enc(repo) + "/commits?limit=50"),
+    getJson("/pipelines"),
+  ]);
+  const version = await orRefusal(
+    getJson("/repos/" + enc(repo) + "/members/" + enc(member) + (latest ? "" : "?at=" + enc(at)))
+  );
+  const picker = el(
+    "select",
+    { id: "member-at" },
+    el("option", { value: "latest", text: "latest" }),
+    ...commits.commits.filter((c) => c.stats).map((c) => el("option", { value: c.id, text: "#" + c.sequence + " " + short(c.id) }))
+  );
+  picker.value = at;
+  picker.addEventListener("change", () => (location.hash = memberHref(repo, picker.value, member)));
+  let rows;
+  if (version.refused) {
+    rows = el("p", { id: "member-refused", class: "error", text: version.refused });
+  } else {
+    // One table per table of the repo, each with its own columns.
+    const byTable = new Map();
+    for (const r of version.value.rows) {
+      if (!byTable.has(r.table)) byTable.set(r.table, []);
+      byTable.get(r.table).push(r);
+    }
+    const tables = [...byTable.entries()].map(([table, tableRows]) => {
+      const columns = [...new Set(tableRows.flatMap((r) => Object.keys(r.values)))];
+      return el(
+        "div",
+        {},
+        el("h3", { text: table + " (" + tableRows.length + ")" }),
+        el(
+          "table",
+          { class: "member-table", "data-table": table },
+          el("thead", {}, el("tr", {}, ...[...columns, "source"].map((h) => el("th", { text: h })))),
+          el("tbody", {}, ...tableRows.map((r) =>
+            el("tr", { class: "member-row" }, ...columns.map((col) => el("td", { text: r.values[col] ?? "" })), el("td", { class: "id", text: r.partition + "/" + r.offset }))
+          ))
+        )
+      );
+    });
+    rows = el(
+      "div",
+      {},
+      el("p", { id: "member-version", text: version.value.rows.length + " rows as of commit #" + version.value.sequence + " " + short(version.value.commitId) }),
+      el("div", { id: "member-rows" }, ...tables)
+    );
+  }
+  const readers = pipelines.pipelines.filter((p) => p.inputRepo === repo);
+  const histories = await Promise.all(
+    readers.map((p) => orRefusal(getJson("/pipelines/" + enc(p.name) + "/outputs/" + enc(member) + "/history")))
+  );
+  const outputs = readers.map((p, i) => {
+    const h = histories[i];
+    const body = h.refused
+      ? el("p", { class: "error", text: h.refused })
+      : el(
+          "table",
+          { class: "output-history", "data-pipeline": p.name },
+          el("thead", {}, el("tr", {}, ...["job", "commit", "output", "inputs", "at"].map((x) => el("th", { text: x })))),
+          el("tbody", {}, ...(h.value.outputs || []).map((v) =>
+            el(
+              "tr",
+              { class: "output-version" },
+              el("td", {}, el("a", { href: "#/job/" + v.jobId, class: "id", text: short(v.jobId) })),
+              el("td", {}, el("a", { href: "#/commit/" + v.commitId, class: "id", text: short(v.commitId) })),
+              el("td", { class: "id", text: v.removed ? "removed" : short(v.outputHash || "") }),
+              el("td", { text: String(v.inputCount) }),
+              el("td", { text: new Date(v.timestamp).toLocaleString() })
+            )
+          ))
+        );
+    return el(
+      "div",
+      {},
+      el("h3", {}, p.name + " ", el("a", { href: "#/output/" + enc(p.name) + "/" + enc(member), class: "provenance-link", text: "provenance graph" })),
+      body
+    );
+  });
+  view.replaceChildren(
+    section("Member " + member + " of " + repo, el("p", {}, "As of ", picker), rows),
+    section("Outputs' history", ...(outputs.length ? outputs : [el("p", { text: "No pipeline reads " + repo + "." })]))
+  );
+  return false;
+}
+
+
 
 // The DAG of repos and pipelines: an edge from a pipeline's input repo to the pipeline, and from a
 // pipeline to the repo derived from its outputs. Each pipeline node carries its newest job's state.
@@ -561,7 +787,7 @@ function barChart(id, items, series, label) {
 }
 
 // A pipeline's charts, oldest job first: processed vs skipped datums, and duration (seconds).
-async function renderPipeline(name) {
+async function renderPipeline(view, name) {
   const page = await getJson("/jobs?limit=50&pipeline=" + enc(name));
   const jobs = page.jobs.slice().reverse();
   const label = (job) => short(job.commitId);
@@ -589,7 +815,7 @@ async function renderPipeline(name) {
 }
 
 // A repo's charts, oldest commit first: rows and changed members per commit.
-async function renderRepo(name) {
+async function renderRepo(view, name) {
   const page = await getJson("/repos/" + enc(name) + "/commits?limit=50");
   const commits = page.commits.filter((c) => c.stats).reverse();
   view.replaceChildren(
@@ -611,12 +837,13 @@ async function renderRepo(name) {
 function route() {
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   clearTimeout(pollTimer);
-  if (parts[0] === "job" && parts[1]) poll(() => renderJob(parts[1]));
-  else if (parts[0] === "global" && parts[1]) poll(() => renderGlobal(parts[1]));
-  else if (parts[0] === "pipeline" && parts[1]) poll(() => renderPipeline(parts[1]));
-  else if (parts[0] === "commit" && parts[1]) poll(() => renderCommit(parts[1]));
-  else if (parts[0] === "repo" && parts[1]) poll(() => renderRepo(parts[1]));
-  else if (parts[0] === "output" && parts[2]) poll(() => renderOutput(parts[1], parts.slice(2).join("/")));
+  if (parts[0] === "job" && parts[1]) poll((view) => renderJob(view, parts[1]));
+  else if (parts[0] === "global" && parts[1]) poll((view) => renderGlobal(view, parts[1]));
+  else if (parts[0] === "pipeline" && parts[1]) poll((view) => renderPipeline(view, parts[1]));
+  else if (parts[0] === "commit" && parts[1]) poll((view) => renderCommit(view, parts[1], parts[2]));
+  else if (parts[0] === "member" && parts[3]) poll((view) => renderMember(view, parts[1], parts[2], parts.slice(3).join("/")));
+  else if (parts[0] === "repo" && parts[1]) poll((view) => renderRepo(view, parts[1]));
+  else if (parts[0] === "output" && parts[2]) poll((view) => renderOutput(view, parts[1], parts.slice(2).join("/")));
   else poll(renderHome);
 }
 
@@ -626,10 +853,15 @@ document.getElementById("sign-out").addEventListener("click", (event) => {
   renderSignIn("Signed out. Paste a bearer token to sign in.");
 });
 
-// Search: "pipeline/member" opens an output; otherwise a global ID, a job ID (or prefix), then a
+// Search: "repo/member" opens a member, "pipeline/member" an output; otherwise a global ID, a job ID (or prefix), then a
 // commit ID (or prefix) are tried in that order, each against the API, the first found wins.
 async function search(text) {
-  if (text.includes("/")) return "#/output/" + text.split("/").map(enc).join("/");
+  if (text.includes("/")) {
+    const [first, ...rest] = text.split("/");
+    const repos = await getJson("/repos");
+    const isRepo = repos.repos.some((r) => r.name === first);
+    return isRepo ? memberHref(first, "latest", rest.join("/")) : "#/output/" + text.split("/").map(enc).join("/");
+  }
   const tries = [
     ["/global/" + enc(text), () => "#/global/" + enc(text)],
     ["/jobs/" + enc(text), (job) => "#/job/" + job.id],
@@ -651,7 +883,10 @@ document.getElementById("search").addEventListener("submit", async (event) => {
   try {
     const target = await search(text);
     if (target) location.hash = target;
-    else view.replaceChildren(section("Search", el("p", { id: "search-miss", class: "error", text: "Nothing found for " + text })));
+    else {
+      generation++;
+      view.replaceChildren(section("Search", el("p", { id: "search-miss", class: "error", text: "Nothing found for " + text })));
+    }
   } catch (error) {
     showError(error);
   }

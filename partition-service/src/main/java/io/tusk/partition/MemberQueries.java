@@ -82,12 +82,13 @@ final class MemberQueries {
 
   /**
    * {@code GET /repos/{repo}/diff?from=&to=&limit=&after=}: the members whose content differs
-   * between the two commits, in member order, a page of at most {@code limit} after {@code after}.
+   * between the two commits, in key order (shorter names first, then byte-wise: {@link
+   * StoreKeys#MEMBER_ORDER}), a page of at most {@code limit} after {@code after}.
    *
    * <p>Candidates are the members of the per-commit changed sets between the two commits, read as
-   * one stream in member order (a merge of the sets' store iterators), so a page costs what it
-   * lists and the unchanged candidates before its end, never the whole diff. The counts cover the
-   * whole diff and come with the first page only (one full pass); later pages answer them null.
+   * one stream in key order (a merge of the sets' store iterators), so a page costs what it lists
+   * and the unchanged candidates before its end, never the whole diff. The counts cover the whole
+   * diff and come with the first page only (one full pass); later pages answer them null.
    */
   JsonObject diff(String repo, String from, String to, int limit, String after) {
     if (limit < 1 || limit > MAX_LIMIT) {
@@ -146,12 +147,14 @@ final class MemberQueries {
 
   /**
    * The members of the changed sets of every commit between two commits (per partition: the sets of
-   * the sequences above the lower and up to the higher), after {@code after}, in member order, each
-   * once: a merge of one store iterator per partition and commit.
+   * the sequences above the lower and up to the higher), after {@code after}, in key order ({@link
+   * StoreKeys#MEMBER_ORDER}, the order each set's range iterates in), each once: a merge of one
+   * store iterator per partition and commit.
    */
   private final class Candidates implements AutoCloseable {
     private final java.util.PriorityQueue<Source> queue =
-        new java.util.PriorityQueue<>(java.util.Comparator.comparing(Source::member));
+        new java.util.PriorityQueue<>(
+            java.util.Comparator.comparing(Source::member, StoreKeys.MEMBER_ORDER));
     private final List<KeyValueIterator<Bytes, Long>> open = new ArrayList<>();
 
     private record Source(String member, int partition, KeyValueIterator<Bytes, Long> iterator) {}
@@ -176,7 +179,7 @@ final class MemberQueries {
     private void advance(KeyValueIterator<Bytes, Long> iterator, int partition, String after) {
       while (iterator.hasNext()) {
         String member = StoreKeys.decodeChanged(iterator.next().key).member();
-        if (after == null || member.compareTo(after) > 0) {
+        if (after == null || StoreKeys.MEMBER_ORDER.compare(member, after) > 0) {
           queue.add(new Source(member, partition, iterator));
           return;
         }

@@ -4,6 +4,7 @@ import io.tusk.common.member.Hashing;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
 
@@ -16,6 +17,22 @@ import org.apache.kafka.common.utils.Bytes;
  */
 final class StoreKeys {
   private StoreKeys() {}
+
+  /**
+   * The order of member names in keys: the order of their encoding, so shorter UTF-8 first, then
+   * byte-wise ("9" before "10" before "100"). A range over keys ending in a member name iterates in
+   * this order, and a merge or a cursor over such ranges must compare with it, never with {@link
+   * String#compareTo} ("10" sorts before "9" there, and a cursor would skip members).
+   */
+  static final Comparator<String> MEMBER_ORDER =
+      Comparator.comparing(
+          (String member) -> member.getBytes(StandardCharsets.UTF_8), StoreKeys::compareEncoded);
+
+  private static int compareEncoded(byte[] a, byte[] b) {
+    return a.length != b.length
+        ? Integer.compare(a.length, b.length)
+        : Arrays.compareUnsigned(a, b);
+  }
 
   /**
    * Deletes every key starting with {@code prefix} from {@code store} (through the store, so the

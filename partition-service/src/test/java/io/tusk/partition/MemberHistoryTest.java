@@ -18,6 +18,7 @@ import io.tusk.schemas.Row;
 import io.tusk.schemas.TableSpec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -229,6 +230,49 @@ class MemberHistoryTest {
     assertThat(b.getJsonArray("removed")).hasSize(1);
     assertThatThrownBy(() -> queries.diff(REPO, c1.getId(), c2.getId(), 0, null))
         .satisfies(e -> status(e, 400));
+  }
+
+  /**
+   * Member keys of different lengths (numeric IDs, as claims data has) changed over two commits:
+   * the diff lists every changed member once, in key order, and paging one member at a time visits
+   * each of them. A merge or cursor in String order ("1228" before "194") skipped members here.
+   */
+  @Test
+  void shouldListEveryChangedMemberOfKeysOfDifferentLengthsOnEveryPage() {
+    List<String> members = List.of("9", "10", "100", "1110", "194", "1228", "20", "3", "4348");
+    long offset = 0;
+    for (String m : members) {
+      f.row(claim(0, offset++, m, m + "-c1", "1"));
+    }
+    f.row(claim(0, offset++, "5", "5-c1", "1"));
+    Commit c1 = seal(1, 0, offset, false);
+    // Commit 2 changes the first half, commit 3 the second: two changed sets to merge
+    long start2 = offset;
+    for (String m : members.subList(0, 5)) {
+      f.row(claim(0, offset++, m, m + "-c1", "2"));
+    }
+    seal(2, start2, offset, false);
+    long start3 = offset;
+    for (String m : members.subList(5, members.size())) {
+      f.row(claim(0, offset++, m, m + "-c1", "3"));
+    }
+    Commit c3 = seal(3, start3, offset, false);
+
+    List<String> expected = new ArrayList<>(members);
+    expected.sort(StoreKeys.MEMBER_ORDER);
+    assertThat(expected).startsWith("3", "9", "10", "20", "100", "194");
+    JsonObject diff = queries.diff(REPO, c1.getId(), c3.getId(), 1000, null);
+    assertThat(diff.getLong("changed")).isEqualTo(members.size());
+    assertThat(changes(diff))
+        .containsExactlyElementsOf(expected.stream().map(m -> m + "=changed").toList());
+    List<String> paged = new ArrayList<>();
+    String after = null;
+    do {
+      JsonObject page = queries.diff(REPO, c1.getId(), c3.getId(), 1, after);
+      changes(page).forEach(paged::add);
+      after = page.getString("next");
+    } while (after != null);
+    assertThat(paged).containsExactlyElementsOf(changes(diff));
   }
 
   @Test

@@ -23,12 +23,14 @@ import java.util.function.Supplier;
 final class OpGenerator {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** Every member rows name. */
-  static final List<String> MEMBERS =
-      List.of("m01", "m02", "m03", "m04", "m05", "m06", "m07", "m08");
+  /**
+   * Every member rows name: numeric IDs of different lengths, as claims data has, so that key order
+   * (shorter first) and text order ("1110" before "194") differ and every diff page shows it.
+   */
+  static final List<String> MEMBERS = List.of("7", "10", "23", "100", "194", "1110", "1228", "m8");
 
   /** Only these members get notes (un-keyed rows stay forever): the others can disappear. */
-  private static final List<String> NOTE_MEMBERS = List.of("m01", "m02");
+  private static final List<String> NOTE_MEMBERS = List.of("7", "10");
 
   /**
    * The chance that an operation is an erasure (drawn before the other operations' weighted choice;
@@ -52,7 +54,7 @@ final class OpGenerator {
   private static final int ERASE_ELSEWHERE_ONE_IN = 4;
 
   /** A member rows never name: erased when every member of {@link #MEMBERS} has had rows. */
-  static final String NEVER_MEMBER = "m99";
+  static final String NEVER_MEMBER = "99999";
 
   private static final List<String> CODES = List.of("A", "B", "C");
   private static final List<String> AMOUNTS = List.of("1", "2.5", "10", "-3", "7.25", "0");

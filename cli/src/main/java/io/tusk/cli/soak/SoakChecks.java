@@ -5,6 +5,7 @@ import io.tusk.schemas.InputRef;
 import io.tusk.schemas.Output;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -255,13 +256,41 @@ final class SoakChecks {
       RepoModel repo, RepoModel.CommitInfo from, RepoModel.CommitInfo to, JsonNode actual) {
     SortedMap<String, String> expected = repo.diff(from, to);
     SortedMap<String, String> changes = new TreeMap<>();
+    List<String> listed = new ArrayList<>();
     actual
         .path("members")
         .forEach(
-            m ->
-                changes.put(
-                    m.path("member").asText(), m.path("change").asText().toLowerCase(Locale.ROOT)));
+            m -> {
+              listed.add(m.path("member").asText());
+              changes.put(
+                  m.path("member").asText(), m.path("change").asText().toLowerCase(Locale.ROOT));
+            });
     List<String> problems = new ArrayList<>();
+    // The API's order (README): shorter member keys first, then byte-wise; each member once.
+    List<String> ordered = new ArrayList<>(changes.keySet());
+    ordered.sort(
+        Comparator.comparingInt((String m) -> m.getBytes(StandardCharsets.UTF_8).length)
+            .thenComparing(Comparator.naturalOrder()));
+    if (!listed.equals(ordered)) {
+      problems.add(
+          "diff of commits #"
+              + from.sequence()
+              + " and #"
+              + to.sequence()
+              + " listed its members as "
+              + listed
+              + ", not once each in key order "
+              + ordered);
+    }
+    Map<String, Long> counts = new TreeMap<>();
+    expected.values().forEach(change -> counts.merge(change, 1L, Long::sum));
+    for (String kind : List.of("added", "changed", "removed")) {
+      compare(
+          problems,
+          "diff of commits #" + from.sequence() + " and #" + to.sequence() + " count " + kind,
+          counts.getOrDefault(kind, 0L),
+          actual.path(kind).asLong());
+    }
     if (!expected.equals(changes)) {
       problems.add(
           "diff of commits #"

@@ -267,15 +267,38 @@ final class SoakDriver implements AutoCloseable {
     return client.commitGet("/commits/" + TuskClient.segment(commitId));
   }
 
-  /** The members' diff of two commits, asked again while the partition service answers 503. */
+  /** Members per diff page the soak asks for: small, so every diff is read over several pages. */
+  static final int DIFF_PAGE = 3;
+
+  /**
+   * The members' diff of two commits, read a page of {@link #DIFF_PAGE} at a time (each page asked
+   * again while the partition service answers 503): the first page's counts and every page's
+   * members, in the order the pages gave them.
+   */
   JsonNode diff(String repo, String from, String to) {
     String path =
         "/repos/"
             + TuskClient.segment(repo)
-            + "/diff?limit=1000&from="
+            + "/diff?limit="
+            + DIFF_PAGE
+            + "&from="
             + TuskClient.segment(reference(from))
             + "&to="
             + TuskClient.segment(to);
+    JsonNode first = diffPage(path);
+    ObjectNode whole = first.deepCopy();
+    ArrayNode members = whole.putArray("members");
+    members.addAll((ArrayNode) first.path("members"));
+    JsonNode page = first;
+    while (page.hasNonNull("next")) {
+      page = diffPage(path + "&after=" + TuskClient.segment(page.get("next").asText()));
+      members.addAll((ArrayNode) page.path("members"));
+    }
+    whole.putNull("next");
+    return whole;
+  }
+
+  private JsonNode diffPage(String path) {
     return TuskClient.await(
         () -> {
           try {

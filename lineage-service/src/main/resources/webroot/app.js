@@ -371,7 +371,8 @@ async function renderOutput(view, pipeline, member) {
           {},
           el("tr", {}, el("th", { text: "job" }), el("td", { id: "prov-job" }, prov.job ? el("a", { href: "#/job/" + prov.job.id, class: "id", text: prov.job.id }) : "not indexed yet")),
           el("tr", {}, el("th", { text: "input commit" }), el("td", { id: "prov-commit", class: "id", text: prov.output.commitId })),
-          el("tr", {}, el("th", { text: "repo" }), el("td", { id: "prov-repo" }, prov.repo ? el("a", { href: memberHref(prov.repo, prov.output.commitId, member), id: "prov-member-link", text: prov.repo + " / " + member }) : "")),
+          el("tr", {}, el("th", { text: "repo" }), el("td", { id: "prov-repo", text: prov.repo || "" })),
+          prov.repo ? el("tr", {}, el("th", { text: "member" }), el("td", {}, el("a", { href: memberHref(prov.repo, prov.output.commitId, member), id: "prov-member-link", text: member + " as of the input commit" }))) : null,
           el("tr", {}, el("th", { text: "datum" }), el("td", { id: "prov-datum", class: "id", text: prov.datum.hash })),
           el("tr", {}, el("th", { text: "input rows" }), el("td", { id: "prov-input-count", text: prov.inputCount }))
         )

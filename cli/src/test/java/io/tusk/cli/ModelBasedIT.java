@@ -113,5 +113,7 @@ class ModelBasedIT {
     assertThat(summary.mismatches()).isEmpty();
     // And the SQL sink was compared after every job where PostgreSQL is installed
     assertThat(summary.sinkChecks()).isEqualTo(postgres == null ? 0 : summary.jobs());
+    // And the lineage service's latest output of every datum's member was compared
+    assertThat(summary.lineageChecks()).isPositive();
   }
 }

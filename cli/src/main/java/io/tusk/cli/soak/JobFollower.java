@@ -7,8 +7,10 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -30,6 +32,7 @@ final class JobFollower {
   private final SoakDriver driver;
   private final Map<String, OutputReader> readers;
   private final SinkCheck sink;
+  private final LineageCheck lineage;
   private final PrintStream out;
   private final Reporter reporter;
   private final Map<String, Integer> outputCommitsSeen = new HashMap<>();
@@ -47,6 +50,7 @@ final class JobFollower {
     this.driver = driver;
     this.readers = readers;
     this.sink = sink;
+    this.lineage = new LineageCheck(driver.client());
     this.out = out;
     this.reporter = reporter;
   }
@@ -61,6 +65,11 @@ final class JobFollower {
 
   long datumsChecked() {
     return datumsChecked;
+  }
+
+  /** Outputs compared with the lineage service's answer. */
+  int lineageChecks() {
+    return lineage.checks();
   }
 
   /** Runs the model's job, waits for Tusk's, compares them, then follows it downstream. */
@@ -90,9 +99,17 @@ final class JobFollower {
     problems.addAll(
         SoakChecks.rowsProvenance(
             expected, reader, state.repo, TopicNames.updates(state.repo.name())));
+    problems.addAll(lineage.check(rows.name(), expected.datums().keySet(), reader, erased()));
     print(rows, expected, actual);
     report(problems, () -> rows.adopt(reader.currentData(), SoakChecks.datumStates(datumList)));
     followDownstream(expected);
+  }
+
+  /** Every member erased so far: the lineage service purged their outputs' lineage. */
+  private Set<String> erased() {
+    Set<String> erased = new HashSet<>();
+    state.repo.erasures().forEach(e -> erased.add(e.member()));
+    return erased;
   }
 
   /** After a first-stage job ended: its output commit, and the second stage's job on it. */
@@ -160,6 +177,7 @@ final class JobFollower {
     }
     problems.addAll(
         SoakChecks.groupsProvenance(expected, reader, readers.get(state.rows.name()), upstream));
+    problems.addAll(lineage.check(groups.name(), expected.datums().keySet(), reader, Set.of()));
     print(groups, expected, actual);
     report(problems, () -> groups.adopt(reader.currentData(), SoakChecks.datumStates(datumList)));
   }

@@ -61,7 +61,8 @@ public final class Soak {
       List<String> mismatches,
       int erasures,
       int erasuresRefused,
-      int sinkChecks) {}
+      int sinkChecks,
+      int lineageChecks) {}
 
   /** How long an erasure request may take to report "purged" once the jobs it caused ended. */
   private static final Duration ERASURE_STATE_WAIT = Duration.ofSeconds(30);
@@ -145,7 +146,7 @@ public final class Soak {
     }
     out.printf(
         "soak: seed %d done: %d operations, %d jobs checked (%d datums), %d erasures (%d refused),"
-            + " %d SQL sink checks, %d mismatches, %.1f s%n",
+            + " %d SQL sink checks, %d lineage checks, %d mismatches, %.1f s%n",
         settings.seed(),
         settings.ops(),
         jobs.jobsChecked(),
@@ -153,6 +154,7 @@ public final class Soak {
         erasures,
         erasuresRefused,
         jobs.sinkChecks(),
+        jobs.lineageChecks(),
         mismatches.size(),
         (System.nanoTime() - start) / 1e9);
     return new Summary(
@@ -162,7 +164,8 @@ public final class Soak {
         List.copyOf(mismatches),
         erasures,
         erasuresRefused,
-        jobs.sinkChecks());
+        jobs.sinkChecks(),
+        jobs.lineageChecks());
   }
 
   /**

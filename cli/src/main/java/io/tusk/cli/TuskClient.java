@@ -73,7 +73,18 @@ public final class TuskClient {
     public int status() {
       return status;
     }
+
+    /**
+     * True when the service could not be reached at all (refused, reset, timed out) or its gateway
+     * could not reach the service behind it (502, 504): a service restarting, worth asking again.
+     */
+    public boolean unreachable() {
+      return status == UNREACHABLE || status == 502 || status == 504;
+    }
   }
+
+  /** {@link ApiError#status()} of a request that reached no service. */
+  private static final int UNREACHABLE = -2;
 
   /** A new empty JSON object to build request bodies with. */
   public static ObjectNode object() {
@@ -328,7 +339,8 @@ public final class TuskClient {
   }
 
   /**
-   * Polls {@code call} until {@code done} holds; 404 and 503 answers count as "not yet".
+   * Polls {@code call} until {@code done} holds; 404 and 503 answers count as "not yet", and so
+   * does a service that cannot be reached (restarting) until the timeout.
    *
    * @throws IllegalStateException when {@code timeout} passes
    */
@@ -339,6 +351,7 @@ public final class TuskClient {
       String what) {
     Instant deadline = Instant.now().plus(timeout);
     JsonNode last = null;
+    String lastError = null;
     long pause = 20;
     while (Instant.now().isBefore(deadline)) {
       try {
@@ -347,9 +360,10 @@ public final class TuskClient {
           return last;
         }
       } catch (ApiError e) {
-        if (e.status() != 404 && e.status() != 503) {
+        if (e.status() != 404 && e.status() != 503 && !e.unreachable()) {
           throw e;
         }
+        lastError = e.getMessage();
       }
       try {
         Thread.sleep(pause);
@@ -360,7 +374,13 @@ public final class TuskClient {
       pause = Math.min(250, pause * 2);
     }
     throw new IllegalStateException(
-        "timed out after " + timeout + " waiting for " + what + "; last answer: " + last);
+        "timed out after "
+            + timeout
+            + " waiting for "
+            + what
+            + "; last answer: "
+            + last
+            + (lastError == null ? "" : "; last error: " + lastError));
   }
 
   private JsonNode send(String method, String url, JsonNode body) {
@@ -416,7 +436,7 @@ public final class TuskClient {
               : e instanceof java.net.ConnectException
                   ? "connection refused (is the service running there?)"
                   : e.getClass().getSimpleName();
-      throw new ApiError(-1, method + " " + url + " failed: " + reason);
+      throw new ApiError(UNREACHABLE, method + " " + url + " failed: " + reason);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ApiError(-1, method + " " + url + " interrupted");

@@ -164,6 +164,23 @@ public final class TuskServices implements AutoCloseable {
     return PartitionService.start(PartitionServiceConfig.from(env));
   }
 
+  /**
+   * The environment of one local service instance: the local stack's Kafka and registry, the local
+   * key set, its instance ID, HTTP port and state directory (none when null). Tests that run the
+   * services as processes of their own start them with it.
+   */
+  public static Map<String, String> serviceEnv(
+      String bootstrapServers,
+      String registryUrl,
+      Path home,
+      String instance,
+      int httpPort,
+      Path stateDir) {
+    Map<String, String> base = baseEnv(bootstrapServers, registryUrl);
+    base.putAll(LocalAuth.of(home).env());
+    return env(base, instance, httpPort, stateDir);
+  }
+
   private static Map<String, String> baseEnv(String bootstrapServers, String registryUrl) {
     Map<String, String> base = new HashMap<>();
     base.put(KafkaSettings.BOOTSTRAP_SERVERS.name(), bootstrapServers);

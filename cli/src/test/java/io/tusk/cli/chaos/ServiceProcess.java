@@ -1,0 +1,123 @@
+package io.tusk.cli.chaos;
+
+import io.tusk.testfixtures.Await;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One Tusk service running as a process of its own (a JVM on this test's class path), as a
+ * supervisor runs it: started with its environment, probed on {@code /health}, killed with SIGKILL
+ * (as a lost machine or an OOM kill ends it, without any shutdown hook) and started again with the
+ * same environment, state directory and ports.
+ */
+final class ServiceProcess implements AutoCloseable {
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private final String name;
+  private final String mainClass;
+  private final Map<String, String> env;
+  private final int httpPort;
+  private final Path log;
+  private Process process;
+  private int starts;
+
+  /**
+   * @param name how the test names the instance (its log file is {@code target/chaos-<name>.log})
+   * @param mainClass the service's main class
+   * @param env its environment (the test JVM's TUSK_* variables are not passed on)
+   * @param httpPort the port its {@code /health} answers on
+   */
+  ServiceProcess(String name, String mainClass, Map<String, String> env, int httpPort) {
+    this.name = name;
+    this.mainClass = mainClass;
+    this.env = Map.copyOf(env);
+    this.httpPort = httpPort;
+    this.log = Paths.get("target", "chaos-" + name + ".log");
+  }
+
+  String name() {
+    return name;
+  }
+
+  /** Starts the process (appending to its log). */
+  synchronized void start() throws IOException {
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                List.of(
+                    Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx512m",
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    mainClass))
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    builder.environment().keySet().removeIf(key -> key.startsWith("TUSK_"));
+    builder.environment().putAll(env);
+    process = builder.start();
+    starts++;
+  }
+
+  /** Kills the process with SIGKILL and waits for it to be gone. */
+  synchronized void kill() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** True while the process runs. */
+  synchronized boolean alive() {
+    return process != null && process.isAlive();
+  }
+
+  /** How many times it was started. */
+  synchronized int starts() {
+    return starts;
+  }
+
+  /** True when {@code /health} answers 200. */
+  boolean healthy() {
+    try {
+      return HTTP.send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/health"))
+                      .timeout(Duration.ofSeconds(2))
+                      .build(),
+                  HttpResponse.BodyHandlers.discarding())
+              .statusCode()
+          == 200;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Waits until {@code /health} answers 200, failing if the process ends first. */
+  void awaitHealthy(Duration deadline) {
+    Await.until(
+        name + " healthy on port " + httpPort + " (log: " + log + ")",
+        deadline,
+        () -> {
+          if (!alive()) {
+            throw new IllegalStateException(name + " exited; see " + log);
+          }
+          return healthy();
+        });
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    kill();
+  }
+}

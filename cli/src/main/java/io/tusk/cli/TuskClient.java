@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Predicate;
 
@@ -125,9 +126,41 @@ public final class TuskClient {
     return send("POST", commitUrl + "/pipelines", spec);
   }
 
-  /** Seals the next commit of {@code repo}. */
+  /** Seals the next commit of {@code repo} on master ({@link #seal}). */
   public JsonNode commit(String repo) {
-    return send("POST", commitUrl + "/repos/" + encode(repo) + "/commits", object());
+    return seal(repo, "master");
+  }
+
+  /** How long a seal is asked again while the commit service cannot be reached. */
+  private static final Duration SEAL_RETRY = Duration.ofMinutes(2);
+
+  /**
+   * Seals the next commit of {@code branch} of {@code repo}, exactly once: the request carries a
+   * fresh {@code Idempotency-Key}, and while the commit service cannot be reached (restarting) or
+   * answers 503 it is sent again with the same key for up to {@link #SEAL_RETRY}, so a seal whose
+   * answer was lost is answered with its commit instead of sealing a second one.
+   */
+  public JsonNode seal(String repo, String branch) {
+    String url = commitUrl + "/repos/" + encode(repo) + "/commits?branch=" + encode(branch);
+    Map<String, String> key = Map.of("Idempotency-Key", java.util.UUID.randomUUID().toString());
+    Instant deadline = Instant.now().plus(SEAL_RETRY);
+    long pause = 100;
+    while (true) {
+      try {
+        return send("POST", url, object().toString(), "application/json", key);
+      } catch (ApiError e) {
+        if (!(e.unreachable() || e.status() == 503) || Instant.now().isAfter(deadline)) {
+          throw e;
+        }
+      }
+      try {
+        Thread.sleep(pause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted sealing a commit of " + repo, e);
+      }
+      pause = Math.min(2_000, pause * 2);
+    }
   }
 
   public JsonNode commit(String repo, String id) {
@@ -388,10 +421,16 @@ public final class TuskClient {
   }
 
   private JsonNode send(String method, String url, String body, String contentType) {
+    return send(method, url, body, contentType, Map.of());
+  }
+
+  private JsonNode send(
+      String method, String url, String body, String contentType, Map<String, String> headers) {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(url))
             .timeout(Duration.ofSeconds(60))
             .header("Accept", "application/json");
+    headers.forEach(request::header);
     if (token != null) {
       request.header("Authorization", "Bearer " + token);
     }

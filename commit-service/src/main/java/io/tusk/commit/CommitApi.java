@@ -349,14 +349,26 @@ final class CommitApi {
         .onFailure(ctx::fail);
   }
 
+  /**
+   * Seals a commit; with an {@code Idempotency-Key} header, once per key: a repeated request (a
+   * client retrying after a lost answer or a restart of this service) is answered 200 with the
+   * commit the key sealed, a first one 201.
+   */
   private void handleSeal(RoutingContext ctx) {
     String repo = ctx.pathParam("repo");
     String branch = ctx.queryParams().get("branch");
+    String key = Requests.idempotencyKey(ctx.request().getHeader("Idempotency-Key"));
     control
-        .seal(repo, branch == null ? ControlPlane.MASTER : branch)
+        .seal(repo, branch == null ? ControlPlane.MASTER : branch, key)
         .onSuccess(
-            commit ->
-                created(ctx, "/repos/" + repo + "/commits/" + commit.getId(), commitJson(commit)))
+            answer -> {
+              Commit commit = answer.commit();
+              if (answer.repeated()) {
+                ok(ctx, commitJson(commit));
+              } else {
+                created(ctx, "/repos/" + repo + "/commits/" + commit.getId(), commitJson(commit));
+              }
+            })
         .onFailure(ctx::fail);
   }
 

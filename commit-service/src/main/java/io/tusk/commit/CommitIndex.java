@@ -33,6 +33,7 @@ final class CommitIndex {
   private final Map<String, ConcurrentNavigableMap<Long, byte[]>> byRepo =
       new ConcurrentHashMap<>();
   private final Map<String, String> bySource = new ConcurrentHashMap<>();
+  private final Map<String, String> byRequest = new ConcurrentHashMap<>();
 
   /**
    * Records a commit read from the topic or just sealed; null {@code commit} is a tombstone.
@@ -49,6 +50,9 @@ final class CommitIndex {
         if (old.getSourceJob() != null) {
           bySource.remove(sourceKey(old), id);
         }
+        if (old.getRequestId() != null) {
+          byRequest.remove(requestKey(old.getRepo(), old.getRequestId()), id);
+        }
       }
       return;
     }
@@ -60,6 +64,9 @@ final class CommitIndex {
     writable(commit.getRepo()).put(commit.getSequence(), encoded);
     if (commit.getSourceJob() != null) {
       bySource.put(sourceKey(commit), id);
+    }
+    if (commit.getRequestId() != null) {
+      byRequest.put(requestKey(commit.getRepo(), commit.getRequestId()), id);
     }
   }
 
@@ -80,6 +87,9 @@ final class CommitIndex {
       if (commit.getSourceJob() != null) {
         bySource.remove(sourceKey(commit), commit.getId());
       }
+      if (commit.getRequestId() != null) {
+        byRequest.remove(requestKey(repo, commit.getRequestId()), commit.getId());
+      }
     }
     return dropped;
   }
@@ -91,6 +101,18 @@ final class CommitIndex {
   Optional<Commit> bySource(String repo, String sourceJob, int round) {
     String id = bySource.get(sourceKey(repo, sourceJob, round));
     return id == null ? Optional.empty() : get(id);
+  }
+
+  /**
+   * The commit of {@code repo} sealed for the seal request with idempotency key {@code requestId}.
+   */
+  Optional<Commit> byRequest(String repo, String requestId) {
+    String id = byRequest.get(requestKey(repo, requestId));
+    return id == null ? Optional.empty() : get(id);
+  }
+
+  private static String requestKey(String repo, String requestId) {
+    return repo + "\u0000" + requestId;
   }
 
   private static String sourceKey(Commit commit) {

@@ -127,7 +127,7 @@ public final class CommitSealer implements AutoCloseable {
       List<PipelineSpec> pipelines,
       String branch,
       OutputSource source) {
-    return seal(repo, parent, pipelines, branch, source, null);
+    return seal(repo, parent, pipelines, branch, source, null, null);
   }
 
   /** The member an erasure commit erases, and the request it is sealed for. */
@@ -137,6 +137,8 @@ public final class CommitSealer implements AutoCloseable {
    * Seals the next commit of {@code repo}; with {@code erasing}, an erasure commit: an {@link
    * Erase} of the member goes to the member's partition of {@code <repo>.by-member} in the seal's
    * transaction, before the seal, so the partition service applies it when the commit completes.
+   *
+   * @param requestId the seal request's idempotency key, kept in the commit; null for none
    */
   public synchronized Commit seal(
       RepoSpec repo,
@@ -144,7 +146,8 @@ public final class CommitSealer implements AutoCloseable {
       List<PipelineSpec> pipelines,
       String branch,
       OutputSource source,
-      Erasing erasing) {
+      Erasing erasing,
+      String requestId) {
     Objects.requireNonNull(repo, "repo");
     Objects.requireNonNull(branch, "branch");
     String id = Ids.newId();
@@ -179,6 +182,7 @@ public final class CommitSealer implements AutoCloseable {
             .setSourceJob(source == null ? null : source.jobId())
             .setSourceRound(source == null ? 0 : source.round())
             .setErasure(erasing == null ? null : erasing.request())
+            .setRequestId(requestId)
             .build();
     byte[] seal =
         topics

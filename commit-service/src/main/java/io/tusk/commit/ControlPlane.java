@@ -447,10 +447,33 @@ final class ControlPlane {
    * does), starting an incremental job for every pipeline following the branch.
    */
   Future<Commit> seal(String repoName, String branch) {
+    return seal(repoName, branch, null).map(Sealed::commit);
+  }
+
+  /** A commit a seal request answers with; {@code repeated} when an earlier request sealed it. */
+  record Sealed(Commit commit, boolean repeated) {}
+
+  /**
+   * Seals {@code branch} of a repo, once per {@code requestId}: a request repeated with the key of
+   * a commit already sealed (e.g. retried after a lost answer or a restart of this service) gets
+   * that commit again, found in the commit index, which the commits topic rebuilds on start.
+   *
+   * @param requestId the client's idempotency key, or null for a seal every time
+   */
+  Future<Sealed> seal(String repoName, String branch, String requestId) {
     RepoSpec repo = repo(repoName);
     Requests.branchName("branch", branch);
     requireNotDerived(repo);
-    return tasks.submit(repoQueue(repoName), () -> sealNow(repoName, branch, null));
+    return tasks.submit(
+        repoQueue(repoName),
+        () -> {
+          Optional<Commit> earlier =
+              requestId == null ? Optional.empty() : commits.byRequest(repoName, requestId);
+          if (earlier.isPresent()) {
+            return new Sealed(earlier.get(), true);
+          }
+          return new Sealed(sealNow(repoName, branch, null, null, requestId), false);
+        });
   }
 
   /**
@@ -501,11 +524,20 @@ final class ControlPlane {
       String branch,
       CommitSealer.OutputSource source,
       CommitSealer.Erasing erasing) {
+    return sealNow(repoName, branch, source, erasing, null);
+  }
+
+  private Commit sealNow(
+      String repoName,
+      String branch,
+      CommitSealer.OutputSource source,
+      CommitSealer.Erasing erasing,
+      String requestId) {
     RepoSpec repo = repo(repoName);
     Commit parent = commits.latest(repoName).orElse(null);
     List<PipelineSpec> jobs = following(repoName, branch);
     Commit commit =
-        sealTimer.record(() -> sealer.seal(repo, parent, jobs, branch, source, erasing));
+        sealTimer.record(() -> sealer.seal(repo, parent, jobs, branch, source, erasing, requestId));
     commits.record(commit.getId(), commit);
     branches.put(
         TopicNames.branchKey(repoName, branch), CommitSealer.branchAt(repoName, branch, commit));

@@ -216,6 +216,27 @@ final class Requests {
     return value;
   }
 
+  /** What an idempotency key may hold: 1 to 128 of letters, digits and {@code . _ : -}. */
+  private static final java.util.regex.Pattern IDEMPOTENCY_KEY =
+      java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+  /**
+   * The {@code Idempotency-Key} header of a seal request, or null without one: a request repeated
+   * with the same key gets the commit the first one sealed.
+   */
+  static String idempotencyKey(String value) {
+    if (value == null) {
+      return null;
+    }
+    if (!IDEMPOTENCY_KEY.matcher(value).matches()) {
+      throw bad(
+          "header Idempotency-Key "
+              + echo(value)
+              + " must be 1-128 characters of letters, digits, '.', '_', ':' and '-'");
+    }
+    return value;
+  }
+
   /** A branch name in parameter or field {@code field}: the charset of repo names. */
   static String branchName(String field, String value) {
     if (value == null || !TopicNames.NAME_PATTERN.matcher(value).matches()) {

@@ -8,11 +8,13 @@ import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitStats;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.testfixtures.TestAuth;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -275,6 +277,61 @@ class CommitServiceIT extends CommitServiceItBase {
 
     // And every by-member partition got exactly one seal per commit
     assertOneSealPerPartition(repo, 3, Set.of(first.getString("id"), second.getString("id")));
+  }
+
+  @Test
+  void shouldSealOncePerIdempotencyKeyAlsoOnAnotherInstance() throws Exception {
+    // Given a repo with a row, sealed with an idempotency key
+    String repo = createRepo(1, 2);
+    try (KafkaProducer<byte[], byte[]> plain =
+        new KafkaProducer<>(settings.producer("it-plain-" + repo, null))) {
+      plain.send(row(TopicNames.updates(repo), 0, 1)).get(30, TimeUnit.SECONDS);
+    }
+    String key = "seal-" + suffix();
+    HttpResponse<Buffer> first = sealWithKey(client, repo, key);
+    assertThat(first.statusCode()).as(first.bodyAsString()).isEqualTo(201);
+    String id = first.bodyAsJsonObject().getString("id");
+
+    // When the request is repeated / Then it is answered 200 with the same commit, nothing sealed
+    HttpResponse<Buffer> again = sealWithKey(client, repo, key);
+    assertThat(again.statusCode()).as(again.bodyAsString()).isEqualTo(200);
+    assertThat(again.bodyAsJsonObject().getString("id")).isEqualTo(id);
+    assertThat(ids(get("/repos/" + repo + "/commits"))).containsExactly(id);
+
+    // And another key seals the next commit
+    HttpResponse<Buffer> other = sealWithKey(client, repo, key + "-b");
+    assertThat(other.statusCode()).isEqualTo(201);
+    assertThat(other.bodyAsJsonObject().getString("parent")).isEqualTo(id);
+
+    // And a service started later (as after a restart) knows the key from the commits topic
+    try (CommitService restarted = CommitService.start(config("restarted-" + suffix(), Map.of()))) {
+      WebClient second = clientOf(restarted.port(), TestAuth.ADMIN);
+      HttpResponse<Buffer> afterRestart =
+          eventually(
+              () -> {
+                try {
+                  return sealWithKey(second, repo, key);
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              },
+              r -> r.statusCode() == 200,
+              "the repeated seal answered from the other instance's index");
+      assertThat(afterRestart.bodyAsJsonObject().getString("id")).isEqualTo(id);
+      second.close();
+    }
+    assertThat(ids(get("/repos/" + repo + "/commits"))).hasSize(2);
+
+    // And a malformed key is a 400 naming the header
+    assertError(sealWithKey(client, repo, "no spaces allowed"), 400, "Idempotency-Key");
+  }
+
+  private static HttpResponse<Buffer> sealWithKey(WebClient on, String repo, String key)
+      throws Exception {
+    return await(
+        on.post("/repos/" + repo + "/commits")
+            .putHeader("Idempotency-Key", key)
+            .sendJsonObject(new JsonObject()));
   }
 
   @Test

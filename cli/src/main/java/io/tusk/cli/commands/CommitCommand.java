@@ -41,11 +41,7 @@ public final class CommitCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     TuskClient client = api.client();
-    JsonNode commit =
-        client.commitSend(
-            "POST",
-            "/repos/" + TuskClient.segment(repo) + "/commits?branch=" + TuskClient.segment(branch),
-            TuskClient.object());
+    JsonNode commit = client.seal(repo, branch);
     api.print(commit, this::print);
     if (!await) {
       return 0;

@@ -35,36 +35,34 @@ final class ForwardedRoutes {
   static void mount(SecuredRouter routes, ServiceProxy commitService, Need jobWriter) {
     ForwardedRoutes forwarded = new ForwardedRoutes(commitService);
     Need repoReader = Need.reader(REPO, "repo");
-    routes
-        .get(
-            "/repos/:repo/rejected",
-            repoReader.withContentWhen(ctx -> "true".equals(ctx.queryParams().get("content"))),
-            ctx -> forwarded.get(ctx, "/repos/" + param(ctx, "repo") + "/rejected"))
-        .get(
-            "/repos/:repo/members/:member",
-            Need.content(REPO, "repo"),
-            ctx ->
-                forwarded.get(
-                    ctx, "/repos/" + param(ctx, "repo") + "/members/" + param(ctx, "member")))
-        .get(
-            "/repos/:repo/diff",
-            repoReader,
-            ctx -> forwarded.get(ctx, "/repos/" + param(ctx, "repo") + "/diff"))
-        .get(
-            "/repos/:repo/diff/:member",
-            Need.content(REPO, "repo"),
-            ctx ->
-                forwarded.get(
-                    ctx, "/repos/" + param(ctx, "repo") + "/diff/" + param(ctx, "member")))
-        .post(
-            "/jobs/:id/restart",
-            jobWriter,
-            ctx ->
-                forwarded.forward(ctx, HttpMethod.POST, "/jobs/" + param(ctx, "id") + "/restart"));
+    Need repoContent = Need.content(REPO, "repo");
+    forwarded.declare(
+        routes,
+        HttpMethod.GET,
+        "/repos/:repo/rejected",
+        repoReader.withContentWhen(ctx -> "true".equals(ctx.queryParams().get("content"))));
+    forwarded.declare(routes, HttpMethod.GET, "/repos/:repo/members/:member", repoContent);
+    forwarded.declare(routes, HttpMethod.GET, "/repos/:repo/diff", repoReader);
+    forwarded.declare(routes, HttpMethod.GET, "/repos/:repo/diff/:member", repoContent);
+    forwarded.declare(routes, HttpMethod.POST, "/jobs/:id/restart", jobWriter);
   }
 
-  private void get(RoutingContext ctx, String path) {
-    forward(ctx, HttpMethod.GET, path);
+  /** Declares {@code method template}, forwarded to the same path on the commit service. */
+  private void declare(SecuredRouter routes, HttpMethod method, String template, Need need) {
+    routes.route(method, template, need, ctx -> forward(ctx, method, path(ctx, template)));
+  }
+
+  /** The request's path by {@code template}, each path parameter percent-encoded again. */
+  static String path(RoutingContext ctx, String template) {
+    StringBuilder path = new StringBuilder();
+    for (String segment : template.substring(1).split("/")) {
+      path.append('/')
+          .append(
+              segment.startsWith(":")
+                  ? ServiceProxy.segment(ctx.pathParam(segment.substring(1)))
+                  : segment);
+    }
+    return path.toString();
   }
 
   private void forward(RoutingContext ctx, HttpMethod method, String path) {
@@ -75,9 +73,5 @@ final class ForwardedRoutes {
           "this lineage service does not know the commit service: set TUSK_COMMIT_URL");
     }
     commitService.forward(ctx, method, path, Map.of(), null);
-  }
-
-  private static String param(RoutingContext ctx, String name) {
-    return ServiceProxy.segment(ctx.pathParam(name));
   }
 }

@@ -122,6 +122,19 @@ class LineageAuthTest extends ApiTestBase {
     assertThat(read.toString()).doesNotContain("member-4711");
   }
 
+  /**
+   * The console's forwarded commit-service routes check the caller here first (the same needs as on
+   * the commit service), and without TUSK_COMMIT_URL answer 503 not_configured.
+   */
+  @Test
+  void shouldCheckTheCallerOfAForwardedRouteAndNameTheMissingCommitUrl() throws Exception {
+    bind("dee", Resource.repo("claims"), Role.READER);
+    assertError(getAs(null, "/repos/claims/diff"), 401, "unauthenticated", "bearer token");
+    assertError(getAs("dee", "/repos/claims/members/1001"), 403, "forbidden", "content");
+    assertError(getAs("dee", "/repos/other/diff"), 403, "forbidden", "reader");
+    assertError(getAs("dee", "/repos/claims/diff"), 503, "not_configured", "TUSK_COMMIT_URL");
+  }
+
   @Test
   void shouldListOnlyWhatTheCallerMayReadWhenAListIsAsked() throws Exception {
     bind("cy", Resource.repo("claims"), Role.READER);

@@ -168,6 +168,16 @@ class HelmChartTest {
           .containsEntry("consumerGroup", "tusk-processor-" + pipeline);
     }
     assertThat(ofType(all, PodDisruptionBudget.class)).hasSize(5);
+    String internalSecret = "not-a-real-secret-0123456789"; // ci/keda-strimzi-values.yaml
+    assertThat(ofType(all, Secret.class).get(0).getStringData())
+        .containsEntry("internal-secret", internalSecret);
+    for (HasMetadata resource : all) {
+      if (!(resource instanceof Secret)) {
+        assertThat(Serialization.asYaml(resource))
+            .as("%s holds no credential", resource.getMetadata().getName())
+            .doesNotContain(internalSecret);
+      }
+    }
     checkWorkloads(all);
   }
 

@@ -2,12 +2,7 @@ package io.tusk.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tusk.commit.CommitServiceConfig;
 import io.tusk.common.config.ConfigKey;
-import io.tusk.common.config.KafkaSettings;
-import io.tusk.lineage.LineageServiceConfig;
-import io.tusk.partition.PartitionServiceConfig;
-import io.tusk.processor.DatumProcessorConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -16,7 +11,6 @@ import java.nio.file.Paths;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -28,12 +22,7 @@ import org.yaml.snakeyaml.Yaml;
  */
 class ComposeConfigTest {
   private static final Path ROOT = Paths.get(System.getProperty("tusk.root", ".."));
-  private static final Map<String, List<ConfigKey>> SERVICES =
-      Map.of(
-          "commit-service", CommitServiceConfig.KEYS,
-          "partition-service", PartitionServiceConfig.KEYS,
-          "datum-processor", DatumProcessorConfig.KEYS,
-          "lineage-service", LineageServiceConfig.KEYS);
+  private static final Map<String, List<ConfigKey>> SERVICES = ServiceConfigKeys.SERVICES;
 
   @SuppressWarnings("unchecked")
   private static Map<String, Object> compose() throws IOException {
@@ -52,10 +41,8 @@ class ComposeConfigTest {
       Map<String, Object> definition = (Map<String, Object>) services.get(service.getKey());
       assertThat(definition).as("compose service %s", service.getKey()).isNotNull();
       Set<String> given = ((Map<String, Object>) definition.get("environment")).keySet();
-      Set<String> known =
-          service.getValue().stream().map(ConfigKey::name).collect(Collectors.toSet());
       for (String key : given) {
-        assertThat(known.contains(key) || key.startsWith(KafkaSettings.CLIENT_PROPERTY_PREFIX))
+        assertThat(ServiceConfigKeys.reads(service.getKey(), key))
             .as("%s sets %s, which its config class does not read", service.getKey(), key)
             .isTrue();
       }

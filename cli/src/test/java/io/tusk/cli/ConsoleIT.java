@@ -271,7 +271,7 @@ class ConsoleIT {
         Await.until(
             "the commit with bad lines is complete",
             TIMEOUT,
-            () -> api(base, admin, "/commits/" + id).get("commit").path("stats"),
+            () -> whenAnswered(base, admin, "/commits/" + id).path("commit").path("stats"),
             found -> !found.isMissingNode() && !found.isNull());
     assertThat(stats.get("rejected").asInt()).isEqualTo(3);
 
@@ -311,7 +311,8 @@ class ConsoleIT {
         Await.until(
             "the failing pipeline's first job ended",
             TIMEOUT,
-            () -> api(base, admin, "/jobs?limit=1&pipeline=" + failing).path("jobs").path(0),
+            () ->
+                whenAnswered(base, admin, "/jobs?limit=1&pipeline=" + failing).path("jobs").path(0),
             found -> found.path("state").asText().equals("FAILURE"));
     String jobId = job.get("id").asText();
     assertThat(job.get("failed").asLong()).isPositive();
@@ -344,9 +345,9 @@ class ConsoleIT {
     Await.until(
         "the restarted datums ended again in round 1",
         TIMEOUT,
-        () -> api(base, admin, "/jobs/" + jobId + "/datums?state=failed&limit=1000"),
+        () -> whenAnswered(base, admin, "/jobs/" + jobId + "/datums?state=failed&limit=1000"),
         datums ->
-            datums.get("datums").size() == job.get("failed").asInt()
+            datums.path("datums").size() == job.get("failed").asInt()
                 && allMatch(datums.get("datums"), d -> d.get("restart").asInt() == 1));
   }
 
@@ -369,6 +370,23 @@ class ConsoleIT {
     return browser.findElements(By.cssSelector(css)).stream()
         .map(e -> e.getAttribute(attribute))
         .toList();
+  }
+
+  /**
+   * The answer to {@code path} inside a wait: a missing node while the service answers anything but
+   * 200 (a 503 while its indexes rebalance means "not yet").
+   */
+  private static JsonNode whenAnswered(String base, String token, String path) throws Exception {
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(base + path))
+                    .header("Authorization", "Bearer " + token)
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    return response.statusCode() == 200
+        ? JSON.readTree(response.body())
+        : com.fasterxml.jackson.databind.node.MissingNode.getInstance();
   }
 
   private static int status(String base, String token, String path) throws Exception {

@@ -377,38 +377,29 @@ class ConsoleIT {
    * 200 (a 503 while its indexes rebalance means "not yet").
    */
   private static JsonNode whenAnswered(String base, String token, String path) throws Exception {
-    HttpResponse<String> response =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(URI.create(base + path))
-                    .header("Authorization", "Bearer " + token)
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response = get(base, token, path);
     return response.statusCode() == 200
         ? JSON.readTree(response.body())
         : com.fasterxml.jackson.databind.node.MissingNode.getInstance();
   }
 
   private static int status(String base, String token, String path) throws Exception {
+    return get(base, token, path).statusCode();
+  }
+
+  private static JsonNode api(String base, String token, String path) throws Exception {
+    HttpResponse<String> response = get(base, token, path);
+    assertThat(response.statusCode()).as(path).isEqualTo(200);
+    return JSON.readTree(response.body());
+  }
+
+  private static HttpResponse<String> get(String base, String token, String path) throws Exception {
     return HttpClient.newHttpClient()
         .send(
             HttpRequest.newBuilder(URI.create(base + path))
                 .header("Authorization", "Bearer " + token)
                 .build(),
-            HttpResponse.BodyHandlers.discarding())
-        .statusCode();
-  }
-
-  private static JsonNode api(String base, String token, String path) throws Exception {
-    HttpResponse<String> response =
-        HttpClient.newHttpClient()
-            .send(
-                HttpRequest.newBuilder(URI.create(base + path))
-                    .header("Authorization", "Bearer " + token)
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
-    assertThat(response.statusCode()).as(path).isEqualTo(200);
-    return JSON.readTree(response.body());
+            HttpResponse.BodyHandlers.ofString());
   }
 
   private static List<String> values(WebDriver browser, String chart, String series) {

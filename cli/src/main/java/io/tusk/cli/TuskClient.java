@@ -143,24 +143,12 @@ public final class TuskClient {
   public JsonNode seal(String repo, String branch) {
     String url = commitUrl + "/repos/" + encode(repo) + "/commits?branch=" + encode(branch);
     Map<String, String> key = Map.of("Idempotency-Key", java.util.UUID.randomUUID().toString());
-    Instant deadline = Instant.now().plus(SEAL_RETRY);
-    long pause = 100;
-    while (true) {
-      try {
-        return send("POST", url, object().toString(), "application/json", key);
-      } catch (ApiError e) {
-        if (!(e.unreachable() || e.status() == 503) || Instant.now().isAfter(deadline)) {
-          throw e;
-        }
-      }
-      try {
-        Thread.sleep(pause);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted sealing a commit of " + repo, e);
-      }
-      pause = Math.min(2_000, pause * 2);
-    }
+    return poll(
+        () -> send("POST", url, object().toString(), "application/json", key),
+        answer -> true,
+        e -> e.unreachable() || e.status() == 503,
+        SEAL_RETRY,
+        "a seal of " + repo);
   }
 
   public JsonNode commit(String repo, String id) {
@@ -382,6 +370,22 @@ public final class TuskClient {
       Predicate<JsonNode> done,
       Duration timeout,
       String what) {
+    return poll(
+        call, done, e -> e.status() == 404 || e.status() == 503 || e.unreachable(), timeout, what);
+  }
+
+  /**
+   * Calls {@code call} until {@code done} holds, pausing between calls (20 ms doubling to 250 ms);
+   * an {@link ApiError} that {@code notYet} accepts counts as "not yet", any other is thrown.
+   *
+   * @throws IllegalStateException when {@code timeout} passes, naming the last answer and error
+   */
+  private static JsonNode poll(
+      java.util.function.Supplier<JsonNode> call,
+      Predicate<JsonNode> done,
+      Predicate<ApiError> notYet,
+      Duration timeout,
+      String what) {
     Instant deadline = Instant.now().plus(timeout);
     JsonNode last = null;
     String lastError = null;
@@ -393,7 +397,7 @@ public final class TuskClient {
           return last;
         }
       } catch (ApiError e) {
-        if (e.status() != 404 && e.status() != 503 && !e.unreachable()) {
+        if (!notYet.test(e)) {
           throw e;
         }
         lastError = e.getMessage();

@@ -69,6 +69,7 @@ final class CommitApi {
   private final PipelineApi pipelineApi;
   private final AuthApi auth;
   private final ErasureControl erasures;
+  private final LeaderForwarding forwarding;
 
   CommitApi(
       ControlPlane control,
@@ -82,8 +83,10 @@ final class CommitApi {
       CommandPolicy commands,
       NamesPrefix names,
       AuthApi auth,
-      ErasureControl erasures) {
+      ErasureControl erasures,
+      LeaderForwarding forwarding) {
     this.erasures = erasures;
+    this.forwarding = forwarding;
     this.memberPartitions = memberPartitions;
     this.security = security;
     this.names = names;
@@ -105,11 +108,13 @@ final class CommitApi {
     Router router = Router.router(vertx);
     HttpErrors.install(router);
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+    forwarding.install(router);
     SecuredRouter routes = new SecuredRouter(router, security);
     Need repoReader = Need.reader(REPO, "repo");
     Need repoWriter = Need.writer(REPO, "repo");
     routes
         .observability(observability)
+        .get("/leader", Need.authenticated(), ctx -> ok(ctx, forwarding.status()))
         .post("/repos", Need.authenticated(), this::handleCreateRepo)
         .get("/repos", Need.authenticated(), this::handleListRepos)
         .get("/repos/:repo", repoReader, this::handleGetRepo)

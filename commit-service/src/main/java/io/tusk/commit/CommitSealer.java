@@ -2,11 +2,13 @@ package io.tusk.commit;
 
 import io.tusk.common.Ids;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.http.ApiException;
 import io.tusk.common.topics.Topic;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Branch;
 import io.tusk.schemas.Commit;
+import io.tusk.schemas.CommitLeader;
 import io.tusk.schemas.Erase;
 import io.tusk.schemas.JobDone;
 import io.tusk.schemas.JobRef;
@@ -35,6 +37,7 @@ import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -56,7 +59,11 @@ import org.slf4j.LoggerFactory;
  *   <li>branch records and their deletion.
  * </ul>
  *
- * Writes are serialized: one sealer per deployment.
+ * Writes are serialized, and only the leading instance writes (see {@link Leadership}): every
+ * instance's producer has the one transactional ID {@link #TRANSACTIONAL_ID}, so the leader's
+ * {@link #activate} fences the producer of any instance that led before it (its open transaction is
+ * aborted, its next write fails). A fenced sealer does not reconnect, which would fence the leader
+ * in turn: it stops writing until its instance is elected again.
  */
 public final class CommitSealer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CommitSealer.class);
@@ -67,21 +74,76 @@ public final class CommitSealer implements AutoCloseable {
   private static final int UNKNOWN_TOPIC_ATTEMPTS = 10;
   private static final long UNKNOWN_TOPIC_BACKOFF_MS = 200;
 
+  /** The transactional ID of every instance's sealer: one, so that only one can write. */
+  static final String TRANSACTIONAL_ID = "tusk-sealer-leader";
+
+  /** The key of the one record of {@code tusk.commit-leader}. */
+  static final String LEADER_KEY = "leader";
+
   private final KafkaSettings settings;
   private final Topics topics;
   private final Admin admin;
+
+  /** Null while this instance does not lead. */
   private KafkaProducer<byte[], byte[]> producer;
 
+  private volatile Runnable onFenced = () -> {};
+
+  /** An inactive sealer: it writes once {@link #activate}d. */
   public CommitSealer(KafkaSettings settings, Topics topics, Admin admin) {
     this.settings = Objects.requireNonNull(settings, "settings");
     this.topics = Objects.requireNonNull(topics, "topics");
     this.admin = Objects.requireNonNull(admin, "admin");
-    this.producer = newProducer();
+  }
+
+  /**
+   * Takes the sealing over: a producer with the one transactional ID, whose {@code
+   * initTransactions} fences the previous leader's and aborts its open transaction, so everything
+   * it committed is in the topics and nothing more will be.
+   *
+   * @throws KafkaException if Kafka refuses (e.g. the transactional ID is denied)
+   */
+  public synchronized void activate() {
+    if (producer == null) {
+      producer = newProducer();
+    }
+  }
+
+  /** Stops writing (the instance lost the lead); a write in progress finished before this. */
+  public synchronized void deactivate() {
+    if (producer != null) {
+      producer.close(java.time.Duration.ofSeconds(5));
+      producer = null;
+    }
+  }
+
+  /** Runs {@code listener} when another producer with the same transactional ID fenced this one. */
+  public void onFenced(Runnable listener) {
+    this.onFenced = Objects.requireNonNull(listener, "listener");
+  }
+
+  /** True while this sealer may write: activated and not fenced since. */
+  public synchronized boolean isActive() {
+    return producer != null;
+  }
+
+  /**
+   * Records this instance as the leader on {@code tusk.commit-leader}, in a transaction: a fenced
+   * sealer cannot write it.
+   */
+  public synchronized void announceLeader(CommitLeader leader) {
+    Topic<String, CommitLeader> topic = topics.commitLeader;
+    transact(
+        "announce leader " + leader.getInstance(),
+        tx ->
+            tx.send(
+                new ProducerRecord<>(topic.name(), 0, topic.key(LEADER_KEY), topic.value(leader))));
   }
 
   private KafkaProducer<byte[], byte[]> newProducer() {
-    String id = "tusk-sealer-" + settings.instanceId();
-    KafkaProducer<byte[], byte[]> created = new KafkaProducer<>(settings.producer(id, id));
+    String clientId = "tusk-sealer-" + settings.instanceId();
+    KafkaProducer<byte[], byte[]> created =
+        new KafkaProducer<>(settings.producer(clientId, TRANSACTIONAL_ID));
     try {
       created.initTransactions();
     } catch (RuntimeException e) {
@@ -363,7 +425,7 @@ public final class CommitSealer implements AutoCloseable {
    * transaction: each task of the partition service drops the repo's keys from its stores when it
    * reads them.
    */
-  public void purge(RepoSpec repo) {
+  public synchronized void purge(RepoSpec repo) {
     byte[] purge =
         topics
             .byMember(repo.getName())
@@ -405,16 +467,25 @@ public final class CommitSealer implements AutoCloseable {
   }
 
   /**
-   * Runs {@code writes} in one transaction; on failure aborts it, or replaces a fenced producer.
+   * Runs {@code writes} in one transaction; on failure aborts it. A fenced producer (another
+   * instance leads now) is dropped: 503 {@code not_leader}, nothing of the transaction committed.
+   * Another fatal error replaces the producer, which fences nobody else (this instance leads).
    */
   private void transact(String what, Consumer<KafkaProducer<byte[], byte[]>> writes) {
+    if (producer == null) {
+      throw notLeader("this commit service instance does not lead");
+    }
     try {
       producer.beginTransaction();
       writes.accept(producer);
       producer.commitTransaction();
-    } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException e) {
-      // Fatal for this producer: replace it so the next write works (initTransactions fences the
-      // old one).
+    } catch (ProducerFencedException | InvalidProducerEpochException e) {
+      log.warn("Sealer fenced during {}: another instance leads now; it stops writing", what);
+      producer.close(java.time.Duration.ZERO);
+      producer = null;
+      onFenced.run();
+      throw notLeader("this commit service instance lost the lead during " + what);
+    } catch (OutOfOrderSequenceException | AuthorizationException e) {
       log.warn("Producer failed fatally during {}; replacing it", what, e);
       producer.close();
       producer = newProducer();
@@ -502,8 +573,16 @@ public final class CommitSealer implements AutoCloseable {
     return end.stream().map(o -> new PartitionOffset(o.getPartition(), 0L)).toList();
   }
 
+  /** 503 {@code not_leader}: the client retries, through any instance, with the same key. */
+  static ApiException notLeader(String why) {
+    return new ApiException(
+        503,
+        "not_leader",
+        why + "; nothing was written, retry (any instance forwards to the leader)");
+  }
+
   @Override
   public synchronized void close() {
-    producer.close();
+    deactivate();
   }
 }

@@ -16,12 +16,12 @@ import io.tusk.common.topics.TopicAdmin;
 import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Branch;
 import io.tusk.schemas.Commit;
+import io.tusk.schemas.CommitLeader;
 import io.tusk.schemas.Job;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * Tusk's control plane: an HTTP API (see {@link CommitApi}) over repos, commits, branches and
  * pipelines. It writes specs to {@code tusk.repos} and {@code tusk.pipelines}, creates the repos'
  * and pipelines' topics, and seals commits (step 1 of the commit protocol in docs/internals.md),
- * moves branches and requests jobs with its {@link CommitSealer}. One instance per deployment: it
- * owns sealing.
+ * moves branches and requests jobs with its {@link CommitSealer}. Run as many instances as you
+ * like: every one answers reads, and one of them, elected through Kafka ({@link Leadership}),
+ * writes; the others forward writes to it ({@link LeaderForwarding}).
  */
 public final class CommitService implements Service {
   private static final Logger log = LoggerFactory.getLogger(CommitService.class);
@@ -135,29 +136,35 @@ public final class CommitService implements Service {
               commits,
               new SerialTasks(vertx),
               observability.registry());
-      control.ensureMasterBranches();
-      OutputCommits outputCommits =
-          lifecycle.open(new OutputCommits(kafka, control, observability.registry()));
-      outputCommits.onDenied(lifecycle::fail);
-      outputCommits.start();
-      observability.addHealthCheck("output-commits", outputCommits::isHealthy);
-      TriggerScheduler triggers =
-          lifecycle.open(
-              new TriggerScheduler(
-                  control,
-                  topicAdmin.admin(),
-                  Clock.systemUTC(),
-                  config.triggerPollMillis(),
-                  observability.registry()));
-      triggers.start();
       JobControl jobControl = new JobControl(control, jobs);
       ErasurePlaces erasurePlaces = new ErasurePlaces(topicAdmin.admin(), kafka, repos, pipelines);
       ErasureControl erasures =
           new ErasureControl(
               control, jobControl, erasureLog, erasurePlaces, new ErasureScan(kafka));
       lifecycle.open(erasures::close);
-      ErasureSweep sweep = lifecycle.open(new ErasureSweep(kafka, erasures, erasurePlaces));
-      sweep.start(config.erasureSweepMillis());
+      LeaderDuties duties =
+          new LeaderDuties(
+              config, kafka, control, erasures, erasurePlaces, observability, lifecycle);
+      CompactedTopicView<CommitLeader> leaders =
+          lifecycle.open(CompactedTopicView.start(kafka, topics.commitLeader, VIEW_TIMEOUT));
+      Leadership leadership =
+          lifecycle.open(
+              new Leadership(
+                  kafka,
+                  sealer,
+                  leaders,
+                  () ->
+                      repos.sync(VIEW_TIMEOUT)
+                          && pipelines.sync(VIEW_TIMEOUT)
+                          && branches.sync(VIEW_TIMEOUT)
+                          && commitFeed.sync(VIEW_TIMEOUT)
+                          && jobFeed.sync(VIEW_TIMEOUT),
+                  duties));
+      leadership.onFailure(lifecycle::fail);
+      observability.addHealthCheck("leader-election", leadership::isHealthy);
+      observability.addHealthCheck("output-commits", duties::isHealthy);
+      LeaderForwarding forwarding =
+          lifecycle.open(new LeaderForwarding(vertx, leadership, config.auth().tls().caFile()));
       CommitApi api =
           new CommitApi(
               control,
@@ -176,7 +183,8 @@ public final class CommitService implements Service {
               config.commands(),
               config.names(),
               new AuthApi(security, new AuditLog(kafka, topics.audit)),
-              erasures);
+              erasures,
+              forwarding);
       SecuredRouter routes = api.router(vertx, observability);
       HttpServer server =
           lifecycle.serve(
@@ -185,12 +193,21 @@ public final class CommitService implements Service {
               config.httpHost(),
               config.httpPort(),
               HttpServers.options(config.auth().tls()));
+      leadership.start(
+          HttpServers.advertisedUrl(
+              config.advertisedUrl(),
+              config.auth().tls().enabled() ? "https" : "http",
+              config.httpHost(),
+              server.actualPort()));
+      // Answer once the election settled, so a seal right after start finds a leader.
+      leadership.awaitSettled(VIEW_TIMEOUT);
       log.info(
-          "Commit service listening on {}:{} ({} repos, {} pipelines)",
+          "Commit service listening on {}:{} ({} repos, {} pipelines; {})",
           config.httpHost(),
           server.actualPort(),
           repos.snapshot().size(),
-          pipelines.snapshot().size());
+          pipelines.snapshot().size(),
+          leadership.leading() ? "leading" : "following");
       return new CommitService(lifecycle, server.actualPort(), routes);
     } catch (RuntimeException e) {
       lifecycle.close();

@@ -14,8 +14,8 @@ import java.util.Objects;
 /**
  * Configuration of the commit service, read from the environment: the shared Kafka settings ({@link
  * KafkaSettings#KEYS}), who may call it ({@link AuthConfig#KEYS}) and which commands non-admins'
- * pipelines may run, where the HTTP API listens, how often repo triggers are checked, and where the
- * partition service answers member queries.
+ * pipelines may run, where the HTTP API listens and where the other instances reach it, how often
+ * repo triggers are checked, and where the partition service answers member queries.
  */
 public record CommitServiceConfig(
     KafkaSettings kafka,
@@ -25,6 +25,7 @@ public record CommitServiceConfig(
     long erasureSweepMillis,
     URI partitionUrl,
     int memberPartitions,
+    String advertisedUrl,
     AuthConfig auth,
     CommandPolicy commands,
     NamesPrefix names) {
@@ -59,6 +60,11 @@ public record CommitServiceConfig(
               + " partition service's state is sized by the first repo's count, so every repo needs the"
               + " same. Unset, each repo chooses (default: its partitions)");
 
+  public static final ConfigKey ADVERTISED_URL =
+      ServiceKeys.advertisedUrl(
+          "URL the other commit service instances forward writes to when this one leads,"
+              + " http(s)://host:port; default: http(s)://<host name or TUSK_HTTP_HOST>:<port>");
+
   /** Every key the commit service reads. */
   public static final List<ConfigKey> KEYS =
       ServiceKeys.withKafkaAndAuthKeys(
@@ -68,6 +74,7 @@ public record CommitServiceConfig(
           ERASURE_SWEEP_MS,
           PARTITION_URL,
           MEMBER_PARTITIONS,
+          ADVERTISED_URL,
           CommandPolicy.ALLOWED_COMMANDS,
           NamesPrefix.KEY);
 
@@ -75,6 +82,7 @@ public record CommitServiceConfig(
     Objects.requireNonNull(kafka, "kafka");
     Objects.requireNonNull(httpHost, "httpHost");
     Objects.requireNonNull(partitionUrl, "partitionUrl");
+    Objects.requireNonNull(advertisedUrl, "advertisedUrl");
     Objects.requireNonNull(auth, "auth");
     Objects.requireNonNull(commands, "commands");
     Objects.requireNonNull(names, "names");
@@ -95,6 +103,9 @@ public record CommitServiceConfig(
         config.integer(ERASURE_SWEEP_MS, 100),
         config.httpUrl(PARTITION_URL, false),
         config.string(MEMBER_PARTITIONS).isEmpty() ? 0 : config.integer(MEMBER_PARTITIONS, 1),
+        config.string(ADVERTISED_URL).isEmpty()
+            ? ""
+            : config.httpUrl(ADVERTISED_URL, true).toString(),
         AuthConfig.from(config),
         new CommandPolicy(config.list(CommandPolicy.ALLOWED_COMMANDS)),
         new NamesPrefix(config.string(NamesPrefix.KEY)));

@@ -3,6 +3,7 @@ package io.tusk.commit;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.http.ApiException;
 import io.tusk.common.kafka.AccessDenied;
 import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.Topic;
@@ -116,9 +117,10 @@ final class OutputCommits implements AutoCloseable {
               handle(record);
               consumer.commitSync(Map.of(partition, new OffsetAndMetadata(record.offset() + 1)));
               backoffMs = 500;
-            } catch (KafkaException | IllegalStateException e) {
-              // Transient (broker, timeout): read this partition again from this record after a
-              // pause; seals done before the failure are skipped the next time.
+            } catch (KafkaException | IllegalStateException | ApiException e) {
+              // Transient (broker, timeout, the lead lost a moment before this consumer stops):
+              // read this partition again from this record after a pause; seals done before the
+              // failure are skipped the next time.
               log.warn(
                   "Sealing output commits for the seal request at {} offset {} failed; retrying"
                       + " in {} ms",

@@ -20,9 +20,7 @@ import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
-import java.net.InetAddress;
 import java.net.URI;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -319,18 +317,7 @@ public final class LineageService implements Service {
    * actual port).
    */
   static String advertisedUrl(LineageServiceConfig config, int actualPort) {
-    if (!config.advertisedUrl().isEmpty()) {
-      return config.advertisedUrl();
-    }
-    String host = config.httpHost();
-    if (host.equals("0.0.0.0") || host.equals("::") || host.isEmpty()) {
-      try {
-        host = InetAddress.getLocalHost().getHostName();
-      } catch (UnknownHostException e) {
-        host = "localhost";
-      }
-    }
-    return "http://" + host + ":" + actualPort;
+    return HttpServers.advertisedUrl(config.advertisedUrl(), "http", config.httpHost(), actualPort);
   }
 
   static Properties streamsProperties(LineageServiceConfig config, HostInfo self) {

@@ -56,9 +56,7 @@ public record LineageServiceConfig(
               + " stores (with TUSK_INTERNAL_SECRET); 0 picks a free one, advertised as"
               + " application.server");
   public static final ConfigKey ADVERTISED_URL =
-      ConfigKey.optional(
-          "TUSK_ADVERTISED_URL",
-          "",
+      ServiceKeys.advertisedUrl(
           "URL other lineage-service instances reach this one's internal listener at,"
               + " http://host:port (Kafka Streams application.server); default: http://<host"
               + " name>:<internal port>");

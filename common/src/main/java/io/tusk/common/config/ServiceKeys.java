@@ -29,6 +29,16 @@ public final class ServiceKeys {
   }
 
   /**
+   * The URL other instances of a service reach this one at (empty: derived from the host name and
+   * port, see {@link io.tusk.common.http.HttpServers#advertisedUrl}).
+   *
+   * @param doc what the other instances call there
+   */
+  public static ConfigKey advertisedUrl(String doc) {
+    return ConfigKey.optional("TUSK_ADVERTISED_URL", "", doc);
+  }
+
+  /**
    * The Kafka Streams state directory of a service, {@code defaultDir} unless set.
    *
    * @param doc what the directory holds, for an operator deciding where to keep it

@@ -2,6 +2,8 @@ package io.tusk.common.http;
 
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 
 /** The options of every Tusk HTTP server. */
 public final class HttpServers {
@@ -27,5 +29,24 @@ public final class HttpServers {
    */
   public static HttpServerOptions options() {
     return new HttpServerOptions().setHttp2ClearTextEnabled(false);
+  }
+
+  /**
+   * Where the other instances of a service reach this one: {@code configured} when set, else {@code
+   * scheme}://(the bound address, or the host name when bound to every address):{@code port}.
+   */
+  public static String advertisedUrl(String configured, String scheme, String boundHost, int port) {
+    if (configured != null && !configured.isEmpty()) {
+      return configured;
+    }
+    String host = boundHost;
+    if (host == null || host.isEmpty() || host.equals("0.0.0.0") || host.equals("::")) {
+      try {
+        host = InetAddress.getLocalHost().getHostName();
+      } catch (UnknownHostException e) {
+        host = "localhost";
+      }
+    }
+    return scheme + "://" + host + ":" + port;
   }
 }

@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeoutException;
@@ -27,6 +28,12 @@ import org.slf4j.LoggerFactory;
 public final class ServiceProxy implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ServiceProxy.class);
   private static final long TIMEOUT_MS = 30_000;
+
+  /**
+   * The caller's headers the target needs besides its token: the body's type, and a seal's
+   * idempotency key (a retried seal forwarded to the leader must still count once).
+   */
+  private static final List<String> PASSED_HEADERS = List.of("Content-Type", "Idempotency-Key");
 
   private final String service;
   private final WebClient client;
@@ -69,6 +76,20 @@ public final class ServiceProxy implements AutoCloseable {
       String path,
       Map<String, String> replaced,
       ApiException insteadOf404) {
+    forward(ctx, method, path, replaced, insteadOf404, Map.of());
+  }
+
+  /**
+   * {@link #forward(RoutingContext, HttpMethod, String, Map, ApiException)} with {@code headers}
+   * added to the forwarded request.
+   */
+  public void forward(
+      RoutingContext ctx,
+      HttpMethod method,
+      String path,
+      Map<String, String> replaced,
+      ApiException insteadOf404,
+      Map<String, String> headers) {
     String query = replaced.isEmpty() ? ctx.request().query() : query(ctx, replaced);
     String url = base + path + (query == null || query.isEmpty() ? "" : "?" + query);
     var request = client.requestAbs(method, url).timeout(TIMEOUT_MS);
@@ -76,10 +97,13 @@ public final class ServiceProxy implements AutoCloseable {
     if (authorization != null) {
       request.putHeader("Authorization", authorization);
     }
-    String contentType = ctx.request().getHeader("Content-Type");
-    if (contentType != null) {
-      request.putHeader("Content-Type", contentType);
+    for (String name : PASSED_HEADERS) {
+      String value = ctx.request().getHeader(name);
+      if (value != null) {
+        request.putHeader(name, value);
+      }
     }
+    headers.forEach(request::putHeader);
     Buffer body = ctx.body() == null ? null : ctx.body().buffer();
     (body == null || body.length() == 0 ? request.send() : request.sendBuffer(body))
         .onSuccess(

@@ -9,9 +9,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
@@ -101,15 +98,7 @@ public final class CompactedTopicView<V> implements AutoCloseable {
    * @return false if that took longer than {@code timeout} (the view is as it was)
    */
   public boolean sync(Duration timeout) {
-    try {
-      feed.sync().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      return true;
-    } catch (TimeoutException | ExecutionException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    return feed.sync(timeout);
   }
 
   /** True while the view is reading. */

@@ -11,7 +11,9 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -158,6 +160,23 @@ public final class TopicFeed<V> implements AutoCloseable {
     CompletableFuture<Void> sync = new CompletableFuture<>();
     syncs.add(sync);
     return sync;
+  }
+
+  /**
+   * Waits until the listener has been given every record the topic held when this was called.
+   *
+   * @return false if that took longer than {@code timeout}
+   */
+  public boolean sync(Duration timeout) {
+    try {
+      sync().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
+    } catch (TimeoutException | ExecutionException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   private void feed(ConsumerRecord<byte[], byte[]> record) {

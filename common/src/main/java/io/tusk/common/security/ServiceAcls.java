@@ -226,6 +226,14 @@ public final class ServiceAcls {
         rule(
             commit,
             ResourceType.GROUP,
+            PatternType.LITERAL,
+            "tusk-commit-leader",
+            group,
+            "the instances' election of the one that seals (the member assigned `tusk.commit-leader`)"));
+    rules.add(
+        rule(
+            commit,
+            ResourceType.GROUP,
             PatternType.PREFIXED,
             "tusk-processor-",
             EnumSet.of(AclOperation.DESCRIBE),
@@ -237,7 +245,7 @@ public final class ServiceAcls {
             PatternType.PREFIXED,
             "tusk-sealer-",
             transactional,
-            "seals: `tusk-sealer-<instance>`"));
+            "seals: `tusk-sealer-leader`, one ID for every instance, so a new leader fences the last"));
 
     // partition-service: rekeyer and the tusk-partition Kafka Streams application.
     Principal partition = Principal.PARTITION_SERVICE;

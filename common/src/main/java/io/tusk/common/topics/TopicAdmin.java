@@ -90,6 +90,7 @@ public final class TopicAdmin implements AutoCloseable {
         topic(TopicNames.BRANCHES, 1, compact),
         topic(TopicNames.ROLE_BINDINGS, 1, compact),
         topic(TopicNames.ERASURES, 1, compact),
+        topic(TopicNames.COMMIT_LEADER, 1, compact),
         topic(TopicNames.AUDIT, p, KEEP_FOREVER));
   }
 

@@ -62,6 +62,13 @@ public final class TopicNames {
    */
   public static final String ERASURES = "tusk.erasures";
 
+  /**
+   * Which commit service instance leads (compacted, one partition, key {@code leader}): written by
+   * the leader in its sealing transaction when it takes the lead, read by the others to forward
+   * writes to it.
+   */
+  public static final String COMMIT_LEADER = "tusk.commit-leader";
+
   /** The user's rows of a repo. */
   public static final String UPDATES_SUFFIX = ".updates";
 

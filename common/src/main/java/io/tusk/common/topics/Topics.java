@@ -3,6 +3,7 @@ package io.tusk.common.topics;
 import io.tusk.schemas.AuditEvent;
 import io.tusk.schemas.Branch;
 import io.tusk.schemas.Commit;
+import io.tusk.schemas.CommitLeader;
 import io.tusk.schemas.CommitPart;
 import io.tusk.schemas.Datum;
 import io.tusk.schemas.DatumResult;
@@ -45,6 +46,7 @@ public final class Topics {
   public final Topic<String, RoleBinding> roleBindings;
   public final Topic<String, AuditEvent> audit;
   public final Topic<String, Erasure> erasures;
+  public final Topic<String, CommitLeader> commitLeader;
 
   private final AvroSerde<MemberEvent> memberEvents;
   private final AvroSerde<MemberObject> memberObjects;
@@ -66,6 +68,7 @@ public final class Topics {
     roleBindings = new Topic<>(TopicNames.ROLE_BINDINGS, keys, avro(RoleBinding.class));
     audit = new Topic<>(TopicNames.AUDIT, keys, avro(AuditEvent.class));
     erasures = new Topic<>(TopicNames.ERASURES, keys, avro(Erasure.class));
+    commitLeader = new Topic<>(TopicNames.COMMIT_LEADER, keys, avro(CommitLeader.class));
     memberEvents = avro(MemberEvent.class);
     memberObjects = avro(MemberObject.class);
     rowOwnerEvents = avro(RowOwnerEvent.class);

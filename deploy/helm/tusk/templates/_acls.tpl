@@ -7,6 +7,7 @@ commit-service:
   - {type: topic, patternType: prefix, name: "tusk-partition-", operations: [Read, Write, Describe, DescribeConfigs]}
   - {type: topic, patternType: prefix, name: "tusk-lineage-", operations: [Read, Write, Describe, DescribeConfigs]}
   - {type: group, patternType: literal, name: "tusk-commit-sealer", operations: [Read]}
+  - {type: group, patternType: literal, name: "tusk-commit-leader", operations: [Read]}
   - {type: group, patternType: prefix, name: "tusk-processor-", operations: [Describe]}
   - {type: transactionalId, patternType: prefix, name: "tusk-sealer-", operations: [Write, Describe]}
 partition-service:

@@ -144,8 +144,25 @@ class CommitServiceConfigTest {
             CommitServiceConfig.ERASURE_SWEEP_MS,
             CommitServiceConfig.PARTITION_URL,
             CommitServiceConfig.MEMBER_PARTITIONS,
+            CommitServiceConfig.ADVERTISED_URL,
             CommandPolicy.ALLOWED_COMMANDS,
             NamesPrefix.KEY)
-        .hasSize(KafkaSettings.KEYS.size() + AuthConfig.KEYS.size() + 8);
+        .hasSize(KafkaSettings.KEYS.size() + AuthConfig.KEYS.size() + 9);
+  }
+
+  @Test
+  void shouldFailNamingTheKeyWhenTheAdvertisedUrlHasNoPort() {
+    // Given an advertised URL without a port
+    Map<String, String> env =
+        withKeys(
+            Map.of(
+                "TUSK_BOOTSTRAP_SERVERS", "broker:9092",
+                "TUSK_REGISTRY_URL", "http://registry:8081",
+                "TUSK_ADVERTISED_URL", "http://commit-1"));
+
+    // When / Then the config is refused naming the key
+    assertThatThrownBy(() -> CommitServiceConfig.from(env))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_ADVERTISED_URL");
   }
 }

@@ -137,6 +137,19 @@ abstract class CommitServiceItBase {
     return CommitServiceConfig.from(env);
   }
 
+  /**
+   * Stops the class's service and starts another in its place with {@code extra} environment keys
+   * ({@link #client} then talks to it). Instances of one deployment share the configuration that
+   * shapes writes (the leader makes them all), so a test of another configuration replaces the
+   * service instead of starting a second one beside it.
+   */
+  static void replaceService(Map<String, String> extra) throws Exception {
+    service.close();
+    client.close();
+    service = CommitService.start(config("commit-service-it-" + suffix(), extra));
+    client = clientOf(service.port(), TestAuth.ADMIN);
+  }
+
   @AfterAll
   static void stop() throws Exception {
     if (client != null) {

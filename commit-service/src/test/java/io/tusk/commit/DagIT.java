@@ -10,12 +10,10 @@ import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.Output;
 import io.tusk.schemas.Seal;
 import io.tusk.schemas.SealRequest;
-import io.tusk.testfixtures.TestAuth;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
-import io.vertx.ext.web.client.WebClient;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -181,43 +179,31 @@ class DagIT extends CommitServiceItBase {
   void shouldGiveADerivedRepoTheConfiguredMemberPartitionsWhenTheDeploymentSetsThem()
       throws Exception {
     // Given a commit service configured with 3 member partitions for every repo
-    CommitServiceConfig config =
-        config("commit-service-it-" + suffix(), Map.of("TUSK_MEMBER_PARTITIONS", "3"));
-    try (CommitService configured = CommitService.start(config)) {
-      WebClient own = clientOf(configured.port(), TestAuth.ADMIN);
-      try {
-        // When a repo, an upstream pipeline with 2 output partitions and a downstream pipeline
-        // reading its outputs are created
-        String repo = "it-repo-" + suffix();
-        String upstream = "it-up-" + suffix();
-        String downstream = "it-down-" + suffix();
-        assertThat(await(own.post("/repos").sendJsonObject(repoBody(repo))).statusCode())
-            .isEqualTo(201);
-        assertThat(
-                await(
-                        own.post("/pipelines")
-                            .sendJsonObject(pipelineBody(upstream, repo).put("parallelism", 2)))
-                    .statusCode())
-            .isEqualTo(201);
-        HttpResponse<Buffer> created =
-            await(own.post("/pipelines").sendJsonObject(derivedPipelineBody(downstream, upstream)));
-        assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
+    replaceService(Map.of("TUSK_MEMBER_PARTITIONS", "3"));
+    try {
+      // When a repo, an upstream pipeline with 2 output partitions and a downstream pipeline
+      // reading its outputs are created
+      String repo = "it-repo-" + suffix();
+      String upstream = "it-up-" + suffix();
+      String downstream = "it-down-" + suffix();
+      assertThat(post("/repos", repoBody(repo)).statusCode()).isEqualTo(201);
+      assertThat(
+              post("/pipelines", pipelineBody(upstream, repo).put("parallelism", 2)).statusCode())
+          .isEqualTo(201);
+      HttpResponse<Buffer> created = post("/pipelines", derivedPipelineBody(downstream, upstream));
+      assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
 
-        // Then the derived repo reads the 2 output partitions into the deployment's 3 member
-        // partitions, like every other repo
-        String derived = upstream + "-by-person_id";
-        JsonObject spec = await(own.get("/repos/" + derived).send()).bodyAsJsonObject();
-        assertThat(spec.getInteger("updatePartitions")).isEqualTo(2);
-        assertThat(spec.getInteger("memberPartitions")).isEqualTo(3);
-        assertThat(
-                await(own.get("/repos/" + repo).send())
-                    .bodyAsJsonObject()
-                    .getInteger("memberPartitions"))
-            .isEqualTo(3);
-        assertTopic(TopicNames.byMember(derived), 3, "delete", null);
-      } finally {
-        own.close();
-      }
+      // Then the derived repo reads the 2 output partitions into the deployment's 3 member
+      // partitions, like every other repo
+      String derived = upstream + "-by-person_id";
+      JsonObject spec = get("/repos/" + derived).bodyAsJsonObject();
+      assertThat(spec.getInteger("updatePartitions")).isEqualTo(2);
+      assertThat(spec.getInteger("memberPartitions")).isEqualTo(3);
+      assertThat(get("/repos/" + repo).bodyAsJsonObject().getInteger("memberPartitions"))
+          .isEqualTo(3);
+      assertTopic(TopicNames.byMember(derived), 3, "delete", null);
+    } finally {
+      replaceService(Map.of());
     }
   }
 

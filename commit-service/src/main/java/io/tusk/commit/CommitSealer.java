@@ -97,6 +97,16 @@ public final class CommitSealer implements AutoCloseable {
   }
 
   /**
+   * A sealer that writes at once, for a process that seals without a commit service's election
+   * (tests of the member side): it fences any commit service sealing on the same cluster.
+   */
+  public static CommitSealer activated(KafkaSettings settings, Topics topics, Admin admin) {
+    CommitSealer sealer = new CommitSealer(settings, topics, admin);
+    sealer.activate();
+    return sealer;
+  }
+
+  /**
    * Takes the sealing over: a producer with the one transactional ID, whose {@code
    * initTransactions} fences the previous leader's and aborts its open transaction, so everything
    * it committed is in the topics and nothing more will be.

@@ -18,7 +18,9 @@ import io.tusk.localstack.FreePorts;
 import io.tusk.localstack.LocalStack;
 import io.tusk.partition.PartitionService;
 import io.tusk.processor.DatumProcessor;
+import io.tusk.schemas.Commit;
 import io.tusk.schemas.Output;
+import io.tusk.testfixtures.Await;
 import io.tusk.testfixtures.LocalStackExtension;
 import io.tusk.testfixtures.TopicReader;
 import java.io.ByteArrayOutputStream;
@@ -48,15 +50,17 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Machines lost while Tusk works: the demo's two commits over the GiBleed tables, with two
- * pipelines in a DAG, run against services that each run as a process of their own, while a seeded
- * schedule kills the commit service, partition service, lineage service or a datum processor with
- * SIGKILL every few seconds and starts it again (as a supervisor would). Seals survive a killed
- * commit service through the client's idempotency key. Afterwards every job succeeded, no output
- * appears twice for a job under read_committed, and both pipelines' outputs equal, member by
- * member, those of a clean in-process run over the same rows.
+ * pipelines in a DAG, run against services that each run as a process of their own (two commit
+ * services, one of them leading), while a seeded schedule kills a commit service, the partition
+ * service, the lineage service or a datum processor with SIGKILL every few seconds and starts it
+ * again (as a supervisor would), and once pauses the leading commit service with SIGSTOP past its
+ * group session, so the other takes the lead while the paused one still believes it leads. Seals
+ * survive a killed commit service through the client's idempotency key. Afterwards every job
+ * succeeded, every repo's commits form one chain (no sequence sealed twice), no output appears
+ * twice for a job under read_committed, and both pipelines' outputs equal, member by member, those
+ * of a clean in-process run over the same rows.
  *
- * <p>One broker and one instance of each service; the 3-broker cluster, replicated services and
- * broker pauses are issue 11's next steps.
+ * <p>One broker; the 3-broker cluster and broker pauses are issue 11's next steps.
  */
 @Tag("integration")
 @ExtendWith(LocalStackExtension.class)
@@ -64,7 +68,11 @@ class KillRestartIT {
   private static final Path DATA =
       Paths.get(System.getProperty("tusk.root", "..")).resolve("data/omop-gibleed");
   private static final long SEED = Long.getLong("tusk.chaos.seed", 11);
-  private static final int KILLS = Integer.getInteger("tusk.chaos.kills", 6);
+  private static final int KILLS = Integer.getInteger("tusk.chaos.kills", 7);
+
+  /** The leader's pause: past its group session (10 s), so the other commit service leads. */
+  private static final Duration LEADER_PAUSE = Duration.ofSeconds(16);
+
   private static final Duration HEALTHY = Duration.ofMinutes(2);
 
   @Test
@@ -82,15 +90,12 @@ class KillRestartIT {
     KafkaSettings settings = KafkaSettings.of(bootstrap, registry, "chaos-it");
     OmopDataset data = OmopDataset.read(DATA);
 
-    // Given the services as processes of their own
-    int[] ports = FreePorts.resolve(0, 0, 0, 0, 0, 0, 0);
+    // Given the services as processes of their own, two commit services among them
+    int[] ports = FreePorts.resolve(0, 0, 0, 0, 0, 0, 0, 0);
     int commitPort = ports[0];
     int partitionPort = ports[1];
     int lineagePort = ports[2];
-    Map<String, String> commitEnv =
-        TuskServices.serviceEnv(bootstrap, registry, home, "chaos-commit", commitPort, null);
-    commitEnv.put("TUSK_PARTITION_URL", "http://127.0.0.1:" + partitionPort);
-    commitEnv.put("TUSK_MEMBER_PARTITIONS", Integer.toString(TuskServices.MEMBER_PARTITIONS));
+    int otherCommitPort = ports[7];
     Map<String, String> lineageEnv =
         TuskServices.serviceEnv(
             bootstrap, registry, home, "chaos-lineage", lineagePort, home.resolve("lineage"));
@@ -98,9 +103,17 @@ class KillRestartIT {
     lineageEnv.put("TUSK_COMMIT_URL", "http://127.0.0.1:" + commitPort);
     List<ServiceProcess> victims = new ArrayList<>();
     List<ServiceProcess> all = new ArrayList<>();
-    ServiceProcess commit =
-        new ServiceProcess(
-            "commit-" + suffix, CommitService.class.getName(), commitEnv, commitPort);
+    List<ServiceProcess> commits = new ArrayList<>();
+    for (int port : new int[] {commitPort, otherCommitPort}) {
+      String instance = "chaos-commit-" + commits.size();
+      Map<String, String> env =
+          TuskServices.serviceEnv(bootstrap, registry, home, instance, port, null);
+      env.put("TUSK_PARTITION_URL", "http://127.0.0.1:" + partitionPort);
+      env.put("TUSK_MEMBER_PARTITIONS", Integer.toString(TuskServices.MEMBER_PARTITIONS));
+      commits.add(
+          new ServiceProcess(
+              "commit-" + commits.size() + "-" + suffix, CommitService.class.getName(), env, port));
+    }
     victims.add(
         new ServiceProcess(
             "partition-" + suffix,
@@ -130,21 +143,24 @@ class KillRestartIT {
               env,
               port));
     }
-    victims.add(commit);
+    victims.addAll(commits);
     all.addAll(victims);
-    Chaos chaos = new Chaos(victims, new Random(SEED), KILLS);
+    String token = LocalAuth.of(home).adminToken();
+    Chaos chaos = new Chaos(victims, new Random(SEED), KILLS, new LeaderPause(commits, token));
     try {
       for (ServiceProcess service : all) {
         service.start();
       }
-      commit.awaitHealthy(HEALTHY);
-      victims.get(0).awaitHealthy(HEALTHY);
-      victims.get(1).awaitHealthy(HEALTHY);
+      // (The processors answer once their pipelines exist, which the demo creates.)
+      for (ServiceProcess service : List.of(victims.get(0), victims.get(1))) {
+        service.awaitHealthy(HEALTHY);
+      }
+      for (ServiceProcess service : commits) {
+        service.awaitHealthy(HEALTHY);
+      }
       TuskClient client =
           new TuskClient(
-              "http://127.0.0.1:" + commitPort,
-              "http://127.0.0.1:" + lineagePort,
-              LocalAuth.of(home).adminToken());
+              "http://127.0.0.1:" + commitPort, "http://127.0.0.1:" + lineagePort, token);
 
       // When the demo runs while the schedule kills and restarts services
       Thread killer = new Thread(chaos, "chaos");
@@ -167,6 +183,12 @@ class KillRestartIT {
         assertThat(job.state()).as("job %s", job.jobId()).isEqualTo("SUCCESS");
       }
       assertThat(chaos.kills()).as("kills while the demo ran").isPositive();
+      assertThat(chaos.leaderPause()).as("the leader's pause").contains("the other led");
+      // And every repo's commits form one chain: no sequence sealed twice, whoever led
+      Topics commitTopics = new Topics(settings.registryClient());
+      Map<String, List<Commit>> chains = commitsByRepo(settings, commitTopics, suffix);
+      assertThat(chains).hasSizeGreaterThanOrEqualTo(2);
+      chains.forEach(KillRestartIT::assertOneChain);
       // And no output record appears twice for a member and job under read_committed
       Topics topics = new Topics(settings.registryClient());
       Map<String, String> chaosInsights = outputHashes(settings, topics, pipeline);
@@ -232,6 +254,124 @@ class KillRestartIT {
     return current;
   }
 
+  /** Every commit of the repos whose names hold {@code suffix}, by repo (latest record per ID). */
+  private static Map<String, List<Commit>> commitsByRepo(
+      KafkaSettings settings, Topics topics, String suffix) {
+    Map<String, Commit> byId = new HashMap<>();
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(settings.consumer("chaos-commits-" + UUID.randomUUID(), null))) {
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (PartitionInfo info : consumer.partitionsFor(TopicNames.COMMITS)) {
+        partitions.add(new TopicPartition(info.topic(), info.partition()));
+      }
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      for (ConsumerRecord<byte[], byte[]> record :
+          TopicReader.readToEnd(consumer, Duration.ofMinutes(2))) {
+        if (record.value() == null || record.headers().lastHeader(Headers.ROLL) != null) {
+          continue;
+        }
+        Commit commit = topics.commits.readValue(record.value());
+        if (commit.getRepo().contains(suffix)) {
+          byId.put(commit.getId(), commit);
+        }
+      }
+    }
+    Map<String, List<Commit>> byRepo = new TreeMap<>();
+    byId.values().forEach(c -> byRepo.computeIfAbsent(c.getRepo(), r -> new ArrayList<>()).add(c));
+    return byRepo;
+  }
+
+  /** Sequences 1..n, one commit each, each the parent of the next. */
+  private static void assertOneChain(String repo, List<Commit> commits) {
+    List<Commit> bySequence = new ArrayList<>(commits);
+    bySequence.sort(java.util.Comparator.comparingLong(Commit::getSequence));
+    for (int i = 0; i < bySequence.size(); i++) {
+      Commit commit = bySequence.get(i);
+      assertThat(commit.getSequence()).as("sequence #%d of %s", i + 1, repo).isEqualTo(i + 1L);
+      String parent = i == 0 ? null : bySequence.get(i - 1).getId();
+      assertThat(commit.getParent()).as("parent of %s #%d", repo, i + 1).isEqualTo(parent);
+    }
+  }
+
+  /**
+   * Pauses the leading commit service with SIGSTOP past its group session, checks that the other
+   * instance took the lead meanwhile, resumes it, and checks that exactly one instance leads
+   * afterwards.
+   */
+  private static final class LeaderPause {
+    private final List<ServiceProcess> commits;
+    private final String token;
+
+    LeaderPause(List<ServiceProcess> commits, String token) {
+      this.commits = commits;
+      this.token = token;
+    }
+
+    /** What happened, for the summary. */
+    String run() throws Exception {
+      ServiceProcess leader =
+          Await.until(
+                  "a leading commit service",
+                  HEALTHY,
+                  () -> commits.stream().filter(c -> leading(c) == Boolean.TRUE).findFirst(),
+                  java.util.Optional::isPresent)
+              .orElseThrow();
+      ServiceProcess other = commits.get(commits.indexOf(leader) == 0 ? 1 : 0);
+      long paused = System.nanoTime();
+      leader.pause();
+      Long otherLed = null;
+      try {
+        while (System.nanoTime() - paused < LEADER_PAUSE.toNanos()) {
+          if (otherLed == null && leading(other) == Boolean.TRUE) {
+            otherLed = (System.nanoTime() - paused) / 1_000_000;
+          }
+          TimeUnit.MILLISECONDS.sleep(250);
+        }
+      } finally {
+        leader.resume();
+      }
+      if (otherLed == null) {
+        return leader.name() + " paused " + LEADER_PAUSE.toSeconds() + " s; the other never led";
+      }
+      Await.until(
+          "exactly one leader after " + leader.name() + " resumed",
+          HEALTHY,
+          () -> leading(leader) == Boolean.FALSE && leading(other) == Boolean.TRUE);
+      return leader.name()
+          + " paused "
+          + LEADER_PAUSE.toSeconds()
+          + " s; the other led "
+          + otherLed
+          + " ms after the pause began, and still leads after the resume";
+    }
+
+    /** Whether {@code commit} says it leads; null when it does not answer. */
+    private Boolean leading(ServiceProcess commit) {
+      try {
+        java.net.http.HttpResponse<String> answer =
+            HTTP.send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + commit.port() + "/leader"))
+                    .header("Authorization", "Bearer " + token)
+                    .timeout(Duration.ofSeconds(2))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        return answer.statusCode() == 200
+            ? new io.vertx.core.json.JsonObject(answer.body()).getBoolean("leading")
+            : null;
+      } catch (java.io.IOException e) {
+        return null;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+    }
+
+    private static final java.net.http.HttpClient HTTP =
+        java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  }
+
   private static PrintStream quiet() {
     return new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
   }
@@ -248,13 +388,21 @@ class KillRestartIT {
     private final AtomicBoolean stopped = new AtomicBoolean();
     private final List<String> log = new ArrayList<>();
     private final List<Long> recoveryMillis = new ArrayList<>();
+    private final LeaderPause leaderPause;
+    private String leaderPaused = "";
     private int kills;
 
-    Chaos(List<ServiceProcess> victims, Random random, int maxKills) {
+    Chaos(List<ServiceProcess> victims, Random random, int maxKills, LeaderPause leaderPause) {
       this.victims = new ArrayList<>(victims);
       java.util.Collections.shuffle(this.victims, random);
       this.random = random;
       this.maxKills = maxKills;
+      this.leaderPause = leaderPause;
+    }
+
+    /** What the leader's pause did; empty before it ran. */
+    synchronized String leaderPause() {
+      return leaderPaused;
     }
 
     void stop() {
@@ -271,6 +419,14 @@ class KillRestartIT {
         while (!stopped.get() && kills() < maxKills) {
           if (pause(3_000 + random.nextInt(3_000))) {
             return;
+          }
+          if (kills() == 2 && leaderPause().isEmpty()) {
+            String paused = leaderPause.run();
+            synchronized (this) {
+              leaderPaused = paused;
+              log.add(paused);
+            }
+            continue;
           }
           ServiceProcess victim = victims.get(kills() % victims.size());
           victim.kill();

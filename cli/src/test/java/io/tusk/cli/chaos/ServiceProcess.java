@@ -75,6 +75,33 @@ final class ServiceProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Stops the process with SIGSTOP, as a long GC pause or a frozen VM does: it keeps its sockets
+   * and group memberships but answers nothing, until {@link #resume}.
+   */
+  synchronized void pause() throws IOException, InterruptedException {
+    signal("-STOP");
+  }
+
+  /** Lets a paused process run on (SIGCONT). */
+  synchronized void resume() throws IOException, InterruptedException {
+    signal("-CONT");
+  }
+
+  private void signal(String signal) throws IOException, InterruptedException {
+    if (process != null && process.isAlive()) {
+      Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).start();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IOException("kill " + signal + " " + process.pid() + " failed");
+      }
+    }
+  }
+
+  /** The port its HTTP API answers on. */
+  int port() {
+    return httpPort;
+  }
+
   /** True while the process runs. */
   synchronized boolean alive() {
     return process != null && process.isAlive();

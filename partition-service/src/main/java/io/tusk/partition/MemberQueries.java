@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.common.utils.Utils;
@@ -91,14 +92,36 @@ final class MemberQueries {
    * diff and come with the first page only (one full pass); later pages answer them null.
    */
   JsonObject diff(String repo, String from, String to, int limit, String after) {
+    return diff(repo, from, to, limit, after, allPartitions(repo));
+  }
+
+  /**
+   * {@link #diff(String, String, String, int, String)} over the members of {@code partitions} only:
+   * one instance's part of a diff whose partitions several instances hold ({@link #mergeDiffs}
+   * joins the parts).
+   */
+  JsonObject diff(
+      String repo, String from, String to, int limit, String after, Set<Integer> partitions) {
     if (limit < 1 || limit > MAX_LIMIT) {
       throw ApiException.badRequest("limit must be between 1 and " + MAX_LIMIT);
     }
     RepoSpec spec = spec(repo);
-    int partitions = spec.getMemberPartitions();
-    long[] fromSeq = new long[partitions];
-    long[] toSeq = new long[partitions];
-    for (int p = 0; p < partitions; p++) {
+    int count = spec.getMemberPartitions();
+    for (int p : partitions) {
+      if (p < 0 || p >= count) {
+        throw ApiException.badRequest(
+            "partitions: "
+                + p
+                + " is not a member partition of repo "
+                + repo
+                + " (0-"
+                + (count - 1)
+                + ")");
+      }
+    }
+    long[] fromSeq = new long[count];
+    long[] toSeq = new long[count];
+    for (int p : partitions) {
       fromSeq[p] = sequenceOf(repo, from, p, "from");
       toSeq[p] = sequenceOf(repo, to, p, "to");
     }
@@ -107,7 +130,7 @@ final class MemberQueries {
         new LinkedHashMap<>(Map.of("added", 0L, "changed", 0L, "removed", 0L));
     JsonArray members = new JsonArray();
     String next = null;
-    try (Candidates candidates = new Candidates(repo, fromSeq, toSeq, after)) {
+    try (Candidates candidates = new Candidates(repo, partitions, fromSeq, toSeq, after)) {
       for (Candidate candidate = candidates.next();
           candidate != null;
           candidate = candidates.next()) {
@@ -142,6 +165,63 @@ final class MemberQueries {
         .put("next", next);
   }
 
+  /** Every member partition of {@code repo} (404 for an unknown repo). */
+  Set<Integer> allPartitions(String repo) {
+    Set<Integer> all = new java.util.TreeSet<>();
+    for (int p = 0; p < spec(repo).getMemberPartitions(); p++) {
+      all.add(p);
+    }
+    return all;
+  }
+
+  /** The member partition of {@code member} of {@code repo} (404 for an unknown repo). */
+  int partitionOf(String repo, String member) {
+    return partitionOf(member, spec(repo).getMemberPartitions());
+  }
+
+  /**
+   * One diff page from the parts of several instances, each over its own partitions and each a page
+   * of at most {@code limit} members after the same {@code after}: the first {@code limit} members
+   * of all parts in key order, the counts summed (first page), and a {@code next} when any part had
+   * more or the parts together list more than the page holds.
+   */
+  static JsonObject mergeDiffs(List<JsonObject> parts, int limit) {
+    if (parts.size() == 1) {
+      return parts.get(0);
+    }
+    List<JsonObject> members = new ArrayList<>();
+    boolean more = false;
+    boolean counted = true;
+    long added = 0;
+    long changed = 0;
+    long removed = 0;
+    for (JsonObject part : parts) {
+      part.getJsonArray("members").forEach(m -> members.add((JsonObject) m));
+      more |= part.getString("next") != null;
+      if (part.getValue("added") == null) {
+        counted = false;
+      } else {
+        added += part.getLong("added");
+        changed += part.getLong("changed");
+        removed += part.getLong("removed");
+      }
+    }
+    members.sort(
+        java.util.Comparator.comparing(m -> m.getString("member"), StoreKeys.MEMBER_ORDER));
+    more |= members.size() > limit;
+    List<JsonObject> page = members.subList(0, Math.min(limit, members.size()));
+    JsonObject first = parts.get(0);
+    return new JsonObject()
+        .put("from", first.getValue("from"))
+        .put("to", first.getValue("to"))
+        .put("added", counted ? added : null)
+        .put("changed", counted ? changed : null)
+        .put("removed", counted ? removed : null)
+        .put("members", new JsonArray(new ArrayList<>(page)))
+        .put(
+            "next", more && !page.isEmpty() ? page.get(page.size() - 1).getString("member") : null);
+  }
+
   /** A candidate member of a diff and its partition. */
   private record Candidate(String member, int partition) {}
 
@@ -159,8 +239,8 @@ final class MemberQueries {
 
     private record Source(String member, int partition, KeyValueIterator<Bytes, Long> iterator) {}
 
-    Candidates(String repo, long[] fromSeq, long[] toSeq, String after) {
-      for (int p = 0; p < fromSeq.length; p++) {
+    Candidates(String repo, Set<Integer> partitions, long[] fromSeq, long[] toSeq, String after) {
+      for (int p : partitions) {
         ReadOnlyKeyValueStore<Bytes, Long> changed =
             stores.store(PartitionStores.CHANGED_MEMBERS, p);
         long low = Math.min(fromSeq[p], toSeq[p]);

@@ -20,6 +20,7 @@ import io.tusk.schemas.RepoSpec;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.ext.web.Router;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -30,6 +31,7 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
+import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.slf4j.Logger;
@@ -50,7 +52,7 @@ public final class PartitionService implements Service {
 
   private final Lifecycle lifecycle = new Lifecycle(SERVICE);
   private final Observability observability = new Observability(SERVICE);
-  private KafkaStreams streams;
+  private volatile KafkaStreams streams;
   private SecuredRouter routes;
   private int httpPort = -1;
 
@@ -111,17 +113,46 @@ public final class PartitionService implements Service {
       rekeyer.start();
     }
 
-    streams =
-        new KafkaStreams(
-            PartitionTopology.build(
-                topics, repos::get, pipelines::get, heads::oldest, config.completion()),
-            streamsProperties(config));
-    // Failed stream threads resume from their last committed transaction, so a transient failure
-    // costs a retry; one that keeps failing stops the service loudly (StreamsApps).
-    StreamsApps.start(streams, PartitionTopology.APPLICATION_ID, lifecycle, observability);
-
+    // The HTTP API listens first: its address is the Streams application.server, where the other
+    // instances forward queries of the member partitions this one holds.
     Vertx vertx = Vertx.vertx();
     lifecycle.open(() -> Lifecycle.await(vertx.close(), "closing Vert.x"));
+    Security security =
+        lifecycle.open(
+            Security.start(
+                "partition-service",
+                config.auth(),
+                vertx,
+                config.kafka(),
+                topics,
+                repo -> repos.get(repo).map(RepoSpec::getSourcePipeline),
+                false));
+    security.observe(observability);
+    Router router = Router.router(vertx);
+    HttpErrors.install(router);
+    routes = new SecuredRouter(router, security).observability(observability);
+    HttpServer server =
+        lifecycle.serve(
+            vertx,
+            router,
+            config.httpHost(),
+            config.httpPort(),
+            HttpServers.options(config.auth().tls()));
+    String scheme = config.auth().tls().enabled() ? "https" : "http";
+    URI advertised =
+        URI.create(
+            HttpServers.advertisedUrl(
+                config.advertisedUrl(), scheme, config.httpHost(), server.actualPort()));
+    HostInfo self = new HostInfo(advertised.getHost(), advertised.getPort());
+    QueryRouting routing =
+        lifecycle.open(
+            new QueryRouting(
+                vertx,
+                QueryRouting.ofStreams(() -> streams, self),
+                self,
+                scheme,
+                config.kafka().instanceId(),
+                config.auth().tls().caFile()));
     // Queries read the member topology's stores of this instance's tasks.
     MemberQueries queries =
         new MemberQueries(
@@ -143,28 +174,17 @@ public final class PartitionService implements Service {
                 }
               }
             });
-    Security security =
-        lifecycle.open(
-            Security.start(
-                "partition-service",
-                config.auth(),
-                vertx,
-                config.kafka(),
-                topics,
-                repo -> repos.get(repo).map(RepoSpec::getSourcePipeline),
-                false));
-    security.observe(observability);
-    Router router = Router.router(vertx);
-    HttpErrors.install(router);
-    routes = new SecuredRouter(router, security).observability(observability);
-    new MemberApi(vertx, queries).mount(routes);
-    HttpServer server =
-        lifecycle.serve(
-            vertx,
-            router,
-            config.httpHost(),
-            config.httpPort(),
-            HttpServers.options(config.auth().tls()));
+    new MemberApi(vertx, queries, routing).mount(routes);
+
+    streams =
+        new KafkaStreams(
+            PartitionTopology.build(
+                topics, repos::get, pipelines::get, heads::oldest, config.completion()),
+            streamsProperties(config, self));
+    // Failed stream threads resume from their last committed transaction, so a transient failure
+    // costs a retry; one that keeps failing stops the service loudly (StreamsApps).
+    StreamsApps.start(streams, PartitionTopology.APPLICATION_ID, lifecycle, observability);
+
     httpPort = server.actualPort();
     log.info(
         "Partition service {} running: {} rekeyer threads, {} stream threads, HTTP port {}",
@@ -174,13 +194,14 @@ public final class PartitionService implements Service {
         httpPort);
   }
 
-  private static Properties streamsProperties(PartitionServiceConfig config) {
+  private static Properties streamsProperties(PartitionServiceConfig config, HostInfo self) {
     Map<String, Object> props =
         config.kafka().streams(PartitionTopology.APPLICATION_ID, config.stateDir());
     Properties properties = new Properties();
     // New repos' by-member topics join the pattern subscription within seconds, not minutes.
     properties.put(StreamsConfig.consumerPrefix(ConsumerConfig.METADATA_MAX_AGE_CONFIG), 2000);
     properties.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.streamThreads());
+    properties.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
     properties.put(
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, CorruptRecordHandler.class);
     properties.putAll(props);
@@ -205,7 +226,7 @@ public final class PartitionService implements Service {
     return observability.isHealthy();
   }
 
-  /** Closes the HTTP server, Kafka Streams, the rekeyers and the views, in that order. */
+  /** Closes Kafka Streams, the HTTP server, the rekeyers and the views, in that order. */
   @Override
   public Lifecycle lifecycle() {
     return lifecycle;

@@ -21,6 +21,8 @@ import java.util.Objects;
  * @param httpHost address of the health and metrics endpoint
  * @param httpPort port of the health and metrics endpoint (0: any free port)
  * @param completion how the member topology completes commits
+ * @param advertisedUrl where the other instances forward member queries of the partitions this one
+ *     holds (empty: derived from the host and port)
  * @param auth who may call the member queries
  */
 public record PartitionServiceConfig(
@@ -31,6 +33,7 @@ public record PartitionServiceConfig(
     String httpHost,
     int httpPort,
     CompletionSettings completion,
+    String advertisedUrl,
     AuthConfig auth) {
 
   public static final ConfigKey STATE_DIR =
@@ -63,6 +66,12 @@ public record PartitionServiceConfig(
           "100",
           "Wall-clock interval at which ready commits are completed without new input");
 
+  public static final ConfigKey ADVERTISED_URL =
+      ServiceKeys.advertisedUrl(
+          "URL the other partition-service instances forward member, as-of and diff queries to"
+              + " when this one holds the member's partition, http(s)://host:port (Kafka Streams"
+              + " application.server); default: http(s)://<host name or TUSK_HTTP_HOST>:<port>");
+
   /** Every key this service reads. */
   public static final List<ConfigKey> KEYS =
       ServiceKeys.withKafkaAndAuthKeys(
@@ -73,13 +82,15 @@ public record PartitionServiceConfig(
           HTTP_PORT,
           SLICE_ROWS,
           SLICE_MEMBERS,
-          COMPLETION_INTERVAL_MS);
+          COMPLETION_INTERVAL_MS,
+          ADVERTISED_URL);
 
   public PartitionServiceConfig {
     Objects.requireNonNull(kafka, "kafka");
     Objects.requireNonNull(stateDir, "stateDir");
     Objects.requireNonNull(httpHost, "httpHost");
     Objects.requireNonNull(completion, "completion");
+    Objects.requireNonNull(advertisedUrl, "advertisedUrl");
     Objects.requireNonNull(auth, "auth");
   }
 
@@ -101,6 +112,9 @@ public record PartitionServiceConfig(
             config.integer(SLICE_ROWS, 1),
             config.integer(SLICE_MEMBERS, 1),
             Duration.ofMillis(config.integer(COMPLETION_INTERVAL_MS, 1))),
+        config.string(ADVERTISED_URL).isEmpty()
+            ? ""
+            : config.httpUrl(ADVERTISED_URL, true).toString(),
         AuthConfig.from(config));
   }
 }

@@ -86,7 +86,7 @@ class IngestIT {
     topics = new Topics(settings.registryClient());
     service = PartitionService.start(config(stack, instance));
     admin = new TopicAdmin(settings);
-    sealer = new CommitSealer(settings, topics, admin.admin());
+    sealer = CommitSealer.activated(settings, topics, admin.admin());
     Map<String, Object> props = settings.producer(instance + "-producer", null);
     // Room for the one row over Tusk's 1 MiB limit (lz4 makes its batch small for the broker).
     props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 << 20);

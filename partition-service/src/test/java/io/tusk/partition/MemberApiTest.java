@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -82,7 +83,16 @@ class MemberApiTest {
             Audit.to(audited::add, "partition-service"),
             repo -> Optional.empty());
     routes = new SecuredRouter(router, security);
-    new MemberApi(vertx, queries).mount(routes);
+    // One instance: it holds every member partition.
+    QueryRouting routing =
+        new QueryRouting(
+            vertx,
+            partition -> Optional.empty(),
+            new HostInfo("127.0.0.1", 1),
+            "http",
+            "member-api-test",
+            null);
+    new MemberApi(vertx, queries, routing).mount(routes);
     server =
         vertx
             .createHttpServer(HttpServers.options())

@@ -80,7 +80,7 @@ class MemberHistoryBenchIT {
 
     try (PartitionService service = PartitionService.start(PartitionServiceConfig.from(env));
         TopicAdmin admin = new TopicAdmin(settings);
-        CommitSealer sealer = new CommitSealer(settings, topics, admin.admin());
+        CommitSealer sealer = CommitSealer.activated(settings, topics, admin.admin());
         KafkaProducer<byte[], byte[]> producer =
             new KafkaProducer<>(settings.producer("bench-" + suffix, null))) {
       admin.createRepoTopics(repo);

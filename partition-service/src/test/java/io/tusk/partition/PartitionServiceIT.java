@@ -49,6 +49,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -112,7 +113,7 @@ class PartitionServiceIT {
 
     try (PartitionService service = PartitionService.start(config(stack, suffix, stateDir));
         TopicAdmin admin = new TopicAdmin(settings);
-        CommitSealer sealer = new CommitSealer(settings, topics, admin.admin());
+        CommitSealer sealer = CommitSealer.activated(settings, topics, admin.admin());
         JobEndAnnouncer announcer = JobEndAnnouncer.start(settings, topics, sealer);
         KafkaProducer<byte[], byte[]> plain =
             new KafkaProducer<>(settings.producer("it-plain-" + suffix, null))) {
@@ -272,7 +273,7 @@ class PartitionServiceIT {
     try (PartitionService a = PartitionService.start(config(stack, suffix + "-a", stateA, true));
         PartitionService b = PartitionService.start(config(stack, suffix + "-b", stateB, true));
         TopicAdmin admin = new TopicAdmin(settings);
-        CommitSealer sealer = new CommitSealer(settings, topics, admin.admin());
+        CommitSealer sealer = CommitSealer.activated(settings, topics, admin.admin());
         JobEndAnnouncer announcer = JobEndAnnouncer.start(settings, topics, sealer);
         KafkaProducer<byte[], byte[]> producer =
             new KafkaProducer<>(settings.producer("it-load-" + suffix, null))) {
@@ -326,7 +327,78 @@ class PartitionServiceIT {
           .allSatisfy(d -> assertThat(d.getMemberObject().getRows()).hasSize(rowsPerMember));
       assertThat(a.isHealthy()).isTrue();
       assertThat(b.isHealthy()).isTrue();
+
+      // And either instance answers a query of any member, whichever holds its partition: one
+      // member of each of the 6 partitions, read from both, gives the same rows
+      Map<Integer, String> onePerPartition = new TreeMap<>();
+      for (int m = 0; onePerPartition.size() < 6; m++) {
+        String member = String.format("M%05d", m);
+        onePerPartition.putIfAbsent(MemberQueries.partitionOf(member, 6), member);
+      }
+      for (String member : onePerPartition.values()) {
+        String path = "/repos/" + repoName + "/members/" + member;
+        HttpResponse<String> fromA = eventuallyOk("http://127.0.0.1:" + a.httpPort() + path);
+        HttpResponse<String> fromB = eventuallyOk("http://127.0.0.1:" + b.httpPort() + path);
+        assertThat(new JsonObject(fromA.body()).getJsonArray("rows")).hasSize(rowsPerMember);
+        assertThat(new JsonObject(fromB.body())).isEqualTo(new JsonObject(fromA.body()));
+        String diffPath =
+            "/repos/"
+                + repoName
+                + "/diff/"
+                + member
+                + "?from="
+                + empty.getId()
+                + "&to="
+                + c1.getId();
+        assertThat(
+                new JsonObject(eventuallyOk("http://127.0.0.1:" + b.httpPort() + diffPath).body())
+                    .getJsonArray("added"))
+            .hasSize(rowsPerMember);
+      }
+
+      // And a diff read from either instance in pages of 1,000 lists every member once, in key
+      // order, with the counts of the whole diff on its first page
+      for (PartitionService instance : List.of(a, b)) {
+        List<String> listed = new ArrayList<>();
+        String after = null;
+        JsonObject first = null;
+        do {
+          JsonObject page =
+              new JsonObject(
+                  eventuallyOk(
+                          "http://127.0.0.1:"
+                              + instance.httpPort()
+                              + "/repos/"
+                              + repoName
+                              + "/diff?from="
+                              + empty.getId()
+                              + "&to="
+                              + c1.getId()
+                              + "&limit=1000"
+                              + (after == null ? "" : "&after=" + after))
+                      .body());
+          first = first == null ? page : first;
+          page.getJsonArray("members")
+              .forEach(entry -> listed.add(((JsonObject) entry).getString("member")));
+          after = page.getString("next");
+        } while (after != null);
+        assertThat(first.getLong("added")).isEqualTo(members);
+        assertThat(first.getLong("changed")).isZero();
+        assertThat(listed).hasSize(members).doesNotHaveDuplicates().isSorted();
+      }
     }
+  }
+
+  /** GETs {@code uri} until it answers 200 (503 while partitions move), and returns the answer. */
+  private static HttpResponse<String> eventuallyOk(String uri) {
+    return Await.until(
+        "GET " + uri,
+        DEADLINE,
+        () -> get(uri),
+        response -> {
+          assertThat(response.statusCode()).as(response.body()).isIn(200, 503);
+          return response.statusCode() == 200;
+        });
   }
 
   @Test
@@ -343,7 +415,7 @@ class PartitionServiceIT {
     String updates = TopicNames.updates(repoName);
 
     try (TopicAdmin admin = new TopicAdmin(settings);
-        CommitSealer sealer = new CommitSealer(settings, topics, admin.admin());
+        CommitSealer sealer = CommitSealer.activated(settings, topics, admin.admin());
         JobEndAnnouncer announcer = JobEndAnnouncer.start(settings, topics, sealer);
         KafkaProducer<byte[], byte[]> producer =
             new KafkaProducer<>(settings.producer("it-restart-" + suffix, null))) {
@@ -413,7 +485,7 @@ class PartitionServiceIT {
 
     try (PartitionService service = PartitionService.start(config(stack, suffix, stateDir));
         TopicAdmin admin = new TopicAdmin(settings);
-        CommitSealer sealer = new CommitSealer(settings, topics, admin.admin());
+        CommitSealer sealer = CommitSealer.activated(settings, topics, admin.admin());
         JobEndAnnouncer announcer = JobEndAnnouncer.start(settings, topics, sealer);
         KafkaProducer<byte[], byte[]> producer =
             new KafkaProducer<>(settings.producer("it-jobs-" + suffix, null))) {
@@ -494,7 +566,7 @@ class PartitionServiceIT {
 
     try (PartitionService service = PartitionService.start(config(stack, suffix, stateDir));
         TopicAdmin admin = new TopicAdmin(settings);
-        CommitSealer sealer = new CommitSealer(settings, topics, admin.admin());
+        CommitSealer sealer = CommitSealer.activated(settings, topics, admin.admin());
         JobEndAnnouncer announcer = JobEndAnnouncer.start(settings, topics, sealer);
         KafkaProducer<byte[], byte[]> producer =
             new KafkaProducer<>(settings.producer("it-history-" + suffix, null))) {

@@ -1,6 +1,7 @@
 package io.tusk.cli;
 
 import io.tusk.cli.bench.BenchCommand;
+import io.tusk.cli.chaos.ChaosCommand;
 import io.tusk.cli.commands.AuditCommand;
 import io.tusk.cli.commands.AuthCommand;
 import io.tusk.cli.commands.BranchCommand;
@@ -59,6 +60,7 @@ import picocli.CommandLine.ScopeType;
       Tusk.Clean.class,
       BenchCommand.class,
       SoakCommand.class,
+      ChaosCommand.class,
       RepoCommand.class,
       PutCommand.class,
       CommitCommand.class,

@@ -1,10 +1,13 @@
 package io.tusk.common.kafka;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 
@@ -37,6 +40,27 @@ public final class Consumers {
     consumer.assign(partitions);
     consumer.seekToBeginning(partitions);
     return partitions;
+  }
+
+  /**
+   * Every record from {@code consumer}'s positions to the end offsets its assignment has now. For a
+   * read_committed consumer those are the last stable offsets: every transaction committed before
+   * the call is read, and aborted records never show up.
+   *
+   * @throws KafkaException if the end is not reached within {@code timeout}
+   */
+  public static <K, V> List<ConsumerRecord<K, V>> readToEnd(
+      Consumer<K, V> consumer, Duration timeout) {
+    Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
+    List<ConsumerRecord<K, V>> records = new ArrayList<>();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
+      if (System.nanoTime() > deadline) {
+        throw new KafkaException("reading " + end.keySet() + " to its end took over " + timeout);
+      }
+      consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+    }
+    return records;
   }
 
   /**

@@ -1,13 +1,11 @@
 package io.tusk.cli.chaos;
 
-import io.tusk.testfixtures.Await;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -32,17 +30,18 @@ final class ServiceProcess implements AutoCloseable {
   private int starts;
 
   /**
-   * @param name how the test names the instance (its log file is {@code target/chaos-<name>.log})
+   * @param name how the run names the instance (its log file is {@code <logDir>/chaos-<name>.log})
    * @param mainClass the service's main class
    * @param env its environment (the test JVM's TUSK_* variables are not passed on)
    * @param httpPort the port its {@code /health} answers on
    */
-  ServiceProcess(String name, String mainClass, Map<String, String> env, int httpPort) {
+  ServiceProcess(
+      String name, String mainClass, Map<String, String> env, int httpPort, Path logDir) {
     this.name = name;
     this.mainClass = mainClass;
     this.env = Map.copyOf(env);
     this.httpPort = httpPort;
-    this.log = Paths.get("target", "chaos-" + name + ".log");
+    this.log = logDir.resolve("chaos-" + name + ".log");
   }
 
   String name() {
@@ -54,7 +53,7 @@ final class ServiceProcess implements AutoCloseable {
     ProcessBuilder builder =
         new ProcessBuilder(
                 List.of(
-                    Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx512m",
                     "-cp",
                     System.getProperty("java.class.path"),
@@ -130,17 +129,23 @@ final class ServiceProcess implements AutoCloseable {
     }
   }
 
-  /** Waits until {@code /health} answers 200, failing if the process ends first. */
-  void awaitHealthy(Duration deadline) {
-    Await.until(
-        name + " healthy on port " + httpPort + " (log: " + log + ")",
-        deadline,
-        () -> {
-          if (!alive()) {
-            throw new IllegalStateException(name + " exited; see " + log);
-          }
-          return healthy();
-        });
+  /**
+   * Waits until {@code /health} answers 200.
+   *
+   * @throws IllegalStateException if the process ends first or {@code deadline} passes
+   */
+  void awaitHealthy(Duration deadline) throws InterruptedException {
+    long end = System.nanoTime() + deadline.toNanos();
+    while (!healthy()) {
+      if (!alive()) {
+        throw new IllegalStateException(name + " exited; see " + log);
+      }
+      if (System.nanoTime() > end) {
+        throw new IllegalStateException(
+            name + " not healthy on port " + httpPort + " within " + deadline + "; see " + log);
+      }
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
   }
 
   @Override

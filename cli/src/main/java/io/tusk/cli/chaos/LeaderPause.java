@@ -1,0 +1,100 @@
+package io.tusk.cli.chaos;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Pauses the leading commit service with SIGSTOP past its group session (as a long GC pause or a
+ * frozen VM does), checks that the other instance took the lead meanwhile, resumes it, and checks
+ * that exactly one instance leads afterwards: the paused one finds its session gone and stands
+ * down, having written nothing (its sealer was fenced).
+ */
+final class LeaderPause {
+  /** Past the commit services' group session (10 s), so the other one leads. */
+  static final Duration PAUSE = Duration.ofSeconds(16);
+
+  private static final Duration SETTLE = Duration.ofMinutes(2);
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private final List<ServiceProcess> commits;
+  private final String token;
+
+  LeaderPause(List<ServiceProcess> commits, String token) {
+    this.commits = List.copyOf(commits);
+    this.token = token;
+  }
+
+  /** What happened, for the summary; it says "the other led" when the lead moved. */
+  String run() throws IOException, InterruptedException {
+    Optional<ServiceProcess> found = Optional.empty();
+    long deadline = System.nanoTime() + SETTLE.toNanos();
+    while (found.isEmpty() && System.nanoTime() < deadline) {
+      found = commits.stream().filter(c -> leading(c) == Boolean.TRUE).findFirst();
+      TimeUnit.MILLISECONDS.sleep(250);
+    }
+    if (found.isEmpty()) {
+      return "no commit service led within " + SETTLE;
+    }
+    ServiceProcess leader = found.get();
+    ServiceProcess other = commits.get(commits.indexOf(leader) == 0 ? 1 : 0);
+    long paused = System.nanoTime();
+    leader.pause();
+    Long otherLed = null;
+    try {
+      while (System.nanoTime() - paused < PAUSE.toNanos()) {
+        if (otherLed == null && leading(other) == Boolean.TRUE) {
+          otherLed = (System.nanoTime() - paused) / 1_000_000;
+        }
+        TimeUnit.MILLISECONDS.sleep(250);
+      }
+    } finally {
+      leader.resume();
+    }
+    if (otherLed == null) {
+      return leader.name() + " paused " + PAUSE.toSeconds() + " s; the other never led";
+    }
+    deadline = System.nanoTime() + SETTLE.toNanos();
+    while (!(leading(leader) == Boolean.FALSE && leading(other) == Boolean.TRUE)) {
+      if (System.nanoTime() > deadline) {
+        return leader.name() + " resumed, but the two did not settle on one leader";
+      }
+      TimeUnit.MILLISECONDS.sleep(250);
+    }
+    return leader.name()
+        + " paused "
+        + PAUSE.toSeconds()
+        + " s; the other led "
+        + otherLed
+        + " ms after the pause began, and still leads after the resume";
+  }
+
+  /** Whether {@code commit} says it leads; null when it does not answer. */
+  private Boolean leading(ServiceProcess commit) {
+    try {
+      HttpResponse<String> answer =
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + commit.port() + "/leader"))
+                  .header("Authorization", "Bearer " + token)
+                  .timeout(Duration.ofSeconds(2))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return answer.statusCode() == 200
+          ? new JsonObject(answer.body()).getBoolean("leading")
+          : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+}

@@ -206,12 +206,4 @@ class CommitLeadershipIT extends CommitServiceItBase {
   private static long seq(JsonObject commit) {
     return commit.getLong("sequence");
   }
-
-  private static HttpResponse<Buffer> sealWithKey(WebClient on, String repo, String key)
-      throws Exception {
-    return await(
-        on.post("/repos/" + repo + "/commits")
-            .putHeader("Idempotency-Key", key)
-            .sendJsonObject(new JsonObject()));
-  }
 }

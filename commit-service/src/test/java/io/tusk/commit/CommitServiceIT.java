@@ -326,14 +326,6 @@ class CommitServiceIT extends CommitServiceItBase {
     assertError(sealWithKey(client, repo, "no spaces allowed"), 400, "Idempotency-Key");
   }
 
-  private static HttpResponse<Buffer> sealWithKey(WebClient on, String repo, String key)
-      throws Exception {
-    return await(
-        on.post("/repos/" + repo + "/commits")
-            .putHeader("Idempotency-Key", key)
-            .sendJsonObject(new JsonObject()));
-  }
-
   @Test
   void shouldFormASingleChainWhenSealsRunConcurrently() throws Exception {
     // Given a repo with a row

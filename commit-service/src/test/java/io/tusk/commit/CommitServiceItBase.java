@@ -387,6 +387,14 @@ abstract class CommitServiceItBase {
     return response.bodyAsJsonObject();
   }
 
+  /** Seals a commit of {@code repo} through {@code on} with an {@code Idempotency-Key}. */
+  static HttpResponse<Buffer> sealWithKey(WebClient on, String repo, String key) throws Exception {
+    return await(
+        on.post("/repos/" + repo + "/commits")
+            .putHeader("Idempotency-Key", key)
+            .sendJsonObject(new JsonObject()));
+  }
+
   /** Sends a text body with a content type, e.g. a YAML pipeline spec. */
   static HttpResponse<Buffer> send(HttpMethod method, String path, String contentType, String body)
       throws Exception {

@@ -4,6 +4,10 @@ import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.kafka.CompactedTopicView;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.CommitLeader;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -143,20 +147,43 @@ final class Leadership implements AutoCloseable {
 
   /**
    * Waits until the group assigned the partition for the first time (to this instance or another),
-   * and, when this instance got it, until it leads.
+   * and then until this instance leads or the leader on record listens: a record left by an
+   * instance that stopped names an address nobody answers at, and writes forwarded there would
+   * fail, until the instance the group chose has taken the lead and recorded itself.
    *
    * @throws KafkaException the reason this instance could not lead, when it failed to
    */
   void awaitSettled(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
     try {
       if (!firstAssignment.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         log.warn("No leader election outcome within {}; answering anyway", timeout);
+      }
+      while (failure == null
+          && !leading()
+          && !leader().map(Leadership::listens).orElse(false)
+          && System.nanoTime() < deadline) {
+        TimeUnit.MILLISECONDS.sleep(100);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     if (failure != null) {
       throw failure;
+    }
+  }
+
+  /** True when something accepts connections at the leader's recorded address. */
+  private static boolean listens(CommitLeader leader) {
+    try {
+      URI url = URI.create(leader.getUrl());
+      int port = url.getPort() >= 0 ? url.getPort() : "https".equals(url.getScheme()) ? 443 : 80;
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress(url.getHost(), port), 1_000);
+        return true;
+      }
+    } catch (IOException | IllegalArgumentException e) {
+      return false;
     }
   }
 

@@ -204,8 +204,14 @@ public final class ChaosRun {
         }
         List<ServiceProcess> victims = new ArrayList<>(core);
         victims.addAll(processors);
-        Chaos chaos =
-            new Chaos(victims, random, settings.killsPerRound(), new LeaderPause(commits, token));
+        LeaderPause leaderPause = new LeaderPause(commits, token);
+        Chaos chaos = new Chaos(victims, random, settings.killsPerRound(), leaderPause);
+        // The demo creates its repo and pipelines first: writes the client does not repeat, so
+        // start once a commit service leads (the last round may have killed the leader).
+        if (leaderPause.awaitLeader().isEmpty()) {
+          failures.add("round " + round + ": no commit service leads");
+          break;
+        }
         try {
           for (ServiceProcess processor : processors) {
             processor.start();

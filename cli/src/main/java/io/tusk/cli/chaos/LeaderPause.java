@@ -33,14 +33,22 @@ final class LeaderPause {
     this.token = token;
   }
 
-  /** What happened, for the summary; it says "the other led" when the lead moved. */
-  String run() throws IOException, InterruptedException {
+  /** The commit service that leads, waiting up to two minutes for one; empty if none did. */
+  Optional<ServiceProcess> awaitLeader() throws InterruptedException {
     Optional<ServiceProcess> found = Optional.empty();
     long deadline = System.nanoTime() + SETTLE.toNanos();
     while (found.isEmpty() && System.nanoTime() < deadline) {
       found = commits.stream().filter(c -> leading(c) == Boolean.TRUE).findFirst();
-      TimeUnit.MILLISECONDS.sleep(250);
+      if (found.isEmpty()) {
+        TimeUnit.MILLISECONDS.sleep(250);
+      }
     }
+    return found;
+  }
+
+  /** What happened, for the summary; it says "the other led" when the lead moved. */
+  String run() throws IOException, InterruptedException {
+    Optional<ServiceProcess> found = awaitLeader();
     if (found.isEmpty()) {
       return "no commit service led within " + SETTLE;
     }
@@ -62,7 +70,7 @@ final class LeaderPause {
     if (otherLed == null) {
       return leader.name() + " paused " + PAUSE.toSeconds() + " s; the other never led";
     }
-    deadline = System.nanoTime() + SETTLE.toNanos();
+    long deadline = System.nanoTime() + SETTLE.toNanos();
     while (!(leading(leader) == Boolean.FALSE && leading(other) == Boolean.TRUE)) {
       if (System.nanoTime() > deadline) {
         return leader.name() + " resumed, but the two did not settle on one leader";

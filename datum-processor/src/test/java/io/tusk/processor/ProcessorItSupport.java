@@ -235,10 +235,12 @@ final class ProcessorItSupport {
       KafkaSettings settings, Topics topics, Map<String, Datum> datums) {
     String jobId = datums.values().iterator().next().getJobId();
     Map<String, DatumResult> results = new HashMap<>();
-    for (ConsumerRecord<byte[], byte[]> record : readAll(settings, TopicNames.DATUM_RESULTS)) {
-      if (!jobId.equals(new String(record.key(), StandardCharsets.UTF_8))) {
-        continue;
-      }
+    for (ConsumerRecord<byte[], byte[]> record :
+        readCommitted(
+            settings,
+            TopicNames.DATUM_RESULTS,
+            r -> jobId.equals(new String(r.key(), StandardCharsets.UTF_8)),
+            datums.size())) {
       DatumResult result = topics.datumResults.readValue(record.value());
       assertThat(results.put(result.getMember(), result))
           .as("a second result for member " + result.getMember())
@@ -249,11 +251,16 @@ final class ProcessorItSupport {
     return results;
   }
 
-  /** Exactly one output per member for the job, with the clean run's hash. */
+  /**
+   * Exactly one output per member for the job, with the clean run's hash. Reads until every
+   * member's output arrived: the commit markers of one transaction reach its partitions one by one,
+   * so the outputs may become readable a moment after the results the caller waited for.
+   */
   static void assertOneOutputEach(
       KafkaSettings settings, Topics topics, String pipeline, Map<String, String> cleanHashes) {
     Map<String, Output> outputs = new HashMap<>();
-    for (ConsumerRecord<byte[], byte[]> record : readAll(settings, TopicNames.output(pipeline))) {
+    for (ConsumerRecord<byte[], byte[]> record :
+        readCommitted(settings, TopicNames.output(pipeline), r -> true, cleanHashes.size())) {
       Output output = topics.output(pipeline).readValue(record.value());
       assertThat(outputs.put(output.getMember(), output))
           .as("a second output for member " + output.getMember())

@@ -303,19 +303,28 @@ public final class EmbeddedKafka implements AutoCloseable {
    * reformatting would give the log a new cluster ID and make the broker refuse its own data.
    */
   private static String formatIfNeeded(Path dir) {
+    return formatIfNeeded(dir, NODE_ID, Uuid.randomUuid().toString());
+  }
+
+  /**
+   * Formats {@code dir} as node {@code nodeId} of cluster {@code newClusterId} unless it is
+   * formatted already; returns the cluster ID the directory holds. The nodes of a cluster with a
+   * static quorum ({@code controller.quorum.voters}) are each formatted so, with one cluster ID.
+   */
+  static String formatIfNeeded(Path dir, int nodeId, String newClusterId) {
     Path meta = dir.resolve(META_PROPERTIES);
     if (Files.exists(meta)) {
       String clusterId = readClusterId(meta);
       LOG.info("Reusing formatted Kafka log in {} (cluster {})", dir, clusterId);
       return clusterId;
     }
-    String clusterId = Uuid.randomUuid().toString();
+    String clusterId = newClusterId;
     // The formatter reports progress on a PrintStream; route it to the log instead of stdout.
     ByteArrayOutputStream formatterOutput = new ByteArrayOutputStream();
     try (PrintStream out = new PrintStream(formatterOutput, true, StandardCharsets.UTF_8)) {
       new Formatter()
           .setPrintStream(out)
-          .setNodeId(NODE_ID)
+          .setNodeId(nodeId)
           .setClusterId(clusterId)
           .setDirectories(List.of(dir.toString()))
           .setMetadataLogDirectory(dir.toString())

@@ -349,6 +349,7 @@ public final class LineageService implements Service {
         StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
         LogAndContinueProcessingExceptionHandler.class);
     props.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
+    config.scaling().apply(props, kafka.instanceId());
     // Operators' TUSK_KAFKA_* settings still win over the defaults above.
     props.putAll(kafka.clientOverrides());
     return props;

@@ -4,6 +4,7 @@ import io.tusk.common.config.Config;
 import io.tusk.common.config.ConfigKey;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.config.ServiceKeys;
+import io.tusk.common.config.StreamsScaling;
 import io.tusk.common.security.AuthConfig;
 import java.net.URI;
 import java.util.List;
@@ -26,6 +27,7 @@ import java.util.Objects;
  *     listener's actual port
  * @param commitUrl the commit service the console's commit calls are forwarded to, or null
  * @param openLineage where OpenLineage events go
+ * @param scaling standby replicas and static membership
  * @param auth who may call the HTTP API, and the internal listener's secret
  */
 public record LineageServiceConfig(
@@ -38,6 +40,7 @@ public record LineageServiceConfig(
     String advertisedUrl,
     URI commitUrl,
     OpenLineageSettings openLineage,
+    StreamsScaling scaling,
     AuthConfig auth) {
 
   public static final ConfigKey STATE_DIR =
@@ -100,7 +103,9 @@ public record LineageServiceConfig(
           OPENLINEAGE_URL,
           OPENLINEAGE_NAMESPACE,
           OPENLINEAGE_TOPIC,
-          OPENLINEAGE_BACKLOG);
+          OPENLINEAGE_BACKLOG,
+          StreamsScaling.STANDBY_REPLICAS,
+          StreamsScaling.STATIC_MEMBERSHIP);
 
   public LineageServiceConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -108,6 +113,7 @@ public record LineageServiceConfig(
     Objects.requireNonNull(httpHost, "httpHost");
     Objects.requireNonNull(advertisedUrl, "advertisedUrl");
     Objects.requireNonNull(openLineage, "openLineage");
+    Objects.requireNonNull(scaling, "scaling");
     Objects.requireNonNull(auth, "auth");
   }
 
@@ -146,6 +152,7 @@ public record LineageServiceConfig(
             config.string(OPENLINEAGE_TOPIC),
             config.integer(OPENLINEAGE_BACKLOG, 1),
             kafka.bootstrapServers()),
+        StreamsScaling.from(config),
         auth);
   }
 }

@@ -115,6 +115,38 @@ class LineageServiceConfigTest {
   }
 
   @Test
+  void shouldKeepStandbysAndJoinAsAStaticMemberWhenAsked() {
+    // Given one standby replica and static membership under the instance ID
+    Map<String, String> env = new HashMap<>(REQUIRED);
+    env.put("TUSK_STANDBY_REPLICAS", "1");
+    env.put("TUSK_STATIC_MEMBERSHIP", "true");
+    env.put("TUSK_INSTANCE_ID", "lineage-0");
+
+    // When the Kafka Streams properties are built
+    Properties props =
+        LineageService.streamsProperties(
+            LineageServiceConfig.from(env), new HostInfo("lineage-0", 8082));
+
+    // Then Kafka Streams keeps a standby of each task, and the main consumer is a static member
+    // named by the instance (Kafka Streams adds each thread's index)
+    assertThat(props.get(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG)).isEqualTo(1);
+    assertThat(props.get(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG)))
+        .isEqualTo("lineage-0");
+    assertThat(new StreamsConfig(props).getMainConsumerConfigs("tusk-lineage", "c", 1))
+        .containsEntry(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "lineage-0-1");
+  }
+
+  @Test
+  void shouldJoinAsADynamicMemberWithoutStandbysByDefault() {
+    Properties props =
+        LineageService.streamsProperties(
+            LineageServiceConfig.from(REQUIRED), new HostInfo("lineage-0", 8082));
+    assertThat(props.get(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG)).isEqualTo(0);
+    assertThat(new StreamsConfig(props).getMainConsumerConfigs("tusk-lineage", "c", 1))
+        .doesNotContainKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+  }
+
+  @Test
   void shouldAdvertiseConfiguredUrlOrBoundAddressWithActualPort() {
     // Given one config with an advertised URL and one bound to loopback without
     Map<String, String> advertised = new HashMap<>(REQUIRED);

@@ -1,6 +1,7 @@
 package io.tusk.lineage;
 
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.config.StreamsScaling;
 import io.tusk.common.security.AuthConfig;
 import java.nio.file.Path;
 import java.util.Properties;
@@ -22,6 +23,7 @@ final class TestStreams {
             "",
             null,
             OpenLineageSettings.disabled("unused:9092"),
+            new StreamsScaling(0, false),
             AuthConfig.disabled());
     return LineageService.streamsProperties(config, new HostInfo("127.0.0.1", 1));
   }

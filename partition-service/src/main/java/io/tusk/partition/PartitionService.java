@@ -204,6 +204,7 @@ public final class PartitionService implements Service {
     properties.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
     properties.put(
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, CorruptRecordHandler.class);
+    config.scaling().apply(properties, config.kafka().instanceId());
     properties.putAll(props);
     return properties;
   }

@@ -1,9 +1,11 @@
 package io.tusk.partition;
 
 import io.tusk.common.config.Config;
+import io.tusk.common.config.ConfigException;
 import io.tusk.common.config.ConfigKey;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.config.ServiceKeys;
+import io.tusk.common.config.StreamsScaling;
 import io.tusk.common.security.AuthConfig;
 import java.time.Duration;
 import java.util.List;
@@ -23,6 +25,7 @@ import java.util.Objects;
  * @param completion how the member topology completes commits
  * @param advertisedUrl where the other instances forward member queries of the partitions this one
  *     holds (empty: derived from the host and port)
+ * @param scaling standby replicas and static membership
  * @param auth who may call the member queries
  */
 public record PartitionServiceConfig(
@@ -34,6 +37,7 @@ public record PartitionServiceConfig(
     int httpPort,
     CompletionSettings completion,
     String advertisedUrl,
+    StreamsScaling scaling,
     AuthConfig auth) {
 
   public static final ConfigKey STATE_DIR =
@@ -83,7 +87,9 @@ public record PartitionServiceConfig(
           SLICE_ROWS,
           SLICE_MEMBERS,
           COMPLETION_INTERVAL_MS,
-          ADVERTISED_URL);
+          ADVERTISED_URL,
+          StreamsScaling.STANDBY_REPLICAS,
+          StreamsScaling.STATIC_MEMBERSHIP);
 
   public PartitionServiceConfig {
     Objects.requireNonNull(kafka, "kafka");
@@ -91,6 +97,7 @@ public record PartitionServiceConfig(
     Objects.requireNonNull(httpHost, "httpHost");
     Objects.requireNonNull(completion, "completion");
     Objects.requireNonNull(advertisedUrl, "advertisedUrl");
+    Objects.requireNonNull(scaling, "scaling");
     Objects.requireNonNull(auth, "auth");
   }
 
@@ -101,6 +108,18 @@ public record PartitionServiceConfig(
    */
   public static PartitionServiceConfig from(Map<String, String> env) {
     Config config = Config.load(env, KEYS);
+    StreamsScaling scaling = StreamsScaling.from(config);
+    if (scaling.standbyReplicas() > 0) {
+      // Seen in KillRestartIT: a standby of a task that reads a by-member topic (a pattern
+      // subscription) is recycled to active without the topics created since it was built, fails
+      // with "unknown to the topology" and leaves its RocksDB locked (Kafka Streams: see
+      // apache/kafka#12730, which fixes the case without patterns only).
+      throw new ConfigException(
+          StreamsScaling.STANDBY_REPLICAS.name()
+              + " must be 0 for the partition service: Kafka Streams cannot turn a standby of its"
+              + " pattern-subscribed tasks into an active task once new repos exist (a moved task"
+              + " restores its stores from the changelogs instead)");
+    }
     return new PartitionServiceConfig(
         KafkaSettings.from(config),
         config.string(STATE_DIR),
@@ -115,6 +134,7 @@ public record PartitionServiceConfig(
         config.string(ADVERTISED_URL).isEmpty()
             ? ""
             : config.httpUrl(ADVERTISED_URL, true).toString(),
+        scaling,
         AuthConfig.from(config));
   }
 }

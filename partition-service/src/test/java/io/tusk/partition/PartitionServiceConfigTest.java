@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tusk.common.config.ConfigException;
+import io.tusk.common.config.StreamsScaling;
 import io.tusk.testfixtures.TestAuth;
 import java.time.Duration;
 import java.util.HashMap;
@@ -61,6 +62,7 @@ class PartitionServiceConfigTest {
     env.put("TUSK_COMPLETION_SLICE_ROWS", "100");
     env.put("TUSK_COMPLETION_SLICE_MEMBERS", "10");
     env.put("TUSK_COMPLETION_INTERVAL_MS", "50");
+    env.put("TUSK_STATIC_MEMBERSHIP", "true");
 
     // When it is read
     PartitionServiceConfig config = PartitionServiceConfig.from(env);
@@ -73,7 +75,21 @@ class PartitionServiceConfigTest {
     assertThat(config.httpPort()).isZero();
     assertThat(config.completion())
         .isEqualTo(new CompletionSettings(100, 10, Duration.ofMillis(50)));
+    assertThat(config.scaling()).isEqualTo(new StreamsScaling(0, true));
     assertThat(PartitionServiceConfig.KEYS).extracting(k -> k.name()).containsAll(env.keySet());
+  }
+
+  @Test
+  void shouldRefuseStandbyReplicasNamingTheKeyAndWhy() {
+    // Given standby replicas asked for
+    Map<String, String> env = new HashMap<>(REQUIRED);
+    env.put("TUSK_STANDBY_REPLICAS", "1");
+
+    // Then the service refuses to start, naming the key and the Kafka Streams limitation
+    assertThatThrownBy(() -> PartitionServiceConfig.from(env))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_STANDBY_REPLICAS must be 0")
+        .hasMessageContaining("pattern-subscribed");
   }
 
   @Test

@@ -10,14 +10,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The schedule of one round: every 3 to 6 seconds (seeded) it kills the next victim of a seeded
- * shuffle of all of them with SIGKILL (so each kind dies early, and in turn), starts it again 1 to
- * 3 seconds later and notes how long it took to answer {@code /health} again. After the second kill
- * it pauses the leading commit service once ({@link LeaderPause}).
+ * shuffle of all of them with SIGKILL (every third a broker, when there are brokers), starts it
+ * again 1 to 3 seconds later and notes how long it took to recover. After the second kill it pauses
+ * the leading commit service once ({@link LeaderPause}); after the fourth, when there are brokers,
+ * a seeded one of them once ({@link BrokerVictim#pause}). As a supervisor would, it also starts
+ * again any victim that exited on its own (a service that cannot do its job exits).
  */
 final class Chaos implements Runnable {
-  private static final Duration HEALTHY = Duration.ofMinutes(2);
+  private static final Duration RECOVERY = Duration.ofMinutes(2);
 
-  private final List<ServiceProcess> victims;
+  /** Past the brokers' session with the controller (9 s), so the controller fences the node. */
+  static final Duration BROKER_PAUSE = Duration.ofSeconds(16);
+
+  private final List<Victim> victims;
+  private final List<BrokerVictim> brokers;
   private final Random random;
   private final int maxKills;
   private final LeaderPause leaderPause;
@@ -25,14 +31,44 @@ final class Chaos implements Runnable {
   private final List<String> events = new ArrayList<>();
   private final List<Long> recoveryMillis = new ArrayList<>();
   private String leaderPaused = "";
+  private String brokerPaused = "";
   private int kills;
 
-  Chaos(List<ServiceProcess> victims, Random random, int maxKills, LeaderPause leaderPause) {
-    this.victims = new ArrayList<>(victims);
-    Collections.shuffle(this.victims, random);
+  /**
+   * @param victims every service instance and broker that may be killed
+   * @param brokers the brokers among them, one of which is paused once (none: no broker pause)
+   */
+  Chaos(
+      List<Victim> victims,
+      List<BrokerVictim> brokers,
+      Random random,
+      int maxKills,
+      LeaderPause leaderPause) {
+    this.victims = order(victims, brokers, random);
+    this.brokers = List.copyOf(brokers);
     this.random = random;
     this.maxKills = maxKills;
     this.leaderPause = leaderPause;
+  }
+
+  /**
+   * A seeded shuffle of the services with a seeded shuffle of the brokers woven in as every third
+   * victim, so a short round kills brokers and services alike.
+   */
+  private static List<Victim> order(
+      List<Victim> victims, List<BrokerVictim> brokers, Random random) {
+    List<Victim> services = new ArrayList<>(victims);
+    services.removeAll(brokers);
+    Collections.shuffle(services, random);
+    List<Victim> nodes = new ArrayList<>(brokers);
+    Collections.shuffle(nodes, random);
+    List<Victim> order = new ArrayList<>();
+    while (!services.isEmpty() || !nodes.isEmpty()) {
+      boolean brokerTurn = order.size() % 3 == 1;
+      List<Victim> from = (brokerTurn && !nodes.isEmpty()) || services.isEmpty() ? nodes : services;
+      order.add(from.remove(0));
+    }
+    return order;
   }
 
   void stop() {
@@ -43,7 +79,7 @@ final class Chaos implements Runnable {
     return kills;
   }
 
-  /** Per kill, from the restart to a healthy {@code /health}. */
+  /** Per kill, from the restart to recovered. */
   synchronized List<Long> recoveryMillis() {
     return List.copyOf(recoveryMillis);
   }
@@ -58,6 +94,11 @@ final class Chaos implements Runnable {
     return leaderPaused;
   }
 
+  /** What the broker's pause did; empty when it did not run. */
+  synchronized String brokerPause() {
+    return brokerPaused;
+  }
+
   @Override
   public void run() {
     try {
@@ -65,6 +106,7 @@ final class Chaos implements Runnable {
         if (pause(3_000 + random.nextInt(3_000))) {
           return;
         }
+        restartExited();
         if (kills() == 2 && leaderPause().isEmpty()) {
           String paused = leaderPause.run();
           synchronized (this) {
@@ -73,24 +115,44 @@ final class Chaos implements Runnable {
           }
           continue;
         }
-        ServiceProcess victim = victims.get(kills() % victims.size());
+        if (kills() == 4 && !brokers.isEmpty() && brokerPause().isEmpty()) {
+          String paused = brokers.get(random.nextInt(brokers.size())).pause(BROKER_PAUSE);
+          synchronized (this) {
+            brokerPaused = paused;
+            events.add(paused);
+          }
+          continue;
+        }
+        Victim victim = victims.get(kills() % victims.size());
         victim.kill();
         long down = 1_000 + random.nextInt(2_000);
         pause(down);
         long restarted = System.nanoTime();
         victim.start();
-        victim.awaitHealthy(HEALTHY);
+        victim.awaitRecovered(RECOVERY);
         long recovered = (System.nanoTime() - restarted) / 1_000_000;
         synchronized (this) {
           kills++;
           recoveryMillis.add(recovered);
           events.add(
-              victim.name() + " down " + down + " ms, healthy " + recovered + " ms after start");
+              victim.name() + " down " + down + " ms, recovered " + recovered + " ms after start");
         }
       }
     } catch (Exception e) {
       synchronized (this) {
         events.add("chaos stopped by " + e);
+      }
+    }
+  }
+
+  /** Starts any victim that exited on its own, as a supervisor does, and notes it. */
+  void restartExited() {
+    for (Victim victim : victims) {
+      if (!victim.alive()) {
+        victim.start();
+        synchronized (this) {
+          events.add(victim.name() + " had exited on its own; started again");
+        }
       }
     }
   }

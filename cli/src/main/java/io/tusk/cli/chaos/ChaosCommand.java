@@ -1,6 +1,8 @@
 package io.tusk.cli.chaos;
 
 import io.tusk.cli.Home;
+import io.tusk.localstack.EmbeddedRegistry;
+import io.tusk.localstack.KafkaCluster;
 import io.tusk.localstack.LocalStack;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -15,9 +17,10 @@ import picocli.CommandLine.Option;
 @Command(
     name = "chaos",
     description =
-        "Kill and restart services (SIGKILL), and pause the leading commit service (SIGSTOP), while"
-            + " the OMOP demo runs round after round; then check every job, commit chain and output"
-            + " against a clean run.")
+        "Kill and restart brokers and services (SIGKILL), and pause the leading commit service and"
+            + " a broker (SIGSTOP), while the OMOP demo runs round after round on a 3-node Kafka"
+            + " cluster; then check every job, commit chain, instance's answers and output against a"
+            + " clean run.")
 public final class ChaosCommand implements Callable<Integer> {
   @Option(
       names = "--seed",
@@ -38,6 +41,14 @@ public final class ChaosCommand implements Callable<Integer> {
   int rounds;
 
   @Option(
+      names = "--brokers",
+      defaultValue = "3",
+      description =
+          "Kafka nodes, each a process that is killed and paused too (default ${DEFAULT-VALUE});"
+              + " 1 runs one in-process broker that is left alone.")
+  int brokers;
+
+  @Option(
       names = "--data",
       description = "Directory of the OMOP CSV files (default: <repo>/data/omop-gibleed).")
   Path data;
@@ -47,20 +58,26 @@ public final class ChaosCommand implements Callable<Integer> {
     PrintStream out = System.out;
     Path home = Home.home().resolve("chaos");
     Home.clean(home);
+    Path dataDir = data == null ? Home.root().resolve("data/omop-gibleed") : data;
+    ChaosRun.Settings settings = new ChaosRun.Settings(seed, kills, rounds);
     ChaosRun.Result result;
-    try (LocalStack stack = LocalStack.start(home.resolve("stack"), LocalStack.Ports.ephemeral())) {
-      result =
-          new ChaosRun(
-                  new ChaosRun.Settings(seed, kills, rounds),
-                  stack.bootstrapServers(),
-                  stack.registryUrl(),
-                  home,
-                  data == null ? Home.root().resolve("data/omop-gibleed") : data,
-                  out)
-              .run();
+    if (brokers > 1) {
+      try (EmbeddedRegistry registry = EmbeddedRegistry.start(home.resolve("registry"), 0);
+          KafkaCluster cluster = KafkaCluster.start(home.resolve("kafka"), brokers)) {
+        result = new ChaosRun(settings, cluster, registry.url(), home, dataDir, out).run();
+      }
+    } else {
+      try (LocalStack stack =
+          LocalStack.start(home.resolve("stack"), LocalStack.Ports.ephemeral())) {
+        result =
+            new ChaosRun(
+                    settings, stack.bootstrapServers(), stack.registryUrl(), home, dataDir, out)
+                .run();
+      }
     }
     out.printf("chaos: %d kills; %s%n", result.kills(), result.recovery());
     result.leaderPauses().forEach(pause -> out.println("chaos: leader pause: " + pause));
+    result.brokerPauses().forEach(pause -> out.println("chaos: broker pause: " + pause));
     if (result.passed()) {
       out.println(
           "chaos: passed: every job succeeded, every repo's commits form one chain, no output was"

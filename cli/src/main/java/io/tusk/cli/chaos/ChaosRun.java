@@ -8,18 +8,21 @@ import io.tusk.cli.local.Ports;
 import io.tusk.cli.local.TuskServices;
 import io.tusk.commit.CommitService;
 import io.tusk.common.config.KafkaSettings;
+import io.tusk.common.config.StreamsScaling;
 import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.lineage.LineageService;
 import io.tusk.localstack.FreePorts;
+import io.tusk.localstack.KafkaCluster;
 import io.tusk.partition.PartitionService;
 import io.tusk.processor.DatumProcessor;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.Output;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,14 +40,17 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 
 /**
- * Machines lost while Tusk works, on a running broker and registry: every service runs as a process
- * of its own (two commit services, one of them leading; a partition service; a lineage service; and
- * per round three datum processors for the demo's two pipelines, a DAG). Each round runs the OMOP
- * demo (two commits over the GiBleed tables) under new names while a {@link Chaos} schedule kills
- * services with SIGKILL and restarts them, and once pauses the leading commit service with SIGSTOP
- * past its group session. Afterwards it checks that every job succeeded, every repo's commits form
- * one chain (no sequence sealed twice), no output appears twice for a job under read_committed, and
- * every round's outputs equal, member by member, a clean in-process run's over the same rows.
+ * Machines lost while Tusk works, on a running registry and either a {@link KafkaCluster} whose
+ * nodes are victims too or a broker left alone: every service runs as a process of its own (two
+ * commit services, one of them leading; two partition services; two lineage services; and per round
+ * three datum processors for the demo's two pipelines, a DAG). Each round runs the OMOP demo (two
+ * commits over the GiBleed tables) under new names while a {@link Chaos} schedule kills services
+ * and brokers with SIGKILL and restarts them, once pauses the leading commit service with SIGSTOP
+ * past its group session, and once pauses a broker past its session with the controller. Afterwards
+ * it checks that every job succeeded, every instance of each service answers the same queries
+ * alike, every repo's commits form one chain (no sequence sealed twice), no output appears twice
+ * for a job under read_committed, and every round's outputs equal, member by member, a clean
+ * in-process run's over the same rows.
  *
  * <p>{@code KillRestartIT} runs one round in {@code mvn verify}; {@code tusk chaos} runs as many as
  * asked.
@@ -68,12 +74,14 @@ public final class ChaosRun {
    * @param kills the kills made, all rounds
    * @param recoveryMillis per kill: from the restart to a healthy {@code /health}
    * @param leaderPauses per round, what pausing the leading commit service did
+   * @param brokerPauses per round, what pausing a broker did (none without a cluster)
    * @param failures every check that failed (empty: the run passed)
    */
   public record Result(
       int kills,
       List<Long> recoveryMillis,
       List<String> leaderPauses,
+      List<String> brokerPauses,
       List<String> events,
       List<String> failures) {
 
@@ -99,6 +107,7 @@ public final class ChaosRun {
   }
 
   private final Settings settings;
+  private final KafkaCluster cluster;
   private final String bootstrap;
   private final String registry;
   private final Path home;
@@ -106,13 +115,38 @@ public final class ChaosRun {
   private final PrintStream out;
 
   /**
+   * A run on a cluster whose nodes are killed and paused too.
+   *
    * @param home where the services keep their state, and the processes their logs
    * @param data the GiBleed sample's directory
    * @param out where progress is printed
    */
   public ChaosRun(
+      Settings settings,
+      KafkaCluster cluster,
+      String registry,
+      Path home,
+      Path data,
+      PrintStream out) {
+    this(settings, cluster, cluster.bootstrapServers(), registry, home, data, out);
+  }
+
+  /** A run on a broker that is left alone ({@code bootstrap}). */
+  public ChaosRun(
       Settings settings, String bootstrap, String registry, Path home, Path data, PrintStream out) {
+    this(settings, null, bootstrap, registry, home, data, out);
+  }
+
+  private ChaosRun(
+      Settings settings,
+      KafkaCluster cluster,
+      String bootstrap,
+      String registry,
+      Path home,
+      Path data,
+      PrintStream out) {
     this.settings = Objects.requireNonNull(settings, "settings");
+    this.cluster = cluster;
     this.bootstrap = Objects.requireNonNull(bootstrap, "bootstrap");
     this.registry = Objects.requireNonNull(registry, "registry");
     this.home = Objects.requireNonNull(home, "home");
@@ -133,51 +167,53 @@ public final class ChaosRun {
     List<String> failures = new ArrayList<>();
     List<Long> recovery = new ArrayList<>();
     List<String> pauses = new ArrayList<>();
+    List<String> brokerPauses = new ArrayList<>();
     List<String> events = new ArrayList<>();
     List<String> pipelines = new ArrayList<>();
     int kills = 0;
 
-    // The services that live through every round, each a process of its own
-    int[] ports = FreePorts.resolve(0, 0, 0, 0, 0);
-    int partitionPort = ports[2];
-    int lineagePort = ports[3];
+    // The services that live through every round, two instances each, each a process of its own
+    int[] ports = FreePorts.resolve(new int[8]);
     List<ServiceProcess> commits = new ArrayList<>();
-    for (int c = 0; c < 2; c++) {
-      String instance = "chaos-commit-" + c;
-      Map<String, String> env =
-          TuskServices.serviceEnv(bootstrap, registry, home, instance, ports[c], null);
-      env.put("TUSK_PARTITION_URL", "http://127.0.0.1:" + partitionPort);
-      env.put("TUSK_MEMBER_PARTITIONS", Integer.toString(TuskServices.MEMBER_PARTITIONS));
-      commits.add(process("commit-" + c, CommitService.class, env, ports[c]));
+    List<ServiceProcess> partitions = new ArrayList<>();
+    List<ServiceProcess> lineages = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      Map<String, String> commitEnv = env("chaos-commit-" + i, ports[i], null);
+      commitEnv.put("TUSK_PARTITION_URL", "http://127.0.0.1:" + ports[2 + i]);
+      commitEnv.put("TUSK_MEMBER_PARTITIONS", Integer.toString(TuskServices.MEMBER_PARTITIONS));
+      commits.add(process("commit-" + i, CommitService.class, commitEnv, ports[i]));
+      Map<String, String> partitionEnv =
+          env("chaos-partition-" + i, ports[2 + i], home.resolve("partition-" + i));
+      partitionEnv.put("TUSK_ADVERTISED_URL", "http://127.0.0.1:" + ports[2 + i]);
+      partitions.add(process("partition-" + i, PartitionService.class, partitionEnv, ports[2 + i]));
+      Map<String, String> lineageEnv =
+          env("chaos-lineage-" + i, ports[4 + i], home.resolve("lineage-" + i));
+      lineageEnv.put("TUSK_INTERNAL_PORT", Integer.toString(ports[6 + i]));
+      lineageEnv.put("TUSK_ADVERTISED_URL", "http://127.0.0.1:" + ports[6 + i]);
+      lineageEnv.put("TUSK_COMMIT_URL", "http://127.0.0.1:" + ports[i]);
+      // Standbys: a killed instance's index tasks move to warm stores (the partition service
+      // cannot have them; see PartitionServiceConfig).
+      lineageEnv.put(StreamsScaling.STANDBY_REPLICAS.name(), "1");
+      lineages.add(process("lineage-" + i, LineageService.class, lineageEnv, ports[4 + i]));
     }
-    Map<String, String> lineageEnv =
-        TuskServices.serviceEnv(
-            bootstrap, registry, home, "chaos-lineage", lineagePort, home.resolve("lineage"));
-    lineageEnv.put("TUSK_INTERNAL_PORT", Integer.toString(ports[4]));
-    lineageEnv.put("TUSK_COMMIT_URL", "http://127.0.0.1:" + ports[0]);
     List<ServiceProcess> core = new ArrayList<>(commits);
-    core.add(
-        process(
-            "partition",
-            PartitionService.class,
-            TuskServices.serviceEnv(
-                bootstrap,
-                registry,
-                home,
-                "chaos-partition",
-                partitionPort,
-                home.resolve("partition")),
-            partitionPort));
-    core.add(process("lineage", LineageService.class, lineageEnv, lineagePort));
+    core.addAll(partitions);
+    core.addAll(lineages);
+    List<BrokerVictim> brokers =
+        cluster == null
+            ? List.of()
+            : cluster.nodes().stream().map(node -> new BrokerVictim(cluster, node)).toList();
+    int lineagePort = ports[4];
     String token = LocalAuth.of(home).adminToken();
     TuskClient client =
         new TuskClient("http://127.0.0.1:" + ports[0], "http://127.0.0.1:" + lineagePort, token);
+    Agreement agreement = new Agreement(token);
     try {
       for (ServiceProcess service : core) {
         service.start();
       }
       for (ServiceProcess service : core) {
-        service.awaitHealthy(HEALTHY);
+        service.awaitRecovered(HEALTHY);
       }
       for (int round = 1; round <= settings.rounds(); round++) {
         String repo = "chaos-" + suffix + "-" + round;
@@ -189,23 +225,18 @@ public final class ChaosRun {
         List<String> processed = List.of(pipeline, pipeline, pipeline + "-cohorts");
         for (int i = 0; i < processed.size(); i++) {
           Map<String, String> env =
-              TuskServices.serviceEnv(
-                  bootstrap,
-                  registry,
-                  home,
-                  "chaos-processor-" + round + "-" + i,
-                  processorPorts[i],
-                  null);
+              env("chaos-processor-" + round + "-" + i, processorPorts[i], null);
           env.put("TUSK_PIPELINE", processed.get(i));
           env.put("TUSK_PIPELINE_WAIT_SECONDS", "600");
           processors.add(
               process(
                   "processor-" + round + "-" + i, DatumProcessor.class, env, processorPorts[i]));
         }
-        List<ServiceProcess> victims = new ArrayList<>(core);
+        List<Victim> victims = new ArrayList<>(core);
         victims.addAll(processors);
+        victims.addAll(brokers);
         LeaderPause leaderPause = new LeaderPause(commits, token);
-        Chaos chaos = new Chaos(victims, random, settings.killsPerRound(), leaderPause);
+        Chaos chaos = new Chaos(victims, brokers, random, settings.killsPerRound(), leaderPause);
         // The demo creates its repo and pipelines first: writes the client does not repeat, so
         // start once a commit service leads (the last round may have killed the leader).
         if (leaderPause.awaitLeader().isEmpty()) {
@@ -222,13 +253,12 @@ public final class ChaosRun {
               new OmopDemo(client, kafka, dataset, quiet(), repo, pipeline, PARTITIONS).run();
           chaos.stop();
           killer.join();
-          for (ServiceProcess service : victims) {
-            if (!service.alive()) {
-              service.start();
-            }
+          chaos.restartExited();
+          for (BrokerVictim broker : brokers) {
+            broker.awaitRecovered(HEALTHY);
           }
           for (ServiceProcess service : core) {
-            service.awaitHealthy(HEALTHY);
+            service.awaitRecovered(HEALTHY);
           }
           for (OmopDemo.JobSummary job :
               List.of(
@@ -237,6 +267,30 @@ public final class ChaosRun {
               failures.add("round " + round + ": job " + job.jobId() + " ended " + job.state());
             }
           }
+          // And every instance answers alike: the commit history, a member's rows, the whole
+          // diff of the round's two commits, and the lineage of one output
+          String member = URLEncoder.encode(result.lineageMember(), StandardCharsets.UTF_8);
+          agreement
+              .check("commit", commits, "/repos/" + repo + "/commits")
+              .ifPresent(failures::add);
+          agreement
+              .check("partition", partitions, "/repos/" + repo + "/members/" + member)
+              .ifPresent(failures::add);
+          agreement
+              .check(
+                  "partition",
+                  partitions,
+                  "/repos/"
+                      + repo
+                      + "/diff?from="
+                      + result.first().commitId()
+                      + "&to="
+                      + result.second().commitId())
+              .ifPresent(failures::add);
+          agreement
+              .check(
+                  "lineage", lineages, "/pipelines/" + pipeline + "/outputs/" + member + "/lineage")
+              .ifPresent(failures::add);
         } finally {
           chaos.stop();
           for (ServiceProcess processor : processors) {
@@ -247,6 +301,9 @@ public final class ChaosRun {
         recovery.addAll(chaos.recoveryMillis());
         events.addAll(chaos.events());
         pauses.add(chaos.leaderPause());
+        if (cluster != null) {
+          brokerPauses.add(chaos.brokerPause());
+        }
         out.printf("chaos: round %d: %s%n", round, String.join("; ", chaos.events()));
       }
     } finally {
@@ -269,8 +326,24 @@ public final class ChaosRun {
     out.println("chaos: the clean run");
     Path cleanHome = Files.createTempDirectory(home, "clean-");
     String cleanPipeline = "clean-insights-" + suffix;
+    Map<String, String> replicated = Map.of(KafkaSettings.REPLICATION_FACTOR.name(), replication());
     try (TuskServices services =
-        TuskServices.start(bootstrap, registry, cleanHome, Ports.ephemeral(), 2)) {
+        TuskServices.start(
+            bootstrap,
+            registry,
+            cleanHome,
+            Ports.ephemeral(),
+            2,
+            true,
+            Map.of(
+                CommitService.SERVICE,
+                replicated,
+                PartitionService.SERVICE,
+                replicated,
+                LineageService.SERVICE_NAME,
+                replicated,
+                DatumProcessor.SERVICE,
+                replicated))) {
       new OmopDemo(
               services.client(),
               kafka,
@@ -293,8 +366,31 @@ public final class ChaosRun {
         failures.add("leader pause: " + (pause.isEmpty() ? "never ran (too few kills)" : pause));
       }
     }
+    for (String pause : brokerPauses) {
+      if (!pause.contains("in sync again")) {
+        failures.add("broker pause: " + (pause.isEmpty() ? "never ran (too few kills)" : pause));
+      }
+    }
     return new Result(
-        kills, List.copyOf(recovery), List.copyOf(pauses), List.copyOf(events), failures);
+        kills,
+        List.copyOf(recovery),
+        List.copyOf(pauses),
+        List.copyOf(brokerPauses),
+        List.copyOf(events),
+        failures);
+  }
+
+  /** Topics are replicated on every node of a cluster, up to three. */
+  private String replication() {
+    return Integer.toString(cluster == null ? 1 : Math.min(3, cluster.nodes().size()));
+  }
+
+  /** One service instance's environment: {@link TuskServices#serviceEnv} with the replication. */
+  private Map<String, String> env(String instance, int port, Path stateDir) {
+    Map<String, String> env =
+        TuskServices.serviceEnv(bootstrap, registry, home, instance, port, stateDir);
+    env.put(KafkaSettings.REPLICATION_FACTOR.name(), replication());
+    return env;
   }
 
   private ServiceProcess process(String name, Class<?> main, Map<String, String> env, int port) {

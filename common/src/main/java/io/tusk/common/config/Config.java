@@ -78,6 +78,18 @@ public final class Config {
     return value;
   }
 
+  /** The value of {@code key} as a flag: {@code true} or {@code false}, in any case. */
+  public boolean flag(ConfigKey key) {
+    String value = string(key);
+    if (value.equalsIgnoreCase("true")) {
+      return true;
+    }
+    if (value.equalsIgnoreCase("false")) {
+      return false;
+    }
+    throw new ConfigException(key.name() + " must be true or false, got '" + value + "'");
+  }
+
   /** The value of {@code key} as a long. */
   public long longValue(ConfigKey key) {
     String value = string(key);

@@ -129,7 +129,7 @@ public record AuthConfig(
    *     exist or a value does not parse
    */
   public static AuthConfig from(Config config) {
-    boolean disabled = flag(config, DISABLED);
+    boolean disabled = config.flag(DISABLED);
     String file = config.string(JWKS_FILE);
     String url = config.string(JWKS_URL);
     if (!disabled && file.isEmpty() && url.isEmpty()) {
@@ -164,7 +164,7 @@ public record AuthConfig(
         config.string(ISSUER),
         config.string(AUDIENCE),
         Set.copyOf(config.list(ADMINS)),
-        flag(config, METRICS_PUBLIC),
+        config.flag(METRICS_PUBLIC),
         secret,
         Duration.ofSeconds(config.integer(JWKS_REFRESH_SECONDS, 1)),
         HttpTls.from(config));
@@ -190,16 +190,5 @@ public record AuthConfig(
               + " internal listener");
     }
     return internalSecret;
-  }
-
-  private static boolean flag(Config config, ConfigKey key) {
-    String value = config.string(key);
-    if (value.equalsIgnoreCase("true")) {
-      return true;
-    }
-    if (value.equalsIgnoreCase("false")) {
-      return false;
-    }
-    throw new ConfigException(key.name() + " must be true or false, got '" + value + "'");
   }
 }

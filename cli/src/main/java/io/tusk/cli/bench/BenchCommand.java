@@ -10,7 +10,12 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench",
     description = "Run the end-to-end benchmark on a fresh local stack and print its figures.",
-    subcommands = {ProcessorBench.class, VersioningBenchCommand.class, LineageBenchCommand.class})
+    subcommands = {
+      ProcessorBench.class,
+      VersioningBenchCommand.class,
+      LineageBenchCommand.class,
+      ScalingBenchCommand.class
+    })
 public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--members",

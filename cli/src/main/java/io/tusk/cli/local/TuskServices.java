@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -150,16 +151,52 @@ public final class TuskServices implements AutoCloseable {
     return startPartitionService(bootstrapServers, registryUrl, home, httpPort, Map.of());
   }
 
+  /**
+   * Starts one of several partition-service instances side by side, configured like the local one
+   * but named {@code instance}: its instance ID (which its rekeyers' transactional IDs carry, so
+   * instances must differ) and its own state directory {@code <home>/state/<instance>} (instances
+   * of one Kafka Streams application must not share one). The URL the others forward member queries
+   * to is derived from 127.0.0.1 and the port it bound, so {@code httpPort} 0 is fine.
+   */
+  public static PartitionService startPartitionService(
+      String bootstrapServers, String registryUrl, Path home, String instance, int httpPort) {
+    Objects.requireNonNull(instance, "instance");
+    return startPartitionService(
+        bootstrapServers,
+        registryUrl,
+        home,
+        instance,
+        httpPort,
+        home.resolve("state").resolve(instance),
+        Map.of());
+  }
+
   private static PartitionService startPartitionService(
       String bootstrapServers,
       String registryUrl,
       Path home,
       int httpPort,
       Map<String, String> extraEnv) {
-    Map<String, String> base = baseEnv(bootstrapServers, registryUrl);
-    base.putAll(LocalAuth.of(home).env());
+    return startPartitionService(
+        bootstrapServers,
+        registryUrl,
+        home,
+        "local-partition",
+        httpPort,
+        home.resolve("state/partition-service"),
+        extraEnv);
+  }
+
+  private static PartitionService startPartitionService(
+      String bootstrapServers,
+      String registryUrl,
+      Path home,
+      String instance,
+      int httpPort,
+      Path stateDir,
+      Map<String, String> extraEnv) {
     Map<String, String> env =
-        env(base, "local-partition", httpPort, home.resolve("state/partition-service"));
+        serviceEnv(bootstrapServers, registryUrl, home, instance, httpPort, stateDir);
     env.putAll(extraEnv);
     return PartitionService.start(PartitionServiceConfig.from(env));
   }

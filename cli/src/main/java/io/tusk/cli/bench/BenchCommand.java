@@ -4,6 +4,7 @@ import io.tusk.cli.Home;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tusk bench}: the end-to-end benchmark (see the README for what it measures). */
@@ -17,17 +18,7 @@ import picocli.CommandLine.Option;
       ScalingBenchCommand.class
     })
 public final class BenchCommand implements Callable<Integer> {
-  @Option(
-      names = "--members",
-      defaultValue = "100000",
-      description = "Members in the generated table (default ${DEFAULT-VALUE}).")
-  int members;
-
-  @Option(
-      names = "--rows",
-      defaultValue = "2000000",
-      description = "Rows in the generated table (default ${DEFAULT-VALUE}).")
-  long rows;
+  @Mixin TableOptions table;
 
   @Option(
       names = "--update-every",
@@ -40,7 +31,7 @@ public final class BenchCommand implements Callable<Integer> {
     Path home = Home.home().resolve("bench");
     Home.clean(home);
     try {
-      new Bench(System.out, new SyntheticTable(members, rows), updateEvery, home).run();
+      new Bench(System.out, table.table(), updateEvery, home).run();
     } finally {
       Home.clean(home);
     }

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -17,17 +18,7 @@ import picocli.CommandLine.Option;
         "Run the same job with several partition-service instances and datum processors; wall"
             + " time, stage rates and per-instance throughput against 1 instance and 1 processor.")
 public final class ScalingBenchCommand implements Callable<Integer> {
-  @Option(
-      names = "--members",
-      defaultValue = "100000",
-      description = "Members in the generated table (default ${DEFAULT-VALUE}).")
-  int members;
-
-  @Option(
-      names = "--rows",
-      defaultValue = "2000000",
-      description = "Rows in the generated table (default ${DEFAULT-VALUE}).")
-  long rows;
+  @Mixin TableOptions table;
 
   @Option(
       names = "--partition-instances",
@@ -51,9 +42,7 @@ public final class ScalingBenchCommand implements Callable<Integer> {
     Path home = Home.home().resolve("bench-scaling");
     Home.clean(home);
     try {
-      new ScalingBench(
-              System.out, new SyntheticTable(members, rows), partitionInstances, processors, home)
-          .run();
+      new ScalingBench(System.out, table.table(), partitionInstances, processors, home).run();
     } finally {
       Home.clean(home);
     }

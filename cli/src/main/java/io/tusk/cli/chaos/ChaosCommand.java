@@ -80,8 +80,9 @@ public final class ChaosCommand implements Callable<Integer> {
     result.brokerPauses().forEach(pause -> out.println("chaos: broker pause: " + pause));
     if (result.passed()) {
       out.println(
-          "chaos: passed: every job succeeded, every repo's commits form one chain, no output was"
-              + " written twice for a job, and every round's outputs equal the clean run's");
+          "chaos: passed: every job succeeded, every instance answered alike, every repo's commits"
+              + " form one chain, no output was written twice for a job, and every round's outputs"
+              + " equal the clean run's");
       Home.clean(home);
       return 0;
     }

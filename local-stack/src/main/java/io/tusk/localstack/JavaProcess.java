@@ -22,7 +22,6 @@ public final class JavaProcess {
   private final Map<String, String> env;
   private final Path log;
   private Process process;
-  private int starts;
 
   /**
    * @param mainClass the class to run
@@ -64,7 +63,6 @@ public final class JavaProcess {
     } catch (IOException e) {
       throw new UncheckedIOException("Could not start " + mainClass, e);
     }
-    starts++;
   }
 
   /** Kills the process with SIGKILL (resuming it first if paused) and waits until it is gone. */
@@ -109,11 +107,6 @@ public final class JavaProcess {
   /** True while the process runs (paused or not). */
   public synchronized boolean alive() {
     return process != null && process.isAlive();
-  }
-
-  /** How many times it was started. */
-  public synchronized int starts() {
-    return starts;
   }
 
   /** The file its output goes to. */

@@ -1,10 +1,5 @@
 package io.tusk.cli.chaos;
 
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,8 +14,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class Agreement {
   private static final Duration DEADLINE = Duration.ofSeconds(60);
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private final String token;
 
@@ -38,7 +31,7 @@ final class Agreement {
     while (System.nanoTime() < end) {
       List<String> asked = new ArrayList<>();
       for (ServiceProcess instance : instances) {
-        asked.add(get(instance.port(), path));
+        asked.add(get(instance, path));
       }
       answers = asked;
       if (asked.get(0).startsWith("200 ")
@@ -54,18 +47,10 @@ final class Agreement {
   }
 
   /** "status body", or "ERR" when the instance did not answer. */
-  private String get(int port, String path) throws InterruptedException {
-    try {
-      HttpResponse<String> response =
-          HTTP.send(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                  .header("Authorization", "Bearer " + token)
-                  .timeout(Duration.ofSeconds(10))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      return response.statusCode() + " " + response.body();
-    } catch (IOException e) {
-      return "ERR " + e;
-    }
+  private String get(ServiceProcess instance, String path) throws InterruptedException {
+    return instance
+        .get(path, token, Duration.ofSeconds(10))
+        .map(response -> response.statusCode() + " " + response.body())
+        .orElse("ERR");
   }
 }

@@ -19,6 +19,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class Chaos implements Runnable {
   private static final Duration RECOVERY = Duration.ofMinutes(2);
 
+  /** Starts of a victim that keeps exiting while it recovers before the schedule gives up. */
+  private static final int STARTS = 3;
+
   /** Past the brokers' session with the controller (9 s), so the controller fences the node. */
   static final Duration BROKER_PAUSE = Duration.ofSeconds(16);
 
@@ -129,7 +132,7 @@ final class Chaos implements Runnable {
         pause(down);
         long restarted = System.nanoTime();
         victim.start();
-        victim.awaitRecovered(RECOVERY);
+        recover(victim);
         long recovered = (System.nanoTime() - restarted) / 1_000_000;
         synchronized (this) {
           kills++;
@@ -141,6 +144,27 @@ final class Chaos implements Runnable {
     } catch (Exception e) {
       synchronized (this) {
         events.add("chaos stopped by " + e);
+      }
+    }
+  }
+
+  /**
+   * Waits until {@code victim} recovers. A service that cannot start in time exits (it fails
+   * loudly); as a supervisor would, this starts it again, up to {@link #STARTS} times.
+   */
+  private void recover(Victim victim) throws InterruptedException {
+    for (int start = 1; ; start++) {
+      try {
+        victim.awaitRecovered(RECOVERY);
+        return;
+      } catch (IllegalStateException e) {
+        if (victim.alive() || start >= STARTS) {
+          throw e;
+        }
+        victim.start();
+        synchronized (this) {
+          events.add(victim.name() + " exited while recovering; started again");
+        }
       }
     }
   }

@@ -1,11 +1,6 @@
 package io.tusk.cli.chaos;
 
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -22,8 +17,6 @@ final class LeaderPause {
   static final Duration MAX_PAUSE = Duration.ofSeconds(60);
 
   private static final Duration SETTLE = Duration.ofMinutes(2);
-  private static final HttpClient HTTP =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private final List<ServiceProcess> commits;
   private final String token;
@@ -38,7 +31,11 @@ final class LeaderPause {
     Optional<ServiceProcess> found = Optional.empty();
     long deadline = System.nanoTime() + SETTLE.toNanos();
     while (found.isEmpty() && System.nanoTime() < deadline) {
-      found = commits.stream().filter(c -> leading(c) == Boolean.TRUE).findFirst();
+      for (ServiceProcess commit : commits) {
+        if (found.isEmpty() && leading(commit) == Boolean.TRUE) {
+          found = Optional.of(commit);
+        }
+      }
       if (found.isEmpty()) {
         TimeUnit.MILLISECONDS.sleep(250);
       }
@@ -47,7 +44,7 @@ final class LeaderPause {
   }
 
   /** What happened, for the summary; it says "the other led" when the lead moved. */
-  String run() throws IOException, InterruptedException {
+  String run() throws InterruptedException {
     Optional<ServiceProcess> found = awaitLeader();
     if (found.isEmpty()) {
       return "no commit service led within " + SETTLE;
@@ -85,23 +82,11 @@ final class LeaderPause {
   }
 
   /** Whether {@code commit} says it leads; null when it does not answer. */
-  private Boolean leading(ServiceProcess commit) {
-    try {
-      HttpResponse<String> answer =
-          HTTP.send(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + commit.port() + "/leader"))
-                  .header("Authorization", "Bearer " + token)
-                  .timeout(Duration.ofSeconds(2))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      return answer.statusCode() == 200
-          ? new JsonObject(answer.body()).getBoolean("leading")
-          : null;
-    } catch (IOException e) {
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return null;
-    }
+  private Boolean leading(ServiceProcess commit) throws InterruptedException {
+    return commit
+        .get("/leader", token, Duration.ofSeconds(2))
+        .filter(answer -> answer.statusCode() == 200)
+        .map(answer -> new JsonObject(answer.body()).getBoolean("leading"))
+        .orElse(null);
   }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -77,6 +78,25 @@ final class ServiceProcess implements Victim, AutoCloseable {
   @Override
   public boolean alive() {
     return process.alive();
+  }
+
+  /**
+   * GETs {@code path} of its HTTP API with {@code token}; empty when it does not answer within
+   * {@code timeout}.
+   */
+  Optional<HttpResponse<String>> get(String path, String token, Duration timeout)
+      throws InterruptedException {
+    try {
+      return Optional.of(
+          HTTP.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                  .header("Authorization", "Bearer " + token)
+                  .timeout(timeout)
+                  .build(),
+              HttpResponse.BodyHandlers.ofString()));
+    } catch (IOException e) {
+      return Optional.empty();
+    }
   }
 
   /** True when {@code /health} answers 200. */

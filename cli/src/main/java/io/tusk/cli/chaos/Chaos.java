@@ -169,8 +169,19 @@ final class Chaos implements Runnable {
     }
   }
 
+  /**
+   * After the round: starts any victim that exited, then waits until each of {@code which}
+   * recovers, starting again one that exits meanwhile (as during the round).
+   */
+  void recoverAll(List<? extends Victim> which) throws InterruptedException {
+    restartExited();
+    for (Victim victim : which) {
+      recover(victim);
+    }
+  }
+
   /** Starts any victim that exited on its own, as a supervisor does, and notes it. */
-  void restartExited() {
+  private void restartExited() {
     for (Victim victim : victims) {
       if (!victim.alive()) {
         victim.start();

@@ -253,13 +253,9 @@ public final class ChaosRun {
               new OmopDemo(client, kafka, dataset, quiet(), repo, pipeline, PARTITIONS).run();
           chaos.stop();
           killer.join();
-          chaos.restartExited();
-          for (BrokerVictim broker : brokers) {
-            broker.awaitRecovered(HEALTHY);
-          }
-          for (ServiceProcess service : core) {
-            service.awaitRecovered(HEALTHY);
-          }
+          List<Victim> lasting = new ArrayList<>(brokers);
+          lasting.addAll(core);
+          chaos.recoverAll(lasting);
           for (OmopDemo.JobSummary job :
               List.of(
                   result.first(), result.second(), result.firstCohorts(), result.secondCohorts())) {

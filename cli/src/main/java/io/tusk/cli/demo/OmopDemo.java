@@ -86,7 +86,16 @@ public final class OmopDemo {
 
   /** Runs every step, printing as it goes. */
   public Result run() {
+    return run(() -> {});
+  }
+
+  /**
+   * Runs every step, printing as it goes, and calls {@code created} once the repo and pipelines
+   * exist (the chaos run starts its kills there: a create whose answer is lost is not retried).
+   */
+  public Result run(Runnable created) {
     createRepoAndPipeline();
+    created.run();
 
     List<OmopDataset.Row> initial = data.before(CUTOFF);
     long members = initial.stream().map(OmopDataset.Row::member).distinct().count();

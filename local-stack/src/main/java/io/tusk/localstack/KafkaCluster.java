@@ -110,14 +110,35 @@ public final class KafkaCluster implements AutoCloseable {
    */
   public void awaitInSync(Collection<Integer> ids, Duration deadline) {
     awaitRegistered(Set.copyOf(ids), deadline);
+    awaitReplicasInSync(admin -> get(admin.listTopics().names()), deadline);
+  }
+
+  /**
+   * Waits until every partition of {@code topics} has all its replicas in sync. A topic just
+   * created reaches the brokers' metadata one after the other, so a broker may call it unknown for
+   * a moment: that is waited out too.
+   *
+   * @throws IllegalStateException if that does not happen within {@code deadline}
+   */
+  public void awaitTopicsInSync(Collection<String> topics, Duration deadline) {
+    Set<String> named = Set.copyOf(topics);
+    awaitReplicasInSync(admin -> named, deadline);
+  }
+
+  /** The topics a check covers, read with the check's admin client. */
+  @FunctionalInterface
+  private interface TopicSelection {
+    Set<String> of(Admin admin) throws ExecutionException, TimeoutException;
+  }
+
+  private void awaitReplicasInSync(TopicSelection selection, Duration deadline) {
     long end = System.nanoTime() + deadline.toNanos();
     Exception last = null;
     try (Admin admin = admin()) {
       while (System.nanoTime() < end) {
         try {
-          Set<String> topics = get(admin.listTopics().names());
           Map<String, TopicDescription> described =
-              get(admin.describeTopics(topics).allTopicNames());
+              get(admin.describeTopics(selection.of(admin)).allTopicNames());
           boolean caughtUp =
               described.values().stream()
                   .flatMap(t -> t.partitions().stream())

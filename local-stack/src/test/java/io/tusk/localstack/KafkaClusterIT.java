@@ -6,9 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -41,7 +39,10 @@ class KafkaClusterIT {
                 Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
       assertThat(admin.describeCluster().nodes().get()).hasSize(3);
       admin.createTopics(List.of(new NewTopic("cluster-it", 3, (short) 3))).all().get();
-      assertThat(awaitFullyReplicated(admin, "cluster-it").partitions()).hasSize(3);
+      cluster.awaitTopicsInSync(List.of("cluster-it"), Duration.ofMinutes(1));
+      TopicDescription created =
+          admin.describeTopics(List.of("cluster-it")).allTopicNames().get().get("cluster-it");
+      assertThat(created.partitions()).allSatisfy(p -> assertThat(p.isr()).hasSize(3));
 
       // When one node is killed
       KafkaNode victim = cluster.nodes().get(0);
@@ -64,30 +65,6 @@ class KafkaClusterIT {
           admin.describeTopics(List.of("cluster-it")).allTopicNames().get().get("cluster-it");
       assertThat(topic.partitions()).allSatisfy(p -> assertThat(p.isr()).hasSize(3));
     }
-  }
-
-  /**
-   * The topic once every partition has all three replicas in sync. A created topic reaches the
-   * brokers' metadata one after the other, so a broker may answer "unknown topic" for a moment
-   * after the controller created it (CI saw this).
-   */
-  private static TopicDescription awaitFullyReplicated(Admin admin, String name)
-      throws InterruptedException {
-    long end = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-    Exception last = null;
-    while (System.nanoTime() < end) {
-      try {
-        TopicDescription topic =
-            admin.describeTopics(List.of(name)).allTopicNames().get(10, TimeUnit.SECONDS).get(name);
-        if (topic.partitions().stream().allMatch(p -> p.isr().size() == 3)) {
-          return topic;
-        }
-      } catch (ExecutionException | TimeoutException e) {
-        last = e;
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError("topic " + name + " not fully replicated within 1 minute", last);
   }
 
   private static KafkaProducer<String, String> producer(KafkaCluster cluster) {

@@ -11,6 +11,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -56,6 +57,10 @@ class HelmChartTest {
           "lineage-service", 8082,
           "partition-service", 8083,
           "datum-processor", 8084);
+
+  /** The services running Kafka Streams with RocksDB stores. */
+  private static final Set<String> STREAMS_SERVICES =
+      Set.of("partition-service", "lineage-service");
 
   private static List<HasMetadata> render(Path valuesFile) {
     var template = new Helm(CHART).template().withName("tusk").withNamespace("tusk-test");
@@ -279,6 +284,19 @@ class HelmChartTest {
       }
       assertThat(container.getResources().getRequests()).as("requests of %s", what).isNotEmpty();
       assertThat(container.getResources().getLimits()).as("limits of %s", what).isNotEmpty();
+      if (STREAMS_SERVICES.contains(service)) {
+        // The image's heap is 75 % of the memory limit; RocksDB's bound comes on top of it.
+        assertThat(env)
+            .as("%s bounds its RocksDB memory", what)
+            .containsKey("TUSK_ROCKSDB_MEMORY_MB");
+        long limit =
+            Quantity.getAmountInBytes(container.getResources().getLimits().get("memory"))
+                .longValue();
+        long rocksDb = Long.parseLong(env.get("TUSK_ROCKSDB_MEMORY_MB").getValue()) << 20;
+        assertThat(limit / 4)
+            .as("%s: the memory limit left beside the heap holds RocksDB and 256 MiB", what)
+            .isGreaterThanOrEqualTo(rocksDb + (256L << 20));
+      }
       for (EnvVar var : env.values()) {
         // A variable the service does not read is allowed only as a part of one it reads.
         String reference = "$(" + var.getName() + ")";

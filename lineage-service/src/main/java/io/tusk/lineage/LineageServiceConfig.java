@@ -105,7 +105,8 @@ public record LineageServiceConfig(
           OPENLINEAGE_TOPIC,
           OPENLINEAGE_BACKLOG,
           StreamsScaling.STANDBY_REPLICAS,
-          StreamsScaling.STATIC_MEMBERSHIP);
+          StreamsScaling.STATIC_MEMBERSHIP,
+          StreamsScaling.ROCKSDB_MEMORY_MB);
 
   public LineageServiceConfig {
     Objects.requireNonNull(kafka, "kafka");

@@ -23,7 +23,7 @@ final class TestStreams {
             "",
             null,
             OpenLineageSettings.disabled("unused:9092"),
-            new StreamsScaling(0, false),
+            StreamsScaling.DEFAULT,
             AuthConfig.disabled());
     return LineageService.streamsProperties(config, new HostInfo("127.0.0.1", 1));
   }

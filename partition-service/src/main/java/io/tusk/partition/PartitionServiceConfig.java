@@ -89,7 +89,8 @@ public record PartitionServiceConfig(
           COMPLETION_INTERVAL_MS,
           ADVERTISED_URL,
           StreamsScaling.STANDBY_REPLICAS,
-          StreamsScaling.STATIC_MEMBERSHIP);
+          StreamsScaling.STATIC_MEMBERSHIP,
+          StreamsScaling.ROCKSDB_MEMORY_MB);
 
   public PartitionServiceConfig {
     Objects.requireNonNull(kafka, "kafka");

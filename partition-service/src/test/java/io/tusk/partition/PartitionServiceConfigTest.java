@@ -63,6 +63,7 @@ class PartitionServiceConfigTest {
     env.put("TUSK_COMPLETION_SLICE_MEMBERS", "10");
     env.put("TUSK_COMPLETION_INTERVAL_MS", "50");
     env.put("TUSK_STATIC_MEMBERSHIP", "true");
+    env.put("TUSK_ROCKSDB_MEMORY_MB", "256");
 
     // When it is read
     PartitionServiceConfig config = PartitionServiceConfig.from(env);
@@ -75,7 +76,7 @@ class PartitionServiceConfigTest {
     assertThat(config.httpPort()).isZero();
     assertThat(config.completion())
         .isEqualTo(new CompletionSettings(100, 10, Duration.ofMillis(50)));
-    assertThat(config.scaling()).isEqualTo(new StreamsScaling(0, true));
+    assertThat(config.scaling()).isEqualTo(new StreamsScaling(0, true, 256));
     assertThat(PartitionServiceConfig.KEYS).extracting(k -> k.name()).containsAll(env.keySet());
   }
 
@@ -99,6 +100,15 @@ class PartitionServiceConfigTest {
     assertThatThrownBy(() -> PartitionServiceConfig.from(env))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("TUSK_REKEYER_THREADS");
+  }
+
+  @Test
+  void shouldRefuseARocksDbBoundBelow16MiBNamingTheKey() {
+    Map<String, String> env = new HashMap<>(REQUIRED);
+    env.put("TUSK_ROCKSDB_MEMORY_MB", "8");
+    assertThatThrownBy(() -> PartitionServiceConfig.from(env))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("TUSK_ROCKSDB_MEMORY_MB");
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.tusk.common.config;
 
+import io.tusk.common.ops.BoundedRocksDbMemory;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -9,12 +10,17 @@ import org.apache.kafka.streams.StreamsConfig;
  * How a Kafka Streams service fails over between its instances: standby replicas (warm copies of
  * each task's stores on other instances, kept current from the changelogs, so a lost instance's
  * tasks resume without restoring their stores first) and static membership (an instance that
- * restarts within the session timeout gets its own tasks back without a rebalance).
+ * restarts within the session timeout gets its own tasks back without a rebalance), and how much
+ * off-heap memory its RocksDB stores may hold together ({@link BoundedRocksDbMemory}).
  *
  * @param standbyReplicas standby copies of each task
  * @param staticMembership whether instances join as static members named by their instance ID
+ * @param rocksDbMemoryMb the bound of all RocksDB stores of an instance, in MiB
  */
-public record StreamsScaling(int standbyReplicas, boolean staticMembership) {
+public record StreamsScaling(int standbyReplicas, boolean staticMembership, int rocksDbMemoryMb) {
+
+  /** Neither standbys nor static membership, and the default RocksDB bound. */
+  public static final StreamsScaling DEFAULT = new StreamsScaling(0, false, 512);
 
   public static final ConfigKey STANDBY_REPLICAS =
       ConfigKey.optional(
@@ -31,12 +37,25 @@ public record StreamsScaling(int standbyReplicas, boolean staticMembership) {
               + " then be stable and unique, e.g. a StatefulSet pod's name): a restart within the"
               + " group session (45 s) moves no task");
 
+  public static final ConfigKey ROCKSDB_MEMORY_MB =
+      ConfigKey.optional(
+          "TUSK_ROCKSDB_MEMORY_MB",
+          "512",
+          "Off-heap memory all RocksDB stores of one instance share (block cache, memtables, index"
+              + " and filter blocks), in MiB, at least 16; reported as"
+              + " tusk_rocksdb_memory_usage_bytes. Count it beside the heap when sizing a"
+              + " container");
+
   /** The keys, for a service's {@code KEYS}. */
-  public static final List<ConfigKey> KEYS = List.of(STANDBY_REPLICAS, STATIC_MEMBERSHIP);
+  public static final List<ConfigKey> KEYS =
+      List.of(STANDBY_REPLICAS, STATIC_MEMBERSHIP, ROCKSDB_MEMORY_MB);
 
   /** Reads the settings. */
   public static StreamsScaling from(Config config) {
-    return new StreamsScaling(config.integer(STANDBY_REPLICAS, 0), config.flag(STATIC_MEMBERSHIP));
+    return new StreamsScaling(
+        config.integer(STANDBY_REPLICAS, 0),
+        config.flag(STATIC_MEMBERSHIP),
+        config.integer(ROCKSDB_MEMORY_MB, 16));
   }
 
   /**
@@ -45,6 +64,7 @@ public record StreamsScaling(int standbyReplicas, boolean staticMembership) {
    */
   public void apply(Map<Object, Object> streamsProperties, String instanceId) {
     streamsProperties.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, standbyReplicas);
+    BoundedRocksDbMemory.apply(streamsProperties, rocksDbMemoryMb * 1024L * 1024L);
     if (staticMembership) {
       // The main consumer only: restore consumers join no group.
       streamsProperties.put(

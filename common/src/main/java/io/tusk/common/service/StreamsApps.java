@@ -1,6 +1,7 @@
 package io.tusk.common.service;
 
 import io.tusk.common.kafka.AccessDenied;
+import io.tusk.common.ops.BoundedRocksDbMemory;
 import io.tusk.common.ops.Observability;
 import java.time.Duration;
 import java.util.Objects;
@@ -66,6 +67,7 @@ public final class StreamsApps {
             name, failure -> AccessDenied.explain(lifecycle.service(), failure), lifecycle::fail);
     streams.setUncaughtExceptionHandler(replacement);
     observability.bind(streams, name);
+    BoundedRocksDbMemory.report(observability.registry());
     observability.addHealthCheck(name + "-threads", () -> !replacement.gaveUp());
     CountDownLatch settled = new CountDownLatch(1);
     AtomicBoolean running = new AtomicBoolean();

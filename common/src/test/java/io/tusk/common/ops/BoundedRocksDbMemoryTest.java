@@ -1,0 +1,68 @@
+package io.tusk.common.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.tusk.common.config.StreamsScaling;
+import java.nio.file.Path;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real RocksDB stores (through {@link TopologyTestDriver}) opened with the bound: they share the
+ * one cache, which holds their memtables, and its use is reported. The cache is per JVM, so this is
+ * the only test of the module that opens stores with the bound.
+ */
+class BoundedRocksDbMemoryTest {
+  private static final int MIB = 1024 * 1024;
+
+  @Test
+  void shouldChargeEveryStoresMemtablesToOneReportedCacheOfTheConfiguredSize(@TempDir Path dir) {
+    // Given two persistent stores under a 32 MiB bound, and the metrics reported
+    StreamsBuilder builder = new StreamsBuilder();
+    for (String name : new String[] {"a", "b"}) {
+      builder.table(
+          name,
+          Consumed.with(Serdes.String(), Serdes.String()),
+          Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as(name + "-store"));
+    }
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "bounded-rocksdb-test");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, dir.toString());
+    props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+    new StreamsScaling(0, false, 32).apply(props, "instance-1");
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    BoundedRocksDbMemory.report(registry);
+
+    try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props)) {
+      // When both stores take 4 MiB of rows
+      String value = "x".repeat(1024);
+      for (String name : new String[] {"a", "b"}) {
+        TestInputTopic<String, String> topic =
+            driver.createInputTopic(name, new StringSerializer(), new StringSerializer());
+        for (int i = 0; i < 2048; i++) {
+          topic.pipeInput("key-" + i, value);
+        }
+      }
+
+      // Then the shared cache holds their memtables, within the bound, and the gauges say so
+      double usage = registry.get("tusk.rocksdb.memory.usage").gauge().value();
+      assertThat(usage).isGreaterThan(4.0 * MIB).isLessThanOrEqualTo(32.0 * MIB);
+      assertThat(registry.get("tusk.rocksdb.memory.capacity").gauge().value())
+          .isEqualTo(32.0 * MIB);
+      assertThat(driver.getKeyValueStore("b-store").get("key-7")).isEqualTo(value);
+    }
+  }
+}

@@ -41,10 +41,9 @@ public record StreamsScaling(int standbyReplicas, boolean staticMembership, int 
       ConfigKey.optional(
           "TUSK_ROCKSDB_MEMORY_MB",
           "512",
-          "Off-heap memory all RocksDB stores of one instance share (block cache, memtables, index"
-              + " and filter blocks), in MiB, at least 16; reported as"
-              + " tusk_rocksdb_memory_usage_bytes. Count it beside the heap when sizing a"
-              + " container");
+          "The block cache all RocksDB stores of one instance share (data, index and filter"
+              + " blocks), in MiB, at least 16; reported as tusk_rocksdb_memory_usage_bytes."
+              + " Memtables come on top: up to 48 MiB per store being written");
 
   /** The keys, for a service's {@code KEYS}. */
   public static final List<ConfigKey> KEYS =

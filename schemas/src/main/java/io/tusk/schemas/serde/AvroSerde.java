@@ -1,8 +1,9 @@
 package io.tusk.schemas.serde;
 
 import io.tusk.schemas.registry.SchemaRegistryClient;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -73,21 +74,18 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
       return null;
     }
     int id = idsBySubject.computeIfAbsent(subject(topic), s -> registry.register(s, schema));
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-    out.write(WireFormat.MAGIC);
-    out.write(id >>> 24);
-    out.write(id >>> 16);
-    out.write(id >>> 8);
-    out.write(id);
-    BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+    Codec codec = CODECS.get();
+    codec.out.start(id);
+    codec.encoder = EncoderFactory.get().binaryEncoder(codec.out, codec.encoder);
     try {
-      writer.write(value, encoder);
-      encoder.flush();
+      writer.write(value, codec.encoder);
+      codec.encoder.flush();
     } catch (IOException | RuntimeException e) {
+      codec.encoder = null; // may hold a part of the failed record
       throw new SerializationException(
           "cannot encode " + schema.getName() + " for topic " + topic + ": " + e.getMessage(), e);
     }
-    return out.toByteArray();
+    return codec.out.finish();
   }
 
   /** Decodes a framed payload; the writer schema is fetched once per unknown ID. */
@@ -97,12 +95,16 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     }
     int id = WireFormat.schemaId(data);
     DatumReader<T> reader = readersById.computeIfAbsent(id, this::readerFor);
-    BinaryDecoder decoder =
+    Codec codec = CODECS.get();
+    codec.decoder =
         DecoderFactory.get()
             .binaryDecoder(
-                data, WireFormat.PREFIX_LENGTH, data.length - WireFormat.PREFIX_LENGTH, null);
+                data,
+                WireFormat.PREFIX_LENGTH,
+                data.length - WireFormat.PREFIX_LENGTH,
+                codec.decoder);
     try {
-      return reader.read(null, decoder);
+      return reader.read(null, codec.decoder);
     } catch (IOException | RuntimeException e) {
       throw new SerializationException(
           "cannot decode "
@@ -128,6 +130,70 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
 
   private String subject(String topic) {
     return topic + (isKey ? "-key" : "-value");
+  }
+
+  /**
+   * One thread's encoder, decoder and output buffer, reused by every serde on that thread: a serde
+   * is shared by a service's threads, and this is the hot path of every Tusk service (a buffered
+   * encoder over a plain array instead of a direct encoder writing each field to a synchronized
+   * stream, and no new decoder per record).
+   */
+  private static final class Codec {
+    final FramedOutput out = new FramedOutput();
+    BinaryEncoder encoder;
+    BinaryDecoder decoder;
+  }
+
+  private static final ThreadLocal<Codec> CODECS = ThreadLocal.withInitial(Codec::new);
+
+  /**
+   * A growable byte array holding one framed record (magic byte, schema ID, Avro body); unlike
+   * {@link java.io.ByteArrayOutputStream} not synchronized. A buffer grown past {@link
+   * #KEPT_CAPACITY} by a large record is dropped once it is copied out.
+   */
+  static final class FramedOutput extends OutputStream {
+    static final int KEPT_CAPACITY = 1 << 20;
+    private byte[] bytes = new byte[4096];
+    private int size;
+
+    /** Starts a record for the schema {@code id}. */
+    void start(int id) {
+      size = 0;
+      write(WireFormat.MAGIC);
+      write(id >>> 24);
+      write(id >>> 16);
+      write(id >>> 8);
+      write(id);
+    }
+
+    /** The record's bytes. */
+    byte[] finish() {
+      byte[] record = Arrays.copyOf(bytes, size);
+      if (bytes.length > KEPT_CAPACITY) {
+        bytes = new byte[4096];
+      }
+      size = 0;
+      return record;
+    }
+
+    @Override
+    public void write(int b) {
+      ensure(1);
+      bytes[size++] = (byte) b;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      ensure(len);
+      System.arraycopy(b, off, bytes, size, len);
+      size += len;
+    }
+
+    private void ensure(int more) {
+      if (size + more > bytes.length) {
+        bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + more));
+      }
+    }
   }
 
   @Override

@@ -91,4 +91,75 @@ class AvroSerdeTest {
     assertThat(barrier).isEqualTo(new Barrier(3, 12L));
     assertThat(List.of(barrier.getSourcePartition())).containsExactly(3);
   }
+
+  /** The Confluent framing and Avro's reference (direct, unbuffered) encoding of {@code event}. */
+  private byte[] reference(String topic, MemberEvent event) throws Exception {
+    int id = registry.latest(topic + "-value").id();
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.write(0);
+    out.write(ByteBuffer.allocate(4).putInt(id).array());
+    var encoder = org.apache.avro.io.EncoderFactory.get().directBinaryEncoder(out, null);
+    new org.apache.avro.specific.SpecificDatumWriter<MemberEvent>(MemberEvent.class)
+        .write(event, encoder);
+    encoder.flush();
+    return out.toByteArray();
+  }
+
+  private static MemberEvent row(String table, String value) {
+    return new MemberEvent(new Row(table, Arrays.asList("1", null, value), 2, 40L));
+  }
+
+  @Test
+  void shouldWriteAvrosReferenceBytesAfterAFailedRecordAndAfterALargeOne() throws Exception {
+    // Given a record that fails half-way (a null table), a large one (2 MiB) and a small one
+    MemberEvent small = row("DRUG", "é ü 漢");
+    serde.serialize("t", small);
+    assertThatThrownBy(() -> serde.serialize("t", row(null, "x")))
+        .isInstanceOf(SerializationException.class);
+    MemberEvent large = row("DRUG", "x".repeat(2 << 20));
+
+    // When they are serialized one after the other on the same thread
+    byte[] largeBytes = serde.serialize("t", large);
+    byte[] smallBytes = serde.serialize("t", small);
+
+    // Then each is exactly Avro's reference encoding (no byte of the failed one is left over) and
+    // decodes back
+    assertThat(largeBytes).isEqualTo(reference("t", large));
+    assertThat(smallBytes).isEqualTo(reference("t", small));
+    assertThat(serde.deserialize("t", largeBytes)).isEqualTo(large);
+    assertThat(serde.deserialize("t", smallBytes)).isEqualTo(small);
+  }
+
+  @Test
+  void shouldEncodeAndDecodeOnSeveralThreadsAtOnce() throws Exception {
+    // Given 4 threads sharing the serde, each with its own records
+    serde.serialize("t", row("DRUG", "warm-up"));
+    java.util.concurrent.ExecutorService threads =
+        java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      List<java.util.concurrent.Future<Integer>> results = new java.util.ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        String table = "T" + t;
+        results.add(
+            threads.submit(
+                () -> {
+                  // When each encodes and decodes 2,000 records of varying size
+                  int matched = 0;
+                  for (int i = 0; i < 2000; i++) {
+                    MemberEvent event = row(table, "v".repeat(i % 300) + i);
+                    if (serde.deserialize("t", serde.serialize("t", event)).equals(event)) {
+                      matched++;
+                    }
+                  }
+                  return matched;
+                }));
+      }
+      // Then every record comes back as it was
+      for (java.util.concurrent.Future<Integer> result : results) {
+        assertThat(result.get(60, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(2000);
+      }
+    } finally {
+      threads.shutdownNow();
+    }
+  }
 }

@@ -171,6 +171,7 @@ public final class ChaosRun {
     List<String> events = new ArrayList<>();
     List<String> pipelines = new ArrayList<>();
     int kills = 0;
+    boolean aborted = false;
 
     // The services that live through every round, two instances each, each a process of its own
     int[] ports = FreePorts.resolve(new int[8]);
@@ -250,45 +251,68 @@ public final class ChaosRun {
           // The kills start once the repo and pipelines exist: the demo does not repeat a create
           // whose answer was lost (a round once lost the leader in the middle of one: 502).
           Thread killer = new Thread(chaos, "chaos");
-          OmopDemo.Result result =
-              new OmopDemo(client, kafka, dataset, quiet(), repo, pipeline, PARTITIONS)
-                  .run(killer::start);
+          OmopDemo.Result result = null;
+          try {
+            result =
+                new OmopDemo(client, kafka, dataset, quiet(), repo, pipeline, PARTITIONS)
+                    .run(killer::start);
+          } catch (RuntimeException e) {
+            failures.add(
+                "round " + round + ": " + e.getMessage() + diagnosis(chaos, core, processors));
+          }
           chaos.stop();
           killer.join();
           List<Victim> lasting = new ArrayList<>(brokers);
           lasting.addAll(core);
-          chaos.recoverAll(lasting);
-          for (OmopDemo.JobSummary job :
-              List.of(
-                  result.first(), result.second(), result.firstCohorts(), result.secondCohorts())) {
-            if (!"SUCCESS".equals(job.state())) {
-              failures.add("round " + round + ": job " + job.jobId() + " ended " + job.state());
+          if (result != null) {
+            try {
+              chaos.recoverAll(lasting);
+            } catch (IllegalStateException e) {
+              failures.add(
+                  "round " + round + ": " + e.getMessage() + diagnosis(chaos, core, processors));
+              result = null;
             }
           }
-          // And every instance answers alike: the commit history, a member's rows, the whole
-          // diff of the round's two commits, and the lineage of one output
-          String member = URLEncoder.encode(result.lineageMember(), StandardCharsets.UTF_8);
-          agreement
-              .check("commit", commits, "/repos/" + repo + "/commits")
-              .ifPresent(failures::add);
-          agreement
-              .check("partition", partitions, "/repos/" + repo + "/members/" + member)
-              .ifPresent(failures::add);
-          agreement
-              .check(
-                  "partition",
-                  partitions,
-                  "/repos/"
-                      + repo
-                      + "/diff?from="
-                      + result.first().commitId()
-                      + "&to="
-                      + result.second().commitId())
-              .ifPresent(failures::add);
-          agreement
-              .check(
-                  "lineage", lineages, "/pipelines/" + pipeline + "/outputs/" + member + "/lineage")
-              .ifPresent(failures::add);
+          // A round that did not finish leaves nothing to check; its failure says why
+          aborted = result == null;
+          if (!aborted) {
+            for (OmopDemo.JobSummary job :
+                List.of(
+                    result.first(),
+                    result.second(),
+                    result.firstCohorts(),
+                    result.secondCohorts())) {
+              if (!"SUCCESS".equals(job.state())) {
+                failures.add("round " + round + ": job " + job.jobId() + " ended " + job.state());
+              }
+            }
+            // And every instance answers alike: the commit history, a member's rows, the whole
+            // diff of the round's two commits, and the lineage of one output
+            String member = URLEncoder.encode(result.lineageMember(), StandardCharsets.UTF_8);
+            agreement
+                .check("commit", commits, "/repos/" + repo + "/commits")
+                .ifPresent(failures::add);
+            agreement
+                .check("partition", partitions, "/repos/" + repo + "/members/" + member)
+                .ifPresent(failures::add);
+            agreement
+                .check(
+                    "partition",
+                    partitions,
+                    "/repos/"
+                        + repo
+                        + "/diff?from="
+                        + result.first().commitId()
+                        + "&to="
+                        + result.second().commitId())
+                .ifPresent(failures::add);
+            agreement
+                .check(
+                    "lineage",
+                    lineages,
+                    "/pipelines/" + pipeline + "/outputs/" + member + "/lineage")
+                .ifPresent(failures::add);
+          }
         } finally {
           chaos.stop();
           for (ServiceProcess processor : processors) {
@@ -303,11 +327,24 @@ public final class ChaosRun {
           brokerPauses.add(chaos.brokerPause());
         }
         out.printf("chaos: round %d: %s%n", round, String.join("; ", chaos.events()));
+        if (aborted) {
+          break;
+        }
       }
     } finally {
       for (ServiceProcess service : core) {
         service.close();
       }
+    }
+
+    if (aborted) {
+      return new Result(
+          kills,
+          List.copyOf(recovery),
+          List.copyOf(pauses),
+          List.copyOf(brokerPauses),
+          List.copyOf(events),
+          failures);
     }
 
     // Every repo's commits form one chain, and no output is written twice for a job
@@ -376,6 +413,29 @@ public final class ChaosRun {
         List.copyOf(brokerPauses),
         List.copyOf(events),
         failures);
+  }
+
+  /**
+   * What a failed round's message needs to be understood from a CI log alone: what the schedule did
+   * and each service's last logged error (IDs and reasons, never row contents).
+   */
+  private static String diagnosis(
+      Chaos chaos, List<ServiceProcess> core, List<ServiceProcess> processors) {
+    StringBuilder text = new StringBuilder("; the schedule: ").append(chaos.events());
+    List<ServiceProcess> services = new ArrayList<>(core);
+    services.addAll(processors);
+    for (ServiceProcess service : services) {
+      service
+          .lastError()
+          .ifPresent(
+              error ->
+                  text.append("; ")
+                      .append(service.name())
+                      .append(service.alive() ? " (running)" : " (exited)")
+                      .append(" last logged: ")
+                      .append(error));
+    }
+    return text.toString();
   }
 
   /** Topics are replicated on every node of a cluster, up to three. */

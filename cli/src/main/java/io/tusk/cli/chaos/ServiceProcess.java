@@ -2,16 +2,20 @@ package io.tusk.cli.chaos;
 
 import io.tusk.localstack.JavaProcess;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * One Tusk service running as a process of its own (a JVM on this JVM's class path), as a
@@ -21,6 +25,8 @@ import java.util.concurrent.TimeUnit;
 final class ServiceProcess implements Victim, AutoCloseable {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private static final int ERROR_CHARS = 400;
 
   private final String name;
   private final int httpPort;
@@ -95,6 +101,21 @@ final class ServiceProcess implements Victim, AutoCloseable {
                   .build(),
               HttpResponse.BodyHandlers.ofString()));
     } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * The last ERROR line of its log (services log IDs and reasons there, never row contents), cut to
+   * {@link #ERROR_CHARS}; empty when it logged none.
+   */
+  Optional<String> lastError() {
+    try (Stream<String> lines = Files.lines(process.log(), StandardCharsets.UTF_8)) {
+      return lines
+          .filter(line -> line.contains(" ERROR "))
+          .reduce((first, second) -> second)
+          .map(line -> line.length() > ERROR_CHARS ? line.substring(0, ERROR_CHARS) : line);
+    } catch (IOException | UncheckedIOException e) {
       return Optional.empty();
     }
   }

@@ -317,6 +317,10 @@ class LineageServiceIT {
     HttpResponse<Buffer> metrics = get("/metrics");
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.bodyAsString()).contains("kafka_stream_").contains("records_lag");
+    // And so is its RocksDB memory: the bound (512 MiB by default) and what the cache holds
+    assertThat(metrics.bodyAsString())
+        .containsPattern("(?m)^tusk_rocksdb_memory_capacity_bytes(\\{[^}]*\\})? 5\\.36870912E8$")
+        .containsPattern("(?m)^tusk_rocksdb_memory_usage_bytes(\\{[^}]*\\})? [0-9.E]+$");
   }
 
   @Test

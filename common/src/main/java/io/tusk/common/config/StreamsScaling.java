@@ -19,9 +19,6 @@ import org.apache.kafka.streams.StreamsConfig;
  */
 public record StreamsScaling(int standbyReplicas, boolean staticMembership, int rocksDbMemoryMb) {
 
-  /** Neither standbys nor static membership, and the default RocksDB bound. */
-  public static final StreamsScaling DEFAULT = new StreamsScaling(0, false, 512);
-
   public static final ConfigKey STANDBY_REPLICAS =
       ConfigKey.optional(
           "TUSK_STANDBY_REPLICAS",
@@ -44,6 +41,10 @@ public record StreamsScaling(int standbyReplicas, boolean staticMembership, int 
           "The block cache all RocksDB stores of one instance share (data, index and filter"
               + " blocks), in MiB, at least 16; reported as tusk_rocksdb_memory_usage_bytes."
               + " Memtables come on top: up to 48 MiB per store being written");
+
+  /** Neither standbys nor static membership, and the default RocksDB bound. */
+  public static final StreamsScaling DEFAULT =
+      new StreamsScaling(0, false, Integer.parseInt(ROCKSDB_MEMORY_MB.defaultValue()));
 
   /** The keys, for a service's {@code KEYS}. */
   public static final List<ConfigKey> KEYS =

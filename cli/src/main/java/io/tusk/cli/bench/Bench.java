@@ -12,10 +12,12 @@ import io.tusk.common.kafka.Consumers;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.partition.PartitionService;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -45,7 +47,9 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *       sealed commit until that commit is complete (rekeyed, member objects built, hashed, datums
  *       emitted);
  *   <li>the full job (every member processed) and the incremental job after an update touching a
- *       small fraction of the members, both from seal to job end.
+ *       small fraction of the members, both from seal to job end;
+ *   <li>the bytes the update commit writes to Kafka (every topic and changelog) and those that stay
+ *       once transient topics expire, against the update's rows as CSV ({@link TopicBytes}).
  * </ol>
  *
  * Figures vary with the machine: read them as ratios to the baselines measured in the same run.
@@ -60,6 +64,9 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
   static final String PIPELINE = "bench-summary";
   static final int PARTITIONS = 6;
   static final Duration TIMEOUT = Duration.ofMinutes(30);
+
+  /** No byte written to any topic for this long: the services are done with a job. */
+  private static final Duration QUIET = Duration.ofSeconds(3);
 
   /** Runs the benchmark and prints its figures. */
   public void run() throws Exception {
@@ -103,22 +110,95 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
         Duration full = Duration.between(sealed, Instant.now());
         printJob("full job:       ", job1, full);
 
-        // 4. The update: a small fraction of members get new rows.
-        try (RowLoader loader = new RowLoader(settings, REPO)) {
-          table.forEachUpdate(
-              updateEvery, 2, row -> loader.send(SyntheticTable.TABLE, row.member(), row.line()));
-          loader.flush();
+        // 4. The update: a small fraction of members get new rows; what it writes to Kafka is
+        // measured from the brokers' logs around it, once the services are quiet.
+        try (Admin admin = Admin.create(settings.admin("bench-bytes"))) {
+          TopicBytes before = TopicBytes.readSettled(admin, QUIET, TIMEOUT);
+          UpdateSize update = new UpdateSize();
+          try (RowLoader loader = new RowLoader(settings, REPO)) {
+            table.forEachUpdate(
+                updateEvery,
+                2,
+                row -> {
+                  update.addRow(row);
+                  loader.send(SyntheticTable.TABLE, row.member(), row.line());
+                });
+            loader.flush();
+          }
+          Instant sealed2 = Instant.now();
+          JsonNode commit2 = client.commit(REPO);
+          JsonNode job2 = client.awaitJobEnd(jobOf(commit2), TIMEOUT);
+          Duration incremental = Duration.between(sealed2, Instant.now());
+          printJob("incremental job:", job2, incremental);
+          out.printf(
+              "tusk      incremental / full: datums %.1f %%, wall time %.1f %%%n",
+              100.0
+                  * job2.path("processed").asLong()
+                  / Math.max(1, job1.path("processed").asLong()),
+              100.0 * incremental.toMillis() / Math.max(1, full.toMillis()));
+          TopicBytes written = TopicBytes.readSettled(admin, QUIET, TIMEOUT).since(before);
+          table.forEach(update::addExistingRow);
+          printBytes(admin, written, update);
         }
-        Instant sealed2 = Instant.now();
-        JsonNode commit2 = client.commit(REPO);
-        JsonNode job2 = client.awaitJobEnd(jobOf(commit2), TIMEOUT);
-        Duration incremental = Duration.between(sealed2, Instant.now());
-        printJob("incremental job:", job2, incremental);
-        out.printf(
-            "tusk      incremental / full: datums %.1f %%, wall time %.1f %%%n",
-            100.0 * job2.path("processed").asLong() / Math.max(1, job1.path("processed").asLong()),
-            100.0 * incremental.toMillis() / Math.max(1, full.toMillis()));
       }
+    }
+  }
+
+  /**
+   * What the update commit wrote to Kafka against its rows as CSV: in all (every topic and
+   * changelog, against one copy of the changed members' rows, the issue's "bytes written per
+   * commit"), and what stays once the transient topics expire (against the changed rows themselves,
+   * "bytes retained per commit"; an upper bound: compaction later drops the records a newer one of
+   * the same key replaced).
+   */
+  private void printBytes(Admin admin, TopicBytes written, UpdateSize update) throws Exception {
+    Map<TopicBytes.Fate, Long> byFate = written.byFate(admin);
+    long retained = byFate.get(TopicBytes.Fate.KEPT) + byFate.get(TopicBytes.Fate.COMPACTED);
+    out.printf(
+        "baseline  update as CSV: %,d changed rows %,d bytes; the %,d changed members' rows %,d bytes%n",
+        update.rows, update.rowBytes, update.members.size(), update.memberBytes);
+    out.printf(
+        "tusk      bytes written to Kafka by the update commit    %,12d bytes  = %.1f x the changed members' rows%n",
+        written.total(), (double) written.total() / update.memberBytes);
+    out.printf(
+        "tusk        of which: expire %,d, kept %,d, compacted %,d%n",
+        byFate.get(TopicBytes.Fate.EXPIRES),
+        byFate.get(TopicBytes.Fate.KEPT),
+        byFate.get(TopicBytes.Fate.COMPACTED));
+    out.printf(
+        "tusk      bytes retained once transient topics expire    %,12d bytes  = %.1f x the changed rows; beyond 3x them: %,.0f bytes per changed member%n",
+        retained,
+        (double) retained / update.rowBytes,
+        (retained - 3.0 * update.rowBytes) / update.members.size());
+    written.byTopic().entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .limit(8)
+        .forEach(e -> out.printf("tusk        %-60s %,12d bytes%n", e.getKey(), e.getValue()));
+  }
+
+  /** The update's size as CSV: its rows, and every row of the members it changes. */
+  private static final class UpdateSize {
+    private final Set<String> members = new HashSet<>();
+    private long rows;
+    private long rowBytes;
+    private long memberBytes;
+
+    void addRow(SyntheticTable.Row row) {
+      members.add(row.member());
+      rows++;
+      rowBytes += csvBytes(row);
+      memberBytes += csvBytes(row);
+    }
+
+    /** A row of the first commit: counted when its member is among the changed ones. */
+    void addExistingRow(SyntheticTable.Row row) {
+      if (members.contains(row.member())) {
+        memberBytes += csvBytes(row);
+      }
+    }
+
+    private static long csvBytes(SyntheticTable.Row row) {
+      return row.line().getBytes(StandardCharsets.UTF_8).length + 1L;
     }
   }
 

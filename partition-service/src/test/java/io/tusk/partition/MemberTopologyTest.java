@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.junit.jupiter.api.AfterEach;
@@ -82,6 +83,34 @@ class MemberTopologyTest {
     assertThat(a.getMemberObject().getCommitId()).isEqualTo(c1.getId());
     assertThat(a.getMemberObject().getSequence()).isEqualTo(1);
     assertThat(byKey(f.members(REPO).readKeyValuesToList())).containsOnlyKeys("A", "B", "C", "D");
+  }
+
+  @Test
+  void shouldWriteNothingToTheProgressChangelogWhileARepoIsIdle() {
+    TopologyFixture f = fixture();
+    TestOutputTopic<byte[], byte[]> progress =
+        f.driver.createOutputTopic(
+            "partition-topology-test-" + PartitionStores.PROGRESS + "-changelog",
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer());
+    // Given a commit applied, its job done, and the progress it wrote read
+    f.row(claim(0, 0, "A", "a1", "10"));
+    Commit c1 = commit(1, new long[] {0, 0, 0}, new long[] {1, 0, 0});
+    f.seal(c1);
+    f.barriersAtEnd(c1);
+    f.succeed(f.datums().readValuesToList());
+    for (int i = 0; i < 10; i++) {
+      f.tick();
+    }
+    assertThat(progress.readValuesToList()).as("the commit's progress").isNotEmpty();
+
+    // When the punctuation runs a hundred more times with nothing to do
+    for (int i = 0; i < 100; i++) {
+      f.tick();
+    }
+
+    // Then it wrote no progress (it once rewrote the same value on every punctuation)
+    assertThat(progress.isEmpty()).isTrue();
   }
 
   @Test

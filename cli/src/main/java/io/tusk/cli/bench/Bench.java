@@ -68,6 +68,9 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
   /** No byte written to any topic for this long: the services are done with a job. */
   private static final Duration QUIET = Duration.ofSeconds(3);
 
+  /** Longest wait for the services to be quiet. */
+  private static final Duration SETTLE = Duration.ofMinutes(2);
+
   /** Runs the benchmark and prints its figures. */
   public void run() throws Exception {
     out.printf(
@@ -113,7 +116,7 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
         // 4. The update: a small fraction of members get new rows; what it writes to Kafka is
         // measured from the brokers' logs around it, once the services are quiet.
         try (Admin admin = Admin.create(settings.admin("bench-bytes"))) {
-          TopicBytes before = TopicBytes.readSettled(admin, QUIET, TIMEOUT);
+          TopicBytes before = TopicBytes.readSettled(admin, QUIET, SETTLE);
           UpdateSize update = new UpdateSize();
           try (RowLoader loader = new RowLoader(settings, REPO)) {
             table.forEachUpdate(
@@ -136,7 +139,7 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
                   * job2.path("processed").asLong()
                   / Math.max(1, job1.path("processed").asLong()),
               100.0 * incremental.toMillis() / Math.max(1, full.toMillis()));
-          TopicBytes written = TopicBytes.readSettled(admin, QUIET, TIMEOUT).since(before);
+          TopicBytes written = TopicBytes.readSettled(admin, QUIET, SETTLE).since(before);
           table.forEach(update::addExistingRow);
           printBytes(admin, written, update);
         }

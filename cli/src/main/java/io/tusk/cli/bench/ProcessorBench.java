@@ -153,10 +153,11 @@ public final class ProcessorBench implements Callable<Integer> {
               + " us/member; MemberSkip.unchanged short-cut %.2f us/member%n",
           rowsPerMember, skip.total(), skip.apply(), skip.hash(), skip.shortCut());
       out.printf(
-          "targets   java overhead (CPU) <= 100 us: %s; worker >= 5,000 datums/s: %s; skip <= 5"
-              + " us: %s with apply + hash, %s with the short-cut%n",
+          "targets   java overhead (CPU) <= 100 us: %s; worker >= 5,000 datums/s: %s; worker >="
+              + " 0.7 x java: %s; skip <= 5 us: %s with apply + hash, %s with the short-cut%n",
           verdict(overheadCpu <= 100),
           verdict(worker >= 5_000),
+          verdict(worker >= 0.7 * java.perSecond()),
           verdict(skip.total() <= 5),
           verdict(skip.shortCut() <= 5));
     } finally {

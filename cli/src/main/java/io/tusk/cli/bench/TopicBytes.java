@@ -65,17 +65,34 @@ record TopicBytes(Map<String, Long> byTopic) {
   static TopicBytes readSettled(Admin admin, Duration quiet, Duration deadline) throws Exception {
     long end = System.nanoTime() + deadline.toNanos();
     TopicBytes last = read(admin);
+    Map<String, Long> changed = Map.of();
     while (System.nanoTime() < end) {
       TimeUnit.MILLISECONDS.sleep(quiet.toMillis()); // the quiet period is what is measured
       TopicBytes next = read(admin);
-      if (next.equals(last)) {
+      changed = next.changesSince(last);
+      if (changed.isEmpty()) {
         return next;
       }
       last = next;
     }
-    TopicBytes grew = read(admin).since(last);
     throw new IllegalStateException(
-        "the brokers' logs still grew after " + deadline + ": " + grew.byTopic().keySet());
+        "the brokers' logs still changed after " + deadline + ", last by: " + changed);
+  }
+
+  /** Per topic, the bytes it grew (or shrank: negative) by since {@code before}. */
+  Map<String, Long> changesSince(TopicBytes before) {
+    Map<String, Long> changed = new TreeMap<>();
+    byTopic.forEach(
+        (topic, bytes) -> {
+          long change = bytes - before.byTopic.getOrDefault(topic, 0L);
+          if (change != 0) {
+            changed.put(topic, change);
+          }
+        });
+    before.byTopic.keySet().stream()
+        .filter(topic -> !byTopic.containsKey(topic))
+        .forEach(topic -> changed.put(topic, -before.byTopic.get(topic)));
+    return changed;
   }
 
   /** Per topic, the bytes added since {@code before} (topics that did not grow are left out). */

@@ -103,7 +103,7 @@ public final class ProcessorBench implements Callable<Integer> {
     Path home = Home.home().resolve("bench-processors");
     Home.clean(home);
     try (LocalStack stack = LocalStack.start(home, LocalStack.Ports.ephemeral())) {
-      ProcessorRuns runs = new ProcessorRuns(stack, repo, PARTITIONS, members);
+      ProcessorRuns runs = new ProcessorRuns(stack, home, repo, PARTITIONS, members);
       String noop = java(NoopTransform.class);
       String insights = java(GiBleedInsights.class);
 

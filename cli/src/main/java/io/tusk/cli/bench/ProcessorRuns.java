@@ -1,5 +1,6 @@
 package io.tusk.cli.bench;
 
+import io.tusk.cli.local.TuskServices;
 import io.tusk.common.Ids;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.common.member.Hashing;
@@ -15,6 +16,7 @@ import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,15 +51,21 @@ final class ProcessorRuns {
       (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
 
   private final LocalStack stack;
+  private final Path home;
   private final KafkaSettings settings;
   private final Topics topics;
   private final String repo;
   private final int partitions;
   private final List<MemberObject> members;
 
-  /** Creates {@code repo}'s topics on the stack and publishes its spec. */
-  ProcessorRuns(LocalStack stack, RepoSpec repo, int partitions, List<MemberObject> members) {
+  /**
+   * Creates {@code repo}'s topics on the stack and publishes its spec; {@code home} is the
+   * stack's, whose token keys the processors are given.
+   */
+  ProcessorRuns(
+      LocalStack stack, Path home, RepoSpec repo, int partitions, List<MemberObject> members) {
     this.stack = stack;
+    this.home = home;
     this.settings = KafkaSettings.of(stack.bootstrapServers(), stack.registryUrl(), "bench");
     this.topics = new Topics(settings.registryClient());
     this.repo = repo.getName();
@@ -168,15 +176,12 @@ final class ProcessorRuns {
   }
 
   private DatumProcessorConfig config(String pipeline, String instance, int threads) {
-    Map<String, String> env = new HashMap<>();
-    env.put(KafkaSettings.BOOTSTRAP_SERVERS.name(), stack.bootstrapServers());
-    env.put(KafkaSettings.REGISTRY_URL.name(), stack.registryUrl());
-    env.put(KafkaSettings.SYSTEM_PARTITIONS.name(), "3");
-    env.put(KafkaSettings.INSTANCE_ID.name(), instance);
+    // As the local stack configures a processor: its token keys included (every service needs them)
+    Map<String, String> env =
+        TuskServices.serviceEnv(
+            stack.bootstrapServers(), stack.registryUrl(), home, instance, 0, null);
     env.put(DatumProcessorConfig.PIPELINE.name(), pipeline);
     env.put(DatumProcessorConfig.THREADS.name(), Integer.toString(threads));
-    env.put(DatumProcessorConfig.HTTP_HOST.name(), "127.0.0.1");
-    env.put(DatumProcessorConfig.HTTP_PORT.name(), "0");
     return DatumProcessorConfig.from(env);
   }
 

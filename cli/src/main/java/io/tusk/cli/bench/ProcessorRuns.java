@@ -59,8 +59,8 @@ final class ProcessorRuns {
   private final List<MemberObject> members;
 
   /**
-   * Creates {@code repo}'s topics on the stack and publishes its spec; {@code home} is the
-   * stack's, whose token keys the processors are given.
+   * Creates {@code repo}'s topics on the stack and publishes its spec; {@code home} is the stack's,
+   * whose token keys the processors are given.
    */
   ProcessorRuns(
       LocalStack stack, Path home, RepoSpec repo, int partitions, List<MemberObject> members) {

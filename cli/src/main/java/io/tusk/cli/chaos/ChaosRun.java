@@ -85,6 +85,15 @@ public final class ChaosRun {
       List<String> events,
       List<String> failures) {
 
+    /** Copies of the lists: a run's result does not change after it returns. */
+    public Result {
+      recoveryMillis = List.copyOf(recoveryMillis);
+      leaderPauses = List.copyOf(leaderPauses);
+      brokerPauses = List.copyOf(brokerPauses);
+      events = List.copyOf(events);
+      failures = List.copyOf(failures);
+    }
+
     /** True when every check passed. */
     public boolean passed() {
       return failures.isEmpty();
@@ -338,13 +347,7 @@ public final class ChaosRun {
     }
 
     if (aborted) {
-      return new Result(
-          kills,
-          List.copyOf(recovery),
-          List.copyOf(pauses),
-          List.copyOf(brokerPauses),
-          List.copyOf(events),
-          failures);
+      return new Result(kills, recovery, pauses, brokerPauses, events, failures);
     }
 
     // Every repo's commits form one chain, and no output is written twice for a job
@@ -406,13 +409,7 @@ public final class ChaosRun {
         failures.add("broker pause: " + (pause.isEmpty() ? "never ran (too few kills)" : pause));
       }
     }
-    return new Result(
-        kills,
-        List.copyOf(recovery),
-        List.copyOf(pauses),
-        List.copyOf(brokerPauses),
-        List.copyOf(events),
-        failures);
+    return new Result(kills, recovery, pauses, brokerPauses, events, failures);
   }
 
   /**

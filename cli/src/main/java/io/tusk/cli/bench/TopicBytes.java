@@ -97,14 +97,8 @@ record TopicBytes(Map<String, Long> byTopic) {
 
   /** Per topic, the bytes added since {@code before} (topics that did not grow are left out). */
   TopicBytes since(TopicBytes before) {
-    Map<String, Long> added = new TreeMap<>();
-    byTopic.forEach(
-        (topic, bytes) -> {
-          long grown = bytes - before.byTopic.getOrDefault(topic, 0L);
-          if (grown > 0) {
-            added.put(topic, grown);
-          }
-        });
+    Map<String, Long> added = new TreeMap<>(changesSince(before));
+    added.values().removeIf(change -> change <= 0);
     return new TopicBytes(added);
   }
 

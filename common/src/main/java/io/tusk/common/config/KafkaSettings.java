@@ -67,6 +67,9 @@ public record KafkaSettings(
           TopicBounds.TOMBSTONE_RETENTION,
           TopicBounds.SYSTEM_RETENTION);
 
+  /** How every producer, Kafka Streams' included, compresses its batches. */
+  static final String COMPRESSION_TYPE = "lz4";
+
   /** Prefix of pass-through Kafka client properties. */
   public static final String CLIENT_PROPERTY_PREFIX = "TUSK_KAFKA_";
 
@@ -191,7 +194,7 @@ public record KafkaSettings(
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, COMPRESSION_TYPE);
     props.put(ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024);
     props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
@@ -254,6 +257,11 @@ public record KafkaSettings(
     // too (seen with two partition-service instances). The cost: a moved task restores its state
     // before processing instead of in the background.
     props.put(StreamsConfig.ACCEPTABLE_RECOVERY_LAG_CONFIG, Long.MAX_VALUE);
+    // Compressed like every other producer's batches: changelogs, repartition topics, members and
+    // datums carry whole members' rows, which LZ4 shrinks several-fold on disk and on the wire
+    // (issue 14's bytes per commit) for little CPU. Unprefixed, so TUSK_KAFKA_COMPRESSION_TYPE
+    // overrides it as it does for the other producers.
+    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, COMPRESSION_TYPE);
     // Kafka 5.0's default, set now so processing errors in global stores are handled the same way.
     props.put("processing.exception.handler.global.enabled", true);
     // Changelogs hold members' rows and outputs: an erased member's records there must be

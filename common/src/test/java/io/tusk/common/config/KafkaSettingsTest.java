@@ -67,6 +67,25 @@ class KafkaSettingsTest {
   }
 
   @Test
+  void shouldCompressTheBatchesOfKafkaStreamsProducersUnlessOverridden() {
+    // Given a Kafka Streams application configured from the default settings
+    StreamsConfig streams = new StreamsConfig(secured().streams("tusk-test", "/tmp/state"));
+
+    // Then its producer (changelogs, repartition topics, sinks) compresses with LZ4
+    assertThat(streams.getProducerConfigs("p")).containsEntry("compression.type", "lz4");
+
+    // And an operator's TUSK_KAFKA_COMPRESSION_TYPE wins, as for the plain producers
+    Map<String, String> env = new HashMap<>(SECURED);
+    env.put("TUSK_BOOTSTRAP_SERVERS", "b:9093");
+    env.put("TUSK_REGISTRY_URL", "http://r");
+    env.put("TUSK_KAFKA_COMPRESSION_TYPE", "zstd");
+    KafkaSettings zstd = KafkaSettings.from(Config.load(env, KafkaSettings.KEYS));
+    assertThat(new StreamsConfig(zstd.streams("tusk-test", "/tmp/state")).getProducerConfigs("p"))
+        .containsEntry("compression.type", "zstd");
+    assertThat(zstd.producer("p", null)).containsEntry("compression.type", "zstd");
+  }
+
+  @Test
   void shouldAddTheEnvironmentsClientSettingsToSettingsMadeFromAnAddress() {
     // Given settings a command makes from its --bootstrap option
     KafkaSettings settings =

@@ -153,7 +153,6 @@ final class LineageTopology {
             Stores.persistentTimestampedKeyValueStore(LineageStores.OUTPUTS_STORE), keys, events));
     KStream<String, OutputEvent> purges =
         outputs
-            .flatMap((key, event) -> IndexKeys.ofOutput(event), Named.as("output-keys"))
             .repartition(
                 Repartitioned.<String, OutputEvent>as("outputs-by-key")
                     .withKeySerde(keys)

@@ -15,8 +15,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps {@link LineageStores#OUTPUTS_STORE} from the {@link IndexKeys#ofOutput} entries (a null
- * value deletes), and purges a member's outputs of a pipeline on the tombstone of its erasure.
+ * Keeps {@link LineageStores#OUTPUTS_STORE} from the output events of {@link OutputKeyer}, each
+ * stored as its {@link IndexKeys#ofOutput} entries (a null value deletes), and purges a member's
+ * outputs of a pipeline on the tombstone of its erasure. The events arrive once each, keyed by
+ * {@code <pipeline>/<member>}: the entries are made here rather than before the repartition, which
+ * would carry every output twice.
  *
  * <p>The purge deletes the latest output and every version {@code <pipeline>/<member>\0<job>}, and
  * forwards what the other indexes must change, which live in other partitions: for every version, a
@@ -41,11 +44,20 @@ final class OutputIndexer implements Processor<String, OutputEvent, String, Outp
   public void process(Record<String, OutputEvent> record) {
     OutputEvent event = record.value();
     if (event == null) {
+      // Written to the repartition topic by a version that repartitioned the entries themselves:
+      // the deletion of a removed member's latest output.
       outputs.delete(record.key());
     } else if (event.erases()) {
       purge(record, event);
     } else {
-      outputs.put(record.key(), ValueAndTimestamp.make(event, record.timestamp()));
+      // Also right for an entry such a version repartitioned: its own key is among the event's.
+      for (KeyValue<String, OutputEvent> entry : IndexKeys.ofOutput(event)) {
+        if (entry.value == null) {
+          outputs.delete(entry.key);
+        } else {
+          outputs.put(entry.key, ValueAndTimestamp.make(entry.value, record.timestamp()));
+        }
+      }
     }
   }
 

@@ -175,6 +175,62 @@ class LineageTopologyTest {
   }
 
   @Test
+  void shouldStoreAnOutputOnceWithTheLatestEntryPointingAtItsVersion() {
+    // Given two jobs' outputs of one member
+    String firstJob = Ids.newId();
+    String secondJob = Ids.newId();
+    TestInputTopic<String, Output> risk = input(topics.output("risk"));
+    risk.pipeInput(
+        "1001", output("risk", "1001", firstJob, Ids.newId(), "text/plain", "low", inputs()));
+    risk.pipeInput(
+        "1001", output("risk", "1001", secondJob, Ids.newId(), "text/plain", "high", inputs()));
+
+    // Then each version holds its output and inputs, and the latest entry only points at the second
+    OutputEvent pointer = outputsStore().get("risk/1001");
+    assertThat(pointer.output()).isNull();
+    assertThat(pointer.removed()).isFalse();
+    assertThat(pointer.jobId()).isEqualTo(secondJob);
+    assertThat(outputsStore().get(IndexKeys.outputVersion("risk", "1001", firstJob)).output())
+        .isNotNull();
+
+    // And the latest read follows the pointer to the whole output
+    OutputEvent latest =
+        new IndexReads(new DriverStores(driver, () -> true)).latest("risk", "1001");
+    assertThat(latest.jobId()).isEqualTo(secondJob);
+    assertThat(latest.output().getOutputHash()).isEqualTo("out-" + "high".hashCode());
+    assertThat(latest.output().getInputs()).hasSize(1);
+  }
+
+  @Test
+  void shouldApplyOutputEntriesRepartitionedByTheVersionBeforePointers() {
+    // Given what the version before pointers left on the repartition topic: each output as two
+    // entries (latest and version, both whole), and a removal as the latest entry's deletion
+    String job = Ids.newId();
+    Output output = output("risk", "1001", job, Ids.newId(), "text/plain", "low", inputs());
+    OutputEvent event = OutputEvent.of(output, "risk.output", 0, 3L, 1_000L);
+    TestInputTopic<String, OutputEvent> repartition =
+        driver.createInputTopic(
+            TestStreams.properties(Path.of("unused")).getProperty("application.id")
+                + "-outputs-by-key-repartition",
+            Serdes.String().serializer(),
+            OutputEvent.serde(topics.outputSerde()).serializer());
+
+    // When they are indexed
+    repartition.pipeInput("risk/1001", event);
+    repartition.pipeInput(IndexKeys.outputVersion("risk", "1001", job), event);
+
+    // Then the member's latest output and its version are readable
+    IndexReads reads = new IndexReads(new DriverStores(driver, () -> true));
+    assertThat(reads.latest("risk", "1001").output()).isEqualTo(output);
+    assertThat(reads.version("risk", "1001", job).output()).isEqualTo(output);
+
+    // And the removal deletes the latest entry, keeping the version for history
+    repartition.pipeInput("risk/1001", (OutputEvent) null);
+    assertThat(outputsStore().get("risk/1001")).isNull();
+    assertThat(reads.version("risk", "1001", job)).isNotNull();
+  }
+
+  @Test
   void shouldDeleteOutputWhenTombstoneArrives() {
     // Given an indexed output
     TestInputTopic<String, Output> risk = input(topics.output("risk"));
@@ -256,7 +312,9 @@ class LineageTopologyTest {
         .removeIf(entry -> entry.contains(erased) || entry.contains("risk.output/0/"));
     assertThat(after).containsAllEntriesOf(untouched);
     assertThat(outputsStore().get("risk/2002").jobId()).isEqualTo(riskJobs[1]);
-    assertThat(outputsStore().get("summary/p7").output().getInputs()).hasSize(2);
+    assertThat(outputsStore().get("summary/p7").jobId()).isEqualTo(summaryJob);
+    assertThat(outputsStore().get(IndexKeys.outputVersion("summary", "p7", summaryJob)).output())
+        .satisfies(output -> assertThat(output.getInputs()).hasSize(2));
     assertThat(rows.get(IndexKeys.writtenAt("risk.output/0/2")).member()).isEqualTo("2002");
     assertThat(rows.get(IndexKeys.readersPrefix("risk.output/0/2") + "summary\0p7\0" + summaryJob))
         .isNotNull();

@@ -2,6 +2,7 @@ package io.tusk.partition;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.apache.kafka.common.errors.SerializationException;
@@ -14,7 +15,29 @@ import org.apache.kafka.common.serialization.Serdes;
  * back in the same order by {@link Reader}.
  */
 final class Binary {
+  private static final HexFormat HEX = HexFormat.of();
+
+  /** Tags of {@link Writer#putHash}: no value, lowercase hex stored as its bytes, other text. */
+  private static final byte NO_HASH = 0;
+
+  private static final byte HEX_HASH = 1;
+  private static final byte TEXT_HASH = 2;
+
   private Binary() {}
+
+  /** Whether {@code text} is what {@link HexFormat#of()} formats: lowercase, pairs of digits. */
+  static boolean isLowerHex(String text) {
+    if (text.isEmpty() || text.length() % 2 != 0) {
+      return false;
+    }
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (!(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'f')) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   /** A serde of {@code T} with format {@code version}. */
   static <T> Serde<T> serde(
@@ -83,6 +106,24 @@ final class Binary {
       return putBytes(value.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * A hash or null: a lowercase hex string (Tusk's SHA-256 hashes) as the bytes it spells, half
+     * its length; any other text as a string, so every value reads back unchanged.
+     */
+    Writer putHash(String value) {
+      ensure(1);
+      if (value == null) {
+        buffer.put(NO_HASH);
+        return this;
+      }
+      if (isLowerHex(value)) {
+        buffer.put(HEX_HASH);
+        return putBytes(HEX.parseHex(value));
+      }
+      buffer.put(TEXT_HASH);
+      return putString(value);
+    }
+
     /** Bytes or null. */
     Writer putBytes(byte[] value) {
       if (value == null) {
@@ -132,6 +173,17 @@ final class Binary {
     String getString() {
       byte[] bytes = getBytes();
       return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** A value written by {@link Writer#putHash}. */
+    String getHash() {
+      byte tag = buffer.get();
+      return switch (tag) {
+        case NO_HASH -> null;
+        case HEX_HASH -> HEX.formatHex(getBytes());
+        case TEXT_HASH -> getString();
+        default -> throw new SerializationException("unknown hash tag " + tag);
+      };
     }
 
     byte[] getBytes() {

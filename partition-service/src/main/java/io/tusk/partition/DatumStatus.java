@@ -3,6 +3,7 @@ package io.tusk.partition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Function;
 import org.apache.kafka.common.serialization.Serde;
 
 /**
@@ -42,31 +43,40 @@ record DatumStatus(
   /** A succeeded datum and the hash of its output (null when it wrote none). */
   record Success(String datumHash, String outputHash) {}
 
+  /**
+   * Format 3 stores the hashes as bytes ({@link Binary.Writer#putHash}): each status is written to
+   * the changelog twice per datum (emitted, done) and carries up to {@link #KEPT_SUCCESSES} pairs
+   * of hashes, which as hex were most of its bytes. Format 2 (hashes as text) stays readable.
+   */
   static final Serde<DatumStatus> SERDE =
       Binary.serde(
           "datum status",
-          (byte) 2,
+          (byte) 3,
           (s, w) -> {
-            w.putString(s.currentHash()).putInt(s.currentRemoved() ? 1 : 0);
-            w.putString(s.lastHash()).putInt(s.state().ordinal()).putString(s.jobId());
+            w.putHash(s.currentHash()).putInt(s.currentRemoved() ? 1 : 0);
+            w.putHash(s.lastHash()).putInt(s.state().ordinal()).putString(s.jobId());
             w.putInt(s.successes().size());
             for (Success success : s.successes()) {
-              w.putString(success.datumHash()).putString(success.outputHash());
+              w.putHash(success.datumHash()).putHash(success.outputHash());
             }
           },
-          r -> {
-            String currentHash = r.getString();
-            boolean currentRemoved = r.getInt() == 1;
-            String lastHash = r.getString();
-            State state = State.values()[r.getInt()];
-            String jobId = r.getString();
-            int n = r.getInt();
-            List<Success> successes = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-              successes.add(new Success(r.getString(), r.getString()));
-            }
-            return new DatumStatus(currentHash, currentRemoved, lastHash, state, jobId, successes);
-          });
+          r -> read(r, Binary.Reader::getHash),
+          (byte) 2,
+          r -> read(r, Binary.Reader::getString));
+
+  private static DatumStatus read(Binary.Reader r, Function<Binary.Reader, String> hash) {
+    String currentHash = hash.apply(r);
+    boolean currentRemoved = r.getInt() == 1;
+    String lastHash = hash.apply(r);
+    State state = State.values()[r.getInt()];
+    String jobId = r.getString();
+    int n = r.getInt();
+    List<Success> successes = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      successes.add(new Success(hash.apply(r), hash.apply(r)));
+    }
+    return new DatumStatus(currentHash, currentRemoved, lastHash, state, jobId, successes);
+  }
 
   DatumStatus {
     successes = List.copyOf(successes);

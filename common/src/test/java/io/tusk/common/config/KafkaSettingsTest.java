@@ -67,22 +67,24 @@ class KafkaSettingsTest {
   }
 
   @Test
-  void shouldCompressTheBatchesOfKafkaStreamsProducersUnlessOverridden() {
+  void shouldCompressTheBatchesOfEveryProducerUnlessOverridden() {
     // Given a Kafka Streams application configured from the default settings
     StreamsConfig streams = new StreamsConfig(secured().streams("tusk-test", "/tmp/state"));
 
-    // Then its producer (changelogs, repartition topics, sinks) compresses with LZ4
-    assertThat(streams.getProducerConfigs("p")).containsEntry("compression.type", "lz4");
+    // Then its producer (changelogs, repartition topics, sinks) compresses with zstd, the plain
+    // producers with LZ4
+    assertThat(streams.getProducerConfigs("p")).containsEntry("compression.type", "zstd");
+    assertThat(secured().producer("p", null)).containsEntry("compression.type", "lz4");
 
-    // And an operator's TUSK_KAFKA_COMPRESSION_TYPE wins, as for the plain producers
+    // And an operator's TUSK_KAFKA_COMPRESSION_TYPE wins for both
     Map<String, String> env = new HashMap<>(SECURED);
     env.put("TUSK_BOOTSTRAP_SERVERS", "b:9093");
     env.put("TUSK_REGISTRY_URL", "http://r");
-    env.put("TUSK_KAFKA_COMPRESSION_TYPE", "zstd");
-    KafkaSettings zstd = KafkaSettings.from(Config.load(env, KafkaSettings.KEYS));
-    assertThat(new StreamsConfig(zstd.streams("tusk-test", "/tmp/state")).getProducerConfigs("p"))
-        .containsEntry("compression.type", "zstd");
-    assertThat(zstd.producer("p", null)).containsEntry("compression.type", "zstd");
+    env.put("TUSK_KAFKA_COMPRESSION_TYPE", "gzip");
+    KafkaSettings gzip = KafkaSettings.from(Config.load(env, KafkaSettings.KEYS));
+    assertThat(new StreamsConfig(gzip.streams("tusk-test", "/tmp/state")).getProducerConfigs("p"))
+        .containsEntry("compression.type", "gzip");
+    assertThat(gzip.producer("p", null)).containsEntry("compression.type", "gzip");
   }
 
   @Test

@@ -26,7 +26,7 @@ final class Binary {
   private Binary() {}
 
   /** Whether {@code text} is what {@link HexFormat#of()} formats: lowercase, pairs of digits. */
-  static boolean isLowerHex(String text) {
+  private static boolean isLowerHex(String text) {
     if (text.isEmpty() || text.length() % 2 != 0) {
       return false;
     }

@@ -84,17 +84,9 @@ final class IndexReads {
    * @throws io.tusk.common.http.ApiException 404 if it has none (or it was removed)
    */
   OutputEvent latest(String pipeline, String member) {
-    OutputEvent latest =
-        QueryJson.found(
-            stores.get(LineageStores.OUTPUTS_STORE, OutputKeyer.key(pipeline, member)),
-            QueryJson.noOutput(pipeline, member));
-    if (latest.output() != null) {
-      return latest; // an entry indexed before the latest output became a pointer: whole
-    }
-    // A pointer to its job's version (IndexKeys.ofOutput), written in the same store update and
-    // purged with it, so it is there; the same routing key, so the same owner answers.
     return QueryJson.found(
-        version(pipeline, member, latest.jobId()), QueryJson.noOutput(pipeline, member));
+        stores.get(LineageStores.OUTPUTS_STORE, OutputKeyer.key(pipeline, member)),
+        QueryJson.noOutput(pipeline, member));
   }
 
   /** The version of a member's output a job wrote, or null. */

@@ -43,9 +43,8 @@ final class LineageStores {
   static final String DATUM_STATES_STORE = "datum-states-store";
 
   /**
-   * {@code <pipeline>/<member>\0<job>} -> the version that job wrote (removals included); {@code
-   * <pipeline>/<member>} -> the latest output as a {@link OutputEvent#pointer} to its job's version
-   * (entries indexed before that change hold the whole output).
+   * {@code <pipeline>/<member>} -> latest {@link OutputEvent}; {@code <pipeline>/<member>\0<job>}
+   * -> the version that job wrote (removals included).
    */
   static final String OUTPUTS_STORE = "outputs-store";
 

@@ -175,8 +175,8 @@ class LineageTopologyTest {
   }
 
   @Test
-  void shouldStoreAnOutputOnceWithTheLatestEntryPointingAtItsVersion() {
-    // Given two jobs' outputs of one member
+  void shouldIndexEachOutputAsTheLatestAndAsItsJobsVersion() {
+    // Given two jobs' outputs of one member, each crossing the repartition topic once
     String firstJob = Ids.newId();
     String secondJob = Ids.newId();
     TestInputTopic<String, Output> risk = input(topics.output("risk"));
@@ -185,26 +185,21 @@ class LineageTopologyTest {
     risk.pipeInput(
         "1001", output("risk", "1001", secondJob, Ids.newId(), "text/plain", "high", inputs()));
 
-    // Then each version holds its output and inputs, and the latest entry only points at the second
-    OutputEvent pointer = outputsStore().get("risk/1001");
-    assertThat(pointer.output()).isNull();
-    assertThat(pointer.removed()).isFalse();
-    assertThat(pointer.jobId()).isEqualTo(secondJob);
-    assertThat(outputsStore().get(IndexKeys.outputVersion("risk", "1001", firstJob)).output())
-        .isNotNull();
-
-    // And the latest read follows the pointer to the whole output
-    OutputEvent latest =
-        new IndexReads(new DriverStores(driver, () -> true)).latest("risk", "1001");
+    // Then each job's version holds its output, and the latest entry the second's, whole
+    IndexReads reads = new IndexReads(new DriverStores(driver, () -> true));
+    assertThat(reads.version("risk", "1001", firstJob).output().getOutputHash())
+        .isEqualTo("out-" + "low".hashCode());
+    OutputEvent latest = reads.latest("risk", "1001");
     assertThat(latest.jobId()).isEqualTo(secondJob);
     assertThat(latest.output().getOutputHash()).isEqualTo("out-" + "high".hashCode());
     assertThat(latest.output().getInputs()).hasSize(1);
+    assertThat(reads.versions("risk", "1001")).hasSize(2);
   }
 
   @Test
-  void shouldApplyOutputEntriesRepartitionedByTheVersionBeforePointers() {
-    // Given what the version before pointers left on the repartition topic: each output as two
-    // entries (latest and version, both whole), and a removal as the latest entry's deletion
+  void shouldApplyOutputEntriesRepartitionedByTheEarlierVersion() {
+    // Given what the earlier version left on the repartition topic: each output as its two store
+    // entries (latest and version), and a removal as the latest entry's deletion
     String job = Ids.newId();
     Output output = output("risk", "1001", job, Ids.newId(), "text/plain", "low", inputs());
     OutputEvent event = OutputEvent.of(output, "risk.output", 0, 3L, 1_000L);

@@ -170,29 +170,13 @@ class LineageTopologyTest {
     risk.pipeInput(
         "1001", output("risk", "1001", secondJob, Ids.newId(), "text/plain", "high", inputs()));
 
-    // Then the latest output wins
-    assertThat(outputsStore().get("risk/1001").jobId()).isEqualTo(secondJob);
-  }
-
-  @Test
-  void shouldIndexEachOutputAsTheLatestAndAsItsJobsVersion() {
-    // Given two jobs' outputs of one member, each crossing the repartition topic once
-    String firstJob = Ids.newId();
-    String secondJob = Ids.newId();
-    TestInputTopic<String, Output> risk = input(topics.output("risk"));
-    risk.pipeInput(
-        "1001", output("risk", "1001", firstJob, Ids.newId(), "text/plain", "low", inputs()));
-    risk.pipeInput(
-        "1001", output("risk", "1001", secondJob, Ids.newId(), "text/plain", "high", inputs()));
-
-    // Then each job's version holds its output, and the latest entry the second's, whole
+    // Then the latest output wins, whole, and each job's version is kept
     IndexReads reads = new IndexReads(new DriverStores(driver, () -> true));
-    assertThat(reads.version("risk", "1001", firstJob).output().getOutputHash())
-        .isEqualTo("out-" + "low".hashCode());
     OutputEvent latest = reads.latest("risk", "1001");
     assertThat(latest.jobId()).isEqualTo(secondJob);
     assertThat(latest.output().getOutputHash()).isEqualTo("out-" + "high".hashCode());
-    assertThat(latest.output().getInputs()).hasSize(1);
+    assertThat(reads.version("risk", "1001", firstJob).output().getOutputHash())
+        .isEqualTo("out-" + "low".hashCode());
     assertThat(reads.versions("risk", "1001")).hasSize(2);
   }
 

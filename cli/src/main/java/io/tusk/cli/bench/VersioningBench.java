@@ -178,9 +178,8 @@ public record VersioningBench(
     reader.start();
     int rows = streamRate * streamSeconds;
     try (RowLoader loader = new RowLoader(settings, STREAM_REPO)) {
-      // One row first, alone, through the new pipeline: its latency is the cold start (the
-      // processor joining the new datum topic, first classes loaded), kept apart from the steady
-      // flow's percentiles.
+      // One row first, alone, through the new pipeline: its latency is the cold start (whatever a
+      // new pipeline's first job pays), kept apart from the flow's percentiles.
       producedAt.put(WARM_UP_MEMBER, System.nanoTime());
       loader.send(
           null,

@@ -449,7 +449,8 @@ final class MemberQueries {
   private MemberVersions versions(int partition) {
     return new MemberVersions(
         stores.store(PartitionStores.MEMBER_VERSIONS, partition),
-        stores.store(PartitionStores.MEMBER_CHUNKS, partition));
+        stores.store(PartitionStores.MEMBER_CHUNKS, partition),
+        stores.store(PartitionStores.MEMBER_DELTAS, partition));
   }
 
   private static JsonObject memberJson(MemberObject version, List<Row> rowList, RepoLayout layout) {

@@ -23,6 +23,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * @param commitMarks completed commits: {@code repo | commit ID}
  * @param versions member versions (see {@link MemberVersions})
  * @param chunks rows of large member versions (see {@link MemberVersions})
+ * @param deltas positions of member versions stored as deltas (see {@link MemberVersions})
  * @param changedSets members changed per commit: {@code repo | sequence | member}
  * @param datumStates per pipeline and member: {@code repo | pipeline | member}
  * @param failedDatums members whose last datum did not succeed (failed, or unanswered) and the job
@@ -45,6 +46,7 @@ record MemberStores(
     KeyValueStore<Bytes, CommitMark> commitMarks,
     KeyValueStore<Bytes, io.tusk.schemas.MemberObject> versions,
     KeyValueStore<Bytes, io.tusk.schemas.RowChunk> chunks,
+    KeyValueStore<Bytes, VersionDelta> deltas,
     KeyValueStore<Bytes, Long> changedSets,
     KeyValueStore<Bytes, DatumStatus> datumStates,
     KeyValueStore<Bytes, String> failedDatums,
@@ -67,6 +69,7 @@ record MemberStores(
         context.getStateStore(PartitionStores.COMMIT_INDEX),
         context.getStateStore(PartitionStores.MEMBER_VERSIONS),
         context.getStateStore(PartitionStores.MEMBER_CHUNKS),
+        context.getStateStore(PartitionStores.MEMBER_DELTAS),
         context.getStateStore(PartitionStores.CHANGED_MEMBERS),
         context.getStateStore(PartitionStores.DATUM_STATES),
         context.getStateStore(PartitionStores.FAILED_DATUMS),
@@ -98,6 +101,7 @@ record MemberStores(
             commitMarks,
             versions,
             chunks,
+            deltas,
             changedSets,
             datumStates,
             failedDatums,

@@ -38,7 +38,8 @@ final class MemberTask {
       CompletionSettings settings) {
     this.context = context;
     this.stores = MemberStores.of(context);
-    this.versions = new MemberVersions.Writable(stores.versions(), stores.chunks());
+    this.versions =
+        new MemberVersions.Writable(stores.versions(), stores.chunks(), stores.deltas());
     this.repos = repos;
     this.settings = settings;
   }

@@ -22,10 +22,21 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * S is its newest version with a sequence {@code <= S}. A version with no rows stands for a removed
  * member.
  *
- * <p>No size cliff: a version whose rows would make a store value (and its changelog record) larger
- * than {@link #CHUNK_BYTES} is stored as a header without rows ({@code rowCount}, {@code parts})
- * and its rows in {@code parts} chunks under {@code repo | member | N | i}, each at most about
- * {@link #CHUNK_BYTES}. Readers get the rows with {@link #rows}, whatever the storage.
+ * <p>Storage grows with what changed, not with the member: a version is stored as a delta of the
+ * member's previous version (its added rows and the positions of the removed and added ones, {@link
+ * VersionDelta}) while that is small, and whole otherwise. A delta's header has {@code parts} 0,
+ * {@code rowCount} the version's row count and its added rows as {@code rows}; the rest is in
+ * {@code member-deltas-store} under the version's key. A version is stored whole when the member
+ * was absent before it, when it is empty (a removed member), after {@link #MAX_DEPTH} deltas in a
+ * row, or once the deltas since the last whole version would add up to more row bytes than the
+ * member holds: so a read applies at most {@link #MAX_DEPTH} deltas and reads at most about twice
+ * the member's bytes.
+ *
+ * <p>No size cliff: a version whose rows (or a delta whose added rows) would make a store value
+ * (and its changelog record) larger than {@link #CHUNK_BYTES} is stored as a header without rows
+ * ({@code rowCount}, {@code parts}) and its rows in chunks under {@code repo | member | N | i},
+ * each at most about {@link #CHUNK_BYTES}. Readers get the rows with {@link #rows}, whatever the
+ * storage.
  *
  * <p>Reads work on the read-only stores of interactive queries as well ({@link MemberQueries});
  * writes need the task's stores ({@link Writable}).
@@ -37,14 +48,26 @@ class MemberVersions {
    */
   static final int CHUNK_BYTES = 256 * 1024;
 
+  /** The most deltas in a row: reading a version applies at most this many. */
+  static final int MAX_DEPTH = 16;
+
+  /**
+   * The most positions (removed and added rows) one delta records, which keeps its value in {@code
+   * member-deltas-store} well under {@link #CHUNK_BYTES}; a larger change is stored whole.
+   */
+  static final int MAX_DELTA_POSITIONS = 32 * 1024;
+
   private final ReadOnlyKeyValueStore<Bytes, MemberObject> versions;
   private final ReadOnlyKeyValueStore<Bytes, RowChunk> chunks;
+  private final ReadOnlyKeyValueStore<Bytes, VersionDelta> deltas;
 
   MemberVersions(
       ReadOnlyKeyValueStore<Bytes, MemberObject> versions,
-      ReadOnlyKeyValueStore<Bytes, RowChunk> chunks) {
+      ReadOnlyKeyValueStore<Bytes, RowChunk> chunks,
+      ReadOnlyKeyValueStore<Bytes, VersionDelta> deltas) {
     this.versions = Objects.requireNonNull(versions, "versions");
     this.chunks = Objects.requireNonNull(chunks, "chunks");
+    this.deltas = Objects.requireNonNull(deltas, "deltas");
   }
 
   /** Whether a version stands for a member that is present (not removed). */
@@ -55,6 +78,11 @@ class MemberVersions {
   /** Whether a version keeps its rows in chunks rather than inline. */
   static boolean chunked(MemberObject version) {
     return version.getParts() > 1;
+  }
+
+  /** Whether a version is stored as a delta of the member's previous version. */
+  static boolean delta(MemberObject version) {
+    return version.getParts() == 0;
   }
 
   /** The member's newest version with a sequence {@code <= sequence} (its rows maybe chunked). */
@@ -85,23 +113,70 @@ class MemberVersions {
 
   /** Every row of a version, in canonical order. */
   List<Row> rows(MemberObject version) {
+    return rows(version, -1, null);
+  }
+
+  /**
+   * Every row of a version; when it is a delta of the version at {@code knownSequence}, applied to
+   * {@code knownRows} (that version's rows as stored) instead of reading them again.
+   */
+  List<Row> rows(MemberObject version, long knownSequence, List<Row> knownRows) {
+    if (delta(version)) {
+      Bytes key = StoreKeys.version(version.getRepo(), version.getMember(), version.getSequence());
+      VersionDelta delta = deltaOf(key, version);
+      List<Row> added = delta.addedParts() > 0 ? chunkRows(key, -1, version) : version.getRows();
+      if (knownRows != null && delta.base() == knownSequence) {
+        return delta.apply(knownRows, added, version.getRowCount());
+      }
+      MemberObject base =
+          versions.get(StoreKeys.version(version.getRepo(), version.getMember(), delta.base()));
+      if (base == null) {
+        throw new IllegalStateException(
+            "member version "
+                + version.getSequence()
+                + " of repo "
+                + version.getRepo()
+                + " is a delta of version "
+                + delta.base()
+                + ", which is not stored");
+      }
+      return delta.apply(rows(base), added, version.getRowCount());
+    }
     if (!chunked(version)) {
       return version.getRows();
     }
-    List<Row> rows = new ArrayList<>((int) Math.min(Integer.MAX_VALUE, version.getRowCount()));
     Bytes prefix = StoreKeys.version(version.getRepo(), version.getMember(), version.getSequence());
+    return chunkRows(prefix, version.getRowCount(), version);
+  }
+
+  private VersionDelta deltaOf(Bytes key, MemberObject version) {
+    VersionDelta delta = deltas.get(key);
+    if (delta == null) {
+      throw new IllegalStateException(
+          "member version "
+              + version.getSequence()
+              + " of repo "
+              + version.getRepo()
+              + " is a delta whose positions are not stored");
+    }
+    return delta;
+  }
+
+  /** The rows in the version's chunks; {@code expected} of them unless it is -1. */
+  private List<Row> chunkRows(Bytes prefix, long expected, MemberObject version) {
+    List<Row> rows = new ArrayList<>((int) Math.min(Integer.MAX_VALUE, Math.max(0, expected)));
     try (KeyValueIterator<Bytes, RowChunk> all =
         chunks.range(prefix, StoreKeys.upperBound(prefix))) {
       all.forEachRemaining(kv -> rows.addAll(kv.value.getRows()));
     }
-    if (rows.size() != version.getRowCount()) {
+    if (expected >= 0 && rows.size() != expected) {
       throw new IllegalStateException(
           "member version "
               + version.getSequence()
               + " of repo "
               + version.getRepo()
               + " lists "
-              + version.getRowCount()
+              + expected
               + " rows but its chunks hold "
               + rows.size());
     }
@@ -110,7 +185,7 @@ class MemberVersions {
 
   /** A version with its rows inline ({@code parts} 1), as datums and queries need it. */
   MemberObject whole(MemberObject version) {
-    if (!chunked(version)) {
+    if (!chunked(version) && !delta(version)) {
       return version;
     }
     return MemberObject.newBuilder(version)
@@ -160,83 +235,187 @@ class MemberVersions {
   static final class Writable extends MemberVersions {
     private final KeyValueStore<Bytes, MemberObject> versions;
     private final KeyValueStore<Bytes, RowChunk> chunks;
+    private final KeyValueStore<Bytes, VersionDelta> deltas;
 
-    Writable(KeyValueStore<Bytes, MemberObject> versions, KeyValueStore<Bytes, RowChunk> chunks) {
-      super(versions, chunks);
+    Writable(
+        KeyValueStore<Bytes, MemberObject> versions,
+        KeyValueStore<Bytes, RowChunk> chunks,
+        KeyValueStore<Bytes, VersionDelta> deltas) {
+      super(versions, chunks, deltas);
       this.versions = versions;
       this.chunks = chunks;
+      this.deltas = deltas;
     }
 
     /**
-     * Stores a version given with all its rows inline, chunking them when they are large.
+     * Stores a version given with all its rows inline: as a delta of the member's previous version
+     * while that is small (see {@link MemberVersions}), whole otherwise, chunking rows when they
+     * are large. The member's versions after it, if any, must not be deltas of the version it
+     * replaces.
      *
-     * @return the version as stored (a header without rows when chunked)
+     * @return the version as {@code <repo>.members} shows it: whole with its rows inline, or a
+     *     header without rows when they are too large for one record
      */
     MemberObject put(MemberObject whole) {
       Bytes key = StoreKeys.version(whole.getRepo(), whole.getMember(), whole.getSequence());
-      MemberObject replaced = versions.get(key);
-      if (replaced != null && chunked(replaced)) {
-        deleteChunks(key);
+      MemberObject previous =
+          whole.getSequence() > 0
+              ? asOf(whole.getRepo(), whole.getMember(), whole.getSequence() - 1)
+              : null;
+      if (!whole.getRows().isEmpty() && present(previous)) {
+        List<Row> before = rows(previous);
+        VersionDelta.Diff diff = VersionDelta.diff(before, whole.getRows());
+        VersionDelta last =
+            delta(previous)
+                ? deltas.get(
+                    StoreKeys.version(
+                        previous.getRepo(), previous.getMember(), previous.getSequence()))
+                : null;
+        int depth = last == null ? 1 : last.depth() + 1;
+        long chainBytes = (last == null ? 0 : last.chainBytes()) + estimatedRowBytes(diff.added());
+        int positions = diff.removed().length + diff.inserted().length;
+        if (depth <= MAX_DEPTH
+            && positions <= MAX_DELTA_POSITIONS
+            && chainBytes <= estimatedRowBytes(whole.getRows())) {
+          clear(key);
+          List<List<Row>> slices = slices(diff.added(), CHUNK_BYTES);
+          int addedParts = slices.size() > 1 ? slices.size() : 0;
+          if (addedParts > 0) {
+            putChunks(whole, slices);
+          }
+          deltas.put(
+              key,
+              new VersionDelta(
+                  previous.getSequence(),
+                  depth,
+                  chainBytes,
+                  diff.removed(),
+                  diff.inserted(),
+                  addedParts));
+          versions.put(
+              key,
+              MemberObject.newBuilder(whole)
+                  .setRows(addedParts > 0 ? List.of() : diff.added())
+                  .setRowCount(whole.getRows().size())
+                  .setParts(0)
+                  .build());
+          return published(whole);
+        }
       }
+      return putWhole(whole);
+    }
+
+    /** Stores a version whole (chunked when large), replacing whatever was stored under its key. */
+    private MemberObject putWhole(MemberObject whole) {
+      Bytes key = StoreKeys.version(whole.getRepo(), whole.getMember(), whole.getSequence());
+      clear(key);
       List<List<Row>> slices = slices(whole.getRows(), CHUNK_BYTES);
       if (slices.size() <= 1) {
         versions.put(key, whole);
         return whole;
       }
-      MemberObject header =
-          MemberObject.newBuilder(whole)
-              .setRows(List.of())
-              .setRowCount(whole.getRows().size())
-              .setParts(slices.size())
-              .build();
-      for (int i = 0; i < slices.size(); i++) {
-        chunks.put(
-            StoreKeys.chunk(whole.getRepo(), whole.getMember(), whole.getSequence(), i),
-            RowChunk.newBuilder().setRows(new ArrayList<>(slices.get(i))).build());
-      }
+      putChunks(whole, slices);
+      MemberObject header = published(whole);
       versions.put(key, header);
       return header;
     }
 
-    /** Deletes the member's version at {@code sequence}, if any. */
+    /** The version inline, or as a header without rows when they need more than one chunk. */
+    private static MemberObject published(MemberObject whole) {
+      List<List<Row>> slices = slices(whole.getRows(), CHUNK_BYTES);
+      if (slices.size() <= 1) {
+        return whole;
+      }
+      return MemberObject.newBuilder(whole)
+          .setRows(List.of())
+          .setRowCount(whole.getRows().size())
+          .setParts(slices.size())
+          .build();
+    }
+
+    private void putChunks(MemberObject version, List<List<Row>> slices) {
+      for (int i = 0; i < slices.size(); i++) {
+        chunks.put(
+            StoreKeys.chunk(version.getRepo(), version.getMember(), version.getSequence(), i),
+            RowChunk.newBuilder().setRows(new ArrayList<>(slices.get(i))).build());
+      }
+    }
+
+    /**
+     * Removes the chunks and delta positions of the version stored under {@code key}, if it has any
+     * (deleting only what exists: each delete is a changelog record).
+     */
+    private void clear(Bytes key) {
+      MemberObject replaced = versions.get(key);
+      if (replaced == null) {
+        return;
+      }
+      if (delta(replaced)) {
+        VersionDelta delta = deltas.delete(key);
+        if (delta != null && delta.addedParts() > 0) {
+          deleteChunks(key);
+        }
+      } else if (chunked(replaced)) {
+        deleteChunks(key);
+      }
+    }
+
+    /**
+     * Deletes the member's version at {@code sequence}, if any; the member's versions after it must
+     * not be deltas of it.
+     */
     void delete(String repo, String member, long sequence) {
       Bytes key = StoreKeys.version(repo, member, sequence);
+      clear(key);
       versions.delete(key);
-      deleteChunks(key);
     }
 
     /**
      * Removes the rows with these keys ({@code [table, row key]}) from every version of the member
      * older than {@code sequence} (an erasure's deletes), in one pass per version; each version
-     * keeps its sequence, commit and hash.
+     * keeps its sequence, commit and hash. Every version of the member is stored whole afterwards,
+     * so no delta keeps an erased row or depends on a version that lost one.
      *
      * @return how many versions held one of the rows
      */
     int purgeRows(
         String repo, String member, long sequence, Set<List<Object>> keys, RepoLayout layout) {
-      List<MemberObject> older = new ArrayList<>();
-      try (KeyValueIterator<Bytes, MemberObject> all =
+      List<MemberObject> all = new ArrayList<>();
+      try (KeyValueIterator<Bytes, MemberObject> each =
           versions.range(
-              StoreKeys.version(repo, member, 0), StoreKeys.version(repo, member, sequence - 1))) {
-        all.forEachRemaining(kv -> older.add(kv.value));
+              StoreKeys.version(repo, member, 0),
+              StoreKeys.version(repo, member, Long.MAX_VALUE))) {
+        each.forEachRemaining(kv -> all.add(kv.value));
       }
       int purged = 0;
-      for (MemberObject version : older) {
-        List<Row> rows = rows(version);
-        List<Row> kept = new ArrayList<>(rows.size());
-        for (Row row : rows) {
-          TableLayout table = layout.table(row.getTable());
-          boolean erased =
-              table != null
-                  && table.hasRowKey()
-                  && keys.contains(List.of(row.getTable(), table.rowKeyOf(row.getValues())));
-          if (!erased) {
-            kept.add(row);
+      long previousSequence = -1;
+      List<Row> previousRows = null;
+      // Oldest first, each delta applied to its base's rows as they were stored: the base may
+      // already have been rewritten without the erased rows.
+      for (MemberObject version : all) {
+        List<Row> rows = rows(version, previousSequence, previousRows);
+        previousSequence = version.getSequence();
+        previousRows = rows;
+        List<Row> kept = rows;
+        if (version.getSequence() < sequence) {
+          kept = new ArrayList<>(rows.size());
+          for (Row row : rows) {
+            TableLayout table = layout.table(row.getTable());
+            boolean erased =
+                table != null
+                    && table.hasRowKey()
+                    && keys.contains(List.of(row.getTable(), table.rowKeyOf(row.getValues())));
+            if (!erased) {
+              kept.add(row);
+            }
           }
         }
         if (kept.size() != rows.size()) {
-          put(MemberObject.newBuilder(version).setRows(kept).setRowCount(-1).setParts(1).build());
           purged++;
+        }
+        if (kept.size() != rows.size() || delta(version)) {
+          putWhole(
+              MemberObject.newBuilder(version).setRows(kept).setRowCount(-1).setParts(1).build());
         }
       }
       return purged;
@@ -257,12 +436,23 @@ class MemberVersions {
     }
 
     /**
-     * Deletes every version of the member older than {@code sequence}, with their chunks (history
-     * pruning; erasure purges every version of an erased member this way).
+     * Deletes every version of the member older than {@code sequence}, with their chunks and delta
+     * positions (history pruning; erasure purges every version of an erased member this way). The
+     * member's first version from {@code sequence} on is stored whole first when it is a delta, so
+     * the versions kept need none of those deleted.
      */
     void deleteBefore(String repo, String member, long sequence) {
       if (sequence <= 0) {
         return;
+      }
+      try (KeyValueIterator<Bytes, MemberObject> kept =
+          versions.range(
+              StoreKeys.version(repo, member, sequence),
+              StoreKeys.version(repo, member, Long.MAX_VALUE))) {
+        MemberObject first = kept.hasNext() ? kept.next().value : null;
+        if (first != null && delta(first)) {
+          putWhole(whole(first));
+        }
       }
       List<Bytes> old = new ArrayList<>();
       try (KeyValueIterator<Bytes, MemberObject> all =
@@ -271,8 +461,8 @@ class MemberVersions {
         all.forEachRemaining(kv -> old.add(kv.key));
       }
       for (Bytes key : old) {
+        clear(key);
         versions.delete(key);
-        deleteChunks(key);
       }
     }
 

@@ -17,9 +17,11 @@ final class PartitionStores {
   static final String PROGRESS = "progress-store";
   static final String COMMIT_INDEX = "commit-index-store";
 
-  // Members: versions for as-of reads, the chunks of large ones, per-commit changed sets.
+  // Members: versions for as-of reads, the chunks of large ones, the positions of those stored as
+  // deltas, per-commit changed sets.
   static final String MEMBER_VERSIONS = "member-versions-store";
   static final String MEMBER_CHUNKS = "member-chunks-store";
+  static final String MEMBER_DELTAS = "member-deltas-store";
   static final String CHANGED_MEMBERS = "changed-members-store";
 
   // Erasures: those waiting for their commit, and erased members not cleared by every pipeline.

@@ -106,6 +106,7 @@ public final class PartitionTopology {
         store(PartitionStores.MEMBER_VERSIONS, topics.memberObjectSerde()), member);
     topology.addStateStore(
         store(PartitionStores.MEMBER_CHUNKS, topics.avro(RowChunk.class)), member);
+    topology.addStateStore(store(PartitionStores.MEMBER_DELTAS, VersionDelta.SERDE), member);
     topology.addStateStore(store(PartitionStores.CHANGED_MEMBERS, Serdes.Long()), member);
     topology.addStateStore(store(PartitionStores.COMMIT_INDEX, CommitMark.SERDE), member);
     topology.addStateStore(store(PartitionStores.DATUM_STATES, DatumStatus.SERDE), member);

@@ -16,9 +16,7 @@ import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.TestInputTopic;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -229,13 +227,7 @@ class DebeziumSnapshotTest {
   }
 
   private MemberObject latest(String repo, String member) {
-    KeyValueStore<Bytes, MemberObject> versions =
-        f.driver.getKeyValueStore(PartitionStores.MEMBER_VERSIONS);
-    try (var newest =
-        versions.reverseRange(
-            StoreKeys.version(repo, member, 0), StoreKeys.version(repo, member, Long.MAX_VALUE))) {
-      return newest.hasNext() ? newest.next().value : null;
-    }
+    return f.latest(repo, member);
   }
 
   /** The rows' values in canonical order; none for an absent member or one without rows. */

@@ -43,6 +43,7 @@ class ErasureTest {
       List.of(
           PartitionStores.MEMBER_VERSIONS,
           PartitionStores.MEMBER_CHUNKS,
+          PartitionStores.MEMBER_DELTAS,
           PartitionStores.CHANGED_MEMBERS,
           PartitionStores.DATUM_STATES,
           PartitionStores.FAILED_DATUMS,
@@ -130,9 +131,7 @@ class ErasureTest {
     }
 
     MemberVersions versions() {
-      return new MemberVersions(
-          f.driver.getKeyValueStore(PartitionStores.MEMBER_VERSIONS),
-          f.driver.getKeyValueStore(PartitionStores.MEMBER_CHUNKS));
+      return f.versions();
     }
 
     List<String> storesHolding(String text) {

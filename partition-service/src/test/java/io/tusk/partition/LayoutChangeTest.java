@@ -146,12 +146,10 @@ class LayoutChangeTest {
   }
 
   private List<String> rowsOf(String member, long sequence) {
-    KeyValueStore<Bytes, MemberObject> store =
-        f.driver.getKeyValueStore(PartitionStores.MEMBER_VERSIONS);
+    MemberVersions versions = f.versions();
     List<String> rows = new ArrayList<>();
-    store
-        .get(StoreKeys.version(REPO, member, sequence))
-        .getRows()
+    versions
+        .rows(versions.asOf(REPO, member, sequence))
         .forEach(row -> rows.add(String.join(",", row.getValues())));
     return rows;
   }

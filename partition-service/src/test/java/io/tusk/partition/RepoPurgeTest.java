@@ -40,6 +40,7 @@ class RepoPurgeTest {
           PartitionStores.COMMIT_INDEX,
           PartitionStores.MEMBER_VERSIONS,
           PartitionStores.MEMBER_CHUNKS,
+          PartitionStores.MEMBER_DELTAS,
           PartitionStores.CHANGED_MEMBERS,
           PartitionStores.DATUM_STATES,
           PartitionStores.FAILED_DATUMS,

@@ -61,13 +61,7 @@ class RowMovesTest {
   }
 
   private MemberObject latest(String member) {
-    KeyValueStore<Bytes, MemberObject> versions =
-        f.driver.getKeyValueStore(PartitionStores.MEMBER_VERSIONS);
-    try (var newest =
-        versions.reverseRange(
-            StoreKeys.version(REPO, member, 0), StoreKeys.version(REPO, member, Long.MAX_VALUE))) {
-      return newest.hasNext() ? newest.next().value : null;
-    }
+    return f.latest(REPO, member);
   }
 
   private static List<String> claimIds(MemberObject object) {

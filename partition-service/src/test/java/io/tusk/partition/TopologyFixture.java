@@ -101,6 +101,21 @@ final class TopologyFixture implements AutoCloseable {
             Instant.ofEpochMilli(NOW));
   }
 
+  /** The member versions in the driver's stores, read as the service reads them. */
+  MemberVersions versions() {
+    return new MemberVersions(
+        driver.getKeyValueStore(PartitionStores.MEMBER_VERSIONS),
+        driver.getKeyValueStore(PartitionStores.MEMBER_CHUNKS),
+        driver.getKeyValueStore(PartitionStores.MEMBER_DELTAS));
+  }
+
+  /** The member's newest version with all its rows inline, or null when it has none. */
+  MemberObject latest(String repo, String member) {
+    MemberVersions versions = versions();
+    MemberObject newest = versions.asOf(repo, member, Long.MAX_VALUE);
+    return newest == null ? null : versions.whole(newest);
+  }
+
   /** A job of {@value #PIPELINE}. */
   static JobRef jobRef(String jobId, JobMode mode, String specHash, JobKind kind) {
     return JobRef.newBuilder()

@@ -92,7 +92,8 @@ final class MemberUpdates {
                 .setCommitId(commit.getId())
                 .setSequence(sequence)
                 .setRows(rows)
-                .build());
+                .build(),
+            before);
     task.stores.changedSets().put(changedKey, !wasPresent ? ADDED : nowPresent ? CHANGED : REMOVED);
     if (!atCommit) {
       changes.changed++;

@@ -253,16 +253,16 @@ class MemberVersions {
      * are large. The member's versions after it, if any, must not be deltas of the version it
      * replaces.
      *
+     * @param previous the member's newest version before {@code whole}'s sequence, or null (the
+     *     caller has read it already)
      * @return the version as {@code <repo>.members} shows it: whole with its rows inline, or a
      *     header without rows when they are too large for one record
      */
-    MemberObject put(MemberObject whole) {
+    MemberObject put(MemberObject whole, MemberObject previous) {
       Bytes key = StoreKeys.version(whole.getRepo(), whole.getMember(), whole.getSequence());
-      MemberObject previous =
-          whole.getSequence() > 0
-              ? asOf(whole.getRepo(), whole.getMember(), whole.getSequence() - 1)
-              : null;
-      if (!whole.getRows().isEmpty() && present(previous)) {
+      if (!whole.getRows().isEmpty()
+          && present(previous)
+          && previous.getSequence() < whole.getSequence()) {
         List<Row> before = rows(previous);
         VersionDelta.Diff diff = VersionDelta.diff(before, whole.getRows());
         VersionDelta last =

@@ -386,6 +386,8 @@ class ErasureTest {
     assertThat(run.storesHolding("4711")).isEmpty();
     // (the row key is the erased upstream member's key: no row-owner entry may keep it)
     assertThat(run.storesHolding("gone-1")).isEmpty();
+    // (every version is whole again: no delta's positions refer to the rows before the purge)
+    assertThat(run.scan.store(run.f.driver, PartitionStores.MEMBER_DELTAS)).isEmpty();
 
     // And the member stays: its datum is an ordinary one, and no erasure is pending for it
     Map<String, Datum> third = run.succeedAll();

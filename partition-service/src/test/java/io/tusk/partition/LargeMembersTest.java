@@ -109,7 +109,68 @@ class LargeMembersTest {
   }
 
   @Test
-  void shouldKeepEveryVersionWholeWhenALargeMemberChangesAndDropItsChunksWhenPruned() {
+  void shouldStoreAChangeOfALargeMemberAsItsChangedRowsInlineOrInChunks() {
+    // Given the large member in commit 1, its chunks
+    Commit c1 = load();
+    int firstChunks = chunks();
+    KeyValueStore<Bytes, MemberObject> versions =
+        f.driver.getKeyValueStore(PartitionStores.MEMBER_VERSIONS);
+
+    // When commit 2 corrects one of its rows
+    Row correction = bigRow(5, "2");
+    correction.setSourceOffset((long) ROWS);
+    f.row(correction);
+    Commit c2 = commit(2, new long[] {ROWS, 0, 0}, new long[] {ROWS + 1, 0, 0});
+    f.seal(c2);
+    f.barriersAtEnd(c2);
+
+    // Then version 2 is a delta holding that one row, and no chunk was written
+    MemberObject second = versions.get(StoreKeys.version(REPO, "BIG", 2));
+    assertThat(MemberVersions.delta(second)).isTrue();
+    assertThat(second.getRows()).containsExactly(correction);
+    assertThat(second.getRowCount()).isEqualTo(ROWS);
+    assertThat(chunks()).isEqualTo(firstChunks);
+
+    // When commit 3 adds 3,000 rows (about 300 KB, more than a chunk)
+    int added = ROWS / 2;
+    for (int i = 0; i < added; i++) {
+      f.row(bigRow(ROWS + 1 + i, "3"));
+    }
+    Commit c3 = commit(3, new long[] {ROWS + 1, 0, 0}, new long[] {ROWS + 1 + added, 0, 0});
+    f.seal(c3);
+    f.barriersAtEnd(c3);
+
+    // Then version 3 is a delta whose added rows are in chunks of their own
+    MemberObject third = versions.get(StoreKeys.version(REPO, "BIG", 3));
+    assertThat(MemberVersions.delta(third)).isTrue();
+    assertThat(third.getRows()).isEmpty();
+    assertThat(chunks()).isGreaterThan(firstChunks);
+
+    // And each commit reads whole and right: the correction from commit 2, the new rows from 3
+    List<JsonObject> asOf = new ArrayList<>();
+    for (Commit c : List.of(c1, c2, c3)) {
+      asOf.add(queries().member(REPO, "BIG", c.getId()));
+    }
+    assertThat(asOf)
+        .extracting(m -> m.getJsonArray("rows").size())
+        .containsExactly(ROWS, ROWS, ROWS + added);
+    assertThat(amountOf(asOf.get(0), 5)).startsWith("1");
+    assertThat(amountOf(asOf.get(1), 5)).startsWith("2");
+    assertThat(amountOf(asOf.get(2), 5)).startsWith("2");
+    assertThat(amountOf(asOf.get(2), ROWS + added - 1)).startsWith("3");
+  }
+
+  /** The amount of row {@code index} of a member API answer. */
+  private static String amountOf(JsonObject member, int index) {
+    return member
+        .getJsonArray("rows")
+        .getJsonObject(index)
+        .getJsonObject("values")
+        .getString("AMOUNT");
+  }
+
+  @Test
+  void shouldStoreTheKeptVersionWholeAndDropTheOlderChunksWhenPruned() {
     // Given the large member in commit 1 (retention: 1 commit)
     f.specs.put(
         REPO,

@@ -151,6 +151,85 @@ class MemberHistoryTest {
   }
 
   @Test
+  void shouldAnswerEveryKeptVersionOfAMemberChangedInManyCommitsWhateverIsStoredAsDeltas() {
+    // Given member M changed in 60 commits at random (new claims, corrections, deletes; each claim
+    // touched at most once a commit), with a retention of 40 commits, and an independent model of
+    // its claims after each commit (seed printed)
+    long seed = 61_206L;
+    System.out.println("MemberHistoryTest deltas seed " + seed);
+    java.util.Random random = new java.util.Random(seed);
+    f.specs.put(REPO, withOps(TopologyFixture.spec(REPO), 40));
+    Map<String, String> model = new java.util.TreeMap<>();
+    List<Map<String, String>> expected = new ArrayList<>();
+    Commit[] commits = new Commit[61];
+    expected.add(Map.of());
+    long offset = 0;
+    int nextClaim = 0;
+    for (int n = 1; n <= 60; n++) {
+      long start = offset;
+      java.util.Set<String> touched = new java.util.HashSet<>();
+      for (int change = 1 + random.nextInt(3); change > 0; change--) {
+        List<String> untouched = model.keySet().stream().filter(c -> !touched.contains(c)).toList();
+        int kind = untouched.isEmpty() ? 0 : random.nextInt(5);
+        String amount = Integer.toString(random.nextInt(1000));
+        if (kind < 2) {
+          String id = "c" + nextClaim++;
+          f.row(claim(0, offset++, "M", id, amount));
+          model.put(id, amount);
+          touched.add(id);
+        } else {
+          String id = untouched.get(random.nextInt(untouched.size()));
+          touched.add(id);
+          if (kind < 4) {
+            f.row(claim(0, offset++, "M", id, amount));
+            model.put(id, amount);
+          } else {
+            f.row(op(0, offset++, "M", id, "D"));
+            model.remove(id);
+          }
+        }
+      }
+      commits[n] = seal(n, start, offset, false);
+      expected.add(new java.util.TreeMap<>(model));
+    }
+
+    // Then as of every commit within the retention M has exactly the model's claims (404 when it
+    // had none), and older commits are gone
+    for (int n = 21; n <= 60; n++) {
+      String at = commits[n].getId();
+      if (expected.get(n).isEmpty()) {
+        assertThatThrownBy(() -> queries.member(REPO, "M", at)).satisfies(e -> status(e, 404));
+        continue;
+      }
+      Map<String, String> claims = new java.util.TreeMap<>();
+      queries
+          .member(REPO, "M", at)
+          .getJsonArray("rows")
+          .forEach(
+              row -> {
+                JsonObject values = ((JsonObject) row).getJsonObject("values");
+                claims.put(values.getString("CLAIM_ID"), values.getString("AMOUNT"));
+              });
+      assertThat(claims).as("M as of commit %d", n).isEqualTo(expected.get(n));
+    }
+    assertThatThrownBy(() -> queries.member(REPO, "M", commits[20].getId()))
+        .satisfies(e -> status(e, 410));
+
+    // And most of its versions are stored as deltas, none more than 16 from a whole version, and
+    // the oldest kept one whole
+    KeyValueStore<Bytes, VersionDelta> deltas =
+        f.driver.getKeyValueStore(PartitionStores.MEMBER_DELTAS);
+    List<Integer> depths = new ArrayList<>();
+    try (KeyValueIterator<Bytes, VersionDelta> all = deltas.all()) {
+      all.forEachRemaining(kv -> depths.add(kv.value.depth()));
+    }
+    List<Long> kept = versionsOf("M");
+    assertThat(depths.size()).isGreaterThan(kept.size() / 2);
+    assertThat(depths).allSatisfy(d -> assertThat(d).isBetween(1, MemberVersions.MAX_DEPTH));
+    assertThat(MemberVersions.delta(f.versions().asOf(REPO, "M", kept.get(0)))).isFalse();
+  }
+
+  @Test
   void shouldKeepTheVersionsAQueuedJobNeedsWhenTheyPassTheRetention() {
     // Given a retention of 1 and commit 1 whose job has not ended
     f.specs.put(REPO, withOps(TopologyFixture.spec(REPO), 1));

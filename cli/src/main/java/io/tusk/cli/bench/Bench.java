@@ -117,6 +117,8 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
         // measured from the brokers' logs around it, once the services are quiet.
         try (Admin admin = Admin.create(settings.admin("bench-bytes"))) {
           TopicBytes before = TopicBytes.readSettled(admin, QUIET, SETTLE);
+          Map<TopicPartition, Long> endsBefore =
+              CompactedGrowth.endOffsets(admin, before.byTopic().keySet());
           UpdateSize update = new UpdateSize();
           try (RowLoader loader = new RowLoader(settings, REPO)) {
             table.forEachUpdate(
@@ -142,6 +144,11 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
           TopicBytes written = TopicBytes.readSettled(admin, QUIET, SETTLE).since(before);
           table.forEach(update::addExistingRow);
           printBytes(admin, written, update);
+          printCompacted(
+              written.byFate(admin).get(TopicBytes.Fate.KEPT),
+              CompactedGrowth.since(
+                  settings, endsBefore, written.topics(admin, TopicBytes.Fate.COMPACTED)),
+              update);
         }
       }
     }
@@ -176,6 +183,24 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
     written.byTopic().entrySet().stream()
         .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
         .limit(8)
+        .forEach(e -> out.printf("tusk        %-60s %,12d bytes%n", e.getKey(), e.getValue()));
+  }
+
+  /**
+   * What stays of the update once the compacted topics are compacted as well: the kept topics'
+   * bytes and, per compacted topic, its new records' bytes less those of the records they replace
+   * (uncompressed, so an upper bound of what the brokers keep).
+   */
+  private void printCompacted(long kept, Map<String, Long> compacted, UpdateSize update) {
+    long retained = kept + compacted.values().stream().mapToLong(Long::longValue).sum();
+    out.printf(
+        "tusk      bytes retained once compacted too                %,12d bytes  = %.1f x the changed rows; beyond 3x them: %,.0f bytes per changed member%n",
+        retained,
+        (double) retained / update.rowBytes,
+        (retained - 3.0 * update.rowBytes) / update.members.size());
+    compacted.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .limit(6)
         .forEach(e -> out.printf("tusk        %-60s %,12d bytes%n", e.getKey(), e.getValue()));
   }
 

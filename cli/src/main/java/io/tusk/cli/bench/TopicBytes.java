@@ -5,7 +5,9 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
@@ -116,6 +118,14 @@ record TopicBytes(Map<String, Long> byTopic) {
     }
     byTopic.forEach((topic, bytes) -> sums.merge(fates.get(topic), bytes, Long::sum));
     return sums;
+  }
+
+  /** The topics whose bytes have {@code fate}, the topics' configs read from the cluster. */
+  Set<String> topics(Admin admin, Fate fate) throws Exception {
+    Map<String, Fate> fates = fates(admin, byTopic.keySet());
+    Set<String> topics = new TreeSet<>();
+    byTopic.keySet().stream().filter(topic -> fates.get(topic) == fate).forEach(topics::add);
+    return topics;
   }
 
   private static Map<String, Fate> fates(Admin admin, Collection<String> topics) throws Exception {

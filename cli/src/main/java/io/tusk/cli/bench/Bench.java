@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -145,6 +146,7 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
           table.forEach(update::addExistingRow);
           printBytes(admin, written, update);
           printCompacted(
+              written,
               written.byFate(admin).get(TopicBytes.Fate.KEPT),
               CompactedGrowth.since(
                   settings, endsBefore, written.topics(admin, TopicBytes.Fate.COMPACTED)),
@@ -188,20 +190,46 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
 
   /**
    * What stays of the update once the compacted topics are compacted as well: the kept topics'
-   * bytes and, per compacted topic, its new records' bytes less those of the records they replace
-   * (uncompressed, so an upper bound of what the brokers keep).
+   * bytes and, per compacted topic, its new records' bytes less those of the records they replace;
+   * in record bytes (uncompressed, an upper bound) and scaled by the compression the brokers gave
+   * the commit's records of that topic (an estimate of what they keep).
    */
-  private void printCompacted(long kept, Map<String, Long> compacted, UpdateSize update) {
-    long retained = kept + compacted.values().stream().mapToLong(Long::longValue).sum();
+  private void printCompacted(
+      TopicBytes written,
+      long kept,
+      Map<String, CompactedGrowth.Tally> compacted,
+      UpdateSize update) {
+    long uncompressed = kept;
+    long compressed = kept;
+    for (Map.Entry<String, CompactedGrowth.Tally> topic : compacted.entrySet()) {
+      uncompressed += topic.getValue().added();
+      compressed += topic.getValue().compressed(written.byTopic().get(topic.getKey()));
+    }
+    printRetainedOnceCompacted("compressed", compressed, update);
+    printRetainedOnceCompacted("uncompressed", uncompressed, update);
+    compacted.entrySet().stream()
+        .sorted(
+            Comparator.comparingLong(
+                    (Map.Entry<String, CompactedGrowth.Tally> e) ->
+                        e.getValue().compressed(written.byTopic().get(e.getKey())))
+                .reversed())
+        .limit(6)
+        .forEach(
+            e ->
+                out.printf(
+                    "tusk        %-60s %,12d bytes (%,d uncompressed)%n",
+                    e.getKey(),
+                    e.getValue().compressed(written.byTopic().get(e.getKey())),
+                    e.getValue().added()));
+  }
+
+  private void printRetainedOnceCompacted(String how, long retained, UpdateSize update) {
     out.printf(
-        "tusk      bytes retained once compacted too                %,12d bytes  = %.1f x the changed rows; beyond 3x them: %,.0f bytes per changed member%n",
+        "tusk      bytes retained once compacted too, %-12s %,12d bytes  = %.1f x the changed rows; beyond 3x them: %,.0f bytes per changed member%n",
+        how,
         retained,
         (double) retained / update.rowBytes,
         (retained - 3.0 * update.rowBytes) / update.members.size());
-    compacted.entrySet().stream()
-        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
-        .limit(6)
-        .forEach(e -> out.printf("tusk        %-60s %,12d bytes%n", e.getKey(), e.getValue()));
   }
 
   /** The update's size as CSV: its rows, and every row of the members it changes. */

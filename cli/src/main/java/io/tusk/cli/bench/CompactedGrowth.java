@@ -24,7 +24,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * What compacted topics keep of a commit once the brokers have compacted them, which they do on
  * their own schedule: read from the topics themselves, each record the commit wrote counts its
  * key's and value's bytes less those of the earlier record of the same key it replaces (a tombstone
- * keeps nothing). Sizes are the records' serialized keys and values, uncompressed.
+ * keeps nothing). Sizes are the records' serialized keys and values, uncompressed; {@link
+ * Tally#compressed} scales them by what the brokers stored of the commit's records.
  */
 final class CompactedGrowth {
   private CompactedGrowth() {}
@@ -47,16 +48,16 @@ final class CompactedGrowth {
   }
 
   /**
-   * Per topic of {@code topics}, the bytes the records written from {@code before} on add once
-   * compacted (negative when they replaced larger ones).
+   * Per topic of {@code topics}, what the records written from {@code before} on add once compacted
+   * (negative when they replaced larger ones).
    */
-  static Map<String, Long> since(
+  static Map<String, Tally> since(
       KafkaSettings settings, Map<TopicPartition, Long> before, Set<String> topics) {
     Map<String, Object> props = new HashMap<>(settings.consumer("bench-compacted-growth", null));
     props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    Map<String, Long> growth = new TreeMap<>();
+    Map<String, Tally> growth = new TreeMap<>();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props)) {
       for (String topic : topics) {
         List<TopicPartition> partitions =
@@ -66,29 +67,58 @@ final class CompactedGrowth {
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
         Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-        Map<TopicPartition, Map<ByteBuffer, Integer>> sizes = new HashMap<>();
-        long added = 0;
+        Tally tally = new Tally();
         while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
           for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-            if (record.key() == null) {
-              continue;
-            }
             TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-            Map<ByteBuffer, Integer> latest =
-                sizes.computeIfAbsent(partition, p -> new HashMap<>());
-            int size =
+            tally.add(
+                record.partition(),
+                record.key(),
                 record.value() == null
                     ? 0
-                    : record.serializedKeySize() + record.serializedValueSize();
-            Integer replaced = latest.put(ByteBuffer.wrap(record.key()), size);
-            if (record.offset() >= before.getOrDefault(partition, 0L)) {
-              added += size - (replaced == null ? 0 : replaced);
-            }
+                    : record.serializedKeySize() + record.serializedValueSize(),
+                record.offset() >= before.getOrDefault(partition, 0L));
           }
         }
-        growth.put(topic, added);
+        growth.put(topic, tally);
       }
     }
     return growth;
+  }
+
+  /** The records of one topic in offset order per partition, and what the written ones add. */
+  static final class Tally {
+    private final Map<Integer, Map<ByteBuffer, Integer>> latest = new HashMap<>();
+    private long added;
+    private long written;
+
+    /**
+     * One record: its key, its size (0 for a tombstone) and whether the commit wrote it (else it
+     * was there before). A record without a key is not compacted by key: it is left out.
+     */
+    void add(int partition, byte[] key, int size, boolean written) {
+      if (key == null) {
+        return;
+      }
+      Integer replaced =
+          latest.computeIfAbsent(partition, p -> new HashMap<>()).put(ByteBuffer.wrap(key), size);
+      if (written) {
+        added += size - (replaced == null ? 0 : replaced);
+        this.written += size;
+      }
+    }
+
+    /** What the written records add once compacted, in uncompressed record bytes. */
+    long added() {
+      return added;
+    }
+
+    /**
+     * {@link #added} as the brokers would store it: scaled by {@code storedBytes} (what the brokers
+     * stored of the written records, compressed) over the written records' uncompressed bytes.
+     */
+    long compressed(long storedBytes) {
+      return written == 0 ? 0 : Math.round((double) added * storedBytes / written);
+    }
   }
 }

@@ -34,7 +34,7 @@ public final class RowLoader implements AutoCloseable {
   /** A loader of {@code repo}'s updates topic. */
   public RowLoader(KafkaSettings settings, String repo) {
     this(
-        new KafkaProducer<>(settings.producer("tusk-loader-" + repo, null)),
+        new KafkaProducer<>(settings.loader("tusk-loader-" + repo)),
         TopicNames.updates(Objects.requireNonNull(repo, "repo")));
   }
 

@@ -121,7 +121,7 @@ public final class PutCommand implements Callable<Integer> {
     // settings (a secured cluster's credentials) reach its producer as they reach the services'.
     return KafkaSettings.of(bootstrap, "", "tusk-put")
         .withClientSettingsFrom(System.getenv())
-        .producer("tusk-put-" + repo, null);
+        .loader("tusk-put-" + repo);
   }
 
   private JsonNode table(JsonNode spec, String name) {

@@ -34,7 +34,7 @@ final class SoakDriver implements AutoCloseable {
   SoakDriver(TuskClient client, KafkaSettings settings, ProcessorControl processors) {
     this.client = Objects.requireNonNull(client, "client");
     this.processors = Objects.requireNonNull(processors, "processors");
-    this.producer = new KafkaProducer<>(settings.producer("soak-loader", null));
+    this.producer = new KafkaProducer<>(settings.loader("soak-loader"));
   }
 
   TuskClient client() {

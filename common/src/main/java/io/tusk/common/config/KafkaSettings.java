@@ -68,18 +68,19 @@ public record KafkaSettings(
           TopicBounds.SYSTEM_RETENTION);
 
   /**
-   * How the plain producers (loaders, the commit service, the datum processor) compress their
-   * batches: fast.
+   * How Tusk's services compress what they write (Kafka Streams' producers and the plain ones of
+   * the rekeyer, the datum processor and the commit service): tightly, as it is kept (changelogs,
+   * {@code <repo>.members}, outputs) or re-read (by-member rows, datums). README "Issue 14: bytes
+   * written and kept per commit" has the measurements.
    */
-  static final String COMPRESSION_TYPE = "lz4";
+  static final String COMPRESSION_TYPE = "zstd";
 
   /**
-   * How Kafka Streams' producers compress: tighter, as what they write is kept (changelogs, {@code
-   * <repo>.members}) or re-read (datums). On the bench's update commit Tusk wrote 3.6x the changed
-   * members' CSV against 5.1x with LZ4 and 14.2x uncompressed, at the same partition-stage rate
-   * (README "Issue 14: bytes written and kept per commit").
+   * How loaders ({@link #loader}: {@code tusk put}, the bench's loader) compress: fast, as they are
+   * on the user's ingestion path; with zstd the bench's raw produce fell to 158k rows/s from
+   * 205-235k with LZ4.
    */
-  static final String STREAMS_COMPRESSION_TYPE = "zstd";
+  static final String LOADER_COMPRESSION_TYPE = "lz4";
 
   /** Prefix of pass-through Kafka client properties. */
   public static final String CLIENT_PROPERTY_PREFIX = "TUSK_KAFKA_";
@@ -223,6 +224,17 @@ public record KafkaSettings(
     return props;
   }
 
+  /**
+   * A producer of a loader: {@link #producer} without a transaction, compressing fast ({@link
+   * #LOADER_COMPRESSION_TYPE}) unless the client overrides say otherwise.
+   */
+  public Map<String, Object> loader(String clientId) {
+    Map<String, Object> props = producer(clientId, null);
+    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, LOADER_COMPRESSION_TYPE);
+    props.putAll(clientOverrides);
+    return props;
+  }
+
   /** A byte-array consumer reading only committed data; in group {@code groupId} if not null. */
   public Map<String, Object> consumer(String clientId, String groupId) {
     Map<String, Object> props = common();
@@ -271,7 +283,7 @@ public record KafkaSettings(
     // Changelogs, repartition topics, members and datums carry whole members' rows, which
     // compression shrinks several-fold on disk and on the wire. Unprefixed, so
     // TUSK_KAFKA_COMPRESSION_TYPE overrides it as it does for the other producers.
-    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, STREAMS_COMPRESSION_TYPE);
+    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, COMPRESSION_TYPE);
     // Kafka 5.0's default, set now so processing errors in global stores are handled the same way.
     props.put("processing.exception.handler.global.enabled", true);
     // Changelogs hold members' rows and outputs: an erased member's records there must be

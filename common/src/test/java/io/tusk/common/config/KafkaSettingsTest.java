@@ -71,12 +71,13 @@ class KafkaSettingsTest {
     // Given a Kafka Streams application configured from the default settings
     StreamsConfig streams = new StreamsConfig(secured().streams("tusk-test", "/tmp/state"));
 
-    // Then its producer (changelogs, repartition topics, sinks) compresses with zstd, the plain
-    // producers with LZ4
+    // Then its producer (changelogs, repartition topics, sinks) and the services' plain producers
+    // compress with zstd, loaders with LZ4
     assertThat(streams.getProducerConfigs("p")).containsEntry("compression.type", "zstd");
-    assertThat(secured().producer("p", null)).containsEntry("compression.type", "lz4");
+    assertThat(secured().producer("p", null)).containsEntry("compression.type", "zstd");
+    assertThat(secured().loader("p")).containsEntry("compression.type", "lz4");
 
-    // And an operator's TUSK_KAFKA_COMPRESSION_TYPE wins for both
+    // And an operator's TUSK_KAFKA_COMPRESSION_TYPE wins for each
     Map<String, String> env = new HashMap<>(SECURED);
     env.put("TUSK_BOOTSTRAP_SERVERS", "b:9093");
     env.put("TUSK_REGISTRY_URL", "http://r");
@@ -85,6 +86,7 @@ class KafkaSettingsTest {
     assertThat(new StreamsConfig(gzip.streams("tusk-test", "/tmp/state")).getProducerConfigs("p"))
         .containsEntry("compression.type", "gzip");
     assertThat(gzip.producer("p", null)).containsEntry("compression.type", "gzip");
+    assertThat(gzip.loader("p")).containsEntry("compression.type", "gzip");
   }
 
   @Test

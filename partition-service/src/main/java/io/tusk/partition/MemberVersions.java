@@ -131,14 +131,7 @@ class MemberVersions {
       MemberObject base =
           versions.get(StoreKeys.version(version.getRepo(), version.getMember(), delta.base()));
       if (base == null) {
-        throw new IllegalStateException(
-            "member version "
-                + version.getSequence()
-                + " of repo "
-                + version.getRepo()
-                + " is a delta of version "
-                + delta.base()
-                + ", which is not stored");
+        throw broken(version, "is a delta of version " + delta.base() + ", which is not stored");
       }
       return delta.apply(rows(base), added, version.getRowCount());
     }
@@ -152,14 +145,15 @@ class MemberVersions {
   private VersionDelta deltaOf(Bytes key, MemberObject version) {
     VersionDelta delta = deltas.get(key);
     if (delta == null) {
-      throw new IllegalStateException(
-          "member version "
-              + version.getSequence()
-              + " of repo "
-              + version.getRepo()
-              + " is a delta whose positions are not stored");
+      throw broken(version, "is a delta whose positions are not stored");
     }
     return delta;
+  }
+
+  /** The error of a version whose storage is not whole: the store is broken. */
+  private static IllegalStateException broken(MemberObject version, String what) {
+    return new IllegalStateException(
+        "member version " + version.getSequence() + " of repo " + version.getRepo() + " " + what);
   }
 
   /** The rows in the version's chunks; {@code expected} of them unless it is -1. */
@@ -170,15 +164,7 @@ class MemberVersions {
       all.forEachRemaining(kv -> rows.addAll(kv.value.getRows()));
     }
     if (expected >= 0 && rows.size() != expected) {
-      throw new IllegalStateException(
-          "member version "
-              + version.getSequence()
-              + " of repo "
-              + version.getRepo()
-              + " lists "
-              + expected
-              + " rows but its chunks hold "
-              + rows.size());
+      throw broken(version, "lists " + expected + " rows but its chunks hold " + rows.size());
     }
     return rows;
   }

@@ -61,6 +61,22 @@ class LargeMembersTest {
     return c1;
   }
 
+  /** Row 5 with a new amount, sent after the load. */
+  private static Row correction() {
+    Row correction = bigRow(5, "2");
+    correction.setSourceOffset((long) ROWS);
+    return correction;
+  }
+
+  /** Commit 2: the {@link #correction}. */
+  private Commit correctOneRow() {
+    f.row(correction());
+    Commit c2 = commit(2, new long[] {ROWS, 0, 0}, new long[] {ROWS + 1, 0, 0});
+    f.seal(c2);
+    f.barriersAtEnd(c2);
+    return c2;
+  }
+
   private int chunks() {
     KeyValueStore<Bytes, RowChunk> store = f.driver.getKeyValueStore(PartitionStores.MEMBER_CHUNKS);
     int n = 0;
@@ -117,17 +133,12 @@ class LargeMembersTest {
         f.driver.getKeyValueStore(PartitionStores.MEMBER_VERSIONS);
 
     // When commit 2 corrects one of its rows
-    Row correction = bigRow(5, "2");
-    correction.setSourceOffset((long) ROWS);
-    f.row(correction);
-    Commit c2 = commit(2, new long[] {ROWS, 0, 0}, new long[] {ROWS + 1, 0, 0});
-    f.seal(c2);
-    f.barriersAtEnd(c2);
+    Commit c2 = correctOneRow();
 
     // Then version 2 is a delta holding that one row, and no chunk was written
     MemberObject second = versions.get(StoreKeys.version(REPO, "BIG", 2));
     assertThat(MemberVersions.delta(second)).isTrue();
-    assertThat(second.getRows()).containsExactly(correction);
+    assertThat(second.getRows()).containsExactly(correction());
     assertThat(second.getRowCount()).isEqualTo(ROWS);
     assertThat(chunks()).isEqualTo(firstChunks);
 
@@ -180,12 +191,7 @@ class LargeMembersTest {
     int firstChunks = chunks();
 
     // When commit 2 corrects one of its rows
-    Row correction = bigRow(5, "2");
-    correction.setSourceOffset((long) ROWS);
-    f.row(correction);
-    Commit c2 = commit(2, new long[] {ROWS, 0, 0}, new long[] {ROWS + 1, 0, 0});
-    f.seal(c2);
-    f.barriersAtEnd(c2);
+    Commit c2 = correctOneRow();
     List<Datum> parts = datums.readValuesToList();
     f.succeed(parts.subList(0, 1));
     f.driver.advanceWallClockTime(java.time.Duration.ofSeconds(1));

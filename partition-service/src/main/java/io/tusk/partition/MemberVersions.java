@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
@@ -431,20 +432,24 @@ class MemberVersions {
       if (sequence <= 0) {
         return;
       }
-      try (KeyValueIterator<Bytes, MemberObject> kept =
-          versions.range(
-              StoreKeys.version(repo, member, sequence),
-              StoreKeys.version(repo, member, Long.MAX_VALUE))) {
-        MemberObject first = kept.hasNext() ? kept.next().value : null;
-        if (first != null && delta(first)) {
-          putWhole(whole(first));
-        }
-      }
       List<Bytes> old = new ArrayList<>();
+      MemberObject firstKept = null;
+      // One scan: the versions to delete, then the first one kept, where it stops.
       try (KeyValueIterator<Bytes, MemberObject> all =
           versions.range(
-              StoreKeys.version(repo, member, 0), StoreKeys.version(repo, member, sequence - 1))) {
-        all.forEachRemaining(kv -> old.add(kv.key));
+              StoreKeys.version(repo, member, 0),
+              StoreKeys.version(repo, member, Long.MAX_VALUE))) {
+        while (all.hasNext() && firstKept == null) {
+          KeyValue<Bytes, MemberObject> entry = all.next();
+          if (entry.value.getSequence() < sequence) {
+            old.add(entry.key);
+          } else {
+            firstKept = entry.value;
+          }
+        }
+      }
+      if (firstKept != null && delta(firstKept)) {
+        putWhole(whole(firstKept));
       }
       for (Bytes key : old) {
         clear(key);

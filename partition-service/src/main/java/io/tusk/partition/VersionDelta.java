@@ -19,6 +19,8 @@ import org.apache.kafka.common.serialization.Serde;
  * inserted} (indexes into the version, ascending). Applying a delta therefore needs no layout and
  * gives back exactly the rows that were stored, in their order.
  *
+ * <p>A stored value only: its arrays make {@code equals} compare them by identity.
+ *
  * @param base the sequence of the version this one is a delta of (the member's previous version)
  * @param depth how many deltas lead from the last full version to this one, this one included
  * @param chainBytes the estimated bytes of the added rows of those deltas, together

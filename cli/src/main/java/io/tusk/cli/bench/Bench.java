@@ -144,10 +144,11 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
               100.0 * incremental.toMillis() / Math.max(1, full.toMillis()));
           TopicBytes written = TopicBytes.readSettled(admin, QUIET, SETTLE).since(before);
           table.forEach(update::addExistingRow);
-          printBytes(admin, written, update);
+          Map<TopicBytes.Fate, Long> byFate = written.byFate(admin);
+          printBytes(written, byFate, update);
           printCompacted(
               written,
-              written.byFate(admin).get(TopicBytes.Fate.KEPT),
+              byFate.get(TopicBytes.Fate.KEPT),
               CompactedGrowth.since(
                   settings, endsBefore, written.topics(admin, TopicBytes.Fate.COMPACTED)),
               update);
@@ -163,8 +164,8 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
    * "bytes retained per commit"; an upper bound: compaction later drops the records a newer one of
    * the same key replaced).
    */
-  private void printBytes(Admin admin, TopicBytes written, UpdateSize update) throws Exception {
-    Map<TopicBytes.Fate, Long> byFate = written.byFate(admin);
+  private void printBytes(
+      TopicBytes written, Map<TopicBytes.Fate, Long> byFate, UpdateSize update) {
     long retained = byFate.get(TopicBytes.Fate.KEPT) + byFate.get(TopicBytes.Fate.COMPACTED);
     out.printf(
         "baseline  update as CSV: %,d changed rows %,d bytes; the %,d changed members' rows %,d bytes%n",

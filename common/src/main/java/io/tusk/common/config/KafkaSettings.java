@@ -201,12 +201,25 @@ public record KafkaSettings(
 
   /** An idempotent byte-array producer; transactional when {@code transactionalId} is not null. */
   public Map<String, Object> producer(String clientId, String transactionalId) {
+    return producer(clientId, transactionalId, COMPRESSION_TYPE);
+  }
+
+  /**
+   * A producer of a loader: {@link #producer} without a transaction, compressing fast ({@link
+   * #LOADER_COMPRESSION_TYPE}) unless the client overrides say otherwise.
+   */
+  public Map<String, Object> loader(String clientId) {
+    return producer(clientId, null, LOADER_COMPRESSION_TYPE);
+  }
+
+  private Map<String, Object> producer(
+      String clientId, String transactionalId, String compressionType) {
     Map<String, Object> props = common();
     props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     props.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, COMPRESSION_TYPE);
+    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compressionType);
     props.put(ProducerConfig.BATCH_SIZE_CONFIG, 128 * 1024);
     props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
     props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
@@ -220,17 +233,6 @@ public record KafkaSettings(
       // slower this way (tusk put: 155k vs 90k rows/s).
       props.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
     }
-    props.putAll(clientOverrides);
-    return props;
-  }
-
-  /**
-   * A producer of a loader: {@link #producer} without a transaction, compressing fast ({@link
-   * #LOADER_COMPRESSION_TYPE}) unless the client overrides say otherwise.
-   */
-  public Map<String, Object> loader(String clientId) {
-    Map<String, Object> props = producer(clientId, null);
-    props.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, LOADER_COMPRESSION_TYPE);
     props.putAll(clientOverrides);
     return props;
   }

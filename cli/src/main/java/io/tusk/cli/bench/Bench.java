@@ -58,9 +58,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * @param out where the figures go
  * @param table the generated table loaded as the first commit
  * @param updateEvery the update touches one member in this many
+ * @param streamThreads Kafka Streams threads of the partition service and of the bare baseline
  * @param home the local stack's home directory
  */
-public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path home) {
+public record Bench(
+    PrintStream out, SyntheticTable table, int updateEvery, int streamThreads, Path home) {
   static final String REPO = "bench";
   static final String PIPELINE = "bench-summary";
   static final int PARTITIONS = 6;
@@ -75,8 +77,9 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
   /** Runs the benchmark and prints its figures. */
   public void run() throws Exception {
     out.printf(
-        "Tusk bench: %,d members, %,d rows, update touching 1 in %d members, %d partitions%n",
-        table.members(), table.rows(), updateEvery, PARTITIONS);
+        "Tusk bench: %,d members, %,d rows, update touching 1 in %d members, %d partitions,"
+            + " %d stream thread(s)%n",
+        table.members(), table.rows(), updateEvery, PARTITIONS, streamThreads);
     try (LocalTusk tusk = LocalTusk.start(home, Ports.ephemeral(), 2, false)) {
       KafkaSettings settings = tusk.kafkaSettings("bench");
       TuskClient client = tusk.client();
@@ -94,8 +97,8 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
       // 2. Bare Kafka Streams aggregate over the same backlog, exactly-once like Tusk.
       double streamsRate = bareStreamsAggregate(settings, updates);
       out.printf(
-          "baseline  bare Kafka Streams groupByKey().aggregate()   %,12.0f rows/s  (exactly-once v2, 1 thread)%n",
-          streamsRate);
+          "baseline  bare Kafka Streams groupByKey().aggregate()   %,12.0f rows/s  (exactly-once v2, %d thread(s))%n",
+          streamsRate, streamThreads);
 
       // 3. Tusk's partition stage on the same backlog, then the full job.
       Instant sealed = Instant.now();
@@ -103,7 +106,11 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
       long partitionStart = System.nanoTime();
       try (PartitionService partition =
           TuskServices.startPartitionService(
-              tusk.bootstrapServers(), tusk.registryUrl(), tusk.home(), 0)) {
+              tusk.bootstrapServers(),
+              tusk.registryUrl(),
+              tusk.home(),
+              0,
+              Map.of("TUSK_STREAM_THREADS", Integer.toString(streamThreads)))) {
         JsonNode complete = client.awaitCommitComplete(REPO, commit1.path("id").asText(), TIMEOUT);
         double partitionSeconds = (System.nanoTime() - partitionStart) / 1e9;
         double partitionRate = complete.path("stats").path("rows").asLong() / partitionSeconds;
@@ -311,7 +318,7 @@ public record Bench(PrintStream out, SyntheticTable table, int updateEvery, Path
     String appId = "tusk-bench-baseline";
     Map<String, Object> props =
         new HashMap<>(settings.streams(appId, home.resolve("state/bench-baseline").toString()));
-    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, streamThreads);
     StreamsBuilder builder = new StreamsBuilder();
     builder.stream(topic, Consumed.with(Serdes.String(), Serdes.ByteArray()))
         .groupByKey()

@@ -26,12 +26,20 @@ public final class BenchCommand implements Callable<Integer> {
       description = "The update touches 1 in N members (default ${DEFAULT-VALUE}: 1%%).")
   int updateEvery;
 
+  @Option(
+      names = "--stream-threads",
+      defaultValue = "1",
+      description =
+          "Kafka Streams threads of the partition service and of the bare Streams baseline"
+              + " (default ${DEFAULT-VALUE}).")
+  int streamThreads;
+
   @Override
   public Integer call() throws Exception {
     Path home = Home.home().resolve("bench");
     Home.clean(home);
     try {
-      new Bench(System.out, table.table(), updateEvery, home).run();
+      new Bench(System.out, table.table(), updateEvery, streamThreads, home).run();
     } finally {
       Home.clean(home);
     }

@@ -171,7 +171,11 @@ public final class TuskServices implements AutoCloseable {
         Map.of());
   }
 
-  private static PartitionService startPartitionService(
+  /**
+   * Starts a partition service configured like the local one, with {@code extraEnv} on top of its
+   * environment (the bench's stream threads).
+   */
+  public static PartitionService startPartitionService(
       String bootstrapServers,
       String registryUrl,
       Path home,

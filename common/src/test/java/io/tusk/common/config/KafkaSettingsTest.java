@@ -125,6 +125,16 @@ class KafkaSettingsTest {
   }
 
   @Test
+  void shouldNotIdleTasksWaitingForEmptyInputPartitions() {
+    // Given a Kafka Streams application configured from the default settings
+    StreamsConfig streams = new StreamsConfig(secured().streams("tusk-test", "/tmp/state"));
+
+    // Then its tasks process what is buffered without waiting for (or checking) empty partitions
+    assertThat(streams.getLong(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG))
+        .isEqualTo(StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
+  }
+
+  @Test
   void shouldKeepSegmentsNoLongerThanTheMaxCompactionLag() {
     assertThat(new TopicBounds(5_000L, 1_000L, 1_000L).segmentMs()).isEqualTo(5_000L);
     assertThat(TopicBounds.DEFAULTS.segmentMs()).isEqualTo(7 * 86_400_000L);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.schemas.Trigger;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class TriggerSchedulerTest {
@@ -36,6 +37,30 @@ class TriggerSchedulerTest {
     assertThat(TriggerScheduler.due(trigger, state, 5, lastSeal, T0.plusSeconds(1)))
         .isEqualTo("everySeconds 60");
     assertThat(TriggerScheduler.due(trigger, state, 0, lastSeal, T0.plusSeconds(600))).isNull();
+  }
+
+  @Test
+  void shouldPollWhenAnEverySecondsTriggerComesDueBeforeTheNextRegularPoll() {
+    // Given a repo sealing every second, its last commit sealed 700 ms ago, polls every 500 ms
+    long now = T0.toEpochMilli();
+    TriggerScheduler.TriggerState everySecond = new TriggerScheduler.TriggerState();
+    everySecond.sealedAt(trigger(null, 1L, null), now - 700);
+
+    // Then the next poll comes when it is due, 300 ms from now, not at the regular 500 ms
+    assertThat(TriggerScheduler.delayUntilNextPoll(500, now, List.of(everySecond))).isEqualTo(300);
+
+    // And a trigger due after the regular poll, already past (its seal under way, or no rows
+    // yet), or of another kind keeps the regular interval
+    TriggerScheduler.TriggerState later = new TriggerScheduler.TriggerState();
+    later.sealedAt(trigger(null, 60L, null), now);
+    TriggerScheduler.TriggerState past = new TriggerScheduler.TriggerState();
+    past.sealedAt(trigger(null, 1L, null), now - 5_000);
+    TriggerScheduler.TriggerState rows = new TriggerScheduler.TriggerState();
+    rows.sealedAt(trigger(100L, null, null), now);
+    assertThat(
+            TriggerScheduler.delayUntilNextPoll(
+                500, now, List.of(later, past, rows, new TriggerScheduler.TriggerState())))
+        .isEqualTo(500);
   }
 
   @Test

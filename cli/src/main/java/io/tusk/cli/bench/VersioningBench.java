@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -54,6 +56,9 @@ public record VersioningBench(
 
   /** Continuous mode's flow counts as settled after this many seconds (figures apart). */
   private static final int SETTLED_SECONDS = 10;
+
+  /** Continuous mode's commits and jobs read for the trace of its start (more than it seals). */
+  private static final int TRACED_COMMITS = 1000;
 
   private static final Duration TIMEOUT = Duration.ofHours(2);
 
@@ -177,6 +182,7 @@ public record VersioningBench(
             "vbench-reader");
     reader.start();
     int rows = streamRate * streamSeconds;
+    long flowStartMs;
     try (RowLoader loader = new RowLoader(settings, STREAM_REPO)) {
       // One row first, alone, through the new pipeline: its latency is the cold start (whatever a
       // new pipeline's first job pays), kept apart from the flow's percentiles.
@@ -187,6 +193,7 @@ public record VersioningBench(
           WARM_UP_MEMBER + "," + WARM_UP_MEMBER + ",claim,100000,2024-01-01,1.00");
       loader.flush();
       awaitOutputs(latencies, 1);
+      flowStartMs = System.currentTimeMillis();
       long start = System.nanoTime();
       for (int i = 0; i < rows; i++) {
         long due = start + (long) (i * 1e9 / streamRate);
@@ -240,6 +247,47 @@ public record VersioningBench(
         percentile(settled, 50),
         percentile(settled, 99),
         percentile(settled, 100));
+    traceFlowStart(client, flowStartMs);
+  }
+
+  /**
+   * The commits sealed in continuous mode's first {@link #SETTLED_SECONDS} seconds, one line each,
+   * in seconds from the flow's start: when the commit was sealed, when the partition stage
+   * completed it, when its job was created and when it ended, with its rows and datums. The flow's
+   * slow rows are produced then; this shows which step holds them.
+   */
+  private void traceFlowStart(TuskClient client, long flowStartMs) {
+    List<JsonNode> commits = new ArrayList<>();
+    client
+        .commitGet("/repos/" + STREAM_REPO + "/commits?limit=" + TRACED_COMMITS)
+        .forEach(commits::add);
+    Map<String, JsonNode> jobs = new HashMap<>();
+    client
+        .lineageGet("/jobs?pipeline=" + STREAM_PIPELINE + "&limit=" + TRACED_COMMITS)
+        .path("jobs")
+        .forEach(job -> jobs.put(job.path("id").asText(), job));
+    commits.sort(Comparator.comparingLong(commit -> commit.path("sequence").asLong()));
+    for (JsonNode commit : commits) {
+      long sealed = commit.path("createdAt").asLong();
+      if (sealed < flowStartMs || sealed > flowStartMs + SETTLED_SECONDS * 1000L) {
+        continue;
+      }
+      JsonNode job = jobs.get(commit.path("jobs").path(0).path("jobId").asText());
+      out.printf(
+          "continuous commit %d: sealed %s s, complete %s s, job created %s s, ended %s s; %,d rows,"
+              + " %s datums%n",
+          commit.path("sequence").asLong(),
+          secondsAfter(flowStartMs, commit.path("createdAt")),
+          secondsAfter(flowStartMs, commit.path("stats").path("completedAt")),
+          job == null ? "-" : secondsAfter(flowStartMs, job.path("createdAt")),
+          job == null ? "-" : secondsAfter(flowStartMs, job.path("finishedAt")),
+          commit.path("rowCount").asLong(),
+          job == null ? "-" : job.path("processed").asText());
+    }
+  }
+
+  private static String secondsAfter(long startMs, JsonNode epochMs) {
+    return epochMs.isNumber() ? String.format("%+.1f", (epochMs.asLong() - startMs) / 1000.0) : "-";
   }
 
   /** Waits, at most 120 s, until {@code count} rows have reached the output. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.config.types.Password;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
@@ -122,6 +123,18 @@ class KafkaSettingsTest {
         .containsEntry(StreamsConfig.topicPrefix("max.compaction.lag.ms"), "3600000")
         .containsEntry(StreamsConfig.topicPrefix("segment.ms"), "3600000")
         .containsEntry(StreamsConfig.topicPrefix("delete.retention.ms"), "60000");
+  }
+
+  @Test
+  void shouldHeartbeatGroupConsumersOftenSoRebalancesMovePartitionsQuickly() {
+    // Given a consumer in a group and one outside any
+    Map<String, Object> member = secured().consumer("c", "g");
+    Map<String, Object> alone = secured().consumer("c", null);
+
+    // Then the group member heartbeats every 500 ms, well inside the session timeout
+    assertThat(member).containsEntry("heartbeat.interval.ms", 500);
+    assertThat(new ConsumerConfig(member).getInt("session.timeout.ms")).isGreaterThan(3 * 500);
+    assertThat(alone).doesNotContainKey("heartbeat.interval.ms");
   }
 
   @Test

@@ -20,6 +20,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -53,6 +56,10 @@ public final class EmbeddedRegistry implements AutoCloseable {
   private static final Duration POLL_INTERVAL = Duration.ofMillis(200);
   private static final Duration STOP_GRACE = Duration.ofSeconds(10);
   private static final int LOG_TAIL_LINES = 40;
+  private static final int PORT_ATTEMPTS = 3;
+
+  /** What Quarkus logs, then exits, when its HTTP or management port is already bound. */
+  private static final Pattern PORT_TAKEN = Pattern.compile("Port (\\d+) seems to be in use");
 
   /**
    * JVM flags for the child, measured on 2 cores: C1 only and the serial collector cut time to
@@ -87,6 +94,13 @@ public final class EmbeddedRegistry implements AutoCloseable {
    *     on {@code dataDir}, or the child dies or does not become ready in time
    */
   public static EmbeddedRegistry start(Path dataDir, int port) {
+    return start(dataDir, port, FreePorts::resolve);
+  }
+
+  /**
+   * {@link #start(Path, int)} with the free-port lookup given, so a test can hand out a taken port.
+   */
+  static EmbeddedRegistry start(Path dataDir, int port, UnaryOperator<int[]> resolvePorts) {
     Objects.requireNonNull(dataDir, "dataDir");
     long startNanos = System.nanoTime();
     Path dir = dataDir.toAbsolutePath();
@@ -97,17 +111,47 @@ public final class EmbeddedRegistry implements AutoCloseable {
       throw new UncheckedIOException("Could not create registry data directory " + dir, e);
     }
     failIfAlreadyRunning(dir);
-    // The management interface (health, metrics) defaults to port 9000: give it its own free port.
-    int[] ports = FreePorts.resolve(port, 0);
+    for (int attempt = 1; ; attempt++) {
+      // The management interface (health, metrics) defaults to port 9000: give it its own free
+      // port.
+      int[] ports = resolvePorts.apply(new int[] {port, 0});
+      try {
+        EmbeddedRegistry registry = launchAndAwait(runner, dir, ports[0], ports[1]);
+        LOG.info(
+            "Registry ready at {} (pid {}, data {}) in {} ms",
+            registry.url(),
+            registry.pid(),
+            dir,
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
+        return registry;
+      } catch (PortTakenException e) {
+        // A free port is only probed, then released: until Quarkus binds it seconds later, any
+        // outgoing connection (a broker starting beside it) may get it as its ephemeral port.
+        boolean chosenHere = e.port == ports[1] || (port == 0 && e.port == ports[0]);
+        if (!chosenHere || attempt >= PORT_ATTEMPTS) {
+          throw e;
+        }
+        LOG.warn(
+            "Registry port {} was taken after it was found free; trying new ports ({} of {})",
+            e.port,
+            attempt + 1,
+            PORT_ATTEMPTS);
+      }
+    }
+  }
 
-    Process process = launch(runner, dir, ports[0], ports[1]);
-    EmbeddedRegistry registry = new EmbeddedRegistry(process, dir, ports[0]);
+  /** Launches the child on the given ports and waits until it answers, or stops it. */
+  private static EmbeddedRegistry launchAndAwait(
+      Path runner, Path dir, int port, int managementPort) {
+    Process process = launch(runner, dir, port, managementPort);
+    EmbeddedRegistry registry = new EmbeddedRegistry(process, dir, port);
     Runtime.getRuntime().addShutdownHook(registry.shutdownHook);
     try {
       Files.writeString(dir.resolve(PID_FILE), Long.toString(process.pid()));
       HttpClient http = HttpClient.newBuilder().connectTimeout(REQUEST_TIMEOUT).build();
       registry.awaitReady(http);
       registry.setBackwardCompatibility(http);
+      return registry;
     } catch (IOException e) {
       registry.close();
       throw new UncheckedIOException("Could not start the registry in " + dir, e);
@@ -119,13 +163,6 @@ public final class EmbeddedRegistry implements AutoCloseable {
       registry.close();
       throw e;
     }
-    LOG.info(
-        "Registry ready at {} (pid {}, data {}) in {} ms",
-        registry.url(),
-        process.pid(),
-        dir,
-        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
-    return registry;
   }
 
   /**
@@ -257,13 +294,19 @@ public final class EmbeddedRegistry implements AutoCloseable {
         lastProblem = e.toString();
       }
       if (process.waitFor(POLL_INTERVAL.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new IllegalStateException(
+        String tail = logTail();
+        String message =
             "Registry exited with code "
                 + process.exitValue()
                 + " before it was ready; end of "
                 + dataDir.resolve(LOG_FILE)
                 + ":\n"
-                + logTail());
+                + tail;
+        Matcher taken = PORT_TAKEN.matcher(tail);
+        if (taken.find()) {
+          throw new PortTakenException(Integer.parseInt(taken.group(1)), message);
+        }
+        throw new IllegalStateException(message);
       }
     }
     throw new IllegalStateException(
@@ -394,5 +437,16 @@ public final class EmbeddedRegistry implements AutoCloseable {
               + " to a directory that holds it");
     }
     return jar;
+  }
+
+  /** The child exited because one of its ports was bound by another process first. */
+  private static final class PortTakenException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+    private final int port;
+
+    PortTakenException(int port, String message) {
+      super(message);
+      this.port = port;
+    }
   }
 }

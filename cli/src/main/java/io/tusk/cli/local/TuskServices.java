@@ -6,6 +6,7 @@ import io.tusk.commit.CommitServiceConfig;
 import io.tusk.common.config.KafkaSettings;
 import io.tusk.lineage.LineageService;
 import io.tusk.lineage.LineageServiceConfig;
+import io.tusk.localstack.FreePorts;
 import io.tusk.partition.PartitionService;
 import io.tusk.partition.PartitionServiceConfig;
 import io.tusk.processor.DatumProcessor;
@@ -109,8 +110,7 @@ public final class TuskServices implements AutoCloseable {
       base.putAll(services.auth.env());
       // The commit service forwards member and diff queries to the partition service, so its port
       // is fixed before either starts.
-      services.partitionPort =
-          ports.partitionService() == 0 ? freePort() : ports.partitionService();
+      services.partitionPort = FreePorts.resolve(ports.partitionService())[0];
       Map<String, String> commitEnv = env(base, "local-commit", ports.commitService(), null);
       commitEnv.putAll(serviceEnv.getOrDefault(COMMIT_SERVICE, Map.of()));
       commitEnv.put("TUSK_PARTITION_URL", "http://127.0.0.1:" + services.partitionPort);
@@ -241,14 +241,6 @@ public final class TuskServices implements AutoCloseable {
       env.put("TUSK_STATE_DIR", stateDir.toString());
     }
     return env;
-  }
-
-  private static int freePort() {
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("no free port for the partition service", e);
-    }
   }
 
   /** The partition service's HTTP port (also when the benchmark starts it later). */

@@ -54,8 +54,10 @@ final class StreamsStoreLocator implements StoreLocator {
   private final String secret;
   private final HttpClient http;
   private final AtomicLong remoteReads = new AtomicLong();
-  // While this instance is the only one it owns every partition: reads skip the owner lookup and
-  // use one cached store over all local partitions. Both are reset on every state change.
+  // While this instance is the only one it owns every partition: a scan uses one cached store over
+  // all local partitions. Both are reset on every state change. A key or prefix read still goes to
+  // its one partition: over all partitions it would read every partition's store in turn (each read
+  // holding that RocksDB store's lock), a convoy under concurrent lookups.
   private final Map<String, ReadOnlyKeyValueStore<String, ?>> allLocal = new ConcurrentHashMap<>();
   private volatile boolean alone;
   private volatile KafkaStreams streams;
@@ -95,9 +97,6 @@ final class StreamsStoreLocator implements StoreLocator {
 
   @Override
   public <V> V get(String storeName, String key) {
-    if (alone) {
-      return this.<V>allLocal(storeName).get(key);
-    }
     KeyQueryMetadata owner = owner(storeName, key);
     if (owner.activeHost().equals(self)) {
       return this.<V>local(storeName, owner.partition()).get(key);
@@ -111,9 +110,6 @@ final class StreamsStoreLocator implements StoreLocator {
   @Override
   public <V> List<KeyValue<String, V>> range(
       String storeName, String prefix, String after, int limit) {
-    if (alone) {
-      return StoreReads.range(this.<V>allLocal(storeName), prefix, after, limit);
-    }
     KeyQueryMetadata owner = owner(storeName, prefix);
     if (owner.activeHost().equals(self)) {
       return StoreReads.range(local(storeName, owner.partition()), prefix, after, limit);

@@ -20,7 +20,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -34,21 +36,29 @@ import org.slf4j.LoggerFactory;
  * names a key ID not seen yet (at most every 30 s); each read swaps in a new {@link JWTAuth}
  * atomically, so a bad read leaves the last good keys in place.
  *
- * <p>Verification does no I/O: it runs on the event loop.
+ * <p>Verification does no I/O: it runs on the event loop. A token verified once is remembered with
+ * the keys that verified it until it expires (its {@code exp} plus the clock skew), so a client's
+ * next requests skip the signature check, which was the largest part of a lookup's event-loop time
+ * (JFR, {@code tusk bench lineage}); new keys forget every remembered token.
  */
 public final class TokenVerifier implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TokenVerifier.class);
   private static final int LEEWAY_SECONDS = 30;
+  private static final long MILLIS_PER_SECOND = 1000;
   private static final long UNKNOWN_KEY_REFRESH_MILLIS = 30_000;
   private static final Duration FETCH_TIMEOUT = Duration.ofSeconds(10);
 
   /** Longest token accepted: a real one is a few KB; anything larger is refused unparsed. */
   static final int MAX_TOKEN_LENGTH = 16 * 1024;
 
+  /** Most verified tokens remembered; when full, all are forgotten (they verify again). */
+  static final int MAX_REMEMBERED_TOKENS = 10_000;
+
   private final Vertx vertx;
   private final AuthConfig config;
   private final AtomicReference<JWTAuth> auth = new AtomicReference<>();
   private final AtomicLong lastRefresh = new AtomicLong();
+  private final Map<String, Verified> verified = new ConcurrentHashMap<>();
   private final HttpClient http;
   private long timer = -1;
 
@@ -94,9 +104,14 @@ public final class TokenVerifier implements AutoCloseable {
     if (token == null || token.isEmpty() || token.length() > MAX_TOKEN_LENGTH) {
       return Future.failedFuture(invalid("not a JWT"));
     }
+    JWTAuth keys = auth.get();
+    Verified known = verified.get(token);
+    if (known != null && known.keys() == keys && System.currentTimeMillis() < known.until()) {
+      return Future.succeededFuture(known.principal());
+    }
     Future<User> user;
     try {
-      user = auth.get().authenticate(new TokenCredentials(token));
+      user = keys.authenticate(new TokenCredentials(token));
     } catch (RuntimeException e) {
       // The parser throws on some malformed input instead of failing the future.
       return Future.failedFuture(invalid(reason(e)));
@@ -110,12 +125,33 @@ public final class TokenVerifier implements AutoCloseable {
             }
             return Future.failedFuture(invalid(reason));
           }
-          return principalOf(result.result());
+          Future<Principal> principal = principalOf(result.result());
+          if (principal.succeeded()) {
+            remember(token, keys, principal.result(), result.result());
+          }
+          return principal;
         });
   }
 
+  /** A token the keys {@code keys} verified, trusted again until {@code until} (epoch ms). */
+  private record Verified(JWTAuth keys, Principal principal, long until) {}
+
+  private void remember(String token, JWTAuth keys, Principal principal, User user) {
+    long expiry = claimsOf(user).getLong("exp");
+    if (verified.size() >= MAX_REMEMBERED_TOKENS) {
+      verified.clear();
+    }
+    // The library accepts a token until exp + leeway; so does the memory of it, never longer.
+    verified.put(
+        token, new Verified(keys, principal, (expiry + LEEWAY_SECONDS) * MILLIS_PER_SECOND));
+  }
+
+  private static JsonObject claimsOf(User user) {
+    return user.attributes().getJsonObject("accessToken", user.principal());
+  }
+
   private static Future<Principal> principalOf(User user) {
-    JsonObject claims = user.attributes().getJsonObject("accessToken", user.principal());
+    JsonObject claims = claimsOf(user);
     Object subject = claims.getValue("sub");
     if (!(subject instanceof String text) || text.isBlank()) {
       return Future.failedFuture(invalid("the token has no subject (sub)"));
@@ -152,6 +188,7 @@ public final class TokenVerifier implements AutoCloseable {
         .onSuccess(
             fresh -> {
               auth.set(fresh);
+              verified.clear();
               lastRefresh.set(System.currentTimeMillis());
             })
         .onFailure(

@@ -267,6 +267,62 @@ class TokenVerifierTest {
   }
 
   @Test
+  void shouldRefuseARememberedTokenOnceItExpires() throws Exception {
+    // Given a token past its expiry by 28 s: still accepted within the 30 s clock skew
+    Instant now = Instant.now();
+    Instant expiry = now.minusSeconds(28);
+    String token = keys.mint("dave", AuthKeys.ISSUER, "api", now.minusSeconds(60), expiry);
+    assertThat(await(verifier.verify(token)).subject()).isEqualTo("dave");
+
+    // When it is sent again after the skew has passed (the clock is the condition waited on)
+    long acceptedUntil = expiry.plusSeconds(30).toEpochMilli();
+    while (System.currentTimeMillis() <= acceptedUntil) {
+      java.util.concurrent.locks.LockSupport.parkNanos(
+          TimeUnit.MILLISECONDS.toNanos(acceptedUntil + 1 - System.currentTimeMillis()));
+    }
+
+    // Then the verification remembered does not outlive it: 401
+    assertThatThrownBy(() -> await(verifier.verify(token)))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(401));
+  }
+
+  @Test
+  void shouldRefuseARememberedTokenWhenItsKeyIsGoneFromTheKeySet() throws Exception {
+    // Given a verifier of a key file and a token it verified (and remembers)
+    Path file = dir.resolve("revoked.json");
+    Files.writeString(file, keys.jwks());
+    Map<String, String> env =
+        Map.of("TUSK_AUTH_JWKS_FILE", file.toString(), "TUSK_AUTH_JWKS_REFRESH_SECONDS", "1");
+    TokenVerifier rotating =
+        TokenVerifier.start(vertx, AuthConfig.from(Config.load(env, AuthConfig.KEYS)));
+    try {
+      String old = keys.mint("erin", Duration.ofMinutes(5));
+      assertThat(await(rotating.verify(old)).subject()).isEqualTo("erin");
+
+      // When the operator replaces the key set (the old key revoked) and it is read again
+      Files.writeString(file, otherKeys.jwks());
+      String fresh = otherKeys.mint("erin", Duration.ofMinutes(5));
+      io.tusk.testfixtures.Await.until(
+          "the new key set is read",
+          Duration.ofSeconds(20),
+          () -> {
+            try {
+              return await(rotating.verify(fresh)).subject();
+            } catch (Exception e) {
+              return null;
+            }
+          },
+          "erin"::equals);
+
+      // Then the token of the revoked key is refused, remembered or not
+      assertThatThrownBy(() -> await(rotating.verify(old)))
+          .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(401));
+    } finally {
+      rotating.close();
+    }
+  }
+
+  @Test
   void shouldVerifyWithTheIssuersKeysWhenGivenAJwksUrlAndRefuseToStartWhenItFails()
       throws Exception {
     // Given an issuer serving its key set over HTTP (and failing on another path)

@@ -22,7 +22,7 @@ import java.util.stream.Stream;
  * supervisor runs it: started with its environment, probed on {@code /health}, killed with SIGKILL
  * and started again with the same environment, state directory and ports.
  */
-final class ServiceProcess implements Victim, AutoCloseable {
+public final class ServiceProcess implements Victim, AutoCloseable {
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -33,22 +33,18 @@ final class ServiceProcess implements Victim, AutoCloseable {
   private final JavaProcess process;
 
   /**
-   * @param name how the run names the instance (its log file is {@code <logDir>/chaos-<name>.log})
+   * @param name how the run names the instance (its log file is {@code <logDir>/<name>.log})
    * @param mainClass the service's main class
    * @param env its environment (this JVM's TUSK_* variables are not passed on)
    * @param httpPort the port its {@code /health} answers on
    */
-  ServiceProcess(
+  public ServiceProcess(
       String name, String mainClass, Map<String, String> env, int httpPort, Path logDir) {
     this.name = name;
     this.httpPort = httpPort;
     this.process =
         new JavaProcess(
-            mainClass,
-            List.of(),
-            List.of("-Xmx512m"),
-            env,
-            logDir.resolve("chaos-" + name + ".log"));
+            mainClass, List.of(), List.of("-Xmx512m"), env, logDir.resolve(name + ".log"));
   }
 
   @Override
@@ -77,7 +73,7 @@ final class ServiceProcess implements Victim, AutoCloseable {
   }
 
   /** The port its HTTP API answers on. */
-  int port() {
+  public int port() {
     return httpPort;
   }
 

@@ -5,6 +5,7 @@ import io.tusk.common.config.KafkaSettings;
 import io.tusk.localstack.LocalStack;
 import io.tusk.localstack.PortCheck;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * All of Tusk on one machine, in this JVM: a real KRaft broker and Apicurio registry (LocalStack)
@@ -33,6 +34,20 @@ public final class LocalTusk implements AutoCloseable {
    */
   public static LocalTusk start(
       Path home, Ports ports, int processors, boolean withPartitionService) {
+    return start(home, ports, processors, withPartitionService, false);
+  }
+
+  /**
+   * As {@link #start(Path, Ports, int, boolean)}, with the lineage service in a JVM of its own if
+   * {@code lineageInOwnJvm} (see {@link TuskServices#start(String, String, Path, Ports, int,
+   * boolean, java.util.Map, boolean)}).
+   */
+  public static LocalTusk start(
+      Path home,
+      Ports ports,
+      int processors,
+      boolean withPartitionService,
+      boolean lineageInOwnJvm) {
     PortCheck.requireFree(ports.byUser());
     LocalStack stack = LocalStack.start(home, ports.stack());
     try {
@@ -44,7 +59,9 @@ public final class LocalTusk implements AutoCloseable {
               home,
               ports,
               processors,
-              withPartitionService));
+              withPartitionService,
+              Map.of(),
+              lineageInOwnJvm));
     } catch (RuntimeException | Error e) {
       stack.close();
       throw e;

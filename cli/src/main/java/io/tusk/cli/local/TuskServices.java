@@ -1,6 +1,7 @@
 package io.tusk.cli.local;
 
 import io.tusk.cli.TuskClient;
+import io.tusk.cli.chaos.ServiceProcess;
 import io.tusk.commit.CommitService;
 import io.tusk.commit.CommitServiceConfig;
 import io.tusk.common.config.KafkaSettings;
@@ -11,6 +12,7 @@ import io.tusk.partition.PartitionService;
 import io.tusk.partition.PartitionServiceConfig;
 import io.tusk.processor.DatumProcessor;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -39,6 +41,9 @@ public final class TuskServices implements AutoCloseable {
   private static final String LINEAGE_SERVICE = LineageService.SERVICE_NAME;
   private static final String DATUM_PROCESSOR = DatumProcessor.SERVICE;
 
+  /** How long a service in a JVM of its own may take to answer {@code /health}. */
+  private static final Duration OWN_JVM_START = Duration.ofSeconds(120);
+
   private final List<AutoCloseable> started = new ArrayList<>();
   private CommitService commitService;
   private LineageService lineageService;
@@ -46,6 +51,7 @@ public final class TuskServices implements AutoCloseable {
   private LocalAuth auth;
   private ProcessorSupervisor processors;
   private int partitionPort;
+  private int lineagePort;
 
   private TuskServices() {}
 
@@ -100,6 +106,33 @@ public final class TuskServices implements AutoCloseable {
       int processorsPerPipeline,
       boolean withPartitionService,
       Map<String, Map<String, String>> serviceEnv) {
+    return start(
+        bootstrapServers,
+        registryUrl,
+        home,
+        ports,
+        processorsPerPipeline,
+        withPartitionService,
+        serviceEnv,
+        false);
+  }
+
+  /**
+   * As {@link #start(String, String, Path, Ports, int, boolean, Map)}, with the lineage service
+   * optionally in a JVM of its own ({@code -Xmx512m}, log {@code <home>/lineage-service.log}), as a
+   * deployment runs it: its lookups then share neither this JVM's heap nor its collector's pauses
+   * with the broker and the other services. For the lineage benchmark, which times them. {@link
+   * #lineageService()} is null then.
+   */
+  public static TuskServices start(
+      String bootstrapServers,
+      String registryUrl,
+      Path home,
+      Ports ports,
+      int processorsPerPipeline,
+      boolean withPartitionService,
+      Map<String, Map<String, String>> serviceEnv,
+      boolean lineageInOwnJvm) {
     TuskServices services = new TuskServices();
     try {
       // Every endpoint needs a token: the services trust the local key set, and the CLI finds the
@@ -132,8 +165,26 @@ public final class TuskServices implements AutoCloseable {
       // The console's diffs, rejected rows, members and restarts go through the lineage service.
       lineageEnv.put("TUSK_COMMIT_URL", "http://127.0.0.1:" + services.commitService.port());
       lineageEnv.putAll(serviceEnv.getOrDefault(LINEAGE_SERVICE, Map.of()));
-      services.lineageService =
-          services.add(LineageService.start(LineageServiceConfig.from(lineageEnv)));
+      if (lineageInOwnJvm) {
+        int port = FreePorts.resolve(ports.lineageService())[0];
+        lineageEnv.put("TUSK_HTTP_PORT", Integer.toString(port));
+        ServiceProcess lineage =
+            services.add(
+                new ServiceProcess(
+                    LINEAGE_SERVICE, LineageService.class.getName(), lineageEnv, port, home));
+        lineage.start();
+        try {
+          lineage.awaitRecovered(OWN_JVM_START);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("Interrupted while the lineage service started", e);
+        }
+        services.lineagePort = port;
+      } else {
+        services.lineageService =
+            services.add(LineageService.start(LineageServiceConfig.from(lineageEnv)));
+        services.lineagePort = services.lineageService.port();
+      }
       Map<String, String> processorEnv = new HashMap<>(base);
       processorEnv.putAll(serviceEnv.getOrDefault(DATUM_PROCESSOR, Map.of()));
       services.processors =
@@ -290,7 +341,7 @@ public final class TuskServices implements AutoCloseable {
 
   /** Base URL of the lineage service's API. */
   public String lineageUrl() {
-    return "http://127.0.0.1:" + lineageService.port();
+    return "http://127.0.0.1:" + lineagePort;
   }
 
   @Override

@@ -116,13 +116,25 @@ public record LineageBench(PrintStream out, int outputs, int rate, Duration dura
       // pipeline on the same cores (the index-lag samples): the two tell the lookups' own cost
       // from the machine's contention.
       LineageLookups.Lookups steady =
-          LineageLookups.lookups(
-              http, base, Bench.PIPELINE, SyntheticTable::memberId, outputs, rate, duration);
+          LookupLoad.run(
+              client.authorization(),
+              base,
+              Bench.PIPELINE,
+              outputs,
+              rate,
+              duration,
+              home.resolve("lookups-steady.log"));
       out.println("steady index:   " + steady.report());
       try (IndexLagProbe probe = new IndexLagProbe(settings, client, http, base, table)) {
         LineageLookups.Lookups loaded =
-            LineageLookups.lookups(
-                http, base, Bench.PIPELINE, SyntheticTable::memberId, outputs, rate, duration);
+            LookupLoad.run(
+                client.authorization(),
+                base,
+                Bench.PIPELINE,
+                outputs,
+                rate,
+                duration,
+                home.resolve("lookups-during-updates.log"));
         probe.finish();
         out.println("during updates: " + loaded.report());
         out.println(probe.report());

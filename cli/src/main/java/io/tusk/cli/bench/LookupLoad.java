@@ -1,0 +1,125 @@
+package io.tusk.cli.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The lineage bench's load generator as a JVM of its own: the bench's JVM also runs the broker and
+ * the other services, and its collector's pauses (20-50 ms young pauses of a 4 GB heap) stopped the
+ * generator, whose open-loop latencies then counted them. Sends {@link LineageLookups#lookups}
+ * after an untimed warm-up at the same rate (connections opened, code compiled) and prints the
+ * figures as one line.
+ */
+final class LookupLoad {
+  /** Untimed lookups at the same rate before each timed round. */
+  static final Duration WARM_UP = Duration.ofSeconds(5);
+
+  /**
+   * The environment variable carrying the Authorization header (never an argument: ps shows it).
+   */
+  private static final String AUTHORIZATION = "LOOKUP_AUTHORIZATION";
+
+  private static final String RESULT = "lookups ";
+  private static final Duration EXIT_WAIT = Duration.ofMinutes(2);
+
+  private LookupLoad() {}
+
+  /** Arguments: base URL, pipeline, members, rate per second, seconds. */
+  public static void main(String[] args) throws Exception {
+    String base = args[0];
+    String pipeline = args[1];
+    int members = Integer.parseInt(args[2]);
+    int rate = Integer.parseInt(args[3]);
+    Duration duration = Duration.ofSeconds(Long.parseLong(args[4]));
+    LineageLookups.LineageHttp http =
+        new LineageLookups.LineageHttp(
+            HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build(),
+            System.getenv(AUTHORIZATION));
+    LineageLookups.lookups(http, base, pipeline, SyntheticTable::memberId, members, rate, WARM_UP);
+    LineageLookups.Lookups timed =
+        LineageLookups.lookups(
+            http, base, pipeline, SyntheticTable::memberId, members, rate, duration);
+    long[] latency = timed.latencyMicros();
+    System.out.println(
+        RESULT
+            + timed.requests()
+            + " "
+            + timed.errors()
+            + " "
+            + timed.achievedRate()
+            + " "
+            + String.join(" ", Arrays.stream(latency).mapToObj(Long::toString).toList()));
+  }
+
+  /**
+   * Runs the lookups in a child JVM ({@code -Xmx256m}, this JVM's class path) and returns its
+   * figures; its output goes to {@code log}.
+   */
+  static LineageLookups.Lookups run(
+      String authorization,
+      String base,
+      String pipeline,
+      int members,
+      int rate,
+      Duration duration,
+      Path log)
+      throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(List.of("-Xmx256m", "-cp", System.getProperty("java.class.path")));
+    command.add(LookupLoad.class.getName());
+    command.addAll(
+        List.of(
+            base,
+            pipeline,
+            Integer.toString(members),
+            Integer.toString(rate),
+            Long.toString(duration.toSeconds())));
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    if (authorization != null) {
+      builder.environment().put(AUTHORIZATION, authorization);
+    }
+    Process process = builder.start();
+    try {
+      if (!process.waitFor(duration.plus(WARM_UP).plus(EXIT_WAIT).toSeconds(), TimeUnit.SECONDS)) {
+        throw new IllegalStateException("the lookup load did not end; see " + log);
+      }
+    } finally {
+      process.destroyForcibly();
+    }
+    String result =
+        Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+            .filter(line -> line.startsWith(RESULT))
+            .reduce((first, second) -> second)
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "the lookup load exited "
+                            + process.exitValue()
+                            + " without figures; see "
+                            + log));
+    String[] fields = result.substring(RESULT.length()).split(" ");
+    try {
+      return new LineageLookups.Lookups(
+          Long.parseLong(fields[0]),
+          Long.parseLong(fields[1]),
+          Double.parseDouble(fields[2]),
+          Arrays.stream(fields, 3, 7).mapToLong(Long::parseLong).toArray());
+    } catch (RuntimeException e) {
+      throw new UncheckedIOException(new IOException("unreadable figures in " + log, e));
+    }
+  }
+}

@@ -13,7 +13,6 @@ import io.tusk.schemas.Output;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -89,13 +88,7 @@ public record LineageBench(PrintStream out, int outputs, int rate, Duration dura
           "pipeline job: %,d datums processed, %,d skipped, %.1f s (seal -> job SUCCESS)%n",
           job.path("processed").asLong(), job.path("skipped").asLong(), jobSeconds);
 
-      LineageLookups.LineageHttp http =
-          new LineageLookups.LineageHttp(
-              HttpClient.newBuilder()
-                  .version(HttpClient.Version.HTTP_1_1)
-                  .connectTimeout(Duration.ofSeconds(5))
-                  .build(),
-              client.authorization());
+      LineageLookups.LineageHttp http = LineageLookups.LineageHttp.of(client.authorization());
       String base = tusk.lineageUrl();
       // The last member's output is the one most likely written last; no lag then means every
       // output the job wrote has been read and committed by the lineage application.
@@ -115,31 +108,28 @@ public record LineageBench(PrintStream out, int outputs, int rate, Duration dura
       // First on the steady index alone, then again while update commits run through the
       // pipeline on the same cores (the index-lag samples): the two tell the lookups' own cost
       // from the machine's contention.
-      LineageLookups.Lookups steady =
-          LookupLoad.run(
-              client.authorization(),
-              base,
-              Bench.PIPELINE,
-              outputs,
-              rate,
-              duration,
-              home.resolve("lookups-steady.log"));
+      LineageLookups.Lookups steady = lookups(client, base, "steady");
       out.println("steady index:   " + steady.report());
       try (IndexLagProbe probe = new IndexLagProbe(settings, client, http, base, table)) {
-        LineageLookups.Lookups loaded =
-            LookupLoad.run(
-                client.authorization(),
-                base,
-                Bench.PIPELINE,
-                outputs,
-                rate,
-                duration,
-                home.resolve("lookups-during-updates.log"));
+        LineageLookups.Lookups loaded = lookups(client, base, "during-updates");
         probe.finish();
         out.println("during updates: " + loaded.report());
         out.println(probe.report());
       }
     }
+  }
+
+  /** One round of lookups from a JVM of its own, logging to {@code <home>/lookups-<round>.log}. */
+  private LineageLookups.Lookups lookups(TuskClient client, String base, String round)
+      throws Exception {
+    return LookupLoad.run(
+        client.authorization(),
+        base,
+        Bench.PIPELINE,
+        outputs,
+        rate,
+        duration,
+        home.resolve("lookups-" + round + ".log"));
   }
 
   private static String provenanceOf(String member) {

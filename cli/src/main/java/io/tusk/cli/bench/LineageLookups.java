@@ -152,6 +152,16 @@ final class LineageLookups {
    * @param authorization the Authorization header's value, or null
    */
   record LineageHttp(HttpClient client, String authorization) {
+    /** A client of its own (HTTP/1.1: the services' servers do not upgrade to h2c). */
+    static LineageHttp of(String authorization) {
+      return new LineageHttp(
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(Duration.ofSeconds(5))
+              .build(),
+          authorization);
+    }
+
     HttpRequest.Builder request(URI uri) {
       HttpRequest.Builder request = HttpRequest.newBuilder(uri);
       return authorization == null ? request : request.header("Authorization", authorization);

@@ -2,7 +2,6 @@ package io.tusk.cli.bench;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,13 +39,7 @@ final class LookupLoad {
     int members = Integer.parseInt(args[2]);
     int rate = Integer.parseInt(args[3]);
     Duration duration = Duration.ofSeconds(Long.parseLong(args[4]));
-    LineageLookups.LineageHttp http =
-        new LineageLookups.LineageHttp(
-            HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(5))
-                .build(),
-            System.getenv(AUTHORIZATION));
+    LineageLookups.LineageHttp http = LineageLookups.LineageHttp.of(System.getenv(AUTHORIZATION));
     LineageLookups.lookups(http, base, pipeline, SyntheticTable::memberId, members, rate, WARM_UP);
     LineageLookups.Lookups timed =
         LineageLookups.lookups(

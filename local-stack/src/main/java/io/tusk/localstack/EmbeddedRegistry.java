@@ -89,7 +89,8 @@ public final class EmbeddedRegistry implements AutoCloseable {
    *
    * @param dataDir holds the H2 database, {@code registry.log} and {@code registry.pid} (created if
    *     missing)
-   * @param port the HTTP port, 0 for any free port
+   * @param port the HTTP port, 0 for any free port: a port chosen here that another process takes
+   *     before the registry binds it is chosen again, up to three times
    * @throws IllegalStateException if the runner is missing, another session's registry still runs
    *     on {@code dataDir}, or the child dies or does not become ready in time
    */

@@ -3,6 +3,7 @@ package io.tusk.localstack;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -102,6 +103,15 @@ public final class JavaProcess {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted sending " + signal, e);
     }
+  }
+
+  /** Waits up to {@code timeout} for the process to end; true if it has (or never started). */
+  public boolean awaitExit(Duration timeout) throws InterruptedException {
+    Process current;
+    synchronized (this) {
+      current = process;
+    }
+    return current == null || current.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** True while the process runs (paused or not). */

@@ -1,15 +1,15 @@
 package io.tusk.cli.bench;
 
+import io.tusk.localstack.JavaProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 
 /**
  * The lineage bench's load generator as a JVM of its own: the bench's JVM also runs the broker and
@@ -58,7 +58,7 @@ final class LookupLoad {
 
   /**
    * Runs the lookups in a child JVM ({@code -Xmx256m}, this JVM's class path) and returns its
-   * figures; its output goes to {@code log}.
+   * figures; its output is appended to {@code log}.
    */
   static LineageLookups.Lookups run(
       String authorization,
@@ -69,41 +69,32 @@ final class LookupLoad {
       Duration duration,
       Path log)
       throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(List.of("-Xmx256m", "-cp", System.getProperty("java.class.path")));
-    command.add(LookupLoad.class.getName());
-    command.addAll(
-        List.of(
-            base,
-            pipeline,
-            Integer.toString(members),
-            Integer.toString(rate),
-            Long.toString(duration.toSeconds())));
-    ProcessBuilder builder =
-        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    if (authorization != null) {
-      builder.environment().put(AUTHORIZATION, authorization);
-    }
-    Process process = builder.start();
+    JavaProcess load =
+        new JavaProcess(
+            LookupLoad.class.getName(),
+            List.of(
+                base,
+                pipeline,
+                Integer.toString(members),
+                Integer.toString(rate),
+                Long.toString(duration.toSeconds())),
+            List.of("-Xmx256m"),
+            authorization == null ? Map.of() : Map.of(AUTHORIZATION, authorization),
+            log);
+    load.start();
     try {
-      if (!process.waitFor(duration.plus(WARM_UP).plus(EXIT_WAIT).toSeconds(), TimeUnit.SECONDS)) {
+      if (!load.awaitExit(duration.plus(WARM_UP).plus(EXIT_WAIT))) {
         throw new IllegalStateException("the lookup load did not end; see " + log);
       }
     } finally {
-      process.destroyForcibly();
+      load.kill();
     }
     String result =
         Files.readAllLines(log, StandardCharsets.UTF_8).stream()
             .filter(line -> line.startsWith(RESULT))
             .reduce((first, second) -> second)
             .orElseThrow(
-                () ->
-                    new IllegalStateException(
-                        "the lookup load exited "
-                            + process.exitValue()
-                            + " without figures; see "
-                            + log));
+                () -> new IllegalStateException("the lookup load printed no figures; see " + log));
     String[] fields = result.substring(RESULT.length()).split(" ");
     try {
       return new LineageLookups.Lookups(

@@ -44,6 +44,8 @@ public final class TuskServices implements AutoCloseable {
   /** How long a service in a JVM of its own may take to answer {@code /health}. */
   private static final Duration OWN_JVM_START = Duration.ofSeconds(120);
 
+  private static final int OWN_JVM_ATTEMPTS = 3;
+
   private final List<AutoCloseable> started = new ArrayList<>();
   private CommitService commitService;
   private LineageService lineageService;
@@ -166,20 +168,8 @@ public final class TuskServices implements AutoCloseable {
       lineageEnv.put("TUSK_COMMIT_URL", "http://127.0.0.1:" + services.commitService.port());
       lineageEnv.putAll(serviceEnv.getOrDefault(LINEAGE_SERVICE, Map.of()));
       if (lineageInOwnJvm) {
-        int port = FreePorts.resolve(ports.lineageService())[0];
-        lineageEnv.put("TUSK_HTTP_PORT", Integer.toString(port));
-        ServiceProcess lineage =
-            services.add(
-                new ServiceProcess(
-                    LINEAGE_SERVICE, LineageService.class.getName(), lineageEnv, port, home));
-        lineage.start();
-        try {
-          lineage.awaitRecovered(OWN_JVM_START);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("Interrupted while the lineage service started", e);
-        }
-        services.lineagePort = port;
+        services.lineagePort =
+            services.startLineageInOwnJvm(lineageEnv, ports.lineageService(), home);
       } else {
         services.lineageService =
             services.add(LineageService.start(LineageServiceConfig.from(lineageEnv)));
@@ -280,6 +270,42 @@ public final class TuskServices implements AutoCloseable {
     base.put(KafkaSettings.SYSTEM_PARTITIONS.name(), "3");
     base.put(KafkaSettings.REPLICATION_FACTOR.name(), "1");
     return base;
+  }
+
+  /**
+   * Starts the lineage service in a JVM of its own on {@code fixedPort} (0: a free one) and returns
+   * its port once {@code /health} answers. A free port is only probed; the child binds it seconds
+   * later, once booted, and another process may take it first (the registry lost a CI run so), so a
+   * port chosen here is chosen again when the child exits before it is healthy, up to three times.
+   */
+  private int startLineageInOwnJvm(Map<String, String> env, int fixedPort, Path home) {
+    for (int attempt = 1; ; attempt++) {
+      int port = FreePorts.resolve(fixedPort)[0];
+      env.put("TUSK_HTTP_PORT", Integer.toString(port));
+      ServiceProcess lineage =
+          new ServiceProcess(LINEAGE_SERVICE, LineageService.class.getName(), env, port, home);
+      lineage.start();
+      try {
+        lineage.awaitRecovered(OWN_JVM_START);
+        add(lineage);
+        return port;
+      } catch (InterruptedException e) {
+        lineage.close();
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("Interrupted while the lineage service started", e);
+      } catch (IllegalStateException e) {
+        boolean exited = !lineage.alive();
+        lineage.close();
+        if (!exited || fixedPort != 0 || attempt >= OWN_JVM_ATTEMPTS) {
+          throw e;
+        }
+        log.warn(
+            "{}; starting it again on a new port ({} of {})",
+            e.getMessage(),
+            attempt + 1,
+            OWN_JVM_ATTEMPTS);
+      }
+    }
   }
 
   private static Map<String, String> env(

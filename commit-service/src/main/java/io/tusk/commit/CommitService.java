@@ -193,6 +193,7 @@ public final class CommitService implements Service {
               config.httpHost(),
               config.httpPort(),
               HttpServers.options(config.auth().tls()));
+      lifecycle.open(observability.watchEventLoop(vertx));
       leadership.start(
           HttpServers.advertisedUrl(
               config.advertisedUrl(),

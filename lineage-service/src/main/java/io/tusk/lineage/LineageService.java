@@ -176,6 +176,7 @@ public final class LineageService implements Service {
               config.httpHost(),
               config.httpPort(),
               HttpServers.options(config.auth().tls()));
+      lifecycle.open(observability.watchEventLoop(vertx));
       // Other instances read this one's stores on a listener of their own, behind the secret.
       HttpServer internal =
           lifecycle.serve(

@@ -138,6 +138,7 @@ public final class PartitionService implements Service {
             config.httpHost(),
             config.httpPort(),
             HttpServers.options(config.auth().tls()));
+    lifecycle.open(observability.watchEventLoop(vertx));
     String scheme = config.auth().tls().enabled() ? "https" : "http";
     URI advertised =
         URI.create(

@@ -108,20 +108,21 @@ public record LineageBench(PrintStream out, int outputs, int rate, Duration dura
       // First on the steady index alone, then again while update commits run through the
       // pipeline on the same cores (the index-lag samples): the two tell the lookups' own cost
       // from the machine's contention.
-      LineageLookups.Lookups steady = lookups(client, base, "steady");
-      out.println("steady index:   " + steady.report());
+      LookupLoad.Round steady = lookups(client, base, "steady");
+      out.println("steady index:   " + steady.lookups().report());
+      out.println("                " + steady.service());
       try (IndexLagProbe probe = new IndexLagProbe(settings, client, http, base, table)) {
-        LineageLookups.Lookups loaded = lookups(client, base, "during-updates");
+        LookupLoad.Round loaded = lookups(client, base, "during-updates");
         probe.finish();
-        out.println("during updates: " + loaded.report());
+        out.println("during updates: " + loaded.lookups().report());
+        out.println("                " + loaded.service());
         out.println(probe.report());
       }
     }
   }
 
   /** One round of lookups from a JVM of its own, logging to {@code <home>/lookups-<round>.log}. */
-  private LineageLookups.Lookups lookups(TuskClient client, String base, String round)
-      throws Exception {
+  private LookupLoad.Round lookups(TuskClient client, String base, String round) throws Exception {
     return LookupLoad.run(
         client.authorization(),
         base,

@@ -28,6 +28,7 @@ final class LookupLoad {
   private static final String AUTHORIZATION = "LOOKUP_AUTHORIZATION";
 
   private static final String RESULT = "lookups ";
+  private static final String SERVICE = "service ";
   private static final Duration EXIT_WAIT = Duration.ofMinutes(2);
 
   private LookupLoad() {}
@@ -41,9 +42,11 @@ final class LookupLoad {
     Duration duration = Duration.ofSeconds(Long.parseLong(args[4]));
     LineageLookups.LineageHttp http = LineageLookups.LineageHttp.of(System.getenv(AUTHORIZATION));
     LineageLookups.lookups(http, base, pipeline, SyntheticTable::memberId, members, rate, WARM_UP);
+    ServerTimes before = ServerTimes.read(http, base);
     LineageLookups.Lookups timed =
         LineageLookups.lookups(
             http, base, pipeline, SyntheticTable::memberId, members, rate, duration);
+    System.out.println(SERVICE + ServerTimes.read(http, base).since(before).report());
     long[] latency = timed.latencyMicros();
     System.out.println(
         RESULT
@@ -57,10 +60,16 @@ final class LookupLoad {
   }
 
   /**
+   * A timed round: the lookups as the generator timed them, and as the service timed the answers of
+   * the same window ({@link ServerTimes#report}).
+   */
+  record Round(LineageLookups.Lookups lookups, String service) {}
+
+  /**
    * Runs the lookups in a child JVM ({@code -Xmx256m}, this JVM's class path) and returns its
    * figures; its output is appended to {@code log}.
    */
-  static LineageLookups.Lookups run(
+  static Round run(
       String authorization,
       String base,
       String pipeline,
@@ -89,21 +98,29 @@ final class LookupLoad {
     } finally {
       load.kill();
     }
-    String result =
-        Files.readAllLines(log, StandardCharsets.UTF_8).stream()
-            .filter(line -> line.startsWith(RESULT))
-            .reduce((first, second) -> second)
-            .orElseThrow(
-                () -> new IllegalStateException("the lookup load printed no figures; see " + log));
-    String[] fields = result.substring(RESULT.length()).split(" ");
+    List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+    String[] fields = lastLine(lines, RESULT, log).split(" ");
     try {
-      return new LineageLookups.Lookups(
-          Long.parseLong(fields[0]),
-          Long.parseLong(fields[1]),
-          Double.parseDouble(fields[2]),
-          Arrays.stream(fields, 3, 7).mapToLong(Long::parseLong).toArray());
+      return new Round(
+          new LineageLookups.Lookups(
+              Long.parseLong(fields[0]),
+              Long.parseLong(fields[1]),
+              Double.parseDouble(fields[2]),
+              Arrays.stream(fields, 3, 7).mapToLong(Long::parseLong).toArray()),
+          lastLine(lines, SERVICE, log));
     } catch (RuntimeException e) {
       throw new UncheckedIOException(new IOException("unreadable figures in " + log, e));
     }
+  }
+
+  /** The rest of the last line of {@code lines} starting with {@code prefix}. */
+  private static String lastLine(List<String> lines, String prefix, Path log) {
+    return lines.stream()
+        .filter(line -> line.startsWith(prefix))
+        .reduce((first, second) -> second)
+        .map(line -> line.substring(prefix.length()))
+        .orElseThrow(
+            () ->
+                new IllegalStateException("the lookup load printed no " + prefix + "; see " + log));
   }
 }

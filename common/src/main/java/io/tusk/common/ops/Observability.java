@@ -1,6 +1,7 @@
 package io.tusk.common.ops;
 
 import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -16,11 +17,14 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.producer.Producer;
@@ -36,6 +40,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Observability implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Observability.class);
+
+  private static final long LOOP_PROBE_MILLIS = 10;
 
   private final String service;
   private final PrometheusMeterRegistry registry =
@@ -110,6 +116,43 @@ public final class Observability implements AutoCloseable {
     Router router = Router.router(vertx);
     mount(router);
     return vertx.createHttpServer(HttpServers.options()).requestHandler(router).listen(port, host);
+  }
+
+  /**
+   * Records in {@code tusk_event_loop_delay_seconds} how late a timer due every {@value
+   * #LOOP_PROBE_MILLIS} ms runs on the event loop of the calling thread's Vert.x context (a service
+   * calls it from the thread that started its HTTP server, so it is that server's loop): while the
+   * loop or the whole JVM is stopped (a collector pause, a blocking handler, the thread not
+   * scheduled), no request is read, and the delay says for how long.
+   *
+   * @return stops the probe
+   */
+  public AutoCloseable watchEventLoop(Vertx vertx) {
+    Timer delays =
+        Timer.builder("tusk.event.loop.delay")
+            .description(
+                "How late a timer due every 10 ms ran on the HTTP server's event loop: time in"
+                    + " which it could not serve requests")
+            .publishPercentileHistogram()
+            .serviceLevelObjectives(Duration.ofMillis(LOOP_PROBE_MILLIS))
+            .register(registry);
+    long period = TimeUnit.MILLISECONDS.toNanos(LOOP_PROBE_MILLIS);
+    long[] due = {System.nanoTime() + period};
+    AtomicLong timer = new AtomicLong(-1);
+    // Set on the context, so the timer runs on its event loop.
+    vertx
+        .getOrCreateContext()
+        .runOnContext(
+            started ->
+                timer.set(
+                    vertx.setPeriodic(
+                        LOOP_PROBE_MILLIS,
+                        id -> {
+                          long now = System.nanoTime();
+                          delays.record(Math.max(0, now - due[0]), TimeUnit.NANOSECONDS);
+                          due[0] = now + period;
+                        })));
+    return () -> vertx.cancelTimer(timer.get());
   }
 
   /** True if every health check passes. */

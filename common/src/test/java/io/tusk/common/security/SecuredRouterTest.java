@@ -2,8 +2,10 @@ package io.tusk.common.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.Timer;
 import io.tusk.common.config.Config;
 import io.tusk.common.http.HttpErrors;
+import io.tusk.common.ops.Observability;
 import io.tusk.localstack.AuthKeys;
 import io.tusk.schemas.AuditEvent;
 import io.tusk.testfixtures.Await;
@@ -44,6 +46,7 @@ class SecuredRouterTest {
   static SecuredRouter routes;
   static HttpServer server;
   static WebClient client;
+  static Observability observability;
 
   @BeforeAll
   static void start() throws Exception {
@@ -111,6 +114,8 @@ class SecuredRouterTest {
                                 Optional.of(Resource.repo(ctx.queryParams().get("input")))))),
             SecuredRouterTest::ok)
         .get("/audit", Need.admin(), SecuredRouterTest::ok);
+    observability = new Observability("test-service");
+    routes.observability(observability);
     server =
         vertx
             .createHttpServer()
@@ -329,6 +334,48 @@ class SecuredRouterTest {
     bind("ivy", Resource.CLUSTER, Role.ADMIN);
     assertThat(call(HttpMethod.GET, "/audit", "ivy").statusCode()).isEqualTo(200);
     assertThat(call(HttpMethod.GET, "/audit", "root").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void shouldTimeEveryRequestByRouteTemplateAndStatusNeverByPath() throws Exception {
+    // Given dave reader of claims with content, carol with no role
+    bind("dave", Resource.repo("claims"), Role.READER);
+    bind("dave", Resource.repo("claims"), Role.CONTENT);
+    String route = "/repos/:repo/members/:member";
+    long answered = requests(route, "200");
+    long refused = requests(route, "403");
+
+    // When each reads a member's rows
+    assertThat(call(HttpMethod.GET, "/repos/claims/members/member-4711", "dave").statusCode())
+        .isEqualTo(200);
+    assertThat(call(HttpMethod.GET, "/repos/claims/members/member-4711", "carol").statusCode())
+        .isEqualTo(403);
+
+    // Then each request is timed under its route's template and status (once its response ended,
+    // which may follow the client's receipt), with a bucket at 10 ms, and no series names the key
+    Await.until(
+        "both requests timed",
+        Duration.ofSeconds(10),
+        () -> List.of(requests(route, "200") - answered, requests(route, "403") - refused),
+        counts -> counts.equals(List.of(1L, 1L)));
+    String scrape = observability.registry().scrape();
+    assertThat(scrape.lines())
+        .anySatisfy(
+            line ->
+                assertThat(line)
+                    .startsWith("tusk_http_server_requests_seconds_bucket{")
+                    .contains("le=\"0.01\"", "route=\"" + route + "\"", "status=\"200\""));
+    assertThat(scrape).doesNotContain("member-4711");
+  }
+
+  private static long requests(String route, String status) {
+    Timer timer =
+        observability
+            .registry()
+            .find("tusk.http.server.requests")
+            .tags("route", route, "status", status)
+            .timer();
+    return timer == null ? 0 : timer.count();
   }
 
   @Test

@@ -15,9 +15,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,6 +57,8 @@ public final class SecuredRouter {
   private final Set<Route> added = Collections.newSetFromMap(new IdentityHashMap<>());
   // Set by observability(), which services call after declaring their routes; read per request.
   private volatile MeterRegistry meters;
+  // Looked up per request on the event loop: built once per route and status.
+  private final Map<TimedOutcome, Timer> timers = new ConcurrentHashMap<>();
 
   public SecuredRouter(Router router, Security security) {
     this.router = Objects.requireNonNull(router, "router");
@@ -135,15 +139,25 @@ public final class SecuredRouter {
     long started = System.nanoTime();
     ctx.addEndHandler(
         ended ->
-            Timer.builder("tusk.http.server.requests")
-                .description("HTTP requests from reaching their route to the response's end")
-                .tag("method", route.method().name())
-                .tag("route", route.path())
-                .tag("status", Integer.toString(ctx.response().getStatusCode()))
-                .publishPercentileHistogram()
-                .serviceLevelObjectives(REQUEST_TARGET)
-                .register(registry)
+            timers
+                .computeIfAbsent(
+                    new TimedOutcome(route, ctx.response().getStatusCode()),
+                    outcome -> outcome.timer(registry))
                 .record(System.nanoTime() - started, TimeUnit.NANOSECONDS));
+  }
+
+  /** A route and a status: one series of the request histogram. */
+  private record TimedOutcome(Declared route, int status) {
+    Timer timer(MeterRegistry registry) {
+      return Timer.builder("tusk.http.server.requests")
+          .description("HTTP requests from reaching their route to the response's end")
+          .tag("method", route.method().name())
+          .tag("route", route.path())
+          .tag("status", Integer.toString(status))
+          .publishPercentileHistogram()
+          .serviceLevelObjectives(REQUEST_TARGET)
+          .register(registry);
+    }
   }
 
   /** Every route declared so far, in order. */

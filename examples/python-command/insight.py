@@ -20,6 +20,7 @@ import json
 import os
 import re
 import sys
+from operator import itemgetter
 
 GI_BLEED = "192671"
 NSAIDS = {"1118084": "celecoxib", "1124300": "diclofenac", "1115008": "naproxen",
@@ -36,15 +37,59 @@ EVENT_DATES = {"CONDITION_ERA": ["CONDITION_ERA_START_DATE", "CONDITION_ERA_END_
 PERSON_COLUMNS = ["GENDER_CONCEPT_ID", "YEAR_OF_BIRTH", "MONTH_OF_BIRTH", "DAY_OF_BIRTH"]
 UNKNOWN = "unknown"
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Values already read as dates: members share most dates, and a dict lookup is far cheaper than
+# parsing. Bounded, because a worker lives for many datums.
+_KNOWN_DATES = {}
+_KNOWN_DATES_MAX = 100_000
+
+
+class Table:
+    """One table of a member: a list of {column: value} rows, or the split layout a worker gets
+    with `inputFormat: split`, {"columns": [...], "data": [[...], ...]}. Read by column, so each
+    column of the split layout is one pass in C rather than a dict lookup per row."""
+
+    __slots__ = ("rows", "_index")
+
+    def __init__(self, table):
+        if isinstance(table, dict):
+            self.rows = table["data"]
+            self._index = {c: i for i, c in enumerate(table["columns"])}
+        else:
+            self.rows = table or []
+            self._index = None
+
+    def index(self, name):
+        """How to read a column from a row: its position, or its name for row objects (None:
+        the table lacks it)."""
+        if self._index is None:
+            return name
+        return self._index.get(name)
+
+    def value(self, row, index):
+        """The value at index (from index()) of one row; None when absent."""
+        if index is None:
+            return None
+        return row.get(index) if self._index is None else row[index]
+
+    def column(self, name):
+        """The values of one column, row by row (None where absent)."""
+        if self._index is None:
+            return [row.get(name) for row in self.rows]
+        i = self._index.get(name)
+        if i is None:
+            return [None] * len(self.rows)
+        return list(map(itemgetter(i), self.rows))
 
 
 def blank(value):
     return value is None or value.strip() == ""
 
 
-def date(row, table, column):
+def parse_date(value, table, column):
     """An ISO date (a datetime's date part is accepted); None when blank."""
-    value = row.get(column)
+    known = _KNOWN_DATES.get(value)
+    if known is not None:
+        return known
     if blank(value):
         return None
     text = value.strip()
@@ -53,14 +98,18 @@ def date(row, table, column):
     try:
         if not ISO_DATE.fullmatch(text):
             raise ValueError(column)
-        return datetime.date.fromisoformat(text)
+        parsed = datetime.date.fromisoformat(text)
     except ValueError:
         # Never quote the value: it is health data.
         raise ValueError(f"{table}.{column} is not an ISO date") from None
+    if len(_KNOWN_DATES) >= _KNOWN_DATES_MAX:
+        _KNOWN_DATES.clear()
+    _KNOWN_DATES[value] = parsed
+    return parsed
 
 
-def number(row, column, absent):
-    value = row.get(column)
+def number(person, column, absent):
+    value = person.get(column)
     if blank(value):
         return absent
     try:
@@ -100,37 +149,68 @@ def earliest(dates):
     return min(present) if present else None
 
 
+def latest_date(events):
+    """The latest date of the member's events (None without any), each distinct value once."""
+    latest = []
+    for name, columns in EVENT_DATES.items():
+        table = events[name]
+        for column in columns:
+            values = set(table.column(column))
+            values.discard(None)
+            values.discard("")
+            # Builtins over whole columns run in C; a value never seen before (or a bad one) takes
+            # the row-by-row path, which reports the first bad value in row order.
+            if not all(map(_KNOWN_DATES.__contains__, values)):
+                return latest_date_by_row(events)
+            if values:
+                latest.append(max(map(_KNOWN_DATES.__getitem__, values)))
+    return max(latest) if latest else None
+
+
+def latest_date_by_row(events):
+    """latest_date reading every value in row order: the first bad one is the error."""
+    latest = None
+    for name, columns in EVENT_DATES.items():
+        table = events[name]
+        read = [(table.index(c), c) for c in columns]
+        for row in table.rows:
+            for i, column in read:
+                d = parse_date(table.value(row, i), name, column)
+                if d is not None and (latest is None or d > latest):
+                    latest = d
+    return latest
+
+
 def gibleed_insight(member, tables):
-    """The insight of one member from its rows by table (lists of {column: value})."""
-    persons = tables.get("PERSON", [])
+    """The insight of one member from its tables by name (each as Table reads it)."""
+    person_table = Table(tables.get("PERSON"))
+    persons = [dict(zip(PERSON_COLUMNS, values))
+               for values in zip(*(person_table.column(c) for c in PERSON_COLUMNS))]
     # Duplicate PERSON rows: the smallest by the columns read, so arrival order does not matter.
-    person = min(persons, key=lambda r: [(r.get(c) is not None, r.get(c) or "") for c in
+    person = min(persons, key=lambda r: [(r[c] is not None, r[c] or "") for c in
                                          PERSON_COLUMNS]) if persons else None
     gender = person.get("GENDER_CONCEPT_ID") if person else None
     sex = {"8532": "F", "8507": "M"}.get(gender, UNKNOWN)
-    latest = None
-    for table, columns in EVENT_DATES.items():
-        for row in tables.get(table, []):
-            for column in columns:
-                d = date(row, table, column)
-                if d is not None and (latest is None or d > latest):
-                    latest = d
+    events = {name: Table(tables.get(name)) for name in EVENT_DATES}
+    latest = latest_date(events)
     band = age_band(person, latest)
 
+    drugs = events["DRUG_ERA"]
     exposures = {}
-    for row in tables.get("DRUG_ERA", []):
-        drug = NSAIDS.get(row.get("DRUG_CONCEPT_ID"))
+    for concept, start in zip(drugs.column("DRUG_CONCEPT_ID"), drugs.column("DRUG_ERA_START_DATE")):
+        drug = NSAIDS.get(concept)
         if drug:
-            start = date(row, "DRUG_ERA", "DRUG_ERA_START_DATE")
-            e = exposures.setdefault(drug, {"conceptId": row["DRUG_CONCEPT_ID"], "starts": []})
-            e["starts"].append(start)
+            e = exposures.setdefault(drug, {"conceptId": concept, "starts": []})
+            e["starts"].append(parse_date(start, "DRUG_ERA", "DRUG_ERA_START_DATE"))
     first_exposure = earliest(earliest(e["starts"]) for e in exposures.values())
 
-    conditions = tables.get("CONDITION_ERA", [])
-    first_bleed = earliest(date(r, "CONDITION_ERA", "CONDITION_ERA_START_DATE")
-                           for r in conditions if r.get("CONDITION_CONCEPT_ID") == GI_BLEED)
-    chronic = sorted({CHRONIC_CONDITIONS[r["CONDITION_CONCEPT_ID"]] for r in conditions
-                      if r.get("CONDITION_CONCEPT_ID") in CHRONIC_CONDITIONS})
+    conditions = events["CONDITION_ERA"]
+    concepts = conditions.column("CONDITION_CONCEPT_ID")
+    first_bleed = earliest(parse_date(start, "CONDITION_ERA", "CONDITION_ERA_START_DATE")
+                           for concept, start in zip(concepts,
+                                                     conditions.column("CONDITION_ERA_START_DATE"))
+                           if concept == GI_BLEED)
+    chronic = sorted({CHRONIC_CONDITIONS[c] for c in concepts if c in CHRONIC_CONDITIONS})
 
     out = {"member": member, "sex": sex, "ageBand": band, "nsaidExposures": []}
     for drug in sorted(exposures):
@@ -156,14 +236,18 @@ def to_json(value):
 
 
 def read_tables(input_dir):
-    """Every in/<TABLE>.csv or in/<TABLE>.json file as a list of {column: value}."""
+    """Every in/<TABLE>.csv (as the split layout) or in/<TABLE>.json (as row objects) file."""
     tables = {}
     for name in sorted(os.listdir(input_dir)):
         table, ext = os.path.splitext(name)
         path = os.path.join(input_dir, name)
         with open(path, newline="", encoding="utf-8") as f:
             if ext == ".csv":
-                tables[table] = list(csv.DictReader(f))
+                lines = csv.reader(f)
+                columns = next(lines, [])
+                # A row shorter than the header lacks its last values (as csv.DictReader reads it).
+                data = [row + [None] * (len(columns) - len(row)) for row in lines]
+                tables[table] = {"columns": columns, "data": data}
             elif ext == ".json":
                 tables[table] = [json.loads(line) for line in f if line.strip()]
     return tables

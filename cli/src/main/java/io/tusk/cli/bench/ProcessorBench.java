@@ -5,6 +5,7 @@ import io.tusk.cli.commands.LocalRun;
 import io.tusk.common.member.Hashing;
 import io.tusk.common.member.MemberObjects;
 import io.tusk.common.member.RepoLayout;
+import io.tusk.common.pipeline.PipelineSpecs;
 import io.tusk.localstack.LocalStack;
 import io.tusk.processor.examples.GiBleedInsights;
 import io.tusk.schemas.MemberObject;
@@ -26,7 +27,8 @@ import picocli.CommandLine.Option;
  *
  * <ul>
  *   <li>the baseline: a bare transactional consume-produce loop copying the same datum records;
- *   <li>datums/s per transform kind (Java, long-lived worker, command per datum) from a backlog;
+ *   <li>datums/s per transform kind (Java, long-lived worker with row objects and with the split
+ *       layout, command per datum) from a backlog;
  *   <li>the processor's own cost: a no-op Java transform against the baseline, per datum;
  *   <li>the member side's skip decision on an unchanged member ({@link MemberObjects#apply} and
  *       {@link Hashing}), per member;
@@ -130,14 +132,27 @@ public final class ProcessorBench implements Callable<Integer> {
       out.printf(
           "java      gibleed-insights (1 instance x 2 threads)    %,10.0f datums/s  (%.0f us CPU)%n",
           java.perSecond(), java.cpuMicros());
-      double worker =
-          python(runs, "worker", root.resolve("examples/python-worker/insight_worker.py"), datums);
+      Path workerScript = root.resolve("examples/python-worker/insight_worker.py");
+      double objects =
+          runs.run("worker-objects", worker(workerScript, null), datums, 1, 2).perSecond();
       out.printf(
-          "worker    python insight_worker.py (1 x 2 threads)     %,10.0f datums/s  = %.2f x java%n",
-          worker, worker / java.perSecond());
+          "worker    python insight_worker.py, row objects (1 x 2 threads) %,10.0f datums/s  = %.2f x"
+              + " java%n",
+          objects, objects / java.perSecond());
+      double worker =
+          runs.run("worker", worker(workerScript, PipelineSpecs.SPLIT), datums, 1, 2).perSecond();
+      out.printf(
+          "worker    python insight_worker.py, split layout (1 x 2 threads) %,10.0f datums/s  = %.2f x"
+              + " java = %.2f x row objects%n",
+          worker, worker / java.perSecond(), worker / objects);
       double command =
-          python(
-              runs, "command", root.resolve("examples/python-command/insight.py"), commandDatums);
+          runs.run(
+                  "command",
+                  command(root.resolve("examples/python-command/insight.py")),
+                  commandDatums,
+                  1,
+                  2)
+              .perSecond();
       out.printf(
           "command   python insight.py per datum (1 x 2 threads)  %,10.1f datums/s  (%,d datums;"
               + " %.1f ms each)%n",
@@ -166,16 +181,6 @@ public final class ProcessorBench implements Callable<Integer> {
     return 0;
   }
 
-  /**
-   * Datums/s of a Python transform ({@code worker}: the long-lived worker, else the command run per
-   * datum), one instance of two threads.
-   */
-  private static double python(ProcessorRuns runs, String kind, Path script, int count)
-      throws Exception {
-    boolean worker = kind.equals("worker");
-    return runs.run(kind, command(script, worker), count, 1, 2).perSecond();
-  }
-
   private static String verdict(boolean met) {
     return met ? "met" : "MISSED";
   }
@@ -195,11 +200,16 @@ public final class ProcessorBench implements Callable<Integer> {
     return "transform: {java: " + transform.getName() + "}\n";
   }
 
-  private static String command(Path script, boolean worker) {
+  private static String command(Path script) {
+    return "transform: {cmd: [python3, '" + script + "']}\n" + "datumTimeout: 60s\n";
+  }
+
+  /** The long-lived worker spec, its tables as row objects (layout null) or in that layout. */
+  private static String worker(Path script, String layout) {
     return "transform: {cmd: [python3, '"
         + script
-        + "'], worker: "
-        + worker
+        + "'], worker: true"
+        + (layout == null ? "" : ", inputFormat: " + layout)
         + "}\n"
         + "datumTimeout: 60s\n";
   }

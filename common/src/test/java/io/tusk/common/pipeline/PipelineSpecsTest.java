@@ -98,6 +98,20 @@ class PipelineSpecsTest {
   }
 
   @Test
+  void shouldGiveAWorkerItsTablesInTheSplitLayoutWhenAskedAndHashTheLayout() {
+    // Given the same worker with row objects (the default), asked for by name, and split
+    String worker = "name: p\ninput: {repo: r}\ntransform: {cmd: [w], worker: true%s}\n";
+    PipelineSpec objects = PipelineSpecs.parse(worker.formatted(""), 0);
+    PipelineSpec json = PipelineSpecs.parse(worker.formatted(", inputFormat: json"), 0);
+    PipelineSpec split = PipelineSpecs.parse(worker.formatted(", inputFormat: SPLIT"), 0);
+
+    // Then split is kept (in lower case) and, as it changes what the worker reads, its hash
+    assertThat(split.getTransform().getInputFormat()).isEqualTo(PipelineSpecs.SPLIT);
+    assertThat(split.getSpecHash()).isNotEqualTo(objects.getSpecHash());
+    assertThat(json.getTransform().getInputFormat()).isEqualTo(PipelineSpecs.JSON_LINES);
+  }
+
+  @Test
   void shouldChangeTheHashWhenTheCommandEnvOrErrCmdChangeButNotWhenTriesChange() {
     // Given a command pipeline and variants of it
     String base = "name: p\ninput: {repo: r}\ntransform: {cmd: [a, b]}\n";
@@ -145,6 +159,8 @@ class PipelineSpecsTest {
         "name: p\\ninput: {repo: r}\\ntransform: {cmd: [a, {}]}|transform.cmd[1]",
         "name: p\\ninput: {repo: r}\\ntransform: {cmd: [a], inputFormat: xml}|transform.inputFormat",
         "name: p\\ninput: {repo: r}\\ntransform: {cmd: [a], worker: true, inputFormat: csv}"
+            + "|transform.inputFormat",
+        "name: p\\ninput: {repo: r}\\ntransform: {cmd: [a], inputFormat: split}"
             + "|transform.inputFormat",
         "name: p\\ninput: {repo: r}\\ntransform: {cmd: [a], env: {TUSK_JOB_ID: x}}"
             + "|transform.env.TUSK_JOB_ID",

@@ -23,8 +23,9 @@ import java.util.TreeMap;
 /**
  * A datum as files and JSON for transforms outside the JVM: the input directory of a per-datum
  * command ({@code in/<TABLE>.csv}, header and rows, or {@code in/<TABLE>.json}, one JSON object per
- * row) and the JSON line a worker reads. Every table of the repo is present, in name order, empty
- * when the member has no rows in it; values are strings, absent values empty (CSV) or null (JSON).
+ * row) and the JSON line a worker reads (row objects, or pandas' split layout). Every table of the
+ * repo is present, in name order, empty when the member has no rows in it; values are strings,
+ * absent values empty (CSV) or null (JSON).
  */
 final class DatumFiles {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -56,9 +57,11 @@ final class DatumFiles {
 
   /**
    * The worker's request line, without the newline: {@code {"member", "jobId", "commitId",
-   * "datumHash", "tables": {TABLE: [{column: value}]}}}.
+   * "datumHash", "tables": {TABLE: [{column: value}]}}}, or with {@code split} each table as {@code
+   * {"columns": [column], "data": [[value]]}} (pandas' split orientation: column names once, not
+   * once per row).
    */
-  static String workerRequest(Datum datum, RepoLayout layout) throws IOException {
+  static String workerRequest(Datum datum, RepoLayout layout, boolean split) throws IOException {
     StringWriter text = new StringWriter(4096);
     try (JsonGenerator out = JSON.getFactory().createGenerator(text)) {
       out.writeStartObject();
@@ -69,6 +72,10 @@ final class DatumFiles {
       out.writeObjectFieldStart("tables");
       for (Map.Entry<String, List<Row>> table : rowsByTable(datum, layout).entrySet()) {
         List<String> columns = columns(layout, table.getKey());
+        if (split) {
+          writeSplitTable(out, table.getKey(), columns, table.getValue());
+          continue;
+        }
         out.writeArrayFieldStart(table.getKey());
         for (Row row : table.getValue()) {
           out.writeStartObject();
@@ -81,6 +88,32 @@ final class DatumFiles {
       out.writeEndObject();
     }
     return text.toString();
+  }
+
+  private static void writeSplitTable(
+      JsonGenerator out, String table, List<String> columns, List<Row> rows) throws IOException {
+    out.writeObjectFieldStart(table);
+    out.writeArrayFieldStart("columns");
+    for (String column : columns) {
+      out.writeString(column);
+    }
+    out.writeEndArray();
+    out.writeArrayFieldStart("data");
+    for (Row row : rows) {
+      List<String> values = row.getValues();
+      out.writeStartArray();
+      for (int i = 0; i < columns.size(); i++) {
+        String value = i < values.size() ? values.get(i) : null;
+        if (value == null) {
+          out.writeNull();
+        } else {
+          out.writeString(value);
+        }
+      }
+      out.writeEndArray();
+    }
+    out.writeEndArray();
+    out.writeEndObject();
   }
 
   /** Every table of the repo (name order) with the member's rows in canonical order. */

@@ -1,5 +1,6 @@
 package io.tusk.processor.transform;
 
+import io.tusk.common.pipeline.PipelineSpecs;
 import io.tusk.common.transform.Transforms;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.TransformKind;
@@ -53,6 +54,7 @@ public final class TransformRunners {
               new WorkerRunner(
                   transform.getCmd(),
                   transform.getEnv(),
+                  PipelineSpecs.SPLIT.equals(transform.getInputFormat()),
                   spec.getName(),
                   workDir.resolve("worker"),
                   DatumExecution.MAX_OUTPUT_BYTES,

@@ -29,13 +29,14 @@ import org.slf4j.LoggerFactory;
 /**
  * A long-lived worker process: started once (on the first datum) and fed one JSON line per datum on
  * stdin, {@code {"member", "jobId", "commitId", "datumHash", "tables": {TABLE: [{column:
- * value}]}}}; it answers one line on stdout, {@code {"output": <any JSON>}} (the output, stored as
- * compact JSON, {@code application/json}) or {@code {"error": "..."}} (the attempt failed, the
- * worker goes on). stderr is the worker's log: what it writes while a datum is in flight is that
- * datum's. A worker that exits, gives no answer within the datum timeout (plus {@link
- * #START_ALLOWANCE} for a fresh worker's first answer), or answers something else (the stream could
- * be out of step) is killed with its process tree; the attempt fails and the next one starts a
- * fresh worker, so the in-flight datum is retried.
+ * value}]}}}, or with the split layout {@code {TABLE: {"columns": [column], "data": [[value]]}}};
+ * it answers one line on stdout, {@code {"output": <any JSON>}} (the output, stored as compact
+ * JSON, {@code application/json}) or {@code {"error": "..."}} (the attempt failed, the worker goes
+ * on). stderr is the worker's log: what it writes while a datum is in flight is that datum's. A
+ * worker that exits, gives no answer within the datum timeout (plus {@link #START_ALLOWANCE} for a
+ * fresh worker's first answer), or answers something else (the stream could be out of step) is
+ * killed with its process tree; the attempt fails and the next one starts a fresh worker, so the
+ * in-flight datum is retried.
  *
  * <p>Environment: {@code TUSK_PIPELINE}, the spec's {@code env}, and the processor's environment
  * without its {@code TUSK_*} settings; the working directory is the runner's own.
@@ -62,6 +63,7 @@ public final class WorkerRunner implements TransformRunner {
 
   private final List<String> cmd;
   private final Map<String, String> env;
+  private final boolean split;
   private final String pipeline;
   private final Path workDir;
   private final int maxOutputBytes;
@@ -76,6 +78,7 @@ public final class WorkerRunner implements TransformRunner {
   /**
    * @param cmd the worker command and its arguments
    * @param env the spec's environment variables
+   * @param split whether tables are written in the split layout rather than as row objects
    * @param pipeline the pipeline (its name is in the worker's environment)
    * @param workDir the worker's working directory (created if missing)
    * @param maxOutputBytes the largest output accepted
@@ -84,6 +87,7 @@ public final class WorkerRunner implements TransformRunner {
   public WorkerRunner(
       List<String> cmd,
       Map<String, String> env,
+      boolean split,
       String pipeline,
       Path workDir,
       int maxOutputBytes,
@@ -93,6 +97,7 @@ public final class WorkerRunner implements TransformRunner {
     }
     this.cmd = List.copyOf(cmd);
     this.env = Map.copyOf(env);
+    this.split = split;
     this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
     this.workDir = Objects.requireNonNull(workDir, "workDir");
     this.maxOutputBytes = maxOutputBytes;
@@ -106,7 +111,7 @@ public final class WorkerRunner implements TransformRunner {
   public Attempt run(Datum datum, RepoLayout layout, Duration timeout) {
     String request;
     try {
-      request = DatumFiles.workerRequest(datum, layout);
+      request = DatumFiles.workerRequest(datum, layout, split);
     } catch (IOException | IllegalArgumentException e) {
       return Attempt.failure("cannot write the datum as JSON: " + e.getMessage(), "", "");
     }

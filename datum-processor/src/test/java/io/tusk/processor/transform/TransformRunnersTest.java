@@ -2,6 +2,8 @@ package io.tusk.processor.transform;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tusk.common.member.RepoLayout;
 import io.tusk.common.pipeline.PipelineSpecs;
 import io.tusk.common.transform.MemberDatumInput;
@@ -12,6 +14,7 @@ import io.tusk.schemas.Datum;
 import io.tusk.schemas.DatumState;
 import io.tusk.schemas.PipelineSpec;
 import io.tusk.schemas.RepoSpec;
+import io.tusk.schemas.Row;
 import io.tusk.schemas.serde.TrustedClasses;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,12 +22,15 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The three transform kinds, tries, timeouts and the error command, on real processes. */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -96,14 +102,18 @@ class TransformRunnersTest {
     }
   }
 
-  @Test
-  void shouldGiveTheJavaTransformsBytesFromOneProcessWhenRunningThePythonWorkerExample() {
-    // Given the Python worker example
+  @ParameterizedTest(name = "tables as {0}")
+  @ValueSource(strings = {"json", "split"})
+  void shouldGiveTheJavaTransformsBytesFromOneProcessWhenRunningThePythonWorkerExample(
+      String layout) {
+    // Given the Python worker example, reading row objects or the split layout
     try (DatumExecution worker =
         execution(
             "name: p\ninput: {repo: omop}\ntransform: {cmd: [python3, '"
                 + EXAMPLES.resolve("python-worker/insight_worker.py")
-                + "'], worker: true}\n")) {
+                + "'], worker: true, inputFormat: "
+                + layout
+                + "}\n")) {
       GiBleedInsights java = new GiBleedInsights();
       for (int i = 0; i < 50; i++) {
         // When it serves many datums
@@ -121,6 +131,54 @@ class TransformRunnersTest {
     }
     // And one process served them all
     assertThat(workerStarts).hasValue(1);
+  }
+
+  @Test
+  void shouldWriteEachTableAsColumnsAndDataRowsWhenTheWorkerAsksForTheSplitLayout()
+      throws Exception {
+    // Given a worker that answers the tables it read
+    Path echo =
+        script(
+            "echo_tables.py",
+            """
+            import json, sys
+            for line in sys.stdin:
+                print(json.dumps({"output": json.loads(line)["tables"]}), flush=True)
+            """);
+    Datum datum = datum("300");
+    try (DatumExecution worker =
+        execution(
+            "name: p\ninput: {repo: omop}\ntransform: {cmd: [python3, '"
+                + echo
+                + "'], worker: true, inputFormat: split}\n")) {
+      // When it serves a member
+      DatumExecution.Result result = worker.execute(datum, LAYOUT);
+
+      // Then every table of the repo came as its columns once and the member's rows as arrays,
+      // absent values null, in the canonical order
+      assertThat(result.state()).as(result.error()).isEqualTo(DatumState.SUCCESS);
+      JsonNode tables = new ObjectMapper().readTree(result.output().data());
+      Map<String, List<Row>> expected = DatumFiles.rowsByTable(datum, LAYOUT);
+      assertThat(tables.fieldNames()).toIterable().containsExactlyElementsOf(expected.keySet());
+      for (Map.Entry<String, List<Row>> table : expected.entrySet()) {
+        JsonNode split = tables.get(table.getKey());
+        List<String> columns = LAYOUT.table(table.getKey()).spec().getColumns();
+        assertThat(split.get("columns").size()).isEqualTo(columns.size());
+        for (int c = 0; c < columns.size(); c++) {
+          assertThat(split.get("columns").get(c).asText()).isEqualTo(columns.get(c));
+        }
+        assertThat(split.get("data").size()).isEqualTo(table.getValue().size());
+        for (int r = 0; r < table.getValue().size(); r++) {
+          List<String> values = table.getValue().get(r).getValues();
+          JsonNode row = split.get("data").get(r);
+          assertThat(row.size()).isEqualTo(columns.size());
+          for (int c = 0; c < columns.size(); c++) {
+            String value = c < values.size() ? values.get(c) : null;
+            assertThat(row.get(c).isNull() ? null : row.get(c).asText()).isEqualTo(value);
+          }
+        }
+      }
+    }
   }
 
   @Test

@@ -145,6 +145,13 @@ public final class ProcessorBench implements Callable<Integer> {
           "worker    python insight_worker.py, split layout (1 x 2 threads) %,10.0f datums/s  = %.2f x"
               + " java = %.2f x row objects%n",
           worker, worker / java.perSecond(), worker / objects);
+      // A worker thread waits out each pipe round trip: threads beyond the cores overlap them.
+      double javaFour = runs.run("java-4", insights, datums, 1, 4).perSecond();
+      double workerFour =
+          runs.run("worker-4", worker(workerScript, PipelineSpecs.SPLIT), datums, 1, 4).perSecond();
+      out.printf(
+          "worker    4 threads each: java %,.0f, worker (split) %,.0f datums/s = %.2f x java%n",
+          javaFour, workerFour, workerFour / javaFour);
       double command =
           runs.run(
                   "command",

@@ -66,7 +66,10 @@ public final class TransformRunners {
             : new CommandRunner(
                 spec.getErrCmd(),
                 transform.getEnv(),
-                transform.getInputFormat(),
+                // The error command reads files: a worker's split layout gives it CSV.
+                PipelineSpecs.SPLIT.equals(transform.getInputFormat())
+                    ? PipelineSpecs.CSV
+                    : transform.getInputFormat(),
                 workDir.resolve("err-cmd"),
                 DatumExecution.MAX_OUTPUT_BYTES);
     return new DatumExecution(

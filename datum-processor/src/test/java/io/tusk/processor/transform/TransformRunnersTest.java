@@ -262,6 +262,32 @@ class TransformRunnersTest {
   }
 
   @Test
+  void shouldGiveTheErrorCommandOfASplitLayoutWorkerCsvFiles() throws Exception {
+    // Given a split-layout worker that fails every datum, and an error command that needs CSV
+    Path failing =
+        script(
+            "failing_worker.py",
+            """
+            import sys
+            for line in sys.stdin:
+                print('{"error": "no insight"}', flush=True)
+            """);
+    try (DatumExecution execution =
+        execution(
+            "name: p\ninput: {repo: omop}\ntransform: {cmd: [python3, '"
+                + failing
+                + "'], worker: true, inputFormat: split}\ndatumTries: 2\n"
+                + "errCmd: [sh, -c, 'head -1 in/PERSON.csv | grep -q ^PERSON_ID,']\n")) {
+      // When a datum runs
+      DatumExecution.Result result = execution.execute(datum("1"), LAYOUT);
+
+      // Then the error command found the member's tables as CSV and recovered it
+      assertThat(result.state()).as(result.error()).isEqualTo(DatumState.RECOVERED);
+      assertThat(result.attempts()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void shouldGiveCommandsAndWorkersNoCredentialOfTheProcessor() throws Exception {
     // Given a processor whose environment holds credentials (the build sets them for this test
     // JVM: TUSK_KAFKA_SASL_JAAS_CONFIG, KAFKA_OPTS, AWS_SECRET_ACCESS_KEY, TUSK_AUTH_TOKEN)

@@ -1,5 +1,6 @@
 package io.tusk.processor.transform;
 
+import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tusk.common.member.RepoLayout;
@@ -10,7 +11,7 @@ import io.tusk.schemas.Row;
 import io.tusk.schemas.TableSpec;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.StringWriter;
+import java.io.OutputStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -56,14 +57,15 @@ final class DatumFiles {
   }
 
   /**
-   * The worker's request line, without the newline: {@code {"member", "jobId", "commitId",
-   * "datumHash", "tables": {TABLE: [{column: value}]}}}, or with {@code split} each table as {@code
-   * {"columns": [column], "data": [[value]]}} (pandas' split orientation: column names once, not
-   * once per row).
+   * Writes the worker's request line, without the newline, as UTF-8: {@code {"member", "jobId",
+   * "commitId", "datumHash", "tables": {TABLE: [{column: value}]}}}, or with {@code split} each
+   * table as {@code {"columns": [column], "data": [[value]]}} (pandas' split orientation: column
+   * names once, not once per row). Bytes, not characters: the line goes straight to a pipe.
    */
-  static String workerRequest(Datum datum, RepoLayout layout, boolean split) throws IOException {
-    StringWriter text = new StringWriter(4096);
-    try (JsonGenerator out = JSON.getFactory().createGenerator(text)) {
+  static void writeWorkerRequest(Datum datum, RepoLayout layout, boolean split, OutputStream line)
+      throws IOException {
+    try (JsonGenerator out = JSON.getFactory().createGenerator(line, JsonEncoding.UTF8)) {
+      out.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
       out.writeStartObject();
       out.writeStringField("member", datum.getMemberObject().getMember());
       out.writeStringField("jobId", datum.getJobId());
@@ -87,7 +89,6 @@ final class DatumFiles {
       out.writeEndObject();
       out.writeEndObject();
     }
-    return text.toString();
   }
 
   private static void writeSplitTable(

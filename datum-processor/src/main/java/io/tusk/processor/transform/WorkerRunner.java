@@ -6,11 +6,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tusk.common.member.RepoLayout;
 import io.tusk.common.transform.TransformOutput;
 import io.tusk.schemas.Datum;
-import java.io.BufferedWriter;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStreamWriter;
+import java.io.OutputStream;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -69,8 +70,12 @@ public final class WorkerRunner implements TransformRunner {
   private final int maxOutputBytes;
   private final Runnable onStart;
 
+  /** The request buffer's size, kept between datums; a larger one is dropped after its datum. */
+  private static final int REQUEST_BUFFER_BYTES = 256 * 1024;
+
+  private ByteArrayOutputStream request = new ByteArrayOutputStream(REQUEST_BUFFER_BYTES);
   private Process process;
-  private BufferedWriter stdin;
+  private OutputStream stdin;
   private BlockingQueue<Line> lines;
   private StderrTail stderr;
   private boolean fresh;
@@ -109,9 +114,9 @@ public final class WorkerRunner implements TransformRunner {
 
   @Override
   public Attempt run(Datum datum, RepoLayout layout, Duration timeout) {
-    String request;
+    request.reset();
     try {
-      request = DatumFiles.workerRequest(datum, layout, split);
+      DatumFiles.writeWorkerRequest(datum, layout, split, request);
     } catch (IOException | IllegalArgumentException e) {
       return Attempt.failure("cannot write the datum as JSON: " + e.getMessage(), "", "");
     }
@@ -125,11 +130,15 @@ public final class WorkerRunner implements TransformRunner {
       stderr.drain(); // what it wrote between datums belongs to none of them
     }
     try {
-      stdin.write(request);
+      request.writeTo(stdin);
       stdin.write('\n');
       stdin.flush();
     } catch (IOException e) {
       return restart("the worker could not take the datum (" + exitStatus() + ")");
+    } finally {
+      if (request.size() > REQUEST_BUFFER_BYTES) {
+        request = new ByteArrayOutputStream(REQUEST_BUFFER_BYTES); // a big member's is let go
+      }
     }
     Line line;
     Duration wait = timeout == null || !fresh ? timeout : timeout.plus(START_ALLOWANCE);
@@ -207,9 +216,7 @@ public final class WorkerRunner implements TransformRunner {
     onStart.run();
     process = started;
     fresh = true;
-    stdin =
-        new BufferedWriter(
-            new OutputStreamWriter(started.getOutputStream(), StandardCharsets.UTF_8), 64 * 1024);
+    stdin = new BufferedOutputStream(started.getOutputStream(), 64 * 1024);
     lines = new LinkedBlockingQueue<>();
     stderr = new StderrTail(DatumExecution.MAX_LOG_CHARS);
     BlockingQueue<Line> queue = lines;

@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -259,6 +260,43 @@ class TransformRunnersTest {
       assertThat(result.state()).isEqualTo(DatumState.FAILED);
       assertThat(result.error()).isEqualTo("exited with status 1; errCmd: exited with status 2");
     }
+  }
+
+  @Test
+  void shouldServeAMemberAHundredTimesTheTypicalSizeAndTheNextOneThroughTheSplitLayoutWorker() {
+    // Given a member with 6,000 drug eras (the sample's members have about 60 rows) and a small one
+    OmopFixtures.Member big = OmopFixtures.random(new Random(7), "big");
+    LocalDate start = LocalDate.of(2001, 1, 1);
+    for (int i = 0; i < 6_000; i++) {
+      big.drugEra(
+          i % 2 == 0 ? OmopFixtures.NAPROXEN : OmopFixtures.ACETAMINOPHEN,
+          start.plusDays(i),
+          start.plusDays(i + 1));
+    }
+    List<Datum> datums =
+        List.of(
+            OmopFixtures.datum("p", "job-1", "commit-1", big.object(REPO, "commit-1")),
+            datum("small"));
+    try (DatumExecution worker =
+        execution(
+            "name: p\ninput: {repo: omop}\ntransform: {cmd: [python3, '"
+                + EXAMPLES.resolve("python-worker/insight_worker.py")
+                + "'], worker: true, inputFormat: split}\n")) {
+      GiBleedInsights java = new GiBleedInsights();
+      for (Datum datum : datums) {
+        // When the worker serves each in turn
+        DatumExecution.Result result = worker.execute(datum, LAYOUT);
+
+        // Then each output is the Java transform's bytes, on the first attempt
+        assertThat(result.state()).as(result.error()).isEqualTo(DatumState.SUCCESS);
+        assertThat(result.attempts()).isEqualTo(1);
+        assertThat(text(result.output()))
+            .isEqualTo(text(java.apply(new MemberDatumInput(datum, LAYOUT))));
+      }
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    assertThat(workerStarts).hasValue(1);
   }
 
   @Test

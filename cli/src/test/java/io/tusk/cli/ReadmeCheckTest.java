@@ -2,6 +2,7 @@ package io.tusk.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tusk.common.pipeline.PipelineSpecs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +12,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The README's set-up commands are the ones that exist and the ones CI runs. */
+/**
+ * The README's set-up commands are the ones that exist and the ones CI runs, and its pipeline spec
+ * and the examples' specs are valid.
+ */
 class ReadmeCheckTest {
   private static final Path ROOT = Paths.get(System.getProperty("tusk.root", ".."));
 
@@ -53,6 +57,19 @@ class ReadmeCheckTest {
     String testCommand = readmeCommands().get(1);
     assertThat(ci).contains(testCommand);
     assertThat(ci.stream().filter(l -> l.contains("mvn ")).toList()).containsExactly(testCommand);
+  }
+
+  @Test
+  void shouldGiveValidPipelineSpecsInTheReadmeAndTheExamples() throws IOException {
+    String readme = Files.readString(ROOT.resolve("README.md"));
+    Matcher block = Pattern.compile("(?s)### Pipelines.*?```yaml\\n(.*?)```").matcher(readme);
+    assertThat(block.find()).as("README has a '### Pipelines' section with a YAML spec").isTrue();
+    assertThat(PipelineSpecs.parse(block.group(1), 0).getTransform().getInputFormat())
+        .isEqualTo(PipelineSpecs.SPLIT);
+    for (String example : List.of("java", "python-worker", "python-command")) {
+      String spec = Files.readString(ROOT.resolve("examples/" + example + "/pipeline.yaml"));
+      assertThat(PipelineSpecs.parse(spec, 0).getName()).as(example).isNotEmpty();
+    }
   }
 
   @Test

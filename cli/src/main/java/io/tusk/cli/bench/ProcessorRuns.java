@@ -44,8 +44,11 @@ final class ProcessorRuns {
   private static final Duration TIMEOUT = Duration.ofMinutes(20);
   private static final int WRITE_SLICE = 5_000;
 
-  /** Datums per second of one run, and the JVM's CPU time per datum (microseconds). */
-  record Rate(double perSecond, double cpuMicros) {}
+  /**
+   * Datums per second of one run, and CPU time per datum (microseconds) of this JVM (the broker and
+   * the processors) and of its child processes (workers and commands).
+   */
+  record Rate(double perSecond, double cpuMicros, double childCpuMicros) {}
 
   private final com.sun.management.OperatingSystemMXBean os =
       (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
@@ -149,7 +152,8 @@ final class ProcessorRuns {
       }
       return new Rate(
           copied / ((System.nanoTime() - start) / 1e9),
-          (os.getProcessCpuTime() - cpuStart) / 1e3 / copied);
+          (os.getProcessCpuTime() - cpuStart) / 1e3 / copied,
+          0);
     } finally {
       deleteTopics(spec);
     }
@@ -246,29 +250,45 @@ final class ProcessorRuns {
       long firstDone = -1;
       long firstAt = 0;
       long waitCpu = os.getProcessCpuTime();
+      long waitChildCpu = childCpuNanos();
       long firstCpu = 0;
+      long firstChildCpu = 0;
       long deadline = System.nanoTime() + TIMEOUT.toNanos();
       while (System.nanoTime() < deadline) {
         long done = GroupOffsets.committed(admin, group, topicPartitions);
         long now = System.nanoTime();
         long cpuNow = os.getProcessCpuTime();
+        long childCpuNow = childCpuNanos();
         if (firstDone < 0 && done > 0) {
           firstDone = done;
           firstAt = now;
           firstCpu = cpuNow;
+          firstChildCpu = childCpuNow;
         }
         if (done >= end) {
           // Finished at the first look: the rate over the whole wait is the best there is.
           return firstAt == now
-              ? new Rate(done / ((now - waitStart) / 1e9), (cpuNow - waitCpu) / 1e3 / done)
+              ? new Rate(
+                  done / ((now - waitStart) / 1e9),
+                  (cpuNow - waitCpu) / 1e3 / done,
+                  (childCpuNow - waitChildCpu) / 1e3 / done)
               : new Rate(
                   (done - firstDone) / ((now - firstAt) / 1e9),
-                  (cpuNow - firstCpu) / 1e3 / (done - firstDone));
+                  (cpuNow - firstCpu) / 1e3 / (done - firstDone),
+                  (childCpuNow - firstChildCpu) / 1e3 / (done - firstDone));
         }
         TimeUnit.MILLISECONDS.sleep(50);
       }
       throw new IllegalStateException(group + " did not finish " + count + " datums in " + TIMEOUT);
     }
+  }
+
+  /** CPU time of this JVM's live descendants (worker processes), nanoseconds. */
+  private static long childCpuNanos() {
+    return ProcessHandle.current()
+        .descendants()
+        .mapToLong(child -> child.info().totalCpuDuration().map(Duration::toNanos).orElse(0L))
+        .sum();
   }
 
   private void deleteTopics(PipelineSpec spec) throws Exception {

@@ -12,6 +12,7 @@ import io.tusk.schemas.MemberObject;
 import io.tusk.schemas.RepoSpec;
 import io.tusk.schemas.Row;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -165,6 +166,21 @@ public final class ProcessorBench implements Callable<Integer> {
             splitVsJava.get(round - 1),
             splitVsObjects.get(round - 1));
       }
+      // The exchange alone: a Python worker that reads each line and answers without parsing it.
+      Path echo = home.resolve("noop_worker.py");
+      Files.writeString(
+          echo,
+          "import sys\nfor line in sys.stdin:\n"
+              + "    sys.stdout.write('{\"output\":null}\\n')\n    sys.stdout.flush()\n");
+      ProcessorRuns.Rate exchange =
+          runs.run("worker-noop", worker(echo, PipelineSpecs.SPLIT), datums, 1, 2);
+      out.printf(
+          "worker    no-op Python worker, split layout (1 x 2 threads): %,.0f datums/s (JVM %.0f us +"
+              + " worker %.0f us CPU per datum) = %.2f x java: the exchange's own cost%n",
+          exchange.perSecond(),
+          exchange.cpuMicros(),
+          exchange.childCpuMicros(),
+          exchange.perSecond() / java.perSecond());
       double worker = median(splitVsJava);
       out.printf(
           "worker    split layout, median of %d rounds: %,.0f datums/s = %.2f x java = %.2f x row"

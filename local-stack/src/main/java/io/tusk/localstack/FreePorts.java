@@ -48,4 +48,52 @@ public final class FreePorts {
       }
     }
   }
+
+  /**
+   * Reserves {@code port} (0: a free loopback port) for a server in this JVM that binds it later,
+   * after other work that opens connections: the port stays bound until {@link Reservation#close},
+   * so neither another listener nor an outgoing connection's local port can take it meanwhile
+   * (Linux never gives a connection a local port some socket is bound to). Close it right before
+   * the real bind. A non-zero port is only passed through.
+   */
+  public static Reservation reserve(int port) {
+    if (port != 0) {
+      return new Reservation(resolve(port)[0], null);
+    }
+    try {
+      ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+      return new Reservation(socket.getLocalPort(), socket);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Could not find a free port on 127.0.0.1", e);
+    }
+  }
+
+  /** A port held until closed (see {@link #reserve}). */
+  public static final class Reservation implements AutoCloseable {
+    private final int port;
+    private final ServerSocket socket;
+
+    private Reservation(int port, ServerSocket socket) {
+      this.port = port;
+      this.socket = socket;
+    }
+
+    /** The reserved port. */
+    public int port() {
+      return port;
+    }
+
+    /** Releases the port for its server; idempotent. */
+    @Override
+    public void close() {
+      if (socket == null) {
+        return;
+      }
+      try {
+        socket.close();
+      } catch (IOException e) {
+        throw new UncheckedIOException("Could not release reserved port " + port, e);
+      }
+    }
+  }
 }

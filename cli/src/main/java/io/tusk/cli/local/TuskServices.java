@@ -144,14 +144,16 @@ public final class TuskServices implements AutoCloseable {
       Map<String, String> base = baseEnv(bootstrapServers, registryUrl);
       base.putAll(services.auth.env());
       // The commit service forwards member and diff queries to the partition service, so its port
-      // is fixed before either starts.
-      services.partitionPort = FreePorts.resolve(ports.partitionService())[0];
-      Map<String, String> commitEnv = env(base, "local-commit", ports.commitService(), null);
-      commitEnv.putAll(serviceEnv.getOrDefault(COMMIT_SERVICE, Map.of()));
-      commitEnv.put("TUSK_PARTITION_URL", "http://127.0.0.1:" + services.partitionPort);
-      commitEnv.put("TUSK_MEMBER_PARTITIONS", Integer.toString(MEMBER_PARTITIONS));
-      services.commitService =
-          services.add(CommitService.start(CommitServiceConfig.from(commitEnv)));
+      // is fixed before either starts, and held while the commit service opens its connections.
+      try (FreePorts.Reservation partitionPort = FreePorts.reserve(ports.partitionService())) {
+        services.partitionPort = partitionPort.port();
+        Map<String, String> commitEnv = env(base, "local-commit", ports.commitService(), null);
+        commitEnv.putAll(serviceEnv.getOrDefault(COMMIT_SERVICE, Map.of()));
+        commitEnv.put("TUSK_PARTITION_URL", "http://127.0.0.1:" + services.partitionPort);
+        commitEnv.put("TUSK_MEMBER_PARTITIONS", Integer.toString(MEMBER_PARTITIONS));
+        services.commitService =
+            services.add(CommitService.start(CommitServiceConfig.from(commitEnv)));
+      }
       if (withPartitionService) {
         services.partitionService =
             services.add(

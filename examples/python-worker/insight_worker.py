@@ -5,7 +5,7 @@ Tusk starts this once per processor thread and writes one JSON line per datum to
   {"member": "...", "jobId": "...", "commitId": "...", "datumHash": "...",
    "tables": {"TABLE": {"columns": ["COLUMN", ...], "data": [["value or null", ...], ...]}, ...}}
 with `inputFormat: split` (pandas' split layout; pandas.DataFrame(**table) reads it), which this
-example's pipeline.yaml asks for: a third the bytes of the default, row objects
+example's pipeline.yaml asks for: two fifths the bytes of the default, row objects
 ({"TABLE": [{"COLUMN": "value or null", ...}, ...]}), and read in half the time. It reads both.
 For each line it must answer exactly one line on stdout, in order:
   {"output": <any JSON value>}      the datum's output (stored as compact JSON)

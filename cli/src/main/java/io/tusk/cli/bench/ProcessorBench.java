@@ -153,8 +153,8 @@ public final class ProcessorBench implements Callable<Integer> {
         splitVsObjects.add(split.perSecond() / objects.perSecond());
         out.printf(
             "worker    round %d, 1 x 2 threads: java %,.0f; python insight_worker.py with row"
-                + " objects %,.0f (CPU per datum: JVM %.0f us + workers %.0f us), split layout %,.0f"
-                + " datums/s (JVM %.0f us + workers %.0f us) = %.2f x java = %.2f x row objects%n",
+                + " objects %,.0f (CPU per datum: JVM %.0f us + child processes %.0f us), split layout %,.0f"
+                + " datums/s (JVM %.0f us + children %.0f us) = %.2f x java = %.2f x row objects%n",
             round,
             javaNow.perSecond(),
             objects.perSecond(),
@@ -176,7 +176,7 @@ public final class ProcessorBench implements Callable<Integer> {
           runs.run("worker-noop", worker(echo, PipelineSpecs.SPLIT), datums, 1, 2);
       out.printf(
           "worker    no-op Python worker, split layout (1 x 2 threads): %,.0f datums/s (JVM %.0f us +"
-              + " worker %.0f us CPU per datum) = %.2f x java: the exchange's own cost%n",
+              + " child processes %.0f us CPU per datum) = %.2f x java: the exchange's own cost%n",
           exchange.perSecond(),
           exchange.cpuMicros(),
           exchange.childCpuMicros(),

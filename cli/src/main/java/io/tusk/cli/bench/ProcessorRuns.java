@@ -46,7 +46,8 @@ final class ProcessorRuns {
 
   /**
    * Datums per second of one run, and CPU time per datum (microseconds) of this JVM (the broker and
-   * the processors) and of its child processes (workers and commands).
+   * the processors) and of its child processes (the transform's workers or commands, and the
+   * registry's JVM).
    */
   record Rate(double perSecond, double cpuMicros, double childCpuMicros) {}
 
@@ -283,7 +284,7 @@ final class ProcessorRuns {
     }
   }
 
-  /** CPU time of this JVM's live descendants (worker processes), nanoseconds. */
+  /** CPU time of this JVM's live descendants (workers and the registry), nanoseconds. */
   private static long childCpuNanos() {
     return ProcessHandle.current()
         .descendants()

@@ -40,6 +40,7 @@ public final class TransformRunners {
       PipelineSpec spec, ClassLoader loader, Path workDir, Runnable onWorkerStart) {
     Objects.requireNonNull(workDir, "workDir");
     TransformSpec transform = spec.getTransform();
+    boolean split = PipelineSpecs.SPLIT.equals(transform.getInputFormat());
     TransformRunner runner =
         switch (transform.getKind()) {
           case JAVA -> new JavaRunner(() -> Transforms.load(transform, loader));
@@ -54,7 +55,7 @@ public final class TransformRunners {
               new WorkerRunner(
                   transform.getCmd(),
                   transform.getEnv(),
-                  PipelineSpecs.SPLIT.equals(transform.getInputFormat()),
+                  split,
                   spec.getName(),
                   workDir.resolve("worker"),
                   DatumExecution.MAX_OUTPUT_BYTES,
@@ -67,9 +68,7 @@ public final class TransformRunners {
                 spec.getErrCmd(),
                 transform.getEnv(),
                 // The error command reads files: a worker's split layout gives it CSV.
-                PipelineSpecs.SPLIT.equals(transform.getInputFormat())
-                    ? PipelineSpecs.CSV
-                    : transform.getInputFormat(),
+                split ? PipelineSpecs.CSV : transform.getInputFormat(),
                 workDir.resolve("err-cmd"),
                 DatumExecution.MAX_OUTPUT_BYTES);
     return new DatumExecution(

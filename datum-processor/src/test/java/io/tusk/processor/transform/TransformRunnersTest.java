@@ -68,6 +68,14 @@ class TransformRunnersTest {
     return file;
   }
 
+  /** A worker that answers every datum with the error "no insight". */
+  private Path errorWorker() throws Exception {
+    return script(
+        "err.py",
+        "import json, sys\nfor line in sys.stdin:\n"
+            + "    print(json.dumps({'error': 'no insight'})); sys.stdout.flush()\n");
+  }
+
   private static String text(TransformOutput output) {
     return new String(output.data(), StandardCharsets.UTF_8);
   }
@@ -302,14 +310,7 @@ class TransformRunnersTest {
   @Test
   void shouldGiveTheErrorCommandOfASplitLayoutWorkerCsvFiles() throws Exception {
     // Given a split-layout worker that fails every datum, and an error command that needs CSV
-    Path failing =
-        script(
-            "failing_worker.py",
-            """
-            import sys
-            for line in sys.stdin:
-                print('{"error": "no insight"}', flush=True)
-            """);
+    Path failing = errorWorker();
     try (DatumExecution execution =
         execution(
             "name: p\ninput: {repo: omop}\ntransform: {cmd: [python3, '"
@@ -451,11 +452,7 @@ class TransformRunnersTest {
   @Test
   void shouldFailTheAttemptButKeepTheWorkerWhenItAnswersAnError() throws Exception {
     // Given a worker that reports an error for every datum
-    Path worker =
-        script(
-            "err.py",
-            "import json, sys\nfor line in sys.stdin:\n"
-                + "    print(json.dumps({'error': 'no insight'})); sys.stdout.flush()\n");
+    Path worker = errorWorker();
     try (DatumExecution execution =
         execution(
             "name: p\ninput: {repo: omop}\ntransform: {cmd: [python3, '"

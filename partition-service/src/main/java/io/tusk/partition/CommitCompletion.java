@@ -72,7 +72,7 @@ final class CommitCompletion {
       }
       Range range = new Range(commit);
       if (progress.phase() == Progress.Phase.ROWS) {
-        Step step = applyRows(repo, commit, range, layout, progress, budget);
+        Step step = applyRows(repo, seal, range, layout, progress, budget);
         progress = step.done() ? step.progress().phase(Progress.Phase.REJECTS) : step.progress();
       }
       if (progress.phase() == Progress.Phase.REJECTS) {
@@ -86,7 +86,8 @@ final class CommitCompletion {
         }
       }
       if (progress.phase() == Progress.Phase.DELETES) {
-        Step step = moves.claimDeletes(repo, commit, range, progress, budget);
+        Step step =
+            moves.claimDeletes(repo, commit, seal.getMemberPartitions(), range, progress, budget);
         progress = step.progress();
         if (step.done()) {
           moves.claimsDone(repo, seal);
@@ -170,20 +171,17 @@ final class CommitCompletion {
   /**
    * Applies the commit's pending rows member by member, in key order (one member's rows are
    * contiguous and in source order), until the scan ends or the budget is spent. Rows of later
-   * commits stay pending; rows of earlier ones are dropped.
+   * commits stay pending; rows of earlier ones are dropped. The slice's row-key claims are sent
+   * before it returns.
    */
   private Step applyRows(
-      String repo,
-      Commit commit,
-      Range range,
-      RepoLayout layout,
-      Progress progress,
-      Budget budget) {
+      String repo, Seal seal, Range range, RepoLayout layout, Progress progress, Budget budget) {
     Bytes prefix = StoreKeys.repo(repo);
     Bytes from = progress.cursor() == null ? prefix : progress.cursor();
     List<Bytes> applied = new ArrayList<>();
     long dropped = 0;
-    MemberSlice slice = new MemberSlice(repo, commit, layout, budget);
+    Commit commit = seal.getCommit();
+    MemberSlice slice = new MemberSlice(repo, seal, layout, budget);
     Bytes resumeAt = null;
     try (KeyValueIterator<Bytes, Row> rows =
         task.stores.pendingRows().range(from, StoreKeys.upperBound(prefix))) {
@@ -211,6 +209,7 @@ final class CommitCompletion {
     if (resumeAt == null) {
       slice.finishMember();
     }
+    moves.flush();
     if (dropped > 0) {
       log.warn(
           "Dropped {} rows of repo {} read again below commit {}'s start (a source offset reset)",
@@ -230,15 +229,17 @@ final class CommitCompletion {
   private final class MemberSlice {
     private final String repo;
     private final Commit commit;
+    private final int partitions;
     private final RepoLayout layout;
     private final Budget budget;
     private final List<Row> rows = new ArrayList<>();
     private final MemberUpdates.Changes changes = new MemberUpdates.Changes();
     private String member;
 
-    MemberSlice(String repo, Commit commit, RepoLayout layout, Budget budget) {
+    MemberSlice(String repo, Seal seal, RepoLayout layout, Budget budget) {
       this.repo = repo;
-      this.commit = commit;
+      this.commit = seal.getCommit();
+      this.partitions = seal.getMemberPartitions();
       this.layout = layout;
       this.budget = budget;
     }
@@ -257,7 +258,7 @@ final class CommitCompletion {
       if (RowMoves.hasRowKeys(layout)) {
         // Every keyed row claims its key, also when it changes nothing here: the latest row of a
         // key decides which member holds it.
-        moves.claim(repo, member, sequence, incoming, layout);
+        moves.claim(repo, member, sequence, partitions, incoming, layout);
       }
       MemberObject old = task.versions.asOf(repo, member, sequence);
       List<Row> current = old == null ? List.of() : layout.fitted(task.versions.rows(old));

@@ -4,6 +4,7 @@ import io.tusk.common.member.MemberObjects;
 import io.tusk.common.member.RepoLayout;
 import io.tusk.common.member.TableLayout;
 import io.tusk.schemas.Claim;
+import io.tusk.schemas.Claims;
 import io.tusk.schemas.ClaimsDone;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.MemberObject;
@@ -12,7 +13,9 @@ import io.tusk.schemas.Row;
 import io.tusk.schemas.RowDelete;
 import io.tusk.schemas.RowOwnerEvent;
 import io.tusk.schemas.Seal;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,6 +23,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.slf4j.Logger;
@@ -35,12 +39,35 @@ import org.slf4j.LoggerFactory;
  * RowOwnerProcessor}) settles each key on its latest claim and sends a release to every other
  * member that holds it. Phase 2 applies the releases once every row-owner partition's releases-done
  * marker is in.
+ *
+ * <p>Claims go out in batches ({@link Claims}), one record per row-owners partition for up to
+ * {@link #BATCH_CLAIMS} claims, instead of one record per row key: a claim record per keyed row was
+ * a fifth of the partition stage's records. A batch never outlives the completion step that filled
+ * it ({@link #flush}), so it is written in the same Streams transaction as the step's stores, and
+ * before the commit's claims-done marker.
  */
 final class RowMoves {
   private static final Logger log = LoggerFactory.getLogger(RowMoves.class);
 
+  /** Claims per batch record at most. */
+  static final int BATCH_CLAIMS = 500;
+
+  /**
+   * Characters of a batch's strings at most (a row key's values have no length limit): keeps a
+   * batch far below Kafka's default 1 MiB record size.
+   */
+  static final int BATCH_CHARS = 256 * 1024;
+
   private final MemberTask task;
   private final MemberUpdates updates;
+  private final Map<Integer, Batch> unsent = new HashMap<>();
+  private String unsentRepo;
+
+  /** The claims waiting for one row-owners partition, and their strings' length. */
+  private static final class Batch {
+    final List<Claim> claims = new ArrayList<>();
+    int chars;
+  }
 
   RowMoves(MemberTask task, MemberUpdates updates) {
     this.task = task;
@@ -57,10 +84,26 @@ final class RowMoves {
   }
 
   /**
-   * Claims the row keys of a member's rows in a commit: per key, the member's last row of it (rows
-   * come in source order) gives the position, and whether it deletes the key.
+   * The row-owners partition of a row key's records: the one Kafka's default partitioner picks for
+   * the key ({@code <repo>.row-owners} has {@code partitions} partitions, the repo's member
+   * partitions), so a batch keyed by its first claim's key lands where each of its claims would.
    */
-  void claim(String repo, String member, long sequence, List<Row> incoming, RepoLayout layout) {
+  static int rowOwnerPartition(String ownerKey, int partitions) {
+    return Utils.toPositive(Utils.murmur2(ownerKey.getBytes(StandardCharsets.UTF_8))) % partitions;
+  }
+
+  /**
+   * Claims the row keys of a member's rows in a commit: per key, the member's last row of it (rows
+   * come in source order) gives the position, and whether it deletes the key. The claims wait in
+   * this step's batches ({@link #flush}).
+   */
+  void claim(
+      String repo,
+      String member,
+      long sequence,
+      int partitions,
+      List<Row> incoming,
+      RepoLayout layout) {
     Map<List<Object>, Row> latest = new LinkedHashMap<>();
     for (Row row : incoming) {
       TableLayout table = layout.table(row.getTable());
@@ -73,6 +116,7 @@ final class RowMoves {
       List<String> rowKey = table.rowKeyOf(row.getValues());
       send(
           repo,
+          partitions,
           Claim.newBuilder()
               .setTable(row.getTable())
               .setRowKey(rowKey)
@@ -88,10 +132,16 @@ final class RowMoves {
 
   /**
    * Claims, as deleted, the row keys of the commit's deletes by row key, until the scan ends or the
-   * budget is spent; those of earlier commits (seen again) are dropped.
+   * budget is spent; those of earlier commits (seen again) are dropped. Sends every batched claim
+   * before it returns.
    */
   CommitCompletion.Step claimDeletes(
-      String repo, Commit commit, CommitCompletion.Range range, Progress progress, Budget budget) {
+      String repo,
+      Commit commit,
+      int partitions,
+      CommitCompletion.Range range,
+      Progress progress,
+      Budget budget) {
     Bytes prefix = StoreKeys.repo(repo);
     Bytes from = progress.cursor() == null ? prefix : progress.cursor();
     List<Bytes> done = new ArrayList<>();
@@ -112,6 +162,7 @@ final class RowMoves {
           done.add(entry.key);
           send(
               repo,
+              partitions,
               Claim.newBuilder()
                   .setTable(delete.getTable())
                   .setRowKey(delete.getRowKey())
@@ -127,15 +178,49 @@ final class RowMoves {
       }
     }
     done.forEach(task.stores.pendingDeletes()::delete);
+    flush();
     return new CommitCompletion.Step(progress.applied(resumeAt, 0, 0, 0), resumeAt == null);
   }
 
-  private void send(String repo, Claim claim) {
+  private void send(String repo, int partitions, Claim claim) {
+    if (!repo.equals(unsentRepo)) {
+      flush();
+      unsentRepo = repo;
+    }
+    int partition = rowOwnerPartition(ownerKey(claim.getTable(), claim.getRowKey()), partitions);
+    Batch batch = unsent.computeIfAbsent(partition, p -> new Batch());
+    batch.claims.add(claim);
+    batch.chars += chars(claim);
+    if (batch.claims.size() >= BATCH_CLAIMS || batch.chars >= BATCH_CHARS) {
+      send(batch);
+      unsent.remove(partition);
+    }
+  }
+
+  private static int chars(Claim claim) {
+    int chars = claim.getTable().length() + claim.getMember().length() + 32;
+    for (String value : claim.getRowKey()) {
+      chars += value == null ? 1 : value.length() + 1;
+    }
+    return chars + (claim.getErasure() == null ? 0 : claim.getErasure().length());
+  }
+
+  private void send(Batch batch) {
+    Claim first = batch.claims.get(0);
     task.forwardWithRepo(
-        repo,
-        ownerKey(claim.getTable(), claim.getRowKey()),
-        new RowOwnerEvent(claim),
+        unsentRepo,
+        ownerKey(first.getTable(), first.getRowKey()),
+        new RowOwnerEvent(new Claims(List.copyOf(batch.claims))),
         PartitionSinks.CLAIMS);
+  }
+
+  /**
+   * Sends the claims batched so far. Called at the end of every completion step that claims, so no
+   * claim waits past the Streams transaction of the rows that made it.
+   */
+  void flush() {
+    unsent.values().forEach(this::send);
+    unsent.clear();
   }
 
   /** Tells every row-owner partition that this partition sent every claim of the commit. */

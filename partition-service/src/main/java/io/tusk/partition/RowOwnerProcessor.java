@@ -3,6 +3,7 @@ package io.tusk.partition;
 import io.tusk.common.topics.Headers;
 import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.Claim;
+import io.tusk.schemas.Claims;
 import io.tusk.schemas.ClaimsDone;
 import io.tusk.schemas.MemberEvent;
 import io.tusk.schemas.Release;
@@ -26,16 +27,16 @@ import org.slf4j.LoggerFactory;
 /**
  * The row-owner stage of row moves and deletes by row key (docs/versioning-and-processing.md):
  * reads {@code <repo>.row-owners} (keyed by {@code <table>/<rowKey>}, so one task sees every claim
- * of a row key) and keeps which member holds each row key. In every commit, each member whose rows
- * touch a key claims it with the position of its latest row of the key (a delete claims it as
- * deleted; a delete by row key claims it for no member). The latest claim wins: later offset in the
- * same source partition, else the higher source partition (Kafka orders rows only within a
- * partition). Every other member that holds the key gets a {@link Release}: the owner from an
- * earlier commit, and the claimants of the same commit that lost. The outcome does not depend on
- * the order claims arrive in. Once the claims-done markers of every member partition for commit N
- * are in, a {@link ReleasesDone} goes to every by-member partition: each of them then knows it has
- * every release of N from this partition (a release precedes the marker, both written by this task
- * in order).
+ * of a row key; a batch of claims, {@link Claims}, holds only keys of its partition) and keeps
+ * which member holds each row key. In every commit, each member whose rows touch a key claims it
+ * with the position of its latest row of the key (a delete claims it as deleted; a delete by row
+ * key claims it for no member). The latest claim wins: later offset in the same source partition,
+ * else the higher source partition (Kafka orders rows only within a partition). Every other member
+ * that holds the key gets a {@link Release}: the owner from an earlier commit, and the claimants of
+ * the same commit that lost. The outcome does not depend on the order claims arrive in. Once the
+ * claims-done markers of every member partition for commit N are in, a {@link ReleasesDone} goes to
+ * every by-member partition: each of them then knows it has every release of N from this partition
+ * (a release precedes the marker, both written by this task in order).
  *
  * <p>Erasure (issue 10): a delete claim with an erasure request marks its contest, and every
  * holder's release carries the request (the holder purges the row from its history); a claim from
@@ -169,7 +170,9 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
       return;
     }
     Object event = record.value().getEvent();
-    if (event instanceof Claim claim) {
+    if (event instanceof Claims claims) {
+      claims.getClaims().forEach(claim -> onClaim(repo, claim));
+    } else if (event instanceof Claim claim) {
       onClaim(repo, claim);
     } else if (event instanceof ClaimsDone done) {
       onClaimsDone(repo, done);

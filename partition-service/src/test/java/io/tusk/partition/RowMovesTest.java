@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tusk.common.topics.TopicNames;
 import io.tusk.schemas.Claim;
+import io.tusk.schemas.Claims;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitPart;
 import io.tusk.schemas.Datum;
@@ -17,10 +18,12 @@ import io.tusk.schemas.Row;
 import io.tusk.schemas.RowDelete;
 import io.tusk.schemas.RowOwnerEvent;
 import io.tusk.schemas.TableSpec;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.TestOutputTopic;
@@ -216,7 +219,7 @@ class RowMovesTest {
     f.row(claim(0, 0, "A", "x1", "5"));
     seal(1, 0, 1, 1);
     List<KeyValue<String, RowOwnerEvent>> first = owners.readKeyValuesToList();
-    assertThat(first).filteredOn(kv -> kv.value.getEvent() instanceof Claim).hasSize(1);
+    assertThat(first).filteredOn(kv -> kv.value.getEvent() instanceof Claims).hasSize(1);
     assertThat(first.get(0).key).isEqualTo("claims/x1");
 
     // When commit 2 corrects x1 in A
@@ -228,8 +231,8 @@ class RowMovesTest {
     List<RowOwnerEvent> second = owners.readValuesToList();
     assertThat(second)
         .extracting(e -> e.getEvent().getClass().getSimpleName())
-        .containsExactly("Claim", "ClaimsDone");
-    Claim again = (Claim) second.get(0).getEvent();
+        .containsExactly("Claims", "ClaimsDone");
+    Claim again = ((Claims) second.get(0).getEvent()).getClaims().get(0);
     assertThat(again.getMember()).isEqualTo("A");
     assertThat(again.getSourceOffset()).isEqualTo(1);
     assertThat(again.getDelete()).isFalse();
@@ -331,5 +334,125 @@ class RowMovesTest {
   private static <T> T last(List<T> values) {
     assertThat(values).isNotEmpty();
     return values.get(values.size() - 1);
+  }
+
+  @Test
+  void shouldBatchTheClaimsOfACommitPerRowOwnerPartitionAndSettleEachOfThem() {
+    // Given 1,500 keyed rows of 300 members in one commit of a repo with 3 member partitions
+    TestOutputTopic<String, RowOwnerEvent> owners = rowOwnersOutput();
+    int rows = 1_500;
+    for (int i = 0; i < rows; i++) {
+      f.row(claim(0, i, "M" + (i % 300), "k" + i, "1"));
+    }
+
+    // When the commit completes here
+    seal(1, 0, rows, 3);
+    f.otherClaimsDone(REPO, 1, 3);
+    f.otherReleasesDone(REPO, 1, 3);
+
+    // Then the claims went out as batches of at most BATCH_CLAIMS claims, far fewer records than
+    // keys, each keyed by its first claim and holding only keys of that key's partition
+    List<KeyValue<String, RowOwnerEvent>> batches =
+        owners.readKeyValuesToList().stream()
+            .filter(kv -> kv.value.getEvent() instanceof Claims)
+            .toList();
+    assertThat(batches).hasSizeBetween(3, 30);
+    int claimed = 0;
+    for (KeyValue<String, RowOwnerEvent> batch : batches) {
+      List<Claim> claims = ((Claims) batch.value.getEvent()).getClaims();
+      assertThat(claims).hasSizeBetween(1, RowMoves.BATCH_CLAIMS);
+      assertThat(batch.key).isEqualTo(ownerKey(claims.get(0)));
+      int partition = RowMoves.rowOwnerPartition(batch.key, 3);
+      assertThat(claims)
+          .allSatisfy(
+              c -> assertThat(RowMoves.rowOwnerPartition(ownerKey(c), 3)).isEqualTo(partition));
+      claimed += claims.size();
+    }
+    assertThat(claimed).isEqualTo(rows);
+
+    // And the row-owner stage recorded every key's owner, and the commit completed with every row
+    KeyValueStore<Bytes, RowOwnerProcessor.Owner> owned =
+        f.driver.getKeyValueStore(PartitionStores.ROW_OWNERS);
+    for (int i = 0; i < rows; i++) {
+      assertThat(owned.get(StoreKeys.owner(REPO, "claims", List.of("k" + i))).member())
+          .isEqualTo("M" + (i % 300));
+    }
+    assertThat(last(parts.readValuesToList()).getRows()).isEqualTo(rows);
+  }
+
+  @Test
+  void shouldKeepABatchOfLongRowKeysFarBelowKafkasRecordLimit() {
+    // Given ten rows whose row keys are 100,000 characters long, in one commit
+    TestOutputTopic<String, RowOwnerEvent> owners = rowOwnersOutput();
+    for (int i = 0; i < 10; i++) {
+      f.row(claim(0, i, "A", i + "x".repeat(100_000), "1"));
+    }
+
+    // When the commit completes here
+    seal(1, 0, 10, 1);
+
+    // Then no batch holds more than BATCH_CHARS of strings plus one claim (its record stays far
+    // below Kafka's 1 MiB default), and every claim went out
+    List<Claims> batches =
+        owners.readValuesToList().stream()
+            .map(RowOwnerEvent::getEvent)
+            .filter(Claims.class::isInstance)
+            .map(Claims.class::cast)
+            .toList();
+    assertThat(batches).hasSizeGreaterThan(1);
+    assertThat(batches)
+        .allSatisfy(b -> assertThat(b.getClaims()).hasSizeLessThanOrEqualTo(3))
+        .flatExtracting(Claims::getClaims)
+        .hasSize(10);
+    assertThat(claimIds(latest("A"))).hasSize(10);
+  }
+
+  @Test
+  void shouldSettleABatchOfAnotherPartitionAsItsClaimsOneByOne() {
+    // Given M1 holding k1 and k2 after commit 1 of a repo with two member partitions
+    f.row(claim(0, 0, "M1", "k1", "5"));
+    f.row(claim(0, 1, "M1", "k2", "6"));
+    seal(1, 0, 2, 2);
+    f.otherClaimsDone(REPO, 1, 2);
+    f.otherReleasesDone(REPO, 1, 2);
+
+    // When member partition 1 claims both keys for M2 in commit 2, in one batch
+    f.claims(
+        REPO, List.of(foreignClaim("M2", "k1", 2, 1, 0, 7), foreignClaim("M2", "k2", 2, 1, 0, 8)));
+    seal(2, 2, 2, 2);
+    f.otherClaimsDone(REPO, 2, 2);
+    f.otherReleasesDone(REPO, 2, 2);
+
+    // Then both keys moved to M2: M1 lost both rows as of commit 2
+    assertThat(latest("M1").getRows()).isEmpty();
+    assertThat(latest("M1").getSequence()).isEqualTo(2);
+    KeyValueStore<Bytes, RowOwnerProcessor.Owner> owned =
+        f.driver.getKeyValueStore(PartitionStores.ROW_OWNERS);
+    assertThat(owned.get(StoreKeys.owner(REPO, "claims", List.of("k1"))).member()).isEqualTo("M2");
+    assertThat(owned.get(StoreKeys.owner(REPO, "claims", List.of("k2"))).member()).isEqualTo("M2");
+  }
+
+  @Test
+  void shouldRouteByRowKeyAsKafkasDefaultPartitionerDoes() {
+    for (int partitions = 1; partitions <= 12; partitions++) {
+      for (int i = 0; i < 1_000; i++) {
+        String key = "claims/k" + i + "/é" + i;
+        assertThat(RowMoves.rowOwnerPartition(key, partitions))
+            .isEqualTo(
+                BuiltInPartitioner.partitionForKey(
+                    key.getBytes(StandardCharsets.UTF_8), partitions));
+      }
+    }
+  }
+
+  private TestOutputTopic<String, RowOwnerEvent> rowOwnersOutput() {
+    return f.driver.createOutputTopic(
+        TopicNames.rowOwners(REPO),
+        f.topics.keySerde().deserializer(),
+        f.topics.rowOwnerEventSerde().deserializer());
+  }
+
+  private static String ownerKey(Claim claim) {
+    return RowMoves.ownerKey(claim.getTable(), claim.getRowKey());
   }
 }

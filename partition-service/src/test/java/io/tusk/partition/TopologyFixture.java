@@ -4,6 +4,7 @@ import io.tusk.common.topics.TopicNames;
 import io.tusk.common.topics.Topics;
 import io.tusk.schemas.Barrier;
 import io.tusk.schemas.Claim;
+import io.tusk.schemas.Claims;
 import io.tusk.schemas.ClaimsDone;
 import io.tusk.schemas.Commit;
 import io.tusk.schemas.CommitPart;
@@ -469,6 +470,19 @@ final class TopologyFixture implements AutoCloseable {
             topics.rowOwnerEventSerde().serializer())
         .pipeInput(
             claim.getTable() + "/" + String.join("/", claim.getRowKey()), new RowOwnerEvent(claim));
+  }
+
+  /** A batch of claims as member partition {@code partition} sends it. */
+  void claims(String repo, List<Claim> claims) {
+    Claim first = claims.get(0);
+    driver
+        .createInputTopic(
+            TopicNames.rowOwners(repo),
+            topics.keySerde().serializer(),
+            topics.rowOwnerEventSerde().serializer())
+        .pipeInput(
+            first.getTable() + "/" + String.join("/", first.getRowKey()),
+            new RowOwnerEvent(new Claims(claims)));
   }
 
   /** Releases-done markers of row-owner partitions 1..n-1 (this driver is partition 0). */

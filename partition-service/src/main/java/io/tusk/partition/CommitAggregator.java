@@ -82,7 +82,7 @@ final class CommitAggregator implements Processor<String, CommitPart, String, Ob
       rejected += entry.value.getRejected();
       members += entry.value.getMembers();
       changed += entry.value.getChangedMembers();
-      parts.delete(entry.key);
+      StoreKeys.drop(parts, entry.key);
     }
     aggregated.put(id, now);
     CommitStats stats = new CommitStats(rows, rejected, members, changed, now);

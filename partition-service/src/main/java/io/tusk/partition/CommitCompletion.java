@@ -153,7 +153,7 @@ final class CommitCompletion {
             StoreKeys.named(repo, commit.getId()),
             new CommitMark(commit.getSequence(), progress.members()));
     emitPart(repo, seal, progress);
-    task.stores.seals().delete(StoreKeys.seal(repo, commit.getSequence()));
+    StoreKeys.drop(task.stores.seals(), StoreKeys.seal(repo, commit.getSequence()));
     return progress.completed();
   }
 
@@ -218,7 +218,7 @@ final class CommitCompletion {
           commit.getSequence());
     }
     // Deleted after the scan: the iterator must not see its own store change underneath it.
-    applied.forEach(task.stores.pendingRows()::delete);
+    applied.forEach(key -> StoreKeys.drop(task.stores.pendingRows(), key));
     return new Step(
         progress.applied(
             resumeAt, applied.size() - dropped, slice.changes.changed, slice.changes.members),
@@ -298,7 +298,7 @@ final class CommitCompletion {
         }
       }
     }
-    done.forEach(task.stores.pendingRejects()::delete);
+    done.forEach(key -> StoreKeys.drop(task.stores.pendingRejects(), key));
     return new Step(progress.rejectsCounted(resumeAt, counted), resumeAt == null);
   }
 

@@ -88,7 +88,7 @@ final class Erasures {
     for (KeyValue<Bytes, String> entry : due) {
       String member = StoreKeys.decodeChanged(entry.key).member();
       erase(repo, member, entry.value, commit, layout, changes, budget);
-      task.stores.pendingErasures().delete(entry.key);
+      StoreKeys.drop(task.stores.pendingErasures(), entry.key);
     }
     return progress.applied(progress.cursor(), 0, changes.changed, changes.members);
   }
@@ -141,7 +141,7 @@ final class Erasures {
     uncount(task, repo, task.versions.presenceBefore(repo, member, sequence), new TreeMap<>());
     List<Long> sequences = task.versions.sequencesBefore(repo, member, sequence);
     for (long s : sequences) {
-      task.stores.changedSets().delete(StoreKeys.changed(repo, s, member));
+      StoreKeys.drop(task.stores.changedSets(), StoreKeys.changed(repo, s, member));
     }
     task.versions.deleteBefore(repo, member, sequence);
     return sequences.size();
@@ -266,8 +266,8 @@ final class Erasures {
       return;
     }
     Bytes state = StoreKeys.pipelineMember(repo, pipeline, member);
-    task.stores.datumStates().delete(state);
-    task.stores.failedDatums().delete(state);
+    StoreKeys.drop(task.stores.datumStates(), state);
+    StoreKeys.drop(task.stores.failedDatums(), state);
     MemberErasure rest = erasure.cleared(pipeline);
     if (rest.pending().isEmpty()) {
       finish(repo, member, rest);
@@ -279,8 +279,8 @@ final class Erasures {
   /** Deletes the member's removed version at the erasure commit, its entry there, the erasure. */
   private void finish(String repo, String member, MemberErasure erasure) {
     task.versions.deleteBefore(repo, member, erasure.sequence() + 1);
-    task.stores.changedSets().delete(StoreKeys.changed(repo, erasure.sequence(), member));
-    task.stores.erasures().delete(StoreKeys.member(repo, member));
+    StoreKeys.drop(task.stores.changedSets(), StoreKeys.changed(repo, erasure.sequence(), member));
+    StoreKeys.drop(task.stores.erasures(), StoreKeys.member(repo, member));
     log.info(
         "Erasure {} of a member of repo {} is done in member partition {}",
         erasure.request(),

@@ -94,7 +94,7 @@ final class JobQueue {
     // The member stays among those whose last datum did not succeed (retried by the next job)
     // until the datum last emitted succeeds; a late success of an older one does not count.
     if (next.state() == DatumStatus.State.SUCCEEDED) {
-      task.stores.failedDatums().delete(key);
+      StoreKeys.drop(task.stores.failedDatums(), key);
     } else {
       task.stores.failedDatums().put(key, next.jobId());
     }
@@ -126,7 +126,7 @@ final class JobQueue {
           done.getJobId());
       return;
     }
-    task.stores.jobQueue().delete(head);
+    StoreKeys.drop(task.stores.jobQueue(), head);
     task.stores.pipelineJobs().put(key, jobs.next());
   }
 

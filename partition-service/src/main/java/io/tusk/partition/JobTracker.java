@@ -212,7 +212,7 @@ final class JobTracker implements Processor<String, Object, String, Object> {
     if (result.getRestart()) {
       restartResults++;
       if (failedMembers.get(member) != null) {
-        failedMembers.delete(member);
+        StoreKeys.drop(failedMembers, member);
         failed--;
       } else {
         log.warn("Restart result of job {} supersedes no earlier failure of its member", jobId);
@@ -278,7 +278,7 @@ final class JobTracker implements Processor<String, Object, String, Object> {
     jobs.put(jobId, progress.withJob(written));
     context.forward(new Record<>(jobId, written, now), PartitionSinks.JOBS);
     if (ends) {
-      deadlines.delete(jobId);
+      StoreKeys.drop(deadlines, jobId);
       end(written, progress.ended() ? progress.restartRounds() : 0, now);
     }
   }
@@ -327,7 +327,7 @@ final class JobTracker implements Processor<String, Object, String, Object> {
           });
     }
     for (KeyValue<String, Long> kv : expired) {
-      deadlines.delete(kv.key);
+      StoreKeys.drop(deadlines, kv.key);
       JobProgress progress = jobs.get(kv.key);
       if (progress == null || progress.job() == null || progress.ended()) {
         continue;

@@ -76,7 +76,7 @@ final class MemberUpdates {
       if (atCommit) {
         // An earlier phase of this commit changed the member; a release undid it.
         versions.delete(repo, member, sequence);
-        task.stores.changedSets().delete(changedKey);
+        StoreKeys.drop(task.stores.changedSets(), changedKey);
         changes.changed--;
         changes.members += (wasPresent ? 1 : 0) - presentBefore;
         emit(repo, member, before);

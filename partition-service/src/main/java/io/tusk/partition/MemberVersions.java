@@ -354,7 +354,7 @@ class MemberVersions {
     void delete(String repo, String member, long sequence) {
       Bytes key = StoreKeys.version(repo, member, sequence);
       clear(key);
-      versions.delete(key);
+      StoreKeys.drop(versions, key);
     }
 
     /**
@@ -453,7 +453,7 @@ class MemberVersions {
       }
       for (Bytes key : old) {
         clear(key);
-        versions.delete(key);
+        StoreKeys.drop(versions, key);
       }
     }
 
@@ -463,7 +463,7 @@ class MemberVersions {
           chunks.range(versionKey, StoreKeys.upperBound(versionKey))) {
         all.forEachRemaining(kv -> old.add(kv.key));
       }
-      old.forEach(chunks::delete);
+      old.forEach(key -> StoreKeys.drop(chunks, key));
     }
   }
 }

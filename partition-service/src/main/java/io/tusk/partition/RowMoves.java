@@ -177,7 +177,7 @@ final class RowMoves {
         }
       }
     }
-    done.forEach(task.stores.pendingDeletes()::delete);
+    done.forEach(key -> StoreKeys.drop(task.stores.pendingDeletes(), key));
     flush();
     return new CommitCompletion.Step(progress.applied(resumeAt, 0, 0, 0), resumeAt == null);
   }
@@ -282,9 +282,9 @@ final class RowMoves {
           task.stores.releaseMarkers().range(prefix, StoreKeys.upperBound(prefix))) {
         all.forEachRemaining(kv -> markers.add(kv.key));
       }
-      markers.forEach(task.stores.releaseMarkers()::delete);
+      markers.forEach(key -> StoreKeys.drop(task.stores.releaseMarkers(), key));
     }
-    applied.forEach(task.stores.pendingReleases()::delete);
+    applied.forEach(key -> StoreKeys.drop(task.stores.pendingReleases(), key));
     return new CommitCompletion.Step(
         progress.applied(resumeAt, 0, changes.changed, changes.members), resumeAt == null);
   }

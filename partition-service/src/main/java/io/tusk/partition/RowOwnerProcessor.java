@@ -211,7 +211,7 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
       if (!claimant.holds() && claim.getErasure() != null && (owner == null || !owner.holds())) {
         // An erasure deleted a key nobody holds: no entry may keep it (in a derived repo the row
         // key is the erased member's key).
-        owners.delete(key);
+        StoreKeys.drop(owners, key);
         return;
       }
       // The commit's first claim of the key: the owner from before holds it too, unless it is the
@@ -249,7 +249,7 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
     if (owner != null
         && owner.member().equals(claim.getMember())
         && owner.sequence() <= claim.getSequence()) {
-      owners.delete(key);
+      StoreKeys.drop(owners, key);
     }
   }
 
@@ -274,9 +274,9 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
       if (contest.erasure() != null && kept.isEmpty() && winner != null) {
         // An erasure's delete won: the deleted key's entry goes too, or it would keep the key (in a
         // derived repo, the erased member's key) for as long as nobody claims it again.
-        owners.delete(ownerKey);
+        StoreKeys.drop(owners, ownerKey);
       }
-      contests.delete(entry.key);
+      StoreKeys.drop(contests, entry.key);
     }
   }
 
@@ -307,7 +307,7 @@ final class RowOwnerProcessor implements Processor<String, RowOwnerEvent, String
     if (seen.size() < done.getMemberPartitions()) {
       return;
     }
-    seen.forEach(markers::delete);
+    seen.forEach(key -> StoreKeys.drop(markers, key));
     releaseContested(repo, done.getSequence());
     ReleasesDone released =
         ReleasesDone.newBuilder()

@@ -63,7 +63,7 @@ final class VersionPruner {
           done.add(entry.key);
         }
       }
-      done.forEach(task.stores.changedSets()::delete);
+      done.forEach(key -> StoreKeys.drop(task.stores.changedSets(), key));
       if (resumeAt == null) {
         floor = level;
         cursor = null;

@@ -2,10 +2,27 @@ package io.tusk.partition;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.Test;
 
 class StoreKeysTest {
@@ -108,5 +125,70 @@ class StoreKeysTest {
         .isNotEqualTo(StoreKeys.rowKeyText(List.of("null", "x")));
     assertThat(StoreKeys.owner("r", "t", List.of("1", "2")))
         .isNotEqualTo(StoreKeys.owner("r", "t", List.of("12")));
+  }
+
+  @Test
+  void shouldDropAKeyAndLogItsTombstoneWithoutReadingItsValue() {
+    // Given a persistent, logged store whose value deserializer counts its calls, and a processor
+    // that stores a record's value, or drops its key when the value is null
+    AtomicInteger reads = new AtomicInteger();
+    Serde<String> counted =
+        Serdes.serdeFrom(
+            new StringSerializer(),
+            (topic, data) -> {
+              reads.incrementAndGet();
+              return data == null ? null : new String(data, StandardCharsets.UTF_8);
+            });
+    Topology topology = new Topology();
+    topology.addSource("in", new StringDeserializer(), new StringDeserializer(), "in");
+    topology.addProcessor(
+        "p",
+        () ->
+            new Processor<String, String, Void, Void>() {
+              private KeyValueStore<Bytes, String> store;
+
+              @Override
+              public void init(ProcessorContext<Void, Void> context) {
+                store = context.getStateStore("s");
+              }
+
+              @Override
+              public void process(Record<String, String> record) {
+                Bytes key = Bytes.wrap(record.key().getBytes(StandardCharsets.UTF_8));
+                if (record.value() == null) {
+                  StoreKeys.drop(store, key);
+                } else {
+                  store.put(key, record.value());
+                }
+              }
+            },
+        "in");
+    topology.addStateStore(
+        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore("s"), Serdes.Bytes(), counted),
+        "p");
+    Properties config = new Properties();
+    config.put(StreamsConfig.APPLICATION_ID_CONFIG, "drop-test");
+    config.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    try (TopologyTestDriver driver = new TopologyTestDriver(topology, config)) {
+      TestInputTopic<String, String> in =
+          driver.createInputTopic("in", Serdes.String().serializer(), Serdes.String().serializer());
+
+      // When a key is stored and then dropped
+      in.pipeInput("k", "v");
+      in.pipeInput("k", (String) null);
+
+      // Then it is gone, its value was never read, and the changelog got its tombstone
+      assertThat(reads).hasValue(0);
+      KeyValueStore<Bytes, String> store = driver.getKeyValueStore("s");
+      assertThat(store.get(Bytes.wrap("k".getBytes(StandardCharsets.UTF_8)))).isNull();
+      assertThat(
+              driver
+                  .createOutputTopic(
+                      "drop-test-s-changelog",
+                      Serdes.String().deserializer(),
+                      Serdes.String().deserializer())
+                  .readKeyValuesToList())
+          .containsExactly(KeyValue.pair("k", "v"), KeyValue.pair("k", null));
+    }
   }
 }

@@ -38,8 +38,9 @@ final class StoreKeys {
    * Deletes {@code key} from {@code store} without reading its value. Kafka Streams' {@code delete}
    * returns the old value, so its RocksDB store reads the key first and its metered layer
    * deserializes what it read; {@code put(key, null)} deletes the key and writes the same changelog
-   * tombstone without either (every store's value serde writes null as null). Committing a row
-   * deletes its pending entry, and that read was a third of commit completion's samples (JFR).
+   * tombstone without either (every store's value serde writes null as null). Completing a commit
+   * deletes every pending row's entry: in a JDK Flight Recorder profile of commit completion
+   * (TopologyTestDriver, 200,000 rows), those reads were 16 of its 86 samples.
    */
   static <K> void drop(org.apache.kafka.streams.state.KeyValueStore<K, ?> store, K key) {
     store.put(key, null);

@@ -463,26 +463,21 @@ final class TopologyFixture implements AutoCloseable {
 
   /** A claim as member partition {@code partition} sends it. */
   void claim(String repo, Claim claim) {
-    driver
-        .createInputTopic(
-            TopicNames.rowOwners(repo),
-            topics.keySerde().serializer(),
-            topics.rowOwnerEventSerde().serializer())
-        .pipeInput(
-            claim.getTable() + "/" + String.join("/", claim.getRowKey()), new RowOwnerEvent(claim));
+    rowOwnerEvent(repo, claim, new RowOwnerEvent(claim));
   }
 
-  /** A batch of claims as member partition {@code partition} sends it. */
+  /** A batch of claims as a member partition sends it: keyed by its first claim's key. */
   void claims(String repo, List<Claim> claims) {
-    Claim first = claims.get(0);
+    rowOwnerEvent(repo, claims.get(0), new RowOwnerEvent(new Claims(claims)));
+  }
+
+  private void rowOwnerEvent(String repo, Claim keyedBy, RowOwnerEvent event) {
     driver
         .createInputTopic(
             TopicNames.rowOwners(repo),
             topics.keySerde().serializer(),
             topics.rowOwnerEventSerde().serializer())
-        .pipeInput(
-            first.getTable() + "/" + String.join("/", first.getRowKey()),
-            new RowOwnerEvent(new Claims(claims)));
+        .pipeInput(RowMoves.ownerKey(keyedBy.getTable(), keyedBy.getRowKey()), event);
   }
 
   /** Releases-done markers of row-owner partitions 1..n-1 (this driver is partition 0). */

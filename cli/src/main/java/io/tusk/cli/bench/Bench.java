@@ -279,11 +279,19 @@ public record Bench(
 
   /** Creates the benchmark repo (the generated table) and its pipeline ({@link MemberSummary}). */
   static void createRepoAndPipeline(TuskClient client) {
+    createRepoAndPipeline(client, "member-summary");
+  }
+
+  /**
+   * Creates the benchmark repo (the generated table) and its pipeline with the Java transform
+   * {@code javaTransform} (a built-in's name or a class name).
+   */
+  static void createRepoAndPipeline(TuskClient client, String javaTransform) {
     client.createRepo(
         SyntheticTable.repoSpec(REPO, PARTITIONS).put("defaultTable", SyntheticTable.TABLE));
     ObjectNode pipeline = TuskClient.object().put("name", PIPELINE).put("parallelism", PARTITIONS);
     pipeline.putObject("input").put("repo", REPO);
-    pipeline.putObject("transform").put("java", "member-summary");
+    pipeline.putObject("transform").put("java", javaTransform);
     client.createPipeline(pipeline);
   }
 

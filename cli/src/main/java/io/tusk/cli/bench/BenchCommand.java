@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
       ProcessorBench.class,
       VersioningBenchCommand.class,
       LineageBenchCommand.class,
-      ScalingBenchCommand.class
+      ScalingBenchCommand.class,
+      FirstCommitBenchCommand.class
     })
 public final class BenchCommand implements Callable<Integer> {
   @Mixin TableOptions table;

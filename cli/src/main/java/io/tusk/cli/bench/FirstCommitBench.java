@@ -1,0 +1,104 @@
+package io.tusk.cli.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tusk.cli.TuskClient;
+import io.tusk.cli.local.LocalTusk;
+import io.tusk.cli.local.Ports;
+import io.tusk.cli.local.TuskServices;
+import io.tusk.partition.PartitionService;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * The first-commit benchmark (issue 14): a generated table loaded as a backlog, sealed as one
+ * commit, then the partition service started on it and a pipeline with a no-op Java transform run
+ * over every member; it prints seal to job SUCCESS against the load of the same rows, the time the
+ * issue's 10,000,000 members / 200,000,000 rows would take at the rate measured when the table is
+ * smaller, and the peak memory ({@link MemoryWatch}).
+ *
+ * @param out where the figures go
+ * @param table the generated table
+ * @param home the local stack's home directory
+ */
+public record FirstCommitBench(PrintStream out, SyntheticTable table, Path home) {
+  /** The issue's first commit: rows, and its target from seal to job SUCCESS. */
+  static final long TARGET_ROWS = 200_000_000L;
+
+  static final Duration TARGET = Duration.ofMinutes(45);
+
+  /** The issue's heap bound per service. */
+  static final long TARGET_HEAP_BYTES = 2L << 30;
+
+  private static final Duration TIMEOUT = Duration.ofHours(12);
+
+  /** Runs the benchmark and prints its figures. */
+  public void run() throws Exception {
+    out.printf(
+        "Tusk first-commit bench: %,d members, %,d rows, %d partitions, no-op Java transform%n",
+        table.members(), table.rows(), Bench.PARTITIONS);
+    try (LocalTusk tusk = LocalTusk.start(home, Ports.ephemeral(), 2, false)) {
+      TuskClient client = tusk.client();
+      Bench.createRepoAndPipeline(client, NoopTransform.class.getName());
+      long loadStart = System.nanoTime();
+      Bench.load(tusk.kafkaSettings("bench-first-commit"), table);
+      double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
+      out.printf(
+          "baseline  load (produce the rows)        %,12d rows in %8.1f s  %,10.0f rows/s%n",
+          table.rows(), loadSeconds, table.rows() / loadSeconds);
+
+      try (MemoryWatch memory = MemoryWatch.start()) {
+        long sealed = System.nanoTime();
+        JsonNode commit = client.commit(Bench.REPO);
+        try (PartitionService partition =
+            TuskServices.startPartitionService(
+                tusk.bootstrapServers(), tusk.registryUrl(), tusk.home(), 0, Map.of())) {
+          memory.scrape(
+              LineageLookups.LineageHttp.of(client.authorization()),
+              "http://127.0.0.1:" + partition.httpPort() + "/metrics");
+          JsonNode complete =
+              client.awaitCommitComplete(Bench.REPO, commit.path("id").asText(), TIMEOUT);
+          double stageSeconds = (System.nanoTime() - sealed) / 1e9;
+          long rows = complete.path("stats").path("rows").asLong();
+          out.printf(
+              "tusk      partition stage: seal -> commit complete  %8.1f s  %,10.0f rows/s%n",
+              stageSeconds, rows / stageSeconds);
+          JsonNode job = client.awaitJobEnd(Bench.jobOf(commit), TIMEOUT);
+          double jobSeconds = (System.nanoTime() - sealed) / 1e9;
+          if (!"SUCCESS".equals(job.path("state").asText())) {
+            throw new IllegalStateException("the first commit's job ended " + job);
+          }
+          out.printf(
+              "tusk      first commit: seal -> job SUCCESS %8.1f s  = %.1f x the load; %,d datums"
+                  + " processed%n",
+              jobSeconds, jobSeconds / loadSeconds, job.path("processed").asLong());
+          printTarget(rows, jobSeconds);
+        }
+        memory.report().forEach(out::println);
+        out.printf(
+            "target    heap <= %,d MiB per service: %s%n",
+            TARGET_HEAP_BYTES >> 20,
+            memory.peakHeapAfterCollection() <= TARGET_HEAP_BYTES
+                ? "met (every service of this JVM together stayed below it)"
+                : "not shown (the JVM's services together went above it)");
+      }
+    }
+  }
+
+  /** The issue's target, measured when the table is as large, else at the measured rate. */
+  private void printTarget(long rows, double seconds) {
+    double targetRowsSeconds = seconds * TARGET_ROWS / rows;
+    boolean met = targetRowsSeconds <= TARGET.toSeconds();
+    if (rows >= TARGET_ROWS) {
+      out.printf(
+          "target    first commit of %,d rows in <= %d min: %s (%.1f min)%n",
+          rows, TARGET.toMinutes(), met ? "met" : "missed", seconds / 60);
+    } else {
+      out.printf(
+          "target    first commit of %,d rows in <= %d min: at this run's rate it would take %.0f"
+              + " min (%s; a projection: rows and members scale together)%n",
+          TARGET_ROWS, TARGET.toMinutes(), targetRowsSeconds / 60, met ? "met" : "missed");
+    }
+  }
+}

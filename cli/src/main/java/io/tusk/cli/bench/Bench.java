@@ -117,6 +117,12 @@ public record Bench(
         out.printf(
             "tusk      partition stage (rekey, member objects, hash)  %,12.0f rows/s  = %.2f x bare Streams%n",
             partitionRate, partitionRate / streamsRate);
+        out.println(
+            Targets.line(
+                "partition stage / bare Streams",
+                String.format("%.2fx", partitionRate / streamsRate),
+                ">= 0.6x",
+                partitionRate / streamsRate >= 0.6));
         JsonNode job1 = client.awaitJobEnd(jobOf(commit1), TIMEOUT);
         Duration full = Duration.between(sealed, Instant.now());
         printJob("full job:       ", job1, full);
@@ -180,6 +186,12 @@ public record Bench(
     out.printf(
         "tusk      bytes written to Kafka by the update commit    %,12d bytes  = %.1f x the changed members' rows%n",
         written.total(), (double) written.total() / update.memberBytes);
+    out.println(
+        Targets.line(
+            "bytes written to Kafka per commit / the changed members' rows",
+            String.format("%.1fx", (double) written.total() / update.memberBytes),
+            "<= 3x",
+            written.total() <= 3.0 * update.memberBytes));
     out.printf(
         "tusk        of which: expire %,d, kept %,d, compacted %,d%n",
         byFate.get(TopicBytes.Fate.EXPIRES),

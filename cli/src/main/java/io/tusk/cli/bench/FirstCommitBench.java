@@ -76,29 +76,28 @@ public record FirstCommitBench(PrintStream out, SyntheticTable table, Path home)
           printTarget(rows, jobSeconds);
         }
         memory.report().forEach(out::println);
-        out.printf(
-            "target    heap <= %,d MiB per service: %s%n",
-            TARGET_HEAP_BYTES >> 20,
-            memory.peakHeapAfterCollection() <= TARGET_HEAP_BYTES
-                ? "met (every service of this JVM together stayed below it)"
-                : "not shown (the JVM's services together went above it)");
+        out.println(
+            Targets.line(
+                "heap per service (peak after a collection, every service of this JVM together)",
+                String.format("%,d MiB", memory.peakHeapAfterCollection() >> 20),
+                String.format("<= %,d MiB", TARGET_HEAP_BYTES >> 20),
+                memory.peakHeapAfterCollection() <= TARGET_HEAP_BYTES));
       }
     }
   }
 
-  /** The target, measured when the table is as large, else at the measured rate. */
+  /** The target, measured when the table is as large, else projected at this rate. */
   private void printTarget(long rows, double seconds) {
-    double targetRowsSeconds = seconds * TARGET_ROWS / rows;
-    boolean met = targetRowsSeconds <= TARGET.toSeconds();
-    if (rows >= TARGET_ROWS) {
-      out.printf(
-          "target    first commit of %,d rows in <= %d min: %s (%.1f min)%n",
-          rows, TARGET.toMinutes(), met ? "met" : "missed", seconds / 60);
-    } else {
-      out.printf(
-          "target    first commit of %,d rows in <= %d min: at this run's rate it would take %.0f"
-              + " min (%s; a projection: rows and members scale together)%n",
-          TARGET_ROWS, TARGET.toMinutes(), targetRowsSeconds / 60, met ? "met" : "missed");
-    }
+    double atTargetSize = seconds * TARGET_ROWS / rows;
+    out.println(
+        Targets.line(
+            String.format("first commit of %,d rows, seal -> job SUCCESS", TARGET_ROWS),
+            rows >= TARGET_ROWS
+                ? String.format("%.1f min", seconds / 60)
+                : String.format(
+                    "%.0f min at this run's rate (a projection: rows and members scale together)",
+                    atTargetSize / 60),
+            "<= " + TARGET.toMinutes() + " min",
+            atTargetSize <= TARGET.toSeconds()));
   }
 }

@@ -111,14 +111,26 @@ public record LineageBench(PrintStream out, int outputs, int rate, Duration dura
       LookupLoad.Round steady = lookups(client, base, "steady");
       out.println("steady index:   " + steady.lookups().report());
       out.println("                " + steady.service());
+      out.println(lookupTarget("steady index", steady));
       try (IndexLagProbe probe = new IndexLagProbe(settings, client, http, base, table)) {
         LookupLoad.Round loaded = lookups(client, base, "during-updates");
         probe.finish();
         out.println("during updates: " + loaded.lookups().report());
         out.println("                " + loaded.service());
+        out.println(lookupTarget("during updates", loaded));
         out.println(probe.report());
       }
     }
+  }
+
+  /** The target for a round's lookups: p99 within 10 ms. */
+  private static String lookupTarget(String round, LookupLoad.Round lookups) {
+    double p99Millis = lookups.lookups().latencyMicros()[1] / 1000.0;
+    return Targets.line(
+        "provenance lookup p99, " + round,
+        String.format("%.2f ms", p99Millis),
+        "<= 10 ms",
+        p99Millis <= 10);
   }
 
   /** One round of lookups from a JVM of its own, logging to {@code <home>/lookups-<round>.log}. */

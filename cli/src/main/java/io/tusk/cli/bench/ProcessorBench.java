@@ -211,11 +211,11 @@ public final class ProcessorBench implements Callable<Integer> {
       out.printf(
           "targets   java overhead (CPU) <= 100 us: %s; worker >= 5,000 datums/s: %s; worker >="
               + " 0.7 x java: %s; skip <= 5 us: %s with apply + hash, %s with the short-cut%n",
-          verdict(overheadCpu <= 100),
-          verdict(median(splitRates) >= 5_000),
-          verdict(worker >= 0.7),
-          verdict(skip.total() <= 5),
-          verdict(skip.shortCut() <= 5));
+          Targets.verdict(overheadCpu <= 100),
+          Targets.verdict(median(splitRates) >= 5_000),
+          Targets.verdict(worker >= 0.7),
+          Targets.verdict(skip.total() <= 5),
+          Targets.verdict(skip.shortCut() <= 5));
     } finally {
       Home.clean(home);
     }
@@ -228,10 +228,6 @@ public final class ProcessorBench implements Callable<Integer> {
     return sorted.size() % 2 == 1
         ? sorted.get(middle)
         : (sorted.get(middle - 1) + sorted.get(middle)) / 2;
-  }
-
-  private static String verdict(boolean met) {
-    return met ? "met" : "MISSED";
   }
 
   private static Map<String, List<String>> rowKeys() {

@@ -38,6 +38,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   private final boolean isKey;
   private final Map<String, Integer> idsBySubject = new ConcurrentHashMap<>();
   private final Map<Integer, DatumReader<T>> readersById = new ConcurrentHashMap<>();
+  private final SpecificData model;
   private final SpecificDatumWriter<T> writer;
 
   static {
@@ -48,7 +49,24 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     this.registry = Objects.requireNonNull(registry, "registry");
     this.schema = SpecificData.get().getSchema(Objects.requireNonNull(type, "type"));
     this.isKey = isKey;
-    this.writer = new SpecificDatumWriter<>(schema);
+    this.model = withGeneratedCoders(type);
+    this.writer = new SpecificDatumWriter<>(schema, model);
+  }
+
+  /**
+   * The generated class's Avro model, set to use the encoder and decoder Avro generated into the
+   * class ({@code customEncode}, {@code customDecode}: straight-line code per field). Avro leaves
+   * them off by default and walks the schema instead, reading each field through {@code
+   * GenericData.getField}; a JFR profile of a first commit put 28 % of the partition stream thread
+   * in Avro encoding, mostly that walk. The bytes are the same either way, and a record written
+   * with another schema is still resolved against the reader's.
+   */
+  private static SpecificData withGeneratedCoders(Class<?> type) {
+    SpecificData generated = SpecificData.getForClass(type);
+    SpecificData model = new SpecificData(type.getClassLoader());
+    generated.getConversions().forEach(model::addLogicalTypeConversion);
+    model.setCustomCoders(true);
+    return model;
   }
 
   /** A serde for record values of {@code type}. */
@@ -121,7 +139,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
 
   private DatumReader<T> readerFor(int id) {
     try {
-      return new SpecificDatumReader<>(registry.getById(id), schema);
+      return new SpecificDatumReader<>(registry.getById(id), schema, model);
     } catch (RuntimeException e) {
       throw new SerializationException(
           "cannot resolve writer schema id " + id + ": " + e.getMessage(), e);

@@ -1,0 +1,56 @@
+package io.tusk.cli.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code tusk bench first-commit} end to end at a small size, as a smoke test of what the README's
+ * figures come from: every member processed by the no-op pipeline, the issue's target projected,
+ * and the memory read from the JVM and from the partition service's {@code /metrics}.
+ */
+@Tag("integration")
+@Timeout(value = 600, unit = TimeUnit.SECONDS)
+class FirstCommitBenchIT {
+  private static final Pattern CACHE =
+      Pattern.compile("RocksDB block cache \\(.*\\): peak [\\d,]+ MiB of 512 MiB");
+  private static final Pattern HEAP =
+      Pattern.compile("peak heap after a collection: ([\\d,]+) MiB");
+
+  @Test
+  void shouldProcessEveryMemberAndReportTheMemoryItTook(@TempDir Path dir) throws Exception {
+    // Given a table of 1,000 members and 10,000 rows
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+
+    // When its first commit is benchmarked
+    new FirstCommitBench(
+            new PrintStream(printed, true, StandardCharsets.UTF_8),
+            new SyntheticTable(1_000, 10_000),
+            dir.resolve("home"))
+        .run();
+    String report = printed.toString(StandardCharsets.UTF_8);
+
+    // Then every row reached its commit and every member its datum, and the target is projected
+    assertThat(report).contains("10,000 rows in").contains("1,000 datums processed");
+    assertThat(report)
+        .contains("target    first commit of 200,000,000 rows, seal -> job SUCCESS: ")
+        .contains("at this run's rate");
+
+    // And the memory was read: a heap after collections, and the partition service's bounded cache
+    Matcher heap = HEAP.matcher(report);
+    assertThat(heap.find()).as(report).isTrue();
+    assertThat(Long.parseLong(heap.group(1).replace(",", ""))).as(report).isPositive();
+    assertThat(CACHE.matcher(report).find()).as(report).isTrue();
+    assertThat(report).doesNotContain("no reading of the partition service's /metrics");
+  }
+}

@@ -74,22 +74,14 @@ class AvroSerdeTest {
             .requiredInt("sourcePartition")
             .requiredLong("position")
             .endRecord();
-    int id = registry.register("old-value", older);
     org.apache.avro.generic.GenericRecord record =
         new org.apache.avro.generic.GenericData.Record(older);
     record.put("sourcePartition", 3);
     record.put("position", 12L);
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    out.write(0);
-    out.write(ByteBuffer.allocate(4).putInt(id).array());
-    var encoder = org.apache.avro.io.EncoderFactory.get().binaryEncoder(out, null);
-    new org.apache.avro.generic.GenericDatumWriter<org.apache.avro.generic.GenericRecord>(older)
-        .write(record, encoder);
-    encoder.flush();
+    byte[] bytes = writtenWith("old", record);
 
     // When the generated class reads it
-    Barrier barrier =
-        AvroSerde.forValue(registry, Barrier.class).deserialize("old", out.toByteArray());
+    Barrier barrier = AvroSerde.forValue(registry, Barrier.class).deserialize("old", bytes);
 
     // Then the writer schema is resolved against the reader's
     assertThat(barrier).isEqualTo(new Barrier(3, 12L));
@@ -150,26 +142,34 @@ class AvroSerdeTest {
             .requiredString("table")
             .requiredInt("sourcePartition")
             .endRecord();
-    int id = registry.register("reordered-value", reordered);
     org.apache.avro.generic.GenericRecord record =
         new org.apache.avro.generic.GenericData.Record(reordered);
     record.put("sourceOffset", 41L);
     record.put("values", Arrays.asList("a", null));
     record.put("table", "DRUG");
     record.put("sourcePartition", 5);
+    byte[] bytes = writtenWith("reordered", record);
+
+    // When the generated class reads it (its generated decoder, with the fields resolved by name)
+    Row row = AvroSerde.forValue(registry, Row.class).deserialize("reordered", bytes);
+
+    // Then every field lands where its name says
+    assertThat(row).isEqualTo(new Row("DRUG", Arrays.asList("a", null), 5, 41L));
+  }
+
+  /** {@code record} as a writer with its schema frames it, the schema registered for topic. */
+  private byte[] writtenWith(String topic, org.apache.avro.generic.GenericRecord record)
+      throws Exception {
+    int id = registry.register(topic + "-value", record.getSchema());
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     out.write(0);
     out.write(ByteBuffer.allocate(4).putInt(id).array());
     var encoder = org.apache.avro.io.EncoderFactory.get().binaryEncoder(out, null);
-    new org.apache.avro.generic.GenericDatumWriter<org.apache.avro.generic.GenericRecord>(reordered)
+    new org.apache.avro.generic.GenericDatumWriter<org.apache.avro.generic.GenericRecord>(
+            record.getSchema())
         .write(record, encoder);
     encoder.flush();
-
-    // When the generated class reads it (its generated decoder, with the fields resolved by name)
-    Row row = AvroSerde.forValue(registry, Row.class).deserialize("reordered", out.toByteArray());
-
-    // Then every field lands where its name says
-    assertThat(row).isEqualTo(new Row("DRUG", Arrays.asList("a", null), 5, 41L));
+    return out.toByteArray();
   }
 
   /** The Confluent framing and Avro's reference (direct, unbuffered) encoding of {@code event}. */
@@ -181,19 +181,6 @@ class AvroSerdeTest {
     out.write(ByteBuffer.allocate(4).putInt(id).array());
     var encoder = org.apache.avro.io.EncoderFactory.get().directBinaryEncoder(out, null);
     new org.apache.avro.specific.SpecificDatumWriter<T>(type).write(value, encoder);
-    encoder.flush();
-    return out.toByteArray();
-  }
-
-  /** The Confluent framing and Avro's reference (direct, unbuffered) encoding of {@code event}. */
-  private byte[] reference(String topic, MemberEvent event) throws Exception {
-    int id = registry.latest(topic + "-value").id();
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    out.write(0);
-    out.write(ByteBuffer.allocate(4).putInt(id).array());
-    var encoder = org.apache.avro.io.EncoderFactory.get().directBinaryEncoder(out, null);
-    new org.apache.avro.specific.SpecificDatumWriter<MemberEvent>(MemberEvent.class)
-        .write(event, encoder);
     encoder.flush();
     return out.toByteArray();
   }
@@ -217,8 +204,8 @@ class AvroSerdeTest {
 
     // Then each is exactly Avro's reference encoding (no byte of the failed one is left over) and
     // decodes back
-    assertThat(largeBytes).isEqualTo(reference("t", large));
-    assertThat(smallBytes).isEqualTo(reference("t", small));
+    assertThat(largeBytes).isEqualTo(reference("t", large, MemberEvent.class));
+    assertThat(smallBytes).isEqualTo(reference("t", small, MemberEvent.class));
     assertThat(serde.deserialize("t", largeBytes)).isEqualTo(large);
     assertThat(serde.deserialize("t", smallBytes)).isEqualTo(small);
   }

@@ -172,7 +172,7 @@ class AvroSerdeTest {
     return out.toByteArray();
   }
 
-  /** The Confluent framing and Avro's reference (direct, unbuffered) encoding of {@code event}. */
+  /** The Confluent framing and Avro's reference (direct, unbuffered) encoding of {@code value}. */
   private <T extends org.apache.avro.specific.SpecificRecord> byte[] reference(
       String topic, T value, Class<T> type) throws Exception {
     int id = registry.latest(topic + "-value").id();

@@ -134,7 +134,8 @@ final class MemoryWatch implements AutoCloseable {
             mib(peakHeapAfterCollection), collections, mib(Runtime.getRuntime().maxMemory())));
     if (scrapes == 0) {
       lines.add(
-          "memory    RocksDB: no reading of the partition service's /metrics: " + scrapeError);
+          "memory    RocksDB: no reading of the partition service's /metrics: "
+              + (scrapeError == null ? "none was taken" : scrapeError));
     } else {
       lines.add(
           String.format(

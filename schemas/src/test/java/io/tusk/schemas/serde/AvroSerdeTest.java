@@ -118,10 +118,8 @@ class AvroSerdeTest {
     byte[] claimBytes = owners.serialize("o", claims);
 
     // Then the bytes are those of Avro's schema-walking writer, and they decode back
-    assertThat(memberBytes).isEqualTo(reference("m", member, MemberObject.class));
-    assertThat(claimBytes).isEqualTo(reference("o", claims, RowOwnerEvent.class));
-    assertThat(members.deserialize("m", memberBytes)).isEqualTo(member);
-    assertThat(owners.deserialize("o", claimBytes)).isEqualTo(claims);
+    assertReferenceBytes(members, "m", memberBytes, member, MemberObject.class);
+    assertReferenceBytes(owners, "o", claimBytes, claims, RowOwnerEvent.class);
   }
 
   @Test
@@ -172,6 +170,13 @@ class AvroSerdeTest {
     return out.toByteArray();
   }
 
+  /** {@code bytes} are Avro's reference encoding of {@code value}, and decode back to it. */
+  private <T extends org.apache.avro.specific.SpecificRecord> void assertReferenceBytes(
+      AvroSerde<T> serde, String topic, byte[] bytes, T value, Class<T> type) throws Exception {
+    assertThat(bytes).isEqualTo(reference(topic, value, type));
+    assertThat(serde.deserialize(topic, bytes)).isEqualTo(value);
+  }
+
   /** The Confluent framing and Avro's reference (direct, unbuffered) encoding of {@code value}. */
   private <T extends org.apache.avro.specific.SpecificRecord> byte[] reference(
       String topic, T value, Class<T> type) throws Exception {
@@ -204,10 +209,8 @@ class AvroSerdeTest {
 
     // Then each is exactly Avro's reference encoding (no byte of the failed one is left over) and
     // decodes back
-    assertThat(largeBytes).isEqualTo(reference("t", large, MemberEvent.class));
-    assertThat(smallBytes).isEqualTo(reference("t", small, MemberEvent.class));
-    assertThat(serde.deserialize("t", largeBytes)).isEqualTo(large);
-    assertThat(serde.deserialize("t", smallBytes)).isEqualTo(small);
+    assertReferenceBytes(serde, "t", largeBytes, large, MemberEvent.class);
+    assertReferenceBytes(serde, "t", smallBytes, small, MemberEvent.class);
   }
 
   @Test

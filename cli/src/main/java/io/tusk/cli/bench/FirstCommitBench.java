@@ -2,27 +2,35 @@ package io.tusk.cli.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tusk.cli.TuskClient;
+import io.tusk.cli.chaos.ServiceProcess;
 import io.tusk.cli.local.LocalTusk;
 import io.tusk.cli.local.Ports;
 import io.tusk.cli.local.TuskServices;
-import io.tusk.partition.PartitionService;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * The first-commit benchmark (issue 14): a generated table loaded as a backlog, sealed as one
- * commit, then the partition service started on it and a pipeline with a no-op Java transform run
- * over every member; it prints seal to job SUCCESS against the load of the same rows, the time the
- * issue's 10,000,000 members / 200,000,000 rows would take at the rate measured when the table is
- * smaller, and the peak memory ({@link MemoryWatch}).
+ * commit, then the partition service started on it in a JVM of its own (as a deployment runs it,
+ * with its heap bounded) and a pipeline with a no-op Java transform run over every member; it
+ * prints seal to job SUCCESS against the load of the same rows, the time the issue's 10,000,000
+ * members / 200,000,000 rows would take at the rate measured when the table is smaller, and the
+ * peak memory ({@link MemoryWatch}): the partition service's heap and RocksDB memory, and this
+ * JVM's heap (the broker and the other services).
  *
  * @param out where the figures go
  * @param table the generated table
  * @param home the local stack's home directory
+ * @param partitionJvmFlags the partition service's JVM flags, its heap bound first (e.g. {@code
+ *     -Xmx2g})
  */
-public record FirstCommitBench(PrintStream out, SyntheticTable table, Path home) {
+public record FirstCommitBench(
+    PrintStream out, SyntheticTable table, Path home, List<String> partitionJvmFlags) {
   /** The issue's first commit: rows, and its target from seal to job SUCCESS. */
   static final long TARGET_ROWS = 200_000_000L;
 
@@ -30,6 +38,9 @@ public record FirstCommitBench(PrintStream out, SyntheticTable table, Path home)
 
   /** The issue's heap bound per service. */
   static final long TARGET_HEAP_BYTES = 2L << 30;
+
+  private static final String OTHER_SERVICES =
+      "the broker, the registry, the commit and lineage services and the datum processors";
 
   private static final Duration TIMEOUT = Duration.ofHours(12);
 
@@ -51,20 +62,31 @@ public record FirstCommitBench(PrintStream out, SyntheticTable table, Path home)
       try (MemoryWatch memory = MemoryWatch.start()) {
         long sealed = System.nanoTime();
         JsonNode commit = client.commit(Bench.REPO);
-        try (PartitionService partition =
-            TuskServices.startPartitionService(
-                tusk.bootstrapServers(), tusk.registryUrl(), tusk.home(), 0, Map.of())) {
+        try (ServiceProcess partition =
+            TuskServices.startPartitionServiceInOwnJvm(
+                tusk.bootstrapServers(), tusk.registryUrl(), tusk.home(), partitionJvmFlags)) {
           memory.scrape(
               LineageLookups.LineageHttp.of(client.authorization()),
-              "http://127.0.0.1:" + partition.httpPort() + "/metrics");
+              "http://127.0.0.1:" + partition.port() + "/metrics");
+          String commitId = commit.path("id").asText();
           JsonNode complete =
-              client.awaitCommitComplete(Bench.REPO, commit.path("id").asText(), TIMEOUT);
+              whileAlive(
+                  partition,
+                  () -> client.commit(Bench.REPO, commitId),
+                  c -> "complete".equals(c.path("state").asText()),
+                  "commit " + commitId + " to complete");
           double stageSeconds = (System.nanoTime() - sealed) / 1e9;
           long rows = complete.path("stats").path("rows").asLong();
           out.printf(
               "tusk      partition stage: seal -> commit complete  %8.1f s  %,10.0f rows/s%n",
               stageSeconds, rows / stageSeconds);
-          JsonNode job = client.awaitJobEnd(Bench.jobOf(commit), TIMEOUT);
+          String jobId = Bench.jobOf(commit);
+          JsonNode job =
+              whileAlive(
+                  partition,
+                  () -> client.job(jobId),
+                  j -> Set.of("SUCCESS", "FAILURE", "KILLED").contains(j.path("state").asText()),
+                  "job " + jobId + " to end");
           double jobSeconds = (System.nanoTime() - sealed) / 1e9;
           if (!"SUCCESS".equals(job.path("state").asText())) {
             throw new IllegalStateException("the first commit's job ended " + job);
@@ -75,15 +97,38 @@ public record FirstCommitBench(PrintStream out, SyntheticTable table, Path home)
               jobSeconds, jobSeconds / loadSeconds, job.path("processed").asLong());
           printTarget(rows, jobSeconds);
         }
-        memory.report().forEach(out::println);
+        memory.report(OTHER_SERVICES).forEach(out::println);
+        MemoryWatch.ServiceMemory partition = memory.peakService();
         out.println(
             Targets.line(
-                "heap per service (peak after a collection, every service of this JVM together)",
-                String.format("%,d MiB", memory.peakHeapAfterCollection() >> 20),
+                "heap per service (the partition service, in its own JVM, ran the whole commit"
+                    + " within its bound)",
+                String.format(
+                    "bound %,d MiB, peak in use %,d MiB",
+                    partition.heapMax() >> 20, partition.heapUsed() >> 20),
                 String.format("<= %,d MiB", TARGET_HEAP_BYTES >> 20),
-                memory.peakHeapAfterCollection() <= TARGET_HEAP_BYTES));
+                partition.heapMax() > 0 && partition.heapMax() <= TARGET_HEAP_BYTES));
       }
     }
+  }
+
+  /**
+   * Polls {@code call} until {@code done} holds, failing at once when the partition service's JVM
+   * has exited (out of heap, say) instead of waiting out the timeout.
+   */
+  private static JsonNode whileAlive(
+      ServiceProcess partition, Supplier<JsonNode> call, Predicate<JsonNode> done, String what) {
+    return TuskClient.await(
+        () -> {
+          if (!partition.alive()) {
+            throw new IllegalStateException(
+                "the partition service exited while waiting for " + what + "; see its log");
+          }
+          return call.get();
+        },
+        done,
+        TIMEOUT,
+        what);
   }
 
   /** The issue's target, measured when the table is as large, else projected at this rate. */

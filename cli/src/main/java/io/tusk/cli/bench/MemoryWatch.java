@@ -24,14 +24,20 @@ import javax.management.openmbean.CompositeData;
 /**
  * The peak memory of a benchmark's services while it runs: the heap left after each garbage
  * collection of this JVM (the broker and every service the bench runs in it), and what a partition
- * service reports on its {@code /metrics} of RocksDB: the shared, bounded block cache ({@code
- * tusk_rocksdb_memory_*}) and the memtables of its stores (Kafka Streams' {@code
- * size-all-mem-tables}), which come on top of that bound.
+ * service in a JVM of its own reports on its {@code /metrics}: its heap (Micrometer's JVM meters:
+ * in use, its bound, the live data left after old-generation collections, the pauses) and its
+ * RocksDB memory, that is the shared, bounded block cache ({@code tusk_rocksdb_memory_*}) and the
+ * memtables of its stores (Kafka Streams' {@code size-all-mem-tables}), which come on top of that
+ * bound.
  */
 final class MemoryWatch implements AutoCloseable {
   static final String CACHE_USAGE = "tusk_rocksdb_memory_usage_bytes";
   static final String CACHE_CAPACITY = "tusk_rocksdb_memory_capacity_bytes";
   static final String MEMTABLES = "kafka_stream_state_size_all_mem_tables";
+  static final String HEAP_USED = "jvm_memory_used_bytes";
+  static final String HEAP_MAX = "jvm_memory_max_bytes";
+  static final String LIVE_DATA = "jvm_gc_live_data_size_bytes";
+  static final String GC_PAUSES = "jvm_gc_pause_seconds_sum";
 
   private static final long SCRAPE_SECONDS = 5;
 
@@ -52,7 +58,7 @@ final class MemoryWatch implements AutoCloseable {
 
   private long peakHeapAfterCollection;
   private long collections;
-  private RocksDbMemory peakRocksDb = new RocksDbMemory(0, 0, 0);
+  private ServiceMemory peakService = ServiceMemory.NONE;
   private int scrapes;
   private String scrapeError;
 
@@ -70,7 +76,7 @@ final class MemoryWatch implements AutoCloseable {
     return watch;
   }
 
-  /** Also reads the RocksDB figures from {@code metricsUrl} every few seconds. */
+  /** Also reads a service's heap and RocksDB figures from {@code metricsUrl} every few seconds. */
   void scrape(LineageLookups.LineageHttp http, String metricsUrl) {
     scraper.scheduleWithFixedDelay(
         () -> {
@@ -83,9 +89,9 @@ final class MemoryWatch implements AutoCloseable {
             if (response.statusCode() != 200) {
               throw new IllegalStateException("GET /metrics answered " + response.statusCode());
             }
-            RocksDbMemory reading = RocksDbMemory.parse(response.body());
+            ServiceMemory reading = ServiceMemory.parse(response.body());
             synchronized (this) {
-              peakRocksDb = peakRocksDb.max(reading);
+              peakService = peakService.max(reading);
               scrapes++;
             }
           } catch (Exception e) {
@@ -124,28 +130,52 @@ final class MemoryWatch implements AutoCloseable {
     return peakHeapAfterCollection;
   }
 
-  /** The report's lines. */
-  synchronized List<String> report() {
+  /**
+   * The largest of each figure the scraped service reported; {@link ServiceMemory#NONE} if none.
+   */
+  synchronized ServiceMemory peakService() {
+    return scrapes == 0 ? ServiceMemory.NONE : peakService;
+  }
+
+  /**
+   * The report's lines.
+   *
+   * @param thisJvm what this JVM runs, for the heap line
+   */
+  synchronized List<String> report(String thisJvm) {
     List<String> lines = new ArrayList<>();
     lines.add(
         String.format(
-            "memory    peak heap after a collection: %,d MiB (%,d collections; this JVM holds the"
-                + " broker and every service; -Xmx %,d MiB)",
-            mib(peakHeapAfterCollection), collections, mib(Runtime.getRuntime().maxMemory())));
+            "memory    this JVM (%s): peak heap after a collection %,d MiB (%,d collections;"
+                + " -Xmx %,d MiB)",
+            thisJvm,
+            mib(peakHeapAfterCollection),
+            collections,
+            mib(Runtime.getRuntime().maxMemory())));
     if (scrapes == 0) {
       lines.add(
-          "memory    RocksDB: no reading of the partition service's /metrics: "
+          "memory    partition service: no reading of its /metrics: "
               + (scrapeError == null ? "none was taken" : scrapeError));
     } else {
       lines.add(
           String.format(
-              "memory    RocksDB block cache (shared by every store of the JVM, bounded): peak %,d"
-                  + " MiB of %,d MiB; memtables of the partition service's stores: peak %,d MiB"
-                  + " (%,d readings)",
-              mib(peakRocksDb.cacheUsage()),
-              mib(peakRocksDb.cacheCapacity()),
-              mib(peakRocksDb.memtables()),
+              "memory    partition service heap (its own JVM): bound %,d MiB; peak in use %,d MiB"
+                  + " (garbage included); peak live data after an old-generation collection %,d"
+                  + " MiB; collector pauses %.1f s in all (%,d readings)",
+              mib(peakService.heapMax()),
+              mib(peakService.heapUsed()),
+              mib(peakService.liveData()),
+              peakService.gcPauseSeconds(),
               scrapes));
+      lines.add(
+          String.format(
+              "memory    partition service RocksDB: block cache (shared by its stores, bounded)"
+                  + " peak %,d MiB of %,d MiB; memtables peak %,d MiB over %,d stores (each may"
+                  + " hold Kafka Streams' 3 x 16 MiB)",
+              mib(peakService.cacheUsage()),
+              mib(peakService.cacheCapacity()),
+              mib(peakService.memtables()),
+              peakService.stores()));
     }
     return lines;
   }
@@ -167,36 +197,72 @@ final class MemoryWatch implements AutoCloseable {
   }
 
   /**
-   * One reading of a partition service's RocksDB memory, in bytes.
+   * One reading of a service's memory from its {@code /metrics}, in bytes (pauses in seconds).
    *
+   * @param heapUsed its heap pools in use, summed
+   * @param heapMax its heap bound (the pools' maxima that are defined, summed)
+   * @param liveData the old generation left after the last collection that shrank it
+   * @param gcPauseSeconds the collector's pauses since the service started
    * @param cacheUsage what the shared block cache holds
    * @param cacheCapacity the cache's bound
    * @param memtables the memtables of every store, summed
+   * @param stores the stores reporting memtables
    */
-  record RocksDbMemory(long cacheUsage, long cacheCapacity, long memtables) {
+  record ServiceMemory(
+      long heapUsed,
+      long heapMax,
+      long liveData,
+      double gcPauseSeconds,
+      long cacheUsage,
+      long cacheCapacity,
+      long memtables,
+      int stores) {
+    static final ServiceMemory NONE = new ServiceMemory(0, 0, 0, 0, 0, 0, 0, 0);
+
     /** The figures in a Prometheus text exposition (absent ones read 0). */
-    static RocksDbMemory parse(String exposition) {
+    static ServiceMemory parse(String exposition) {
+      long heapUsed = 0;
+      long heapMax = 0;
+      long liveData = 0;
+      double pauses = 0;
       long usage = 0;
       long capacity = 0;
       long memtables = 0;
+      int stores = 0;
       for (String line : exposition.split("\n")) {
-        if (isSample(line, CACHE_USAGE)) {
+        if (isSample(line, HEAP_USED) && line.contains("area=\"heap\"")) {
+          heapUsed += value(line);
+        } else if (isSample(line, HEAP_MAX) && line.contains("area=\"heap\"")) {
+          // G1 leaves its young pools' maxima undefined (-1): only the defined ones add up.
+          heapMax += Math.max(0, value(line));
+        } else if (isSample(line, LIVE_DATA)) {
+          liveData += value(line);
+        } else if (isSample(line, GC_PAUSES)) {
+          pauses += number(line);
+        } else if (isSample(line, CACHE_USAGE)) {
           usage += value(line);
         } else if (isSample(line, CACHE_CAPACITY)) {
           capacity += value(line);
         } else if (isSample(line, MEMTABLES)) {
           memtables += value(line);
+          stores++;
         }
       }
-      return new RocksDbMemory(usage, capacity, memtables);
+      return new ServiceMemory(
+          heapUsed, heapMax, liveData, pauses, usage, capacity, memtables, stores);
     }
 
     /** The larger of each figure. */
-    RocksDbMemory max(RocksDbMemory other) {
-      return new RocksDbMemory(
+    ServiceMemory max(ServiceMemory other) {
+      return new ServiceMemory(
+          Math.max(heapUsed, other.heapUsed),
+          Math.max(heapMax, other.heapMax),
+          Math.max(liveData, other.liveData),
+          Math.max(gcPauseSeconds, other.gcPauseSeconds),
           Math.max(cacheUsage, other.cacheUsage),
           Math.max(cacheCapacity, other.cacheCapacity),
-          Math.max(memtables, other.memtables));
+          Math.max(memtables, other.memtables),
+          Math.max(stores, other.stores));
     }
 
     private static boolean isSample(String line, String name) {
@@ -206,8 +272,12 @@ final class MemoryWatch implements AutoCloseable {
     }
 
     private static long value(String line) {
+      return (long) number(line);
+    }
+
+    private static double number(String line) {
       double value = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-      return Double.isFinite(value) ? (long) value : 0;
+      return Double.isFinite(value) ? value : 0;
     }
   }
 }

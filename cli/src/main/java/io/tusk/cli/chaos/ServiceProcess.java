@@ -40,11 +40,24 @@ public final class ServiceProcess implements Victim, AutoCloseable {
    */
   public ServiceProcess(
       String name, String mainClass, Map<String, String> env, int httpPort, Path logDir) {
+    this(name, mainClass, env, httpPort, logDir, List.of("-Xmx512m"));
+  }
+
+  /**
+   * As {@link #ServiceProcess(String, String, Map, int, Path)}, with its JVM's flags (e.g. a heap
+   * bound) instead of {@code -Xmx512m}.
+   */
+  public ServiceProcess(
+      String name,
+      String mainClass,
+      Map<String, String> env,
+      int httpPort,
+      Path logDir,
+      List<String> jvmFlags) {
     this.name = name;
     this.httpPort = httpPort;
     this.process =
-        new JavaProcess(
-            mainClass, List.of(), List.of("-Xmx512m"), env, logDir.resolve(name + ".log"));
+        new JavaProcess(mainClass, List.of(), jvmFlags, env, logDir.resolve(name + ".log"));
   }
 
   @Override

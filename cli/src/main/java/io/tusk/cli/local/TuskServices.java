@@ -170,8 +170,16 @@ public final class TuskServices implements AutoCloseable {
       lineageEnv.put("TUSK_COMMIT_URL", "http://127.0.0.1:" + services.commitService.port());
       lineageEnv.putAll(serviceEnv.getOrDefault(LINEAGE_SERVICE, Map.of()));
       if (lineageInOwnJvm) {
-        services.lineagePort =
-            services.startLineageInOwnJvm(lineageEnv, ports.lineageService(), home);
+        ServiceProcess lineage =
+            services.add(
+                startInOwnJvm(
+                    LINEAGE_SERVICE,
+                    LineageService.class,
+                    lineageEnv,
+                    ports.lineageService(),
+                    home,
+                    List.of("-Xmx512m")));
+        services.lineagePort = lineage.port();
       } else {
         services.lineageService =
             services.add(LineageService.start(LineageServiceConfig.from(lineageEnv)));
@@ -275,29 +283,52 @@ public final class TuskServices implements AutoCloseable {
   }
 
   /**
-   * Starts the lineage service in a JVM of its own on {@code fixedPort} (0: a free one) and returns
-   * its port once {@code /health} answers. A free port is only probed; the child binds it seconds
-   * later, once booted, and another process may take it first (the registry lost a CI run so), so a
-   * port chosen here is chosen again when the child exits before it is healthy, up to three times.
+   * Starts a partition service configured like the local one in a JVM of its own with {@code
+   * jvmFlags} (e.g. its heap bound), as a deployment runs it, and returns it once {@code /health}
+   * answers: the first-commit benchmark measures its heap apart from the broker's and the other
+   * services'. Its log is {@code <home>/partition-service.log}; closing it kills it.
    */
-  private int startLineageInOwnJvm(Map<String, String> env, int fixedPort, Path home) {
+  public static ServiceProcess startPartitionServiceInOwnJvm(
+      String bootstrapServers, String registryUrl, Path home, List<String> jvmFlags) {
+    Map<String, String> env =
+        serviceEnv(
+            bootstrapServers,
+            registryUrl,
+            home,
+            "local-partition",
+            0,
+            home.resolve("state/partition-service"));
+    return startInOwnJvm(PARTITION_SERVICE, PartitionService.class, env, 0, home, jvmFlags);
+  }
+
+  /**
+   * Starts {@code main} in a JVM of its own on {@code fixedPort} (0: a free one) and returns it
+   * once {@code /health} answers. A free port is only probed; the child binds it seconds later,
+   * once booted, and another process may take it first (the registry lost a CI run so), so a port
+   * chosen here is chosen again when the child exits before it is healthy, up to three times.
+   */
+  private static ServiceProcess startInOwnJvm(
+      String name,
+      Class<?> main,
+      Map<String, String> env,
+      int fixedPort,
+      Path home,
+      List<String> jvmFlags) {
     for (int attempt = 1; ; attempt++) {
       int port = FreePorts.resolve(fixedPort)[0];
       env.put("TUSK_HTTP_PORT", Integer.toString(port));
-      ServiceProcess lineage =
-          new ServiceProcess(LINEAGE_SERVICE, LineageService.class.getName(), env, port, home);
-      lineage.start();
+      ServiceProcess service = new ServiceProcess(name, main.getName(), env, port, home, jvmFlags);
+      service.start();
       try {
-        lineage.awaitRecovered(OWN_JVM_START);
-        add(lineage);
-        return port;
+        service.awaitRecovered(OWN_JVM_START);
+        return service;
       } catch (InterruptedException e) {
-        lineage.close();
+        service.close();
         Thread.currentThread().interrupt();
-        throw new IllegalStateException("Interrupted while the lineage service started", e);
+        throw new IllegalStateException("Interrupted while the " + name + " started", e);
       } catch (IllegalStateException e) {
-        boolean exited = !lineage.alive();
-        lineage.close();
+        boolean exited = !service.alive();
+        service.close();
         if (!exited || fixedPort != 0 || attempt >= OWN_JVM_ATTEMPTS) {
           throw e;
         }

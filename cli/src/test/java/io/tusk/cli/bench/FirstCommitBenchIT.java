@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -17,15 +18,19 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code tusk bench first-commit} end to end at a small size, as a smoke test of what the README's
  * figures come from: every member processed by the no-op pipeline, the issue's target projected,
- * and the memory read from the JVM and from the partition service's {@code /metrics}.
+ * and the memory read from this JVM and from the {@code /metrics} of the partition service, which
+ * runs in a JVM of its own with its heap bounded.
  */
 @Tag("integration")
 @Timeout(value = 600, unit = TimeUnit.SECONDS)
 class FirstCommitBenchIT {
   private static final Pattern CACHE =
-      Pattern.compile("RocksDB block cache \\(.*\\): peak [\\d,]+ MiB of 512 MiB");
+      Pattern.compile("block cache \\(.*\\) peak [\\d,]+ MiB of 512 MiB");
   private static final Pattern HEAP =
-      Pattern.compile("peak heap after a collection: ([\\d,]+) MiB");
+      Pattern.compile("this JVM \\(.*\\): peak heap after a collection ([\\d,]+) MiB");
+  private static final Pattern PARTITION_HEAP =
+      Pattern.compile(
+          "partition service heap \\(its own JVM\\): bound 256 MiB; peak in use ([\\d,]+) MiB");
 
   @Test
   void shouldProcessEveryMemberAndReportTheMemoryItTook(@TempDir Path dir) throws Exception {
@@ -36,7 +41,8 @@ class FirstCommitBenchIT {
     new FirstCommitBench(
             new PrintStream(printed, true, StandardCharsets.UTF_8),
             new SyntheticTable(1_000, 10_000),
-            dir.resolve("home"))
+            dir.resolve("home"),
+            List.of("-Xmx256m", "-XX:+ExitOnOutOfMemoryError"))
         .run();
     String report = printed.toString(StandardCharsets.UTF_8);
 
@@ -46,11 +52,18 @@ class FirstCommitBenchIT {
         .contains("target    first commit of 200,000,000 rows, seal -> job SUCCESS: ")
         .contains("at this run's rate");
 
-    // And the memory was read: a heap after collections, and the partition service's bounded cache
+    // And the memory was read: this JVM's heap after collections, and from the partition service's
+    // own JVM its heap within the bound it was given and its bounded cache
     Matcher heap = HEAP.matcher(report);
     assertThat(heap.find()).as(report).isTrue();
     assertThat(Long.parseLong(heap.group(1).replace(",", ""))).as(report).isPositive();
+    Matcher partitionHeap = PARTITION_HEAP.matcher(report);
+    assertThat(partitionHeap.find()).as(report).isTrue();
+    assertThat(Long.parseLong(partitionHeap.group(1).replace(",", "")))
+        .as(report)
+        .isPositive()
+        .isLessThanOrEqualTo(256);
     assertThat(CACHE.matcher(report).find()).as(report).isTrue();
-    assertThat(report).doesNotContain("no reading of the partition service's /metrics");
+    assertThat(report).contains("target    heap per service").doesNotContain("no reading of its");
   }
 }

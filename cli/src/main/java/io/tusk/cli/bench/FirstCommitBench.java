@@ -96,6 +96,7 @@ public record FirstCommitBench(
                   + " processed%n",
               jobSeconds, jobSeconds / loadSeconds, job.path("processed").asLong());
           printTarget(rows, jobSeconds);
+          memory.readLast();
         }
         memory.report(OTHER_SERVICES).forEach(out::println);
         MemoryWatch.ServiceMemory partition = memory.peakService();

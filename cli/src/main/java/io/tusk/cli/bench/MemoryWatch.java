@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +62,7 @@ final class MemoryWatch implements AutoCloseable {
             return thread;
           });
 
+  private Runnable scraped;
   private long peakHeapAfterCollection;
   private long collections;
   private ServiceMemory peakService = ServiceMemory.NONE;
@@ -81,33 +83,45 @@ final class MemoryWatch implements AutoCloseable {
     return watch;
   }
 
-  /** Also reads a service's heap and RocksDB figures from {@code metricsUrl} every few seconds. */
+  /**
+   * Also reads a service's heap and RocksDB figures from {@code metricsUrl} every few seconds, and
+   * once more on {@link #readLast}.
+   */
   void scrape(LineageLookups.LineageHttp http, String metricsUrl) {
-    scraper.scheduleWithFixedDelay(
-        () -> {
-          try {
-            HttpResponse<String> response =
-                http.client()
-                    .send(
-                        http.request(URI.create(metricsUrl)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() != 200) {
-              throw new IllegalStateException("GET /metrics answered " + response.statusCode());
-            }
-            ServiceMemory reading = ServiceMemory.parse(response.body());
-            synchronized (this) {
-              peakService = peakService.max(reading);
-              scrapes++;
-            }
-          } catch (Exception e) {
-            synchronized (this) {
-              scrapeError = e.toString();
-            }
-          }
-        },
-        0,
-        SCRAPE_SECONDS,
-        TimeUnit.SECONDS);
+    scraped = () -> read(http, metricsUrl);
+    scraper.scheduleWithFixedDelay(scraped, 0, SCRAPE_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Reads the scraped service once more now, while it still runs: a run shorter than the interval
+   * would otherwise have only the reading taken as it started, before its stores opened.
+   */
+  void readLast() throws InterruptedException, ExecutionException {
+    if (scraped != null) {
+      scraper.submit(scraped).get();
+    }
+  }
+
+  private void read(LineageLookups.LineageHttp http, String metricsUrl) {
+    try {
+      HttpResponse<String> response =
+          http.client()
+              .send(
+                  http.request(URI.create(metricsUrl)).build(),
+                  HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() != 200) {
+        throw new IllegalStateException("GET /metrics answered " + response.statusCode());
+      }
+      ServiceMemory reading = ServiceMemory.parse(response.body());
+      synchronized (this) {
+        peakService = peakService.max(reading);
+        scrapes++;
+      }
+    } catch (Exception e) {
+      synchronized (this) {
+        scrapeError = e.toString();
+      }
+    }
   }
 
   private void onCollection(Notification notification, Object handback) {

@@ -340,23 +340,27 @@ public final class TuskClient {
 
   /** Waits until the job is known to the lineage service and has ended (success or failure). */
   public JsonNode awaitJobEnd(String jobId, Duration timeout) {
-    return await(
-        () -> job(jobId),
-        job -> {
-          String state = job.path("state").asText();
-          return state.equals("SUCCESS") || state.equals("FAILURE") || state.equals("KILLED");
-        },
-        timeout,
-        "job " + jobId + " to end");
+    return await(() -> job(jobId), TuskClient::jobEnded, timeout, "job " + jobId + " to end");
+  }
+
+  /** Whether a job as {@link #job} answers it has ended: SUCCESS, FAILURE or KILLED. */
+  public static boolean jobEnded(JsonNode job) {
+    String state = job.path("state").asText();
+    return state.equals("SUCCESS") || state.equals("FAILURE") || state.equals("KILLED");
   }
 
   /** Waits until the commit-service reports the commit complete (its stats are known). */
   public JsonNode awaitCommitComplete(String repo, String commitId, Duration timeout) {
     return await(
         () -> commit(repo, commitId),
-        c -> "complete".equals(c.path("state").asText()),
+        TuskClient::commitComplete,
         timeout,
         "commit " + commitId + " to complete");
+  }
+
+  /** Whether a commit as {@link #commit(String, String)} answers it is complete. */
+  public static boolean commitComplete(JsonNode commit) {
+    return "complete".equals(commit.path("state").asText());
   }
 
   /**

@@ -6,11 +6,11 @@ import io.tusk.cli.chaos.ServiceProcess;
 import io.tusk.cli.local.LocalTusk;
 import io.tusk.cli.local.Ports;
 import io.tusk.cli.local.TuskServices;
+import io.tusk.partition.PartitionService;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -68,12 +68,14 @@ public record FirstCommitBench(
           memory.scrape(
               LineageLookups.LineageHttp.of(client.authorization()),
               "http://127.0.0.1:" + partition.port() + "/metrics");
+          Path log = tusk.home().resolve(PartitionService.SERVICE + ".log");
           String commitId = commit.path("id").asText();
           JsonNode complete =
               whileAlive(
                   partition,
+                  log,
                   () -> client.commit(Bench.REPO, commitId),
-                  c -> "complete".equals(c.path("state").asText()),
+                  TuskClient::commitComplete,
                   "commit " + commitId + " to complete");
           double stageSeconds = (System.nanoTime() - sealed) / 1e9;
           long rows = complete.path("stats").path("rows").asLong();
@@ -84,8 +86,9 @@ public record FirstCommitBench(
           JsonNode job =
               whileAlive(
                   partition,
+                  log,
                   () -> client.job(jobId),
-                  j -> Set.of("SUCCESS", "FAILURE", "KILLED").contains(j.path("state").asText()),
+                  TuskClient::jobEnded,
                   "job " + jobId + " to end");
           double jobSeconds = (System.nanoTime() - sealed) / 1e9;
           if (!"SUCCESS".equals(job.path("state").asText())) {
@@ -118,12 +121,16 @@ public record FirstCommitBench(
    * has exited (out of heap, say) instead of waiting out the timeout.
    */
   private static JsonNode whileAlive(
-      ServiceProcess partition, Supplier<JsonNode> call, Predicate<JsonNode> done, String what) {
+      ServiceProcess partition,
+      Path log,
+      Supplier<JsonNode> call,
+      Predicate<JsonNode> done,
+      String what) {
     return TuskClient.await(
         () -> {
           if (!partition.alive()) {
             throw new IllegalStateException(
-                "the partition service exited while waiting for " + what + "; see its log");
+                "the partition service exited while waiting for " + what + "; see " + log);
           }
           return call.get();
         },

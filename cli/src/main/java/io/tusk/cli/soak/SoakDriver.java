@@ -159,16 +159,11 @@ final class SoakDriver implements AutoCloseable {
     return TuskClient.await(
         () -> client.job(jobId),
         job ->
-            ended(job)
+            TuskClient.jobEnded(job)
                 && !job.path("finishedAt").isNull()
                 && job.path("finishedAt").asLong() != previousFinishedAt,
         JOB_TIMEOUT,
         "restarted job " + jobId + " to end again");
-  }
-
-  static boolean ended(JsonNode job) {
-    String state = job.path("state").asText();
-    return state.equals("SUCCESS") || state.equals("FAILURE") || state.equals("KILLED");
   }
 
   /** The output commits a job's ends sealed, once there are at least {@code count}. */

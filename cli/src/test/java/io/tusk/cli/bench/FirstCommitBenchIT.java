@@ -52,11 +52,10 @@ class FirstCommitBenchIT {
         .contains("target    first commit of 200,000,000 rows, seal -> job SUCCESS: ")
         .contains("at this run's rate");
 
-    // And the memory was read: this JVM's heap after collections, and from the partition service's
-    // own JVM its heap within the bound it was given and its bounded cache
-    Matcher heap = HEAP.matcher(report);
-    assertThat(heap.find()).as(report).isTrue();
-    assertThat(Long.parseLong(heap.group(1).replace(",", ""))).as(report).isPositive();
+    // And the memory was read: from the partition service's own JVM its heap within the bound it
+    // was given and its bounded cache, and this JVM's line (a run this short may see no collection
+    // here, now that the partition service's garbage is collected elsewhere)
+    assertThat(HEAP.matcher(report).find()).as(report).isTrue();
     Matcher partitionHeap = PARTITION_HEAP.matcher(report);
     assertThat(partitionHeap.find()).as(report).isTrue();
     assertThat(Long.parseLong(partitionHeap.group(1).replace(",", "")))
